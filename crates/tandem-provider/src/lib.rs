@@ -1,0 +1,227 @@
+//! The contract between the engine and resource kinds.
+//!
+//! The engine sees every cloud resource through [`ResourceKind`]: five verbs
+//! (create, read, update, delete, import-by-read) on JSON property objects
+//! shaped by the kind's [`KindSchema`]. A kind knows its cloud and nothing of
+//! the graph; the engine knows the graph and nothing of any cloud.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use tandem_schema::{KindSchema, Type};
+
+mod retry;
+mod wait;
+
+pub use retry::{retry, RetryPolicy};
+pub use wait::{wait_until, WaitOutcome, Waiter};
+
+/// Where and as what a resource is being handled.
+#[derive(Clone)]
+pub struct Ctx {
+    /// The resource's address in the spec (`primary_vpc`, `queue.support[us-west-2]`).
+    pub address: String,
+    /// The resource's key, the default for name fields.
+    pub name: String,
+    /// The resource's region, for regional kinds.
+    pub region: Option<String>,
+    /// Progress lines (waiting for ACTIVE, retrying after throttling) go here.
+    pub progress: Arc<dyn Progress>,
+    /// How long a waiter may wait before the operation fails.
+    pub timeout: Duration,
+}
+
+impl Ctx {
+    pub fn region(&self) -> Result<&str, ProviderError> {
+        self.region
+            .as_deref()
+            .ok_or_else(|| ProviderError::invalid(format!("{} has no region", self.address)))
+    }
+
+    pub fn report(&self, message: impl Into<String>) {
+        self.progress.message(&self.address, message.into());
+    }
+
+    /// A context for tests and tools that print nothing.
+    pub fn quiet(address: &str, region: Option<&str>) -> Ctx {
+        Ctx {
+            address: address.to_string(),
+            name: address.to_string(),
+            region: region.map(str::to_string),
+            progress: Arc::new(NoProgress),
+            timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+pub trait Progress: Send + Sync {
+    fn message(&self, address: &str, message: String);
+}
+
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn message(&self, _: &str, _: String) {}
+}
+
+/// What the cloud says exists: its id, its properties in the spec's shape,
+/// and the outputs other resources may reference.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    pub id: String,
+    /// Properties in the spec's shape (snake_case, nested as the API nests
+    /// them). Fields the API cannot read back are left out; the engine then
+    /// keeps what it last applied.
+    pub properties: Map<String, Value>,
+    pub outputs: BTreeMap<String, Value>,
+}
+
+/// Why a provider call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorClass {
+    /// The request was refused as invalid: fixing the spec is the way out.
+    Invalid,
+    /// The object does not exist.
+    NotFound,
+    /// Throttled, 5xx, connection trouble: worth retrying.
+    Transient,
+    /// A waiter ran out of time.
+    Timeout,
+    /// Refused because of another object (in use, conflicting change).
+    Conflict,
+    /// Credentials or permissions.
+    Auth,
+    Other,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    pub class: ErrorClass,
+    /// The cloud's error code when it gave one (`ResourceInUseException`).
+    pub code: Option<String>,
+    pub message: String,
+    /// When a create got far enough to make something (the call succeeded
+    /// but the waiter failed), what exists, so state can keep it as tainted
+    /// rather than lose track of it.
+    pub partial: Option<Box<Observed>>,
+}
+
+impl ProviderError {
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
+        ProviderError { class, code: None, message: message.into(), partial: None }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::Invalid, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorClass::NotFound, message)
+    }
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+    pub fn with_partial(mut self, observed: Observed) -> Self {
+        self.partial = Some(Box::new(observed));
+        self
+    }
+    pub fn is_retryable(&self) -> bool {
+        self.class == ErrorClass::Transient
+    }
+}
+
+pub type Result<T, E = ProviderError> = std::result::Result<T, E>;
+
+/// One resource kind: `aws.ec2.vpc`, `gcp.compute.router`, ...
+///
+/// Properties arrive fully resolved (no references left) and coerced to the
+/// schema's types; the name field, when the schema has one, is filled in.
+#[async_trait]
+pub trait ResourceKind: Send + Sync {
+    fn schema(&self) -> &KindSchema;
+
+    /// Create and wait until the cloud says the resource is usable.
+    async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed>;
+
+    /// Read what exists; `Ok(None)` when it is gone.
+    async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>>;
+
+    /// Change the fields named in `changed` (top-level property names) in
+    /// place. Only called for fields that are not `force_new`.
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed>;
+
+    /// Delete and wait until gone. Deleting what is already gone succeeds.
+    async fn delete(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>) -> Result<()>;
+
+    /// Find an existing resource by the id a user gives to `tandem import`.
+    /// Most kinds import by their cloud id, which is what `read` takes.
+    async fn import(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
+        self.read(ctx, id).await
+    }
+}
+
+/// The kinds the engine can handle, by type name.
+#[derive(Default, Clone)]
+pub struct Registry {
+    kinds: BTreeMap<&'static str, Arc<dyn ResourceKind>>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register(&mut self, kind: Arc<dyn ResourceKind>) {
+        self.kinds.insert(kind.schema().type_name, kind);
+    }
+
+    pub fn get(&self, type_name: &str) -> Option<&Arc<dyn ResourceKind>> {
+        self.kinds.get(type_name)
+    }
+
+    pub fn schema(&self, type_name: &str) -> Option<&KindSchema> {
+        self.kinds.get(type_name).map(|k| k.schema())
+    }
+
+    pub fn type_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.kinds.keys().copied()
+    }
+
+    pub fn schemas(&self) -> impl Iterator<Item = &KindSchema> + '_ {
+        self.kinds.values().map(|k| k.schema())
+    }
+}
+
+/// Read a string property.
+pub fn prop_str<'a>(props: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    props.get(key).and_then(Value::as_str)
+}
+
+/// Read an integer property.
+pub fn prop_i64(props: &Map<String, Value>, key: &str) -> Option<i64> {
+    props.get(key).and_then(Value::as_i64)
+}
+
+/// Read a string-to-string map property (tags).
+pub fn prop_tags(props: &Map<String, Value>, key: &str) -> BTreeMap<String, String> {
+    props
+        .get(key)
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
