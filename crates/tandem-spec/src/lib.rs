@@ -1,1 +1,23 @@
+//! The tandem spec: a YAML file declaring variables, resources and outputs.
+//!
+//! [`load`] turns text into a checked [`Spec`] or a list of [`Problem`]s, each
+//! naming file, line and column, what was expected and what to do.
 
+mod diag;
+mod load;
+mod model;
+mod template;
+pub mod yaml;
+
+pub use diag::{suggest, Problem, Problems, SourceFile};
+pub use load::{load, VarInputs, ID_OUTPUT};
+pub use model::{Evaluated, Expr, ExprKind, OutputSpec, Part, Resource, Spec, VarType, Variable};
+pub use yaml::Span;
+
+impl Spec {
+    /// `file:line:col` of a span in this spec.
+    pub fn location(&self, span: Span) -> String {
+        let (l, c) = yaml::line_col(&self.source.text, span.start);
+        format!("{}:{l}:{c}", self.source.name)
+    }
+}

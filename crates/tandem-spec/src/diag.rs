@@ -1,0 +1,176 @@
+//! Problems in a spec, for people: file, line, column, what was expected,
+//! what to do. All problems of a load are reported together.
+
+use crate::yaml::{line_col, Span};
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use std::fmt;
+use std::sync::Arc;
+
+/// The text of a spec file and the name it is shown under.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Stable code (`tandem::spec::unknown_field`) for docs and scripts.
+    pub code: &'static str,
+    pub message: String,
+    pub label: String,
+    pub help: Option<String>,
+    pub span: Option<Span>,
+    pub source: Option<Arc<SourceFile>>,
+}
+
+impl Problem {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Problem { code, message: message.into(), label: String::new(), help: None, span: None, source: None }
+    }
+    pub fn at(mut self, source: &Arc<SourceFile>, span: Span, label: impl Into<String>) -> Self {
+        self.source = Some(source.clone());
+        self.span = Some(span);
+        self.label = label.into();
+        self
+    }
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+    /// `file:line:col`, when the problem has a place.
+    pub fn location(&self) -> Option<String> {
+        let (src, span) = (self.source.as_ref()?, self.span?);
+        let (line, col) = line_col(&src.text, span.start);
+        Some(format!("{}:{line}:{col}", src.name))
+    }
+    pub fn to_json(&self) -> serde_json::Value {
+        let (file, line, column) = match (&self.source, self.span) {
+            (Some(src), Some(span)) => {
+                let (l, c) = line_col(&src.text, span.start);
+                (Some(src.name.clone()), Some(l), Some(c))
+            }
+            _ => (None, None, None),
+        };
+        serde_json::json!({
+            "code": self.code, "message": self.message, "help": self.help,
+            "file": file, "line": line, "column": column,
+        })
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location() {
+            Some(loc) => write!(f, "{loc}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for Problem {}
+
+impl Diagnostic for Problem {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    // The source is attached with its file name when rendering (see `render`).
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        None
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(Some(self.label.clone()), span))))
+    }
+}
+
+/// Every problem found in one pass.
+#[derive(Debug, Clone, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    pub fn push(&mut self, p: Problem) {
+        self.0.push(p);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &Problem> {
+        self.0.iter()
+    }
+    pub fn extend(&mut self, other: Problems) {
+        self.0.extend(other.0);
+    }
+    pub fn into_result<T>(self, v: T) -> Result<T, Problems> {
+        if self.is_empty() {
+            Ok(v)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+            if let Some(h) = &p.help {
+                write!(f, "\n  help: {h}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Problems {}
+
+impl Problem {
+    /// Render for a terminal (graphical, with the snippet headed by
+    /// `file:line:col`) or as plain text (what logs and tests read).
+    pub fn render(&self, graphical: bool) -> String {
+        let src = match (&self.source, graphical) {
+            (Some(src), true) => src,
+            _ => {
+                let mut s = format!("error[{}]: {self}", self.code);
+                if let Some(h) = &self.help {
+                    s.push_str(&format!("\n  help: {h}"));
+                }
+                return s;
+            }
+        };
+        let report = miette::Report::new(self.clone())
+            .with_source_code(NamedSource::new(src.name.clone(), src.text.clone()));
+        let mut out = String::new();
+        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+        let _ = handler.render_report(&mut out, report.as_ref());
+        out
+    }
+}
+
+/// The closest known name to `word`, if one is close enough to be a likely
+/// typo: a high Jaro-Winkler similarity, or (for short names, where
+/// Jaro-Winkler is unreliable) few edits, swaps included.
+pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let max_edits = (word.chars().count() / 3).max(1);
+    known
+        .into_iter()
+        .filter(|k| *k != word)
+        .map(|k| {
+            let jw = strsim::jaro_winkler(word, k);
+            let edits = strsim::damerau_levenshtein(word, k);
+            let score = if edits <= max_edits { jw.max(0.9) + 0.05 / (edits as f64 + 1.0) } else { jw };
+            (score, k)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}

@@ -1,0 +1,785 @@
+//! From YAML text to a checked [`Spec`]: structure, variables, references
+//! and every property against its kind's schema. All problems are collected
+//! and reported together.
+
+use crate::diag::{suggest, Problem, Problems, SourceFile};
+use crate::model::*;
+use crate::template::{self, Piece, RefTarget};
+use crate::yaml::{self, Node, NodeKind, Scalar, Span};
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tandem_schema::{Check, Field, KindSchema, Type};
+
+/// Variable values from outside the spec, lowest precedence first:
+/// environment (`TANDEM_VAR_name`), var files, then `--var name=value`.
+#[derive(Debug, Clone, Default)]
+pub struct VarInputs {
+    pub env: BTreeMap<String, String>,
+    /// Parsed var files: (file, its YAML text).
+    pub files: Vec<SourceFile>,
+    pub cli: Vec<(String, String)>,
+}
+
+impl VarInputs {
+    /// Collect `TANDEM_VAR_*` from the process environment.
+    pub fn from_env() -> BTreeMap<String, String> {
+        std::env::vars()
+            .filter_map(|(k, v)| k.strip_prefix("TANDEM_VAR_").map(|n| (n.to_string(), v)))
+            .collect()
+    }
+}
+
+const TOP_KEYS: &[&str] = &["version", "name", "variables", "resources", "outputs"];
+const RESOURCE_KEYS: &[&str] = &["type", "region", "properties", "depends_on", "lifecycle"];
+const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
+/// Every resource exposes its cloud id as `id`, whatever its kind's other outputs.
+pub const ID_OUTPUT: &str = "id";
+
+pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Result<Spec, Problems> {
+    let src = Arc::new(source);
+    let mut problems = Problems::default();
+    let root = match yaml::parse(&src.text) {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(
+                Problem::new("tandem::spec::yaml", format!("this is not valid YAML: {}", e.message))
+                    .at(&src, e.span, "here")
+                    .help("check indentation and that every `[`/`{` is closed"),
+            );
+            return Err(problems);
+        }
+    };
+    let mut l = Loader { src: src.clone(), problems, kinds };
+    let spec = l.spec(&root, inputs);
+    match spec {
+        Some(spec) => l.problems.into_result(spec),
+        None => Err(l.problems),
+    }
+}
+
+struct Loader<'a> {
+    src: Arc<SourceFile>,
+    problems: Problems,
+    kinds: &'a [&'a KindSchema],
+}
+
+impl Loader<'_> {
+    fn err(&mut self, code: &'static str, span: Span, message: impl Into<String>, label: &str) -> &mut Problem {
+        let p = Problem::new(code, message).at(&self.src, span, label);
+        self.problems.push(p);
+        self.problems.0.last_mut().expect("just pushed")
+    }
+
+    fn unknown_key(&mut self, what: &str, key: &str, span: Span, known: &[&str]) {
+        let p = self.err(
+            "tandem::spec::unknown_field",
+            span,
+            format!("unknown field `{key}` in {what}"),
+            "not a known field",
+        );
+        p.help = Some(match suggest(key, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("known fields: {}", known.join(", ")),
+        });
+    }
+
+    fn spec(&mut self, root: &Node, inputs: &VarInputs) -> Option<Spec> {
+        let Some(top) = root.as_map() else {
+            self.err("tandem::spec::shape", root.span, format!("a spec is a mapping, found {}", root.describe()), "here")
+                .help = Some("start with `version: 1`, `name:` and `resources:`".into());
+            return None;
+        };
+        for (k, (kspan, _)) in top {
+            if !TOP_KEYS.contains(&k.as_str()) {
+                self.unknown_key("the spec", k, *kspan, TOP_KEYS);
+            }
+        }
+        let version = match top.get("version") {
+            Some((_, n)) => match n.kind {
+                NodeKind::Scalar(Scalar::Int(1)) => 1,
+                _ => {
+                    self.err("tandem::spec::version", n.span, "unsupported spec version", "expected 1")
+                        .help = Some("this tandem reads `version: 1`".into());
+                    1
+                }
+            },
+            None => {
+                self.err("tandem::spec::version", Span::new(0, 0), "the spec has no `version`", "add `version: 1`")
+                    .help = Some("add `version: 1` at the top".into());
+                1
+            }
+        };
+        let name = match top.get("name") {
+            Some((_, n)) => match n.as_str() {
+                Some(s) if !s.is_empty() => s.to_string(),
+                _ => {
+                    self.err("tandem::spec::type", n.span, "`name` must be a non-empty string", "expected a string");
+                    String::new()
+                }
+            },
+            None => String::new(),
+        };
+        let variables = self.variables(top.get("variables").map(|(_, n)| n), inputs);
+        let var_values: BTreeMap<String, Value> = variables.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
+
+        let mut resources = IndexMap::new();
+        if let Some((_, rnode)) = top.get("resources") {
+            match rnode.as_map() {
+                Some(m) => {
+                    for (key, (kspan, node)) in m {
+                        if let Some(r) = self.resource(key, *kspan, node, &var_values) {
+                            resources.insert(key.clone(), r);
+                        }
+                    }
+                }
+                None if rnode.is_null() => {}
+                None => {
+                    self.err("tandem::spec::shape", rnode.span, "`resources` must be a mapping of names to resources", "expected a mapping");
+                }
+            }
+        }
+        let mut outputs = IndexMap::new();
+        if let Some((_, onode)) = top.get("outputs") {
+            match onode.as_map() {
+                Some(m) => {
+                    for (name, (kspan, node)) in m {
+                        let (value_node, sensitive, description) = match node.as_map() {
+                            Some(om) if om.contains_key("value") => {
+                                for (k, (ks, _)) in om {
+                                    if !["value", "sensitive", "description"].contains(&k.as_str()) {
+                                        self.unknown_key("an output", k, *ks, &["value", "sensitive", "description"]);
+                                    }
+                                }
+                                let sensitive = om.get("sensitive").map(|(_, n)| self.bool(n)).unwrap_or(false);
+                                let description = om.get("description").and_then(|(_, n)| n.as_str().map(str::to_string));
+                                (&om["value"].1, sensitive, description)
+                            }
+                            _ => (node, false, None),
+                        };
+                        let value = self.expr(value_node, &var_values);
+                        outputs.insert(
+                            name.clone(),
+                            OutputSpec { name: name.clone(), value, sensitive, description, span: *kspan },
+                        );
+                    }
+                }
+                None if onode.is_null() => {}
+                None => {
+                    self.err("tandem::spec::shape", onode.span, "`outputs` must be a mapping of names to values", "expected a mapping");
+                }
+            }
+        }
+        let spec = Spec { source: self.src.clone(), version, name, variables, resources, outputs };
+        self.check_references(&spec);
+        Some(spec)
+    }
+
+    fn bool(&mut self, n: &Node) -> bool {
+        match n.kind {
+            NodeKind::Scalar(Scalar::Bool(b)) => b,
+            _ => {
+                self.err("tandem::spec::type", n.span, format!("expected true or false, found {}", n.describe()), "expected a boolean");
+                false
+            }
+        }
+    }
+
+    fn variables(&mut self, node: Option<&Node>, inputs: &VarInputs) -> IndexMap<String, Variable> {
+        let mut vars = IndexMap::new();
+        let Some(node) = node else {
+            for (name, _) in &inputs.cli {
+                self.problems.push(
+                    Problem::new("tandem::spec::undeclared_variable", format!("`--var {name}=...` sets a variable the spec does not declare"))
+                        .help("declare it under `variables:` or drop the flag"),
+                );
+            }
+            return vars;
+        };
+        let Some(m) = node.as_map() else {
+            if !node.is_null() {
+                self.err("tandem::spec::shape", node.span, "`variables` must be a mapping", "expected a mapping");
+            }
+            return vars;
+        };
+        // Values from var files, parsed once.
+        let mut file_values: BTreeMap<String, Value> = BTreeMap::new();
+        for f in &inputs.files {
+            let fsrc = Arc::new(f.clone());
+            match yaml::parse(&f.text) {
+                Ok(root) => match root.as_map() {
+                    Some(fm) => {
+                        for (k, (kspan, v)) in fm {
+                            if !m.contains_key(k) {
+                                let p = Problem::new(
+                                    "tandem::spec::undeclared_variable",
+                                    format!("the var file sets `{k}`, which the spec does not declare"),
+                                )
+                                .at(&fsrc, *kspan, "not declared");
+                                let known: Vec<&str> = m.keys().map(String::as_str).collect();
+                                let p = match suggest(k, known) {
+                                    Some(s) => p.help(format!("did you mean `{s}`?")),
+                                    None => p.help("declare it under `variables:` in the spec"),
+                                };
+                                self.problems.push(p);
+                                continue;
+                            }
+                            file_values.insert(k.clone(), node_to_json(v));
+                        }
+                    }
+                    None if root.is_null() => {}
+                    None => self.problems.push(
+                        Problem::new("tandem::spec::var_file", "a var file is a mapping of variable names to values")
+                            .at(&fsrc, root.span, "expected a mapping"),
+                    ),
+                },
+                Err(e) => self.problems.push(
+                    Problem::new("tandem::spec::yaml", format!("the var file is not valid YAML: {}", e.message))
+                        .at(&fsrc, e.span, "here"),
+                ),
+            }
+        }
+        for (name, _) in &inputs.cli {
+            if !m.contains_key(name) {
+                let known: Vec<&str> = m.keys().map(String::as_str).collect();
+                let p = Problem::new(
+                    "tandem::spec::undeclared_variable",
+                    format!("`--var {name}=...` sets a variable the spec does not declare"),
+                );
+                self.problems.push(match suggest(name, known) {
+                    Some(s) => p.help(format!("did you mean `{s}`?")),
+                    None => p.help("declare it under `variables:` or drop the flag"),
+                });
+            }
+        }
+        for (name, (kspan, decl)) in m {
+            let mut ty = VarType::String;
+            let mut default = None;
+            let mut description = None;
+            let mut sensitive = false;
+            match decl.as_map() {
+                Some(dm) => {
+                    for (k, (ks, v)) in dm {
+                        match k.as_str() {
+                            "type" => match v.as_str().and_then(VarType::parse) {
+                                Some(t) => ty = t,
+                                None => {
+                                    self.err("tandem::spec::variable_type", v.span, "unknown variable type", "not a type")
+                                        .help = Some("use one of string, number, bool, list, map".into());
+                                }
+                            },
+                            "default" => default = Some((node_to_json(v), v.span)),
+                            "description" => description = v.as_str().map(str::to_string),
+                            "sensitive" => sensitive = self.bool(v),
+                            _ => self.unknown_key(&format!("variable `{name}`"), k, *ks, VARIABLE_KEYS),
+                        }
+                    }
+                }
+                None if decl.is_null() => {}
+                None => {
+                    // Shorthand `name: value` declares a string (or typed) variable with a default.
+                    let v = node_to_json(decl);
+                    ty = json_var_type(&v);
+                    default = Some((v, decl.span));
+                }
+            }
+            // Precedence: --var > var files > environment > default.
+            let cli = inputs.cli.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+            let raw: Option<(Value, &str)> = if let Some(v) = cli {
+                Some((Value::String(v), "--var"))
+            } else if let Some(v) = file_values.get(name) {
+                Some((v.clone(), "the var file"))
+            } else if let Some(v) = inputs.env.get(name) {
+                Some((Value::String(v.clone()), "TANDEM_VAR_"))
+            } else {
+                default.as_ref().map(|(v, _)| (v.clone(), "the default"))
+            };
+            let value = match raw {
+                None => {
+                    self.err(
+                        "tandem::spec::variable_unset",
+                        *kspan,
+                        format!("variable `{name}` has no value"),
+                        "declared without a default",
+                    )
+                    .help = Some(format!(
+                        "set it with `--var {name}=...`, a `--var-file`, or TANDEM_VAR_{name}, or give it a default"
+                    ));
+                    Value::Null
+                }
+                Some((v, from)) => match convert_var(ty, &v) {
+                    Some(v) => v,
+                    None => {
+                        let span = default.as_ref().filter(|_| from == "the default").map(|(_, s)| *s).unwrap_or(*kspan);
+                        self.err(
+                            "tandem::spec::variable_value",
+                            span,
+                            format!("variable `{name}` is a {}, but {from} gives {}", ty.name(), short(&v)),
+                            &format!("expected a {}", ty.name()),
+                        );
+                        Value::Null
+                    }
+                },
+            };
+            vars.insert(name.clone(), Variable { name: name.clone(), ty, description, sensitive, value, span: *kspan });
+        }
+        vars
+    }
+
+    fn resource(&mut self, key: &str, kspan: Span, node: &Node, vars: &BTreeMap<String, Value>) -> Option<Resource> {
+        if !valid_name(key) {
+            self.err(
+                "tandem::spec::resource_name",
+                kspan,
+                format!("`{key}` is not a valid resource name"),
+                "letters, digits, `_` and `-`, starting with a letter",
+            );
+        }
+        let Some(m) = node.as_map() else {
+            self.err("tandem::spec::shape", node.span, format!("resource `{key}` must be a mapping with `type` and `properties`"), "expected a mapping");
+            return None;
+        };
+        for (k, (ks, _)) in m {
+            if !RESOURCE_KEYS.contains(&k.as_str()) {
+                self.unknown_key(&format!("resource `{key}`"), k, *ks, RESOURCE_KEYS);
+            }
+        }
+        let Some((_, tnode)) = m.get("type") else {
+            self.err("tandem::spec::missing_type", kspan, format!("resource `{key}` has no `type`"), "needs `type:`")
+                .help = Some(format!("known types: {}", self.kind_names().join(", ")));
+            return None;
+        };
+        let Some(type_name) = tnode.as_str() else {
+            self.err("tandem::spec::type", tnode.span, "`type` must be a string such as `aws.ec2.vpc`", "expected a string");
+            return None;
+        };
+        let kind = self.kinds.iter().copied().find(|k| k.type_name == type_name);
+        let Some(kind) = kind else {
+            let names = self.kind_names();
+            let help = match suggest(type_name, names.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("known types: {}", names.join(", ")),
+            };
+            self.err("tandem::spec::unknown_type", tnode.span, format!("unknown resource type `{type_name}`"), "not a known type")
+                .help = Some(help);
+            return None;
+        };
+        let region = match m.get("region") {
+            Some((_, rn)) => {
+                let e = self.expr(rn, vars);
+                match &e.kind {
+                    ExprKind::Literal(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+                    ExprKind::Interp(_) => {
+                        self.err(
+                            "tandem::spec::region",
+                            rn.span,
+                            "`region` must be known before anything is created",
+                            "refers to a resource output",
+                        )
+                        .help = Some("use a literal region or a variable (`${var.primary_region}`)".into());
+                        None
+                    }
+                    _ => {
+                        self.err("tandem::spec::region", rn.span, "`region` must be a non-empty string", "expected a region name");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        if kind.regional && region.is_none() && !m.contains_key("region") {
+            self.err("tandem::spec::region", kspan, format!("resource `{key}` ({type_name}) needs a `region`"), "no region")
+                .help = Some("add `region: ${var.primary_region}` or a region name".into());
+        }
+        let properties = match m.get("properties") {
+            Some((_, pn)) => self.expr(pn, vars),
+            None => Expr { span: kspan, kind: ExprKind::Map(IndexMap::new()) },
+        };
+        if !matches!(properties.kind, ExprKind::Map(_)) {
+            self.err("tandem::spec::shape", properties.span, "`properties` must be a mapping", "expected a mapping");
+        } else {
+            self.check_object(&properties, &kind.properties, kind, key, "", true);
+        }
+        let mut depends_on = Vec::new();
+        if let Some((_, dn)) = m.get("depends_on") {
+            match &dn.kind {
+                NodeKind::Seq(items) => {
+                    for it in items {
+                        match it.as_str() {
+                            Some(s) => depends_on.push((s.to_string(), it.span)),
+                            None => {
+                                self.err("tandem::spec::type", it.span, "`depends_on` lists resource names", "expected a name");
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    self.err("tandem::spec::type", dn.span, "`depends_on` must be a list of resource names", "expected a list");
+                }
+            }
+        }
+        let mut prevent_destroy = false;
+        if let Some((_, ln)) = m.get("lifecycle") {
+            match ln.as_map() {
+                Some(lm) => {
+                    for (k, (ks, v)) in lm {
+                        if k == "prevent_destroy" {
+                            prevent_destroy = self.bool(v);
+                        } else {
+                            self.unknown_key("lifecycle", k, *ks, &["prevent_destroy"]);
+                        }
+                    }
+                }
+                None => {
+                    self.err("tandem::spec::type", ln.span, "`lifecycle` must be a mapping", "expected a mapping");
+                }
+            }
+        }
+        Some(Resource {
+            address: key.to_string(),
+            type_name: type_name.to_string(),
+            type_span: tnode.span,
+            span: kspan,
+            region,
+            properties,
+            depends_on,
+            prevent_destroy,
+        })
+    }
+
+    fn kind_names(&self) -> Vec<String> {
+        self.kinds.iter().map(|k| k.type_name.to_string()).collect()
+    }
+
+    /// Substitute variables; keep resource references for later.
+    fn expr(&mut self, node: &Node, vars: &BTreeMap<String, Value>) -> Expr {
+        let kind = match &node.kind {
+            NodeKind::Scalar(Scalar::Str(s)) => match template::parse(s) {
+                Err((_, msg)) => {
+                    self.err("tandem::spec::reference", node.span, msg, "bad reference");
+                    ExprKind::Literal(Value::String(s.clone()))
+                }
+                Ok(pieces) => self.bind(pieces, node.span, vars),
+            },
+            NodeKind::Scalar(_) => ExprKind::Literal(node_to_json(node)),
+            NodeKind::Seq(items) => ExprKind::List(items.iter().map(|n| self.expr(n, vars)).collect()),
+            NodeKind::Map(m) => ExprKind::Map(m.iter().map(|(k, (ks, v))| (k.clone(), (*ks, self.expr(v, vars)))).collect()),
+        };
+        Expr { span: node.span, kind }
+    }
+
+    fn bind(&mut self, pieces: Vec<Piece>, span: Span, vars: &BTreeMap<String, Value>) -> ExprKind {
+        // A string that is exactly one variable keeps the variable's type.
+        if let [Piece::Ref(RefTarget::Var(name))] = pieces.as_slice() {
+            return ExprKind::Literal(self.var(name, span, vars));
+        }
+        let mut parts: Vec<Part> = Vec::new();
+        for p in pieces {
+            match p {
+                Piece::Lit(l) => push_lit(&mut parts, l),
+                Piece::Ref(RefTarget::Var(name)) => {
+                    let v = self.var(&name, span, vars);
+                    let text = match v {
+                        Value::String(s) => s,
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    push_lit(&mut parts, text);
+                }
+                Piece::Ref(RefTarget::Resource { name, attr }) => parts.push(Part::Ref { resource: name, attr }),
+            }
+        }
+        match parts.as_slice() {
+            [] => ExprKind::Literal(Value::String(String::new())),
+            [Part::Lit(s)] => ExprKind::Literal(Value::String(s.clone())),
+            _ => ExprKind::Interp(parts),
+        }
+    }
+
+    fn var(&mut self, name: &str, span: Span, vars: &BTreeMap<String, Value>) -> Value {
+        match vars.get(name) {
+            Some(v) => v.clone(),
+            None => {
+                let help = match suggest(name, vars.keys().map(String::as_str)) {
+                    Some(s) => format!("did you mean `${{var.{s}}}`?"),
+                    None => "declare it under `variables:`".to_string(),
+                };
+                self.err("tandem::spec::unknown_variable", span, format!("unknown variable `{name}`"), "not declared")
+                    .help = Some(help);
+                Value::Null
+            }
+        }
+    }
+
+    /// Check a property mapping against its fields.
+    fn check_object(&mut self, e: &Expr, fields: &[Field], kind: &KindSchema, res: &str, path: &str, top: bool) {
+        let ExprKind::Map(m) = &e.kind else { return };
+        let known: Vec<&str> = fields.iter().map(|f| f.name).collect();
+        for (k, (ks, v)) in m {
+            match fields.iter().find(|f| f.name == k) {
+                None => {
+                    let what = if path.is_empty() {
+                        format!("the properties of `{res}` ({})", kind.type_name)
+                    } else {
+                        format!("`{path}` of `{res}`")
+                    };
+                    self.unknown_key(&what, k, *ks, &known);
+                }
+                Some(f) => {
+                    let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    self.check_value(v, f, &f.ty, kind, res, &sub);
+                }
+            }
+        }
+        for f in fields.iter().filter(|f| f.required) {
+            if top && kind.name_field == Some(f.name) {
+                continue;
+            }
+            if !m.contains_key(f.name) {
+                let at = if path.is_empty() { format!("`{res}`") } else { format!("`{path}` of `{res}`") };
+                self.err(
+                    "tandem::spec::missing_field",
+                    e.span,
+                    format!("{at} is missing the required field `{}`", f.name),
+                    &format!("add `{}`", f.name),
+                )
+                .help = Some(format!("`{}` is {}{}", f.name, f.ty.describe(), if f.doc.is_empty() { String::new() } else { format!(": {}", f.doc) }));
+            }
+        }
+    }
+
+    fn check_value(&mut self, e: &Expr, f: &Field, ty: &Type, kind: &KindSchema, res: &str, path: &str) {
+        // References are checked when they resolve; their text can't be judged now.
+        if matches!(e.kind, ExprKind::Interp(_)) {
+            if matches!(ty, Type::List(_) | Type::Map(_) | Type::Object(_)) {
+                if let ExprKind::Interp(parts) = &e.kind {
+                    if parts.len() > 1 {
+                        self.type_error(e, path, ty, "a string");
+                    }
+                }
+            }
+            return;
+        }
+        match (ty, &e.kind) {
+            (Type::Any, _) => {}
+            (_, ExprKind::Literal(Value::Null)) => {}
+            (Type::Object(fields), ExprKind::Map(_)) => self.check_object(e, fields, kind, res, path, false),
+            (Type::List(inner), ExprKind::List(items)) => {
+                for (i, it) in items.iter().enumerate() {
+                    self.check_value(it, f, inner, kind, res, &format!("{path}[{i}]"));
+                }
+            }
+            (Type::List(inner), ExprKind::Literal(Value::Array(items))) => {
+                for (i, it) in items.iter().enumerate() {
+                    let sub = Expr::literal(it.clone(), e.span);
+                    self.check_value(&sub, f, inner, kind, res, &format!("{path}[{i}]"));
+                }
+            }
+            (Type::Map(inner), ExprKind::Map(m)) => {
+                for (k, (_, v)) in m {
+                    self.check_value(v, f, inner, kind, res, &format!("{path}.{k}"));
+                }
+            }
+            (Type::Map(_) | Type::Object(_), ExprKind::Literal(Value::Object(_))) => {}
+            (_, ExprKind::Literal(v)) if !matches!(ty, Type::List(_) | Type::Map(_) | Type::Object(_)) => {
+                match tandem_schema::coerce(ty, v, path) {
+                    Ok(cv) => self.run_checks(e, f, &cv, path),
+                    Err(_) => {
+                        let found = describe_json(v);
+                        self.type_error(e, path, ty, &found);
+                    }
+                }
+            }
+            (_, other) => {
+                let found = match other {
+                    ExprKind::List(_) => "a list".to_string(),
+                    ExprKind::Map(_) => "a mapping".to_string(),
+                    ExprKind::Literal(v) => describe_json(v),
+                    ExprKind::Interp(_) => "a string".to_string(),
+                };
+                self.type_error(e, path, ty, &found);
+            }
+        }
+    }
+
+    fn type_error(&mut self, e: &Expr, path: &str, ty: &Type, found: &str) {
+        let mut help = None;
+        if let (Type::Enum(values), ExprKind::Literal(Value::String(s))) = (ty, &e.kind) {
+            if let Some(sug) = suggest(s, values.iter().copied()) {
+                help = Some(format!("did you mean `{sug}`?"));
+            }
+        }
+        let p = self.err(
+            "tandem::spec::type",
+            e.span,
+            format!("`{path}` must be {}, found {found}", ty.describe()),
+            &format!("expected {}", ty.describe()),
+        );
+        p.help = help;
+    }
+
+    fn run_checks(&mut self, e: &Expr, f: &Field, v: &Value, path: &str) {
+        for c in &f.checks {
+            let problem = match (c, v) {
+                (Check::Ipv4Cidr, Value::String(s)) => match s.parse::<ipnet::Ipv4Net>() {
+                    Ok(net) if net.network() == net.addr() => None,
+                    Ok(net) => Some(format!(
+                        "`{path}` = {s} has host bits set; the network is {}",
+                        net.trunc()
+                    )),
+                    Err(_) => Some(format!("`{path}` must be an IPv4 CIDR block such as 10.0.0.0/16, found {s:?}")),
+                },
+                (Check::Range(lo, hi), Value::Number(n)) => match n.as_i64() {
+                    Some(i) if i >= *lo && i <= *hi => None,
+                    _ => Some(format!("`{path}` must be between {lo} and {hi}, found {n}")),
+                },
+                (Check::Length(lo, hi), Value::String(s)) => {
+                    let n = s.chars().count();
+                    (n < *lo || n > *hi).then(|| format!("`{path}` must be {lo} to {hi} characters long, found {n}"))
+                }
+                _ => None,
+            };
+            if let Some(msg) = problem {
+                self.err("tandem::spec::value", e.span, msg, "invalid value");
+            }
+        }
+    }
+
+    fn check_references(&mut self, spec: &Spec) {
+        let names: Vec<&str> = spec.resources.keys().map(String::as_str).collect();
+        let mut found: Vec<(String, String, Span, String)> = Vec::new();
+        for (addr, r) in &spec.resources {
+            r.properties.walk_refs(&mut |res, attr, span| found.push((res.into(), attr.into(), span, addr.clone())));
+            for (d, span) in &r.depends_on {
+                if !spec.resources.contains_key(d) {
+                    let help = match suggest(d, names.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "depends_on names resources of this spec".into(),
+                    };
+                    self.err("tandem::spec::unknown_resource", *span, format!("`depends_on` names `{d}`, which is not a resource of this spec"), "no such resource")
+                        .help = Some(help);
+                } else if d == addr {
+                    self.err("tandem::spec::cycle", *span, format!("`{addr}` depends on itself"), "self-dependency");
+                }
+            }
+        }
+        for o in spec.outputs.values() {
+            o.value.walk_refs(&mut |res, attr, span| found.push((res.into(), attr.into(), span, String::new())));
+        }
+        for (res, attr, span, from) in found {
+            let Some(target) = spec.resources.get(&res) else {
+                let help = match suggest(&res, names.iter().copied()) {
+                    Some(s) => format!("did you mean `${{{s}.{attr}}}`?"),
+                    None => "references name a resource of this spec: `${RESOURCE.OUTPUT}`".into(),
+                };
+                self.err("tandem::spec::unknown_resource", span, format!("`${{{res}.{attr}}}` refers to `{res}`, which is not a resource of this spec"), "no such resource")
+                    .help = Some(help);
+                continue;
+            };
+            if res == from {
+                self.err("tandem::spec::cycle", span, format!("`{res}` refers to its own output `{attr}`"), "self-reference");
+                continue;
+            }
+            let Some(kind) = self.kinds.iter().find(|k| k.type_name == target.type_name) else { continue };
+            if attr != ID_OUTPUT && kind.output(&attr).is_none() {
+                let mut outs: Vec<&str> = vec![ID_OUTPUT];
+                outs.extend(kind.outputs.iter().map(|o| o.name));
+                let help = match suggest(&attr, outs.iter().copied()) {
+                    Some(s) => format!("did you mean `${{{res}.{s}}}`?"),
+                    None => format!("{} outputs: {}", kind.type_name, outs.join(", ")),
+                };
+                self.err("tandem::spec::unknown_output", span, format!("`{res}` ({}) has no output `{attr}`", kind.type_name), "no such output")
+                    .help = Some(help);
+            }
+        }
+    }
+}
+
+fn push_lit(parts: &mut Vec<Part>, l: String) {
+    if let Some(Part::Lit(prev)) = parts.last_mut() {
+        prev.push_str(&l);
+    } else {
+        parts.push(Part::Lit(l));
+    }
+}
+
+fn valid_name(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some(ch) if ch.is_ascii_alphabetic())
+        && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+        && s != "var"
+}
+
+pub(crate) fn node_to_json(n: &Node) -> Value {
+    match &n.kind {
+        NodeKind::Scalar(Scalar::Null) => Value::Null,
+        NodeKind::Scalar(Scalar::Bool(b)) => Value::Bool(*b),
+        NodeKind::Scalar(Scalar::Int(i)) => Value::from(*i),
+        NodeKind::Scalar(Scalar::Float(f)) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+        NodeKind::Scalar(Scalar::Str(s)) => Value::String(s.clone()),
+        NodeKind::Seq(items) => Value::Array(items.iter().map(node_to_json).collect()),
+        NodeKind::Map(m) => Value::Object(m.iter().map(|(k, (_, v))| (k.clone(), node_to_json(v))).collect::<Map<_, _>>()),
+    }
+}
+
+fn json_var_type(v: &Value) -> VarType {
+    match v {
+        Value::Number(_) => VarType::Number,
+        Value::Bool(_) => VarType::Bool,
+        Value::Array(_) => VarType::List,
+        Value::Object(_) => VarType::Map,
+        _ => VarType::String,
+    }
+}
+
+/// Bring an outside value (strings from flags and the environment, typed
+/// values from var files and defaults) to the variable's declared type.
+fn convert_var(ty: VarType, v: &Value) -> Option<Value> {
+    match (ty, v) {
+        (VarType::String, Value::String(_)) => Some(v.clone()),
+        (VarType::String, Value::Number(n)) => Some(Value::String(n.to_string())),
+        (VarType::String, Value::Bool(b)) => Some(Value::String(b.to_string())),
+        (VarType::Number, Value::Number(_)) => Some(v.clone()),
+        (VarType::Number, Value::String(s)) => {
+            if let Ok(i) = s.trim().parse::<i64>() {
+                Some(Value::from(i))
+            } else {
+                s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number)
+            }
+        }
+        (VarType::Bool, Value::Bool(_)) => Some(v.clone()),
+        (VarType::Bool, Value::String(s)) => match s.trim() {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        (VarType::List, Value::Array(_)) | (VarType::Map, Value::Object(_)) => Some(v.clone()),
+        // `--var regions='[us-east-1, us-west-2]'`: a flag's text is read as YAML.
+        (VarType::List | VarType::Map, Value::String(s)) => {
+            let n = yaml::parse(s).ok()?;
+            convert_var(ty, &node_to_json(&n)).filter(|c| !c.is_string())
+        }
+        _ => None,
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = describe_json(v);
+    if s.chars().count() > 60 {
+        format!("{}...", s.chars().take(57).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn describe_json(v: &Value) -> String {
+    match v {
+        Value::Null => "nothing".into(),
+        Value::Bool(b) => format!("{b}"),
+        Value::Number(n) => format!("{n}"),
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}

@@ -1,0 +1,121 @@
+//! `${...}` references inside strings.
+//!
+//! `${var.NAME}` is a variable (substituted when the spec loads);
+//! `${RESOURCE.OUTPUT}` is another resource's output (resolved when that
+//! resource exists, and an edge in the graph). `$${` writes a literal `${`.
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RefTarget {
+    Var(String),
+    Resource { name: String, attr: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Lit(String),
+    Ref(RefTarget),
+}
+
+/// Split a string into literal text and references. Errors give the byte
+/// offset in the string and what is wrong.
+pub fn parse(s: &str) -> Result<Vec<Piece>, (usize, String)> {
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut rest = s;
+    let mut offset = 0;
+    while let Some(i) = rest.find('$') {
+        let after = &rest[i..];
+        if after.starts_with("$${") {
+            lit.push_str(&rest[..i]);
+            lit.push_str("${");
+            rest = &rest[i + 3..];
+            offset += i + 3;
+            continue;
+        }
+        if !after.starts_with("${") {
+            lit.push_str(&rest[..=i]);
+            rest = &rest[i + 1..];
+            offset += i + 1;
+            continue;
+        }
+        lit.push_str(&rest[..i]);
+        let start = offset + i;
+        let body_and_rest = &rest[i + 2..];
+        let Some(end) = body_and_rest.find('}') else {
+            return Err((start, "unclosed `${`: a reference ends with `}`".into()));
+        };
+        let body = body_and_rest[..end].trim();
+        let target = parse_ref(body).map_err(|m| (start, m))?;
+        if !lit.is_empty() {
+            out.push(Piece::Lit(std::mem::take(&mut lit)));
+        }
+        out.push(Piece::Ref(target));
+        let consumed = i + 2 + end + 1;
+        rest = &rest[consumed..];
+        offset += consumed;
+    }
+    lit.push_str(rest);
+    if !lit.is_empty() || out.is_empty() {
+        out.push(Piece::Lit(lit));
+    }
+    Ok(out)
+}
+
+fn is_ident(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn parse_ref(body: &str) -> Result<RefTarget, String> {
+    let expected = "expected `${var.NAME}` or `${RESOURCE.OUTPUT}`";
+    let Some((head, tail)) = body.split_once('.') else {
+        return Err(format!("`${{{body}}}` is not a reference: {expected}"));
+    };
+    if !is_ident(head) || !is_ident(tail) {
+        return Err(format!("`${{{body}}}` is not a reference: {expected}"));
+    }
+    Ok(if head == "var" {
+        RefTarget::Var(tail.to_string())
+    } else {
+        RefTarget::Resource { name: head.to_string(), attr: tail.to_string() }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(name: &str, attr: &str) -> Piece {
+        Piece::Ref(RefTarget::Resource { name: name.into(), attr: attr.into() })
+    }
+
+    #[test]
+    fn splits_text_and_references() {
+        assert_eq!(
+            parse("arn:${vpc.id}/x-${var.env}").unwrap(),
+            vec![
+                Piece::Lit("arn:".into()),
+                r("vpc", "id"),
+                Piece::Lit("/x-".into()),
+                Piece::Ref(RefTarget::Var("env".into()))
+            ]
+        );
+        assert_eq!(parse("${ a.b }").unwrap(), vec![r("a", "b")]);
+        assert_eq!(parse("plain").unwrap(), vec![Piece::Lit("plain".into())]);
+        assert_eq!(parse("").unwrap(), vec![Piece::Lit("".into())]);
+    }
+
+    #[test]
+    fn escapes_and_lone_dollars() {
+        assert_eq!(parse("$${x} costs $5").unwrap(), vec![Piece::Lit("${x} costs $5".into())]);
+    }
+
+    #[test]
+    fn bad_references_name_the_offset() {
+        assert_eq!(parse("ab${vpc").unwrap_err().0, 2);
+        assert!(parse("${vpc}").unwrap_err().1.contains("RESOURCE.OUTPUT"));
+        assert!(parse("${a.b.c}").is_err());
+        assert!(parse("${1a.b}").is_err());
+    }
+}

@@ -1,0 +1,293 @@
+//! A YAML tree that remembers where every node came from.
+//!
+//! serde-based YAML loaders drop positions; errors must name file, line and
+//! column, so the spec is read from the parser's event stream into [`Node`]s
+//! that carry their byte span.
+
+use indexmap::IndexMap;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// A byte range in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub len: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, len: usize) -> Self {
+        Span { start, len }
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        (s.start, s.len).into()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    /// Keys keep their own spans so "unknown field" points at the key.
+    Map(IndexMap<String, (Span, Node)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub kind: NodeKind,
+}
+
+impl Node {
+    pub fn as_map(&self) -> Option<&IndexMap<String, (Span, Node)>> {
+        match &self.kind {
+            NodeKind::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar(Scalar::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self.kind, NodeKind::Scalar(Scalar::Null))
+    }
+    /// "a string", "a mapping": what this node is, for error messages.
+    pub fn describe(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Scalar(Scalar::Null) => "nothing (null)",
+            NodeKind::Scalar(Scalar::Bool(_)) => "a boolean",
+            NodeKind::Scalar(Scalar::Int(_)) => "an integer",
+            NodeKind::Scalar(Scalar::Float(_)) => "a number",
+            NodeKind::Scalar(Scalar::Str(_)) => "a string",
+            NodeKind::Seq(_) => "a list",
+            NodeKind::Map(_) => "a mapping",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    pub span: Span,
+    pub message: String,
+}
+
+/// Parse one YAML document. An empty document is an empty mapping.
+pub fn parse(text: &str) -> Result<Node, YamlError> {
+    let mut b = Builder { stack: Vec::new(), root: None, error: None, anchors: Default::default() };
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut b, false).map_err(|e| {
+        let m = e.marker();
+        YamlError { span: Span::new(m.index().min(text.len()), 0), message: e.info().to_string() }
+    })?;
+    if let Some(e) = b.error {
+        return Err(e);
+    }
+    Ok(b.root.unwrap_or(Node { span: Span::default(), kind: NodeKind::Map(IndexMap::new()) }))
+}
+
+enum Frame {
+    Seq { start: usize, anchor: usize, items: Vec<Node> },
+    Map { start: usize, anchor: usize, entries: IndexMap<String, (Span, Node)>, key: Option<(String, Span)> },
+}
+
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    error: Option<YamlError>,
+    anchors: std::collections::HashMap<usize, Node>,
+}
+
+impl Builder {
+    fn push_node(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => {
+                    // A key: only scalar keys are meaningful in a spec.
+                    match &node.kind {
+                        NodeKind::Scalar(s) => *key = Some((scalar_key(s), node.span)),
+                        _ => {
+                            if self.error.is_none() {
+                                self.error = Some(YamlError {
+                                    span: node.span,
+                                    message: "mapping keys must be plain names, not lists or mappings".into(),
+                                })
+                            }
+                            *key = Some((String::new(), node.span));
+                        }
+                    }
+                }
+                Some((k, kspan)) => {
+                    if entries.contains_key(&k) && self.error.is_none() {
+                        self.error = Some(YamlError {
+                            span: kspan,
+                            message: format!("duplicate key `{k}`: each key may appear once in a mapping"),
+                        });
+                    }
+                    entries.insert(k, (kspan, node));
+                }
+            },
+        }
+    }
+}
+
+fn scalar_key(s: &Scalar) -> String {
+    match s {
+        Scalar::Null => "null".into(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) => f.to_string(),
+        Scalar::Str(s) => s.clone(),
+    }
+}
+
+fn plain_scalar(v: &str) -> Scalar {
+    // YAML 1.2 core schema resolution for plain scalars.
+    match v {
+        "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
+        "true" | "True" | "TRUE" => return Scalar::Bool(true),
+        "false" | "False" | "FALSE" => return Scalar::Bool(false),
+        _ => {}
+    }
+    if let Ok(i) = v.parse::<i64>() {
+        return Scalar::Int(i);
+    }
+    if let Some(hex) = v.strip_prefix("0x") {
+        if let Ok(i) = i64::from_str_radix(hex, 16) {
+            return Scalar::Int(i);
+        }
+    }
+    let looks_numeric = v.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == '.');
+    if looks_numeric && !v.contains(['/', ':']) {
+        if let Ok(f) = v.parse::<f64>() {
+            if f.is_finite() {
+                return Scalar::Float(f);
+            }
+        }
+    }
+    Scalar::Str(v.to_string())
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let at = mark.index();
+        match ev {
+            Event::Scalar(v, style, anchor, _tag) => {
+                let len = v.len();
+                let scalar = if style == TScalarStyle::Plain { plain_scalar(&v) } else { Scalar::Str(v) };
+                let node = Node { span: Span::new(at, len.max(1)), kind: NodeKind::Scalar(scalar) };
+                if anchor > 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push_node(node);
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
+                    span: Span::new(at, 1),
+                    kind: NodeKind::Scalar(Scalar::Null),
+                });
+                self.push_node(node);
+            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq { start: at, anchor, items: Vec::new() }),
+            Event::MappingStart(anchor, _) => {
+                self.stack.push(Frame::Map { start: at, anchor, entries: IndexMap::new(), key: None })
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let node = match self.stack.pop() {
+                    Some(Frame::Seq { start, anchor, items }) => {
+                        (anchor, Node { span: Span::new(start, at.saturating_sub(start).max(1)), kind: NodeKind::Seq(items) })
+                    }
+                    Some(Frame::Map { start, anchor, entries, .. }) => {
+                        (anchor, Node { span: Span::new(start, at.saturating_sub(start).max(1)), kind: NodeKind::Map(entries) })
+                    }
+                    None => return,
+                };
+                if node.0 > 0 {
+                    self.anchors.insert(node.0, node.1.clone());
+                }
+                self.push_node(node.1);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// 1-based line and column of a byte offset, for plain-text messages.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_spans_of_keys_and_values() {
+        let text = "a: 1\nb:\n  c: hello\n";
+        let root = parse(text).unwrap();
+        let m = root.as_map().unwrap();
+        let (kspan, b) = &m["b"];
+        assert_eq!(&text[kspan.start..kspan.start + 1], "b");
+        let (_, c) = &b.as_map().unwrap()["c"];
+        assert_eq!(line_col(text, c.span.start), (3, 6));
+        assert_eq!(c.as_str(), Some("hello"));
+    }
+
+    #[test]
+    fn resolves_plain_scalars_but_not_quoted() {
+        let root = parse("a: 10\nb: '10'\nc: true\nd: 10.0.0.0/16\ne: ~\n").unwrap();
+        let m = root.as_map().unwrap();
+        assert_eq!(m["a"].1.kind, NodeKind::Scalar(Scalar::Int(10)));
+        assert_eq!(m["b"].1.kind, NodeKind::Scalar(Scalar::Str("10".into())));
+        assert_eq!(m["c"].1.kind, NodeKind::Scalar(Scalar::Bool(true)));
+        assert_eq!(m["d"].1.as_str(), Some("10.0.0.0/16"));
+        assert!(m["e"].1.is_null());
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let e = parse("a: 1\na: 2\n").unwrap_err();
+        assert!(e.message.contains("duplicate key `a`"));
+        assert_eq!(e.span.start, 5);
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let e = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(e.span.start > 0);
+    }
+
+    #[test]
+    fn never_panics_on_garbage() {
+        for s in ["", ":", "- - -", "{", "a: *x", "\u{0}", "a:\n\t- b", "? [a]\n: b", "&a [*a]"] {
+            let _ = parse(s);
+        }
+    }
+}

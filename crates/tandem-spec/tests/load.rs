@@ -1,0 +1,220 @@
+//! Spec loading: good input binds, bad input names file:line:col and a fix.
+
+use tandem_schema::{Check, Field, KindSchema, OutputDef, Type};
+use tandem_spec::{load, ExprKind, Problems, SourceFile, Spec, VarInputs};
+
+fn kinds() -> Vec<KindSchema> {
+    vec![
+        KindSchema {
+            type_name: "aws.ec2.vpc",
+            doc: "",
+            api_reference: "",
+            regional: true,
+            properties: vec![
+                Field::new("cidr_block", Type::String).required().force_new().check(Check::Ipv4Cidr),
+                Field::new("enable_dns_support", Type::Boolean),
+                Field::new("tags", Type::map(Type::String)),
+            ],
+            outputs: vec![OutputDef::new("arn", "")],
+            name_field: None,
+            import_id: "",
+        },
+        KindSchema {
+            type_name: "aws.kinesis.stream",
+            doc: "",
+            api_reference: "",
+            regional: true,
+            properties: vec![
+                Field::new("stream_name", Type::String).required(),
+                Field::new("shard_count", Type::Integer).check(Check::Range(1, 100)),
+                Field::new(
+                    "stream_mode_details",
+                    Type::Object(vec![Field::new("stream_mode", Type::enumeration(&["ON_DEMAND", "PROVISIONED"])).required()]),
+                ),
+            ],
+            outputs: vec![OutputDef::new("arn", "")],
+            name_field: Some("stream_name"),
+            import_id: "",
+        },
+    ]
+}
+
+fn try_load(text: &str, inputs: &VarInputs) -> Result<Spec, Problems> {
+    let k = kinds();
+    let refs: Vec<&KindSchema> = k.iter().collect();
+    load(SourceFile { name: "tandem.yaml".into(), text: text.into() }, inputs, &refs)
+}
+
+fn problems(text: &str) -> Vec<String> {
+    match try_load(text, &VarInputs::default()) {
+        Ok(_) => panic!("expected problems"),
+        Err(p) => p.iter().map(|p| p.to_string()).collect(),
+    }
+}
+
+const GOOD: &str = r#"version: 1
+name: contact-center
+variables:
+  primary_region: { type: string, default: us-east-1 }
+  vpc_cidr_primary: { type: string, default: 10.0.0.0/16 }
+  shards: { type: number, default: 2 }
+resources:
+  primary_vpc:
+    type: aws.ec2.vpc
+    region: ${var.primary_region}
+    properties:
+      cidr_block: ${var.vpc_cidr_primary}
+      tags: { Name: primary, Vpc: "x-${var.primary_region}" }
+  ctr:
+    type: aws.kinesis.stream
+    region: ${var.primary_region}
+    depends_on: [primary_vpc]
+    properties:
+      shard_count: ${var.shards}
+      stream_mode_details: { stream_mode: PROVISIONED }
+      tags_unused_check: null
+outputs:
+  vpc_id: ${primary_vpc.id}
+  stream: { value: "${ctr.arn}", description: the CTR stream }
+"#;
+
+#[test]
+fn binds_variables_and_keeps_references() {
+    let text = GOOD.replace("      tags_unused_check: null\n", "");
+    let spec = try_load(&text, &VarInputs::default()).unwrap();
+    let vpc = &spec.resources["primary_vpc"];
+    assert_eq!(vpc.region.as_deref(), Some("us-east-1"));
+    let v = vpc.properties.eval(&|_, _| None);
+    assert_eq!(v.value["cidr_block"], "10.0.0.0/16");
+    assert_eq!(v.value["tags"]["Vpc"], "x-us-east-1");
+    // A lone variable keeps its type.
+    let ctr = spec.resources["ctr"].properties.eval(&|_, _| None);
+    assert_eq!(ctr.value["shard_count"], 2);
+    assert_eq!(spec.resources["ctr"].dependencies().into_iter().collect::<Vec<_>>(), vec!["primary_vpc"]);
+    assert!(matches!(spec.outputs["vpc_id"].value.kind, ExprKind::Interp(_)));
+}
+
+#[test]
+fn variable_precedence_is_cli_then_file_then_env_then_default() {
+    let text = GOOD.replace("      tags_unused_check: null\n", "");
+    let mut inputs = VarInputs::default();
+    inputs.env.insert("primary_region".into(), "eu-central-1".into());
+    let s = try_load(&text, &inputs).unwrap();
+    assert_eq!(s.resources["primary_vpc"].region.as_deref(), Some("eu-central-1"));
+    inputs.files.push(SourceFile { name: "v.yaml".into(), text: "primary_region: us-west-2\n".into() });
+    let s = try_load(&text, &inputs).unwrap();
+    assert_eq!(s.resources["primary_vpc"].region.as_deref(), Some("us-west-2"));
+    inputs.cli.push(("primary_region".into(), "ap-northeast-1".into()));
+    let s = try_load(&text, &inputs).unwrap();
+    assert_eq!(s.resources["primary_vpc"].region.as_deref(), Some("ap-northeast-1"));
+}
+
+#[test]
+fn unknown_field_points_at_the_key_and_suggests() {
+    let p = problems(GOOD);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("tandem.yaml:21:7: unknown field `tags_unused_check`"), "{}", p[0]);
+    let text = GOOD.replace("cidr_block: ${var", "cidr_blok: ${var").replace("      tags_unused_check: null\n", "");
+    let e = try_load(&text, &VarInputs::default()).unwrap_err();
+    let first = e.iter().next().unwrap();
+    assert!(first.to_string().contains("tandem.yaml:12:7: unknown field `cidr_blok`"), "{first}");
+    assert_eq!(first.help.as_deref(), Some("did you mean `cidr_block`?"));
+    // And the required field is reported missing in the same pass.
+    assert!(e.iter().any(|p| p.message.contains("missing the required field `cidr_block`")));
+}
+
+#[test]
+fn wrong_types_and_bad_values() {
+    let text = GOOD
+        .replace("shard_count: ${var.shards}", "shard_count: many")
+        .replace("stream_mode: PROVISIONED", "stream_mode: PROVISONED")
+        .replace("      tags_unused_check: null\n", "");
+    let e = try_load(&text, &VarInputs::default()).unwrap_err();
+    let all: Vec<String> = e.iter().map(|p| p.to_string()).collect();
+    assert!(all.iter().any(|m| m.contains(":19:20: `shard_count` must be an integer, found \"many\"")), "{all:?}");
+    let enum_err = e.iter().find(|p| p.message.contains("stream_mode_details.stream_mode")).unwrap();
+    assert_eq!(enum_err.help.as_deref(), Some("did you mean `PROVISIONED`?"));
+
+    let text = GOOD.replace("default: 10.0.0.0/16", "default: 10.0.0.1/16").replace("      tags_unused_check: null\n", "");
+    let e = try_load(&text, &VarInputs::default()).unwrap_err();
+    assert!(e.to_string().contains("has host bits set; the network is 10.0.0.0/16"), "{e}");
+}
+
+#[test]
+fn bad_references_are_reported_with_suggestions() {
+    let text = GOOD
+        .replace("vpc_id: ${primary_vpc.id}", "vpc_id: ${primary_vcp.id}")
+        .replace("${ctr.arn}", "${ctr.anr}")
+        .replace("${var.vpc_cidr_primary}", "${var.vpc_cidr_primray}")
+        .replace("      tags_unused_check: null\n", "");
+    let e = try_load(&text, &VarInputs::default()).unwrap_err();
+    let helps: Vec<_> = e.iter().filter_map(|p| p.help.clone()).collect();
+    assert!(helps.contains(&"did you mean `${primary_vpc.id}`?".to_string()), "{helps:?}");
+    assert!(helps.contains(&"did you mean `${ctr.arn}`?".to_string()), "{helps:?}");
+    assert!(helps.contains(&"did you mean `${var.vpc_cidr_primary}`?".to_string()), "{helps:?}");
+    let unclosed = GOOD.replace("${var.primary_region}\n    properties:\n      cidr", "${var.primary_region\n    properties:\n      cidr");
+    let p = problems(&unclosed);
+    assert!(p.iter().any(|m| m.contains("unclosed `${`")), "{p:?}");
+}
+
+#[test]
+fn unknown_type_and_missing_region() {
+    let text = "version: 1\nresources:\n  a:\n    type: aws.ec2.vcp\n  b:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.0.0.0/16 }\n";
+    let e = try_load(text, &VarInputs::default()).unwrap_err();
+    let all: Vec<String> = e.iter().map(|p| p.to_string()).collect();
+    assert!(all[0].starts_with("tandem.yaml:4:11: unknown resource type `aws.ec2.vcp`"), "{all:?}");
+    assert_eq!(e.iter().next().unwrap().help.as_deref(), Some("did you mean `aws.ec2.vpc`?"));
+    assert!(all.iter().any(|m| m.starts_with("tandem.yaml:5:3: resource `b` (aws.ec2.vpc) needs a `region`")), "{all:?}");
+}
+
+#[test]
+fn variables_without_values_and_bad_flags() {
+    let text = "version: 1\nvariables:\n  region: { type: string }\n  n: { type: number }\nresources: {}\n";
+    let mut inputs = VarInputs::default();
+    inputs.cli.push(("n".into(), "three".into()));
+    inputs.cli.push(("regoin".into(), "x".into()));
+    let e = try_load(text, &inputs).unwrap_err();
+    let all = e.to_string();
+    assert!(all.contains("tandem.yaml:3:3: variable `region` has no value"), "{all}");
+    assert!(all.contains("variable `n` is a number, but --var gives \"three\""), "{all}");
+    assert!(all.contains("did you mean `region`?"), "{all}");
+}
+
+#[test]
+fn lists_from_flags_are_yaml() {
+    let text = "version: 1\nvariables:\n  regions: { type: list }\nresources: {}\n";
+    let mut inputs = VarInputs::default();
+    inputs.cli.push(("regions".into(), "[us-east-1, us-west-2]".into()));
+    let s = try_load(text, &inputs).unwrap();
+    assert_eq!(s.variables["regions"].value, serde_json::json!(["us-east-1", "us-west-2"]));
+}
+
+#[test]
+fn yaml_syntax_errors_have_positions() {
+    let e = problems("version: 1\nresources:\n  a: [1, 2\n  b: 3\n");
+    assert!(e[0].starts_with("tandem.yaml:"), "{e:?}");
+    assert!(e[0].contains("not valid YAML"));
+}
+
+#[test]
+fn depends_on_unknown_and_self() {
+    let text = "version: 1\nresources:\n  a:\n    type: aws.ec2.vpc\n    region: us-east-1\n    depends_on: [a, bb]\n    properties: { cidr_block: 10.0.0.0/16 }\n";
+    let all = problems(text);
+    assert!(all.iter().any(|m| m.contains("`a` depends on itself")), "{all:?}");
+    assert!(all.iter().any(|m| m.contains("`depends_on` names `bb`")), "{all:?}");
+}
+
+#[test]
+fn graphical_render_names_the_file() {
+    let e = try_load(GOOD, &VarInputs::default()).unwrap_err();
+    let out = e.iter().next().unwrap().render(true);
+    assert!(out.contains("tandem.yaml:21:7"), "{out}");
+    assert!(out.contains("tags_unused_check"), "{out}");
+}
+
+#[test]
+fn no_panic_on_odd_documents() {
+    for text in ["", "[]", "version: 1\nresources: [a]", "version: 2", "version: 1\nresources:\n  a: 1", "resources:\n  a:\n    type: [x]", "version: 1\noutputs: 3", "version: 1\nvariables:\n  x: {type: nope}"] {
+        let _ = try_load(text, &VarInputs::default());
+    }
+}
