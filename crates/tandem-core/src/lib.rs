@@ -1,1 +1,15 @@
+//! The tandem engine: spec -> graph -> plan -> apply/destroy/import.
+//!
+//! It knows no cloud: resource kinds come in through
+//! [`tandem_provider::Registry`], progress goes out through [`Reporter`].
 
+pub mod engine;
+pub mod event;
+pub mod graph;
+pub mod plan;
+pub mod walk;
+
+pub use engine::{lookup, Engine, EngineError, PlanOptions, Summary};
+pub use event::{Event, Op, Reporter, Silent};
+pub use graph::Graph;
+pub use plan::{Action, Change, FieldChange, Plan};

@@ -1,0 +1,72 @@
+//! What the engine tells whoever renders it. The engine never prints.
+
+use crate::plan::Action;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Refresh,
+    Create,
+    Update,
+    Delete,
+    Import,
+}
+
+impl Op {
+    pub fn doing(self) -> &'static str {
+        match self {
+            Op::Refresh => "refreshing",
+            Op::Create => "creating",
+            Op::Update => "updating",
+            Op::Delete => "deleting",
+            Op::Import => "importing",
+        }
+    }
+    pub fn done(self) -> &'static str {
+        match self {
+            Op::Refresh => "refreshed",
+            Op::Create => "created",
+            Op::Update => "updated",
+            Op::Delete => "deleted",
+            Op::Import => "imported",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Started { address: String, op: Op },
+    Progress { address: String, message: String },
+    Finished { address: String, op: Op, id: Option<String>, seconds: f64 },
+    Failed { address: String, op: Op, error: String, seconds: f64 },
+    Skipped { address: String, action: Action, because: String },
+    StateSaved { serial: u64 },
+}
+
+pub trait Reporter: Send + Sync {
+    fn event(&self, event: &Event);
+}
+
+/// Discards events.
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn event(&self, _: &Event) {}
+}
+
+/// Lets provider progress lines reach the reporter.
+pub(crate) struct ProgressBridge(pub Arc<dyn Reporter>);
+
+impl tandem_provider::Progress for ProgressBridge {
+    fn message(&self, address: &str, message: String) {
+        self.0.event(&Event::Progress { address: address.to_string(), message });
+    }
+}
+
+pub(crate) fn secs(d: Duration) -> f64 {
+    (d.as_secs_f64() * 100.0).round() / 100.0
+}

@@ -1,0 +1,251 @@
+//! Plans: what will change and why, as typed, serializable actions.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use tandem_schema::{Field, KindSchema, Type};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+        }
+    }
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::NoOp => "no change",
+            Action::Create => "create",
+            Action::Update => "update in place",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// One field's change. Values are redacted when the field is sensitive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// Top-level property name.
+    pub field: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// The new value depends on a resource not made yet.
+    #[serde(default)]
+    pub after_unknown: bool,
+    /// Changing this field cannot happen in place.
+    #[serde(default)]
+    pub forces_replacement: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub region: Option<String>,
+    pub action: Action,
+    /// Why: "not in state", "tainted by a failed create", "deleted outside tandem",
+    /// "no longer in the spec", "`cidr_block` forces replacement".
+    pub reasons: Vec<String>,
+    pub fields: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The state the plan was made against; apply refuses a plan whose state moved on.
+    pub lineage: String,
+    pub serial: u64,
+    pub destroy: bool,
+    pub changes: Vec<Change>,
+    /// Resources found gone during refresh (removed from state by apply).
+    #[serde(default)]
+    pub gone: Vec<String>,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        !self.gone.is_empty() || self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+    pub fn count(&self, a: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == a).count()
+    }
+    pub fn change(&self, address: &str) -> Option<&Change> {
+        self.changes.iter().find(|c| c.address == address)
+    }
+}
+
+/// Compare what the spec wants with what exists, field by field.
+///
+/// Only what the spec says is compared: a nested field the spec leaves out is
+/// the cloud's to choose, except in maps (tags), which are managed whole. A
+/// top-level field that was applied before and is now gone from the spec is a
+/// change (back to the cloud's default), unless the cloud computes it.
+pub fn diff_fields(
+    schema: &KindSchema,
+    desired: &Map<String, Value>,
+    unknown: &BTreeSet<String>,
+    current: &Map<String, Value>,
+    prior: &Map<String, Value>,
+) -> Vec<FieldChange> {
+    let mut names: Vec<&str> = schema.properties.iter().map(|f| f.name).collect();
+    names.retain(|n| desired.contains_key(*n) || prior.contains_key(*n) || unknown_at(unknown, n));
+    let mut out = Vec::new();
+    for name in names {
+        let Some(field) = schema.field(name) else { continue };
+        let before = current.get(name).filter(|v| !v.is_null()).cloned();
+        let is_unknown = unknown_at(unknown, name);
+        let after = desired.get(name).filter(|v| !v.is_null()).cloned();
+        let changed = if is_unknown {
+            true
+        } else {
+            match (&after, &before) {
+                (Some(a), Some(b)) => !matches(&field.ty, a, b),
+                (Some(_), None) => true,
+                (None, Some(_)) => !field.computed && prior.contains_key(name),
+                (None, None) => false,
+            }
+        };
+        if !changed {
+            continue;
+        }
+        out.push(redacted(field, FieldChange {
+            field: name.to_string(),
+            before,
+            after: if is_unknown { None } else { after },
+            after_unknown: is_unknown,
+            forces_replacement: field.force_new,
+        }));
+    }
+    out
+}
+
+fn unknown_at(unknown: &BTreeSet<String>, field: &str) -> bool {
+    unknown.iter().any(|p| {
+        p == field || p.strip_prefix(field).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    })
+}
+
+fn redacted(field: &Field, mut c: FieldChange) -> FieldChange {
+    let t = Type::Object(vec![field.clone()]);
+    let wrap = |v: Value| {
+        let mut m = Map::new();
+        m.insert(field.name.to_string(), v);
+        tandem_schema::redact(&t, &Value::Object(m))[field.name].clone()
+    };
+    c.before = c.before.map(wrap);
+    c.after = c.after.map(wrap);
+    c
+}
+
+/// Does the current value satisfy the desired one?
+pub fn matches(ty: &Type, desired: &Value, current: &Value) -> bool {
+    match (ty, desired, current) {
+        (Type::Object(fields), Value::Object(d), Value::Object(c)) => d.iter().all(|(k, dv)| {
+            if dv.is_null() {
+                return true;
+            }
+            let fty = fields.iter().find(|f| f.name == k).map(|f| &f.ty).unwrap_or(&Type::Any);
+            match c.get(k) {
+                Some(cv) => matches(fty, dv, cv),
+                None => fields.iter().find(|f| f.name == k).is_some_and(|f| f.computed),
+            }
+        }),
+        (Type::List(inner), Value::Array(d), Value::Array(c)) => {
+            d.len() == c.len() && d.iter().zip(c).all(|(a, b)| matches(inner, a, b))
+        }
+        (Type::Number, Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => desired == current,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use tandem_schema::Field;
+
+    fn schema() -> KindSchema {
+        KindSchema {
+            type_name: "t.k",
+            doc: "",
+            api_reference: "",
+            regional: false,
+            properties: vec![
+                Field::new("cidr", Type::String).force_new(),
+                Field::new("tags", Type::map(Type::String)),
+                Field::new("az", Type::String).computed(),
+                Field::new("secret", Type::String).sensitive(),
+                Field::new(
+                    "spec",
+                    Type::Object(vec![Field::new("a", Type::Integer), Field::new("b", Type::String).computed()]),
+                ),
+            ],
+            outputs: vec![],
+            name_field: None,
+            import_id: "",
+        }
+    }
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn no_change_when_cloud_fills_in_more() {
+        let d = obj(json!({"cidr": "10.0.0.0/16", "spec": {"a": 1}}));
+        let c = obj(json!({"cidr": "10.0.0.0/16", "spec": {"a": 1, "b": "x"}, "az": "us-east-1a"}));
+        assert!(diff_fields(&schema(), &d, &BTreeSet::new(), &c, &d).is_empty());
+    }
+
+    #[test]
+    fn force_new_fields_are_flagged_and_tags_compared_whole() {
+        let d = obj(json!({"cidr": "10.1.0.0/16", "tags": {"a": "1"}}));
+        let c = obj(json!({"cidr": "10.0.0.0/16", "tags": {"a": "1", "b": "2"}}));
+        let ch = diff_fields(&schema(), &d, &BTreeSet::new(), &c, &d);
+        assert_eq!(ch.len(), 2);
+        assert!(ch.iter().find(|f| f.field == "cidr").unwrap().forces_replacement);
+        assert!(!ch.iter().find(|f| f.field == "tags").unwrap().forces_replacement);
+    }
+
+    #[test]
+    fn removed_fields_change_unless_computed() {
+        let prior = obj(json!({"tags": {"a": "1"}, "az": "x"}));
+        let c = obj(json!({"tags": {"a": "1"}, "az": "x"}));
+        let ch = diff_fields(&schema(), &Map::new(), &BTreeSet::new(), &c, &prior);
+        assert_eq!(ch.len(), 1);
+        assert_eq!(ch[0].field, "tags");
+        assert_eq!(ch[0].after, None);
+    }
+
+    #[test]
+    fn unknown_values_are_changes_known_after_apply() {
+        let d = obj(json!({"cidr": null}));
+        let c = obj(json!({"cidr": "10.0.0.0/16"}));
+        let unknown: BTreeSet<String> = ["cidr".to_string()].into();
+        let ch = diff_fields(&schema(), &d, &unknown, &c, &c);
+        assert!(ch[0].after_unknown && ch[0].forces_replacement);
+    }
+
+    #[test]
+    fn sensitive_values_never_appear() {
+        let d = obj(json!({"secret": "hunter2"}));
+        let c = obj(json!({"secret": "old-secret"}));
+        let ch = diff_fields(&schema(), &d, &BTreeSet::new(), &c, &c);
+        let text = serde_json::to_string(&ch).unwrap();
+        assert!(!text.contains("hunter2") && !text.contains("old-secret"), "{text}");
+    }
+}

@@ -1,0 +1,322 @@
+//! The engine against a recording in-memory kind: plan/apply/destroy/import
+//! semantics, ordering, failure isolation and state safety.
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tandem_core::{Action, Engine, EngineError, PlanOptions, Silent};
+use tandem_provider::{Ctx, Observed, ProviderError, Registry, ResourceKind, Result};
+use tandem_schema::{Field, KindSchema, OutputDef, Type};
+use tandem_spec::{load, SourceFile, Spec, VarInputs};
+use tandem_state::{LocalBackend, State};
+
+#[derive(Default)]
+struct Cloud {
+    objects: BTreeMap<String, Map<String, Value>>,
+    log: Vec<String>,
+    next: u32,
+    fail_create: Vec<String>,
+}
+
+struct Fake {
+    schema: KindSchema,
+    cloud: Arc<Mutex<Cloud>>,
+}
+
+#[async_trait]
+impl ResourceKind for Fake {
+    fn schema(&self) -> &KindSchema {
+        &self.schema
+    }
+    async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
+        let mut c = self.cloud.lock().unwrap();
+        if let Some(parent) = props.get("parent").and_then(Value::as_str) {
+            if !c.objects.contains_key(parent) {
+                return Err(ProviderError::invalid(format!("parent {parent} does not exist")));
+            }
+        }
+        if c.fail_create.contains(&ctx.address) {
+            return Err(ProviderError::invalid("refused by the fake cloud"));
+        }
+        c.next += 1;
+        let id = format!("obj-{}", c.next);
+        c.objects.insert(id.clone(), props.clone());
+        c.log.push(format!("create {}", ctx.address));
+        Ok(observed(&id, props))
+    }
+    async fn read(&self, _: &Ctx, id: &str) -> Result<Option<Observed>> {
+        Ok(self.cloud.lock().unwrap().objects.get(id).map(|p| observed(id, p)))
+    }
+    async fn update(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+        let mut c = self.cloud.lock().unwrap();
+        c.log.push(format!("update {} {}", ctx.address, changed.join(",")));
+        c.objects.insert(id.to_string(), desired.clone());
+        Ok(observed(id, desired))
+    }
+    async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
+        let mut c = self.cloud.lock().unwrap();
+        let children: Vec<String> = c.objects.iter().filter(|(_, p)| p.get("parent").and_then(Value::as_str) == Some(id)).map(|(k, _)| k.clone()).collect();
+        if !children.is_empty() {
+            return Err(ProviderError::new(tandem_provider::ErrorClass::Conflict, format!("{id} has dependents {children:?}")));
+        }
+        c.objects.remove(id);
+        c.log.push(format!("delete {}", ctx.address));
+        Ok(())
+    }
+}
+
+fn observed(id: &str, p: &Map<String, Value>) -> Observed {
+    let mut outputs = BTreeMap::new();
+    outputs.insert("arn".into(), json!(format!("arn:fake:{id}")));
+    Observed { id: id.into(), properties: p.clone(), outputs }
+}
+
+struct World {
+    cloud: Arc<Mutex<Cloud>>,
+    engine: Engine,
+    backend: LocalBackend,
+    _dir: tempfile::TempDir,
+}
+
+fn world() -> World {
+    let cloud = Arc::new(Mutex::new(Cloud::default()));
+    let schema = KindSchema {
+        type_name: "fake.thing",
+        doc: "",
+        api_reference: "",
+        regional: false,
+        properties: vec![
+            Field::new("name", Type::String).required().force_new(),
+            Field::new("size", Type::Integer),
+            Field::new("parent", Type::String).force_new(),
+            Field::new("tags", Type::map(Type::String)),
+        ],
+        outputs: vec![OutputDef::new("arn", "")],
+        name_field: Some("name"),
+        import_id: "the object id",
+    };
+    let mut reg = Registry::new();
+    reg.register(Arc::new(Fake { schema, cloud: cloud.clone() }));
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::new(dir.path().join("state.json"));
+    World { cloud, engine: Engine::new(reg, Arc::new(Silent)), backend, _dir: dir }
+}
+
+impl World {
+    fn spec(&self, text: &str) -> Spec {
+        let schemas = self.engine.schemas();
+        load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &schemas).unwrap()
+    }
+    async fn plan(&self, text: &str) -> tandem_core::Plan {
+        let spec = self.spec(text);
+        self.engine.plan(&spec, &self.backend.load().unwrap(), &PlanOptions::default()).await.unwrap()
+    }
+    async fn apply(&self, text: &str) -> tandem_core::Summary {
+        let spec = self.spec(text);
+        let state = self.backend.load().unwrap();
+        let plan = self.engine.plan(&spec, &state, &PlanOptions::default()).await.unwrap();
+        self.engine.apply(&spec, &plan, &self.backend, state).await.unwrap()
+    }
+    async fn destroy(&self, text: &str) -> std::result::Result<tandem_core::Summary, EngineError> {
+        let spec = self.spec(text);
+        let state = self.backend.load().unwrap();
+        let plan = self.engine.plan(&spec, &state, &PlanOptions { destroy: true, ..Default::default() }).await?;
+        self.engine.apply(&spec, &plan, &self.backend, state).await
+    }
+    fn log(&self) -> Vec<String> {
+        std::mem::take(&mut self.cloud.lock().unwrap().log)
+    }
+}
+
+const SPEC: &str = r#"version: 1
+resources:
+  net:
+    type: fake.thing
+    properties: { size: 1, tags: { a: "1" } }
+  sub:
+    type: fake.thing
+    properties: { parent: "${net.id}", size: 2 }
+  other:
+    type: fake.thing
+    properties: { size: 3 }
+outputs:
+  net_arn: ${net.arn}
+"#;
+
+#[tokio::test]
+async fn apply_then_plan_shows_no_changes() {
+    let w = world();
+    let p = w.plan(SPEC).await;
+    assert_eq!(p.count(Action::Create), 3);
+    let sub = p.change("sub").unwrap();
+    assert!(sub.fields.iter().any(|f| f.field == "parent" && f.after_unknown), "{sub:?}");
+    let s = w.apply(SPEC).await;
+    assert!(s.ok(), "{s:?}");
+    assert_eq!(s.created.len(), 3);
+    let log = w.log();
+    assert!(log.iter().position(|l| l == "create net") < log.iter().position(|l| l == "create sub"));
+    let state = w.backend.load().unwrap();
+    assert_eq!(state.outputs["net_arn"].value, json!(format!("arn:fake:{}", state.resources["net"].id)));
+    assert_eq!(state.resources["sub"].properties["name"], "sub", "name defaults to the key");
+    assert!(state.resources["sub"].dependencies.contains("net"));
+    let again = w.plan(SPEC).await;
+    assert!(!again.has_changes(), "{again:?}");
+}
+
+#[tokio::test]
+async fn update_in_place_and_replace_with_cascade() {
+    let w = world();
+    w.apply(SPEC).await;
+    w.log();
+    let p = w.plan(&SPEC.replace("size: 3", "size: 4")).await;
+    let c = p.change("other").unwrap();
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(c.fields[0].field, "size");
+    assert_eq!(c.fields[0].before, Some(json!(3)));
+    assert_eq!(c.fields[0].after, Some(json!(4)));
+    w.apply(&SPEC.replace("size: 3", "size: 4")).await;
+    assert_eq!(w.log(), vec!["update other size"]);
+
+    // Renaming the network forces its replacement; the subnet's parent id becomes
+    // unknown, which forces the subnet's replacement too, in the right order.
+    let renamed = SPEC.replace("size: 3", "size: 4").replace("properties: { size: 1,", "properties: { name: net2, size: 1,");
+    let p = w.plan(&renamed).await;
+    assert_eq!(p.change("net").unwrap().action, Action::Replace);
+    assert!(p.change("net").unwrap().reasons[0].contains("`name` forces replacement"));
+    assert_eq!(p.change("sub").unwrap().action, Action::Replace);
+    let s = w.apply(&renamed).await;
+    assert!(s.ok(), "{s:?}");
+    assert_eq!(w.log(), vec!["delete sub", "delete net", "create net", "create sub"]);
+    assert!(!w.plan(&renamed).await.has_changes());
+}
+
+#[tokio::test]
+async fn drift_is_seen_and_removed_objects_are_recreated() {
+    let w = world();
+    w.apply(SPEC).await;
+    let id = w.backend.load().unwrap().resources["other"].id.clone();
+    w.cloud.lock().unwrap().objects.get_mut(&id).unwrap().insert("size".into(), json!(9));
+    let p = w.plan(SPEC).await;
+    let c = p.change("other").unwrap();
+    assert_eq!((c.action, c.fields[0].before.clone()), (Action::Update, Some(json!(9))));
+    w.cloud.lock().unwrap().objects.remove(&id);
+    let p = w.plan(SPEC).await;
+    assert_eq!(p.change("other").unwrap().action, Action::Create);
+    assert_eq!(p.change("other").unwrap().reasons, vec!["deleted outside tandem"]);
+    assert!(w.apply(SPEC).await.ok());
+    assert!(!w.plan(SPEC).await.has_changes());
+}
+
+#[tokio::test]
+async fn failure_fails_only_its_branch() {
+    let w = world();
+    w.cloud.lock().unwrap().fail_create.push("net".into());
+    let s = w.apply(SPEC).await;
+    assert_eq!(s.failed.len(), 1);
+    assert_eq!(s.failed[0].0, "net");
+    assert_eq!(s.skipped, vec![("sub".to_string(), "net".to_string())]);
+    assert_eq!(s.created, vec!["other".to_string()]);
+    let state = w.backend.load().unwrap();
+    assert!(state.resources.contains_key("other"), "state saved for what finished");
+    w.cloud.lock().unwrap().fail_create.clear();
+    let s = w.apply(SPEC).await;
+    assert_eq!(s.created.len(), 2, "{s:?}");
+}
+
+#[tokio::test]
+async fn destroy_goes_in_reverse_and_respects_prevent_destroy() {
+    let w = world();
+    w.apply(SPEC).await;
+    w.log();
+    let protected = SPEC.replace("  other:\n    type: fake.thing\n", "  other:\n    type: fake.thing\n    lifecycle: { prevent_destroy: true }\n");
+    w.apply(&protected).await;
+    let e = w.destroy(&protected).await.unwrap_err();
+    assert!(e.to_string().contains("`other` has lifecycle.prevent_destroy set"), "{e}");
+    assert_eq!(w.cloud.lock().unwrap().objects.len(), 3, "nothing deleted when refused");
+    let s = w.destroy(SPEC).await.unwrap();
+    assert_eq!(s.deleted.len(), 3, "{s:?}");
+    let log = w.log();
+    assert!(log.iter().position(|l| l == "delete sub") < log.iter().position(|l| l == "delete net"), "{log:?}");
+    assert!(w.cloud.lock().unwrap().objects.is_empty());
+    assert!(w.backend.load().unwrap().resources.is_empty());
+}
+
+#[tokio::test]
+async fn removed_resources_are_deleted_dependents_first() {
+    let w = world();
+    w.apply(SPEC).await;
+    w.log();
+    let only_other = "version: 1\nresources:\n  other:\n    type: fake.thing\n    properties: { size: 3 }\n";
+    let p = w.plan(only_other).await;
+    assert_eq!(p.count(Action::Delete), 2);
+    assert_eq!(p.change("net").unwrap().reasons, vec!["no longer in the spec"]);
+    assert!(w.apply(only_other).await.ok());
+    assert_eq!(w.log(), vec!["delete sub", "delete net"]);
+}
+
+#[tokio::test]
+async fn stale_saved_plans_are_refused() {
+    let w = world();
+    let spec = w.spec(SPEC);
+    let state = w.backend.load().unwrap();
+    let plan = w.engine.plan(&spec, &state, &PlanOptions::default()).await.unwrap();
+    w.apply(SPEC).await; // the state moves on
+    let e = w.engine.apply(&spec, &plan, &w.backend, w.backend.load().unwrap()).await.unwrap_err();
+    assert!(e.to_string().contains("the state changed since this plan was made"), "{e}");
+}
+
+#[tokio::test]
+async fn import_records_then_plan_shows_differences() {
+    let w = world();
+    let mut props = Map::new();
+    props.insert("name".into(), json!("other"));
+    props.insert("size".into(), json!(7));
+    w.cloud.lock().unwrap().objects.insert("manual-1".into(), props);
+    let spec = w.spec(SPEC);
+    let state = w.engine.import(&spec, &w.backend, w.backend.load().unwrap(), "other", "manual-1").await.unwrap();
+    assert_eq!(state.resources["other"].id, "manual-1");
+    let p = w.plan(SPEC).await;
+    let c = p.change("other").unwrap();
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(c.fields.iter().find(|f| f.field == "size").unwrap().before, Some(json!(7)));
+    let e = w.engine.import(&spec, &w.backend, w.backend.load().unwrap(), "other", "manual-1").await.unwrap_err();
+    assert!(e.to_string().contains("already in the state"));
+    let e = w.engine.import(&spec, &w.backend, w.backend.load().unwrap(), "net", "nope").await.unwrap_err();
+    assert!(e.to_string().contains("no fake.thing with id `nope`"), "{e}");
+    let e = w.engine.import(&spec, &w.backend, w.backend.load().unwrap(), "ohter", "x").await.unwrap_err();
+    assert!(e.to_string().contains("Did you mean `other`?"), "{e}");
+}
+
+#[tokio::test]
+async fn cycles_are_reported_with_their_path() {
+    let w = world();
+    let text = "version: 1\nresources:\n  b:\n    type: fake.thing\n    properties: { parent: \"${a.id}\" }\n  a:\n    type: fake.thing\n    properties: { parent: \"${c.id}\" }\n  c:\n    type: fake.thing\n    properties: { parent: \"${b.id}\" }\n";
+    let spec = w.spec(text);
+    let e = w.engine.check(&spec).err().unwrap();
+    let msg = e.to_string();
+    assert!(msg.contains("t.yaml:6:3: dependency cycle: a -> b -> c -> a"), "{msg}");
+}
+
+#[tokio::test]
+async fn targets_limit_the_plan_to_a_resource_and_its_needs() {
+    let w = world();
+    let spec = w.spec(SPEC);
+    let state = w.backend.load().unwrap();
+    let p = w.engine.plan(&spec, &state, &PlanOptions { targets: vec!["sub".into()], ..Default::default() }).await.unwrap();
+    let addrs: Vec<&str> = p.changes.iter().map(|c| c.address.as_str()).collect();
+    assert_eq!(addrs, vec!["net", "sub"]);
+    let e = w.engine.plan(&spec, &state, &PlanOptions { targets: vec!["sbu".into()], ..Default::default() }).await.unwrap_err();
+    assert!(e.to_string().contains("did you mean `sub`?"), "{e}");
+}
+
+#[tokio::test]
+async fn state_keeps_lineage_and_bumps_serial() {
+    let w = world();
+    w.apply(SPEC).await;
+    let s1: State = w.backend.load().unwrap();
+    w.apply(&SPEC.replace("size: 3", "size: 5")).await;
+    let s2 = w.backend.load().unwrap();
+    assert_eq!(s1.lineage, s2.lineage);
+    assert!(s2.serial > s1.serial);
+}
