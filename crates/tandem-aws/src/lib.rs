@@ -1,1 +1,86 @@
+//! AWS resource kinds for tandem, on the official SDK crates.
+//!
+//! One module per resource kind; each is a [`tandem_provider::ResourceKind`]
+//! that knows its API and nothing of the graph. Clients come from one
+//! [`AwsContext`] per process: the standard credential chain and endpoint
+//! variables (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), one loaded
+//! configuration per region.
 
+mod dynamodb_table;
+mod ec2_subnet;
+mod ec2_vpc;
+mod error;
+mod kinesis_stream;
+mod tags;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tandem_provider::{Registry, ResourceKind};
+use tokio::sync::Mutex;
+
+pub use error::classify;
+
+/// Loaded AWS configurations, one per region, shared by every kind.
+#[derive(Default)]
+pub struct AwsContext {
+    configs: Mutex<HashMap<String, SdkConfig>>,
+    endpoint: Option<String>,
+}
+
+impl AwsContext {
+    /// Configuration from the environment: credentials chain, profiles, endpoint variables.
+    pub fn from_env() -> Self {
+        AwsContext::default()
+    }
+
+    /// Every client talks to `url` (a local sandbox), whatever the environment says.
+    pub fn with_endpoint(url: impl Into<String>) -> Self {
+        AwsContext { configs: Mutex::default(), endpoint: Some(url.into()) }
+    }
+
+    pub async fn config(&self, region: &str) -> SdkConfig {
+        let mut configs = self.configs.lock().await;
+        if let Some(c) = configs.get(region) {
+            return c.clone();
+        }
+        // The SDK retries throttling and 5xx itself (standard mode, jittered
+        // exponential backoff); the engine adds its own layer for waiters.
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .retry_config(RetryConfig::standard().with_max_attempts(5));
+        if let Some(url) = &self.endpoint {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        configs.insert(region.to_string(), config.clone());
+        config
+    }
+
+    pub async fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.config(region).await)
+    }
+    pub async fn kinesis(&self, region: &str) -> aws_sdk_kinesis::Client {
+        aws_sdk_kinesis::Client::new(&self.config(region).await)
+    }
+    pub async fn dynamodb(&self, region: &str) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.config(region).await)
+    }
+}
+
+/// Every AWS kind this tandem has.
+pub fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
+    vec![
+        Arc::new(ec2_vpc::Vpc::new(aws.clone())),
+        Arc::new(ec2_subnet::Subnet::new(aws.clone())),
+        Arc::new(kinesis_stream::Stream::new(aws.clone())),
+        Arc::new(dynamodb_table::Table::new(aws)),
+    ]
+}
+
+pub fn register(registry: &mut Registry, aws: Arc<AwsContext>) {
+    for k in kinds(aws) {
+        registry.register(k);
+    }
+}

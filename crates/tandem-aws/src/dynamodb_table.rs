@@ -1,0 +1,314 @@
+//! `aws.dynamodb.table`: a DynamoDB table (CreateTable / DescribeTable /
+//! UpdateTable / TagResource / UntagResource / DeleteTable).
+//! https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html
+
+use crate::{classify, tags, AwsContext};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus, Tag,
+};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_schema::{Check, Field, OutputDef, Type};
+
+pub struct Table {
+    aws: Arc<AwsContext>,
+    schema: KindSchema,
+}
+
+fn invalid(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::invalid(e.to_string())
+}
+
+impl Table {
+    pub fn new(aws: Arc<AwsContext>) -> Self {
+        let schema = KindSchema {
+            type_name: "aws.dynamodb.table",
+            doc: "A DynamoDB table.",
+            api_reference: "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html",
+            regional: true,
+            properties: vec![
+                Field::new("table_name", Type::String).required().force_new().check(Check::Length(3, 255)).doc("TableName; defaults to the resource key."),
+                Field::new(
+                    "attribute_definitions",
+                    Type::list(Type::Object(vec![
+                        Field::new("attribute_name", Type::String).required(),
+                        Field::new("attribute_type", Type::enumeration(&["S", "N", "B"])).required(),
+                    ])),
+                )
+                .required()
+                .doc("AttributeDefinitions: the key attributes and their types."),
+                Field::new(
+                    "key_schema",
+                    Type::list(Type::Object(vec![
+                        Field::new("attribute_name", Type::String).required(),
+                        Field::new("key_type", Type::enumeration(&["HASH", "RANGE"])).required(),
+                    ])),
+                )
+                .required()
+                .force_new()
+                .doc("KeySchema: the partition key (HASH) and optional sort key (RANGE); cannot change."),
+                Field::new("billing_mode", Type::enumeration(&["PROVISIONED", "PAY_PER_REQUEST"])).computed().doc("BillingMode."),
+                Field::new(
+                    "provisioned_throughput",
+                    Type::Object(vec![
+                        Field::new("read_capacity_units", Type::Integer).required(),
+                        Field::new("write_capacity_units", Type::Integer).required(),
+                    ]),
+                )
+                .doc("ProvisionedThroughput, for PROVISIONED billing."),
+                Field::new(
+                    "stream_specification",
+                    Type::Object(vec![
+                        Field::new("stream_enabled", Type::Boolean).required(),
+                        Field::new("stream_view_type", Type::enumeration(&["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"])),
+                    ]),
+                )
+                .doc("StreamSpecification; global tables need NEW_AND_OLD_IMAGES."),
+                Field::new("tags", Type::map(Type::String)).doc("Tags."),
+            ],
+            outputs: vec![
+                OutputDef::new("arn", "The table ARN."),
+                OutputDef::new("name", "The table name."),
+                OutputDef::new("stream_arn", "The latest stream ARN, when streams are on."),
+            ],
+            name_field: Some("table_name"),
+            import_id: "the table name",
+        };
+        Table { aws, schema }
+    }
+
+    async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
+        wait_until(ctx, "table", Waiter::default(), || async {
+            let d = client.describe_table().table_name(name).send().await.map_err(|e| classify("DescribeTable", name, e))?;
+            Ok(match d.table().and_then(|t| t.table_status()) {
+                Some(TableStatus::Active) => WaitOutcome::Ready(()),
+                Some(s) => WaitOutcome::Pending(s.as_str().to_string()),
+                None => WaitOutcome::Pending("not visible yet".into()),
+            })
+        })
+        .await
+    }
+}
+
+fn attribute_definitions(props: &Map<String, Value>) -> Result<Vec<AttributeDefinition>> {
+    list(props, "attribute_definitions")
+        .iter()
+        .map(|a| {
+            AttributeDefinition::builder()
+                .attribute_name(a.get("attribute_name").and_then(Value::as_str).unwrap_or_default())
+                .attribute_type(ScalarAttributeType::from(a.get("attribute_type").and_then(Value::as_str).unwrap_or_default()))
+                .build()
+                .map_err(invalid)
+        })
+        .collect()
+}
+
+fn list<'a>(props: &'a Map<String, Value>, key: &str) -> &'a [Value] {
+    props.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn throughput(props: &Map<String, Value>) -> Result<Option<ProvisionedThroughput>> {
+    let Some(t) = props.get("provisioned_throughput").and_then(Value::as_object) else { return Ok(None) };
+    ProvisionedThroughput::builder()
+        .read_capacity_units(prop_i64(t, "read_capacity_units").unwrap_or(1))
+        .write_capacity_units(prop_i64(t, "write_capacity_units").unwrap_or(1))
+        .build()
+        .map(Some)
+        .map_err(invalid)
+}
+
+fn stream_spec(props: &Map<String, Value>) -> Result<Option<StreamSpecification>> {
+    let Some(s) = props.get("stream_specification").and_then(Value::as_object) else { return Ok(None) };
+    let mut b = StreamSpecification::builder().stream_enabled(s.get("stream_enabled").and_then(Value::as_bool).unwrap_or(false));
+    if let Some(v) = prop_str(s, "stream_view_type") {
+        b = b.stream_view_type(StreamViewType::from(v));
+    }
+    b.build().map(Some).map_err(invalid)
+}
+
+#[async_trait]
+impl ResourceKind for Table {
+    fn schema(&self) -> &KindSchema {
+        &self.schema
+    }
+
+    async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
+        let client = self.aws.dynamodb(ctx.region()?).await;
+        let name = prop_str(props, "table_name").unwrap_or(&ctx.name).to_string();
+        let mut req = client.create_table().table_name(&name).set_attribute_definitions(Some(attribute_definitions(props)?));
+        for k in list(props, "key_schema") {
+            req = req.key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(k.get("attribute_name").and_then(Value::as_str).unwrap_or_default())
+                    .key_type(KeyType::from(k.get("key_type").and_then(Value::as_str).unwrap_or_default()))
+                    .build()
+                    .map_err(invalid)?,
+            );
+        }
+        let billing = prop_str(props, "billing_mode").unwrap_or(if props.contains_key("provisioned_throughput") { "PROVISIONED" } else { "PAY_PER_REQUEST" });
+        req = req.billing_mode(BillingMode::from(billing));
+        if let Some(t) = throughput(props)? {
+            req = req.provisioned_throughput(t);
+        }
+        if let Some(s) = stream_spec(props)? {
+            req = req.stream_specification(s);
+        }
+        for (k, v) in tags::desired(props) {
+            req = req.tags(Tag::builder().key(k).value(v).build().map_err(invalid)?);
+        }
+        match req.send().await {
+            Ok(_) => {}
+            Err(e) => {
+                let e = classify("CreateTable", &name, e);
+                // Table names are unique per account and region: finish what a crashed run started.
+                if e.code.as_deref() != Some("ResourceInUseException") {
+                    return Err(e);
+                }
+                ctx.report(format!("table {name} exists already (an earlier interrupted run?); adopting it"));
+            }
+        }
+        let partial = Observed { id: name.clone(), ..Default::default() };
+        self.wait_active(ctx, &client, &name).await.map_err(|e| e.with_partial(partial.clone()))?;
+        self.read(ctx, &name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{name} vanished right after creation")).with_partial(partial))
+    }
+
+    async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
+        let client = self.aws.dynamodb(ctx.region()?).await;
+        let d = match client.describe_table().table_name(id).send().await {
+            Ok(d) => d,
+            Err(e) => {
+                let e = classify("DescribeTable", id, e);
+                return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
+            }
+        };
+        let Some(t) = d.table() else { return Ok(None) };
+        if t.table_status() == Some(&TableStatus::Deleting) {
+            return Ok(None);
+        }
+        let name = t.table_name().unwrap_or(id).to_string();
+        let mut p = Map::new();
+        p.insert("table_name".into(), json!(name));
+        p.insert(
+            "attribute_definitions".into(),
+            Value::Array(t.attribute_definitions().iter().map(|a| json!({"attribute_name": a.attribute_name(), "attribute_type": a.attribute_type().as_str()})).collect()),
+        );
+        p.insert(
+            "key_schema".into(),
+            Value::Array(t.key_schema().iter().map(|k| json!({"attribute_name": k.attribute_name(), "key_type": k.key_type().as_str()})).collect()),
+        );
+        let billing = t.billing_mode_summary().and_then(|b| b.billing_mode()).map(|b| b.as_str().to_string()).unwrap_or_else(|| "PROVISIONED".into());
+        if billing == "PROVISIONED" {
+            if let Some(pt) = t.provisioned_throughput() {
+                p.insert("provisioned_throughput".into(), json!({"read_capacity_units": pt.read_capacity_units(), "write_capacity_units": pt.write_capacity_units()}));
+            }
+        }
+        p.insert("billing_mode".into(), json!(billing));
+        match t.stream_specification() {
+            Some(s) => {
+                let mut o = Map::new();
+                o.insert("stream_enabled".into(), json!(s.stream_enabled()));
+                if let Some(v) = s.stream_view_type() {
+                    o.insert("stream_view_type".into(), json!(v.as_str()));
+                }
+                p.insert("stream_specification".into(), Value::Object(o));
+            }
+            None => {
+                p.insert("stream_specification".into(), json!({"stream_enabled": false}));
+            }
+        }
+        let arn = t.table_arn().unwrap_or_default().to_string();
+        if !arn.is_empty() {
+            let tg = client.list_tags_of_resource().resource_arn(&arn).send().await.map_err(|e| classify("ListTagsOfResource", &name, e))?;
+            p.insert("tags".into(), tags::to_value(tg.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))));
+        }
+        let mut outputs = BTreeMap::new();
+        outputs.insert("arn".into(), json!(arn));
+        outputs.insert("name".into(), json!(name));
+        outputs.insert("stream_arn".into(), json!(t.latest_stream_arn().unwrap_or_default()));
+        Ok(Some(Observed { id: name, properties: p, outputs }))
+    }
+
+    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+        let client = self.aws.dynamodb(ctx.region()?).await;
+        // One UpdateTable for billing, throughput and streams; DynamoDB allows
+        // one such change in flight per table, so wait for ACTIVE after it.
+        let table_changes: Vec<&String> = changed.iter().filter(|f| matches!(f.as_str(), "billing_mode" | "provisioned_throughput" | "stream_specification" | "attribute_definitions")).collect();
+        if !table_changes.is_empty() {
+            let mut req = client.update_table().table_name(id);
+            for f in &table_changes {
+                match f.as_str() {
+                    "billing_mode" => {
+                        let b = prop_str(desired, "billing_mode").unwrap_or("PAY_PER_REQUEST");
+                        req = req.billing_mode(BillingMode::from(b));
+                        if b == "PROVISIONED" {
+                            if let Some(t) = throughput(desired)? {
+                                req = req.provisioned_throughput(t);
+                            }
+                        }
+                    }
+                    "provisioned_throughput" => {
+                        if let Some(t) = throughput(desired)? {
+                            req = req.provisioned_throughput(t);
+                        }
+                    }
+                    "stream_specification" => {
+                        let spec = stream_spec(desired)?.map(Ok).unwrap_or_else(|| StreamSpecification::builder().stream_enabled(false).build().map_err(invalid))?;
+                        req = req.stream_specification(spec);
+                    }
+                    _ => req = req.set_attribute_definitions(Some(attribute_definitions(desired)?)),
+                }
+            }
+            req.send().await.map_err(|e| classify("UpdateTable", id, e))?;
+            self.wait_active(ctx, &client, id).await?;
+        }
+        if changed.iter().any(|f| f == "tags") {
+            let arn = self.read(ctx, id).await?.and_then(|o| o.outputs.get("arn").and_then(Value::as_str).map(str::to_string)).unwrap_or_default();
+            let (set, remove) = tags::delta(&tandem_provider::prop_tags(prior, "tags"), &tags::desired(desired));
+            if !set.is_empty() {
+                let mut req = client.tag_resource().resource_arn(&arn);
+                for (k, v) in set {
+                    req = req.tags(Tag::builder().key(k).value(v).build().map_err(invalid)?);
+                }
+                req.send().await.map_err(|e| classify("TagResource", id, e))?;
+            }
+            if !remove.is_empty() {
+                client.untag_resource().resource_arn(&arn).set_tag_keys(Some(remove)).send().await.map_err(|e| classify("UntagResource", id, e))?;
+            }
+        }
+        if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "billing_mode" | "provisioned_throughput" | "stream_specification" | "attribute_definitions" | "tags")) {
+            return Err(ProviderError::invalid(format!("{other} cannot be changed in place")));
+        }
+        self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone")))
+    }
+
+    async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
+        let client = self.aws.dynamodb(ctx.region()?).await;
+        match client.delete_table().table_name(id).send().await {
+            Ok(_) => {}
+            Err(e) => {
+                let e = classify("DeleteTable", id, e);
+                if e.class == ErrorClass::NotFound {
+                    return Ok(());
+                }
+                return Err(e);
+            }
+        }
+        wait_until(ctx, "table deletion", Waiter::default(), || async {
+            match client.describe_table().table_name(id).send().await {
+                Ok(d) => Ok(WaitOutcome::Pending(d.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_string()).unwrap_or_default())),
+                Err(e) => {
+                    let e = classify("DescribeTable", id, e);
+                    if e.class == ErrorClass::NotFound {
+                        Ok(WaitOutcome::Ready(()))
+                    } else {
+                        Err(e)
+                    }
+                }
+            }
+        })
+        .await
+    }
+}

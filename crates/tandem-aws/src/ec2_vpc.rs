@@ -1,0 +1,204 @@
+//! `aws.ec2.vpc`: an Amazon VPC (EC2 CreateVpc / DescribeVpcs /
+//! ModifyVpcAttribute / DeleteVpc).
+//! https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html
+
+use crate::{classify, tags, AwsContext};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Tag, TagSpecification, Tenancy, VpcAttributeName, VpcState};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_schema::{Check, Field, OutputDef, Type};
+
+pub struct Vpc {
+    aws: Arc<AwsContext>,
+    schema: KindSchema,
+}
+
+impl Vpc {
+    pub fn new(aws: Arc<AwsContext>) -> Self {
+        let schema = KindSchema {
+            type_name: "aws.ec2.vpc",
+            doc: "An Amazon VPC.",
+            api_reference: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html",
+            regional: true,
+            properties: vec![
+                Field::new("cidr_block", Type::String).required().force_new().check(Check::Ipv4Cidr).doc("The IPv4 network range (CidrBlock)."),
+                Field::new("instance_tenancy", Type::enumeration(&["default", "dedicated"])).force_new().computed().doc("InstanceTenancy."),
+                Field::new("enable_dns_support", Type::Boolean).computed().doc("The enableDnsSupport attribute."),
+                Field::new("enable_dns_hostnames", Type::Boolean).computed().doc("The enableDnsHostnames attribute."),
+                Field::new("tags", Type::map(Type::String)).doc("Tags."),
+            ],
+            outputs: vec![
+                OutputDef::new("id", "The VPC id (vpc-...)."),
+                OutputDef::new("arn", "The VPC ARN."),
+                OutputDef::new("cidr_block", "The primary CIDR block."),
+                OutputDef::new("owner_id", "The owning account."),
+            ],
+            name_field: None,
+            import_id: "the VPC id (vpc-...)",
+        };
+        Vpc { aws, schema }
+    }
+
+    async fn set_attribute(&self, client: &aws_sdk_ec2::Client, id: &str, name: &str, value: bool) -> Result<()> {
+        let v = AttributeBooleanValue::builder().value(value).build();
+        let req = client.modify_vpc_attribute().vpc_id(id);
+        let req = if name == "enable_dns_support" { req.enable_dns_support(v) } else { req.enable_dns_hostnames(v) };
+        req.send().await.map_err(|e| classify("ModifyVpcAttribute", id, e))?;
+        Ok(())
+    }
+}
+
+pub(crate) fn tag_specification(rt: ResourceType, address: &str, desired: &BTreeMap<String, String>) -> TagSpecification {
+    let mut b = TagSpecification::builder().resource_type(rt).tags(Tag::builder().key(tags::ADDRESS_TAG).value(address).build());
+    for (k, v) in desired {
+        b = b.tags(Tag::builder().key(k).value(v).build());
+    }
+    b.build()
+}
+
+pub(crate) async fn apply_tags(client: &aws_sdk_ec2::Client, id: &str, current: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> Result<()> {
+    let (set, remove) = tags::delta(current, desired);
+    if !set.is_empty() {
+        let mut req = client.create_tags().resources(id);
+        for (k, v) in set {
+            req = req.tags(Tag::builder().key(k).value(v).build());
+        }
+        req.send().await.map_err(|e| classify("CreateTags", id, e))?;
+    }
+    if !remove.is_empty() {
+        let mut req = client.delete_tags().resources(id);
+        for k in remove {
+            req = req.tags(Tag::builder().key(k).build());
+        }
+        req.send().await.map_err(|e| classify("DeleteTags", id, e))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn tag_map(t: &[Tag]) -> BTreeMap<String, String> {
+    t.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect()
+}
+
+#[async_trait]
+impl ResourceKind for Vpc {
+    fn schema(&self) -> &KindSchema {
+        &self.schema
+    }
+
+    async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
+        let client = self.aws.ec2(ctx.region()?).await;
+        let cidr = prop_str(props, "cidr_block").ok_or_else(|| ProviderError::invalid("cidr_block is required"))?;
+        // CreateVpc takes no client token: a VPC a crashed run made is found by its address tag.
+        let existing = client
+            .describe_vpcs()
+            .filters(Filter::builder().name(format!("tag:{}", tags::ADDRESS_TAG)).values(&ctx.address).build())
+            .filters(Filter::builder().name("cidr-block").values(cidr).build())
+            .send()
+            .await
+            .map_err(|e| classify("DescribeVpcs", &ctx.address, e))?;
+        let id = match existing.vpcs().iter().find_map(|v| v.vpc_id()) {
+            Some(id) => {
+                ctx.report(format!("found {id} from an earlier interrupted run"));
+                id.to_string()
+            }
+            None => {
+                let mut req = client.create_vpc().cidr_block(cidr).tag_specifications(tag_specification(ResourceType::Vpc, &ctx.address, &tags::desired(props)));
+                if let Some(t) = prop_str(props, "instance_tenancy") {
+                    req = req.instance_tenancy(Tenancy::from(t));
+                }
+                let out = req.send().await.map_err(|e| classify("CreateVpc", &ctx.address, e))?;
+                out.vpc().and_then(|v| v.vpc_id()).ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateVpc returned no VPC id"))?.to_string()
+            }
+        };
+        let partial = Observed { id: id.clone(), ..Default::default() };
+        let wait = wait_until(ctx, "VPC", Waiter::default(), || async {
+            let v = client.describe_vpcs().vpc_ids(&id).send().await.map_err(|e| classify("DescribeVpcs", &id, e))?;
+            Ok(match v.vpcs().first().and_then(|v| v.state()) {
+                Some(VpcState::Available) => WaitOutcome::Ready(()),
+                Some(s) => WaitOutcome::Pending(s.as_str().to_string()),
+                None => WaitOutcome::Pending("not visible yet".into()),
+            })
+        })
+        .await;
+        if let Err(e) = wait {
+            return Err(e.with_partial(partial));
+        }
+        for name in ["enable_dns_support", "enable_dns_hostnames"] {
+            if let Some(b) = props.get(name).and_then(Value::as_bool) {
+                self.set_attribute(&client, &id, name, b).await.map_err(|e| e.with_partial(partial.clone()))?;
+            }
+        }
+        self.read(ctx, &id).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+    }
+
+    async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
+        let client = self.aws.ec2(ctx.region()?).await;
+        let out = match client.describe_vpcs().vpc_ids(id).send().await {
+            Ok(o) => o,
+            Err(e) => {
+                let e = classify("DescribeVpcs", id, e);
+                if e.class == ErrorClass::NotFound {
+                    return Ok(None);
+                }
+                return Err(e);
+            }
+        };
+        let Some(v) = out.vpcs().first() else { return Ok(None) };
+        let mut p = Map::new();
+        if let Some(c) = v.cidr_block() {
+            p.insert("cidr_block".into(), json!(c));
+        }
+        if let Some(t) = v.instance_tenancy() {
+            p.insert("instance_tenancy".into(), json!(t.as_str()));
+        }
+        for (name, attr) in [("enable_dns_support", VpcAttributeName::EnableDnsSupport), ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames)] {
+            let a = client.describe_vpc_attribute().vpc_id(id).attribute(attr).send().await.map_err(|e| classify("DescribeVpcAttribute", id, e))?;
+            let val = if name == "enable_dns_support" { a.enable_dns_support() } else { a.enable_dns_hostnames() };
+            if let Some(b) = val.and_then(|b| b.value()) {
+                p.insert(name.into(), json!(b));
+            }
+        }
+        p.insert("tags".into(), tags::to_value(tag_map(v.tags())));
+        let owner = v.owner_id().unwrap_or_default().to_string();
+        let mut outputs = BTreeMap::new();
+        outputs.insert("id".into(), json!(id));
+        outputs.insert("arn".into(), json!(format!("arn:aws:ec2:{}:{owner}:vpc/{id}", ctx.region()?)));
+        outputs.insert("cidr_block".into(), json!(v.cidr_block().unwrap_or_default()));
+        outputs.insert("owner_id".into(), json!(owner));
+        Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
+    }
+
+    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+        let client = self.aws.ec2(ctx.region()?).await;
+        for f in changed {
+            match f.as_str() {
+                "enable_dns_support" | "enable_dns_hostnames" => {
+                    // Absent means the AWS default: DNS support on, hostnames off.
+                    let v = desired.get(f.as_str()).and_then(Value::as_bool).unwrap_or(f == "enable_dns_support");
+                    self.set_attribute(&client, id, f, v).await?;
+                }
+                "tags" => apply_tags(&client, id, &tandem_provider::prop_tags(prior, "tags"), &tags::desired(desired)).await?,
+                other => return Err(ProviderError::invalid(format!("{other} cannot be changed in place"))),
+            }
+        }
+        self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone")))
+    }
+
+    async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
+        let client = self.aws.ec2(ctx.region()?).await;
+        match client.delete_vpc().vpc_id(id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = classify("DeleteVpc", id, e);
+                if e.class == ErrorClass::NotFound {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! `aws.kinesis.stream`: a Kinesis data stream (CreateStream /
+//! DescribeStreamSummary / UpdateShardCount / UpdateStreamMode /
+//! Increase|DecreaseStreamRetentionPeriod / Start|StopStreamEncryption /
+//! AddTagsToStream / RemoveTagsFromStream / DeleteStream).
+//! https://docs.aws.amazon.com/kinesis/latest/APIReference/API_CreateStream.html
+
+use crate::{classify, tags, AwsContext};
+use async_trait::async_trait;
+use aws_sdk_kinesis::types::{EncryptionType, ScalingType, StreamMode, StreamModeDetails, StreamStatus};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_schema::{Check, Field, OutputDef, Type};
+
+pub struct Stream {
+    aws: Arc<AwsContext>,
+    schema: KindSchema,
+}
+
+impl Stream {
+    pub fn new(aws: Arc<AwsContext>) -> Self {
+        let schema = KindSchema {
+            type_name: "aws.kinesis.stream",
+            doc: "A Kinesis data stream (contact trace records, agent events).",
+            api_reference: "https://docs.aws.amazon.com/kinesis/latest/APIReference/API_CreateStream.html",
+            regional: true,
+            properties: vec![
+                Field::new("stream_name", Type::String).required().force_new().check(Check::Length(1, 128)).doc("StreamName; defaults to the resource key."),
+                Field::new("shard_count", Type::Integer).computed().check(Check::Range(1, 10000)).doc("ShardCount, for PROVISIONED streams; changed with UpdateShardCount (uniform scaling)."),
+                Field::new(
+                    "stream_mode_details",
+                    Type::Object(vec![Field::new("stream_mode", Type::enumeration(&["PROVISIONED", "ON_DEMAND"])).required()]),
+                )
+                .computed()
+                .doc("StreamModeDetails.StreamMode; changed with UpdateStreamMode."),
+                Field::new("retention_period_hours", Type::Integer).computed().check(Check::Range(24, 8760)).doc("Retention, 24 to 8760 hours."),
+                Field::new("encryption_type", Type::enumeration(&["NONE", "KMS"])).computed().doc("Server-side encryption."),
+                Field::new("key_id", Type::String).doc("The KMS key for KMS encryption (alias/aws/kinesis for the AWS managed key)."),
+                Field::new("tags", Type::map(Type::String)).doc("Tags."),
+            ],
+            outputs: vec![OutputDef::new("arn", "The stream ARN."), OutputDef::new("name", "The stream name.")],
+            name_field: Some("stream_name"),
+            import_id: "the stream name or ARN",
+        };
+        Stream { aws, schema }
+    }
+
+    async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_kinesis::Client, name: &str) -> Result<()> {
+        wait_until(ctx, "stream", Waiter::default(), || async {
+            let d = client.describe_stream_summary().stream_name(name).send().await.map_err(|e| classify("DescribeStreamSummary", name, e))?;
+            Ok(match d.stream_description_summary().map(|s| s.stream_status()) {
+                Some(StreamStatus::Active) => WaitOutcome::Ready(()),
+                Some(s) => WaitOutcome::Pending(s.as_str().to_string()),
+                None => WaitOutcome::Pending("not visible yet".into()),
+            })
+        })
+        .await
+    }
+
+    async fn set_retention(&self, client: &aws_sdk_kinesis::Client, name: &str, from: i64, to: i64) -> Result<()> {
+        let to32 = i32::try_from(to).map_err(|_| ProviderError::invalid("retention_period_hours is out of range"))?;
+        if to > from {
+            client.increase_stream_retention_period().stream_name(name).retention_period_hours(to32).send().await.map_err(|e| classify("IncreaseStreamRetentionPeriod", name, e))?;
+        } else if to < from {
+            client.decrease_stream_retention_period().stream_name(name).retention_period_hours(to32).send().await.map_err(|e| classify("DecreaseStreamRetentionPeriod", name, e))?;
+        }
+        Ok(())
+    }
+
+    async fn set_encryption(&self, client: &aws_sdk_kinesis::Client, name: &str, props: &Map<String, Value>, current: Option<&str>) -> Result<()> {
+        let want = prop_str(props, "encryption_type").unwrap_or("NONE");
+        if want == "KMS" {
+            let key = prop_str(props, "key_id").unwrap_or("alias/aws/kinesis");
+            client.start_stream_encryption().stream_name(name).encryption_type(EncryptionType::Kms).key_id(key).send().await.map_err(|e| classify("StartStreamEncryption", name, e))?;
+        } else if current == Some("KMS") {
+            let key = current_key(props).unwrap_or("alias/aws/kinesis");
+            client.stop_stream_encryption().stream_name(name).encryption_type(EncryptionType::Kms).key_id(key).send().await.map_err(|e| classify("StopStreamEncryption", name, e))?;
+        }
+        Ok(())
+    }
+
+    async fn set_tags(&self, client: &aws_sdk_kinesis::Client, name: &str, current: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> Result<()> {
+        let (set, remove) = tags::delta(current, desired);
+        if !set.is_empty() {
+            client.add_tags_to_stream().stream_name(name).set_tags(Some(set.into_iter().collect())).send().await.map_err(|e| classify("AddTagsToStream", name, e))?;
+        }
+        if !remove.is_empty() {
+            client.remove_tags_from_stream().stream_name(name).set_tag_keys(Some(remove)).send().await.map_err(|e| classify("RemoveTagsFromStream", name, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn current_key(props: &Map<String, Value>) -> Option<&str> {
+    prop_str(props, "key_id")
+}
+
+fn mode(props: &Map<String, Value>) -> Option<&str> {
+    props.get("stream_mode_details").and_then(|m| m.get("stream_mode")).and_then(Value::as_str)
+}
+
+/// Accept a stream ARN where a name is expected (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME`).
+fn name_of(id: &str) -> &str {
+    id.rsplit_once(":stream/").map(|(_, n)| n).unwrap_or(id)
+}
+
+#[async_trait]
+impl ResourceKind for Stream {
+    fn schema(&self) -> &KindSchema {
+        &self.schema
+    }
+
+    async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
+        let client = self.aws.kinesis(ctx.region()?).await;
+        let name = prop_str(props, "stream_name").unwrap_or(&ctx.name).to_string();
+        let mut req = client.create_stream().stream_name(&name);
+        let on_demand = mode(props) == Some("ON_DEMAND");
+        if let Some(m) = mode(props) {
+            let details = StreamModeDetails::builder().stream_mode(StreamMode::from(m)).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
+            req = req.stream_mode_details(details);
+        }
+        if !on_demand {
+            let shards = prop_i64(props, "shard_count").unwrap_or(1);
+            req = req.shard_count(i32::try_from(shards).map_err(|_| ProviderError::invalid("shard_count is out of range"))?);
+        }
+        match req.send().await {
+            Ok(_) => {}
+            // Stream names are unique per account and region: a stream a crashed run made is ours to finish.
+            Err(e) => {
+                let e = classify("CreateStream", &name, e);
+                if e.code.as_deref() != Some("ResourceInUseException") {
+                    return Err(e);
+                }
+                ctx.report(format!("stream {name} exists already (an earlier interrupted run?); adopting it"));
+            }
+        }
+        let partial = Observed { id: name.clone(), ..Default::default() };
+        self.wait_active(ctx, &client, &name).await.map_err(|e| e.with_partial(partial.clone()))?;
+        let finish = async {
+            if let Some(h) = prop_i64(props, "retention_period_hours") {
+                self.set_retention(&client, &name, 24, h).await?;
+                self.wait_active(ctx, &client, &name).await?;
+            }
+            if prop_str(props, "encryption_type") == Some("KMS") {
+                self.set_encryption(&client, &name, props, None).await?;
+                self.wait_active(ctx, &client, &name).await?;
+            }
+            let t = tags::desired(props);
+            if !t.is_empty() {
+                self.set_tags(&client, &name, &BTreeMap::new(), &t).await?;
+            }
+            Ok::<(), ProviderError>(())
+        };
+        finish.await.map_err(|e| e.with_partial(partial.clone()))?;
+        self.read(ctx, &name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{name} vanished right after creation")).with_partial(partial))
+    }
+
+    async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
+        let client = self.aws.kinesis(ctx.region()?).await;
+        let name = name_of(id);
+        let d = match client.describe_stream_summary().stream_name(name).send().await {
+            Ok(d) => d,
+            Err(e) => {
+                let e = classify("DescribeStreamSummary", name, e);
+                return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
+            }
+        };
+        let Some(s) = d.stream_description_summary() else { return Ok(None) };
+        if s.stream_status() == &StreamStatus::Deleting {
+            return Ok(None);
+        }
+        let mut p = Map::new();
+        p.insert("stream_name".into(), json!(s.stream_name()));
+        p.insert("retention_period_hours".into(), json!(s.retention_period_hours()));
+        let stream_mode = s.stream_mode_details().map(|m| m.stream_mode().as_str().to_string());
+        if let Some(m) = &stream_mode {
+            p.insert("stream_mode_details".into(), json!({ "stream_mode": m }));
+        }
+        if stream_mode.as_deref() != Some("ON_DEMAND") {
+            p.insert("shard_count".into(), json!(s.open_shard_count()));
+        }
+        let enc = s.encryption_type().map(|e| e.as_str().to_string()).unwrap_or_else(|| "NONE".into());
+        p.insert("encryption_type".into(), json!(enc));
+        if let Some(k) = s.key_id() {
+            p.insert("key_id".into(), json!(k));
+        }
+        let t = client.list_tags_for_stream().stream_name(name).send().await.map_err(|e| classify("ListTagsForStream", name, e))?;
+        p.insert("tags".into(), tags::to_value(t.tags().iter().map(|t| (t.key().to_string(), t.value().unwrap_or("").to_string()))));
+        let mut outputs = BTreeMap::new();
+        outputs.insert("arn".into(), json!(s.stream_arn()));
+        outputs.insert("name".into(), json!(s.stream_name()));
+        Ok(Some(Observed { id: s.stream_name().to_string(), properties: p, outputs }))
+    }
+
+    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+        let client = self.aws.kinesis(ctx.region()?).await;
+        let name = name_of(id).to_string();
+        // Mode first: a shard count only applies to a PROVISIONED stream.
+        let mut order: Vec<&String> = changed.iter().collect();
+        order.sort_by_key(|f| f.as_str() != "stream_mode_details");
+        for f in order {
+            match f.as_str() {
+                "stream_mode_details" => {
+                    let m = mode(desired).unwrap_or("PROVISIONED");
+                    let arn = self.read(ctx, &name).await?.and_then(|o| o.outputs.get("arn").and_then(Value::as_str).map(str::to_string)).unwrap_or_default();
+                    let details = StreamModeDetails::builder().stream_mode(StreamMode::from(m)).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
+                    client.update_stream_mode().stream_arn(arn).stream_mode_details(details).send().await.map_err(|e| classify("UpdateStreamMode", &name, e))?;
+                }
+                "shard_count" => {
+                    if let Some(n) = prop_i64(desired, "shard_count") {
+                        let n = i32::try_from(n).map_err(|_| ProviderError::invalid("shard_count is out of range"))?;
+                        client.update_shard_count().stream_name(&name).target_shard_count(n).scaling_type(ScalingType::UniformScaling).send().await.map_err(|e| classify("UpdateShardCount", &name, e))?;
+                    }
+                }
+                "retention_period_hours" => {
+                    let from = prop_i64(prior, "retention_period_hours").unwrap_or(24);
+                    let to = prop_i64(desired, "retention_period_hours").unwrap_or(24);
+                    self.set_retention(&client, &name, from, to).await?;
+                }
+                "encryption_type" | "key_id" => self.set_encryption(&client, &name, desired, prop_str(prior, "encryption_type")).await?,
+                "tags" => self.set_tags(&client, &name, &tandem_provider::prop_tags(prior, "tags"), &tags::desired(desired)).await?,
+                other => return Err(ProviderError::invalid(format!("{other} cannot be changed in place"))),
+            }
+            self.wait_active(ctx, &client, &name).await?;
+        }
+        self.read(ctx, &name).await?.ok_or_else(|| ProviderError::not_found(format!("{name} is gone")))
+    }
+
+    async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
+        let client = self.aws.kinesis(ctx.region()?).await;
+        let name = name_of(id).to_string();
+        match client.delete_stream().stream_name(&name).enforce_consumer_deletion(true).send().await {
+            Ok(_) => {}
+            Err(e) => {
+                let e = classify("DeleteStream", &name, e);
+                if e.class == ErrorClass::NotFound {
+                    return Ok(());
+                }
+                return Err(e);
+            }
+        }
+        wait_until(ctx, "stream deletion", Waiter::default(), || async {
+            match client.describe_stream_summary().stream_name(&name).send().await {
+                Ok(d) => Ok(WaitOutcome::Pending(d.stream_description_summary().map(|s| s.stream_status().as_str().to_string()).unwrap_or_default())),
+                Err(e) => {
+                    let e = classify("DescribeStreamSummary", &name, e);
+                    if e.class == ErrorClass::NotFound {
+                        Ok(WaitOutcome::Ready(()))
+                    } else {
+                        Err(e)
+                    }
+                }
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,139 @@
+//! The command line, as clap types only.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "tandem", version, about = "Provision and run an active-active, multi-region contact center from one spec")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log filter for diagnostics on stderr (e.g. `tandem=debug`); also TANDEM_LOG.
+    #[arg(long, global = true, env = "TANDEM_LOG", default_value = "warn")]
+    pub log: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse and check the spec: types, references, cycles. No cloud calls.
+    Validate(SpecArgs),
+    /// Refresh what exists and show what apply would change.
+    Plan(PlanArgs),
+    /// Make the cloud match the spec.
+    Apply(ApplyArgs),
+    /// Delete everything the state records, dependents first.
+    Destroy(DestroyArgs),
+    /// Record an existing cloud object under a spec address.
+    Import(ImportArgs),
+    /// Print the dependency graph as DOT.
+    Graph(SpecArgs),
+    /// Print the spec's outputs from the state.
+    Output(OutputArgs),
+    /// Write the per-kind reference pages and the spec's JSON Schema.
+    Docs(DocsArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SpecArgs {
+    /// The spec file.
+    #[arg(long, short = 's', default_value = "tandem.yaml")]
+    pub spec: PathBuf,
+    /// Set a variable: `--var name=value` (repeatable; lists and maps as YAML).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A YAML file of variable values (repeatable; later files win).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StateArgs {
+    /// The state file [default: .tandem/state.json next to the spec].
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// How many operations may run at once.
+    #[arg(long, default_value_t = 10)]
+    pub parallelism: usize,
+    /// Only these resources and what they depend on (repeatable).
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Save the plan for `tandem apply PLANFILE`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there is nothing to change, 2 when there is, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan a destroy.
+    #[arg(long)]
+    pub destroy: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Apply without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// A plan saved by `tandem plan --out`; applied as it is, if the state has not changed since.
+    pub planfile: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Destroy without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// The resource's address in the spec.
+    pub address: String,
+    /// The cloud's id of the existing object.
+    pub id: String,
+}
+
+#[derive(Args, Debug)]
+pub struct OutputArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// One output's name; all when absent.
+    pub name: Option<String>,
+    /// Print sensitive values too.
+    #[arg(long)]
+    pub show_sensitive: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DocsArgs {
+    /// Where to write `kinds/*.md` and `tandem.schema.json`.
+    #[arg(long, default_value = "docs")]
+    pub out: PathBuf,
+    /// Do not write; fail if the files on disk differ from what would be written.
+    #[arg(long)]
+    pub check: bool,
+}
