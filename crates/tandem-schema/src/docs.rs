@@ -47,7 +47,9 @@ fn rows(s: &mut String, f: &Field, prefix: &str, name_field: Option<&str>) {
             Check::Range(a, b) => format!("{a}..={b}"),
             Check::Length(a, b) => format!("length {a}..={b}"),
         };
-        if !notes.is_empty() {
+        if notes.ends_with('.') {
+            notes.push(' ');
+        } else if !notes.is_empty() {
             notes.push_str("; ");
         }
         notes.push_str(&extra);
