@@ -285,3 +285,37 @@ fn invalid_specs_fail_before_any_cloud_call_with_positions() {
     let dot = run.ok(&["graph"]);
     assert!(dot.contains("\"subnet\" -> \"vpc\";"), "{dot}");
 }
+
+#[test]
+fn stream_and_table_settings_update_in_place() {
+    let run = Run::new();
+    let spec = |mode: &str, shards: u32, billing: &str| {
+        format!(
+            "version: 1\nresources:\n  ctr:\n    type: aws.kinesis.stream\n    region: us-west-2\n    properties:\n      stream_mode_details: {{ stream_mode: {mode} }}\n{}  table:\n    type: aws.dynamodb.table\n    region: us-west-2\n    properties:\n      attribute_definitions: [{{ attribute_name: id, attribute_type: S }}]\n      key_schema: [{{ attribute_name: id, key_type: HASH }}]\n      billing_mode: {billing}\n{}",
+            if mode == "PROVISIONED" { format!("      shard_count: {shards}\n") } else { String::new() },
+            if billing == "PROVISIONED" { "      provisioned_throughput: { read_capacity_units: 5, write_capacity_units: 5 }\n" } else { "" }
+        )
+    };
+    run.write_spec(&spec("PROVISIONED", 1, "PAY_PER_REQUEST"));
+    run.ok(&["apply", "--auto-approve"]);
+    run.write_spec(&spec("PROVISIONED", 2, "PROVISIONED"));
+    let plan = run.ok(&["plan"]);
+    assert!(plan.contains("shard_count: 1 -> 2"), "{plan}");
+    assert!(plan.contains("billing_mode          : \"PAY_PER_REQUEST\" -> \"PROVISIONED\""), "{plan}");
+    run.ok(&["apply", "--auto-approve"]);
+    let seen = run.boto3(
+        "s = c('kinesis', 'us-west-2').describe_stream_summary(StreamName='ctr')['StreamDescriptionSummary']\nt = c('dynamodb', 'us-west-2').describe_table(TableName='table')['Table']\nprint(json.dumps({'shards': s['OpenShardCount'], 'billing': t.get('BillingModeSummary', {}).get('BillingMode'), 'rcu': t['ProvisionedThroughput']['ReadCapacityUnits']}))",
+    );
+    assert_eq!(seen["shards"], 2, "{seen}");
+    assert_eq!(seen["billing"], "PROVISIONED", "{seen}");
+    assert_eq!(seen["rcu"], 5, "{seen}");
+    assert!(run.ok(&["plan"]).contains("No changes"));
+    run.write_spec(&spec("ON_DEMAND", 0, "PROVISIONED"));
+    let plan = run.ok(&["plan"]);
+    assert!(plan.contains("stream_mode_details: {\"stream_mode\":\"PROVISIONED\"} -> {\"stream_mode\":\"ON_DEMAND\"}"), "{plan}");
+    run.ok(&["apply", "--auto-approve"]);
+    let seen = run.boto3("s = c('kinesis', 'us-west-2').describe_stream_summary(StreamName='ctr')['StreamDescriptionSummary']\nprint(json.dumps({'mode': s['StreamModeDetails']['StreamMode']}))");
+    assert_eq!(seen["mode"], "ON_DEMAND");
+    assert!(run.ok(&["plan"]).contains("No changes"));
+    run.ok(&["destroy", "--auto-approve"]);
+}
