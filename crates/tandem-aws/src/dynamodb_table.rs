@@ -39,7 +39,12 @@ impl Table {
                     ])),
                 )
                 .required()
-                .doc("AttributeDefinitions: the key attributes and their types."),
+                .force_new()
+                // Without secondary indexes (not modelled here) UpdateTable takes
+                // AttributeDefinitions only alongside GlobalSecondaryIndexUpdates, and
+                // the key attributes' types cannot change: a change means a new table.
+                // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html
+                .doc("AttributeDefinitions: the key attributes and their types; cannot change."),
                 Field::new(
                     "key_schema",
                     Type::list(Type::Object(vec![
@@ -148,6 +153,9 @@ impl ResourceKind for Table {
                     .map_err(invalid)?,
             );
         }
+        // PROVISIONED needs ProvisionedThroughput, PAY_PER_REQUEST refuses it; with
+        // neither given, on-demand is the one that works.
+        // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html
         let billing = prop_str(props, "billing_mode").unwrap_or(if props.contains_key("provisioned_throughput") { "PROVISIONED" } else { "PAY_PER_REQUEST" });
         req = req.billing_mode(BillingMode::from(billing));
         if let Some(t) = throughput(props)? {
@@ -231,55 +239,77 @@ impl ResourceKind for Table {
         Ok(Some(Observed { id: name, properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
         let client = self.aws.dynamodb(ctx.region()?).await;
-        // One UpdateTable for billing, throughput and streams; DynamoDB allows
-        // one such change in flight per table, so wait for ACTIVE after it.
-        let table_changes: Vec<&String> = changed.iter().filter(|f| matches!(f.as_str(), "billing_mode" | "provisioned_throughput" | "stream_specification" | "attribute_definitions")).collect();
-        if !table_changes.is_empty() {
+        if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "billing_mode" | "provisioned_throughput" | "stream_specification" | "tags")) {
+            return Err(ProviderError::invalid(format!("{other} of table {id} cannot be changed in place")));
+        }
+        let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("UpdateTable {id}: the table is gone; re-run plan to create it")))?;
+        let has = |f: &str| changed.iter().any(|c| c == f);
+        // UpdateTable does one kind of change per call (throughput/billing mode, or
+        // streams, or an index), and the table must be ACTIVE again before the next.
+        // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html
+        if has("billing_mode") || has("provisioned_throughput") {
+            let billing = prop_str(desired, "billing_mode").unwrap_or(if desired.contains_key("provisioned_throughput") { "PROVISIONED" } else { "PAY_PER_REQUEST" });
             let mut req = client.update_table().table_name(id);
-            for f in &table_changes {
-                match f.as_str() {
-                    "billing_mode" => {
-                        let b = prop_str(desired, "billing_mode").unwrap_or("PAY_PER_REQUEST");
-                        req = req.billing_mode(BillingMode::from(b));
-                        if b == "PROVISIONED" {
-                            if let Some(t) = throughput(desired)? {
-                                req = req.provisioned_throughput(t);
-                            }
-                        }
+            let mut any = false;
+            if now.properties.get("billing_mode").and_then(Value::as_str) != Some(billing) {
+                req = req.billing_mode(BillingMode::from(billing));
+                any = true;
+            }
+            // Throughput goes with PROVISIONED only; PAY_PER_REQUEST refuses it.
+            if billing == "PROVISIONED" {
+                if let Some(t) = throughput(desired)? {
+                    let current = now.properties.get("provisioned_throughput");
+                    if any || current != desired.get("provisioned_throughput") {
+                        req = req.provisioned_throughput(t);
+                        any = true;
                     }
-                    "provisioned_throughput" => {
-                        if let Some(t) = throughput(desired)? {
-                            req = req.provisioned_throughput(t);
-                        }
-                    }
-                    "stream_specification" => {
-                        let spec = stream_spec(desired)?.map(Ok).unwrap_or_else(|| StreamSpecification::builder().stream_enabled(false).build().map_err(invalid))?;
-                        req = req.stream_specification(spec);
-                    }
-                    _ => req = req.set_attribute_definitions(Some(attribute_definitions(desired)?)),
+                } else if any {
+                    return Err(ProviderError::invalid(format!("table {id}: billing_mode PROVISIONED needs provisioned_throughput")));
                 }
             }
-            req.send().await.map_err(|e| classify("UpdateTable", id, e))?;
-            self.wait_active(ctx, &client, id).await?;
+            if any {
+                req.send().await.map_err(|e| classify("UpdateTable", id, e))?;
+                self.wait_active(ctx, &client, id).await?;
+            }
+        }
+        if has("stream_specification") {
+            let want = stream_spec(desired)?;
+            let want_enabled = want.as_ref().is_some_and(|s| s.stream_enabled());
+            let now_spec = now.properties.get("stream_specification");
+            let now_enabled = now_spec.and_then(|s| s.get("stream_enabled")).and_then(Value::as_bool).unwrap_or(false);
+            let now_view = now_spec.and_then(|s| s.get("stream_view_type")).and_then(Value::as_str);
+            let want_view = want.as_ref().and_then(|s| s.stream_view_type()).map(|v| v.as_str());
+            // An enabled stream's view type cannot be changed: disable it, then
+            // enable it with the new view type (a new stream, a new stream ARN).
+            if now_enabled && (!want_enabled || want_view != now_view) {
+                let off = StreamSpecification::builder().stream_enabled(false).build().map_err(invalid)?;
+                client.update_table().table_name(id).stream_specification(off).send().await.map_err(|e| classify("UpdateTable", id, e))?;
+                self.wait_active(ctx, &client, id).await?;
+            }
+            if want_enabled && (!now_enabled || want_view != now_view) {
+                if let Some(spec) = want {
+                    client.update_table().table_name(id).stream_specification(spec).send().await.map_err(|e| classify("UpdateTable", id, e))?;
+                    self.wait_active(ctx, &client, id).await?;
+                }
+            }
         }
         if changed.iter().any(|f| f == "tags") {
-            let arn = self.read(ctx, id).await?.and_then(|o| o.outputs.get("arn").and_then(Value::as_str).map(str::to_string)).unwrap_or_default();
-            let (set, remove) = tags::delta(&tandem_provider::prop_tags(prior, "tags"), &tags::desired(desired));
+            // TagResource / UntagResource take the table ARN.
+            // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TagResource.html
+            let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default();
+            let (set, remove) = tags::delta(&tandem_provider::prop_tags(&now.properties, "tags"), &tags::desired(desired));
             if !set.is_empty() {
-                let mut req = client.tag_resource().resource_arn(&arn);
+                let mut req = client.tag_resource().resource_arn(arn);
                 for (k, v) in set {
                     req = req.tags(Tag::builder().key(k).value(v).build().map_err(invalid)?);
                 }
                 req.send().await.map_err(|e| classify("TagResource", id, e))?;
             }
             if !remove.is_empty() {
-                client.untag_resource().resource_arn(&arn).set_tag_keys(Some(remove)).send().await.map_err(|e| classify("UntagResource", id, e))?;
+                client.untag_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await.map_err(|e| classify("UntagResource", id, e))?;
             }
-        }
-        if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "billing_mode" | "provisioned_throughput" | "stream_specification" | "attribute_definitions" | "tags")) {
-            return Err(ProviderError::invalid(format!("{other} cannot be changed in place")));
         }
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone")))
     }

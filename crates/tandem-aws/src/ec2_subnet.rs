@@ -43,6 +43,8 @@ impl Subnet {
         Subnet { aws, schema }
     }
 
+    /// ModifySubnetAttribute changes one attribute per call.
+    /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySubnetAttribute.html
     async fn set_public_ip(&self, client: &aws_sdk_ec2::Client, id: &str, v: bool) -> Result<()> {
         client
             .modify_subnet_attribute()
@@ -65,6 +67,8 @@ impl ResourceKind for Subnet {
         let client = self.aws.ec2(ctx.region()?).await;
         let vpc = prop_str(props, "vpc_id").ok_or_else(|| ProviderError::invalid("vpc_id is required"))?;
         let cidr = prop_str(props, "cidr_block").ok_or_else(|| ProviderError::invalid("cidr_block is required"))?;
+        // CreateSubnet takes no ClientToken: find what a crashed run made by its address tag.
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSubnet.html
         let existing = client
             .describe_subnets()
             .filters(Filter::builder().name(format!("tag:{}", tags::ADDRESS_TAG)).values(&ctx.address).build())
@@ -129,7 +133,7 @@ impl ResourceKind for Subnet {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         for f in changed {
             match f.as_str() {
@@ -137,7 +141,11 @@ impl ResourceKind for Subnet {
                     let v = desired.get("map_public_ip_on_launch").and_then(Value::as_bool).unwrap_or(false);
                     self.set_public_ip(&client, id, v).await?;
                 }
-                "tags" => apply_tags(&client, id, &tandem_provider::prop_tags(prior, "tags"), &tags::desired(desired)).await?,
+                "tags" => {
+                    // The delta is taken from what the cloud has now, so tags added outside tandem go too.
+                    let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
+                    apply_tags(&client, id, &tandem_provider::prop_tags(&now.properties, "tags"), &tags::desired(desired)).await?
+                }
                 other => return Err(ProviderError::invalid(format!("{other} cannot be changed in place"))),
             }
         }

@@ -42,6 +42,22 @@ impl Vpc {
         Vpc { aws, schema }
     }
 
+    /// ModifyVpcAttribute changes one attribute per call, and DNS hostnames
+    /// need DNS support: support goes on before hostnames, off after them.
+    /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVpcAttribute.html
+    async fn set_dns(&self, client: &aws_sdk_ec2::Client, id: &str, support: Option<bool>, hostnames: Option<bool>) -> Result<()> {
+        if support == Some(true) {
+            self.set_attribute(client, id, "enable_dns_support", true).await?;
+        }
+        if let Some(h) = hostnames {
+            self.set_attribute(client, id, "enable_dns_hostnames", h).await?;
+        }
+        if support == Some(false) {
+            self.set_attribute(client, id, "enable_dns_support", false).await?;
+        }
+        Ok(())
+    }
+
     async fn set_attribute(&self, client: &aws_sdk_ec2::Client, id: &str, name: &str, value: bool) -> Result<()> {
         let v = AttributeBooleanValue::builder().value(value).build();
         let req = client.modify_vpc_attribute().vpc_id(id);
@@ -91,7 +107,9 @@ impl ResourceKind for Vpc {
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         let cidr = prop_str(props, "cidr_block").ok_or_else(|| ProviderError::invalid("cidr_block is required"))?;
-        // CreateVpc takes no client token: a VPC a crashed run made is found by its address tag.
+        // CreateVpc takes no ClientToken (unlike RunInstances): a VPC a crashed run
+        // made is found by the address tag it got at creation (TagSpecifications).
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html
         let existing = client
             .describe_vpcs()
             .filters(Filter::builder().name(format!("tag:{}", tags::ADDRESS_TAG)).values(&ctx.address).build())
@@ -126,11 +144,8 @@ impl ResourceKind for Vpc {
         if let Err(e) = wait {
             return Err(e.with_partial(partial));
         }
-        for name in ["enable_dns_support", "enable_dns_hostnames"] {
-            if let Some(b) = props.get(name).and_then(Value::as_bool) {
-                self.set_attribute(&client, &id, name, b).await.map_err(|e| e.with_partial(partial.clone()))?;
-            }
-        }
+        let dns = |k: &str| props.get(k).and_then(Value::as_bool);
+        self.set_dns(&client, &id, dns("enable_dns_support"), dns("enable_dns_hostnames")).await.map_err(|e| e.with_partial(partial.clone()))?;
         self.read(ctx, &id).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
@@ -162,6 +177,8 @@ impl ResourceKind for Vpc {
             }
         }
         p.insert("tags".into(), tags::to_value(tag_map(v.tags())));
+        // DescribeVpcs returns no ARN; VPC ARNs are arn:aws:ec2:REGION:ACCOUNT:vpc/ID.
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies
         let owner = v.owner_id().unwrap_or_default().to_string();
         let mut outputs = BTreeMap::new();
         outputs.insert("id".into(), json!(id));
@@ -171,22 +188,27 @@ impl ResourceKind for Vpc {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
-        for f in changed {
-            match f.as_str() {
-                "enable_dns_support" | "enable_dns_hostnames" => {
-                    // Absent means the AWS default: DNS support on, hostnames off.
-                    let v = desired.get(f.as_str()).and_then(Value::as_bool).unwrap_or(f == "enable_dns_support");
-                    self.set_attribute(&client, id, f, v).await?;
-                }
-                "tags" => apply_tags(&client, id, &tandem_provider::prop_tags(prior, "tags"), &tags::desired(desired)).await?,
-                other => return Err(ProviderError::invalid(format!("{other} cannot be changed in place"))),
-            }
+        if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "enable_dns_support" | "enable_dns_hostnames" | "tags")) {
+            return Err(ProviderError::invalid(format!("{other} of {id} cannot be changed in place")));
+        }
+        let has = |f: &str| changed.iter().any(|c| c == f);
+        // Absent means the AWS default: DNS support on, hostnames off.
+        let support = has("enable_dns_support").then(|| desired.get("enable_dns_support").and_then(Value::as_bool).unwrap_or(true));
+        let hostnames = has("enable_dns_hostnames").then(|| desired.get("enable_dns_hostnames").and_then(Value::as_bool).unwrap_or(false));
+        self.set_dns(&client, id, support, hostnames).await?;
+        if has("tags") {
+            // The delta is taken from what the cloud has now, so tags added outside tandem go too.
+            let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
+            apply_tags(&client, id, &tandem_provider::prop_tags(&now.properties, "tags"), &tags::desired(desired)).await?;
         }
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone")))
     }
 
+    /// DeleteVpc is synchronous; it fails with DependencyViolation (a Conflict)
+    /// while subnets, gateways or interfaces are left in the VPC.
+    /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteVpc.html
     async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
         let client = self.aws.ec2(ctx.region()?).await;
         match client.delete_vpc().vpc_id(id).send().await {

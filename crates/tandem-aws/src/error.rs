@@ -1,10 +1,17 @@
 //! SDK errors as the engine understands them: retryable or not, gone or
-//! refused, with the cloud's code kept and a message that says what failed.
+//! refused, with the cloud's code kept and a message that says what failed
+//! (operation and resource) and what to do about it.
+//!
+//! Codes follow the services' "Common Errors" pages:
+//! https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+//! https://docs.aws.amazon.com/kinesis/latest/APIReference/CommonErrors.html
+//! https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html
 
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use tandem_provider::{ErrorClass, ProviderError};
 
+/// Throttling: slow down and try again.
 const THROTTLING: &[&str] = &[
     "Throttling",
     "ThrottlingException",
@@ -14,8 +21,104 @@ const THROTTLING: &[&str] = &[
     "RequestThrottledException",
     "TooManyRequestsException",
     "ProvisionedThroughputExceededException",
+    "RequestLimitExceededException",
+    // Kinesis control plane: too many simultaneous stream operations (CreateStream,
+    // UpdateShardCount...); DynamoDB control plane: too many concurrent table operations.
+    "LimitExceededException",
     "SlowDown",
 ];
+
+/// Server-side trouble that a later attempt may not meet.
+const SERVER: &[&str] = &[
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServerErrorException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "Unavailable",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
+/// The request is fine but collides with the state of this or another object.
+const CONFLICT: &[&str] = &[
+    "ResourceInUseException",
+    "DependencyViolation",
+    "InvalidParameterValue.InUse",
+    "IncorrectState",
+    "IncorrectInstanceState",
+    "IdempotentParameterMismatch",
+    "ConditionalCheckFailedException",
+    "TransactionConflictException",
+];
+
+const AUTH: &[&str] = &[
+    "AuthFailure",
+    "UnauthorizedOperation",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "OptInRequired",
+    "Blocked",
+];
+
+/// The class of a cloud error code (with the HTTP status as a fallback).
+pub fn class_of(code: &str, status: u16) -> ErrorClass {
+    if THROTTLING.contains(&code) || SERVER.contains(&code) {
+        ErrorClass::Transient
+    } else if AUTH.contains(&code) {
+        ErrorClass::Auth
+    } else if code.contains("NotFound") || code.ends_with(".Unknown") {
+        // ResourceNotFoundException, InvalidVpcID.NotFound, InvalidSubnetID.NotFound, ...
+        ErrorClass::NotFound
+    } else if CONFLICT.contains(&code) {
+        ErrorClass::Conflict
+    } else if code.starts_with("Invalid")
+        || code.contains("Validation")
+        || code.contains("Malformed")
+        || code.starts_with("MissingParameter")
+        || code.starts_with("UnknownParameter")
+        || code.ends_with("LimitExceeded")
+    {
+        // InvalidParameterValue, InvalidArgumentException, ValidationException,
+        // VpcLimitExceeded (a quota: raising it is a human's job, not a retry's).
+        ErrorClass::Invalid
+    } else if status >= 500 {
+        ErrorClass::Transient
+    } else if status == 401 || status == 403 {
+        ErrorClass::Auth
+    } else if status == 404 {
+        ErrorClass::NotFound
+    } else if status == 409 {
+        ErrorClass::Conflict
+    } else if status == 429 {
+        ErrorClass::Transient
+    } else if status == 400 {
+        ErrorClass::Invalid
+    } else {
+        ErrorClass::Other
+    }
+}
+
+fn hint(class: ErrorClass) -> &'static str {
+    match class {
+        ErrorClass::Auth => "; check the AWS credentials and the permissions of the identity tandem runs as",
+        ErrorClass::Transient => "; AWS is throttling or unavailable and retries did not get through, try again later",
+        ErrorClass::Conflict => "; another object depends on it or a change is still in progress: remove the dependency or wait, then re-run",
+        ErrorClass::Invalid => "; the request was refused as invalid: fix the resource's properties",
+        ErrorClass::NotFound => "; it does not exist (deleted outside tandem, or a wrong id or region)",
+        _ => "",
+    }
+}
 
 /// Classify an SDK error from `operation` on `what` (e.g. "vpc-123").
 pub fn classify<E>(operation: &str, what: &str, e: SdkError<E, HttpResponse>) -> ProviderError
@@ -27,45 +130,89 @@ where
             let code = se.err().code().unwrap_or("").to_string();
             let msg = se.err().message().unwrap_or("").to_string();
             let status = se.raw().status().as_u16();
-            let class = if THROTTLING.contains(&code.as_str()) || status >= 500 || code == "LimitExceededException" {
-                ErrorClass::Transient
-            } else if code.contains("NotFound") || code == "ResourceNotFoundException" {
-                ErrorClass::NotFound
-            } else if matches!(code.as_str(), "ResourceInUseException" | "DependencyViolation" | "InvalidParameterValue.InUse") {
-                ErrorClass::Conflict
-            } else if matches!(
-                code.as_str(),
-                "AuthFailure" | "UnauthorizedOperation" | "AccessDeniedException" | "AccessDenied" | "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredToken"
-            ) {
-                ErrorClass::Auth
-            } else if code.starts_with("Invalid") || code.contains("Validation") || code.contains("Malformed") || status == 400 {
-                ErrorClass::Invalid
-            } else {
-                ErrorClass::Other
-            };
-            (class, Some(code), msg)
+            (class_of(&code, status), Some(code), msg)
         }
         SdkError::TimeoutError(_) => (ErrorClass::Transient, None, "the request timed out".to_string()),
         SdkError::DispatchFailure(d) => (
-            ErrorClass::Transient,
+            if d.is_user() { ErrorClass::Other } else { ErrorClass::Transient },
             None,
-            format!("could not reach the endpoint ({})", if d.is_io() { "connection failed" } else if d.is_timeout() { "timeout" } else { "dispatch failure" }),
+            format!(
+                "could not reach the AWS endpoint ({})",
+                if d.is_io() {
+                    "connection failed"
+                } else if d.is_timeout() {
+                    "timeout"
+                } else {
+                    "dispatch failure"
+                }
+            ),
         ),
         SdkError::ResponseError(_) => (ErrorClass::Transient, None, "the response could not be read".to_string()),
+        // Construction failures (no credentials, no region): the SDK says what is missing.
         _ => (ErrorClass::Other, None, format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e))),
     };
-    let hint = match class {
-        ErrorClass::Auth => "; check the AWS credentials and the permissions of the identity tandem runs as",
-        ErrorClass::Transient => "; retried without success, try again later",
-        _ => "",
-    };
     let text = match &code {
-        Some(c) if !c.is_empty() => format!("{operation} {what}: {c}: {message}{hint}"),
-        _ => format!("{operation} {what}: {message}{hint}"),
+        Some(c) if !c.is_empty() => format!("{operation} {what}: {c}: {message}{}", hint(class)),
+        _ => format!("{operation} {what}: {message}{}", hint(class)),
     };
     let mut err = ProviderError::new(class, text);
     if let Some(c) = code.filter(|c| !c.is_empty()) {
         err = err.with_code(c);
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryError;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn service_error(code: &str, status: u16) -> ProviderError {
+        let err = DescribeStreamSummaryError::generic(ErrorMetadata::builder().code(code).message("it went wrong").build());
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        classify("DescribeStreamSummary", "ctr", SdkError::service_error(err, raw))
+    }
+
+    #[test]
+    fn classes_of_common_codes() {
+        for (code, status, class) in [
+            ("ThrottlingException", 400, ErrorClass::Transient),
+            ("RequestLimitExceeded", 503, ErrorClass::Transient),
+            ("LimitExceededException", 400, ErrorClass::Transient),
+            ("ProvisionedThroughputExceededException", 400, ErrorClass::Transient),
+            ("InternalFailure", 500, ErrorClass::Transient),
+            ("Whatever", 502, ErrorClass::Transient),
+            ("ResourceNotFoundException", 400, ErrorClass::NotFound),
+            ("InvalidVpcID.NotFound", 400, ErrorClass::NotFound),
+            ("InvalidSubnetID.NotFound", 400, ErrorClass::NotFound),
+            ("ResourceInUseException", 400, ErrorClass::Conflict),
+            ("DependencyViolation", 400, ErrorClass::Conflict),
+            ("InvalidParameterValue", 400, ErrorClass::Invalid),
+            ("InvalidArgumentException", 400, ErrorClass::Invalid),
+            ("ValidationException", 400, ErrorClass::Invalid),
+            ("VpcLimitExceeded", 400, ErrorClass::Invalid),
+            ("UnrecognizedClientException", 400, ErrorClass::Auth),
+            ("AuthFailure", 401, ErrorClass::Auth),
+            ("AccessDeniedException", 400, ErrorClass::Auth),
+            ("SomethingNew", 418, ErrorClass::Other),
+        ] {
+            assert_eq!(class_of(code, status), class, "{code} {status}");
+        }
+    }
+
+    #[test]
+    fn message_names_operation_resource_code_and_a_way_out() {
+        let e = service_error("ResourceInUseException", 400);
+        assert_eq!(e.class, ErrorClass::Conflict);
+        assert_eq!(e.code.as_deref(), Some("ResourceInUseException"));
+        assert!(e.message.starts_with("DescribeStreamSummary ctr: ResourceInUseException: it went wrong"), "{}", e.message);
+        assert!(e.message.contains("re-run"), "{}", e.message);
+        let e = service_error("ThrottlingException", 400);
+        assert!(e.is_retryable());
+        let e = service_error("", 400);
+        assert_eq!(e.code, None);
+        assert_eq!(e.class, ErrorClass::Invalid);
+    }
 }

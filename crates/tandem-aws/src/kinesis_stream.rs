@@ -68,13 +68,21 @@ impl Stream {
         Ok(())
     }
 
-    async fn set_encryption(&self, client: &aws_sdk_kinesis::Client, name: &str, props: &Map<String, Value>, current: Option<&str>) -> Result<()> {
-        let want = prop_str(props, "encryption_type").unwrap_or("NONE");
+    /// Start, change or stop server-side encryption.
+    /// StartStreamEncryption also changes the key of an encrypted stream; StopStreamEncryption
+    /// needs the key the stream is encrypted with now.
+    /// https://docs.aws.amazon.com/kinesis/latest/APIReference/API_StartStreamEncryption.html
+    /// https://docs.aws.amazon.com/kinesis/latest/APIReference/API_StopStreamEncryption.html
+    async fn set_encryption(&self, client: &aws_sdk_kinesis::Client, name: &str, desired: &Map<String, Value>, current_type: Option<&str>, current_key: Option<&str>) -> Result<()> {
+        let want = prop_str(desired, "encryption_type").unwrap_or("NONE");
         if want == "KMS" {
-            let key = prop_str(props, "key_id").unwrap_or("alias/aws/kinesis");
+            let key = prop_str(desired, "key_id").unwrap_or(DEFAULT_KEY);
+            if current_type == Some("KMS") && current_key == Some(key) {
+                return Ok(());
+            }
             client.start_stream_encryption().stream_name(name).encryption_type(EncryptionType::Kms).key_id(key).send().await.map_err(|e| classify("StartStreamEncryption", name, e))?;
-        } else if current == Some("KMS") {
-            let key = current_key(props).unwrap_or("alias/aws/kinesis");
+        } else if current_type == Some("KMS") {
+            let key = current_key.unwrap_or(DEFAULT_KEY);
             client.stop_stream_encryption().stream_name(name).encryption_type(EncryptionType::Kms).key_id(key).send().await.map_err(|e| classify("StopStreamEncryption", name, e))?;
         }
         Ok(())
@@ -92,9 +100,8 @@ impl Stream {
     }
 }
 
-fn current_key(props: &Map<String, Value>) -> Option<&str> {
-    prop_str(props, "key_id")
-}
+/// The AWS managed key for Kinesis, used when KMS encryption names no key.
+const DEFAULT_KEY: &str = "alias/aws/kinesis";
 
 fn mode(props: &Map<String, Value>) -> Option<&str> {
     props.get("stream_mode_details").and_then(|m| m.get("stream_mode")).and_then(Value::as_str)
@@ -120,13 +127,17 @@ impl ResourceKind for Stream {
             let details = StreamModeDetails::builder().stream_mode(StreamMode::from(m)).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
             req = req.stream_mode_details(details);
         }
+        // ShardCount is for PROVISIONED streams; ON_DEMAND streams scale themselves.
         if !on_demand {
             let shards = prop_i64(props, "shard_count").unwrap_or(1);
             req = req.shard_count(i32::try_from(shards).map_err(|_| ProviderError::invalid("shard_count is out of range"))?);
         }
         match req.send().await {
             Ok(_) => {}
-            // Stream names are unique per account and region: a stream a crashed run made is ours to finish.
+            // Stream names are unique per account and region (CreateStream gives
+            // ResourceInUseException for a taken name): a stream a crashed run
+            // made is ours to finish. CreateStream is asynchronous: wait for ACTIVE.
+            // https://docs.aws.amazon.com/kinesis/latest/APIReference/API_CreateStream.html
             Err(e) => {
                 let e = classify("CreateStream", &name, e);
                 if e.code.as_deref() != Some("ResourceInUseException") {
@@ -143,7 +154,7 @@ impl ResourceKind for Stream {
                 self.wait_active(ctx, &client, &name).await?;
             }
             if prop_str(props, "encryption_type") == Some("KMS") {
-                self.set_encryption(&client, &name, props, None).await?;
+                self.set_encryption(&client, &name, props, None, None).await?;
                 self.wait_active(ctx, &client, &name).await?;
             }
             let t = tags::desired(props);
@@ -193,36 +204,53 @@ impl ResourceKind for Stream {
         Ok(Some(Observed { id: s.stream_name().to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
         let client = self.aws.kinesis(ctx.region()?).await;
         let name = name_of(id).to_string();
+        // What the stream is now decides the calls (increase or decrease, stop with which key).
+        let now = self.read(ctx, &name).await?.ok_or_else(|| ProviderError::not_found(format!("UpdateStream {name}: the stream is gone; re-run plan to create it")))?;
+        let now_str = |k: &str| now.properties.get(k).and_then(Value::as_str).map(str::to_string);
+        if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "stream_mode_details" | "shard_count" | "retention_period_hours" | "encryption_type" | "key_id" | "tags")) {
+            return Err(ProviderError::invalid(format!("{other} of stream {name} cannot be changed in place")));
+        }
+        let has = |f: &str| changed.iter().any(|c| c == f);
         // Mode first: a shard count only applies to a PROVISIONED stream.
-        let mut order: Vec<&String> = changed.iter().collect();
-        order.sort_by_key(|f| f.as_str() != "stream_mode_details");
-        for f in order {
-            match f.as_str() {
-                "stream_mode_details" => {
-                    let m = mode(desired).unwrap_or("PROVISIONED");
-                    let arn = self.read(ctx, &name).await?.and_then(|o| o.outputs.get("arn").and_then(Value::as_str).map(str::to_string)).unwrap_or_default();
-                    let details = StreamModeDetails::builder().stream_mode(StreamMode::from(m)).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
-                    client.update_stream_mode().stream_arn(arn).stream_mode_details(details).send().await.map_err(|e| classify("UpdateStreamMode", &name, e))?;
-                }
-                "shard_count" => {
-                    if let Some(n) = prop_i64(desired, "shard_count") {
-                        let n = i32::try_from(n).map_err(|_| ProviderError::invalid("shard_count is out of range"))?;
-                        client.update_shard_count().stream_name(&name).target_shard_count(n).scaling_type(ScalingType::UniformScaling).send().await.map_err(|e| classify("UpdateShardCount", &name, e))?;
-                    }
-                }
-                "retention_period_hours" => {
-                    let from = prop_i64(prior, "retention_period_hours").unwrap_or(24);
-                    let to = prop_i64(desired, "retention_period_hours").unwrap_or(24);
-                    self.set_retention(&client, &name, from, to).await?;
-                }
-                "encryption_type" | "key_id" => self.set_encryption(&client, &name, desired, prop_str(prior, "encryption_type")).await?,
-                "tags" => self.set_tags(&client, &name, &tandem_provider::prop_tags(prior, "tags"), &tags::desired(desired)).await?,
-                other => return Err(ProviderError::invalid(format!("{other} cannot be changed in place"))),
+        // UpdateStreamMode takes the ARN, not the name.
+        // https://docs.aws.amazon.com/kinesis/latest/APIReference/API_UpdateStreamMode.html
+        if has("stream_mode_details") {
+            if let Some(m) = mode(desired).filter(|m| mode(&now.properties) != Some(*m)) {
+                let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default();
+                let details = StreamModeDetails::builder().stream_mode(StreamMode::from(m)).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
+                client.update_stream_mode().stream_arn(arn).stream_mode_details(details).send().await.map_err(|e| classify("UpdateStreamMode", &name, e))?;
+                self.wait_active(ctx, &client, &name).await?;
             }
+        }
+        // UpdateShardCount works on PROVISIONED streams only; UNIFORM_SCALING is its one scaling type.
+        // https://docs.aws.amazon.com/kinesis/latest/APIReference/API_UpdateShardCount.html
+        let on_demand = mode(desired).or(mode(&now.properties)) == Some("ON_DEMAND");
+        if has("shard_count") && !on_demand {
+            if let Some(n) = prop_i64(desired, "shard_count").filter(|n| Some(*n) != prop_i64(&now.properties, "shard_count")) {
+                let n = i32::try_from(n).map_err(|_| ProviderError::invalid("shard_count is out of range"))?;
+                client.update_shard_count().stream_name(&name).target_shard_count(n).scaling_type(ScalingType::UniformScaling).send().await.map_err(|e| classify("UpdateShardCount", &name, e))?;
+                self.wait_active(ctx, &client, &name).await?;
+            }
+        }
+        // Increase/DecreaseStreamRetentionPeriod: the new value must be above / below the current one.
+        // https://docs.aws.amazon.com/kinesis/latest/APIReference/API_IncreaseStreamRetentionPeriod.html
+        if has("retention_period_hours") {
+            let from = prop_i64(&now.properties, "retention_period_hours").unwrap_or(24);
+            let to = prop_i64(desired, "retention_period_hours").unwrap_or(24);
+            if from != to {
+                self.set_retention(&client, &name, from, to).await?;
+                self.wait_active(ctx, &client, &name).await?;
+            }
+        }
+        if has("encryption_type") || has("key_id") {
+            self.set_encryption(&client, &name, desired, now_str("encryption_type").as_deref(), now_str("key_id").as_deref()).await?;
             self.wait_active(ctx, &client, &name).await?;
+        }
+        if has("tags") {
+            self.set_tags(&client, &name, &tandem_provider::prop_tags(&now.properties, "tags"), &tags::desired(desired)).await?;
         }
         self.read(ctx, &name).await?.ok_or_else(|| ProviderError::not_found(format!("{name} is gone")))
     }

@@ -15,6 +15,7 @@ mod tags;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ec2::config::Credentials;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tandem_provider::{Registry, ResourceKind};
@@ -27,6 +28,7 @@ pub use error::classify;
 pub struct AwsContext {
     configs: Mutex<HashMap<String, SdkConfig>>,
     endpoint: Option<String>,
+    credentials: Option<Credentials>,
 }
 
 impl AwsContext {
@@ -37,7 +39,14 @@ impl AwsContext {
 
     /// Every client talks to `url` (a local sandbox), whatever the environment says.
     pub fn with_endpoint(url: impl Into<String>) -> Self {
-        AwsContext { configs: Mutex::default(), endpoint: Some(url.into()) }
+        AwsContext { configs: Mutex::default(), endpoint: Some(url.into()), credentials: None }
+    }
+
+    /// Use these static credentials instead of the credential chain (local
+    /// sandboxes and tests: `AwsContext::with_endpoint(url).with_static_credentials("testing", "testing")`).
+    pub fn with_static_credentials(mut self, access_key_id: &str, secret_access_key: &str) -> Self {
+        self.credentials = Some(Credentials::new(access_key_id, secret_access_key, None, None, "tandem-static"));
+        self
     }
 
     pub async fn config(&self, region: &str) -> SdkConfig {
@@ -52,6 +61,9 @@ impl AwsContext {
             .retry_config(RetryConfig::standard().with_max_attempts(5));
         if let Some(url) = &self.endpoint {
             loader = loader.endpoint_url(url);
+        }
+        if let Some(c) = &self.credentials {
+            loader = loader.credentials_provider(c.clone());
         }
         let config = loader.load().await;
         configs.insert(region.to_string(), config.clone());
