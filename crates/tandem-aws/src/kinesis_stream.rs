@@ -107,6 +107,16 @@ fn mode(props: &Map<String, Value>) -> Option<&str> {
     props.get("stream_mode_details").and_then(|m| m.get("stream_mode")).and_then(Value::as_str)
 }
 
+/// The next shard count on the way from `current` to `target`: at most double,
+/// at least half (rounded up) of `current`.
+fn shard_step(current: i64, target: i64) -> i64 {
+    if target > current {
+        target.min(current.max(1) * 2)
+    } else {
+        target.max((current + 1) / 2)
+    }
+}
+
 /// Accept a stream ARN where a name is expected (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME`).
 fn name_of(id: &str) -> &str {
     id.rsplit_once(":stream/").map(|(_, n)| n).unwrap_or(id)
@@ -193,7 +203,8 @@ impl ResourceKind for Stream {
         }
         let enc = s.encryption_type().map(|e| e.as_str().to_string()).unwrap_or_else(|| "NONE".into());
         p.insert("encryption_type".into(), json!(enc));
-        if let Some(k) = s.key_id() {
+        // The key only means something while the stream is encrypted.
+        if let Some(k) = s.key_id().filter(|_| enc == "KMS") {
             p.insert("key_id".into(), json!(k));
         }
         let t = client.list_tags_for_stream().stream_name(name).send().await.map_err(|e| classify("ListTagsForStream", name, e))?;
@@ -225,14 +236,21 @@ impl ResourceKind for Stream {
                 self.wait_active(ctx, &client, &name).await?;
             }
         }
-        // UpdateShardCount works on PROVISIONED streams only; UNIFORM_SCALING is its one scaling type.
+        // UpdateShardCount works on PROVISIONED streams only; UNIFORM_SCALING is its one
+        // scaling type, and one call may at most double or halve the open shards, so a
+        // larger change goes in steps, each waited to ACTIVE.
         // https://docs.aws.amazon.com/kinesis/latest/APIReference/API_UpdateShardCount.html
         let on_demand = mode(desired).or(mode(&now.properties)) == Some("ON_DEMAND");
         if has("shard_count") && !on_demand {
-            if let Some(n) = prop_i64(desired, "shard_count").filter(|n| Some(*n) != prop_i64(&now.properties, "shard_count")) {
-                let n = i32::try_from(n).map_err(|_| ProviderError::invalid("shard_count is out of range"))?;
-                client.update_shard_count().stream_name(&name).target_shard_count(n).scaling_type(ScalingType::UniformScaling).send().await.map_err(|e| classify("UpdateShardCount", &name, e))?;
-                self.wait_active(ctx, &client, &name).await?;
+            if let (Some(target), Some(mut current)) = (prop_i64(desired, "shard_count"), prop_i64(&now.properties, "shard_count")) {
+                while current != target {
+                    let step = shard_step(current, target);
+                    let n = i32::try_from(step).map_err(|_| ProviderError::invalid("shard_count is out of range"))?;
+                    ctx.report(format!("resharding {name}: {current} -> {step} shards"));
+                    client.update_shard_count().stream_name(&name).target_shard_count(n).scaling_type(ScalingType::UniformScaling).send().await.map_err(|e| classify("UpdateShardCount", &name, e))?;
+                    self.wait_active(ctx, &client, &name).await?;
+                    current = step;
+                }
             }
         }
         // Increase/DecreaseStreamRetentionPeriod: the new value must be above / below the current one.
@@ -282,5 +300,33 @@ impl ResourceKind for Stream {
             }
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reshards_by_at_most_double_or_half() {
+        let path = |mut c: i64, t: i64| {
+            let mut steps = vec![];
+            while c != t {
+                c = shard_step(c, t);
+                steps.push(c);
+            }
+            steps
+        };
+        assert_eq!(path(1, 2), [2]);
+        assert_eq!(path(1, 5), [2, 4, 5]);
+        assert_eq!(path(10, 2), [5, 3, 2]);
+        assert_eq!(path(3, 1), [2, 1]);
+        assert_eq!(path(4, 3), [3]);
+    }
+
+    #[test]
+    fn arn_or_name() {
+        assert_eq!(name_of("arn:aws:kinesis:us-east-1:123456789012:stream/ctr"), "ctr");
+        assert_eq!(name_of("ctr"), "ctr");
     }
 }

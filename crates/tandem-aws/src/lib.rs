@@ -96,3 +96,42 @@ pub fn register(registry: &mut Registry, aws: Arc<AwsContext>) {
         registry.register(k);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Registry {
+        let mut r = Registry::new();
+        register(&mut r, Arc::new(AwsContext::from_env()));
+        r
+    }
+
+    #[test]
+    fn registers_every_kind() {
+        let r = registry();
+        assert_eq!(r.type_names().collect::<Vec<_>>(), ["aws.dynamodb.table", "aws.ec2.subnet", "aws.ec2.vpc", "aws.kinesis.stream"]);
+        for s in r.schemas() {
+            assert!(s.regional, "{}", s.type_name);
+            assert!(s.api_reference.starts_with("https://docs.aws.amazon.com/"), "{}", s.type_name);
+            if let Some(n) = s.name_field {
+                let f = s.field(n).expect("the name field is a property");
+                assert!(f.required && f.force_new, "{}", s.type_name);
+            }
+        }
+    }
+
+    #[test]
+    fn force_new_where_the_api_cannot_change_in_place() {
+        let r = registry();
+        let force_new = |t: &str| -> Vec<&str> { r.schema(t).unwrap().properties.iter().filter(|f| f.force_new).map(|f| f.name).collect() };
+        assert_eq!(force_new("aws.ec2.vpc"), ["cidr_block", "instance_tenancy"]);
+        assert_eq!(force_new("aws.ec2.subnet"), ["vpc_id", "cidr_block", "availability_zone"]);
+        assert_eq!(force_new("aws.kinesis.stream"), ["stream_name"]);
+        assert_eq!(force_new("aws.dynamodb.table"), ["table_name", "attribute_definitions", "key_schema"]);
+        let table = r.schema("aws.dynamodb.table").unwrap();
+        assert!(table.field_at(&["key_schema", "key_type"]).is_some());
+        let stream = r.schema("aws.kinesis.stream").unwrap();
+        assert!(stream.field_at(&["stream_mode_details", "stream_mode"]).is_some());
+    }
+}

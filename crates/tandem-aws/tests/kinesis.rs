@@ -34,7 +34,7 @@ async fn stream_create_read_update_delete() {
     // Shards, retention, encryption and tags change in place.
     let desired1 = props(json!({
         "stream_name": "tandem-ctr",
-        "shard_count": 2,
+        "shard_count": 3,
         "stream_mode_details": {"stream_mode": "PROVISIONED"},
         "retention_period_hours": 72,
         "encryption_type": "KMS",
@@ -43,7 +43,8 @@ async fn stream_create_read_update_delete() {
     }));
     let changed: Vec<String> = ["shard_count", "retention_period_hours", "encryption_type", "key_id", "tags"].map(String::from).to_vec();
     let updated = stream.update(&c, "tandem-ctr", &read.properties, &desired1, &changed).await.unwrap();
-    assert_eq!(updated.properties["shard_count"], json!(2));
+    // 1 -> 3 is two UpdateShardCount calls (1 -> 2 -> 3): one call may at most double.
+    assert_eq!(updated.properties["shard_count"], json!(3));
     assert_eq!(updated.properties["retention_period_hours"], json!(72));
     assert_eq!(updated.properties["encryption_type"], json!("KMS"));
     assert_eq!(updated.properties["key_id"], json!("alias/aws/kinesis"));
@@ -54,7 +55,7 @@ async fn stream_create_read_update_delete() {
          t=k.list_tags_for_stream(StreamName='tandem-ctr')['Tags']\n\
          print(json.dumps({'shards': s['OpenShardCount'], 'hours': s['RetentionPeriodHours'], 'enc': s.get('EncryptionType'), 'status': s['StreamStatus'], 'tags': {x['Key']: x['Value'] for x in t}}))",
     );
-    assert_eq!(seen, json!({"shards": 2, "hours": 72, "enc": "KMS", "status": "ACTIVE", "tags": {"app": "connect", "data": "ctr"}}));
+    assert_eq!(seen, json!({"shards": 3, "hours": 72, "enc": "KMS", "status": "ACTIVE", "tags": {"app": "connect", "data": "ctr"}}));
 
     // Another key: StartStreamEncryption again, with the new key.
     let mut desired1b = desired1.clone();
@@ -65,7 +66,7 @@ async fn stream_create_read_update_delete() {
     // Back down: retention decreases, encryption stops, a tag goes away.
     let desired2 = props(json!({
         "stream_name": "tandem-ctr",
-        "shard_count": 2,
+        "shard_count": 3,
         "retention_period_hours": 24,
         "encryption_type": "NONE",
         "tags": {"app": "connect"}
@@ -74,6 +75,7 @@ async fn stream_create_read_update_delete() {
     let updated2 = stream.update(&c, "tandem-ctr", &u1b.properties, &desired2, &changed).await.unwrap();
     assert_eq!(updated2.properties["retention_period_hours"], json!(24));
     assert_eq!(updated2.properties["encryption_type"], json!("NONE"));
+    assert!(!updated2.properties.contains_key("key_id"));
     assert_eq!(updated2.properties["tags"], json!({"app": "connect"}));
 
     stream.delete(&c, "tandem-ctr", &updated2.properties).await.unwrap();

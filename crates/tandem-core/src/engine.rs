@@ -176,7 +176,7 @@ impl Engine {
         let graph = self.check(spec).map_err(EngineError::Spec)?;
         let (refreshed, observed, gone) = self.refresh(state).await?;
         let mut changes = Vec::new();
-        let in_scope = self.scope(spec, &graph, &opts.targets).map_err(EngineError::Refused)?;
+        let in_scope = self.scope(spec, &graph, &opts.targets, opts.destroy).map_err(EngineError::Refused)?;
 
         if opts.destroy {
             for (addr, r) in refreshed.resources.iter().filter(|(a, _)| in_scope.as_ref().is_none_or(|s| s.contains(*a))) {
@@ -208,7 +208,7 @@ impl Engine {
                 }
                 lookup(&refreshed, res, attr)
             });
-            let desired = finalize(schema, &addr, ev.value.clone()).map_err(|e| {
+            let desired = finalize(schema, &default_name(r), ev.value.clone()).map_err(|e| {
                 EngineError::Spec(Problems(vec![Problem::new("tandem::spec::type", e).at(&spec.source, r.span, "in this resource")]))
             })?;
             let mut reasons = Vec::new();
@@ -306,22 +306,42 @@ impl Engine {
         Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: false, changes, gone })
     }
 
-    fn scope(&self, spec: &Spec, graph: &Graph, targets: &[String]) -> Result<Option<BTreeSet<String>>, String> {
+    /// The targets and what they need (apply), or the targets and what needs
+    /// them (destroy: nothing may be left pointing at a deleted resource).
+    fn scope(&self, spec: &Spec, graph: &Graph, targets: &[String], destroy: bool) -> Result<Option<BTreeSet<String>>, String> {
         if targets.is_empty() {
             return Ok(None);
         }
         let mut set = BTreeSet::new();
+        let reach = |idx: petgraph::graph::NodeIndex, set: &mut BTreeSet<String>| {
+            if destroy {
+                let mut dfs = petgraph::visit::Dfs::new(&graph.graph, idx);
+                while let Some(n) = dfs.next(&graph.graph) {
+                    set.insert(graph.graph[n].clone());
+                }
+            } else {
+                let rev = petgraph::visit::Reversed(&graph.graph);
+                let mut dfs = petgraph::visit::Dfs::new(rev, idx);
+                while let Some(n) = dfs.next(rev) {
+                    set.insert(graph.graph[n].clone());
+                }
+            }
+        };
         for t in targets {
+            // A for_each resource's key targets all its instances.
+            let instances: Vec<&String> = spec.resources.values().filter(|r| &r.base == t && r.each_key.is_some()).map(|r| &r.address).collect();
+            if graph.index.get(t).is_none() && !instances.is_empty() {
+                for a in instances {
+                    reach(graph.index[a], &mut set);
+                }
+                continue;
+            }
             let Some(&idx) = graph.index.get(t) else {
                 let names: Vec<&str> = spec.resources.keys().map(String::as_str).collect();
                 let hint = tandem_spec::suggest(t, names).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
                 return Err(format!("--target `{t}` is not a resource of this spec{hint}"));
             };
-            // The target and everything it needs.
-            let mut dfs = petgraph::visit::Dfs::new(petgraph::visit::Reversed(&graph.graph), idx);
-            while let Some(n) = dfs.next(petgraph::visit::Reversed(&graph.graph)) {
-                set.insert(graph.graph[n].clone());
-            }
+            reach(idx, &mut set);
         }
         Ok(Some(set))
     }
@@ -480,8 +500,9 @@ impl Engine {
                 ev.unknown.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
             ));
         }
-        let desired = finalize(schema, addr, ev.value)?;
-        let ctx = self.ctx(addr, r.region.as_deref());
+        let desired = finalize(schema, &default_name(r), ev.value)?;
+        let mut ctx = self.ctx(addr, r.region.as_deref());
+        ctx.name = default_name(r);
         let existing = shared.lock().expect("not poisoned").resources.get(addr).cloned();
         let t = Instant::now();
         let (op, result) = match existing {
@@ -597,6 +618,15 @@ pub fn lookup(state: &State, res: &str, attr: &str) -> Option<Value> {
         return Some(v.clone());
     }
     (attr == ID_OUTPUT).then(|| Value::String(r.id.clone()))
+}
+
+/// What a name field defaults to: the resource's key, or `key-EACH` for a
+/// `for_each` instance (brackets are not valid in most cloud names).
+pub fn default_name(r: &tandem_spec::Resource) -> String {
+    match &r.each_key {
+        Some(k) => format!("{}-{k}", r.base),
+        None => r.base.clone(),
+    }
 }
 
 /// Fill in the default name and bring values to their declared types.

@@ -320,3 +320,21 @@ async fn state_keeps_lineage_and_bumps_serial() {
     assert_eq!(s1.lineage, s2.lineage);
     assert!(s2.serial > s1.serial);
 }
+
+#[tokio::test]
+async fn for_each_instances_apply_with_their_own_names() {
+    let w = world();
+    let text = "version: 1\nresources:\n  net:\n    type: fake.thing\n    for_each: [east, west]\n    properties: { size: 1 }\n  sub:\n    type: fake.thing\n    for_each: [east, west]\n    properties: { parent: \"${net[each.key].id}\" }\n";
+    let s = w.apply(text).await;
+    assert_eq!(s.created.len(), 4, "{s:?}");
+    let state = w.backend.load().unwrap();
+    assert_eq!(state.resources["net[west]"].properties["name"], "net-west");
+    assert_eq!(state.resources["sub[west]"].properties["parent"], json!(state.resources["net[west]"].id));
+    assert!(!w.plan(text).await.has_changes());
+    let spec = w.spec(text);
+    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["sub".into()] }).await.unwrap();
+    assert_eq!(p.changes.len(), 2, "destroying the subs leaves the nets");
+    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["net[east]".into()] }).await.unwrap();
+    let addrs: Vec<&str> = p.changes.iter().map(|c| c.address.as_str()).collect();
+    assert_eq!(addrs, vec!["net[east]", "sub[east]"], "destroying a net takes what needs it");
+}

@@ -4,7 +4,7 @@
 
 use crate::diag::{suggest, Problem, Problems, SourceFile};
 use crate::model::*;
-use crate::template::{self, Piece, RefTarget};
+use crate::template::{self, Index, Piece, RefTarget};
 use crate::yaml::{self, Node, NodeKind, Scalar, Span};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
@@ -32,7 +32,7 @@ impl VarInputs {
 }
 
 const TOP_KEYS: &[&str] = &["version", "name", "variables", "resources", "outputs"];
-const RESOURCE_KEYS: &[&str] = &["type", "region", "properties", "depends_on", "lifecycle"];
+const RESOURCE_KEYS: &[&str] = &["type", "for_each", "region", "properties", "depends_on", "lifecycle"];
 const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 /// Every resource exposes its cloud id as `id`, whatever its kind's other outputs.
 pub const ID_OUTPUT: &str = "id";
@@ -57,6 +57,13 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
         Some(spec) => l.problems.into_result(spec),
         None => Err(l.problems),
     }
+}
+
+/// The `for_each` instance an expression is written in.
+struct EachCtx {
+    key: String,
+    value: Value,
+    region: Option<String>,
 }
 
 struct Loader<'a> {
@@ -129,8 +136,8 @@ impl Loader<'_> {
             match rnode.as_map() {
                 Some(m) => {
                     for (key, (kspan, node)) in m {
-                        if let Some(r) = self.resource(key, *kspan, node, &var_values) {
-                            resources.insert(key.clone(), r);
+                        for r in self.resources_of(key, *kspan, node, &var_values) {
+                            resources.insert(r.address.clone(), r);
                         }
                     }
                 }
@@ -158,7 +165,7 @@ impl Loader<'_> {
                             }
                             _ => (node, false, None),
                         };
-                        let value = self.expr(value_node, &var_values);
+                        let value = self.expr(value_node, &var_values, None);
                         outputs.insert(
                             name.clone(),
                             OutputSpec { name: name.clone(), value, sensitive, description, span: *kspan },
@@ -170,6 +177,23 @@ impl Loader<'_> {
                     self.err("tandem::spec::shape", onode.span, "`outputs` must be a mapping of names to values", "expected a mapping");
                 }
             }
+        }
+        // `depends_on: [queue]` on a for_each resource means every instance of it.
+        let instances: BTreeMap<String, Vec<String>> = resources.values().filter(|r: &&Resource| r.each_key.is_some()).fold(BTreeMap::new(), |mut m, r| {
+            m.entry(r.base.clone()).or_insert_with(Vec::new).push(r.address.clone());
+            m
+        });
+        for r in resources.values_mut() {
+            let mut expanded = Vec::new();
+            for (d, span) in std::mem::take(&mut r.depends_on) {
+                match instances.get(&d) {
+                    Some(all) => {
+                        expanded.extend(all.iter().filter(|a| **a != r.address).map(|a| (a.clone(), span)));
+                    }
+                    _ => expanded.push((d, span)),
+                }
+            }
+            r.depends_on = expanded;
         }
         let spec = Spec { source: self.src.clone(), version, name, variables, resources, outputs };
         self.check_references(&spec);
@@ -327,7 +351,60 @@ impl Loader<'_> {
         vars
     }
 
-    fn resource(&mut self, key: &str, kspan: Span, node: &Node, vars: &BTreeMap<String, Value>) -> Option<Resource> {
+    /// One resource, or one per `for_each` key (addressed `key[each]`).
+    fn resources_of(&mut self, key: &str, kspan: Span, node: &Node, vars: &BTreeMap<String, Value>) -> Vec<Resource> {
+        let Some((_, fnode)) = node.as_map().and_then(|m| m.get("for_each")) else {
+            return self.resource(key, kspan, node, vars, None).into_iter().collect();
+        };
+        let fe = self.expr(fnode, vars, None);
+        let pairs: Vec<(String, Value)> = match &fe.kind {
+            ExprKind::Literal(Value::Array(items)) => {
+                let mut out = Vec::new();
+                for it in items {
+                    match it {
+                        Value::String(s) if !s.is_empty() => out.push((s.clone(), it.clone())),
+                        other => {
+                            self.err("tandem::spec::for_each", fnode.span, format!("`for_each` keys are non-empty strings, found {}", describe_json(other)), "expected strings");
+                        }
+                    }
+                }
+                out
+            }
+            ExprKind::Literal(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            ExprKind::List(items) => {
+                let mut out = Vec::new();
+                for it in items {
+                    match &it.kind {
+                        ExprKind::Literal(Value::String(s)) if !s.is_empty() => out.push((s.clone(), Value::String(s.clone()))),
+                        _ => {
+                            self.err("tandem::spec::for_each", it.span, "`for_each` keys must be known strings (literals or variables)", "expected a string");
+                        }
+                    }
+                }
+                out
+            }
+            _ => {
+                self.err("tandem::spec::for_each", fnode.span, "`for_each` takes a list of strings or a mapping, known before anything is created", "expected a list or mapping")
+                    .help = Some("for example `for_each: [\"${var.primary_region}\", \"${var.secondary_region}\"]` or `for_each: ${var.regions}`".into());
+                return Vec::new();
+            }
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for (k, v) in pairs {
+            if !seen.insert(k.clone()) {
+                self.err("tandem::spec::for_each", fnode.span, format!("`for_each` lists `{k}` twice"), "duplicate key");
+                continue;
+            }
+            let each = EachCtx { key: k, value: v, region: None };
+            if let Some(r) = self.resource(key, kspan, node, vars, Some(each)) {
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    fn resource(&mut self, key: &str, kspan: Span, node: &Node, vars: &BTreeMap<String, Value>, mut each: Option<EachCtx>) -> Option<Resource> {
         if !valid_name(key) {
             self.err(
                 "tandem::spec::resource_name",
@@ -367,7 +444,7 @@ impl Loader<'_> {
         };
         let region = match m.get("region") {
             Some((_, rn)) => {
-                let e = self.expr(rn, vars);
+                let e = self.expr(rn, vars, each.as_ref());
                 match &e.kind {
                     ExprKind::Literal(Value::String(s)) if !s.is_empty() => Some(s.clone()),
                     ExprKind::Interp(_) => {
@@ -392,8 +469,11 @@ impl Loader<'_> {
             self.err("tandem::spec::region", kspan, format!("resource `{key}` ({type_name}) needs a `region`"), "no region")
                 .help = Some("add `region: ${var.primary_region}` or a region name".into());
         }
+        if let Some(e) = each.as_mut() {
+            e.region = region.clone();
+        }
         let properties = match m.get("properties") {
-            Some((_, pn)) => self.expr(pn, vars),
+            Some((_, pn)) => self.expr(pn, vars, each.as_ref()),
             None => Expr { span: kspan, kind: ExprKind::Map(IndexMap::new()) },
         };
         if !matches!(properties.kind, ExprKind::Map(_)) {
@@ -436,8 +516,14 @@ impl Loader<'_> {
                 }
             }
         }
+        let address = match &each {
+            Some(e) => format!("{key}[{}]", e.key),
+            None => key.to_string(),
+        };
         Some(Resource {
-            address: key.to_string(),
+            address,
+            base: key.to_string(),
+            each_key: each.map(|e| e.key),
             type_name: type_name.to_string(),
             type_span: tnode.span,
             span: kspan,
@@ -453,26 +539,47 @@ impl Loader<'_> {
     }
 
     /// Substitute variables; keep resource references for later.
-    fn expr(&mut self, node: &Node, vars: &BTreeMap<String, Value>) -> Expr {
+    fn expr(&mut self, node: &Node, vars: &BTreeMap<String, Value>, each: Option<&EachCtx>) -> Expr {
         let kind = match &node.kind {
             NodeKind::Scalar(Scalar::Str(s)) => match template::parse(s) {
                 Err((_, msg)) => {
                     self.err("tandem::spec::reference", node.span, msg, "bad reference");
                     ExprKind::Literal(Value::String(s.clone()))
                 }
-                Ok(pieces) => self.bind(pieces, node.span, vars),
+                Ok(pieces) => self.bind(pieces, node.span, vars, each),
             },
             NodeKind::Scalar(_) => ExprKind::Literal(node_to_json(node)),
-            NodeKind::Seq(items) => ExprKind::List(items.iter().map(|n| self.expr(n, vars)).collect()),
-            NodeKind::Map(m) => ExprKind::Map(m.iter().map(|(k, (ks, v))| (k.clone(), (*ks, self.expr(v, vars)))).collect()),
+            NodeKind::Seq(items) => ExprKind::List(items.iter().map(|n| self.expr(n, vars, each)).collect()),
+            NodeKind::Map(m) => ExprKind::Map(m.iter().map(|(k, (ks, v))| (k.clone(), (*ks, self.expr(v, vars, each)))).collect()),
         };
         Expr { span: node.span, kind }
     }
 
-    fn bind(&mut self, pieces: Vec<Piece>, span: Span, vars: &BTreeMap<String, Value>) -> ExprKind {
+    fn each_value(&mut self, field: &str, span: Span, each: Option<&EachCtx>) -> Value {
+        let Some(e) = each else {
+            self.err("tandem::spec::each", span, format!("`${{each.{field}}}` is only meaningful in a resource with `for_each`"), "no for_each here");
+            return Value::Null;
+        };
+        match field {
+            "key" => Value::String(e.key.clone()),
+            "value" => e.value.clone(),
+            _ => match &e.region {
+                Some(r) => Value::String(r.clone()),
+                None => {
+                    self.err("tandem::spec::each", span, "`${each.region}` needs a `region` on the resource (and cannot be used inside `region`)", "no region");
+                    Value::Null
+                }
+            },
+        }
+    }
+
+    fn bind(&mut self, pieces: Vec<Piece>, span: Span, vars: &BTreeMap<String, Value>, each: Option<&EachCtx>) -> ExprKind {
         // A string that is exactly one variable keeps the variable's type.
         if let [Piece::Ref(RefTarget::Var(name))] = pieces.as_slice() {
             return ExprKind::Literal(self.var(name, span, vars));
+        }
+        if let [Piece::Ref(RefTarget::Each(field))] = pieces.as_slice() {
+            return ExprKind::Literal(self.each_value(field, span, each));
         }
         let mut parts: Vec<Part> = Vec::new();
         for p in pieces {
@@ -487,7 +594,28 @@ impl Loader<'_> {
                     };
                     push_lit(&mut parts, text);
                 }
-                Piece::Ref(RefTarget::Resource { name, attr }) => parts.push(Part::Ref { resource: name, attr }),
+                Piece::Ref(RefTarget::Each(field)) => {
+                    let text = match self.each_value(&field, span, each) {
+                        Value::String(s) => s,
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    push_lit(&mut parts, text);
+                }
+                Piece::Ref(RefTarget::Resource { name, index, attr }) => {
+                    let resource = match index {
+                        None => name,
+                        Some(Index::Literal(k)) => format!("{name}[{k}]"),
+                        Some(Index::Each(field)) => match self.each_value(&field, span, each) {
+                            Value::String(k) => format!("{name}[{k}]"),
+                            _ => {
+                                self.err("tandem::spec::each", span, format!("`each.{field}` is not a string here, so it cannot pick an instance"), "not a key");
+                                name
+                            }
+                        },
+                    };
+                    parts.push(Part::Ref { resource, attr });
+                }
             }
         }
         match parts.as_slice() {
@@ -652,14 +780,15 @@ impl Loader<'_> {
         for (addr, r) in &spec.resources {
             r.properties.walk_refs(&mut |res, attr, span| found.push((res.into(), attr.into(), span, addr.clone())));
             for (d, span) in &r.depends_on {
-                if !spec.resources.contains_key(d) {
+                let instances = spec.resources.values().any(|o| o.base == *d && o.each_key.is_some());
+                if !spec.resources.contains_key(d) && !instances {
                     let help = match suggest(d, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "depends_on names resources of this spec".into(),
                     };
                     self.err("tandem::spec::unknown_resource", *span, format!("`depends_on` names `{d}`, which is not a resource of this spec"), "no such resource")
                         .help = Some(help);
-                } else if d == addr {
+                } else if d == addr || d == &r.base {
                     self.err("tandem::spec::cycle", *span, format!("`{addr}` depends on itself"), "self-dependency");
                 }
             }
@@ -669,6 +798,18 @@ impl Loader<'_> {
         }
         for (res, attr, span, from) in found {
             let Some(target) = spec.resources.get(&res) else {
+                let base = res.split('[').next().unwrap_or(&res);
+                let keys: Vec<String> = spec.resources.values().filter(|o| o.base == base && o.each_key.is_some()).filter_map(|o| o.each_key.clone()).collect();
+                if !keys.is_empty() {
+                    let msg = if res.contains('[') {
+                        format!("`{res}` is not an instance of `{base}`; its `for_each` keys are {}", keys.join(", "))
+                    } else {
+                        format!("`{base}` has one instance per `for_each` key ({}); refer to one as `${{{base}[KEY].{attr}}}`", keys.join(", "))
+                    };
+                    self.err("tandem::spec::unknown_resource", span, msg, "which instance?")
+                        .help = Some(format!("for example `${{{base}[{}].{attr}}}`, or `${{{base}[each.key].{attr}}}` inside another for_each resource", keys[0]));
+                    continue;
+                }
                 let help = match suggest(&res, names.iter().copied()) {
                     Some(s) => format!("did you mean `${{{s}.{attr}}}`?"),
                     None => "references name a resource of this spec: `${RESOURCE.OUTPUT}`".into(),

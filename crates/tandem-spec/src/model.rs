@@ -61,8 +61,12 @@ pub struct Variable {
 
 #[derive(Debug, Clone)]
 pub struct Resource {
-    /// The resource's key in `resources:`; also its address.
+    /// `key`, or `key[each]` for an instance of a `for_each` resource.
     pub address: String,
+    /// The key in `resources:`.
+    pub base: String,
+    /// The `for_each` key of this instance.
+    pub each_key: Option<String>,
     pub type_name: String,
     pub type_span: Span,
     /// The key's span: where "this resource" errors point.

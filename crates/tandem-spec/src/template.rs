@@ -2,12 +2,25 @@
 //!
 //! `${var.NAME}` is a variable (substituted when the spec loads);
 //! `${RESOURCE.OUTPUT}` is another resource's output (resolved when that
-//! resource exists, and an edge in the graph). `$${` writes a literal `${`.
+//! resource exists, and an edge in the graph); `${RESOURCE[KEY].OUTPUT}`
+//! names one instance of a `for_each` resource, where KEY is a literal or
+//! `each.key` / `each.value`; `${each.key}`, `${each.value}` and
+//! `${each.region}` are the current `for_each` instance's. `$${` writes a
+//! literal `${`.
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RefTarget {
     Var(String),
-    Resource { name: String, attr: String },
+    Resource { name: String, index: Option<Index>, attr: String },
+    Each(String),
+}
+
+/// Which instance of a `for_each` resource a reference means.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Index {
+    Literal(String),
+    /// `each.key` or `each.value` of the instance the reference is written in.
+    Each(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,17 +81,37 @@ fn is_ident(s: &str) -> bool {
 }
 
 fn parse_ref(body: &str) -> Result<RefTarget, String> {
-    let expected = "expected `${var.NAME}` or `${RESOURCE.OUTPUT}`";
+    let expected = "expected `${var.NAME}`, `${RESOURCE.OUTPUT}`, `${RESOURCE[KEY].OUTPUT}` or `${each.key}`";
+    let bad = || format!("`${{{body}}}` is not a reference: {expected}");
+    // `name[index].attr`: the index may itself contain dots (`each.key`, a region name never does).
+    if let Some(open) = body.find('[') {
+        let close = body[open..].find(']').map(|c| open + c).ok_or_else(bad)?;
+        let name = &body[..open];
+        let index = body[open + 1..close].trim().trim_matches('"');
+        let attr = body[close + 1..].strip_prefix('.').ok_or_else(bad)?;
+        if !is_ident(name) || !is_ident(attr) || index.is_empty() || name == "var" || name == "each" {
+            return Err(bad());
+        }
+        let index = match index.strip_prefix("each.") {
+            Some(f @ ("key" | "value")) => Index::Each(f.to_string()),
+            Some(_) => return Err(format!("`${{{body}}}`: an index may be `each.key`, `each.value` or a literal key")),
+            None => Index::Literal(index.to_string()),
+        };
+        return Ok(RefTarget::Resource { name: name.to_string(), index: Some(index), attr: attr.to_string() });
+    }
     let Some((head, tail)) = body.split_once('.') else {
-        return Err(format!("`${{{body}}}` is not a reference: {expected}"));
+        return Err(bad());
     };
     if !is_ident(head) || !is_ident(tail) {
-        return Err(format!("`${{{body}}}` is not a reference: {expected}"));
+        return Err(bad());
     }
-    Ok(if head == "var" {
-        RefTarget::Var(tail.to_string())
-    } else {
-        RefTarget::Resource { name: head.to_string(), attr: tail.to_string() }
+    Ok(match head {
+        "var" => RefTarget::Var(tail.to_string()),
+        "each" => match tail {
+            "key" | "value" | "region" => RefTarget::Each(tail.to_string()),
+            _ => return Err(format!("`${{{body}}}`: `each` has `key`, `value` and `region`")),
+        },
+        _ => RefTarget::Resource { name: head.to_string(), index: None, attr: tail.to_string() },
     })
 }
 
@@ -87,7 +120,7 @@ mod tests {
     use super::*;
 
     fn r(name: &str, attr: &str) -> Piece {
-        Piece::Ref(RefTarget::Resource { name: name.into(), attr: attr.into() })
+        Piece::Ref(RefTarget::Resource { name: name.into(), index: None, attr: attr.into() })
     }
 
     #[test]
@@ -104,6 +137,22 @@ mod tests {
         assert_eq!(parse("${ a.b }").unwrap(), vec![r("a", "b")]);
         assert_eq!(parse("plain").unwrap(), vec![Piece::Lit("plain".into())]);
         assert_eq!(parse("").unwrap(), vec![Piece::Lit("".into())]);
+    }
+
+    #[test]
+    fn indexed_and_each_references() {
+        assert_eq!(
+            parse("${queue[us-west-2].arn}").unwrap(),
+            vec![Piece::Ref(RefTarget::Resource { name: "queue".into(), index: Some(Index::Literal("us-west-2".into())), attr: "arn".into() })]
+        );
+        assert_eq!(
+            parse("${instance[each.key].id}").unwrap(),
+            vec![Piece::Ref(RefTarget::Resource { name: "instance".into(), index: Some(Index::Each("key".into())), attr: "id".into() })]
+        );
+        assert_eq!(parse("${each.region}").unwrap(), vec![Piece::Ref(RefTarget::Each("region".into()))]);
+        assert!(parse("${each.nope}").is_err());
+        assert!(parse("${q[each.nope].id}").is_err());
+        assert!(parse("${q[x]}").is_err());
     }
 
     #[test]

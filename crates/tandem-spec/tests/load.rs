@@ -218,3 +218,67 @@ fn no_panic_on_odd_documents() {
         let _ = try_load(text, &VarInputs::default());
     }
 }
+
+const EACH: &str = r#"version: 1
+variables:
+  regions: { type: list, default: [us-east-1, us-west-2] }
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    for_each: ${var.regions}
+    region: ${each.value}
+    properties:
+      cidr_block: 10.0.0.0/16
+      tags: { Name: "vpc-${each.region}" }
+  ctr:
+    type: aws.kinesis.stream
+    for_each: [us-east-1, us-west-2]
+    region: ${each.key}
+    depends_on: [vpc]
+    properties:
+      stream_name: "ctr-${each.key}"
+      stream_mode_details: { stream_mode: ON_DEMAND }
+outputs:
+  east: ${vpc[us-east-1].arn}
+"#;
+
+#[test]
+fn for_each_declares_one_resource_per_key() {
+    let s = try_load(EACH, &VarInputs::default()).unwrap();
+    let addrs: Vec<&str> = s.resources.keys().map(String::as_str).collect();
+    assert_eq!(addrs, vec!["vpc[us-east-1]", "vpc[us-west-2]", "ctr[us-east-1]", "ctr[us-west-2]"]);
+    let w = &s.resources["vpc[us-west-2]"];
+    assert_eq!(w.region.as_deref(), Some("us-west-2"));
+    assert_eq!(w.base, "vpc");
+    assert_eq!(w.properties.eval(&|_, _| None).value["tags"]["Name"], "vpc-us-west-2");
+    // depends_on the base name means every instance.
+    let deps: Vec<String> = s.resources["ctr[us-east-1]"].dependencies().into_iter().collect();
+    assert_eq!(deps, vec!["vpc[us-east-1]", "vpc[us-west-2]"]);
+    assert_eq!(s.outputs["east"].value.resource_refs(), vec![("vpc[us-east-1]".to_string(), "arn".to_string())]);
+}
+
+#[test]
+fn for_each_instances_refer_to_each_other_by_key() {
+    let text = EACH.replace("stream_name: \"ctr-${each.key}\"", "stream_name: \"${vpc[each.key].id}\"");
+    let s = try_load(&text, &VarInputs::default()).unwrap();
+    assert_eq!(s.resources["ctr[us-west-2]"].properties.resource_refs(), vec![("vpc[us-west-2]".to_string(), "id".to_string())]);
+}
+
+#[test]
+fn for_each_mistakes_are_explained() {
+    let text = EACH.replace("east: ${vpc[us-east-1].arn}", "east: ${vpc.arn}");
+    let e = try_load(&text, &VarInputs::default()).unwrap_err().to_string();
+    assert!(e.contains("`vpc` has one instance per `for_each` key (us-east-1, us-west-2); refer to one as `${vpc[KEY].arn}`"), "{e}");
+    let text = EACH.replace("east: ${vpc[us-east-1].arn}", "east: ${vpc[eu-west-1].arn}");
+    let e = try_load(&text, &VarInputs::default()).unwrap_err().to_string();
+    assert!(e.contains("`vpc[eu-west-1]` is not an instance of `vpc`"), "{e}");
+    let text = EACH.replace("east: ${vpc[us-east-1].arn}", "east: ${each.key}");
+    let e = try_load(&text, &VarInputs::default()).unwrap_err().to_string();
+    assert!(e.contains("only meaningful in a resource with `for_each`"), "{e}");
+    let text = EACH.replace("for_each: [us-east-1, us-west-2]", "for_each: [us-east-1, us-east-1]");
+    let e = try_load(&text, &VarInputs::default()).unwrap_err().to_string();
+    assert!(e.contains("lists `us-east-1` twice"), "{e}");
+    let text = EACH.replace("for_each: [us-east-1, us-west-2]", "for_each: 3");
+    let e = try_load(&text, &VarInputs::default()).unwrap_err().to_string();
+    assert!(e.contains("`for_each` takes a list of strings or a mapping"), "{e}");
+}
