@@ -6,6 +6,7 @@
 //! variables (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), one loaded
 //! configuration per region.
 
+mod connect;
 mod dynamodb_table;
 mod ec2_subnet;
 mod ec2_vpc;
@@ -76,6 +77,9 @@ impl AwsContext {
     pub async fn kinesis(&self, region: &str) -> aws_sdk_kinesis::Client {
         aws_sdk_kinesis::Client::new(&self.config(region).await)
     }
+    pub async fn connect(&self, region: &str) -> aws_sdk_connect::Client {
+        aws_sdk_connect::Client::new(&self.config(region).await)
+    }
     pub async fn dynamodb(&self, region: &str) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.config(region).await)
     }
@@ -87,8 +91,11 @@ pub fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
         Arc::new(ec2_vpc::Vpc::new(aws.clone())),
         Arc::new(ec2_subnet::Subnet::new(aws.clone())),
         Arc::new(kinesis_stream::Stream::new(aws.clone())),
-        Arc::new(dynamodb_table::Table::new(aws)),
+        Arc::new(dynamodb_table::Table::new(aws.clone())),
     ]
+    .into_iter()
+    .chain(connect::kinds(aws))
+    .collect()
 }
 
 pub fn register(registry: &mut Registry, aws: Arc<AwsContext>) {
