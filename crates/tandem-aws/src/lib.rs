@@ -87,15 +87,13 @@ impl AwsContext {
 
 /// Every AWS kind this tandem has.
 pub fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
-    vec![
+    let core: Vec<Arc<dyn ResourceKind>> = vec![
         Arc::new(ec2_vpc::Vpc::new(aws.clone())),
         Arc::new(ec2_subnet::Subnet::new(aws.clone())),
         Arc::new(kinesis_stream::Stream::new(aws.clone())),
         Arc::new(dynamodb_table::Table::new(aws.clone())),
-    ]
-    .into_iter()
-    .chain(connect::kinds(aws))
-    .collect()
+    ];
+    core.into_iter().chain(connect::kinds(aws)).collect()
 }
 
 pub fn register(registry: &mut Registry, aws: Arc<AwsContext>) {
