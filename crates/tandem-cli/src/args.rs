@@ -31,6 +31,25 @@ pub enum Command {
     Output(OutputArgs),
     /// Write the per-kind reference pages and the spec's JSON Schema.
     Docs(DocsArgs),
+    /// Run the local sandbox: the AWS APIs no emulator serves (Connect,
+    /// Direct Connect, DynamoDB replicas, VPN tunnel options), in front of moto.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SandboxArgs {
+    /// Loopback port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+    /// Forward what the sandbox does not serve to this emulator (`http://127.0.0.1:5000`).
+    #[arg(long, conflicts_with = "moto")]
+    pub upstream: Option<String>,
+    /// Start moto from the project's virtualenv as the upstream.
+    #[arg(long)]
+    pub moto: bool,
+    /// The virtualenv holding moto_server [default: $TANDEM_VENV, else the nearest .venv].
+    #[arg(long)]
+    pub venv: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -70,6 +70,11 @@ async fn run(cmd: Command) -> CmdResult {
         Command::Import(a) => import(a).await,
         Command::Output(a) => output(a),
         Command::Docs(a) => docs(a),
+        Command::Sandbox(a) => {
+            let opts = tandem_sim::SandboxOptions { port: a.port, upstream: a.upstream, moto: a.moto, venv: a.venv };
+            tandem_sim::run_foreground(opts).await.map_err(|e| Failure::Failed(format!("sandbox: {e:#}")))?;
+            Ok(0)
+        }
     }
 }
 

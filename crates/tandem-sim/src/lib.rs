@@ -4,8 +4,21 @@
 //! loopback endpoint serves all of AWS for tandem; what it does not serve it
 //! forwards to an upstream emulator (moto).
 
+pub mod accounting;
+pub mod admin;
+pub mod client;
+pub mod connect;
 pub mod env;
 pub mod error;
+pub mod faults;
+pub mod latency;
+pub mod server;
+pub mod upstream;
+pub mod directconnect;
+pub mod dynamodb;
+pub mod ec2;
 
 pub use env::{LatencyModel, SimEnv};
 pub use error::{ApiError, Protocol};
+pub use client::SandboxClient;
+pub use server::{run_foreground, start, Sandbox, SandboxOptions};

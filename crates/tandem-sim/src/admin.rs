@@ -1,0 +1,132 @@
+//! The admin API under `/_tandem/` (JSON in, JSON out): latency model,
+//! faults and region outages, call accounting, seeding, reset.
+//!
+//! | method | path | body / answer |
+//! |---|---|---|
+//! | GET | /_tandem/health | `{"service":"tandem-sim","upstream":...}` |
+//! | POST | /_tandem/reset | everything back to empty |
+//! | GET, PUT | /_tandem/latency | `LatencyConfig` |
+//! | GET, PUT | /_tandem/delays | `{"delays":[ResponseDelay]}`: slow answers per service / operation / region |
+//! | GET | /_tandem/faults | `{"rules":[FaultRule],"outages":[Outage]}` |
+//! | POST | /_tandem/faults | `FaultRule` -> `{"id":N}` |
+//! | DELETE | /_tandem/faults, /_tandem/faults/{id} | all rules and outages, or one rule |
+//! | PUT | /_tandem/outages | `Outage` |
+//! | DELETE | /_tandem/outages, /_tandem/outages/{region} | |
+//! | GET, DELETE | /_tandem/calls | `{"calls":[CallCount]}` / reset |
+//! | POST | /_tandem/seed/hosted-connections | `{"region":.., <DX seed input>}` -> the connection |
+//! | POST | /_tandem/seed/phone-numbers | `{"region":..,"numbers":[{"PhoneNumber":..,"PhoneNumberCountryCode":..,"PhoneNumberType":..}]}` |
+
+use bytes::Bytes;
+use http::{Method, Response};
+use http_body_util::Full;
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::connect::AvailableNumber;
+use crate::faults::{FaultRule, Outage};
+use crate::latency::LatencyConfig;
+use crate::server::{json_response, Shared, SimState};
+
+/// An admin error: HTTP status and JSON body.
+type Failure = (u16, Value);
+
+fn bad(msg: impl std::fmt::Display) -> Failure {
+    (400, json!({ "error": msg.to_string() }))
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
+    serde_json::from_slice(body).map_err(|e| bad(format!("invalid admin request body: {e}")))
+}
+
+pub(crate) fn handle(shared: &Shared, method: &Method, path: &str, _query: &str, body: &[u8]) -> Response<Full<Bytes>> {
+    match route(shared, method, path, body) {
+        Ok(v) => json_response(200, &v),
+        Err((status, body)) => json_response(status, &body),
+    }
+}
+
+fn route(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Result<Value, Failure> {
+    let segs: Vec<&str> = path.trim_start_matches("/_tandem").trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let mut st = shared.lock();
+    match (method.as_str(), segs.as_slice()) {
+        ("GET", ["health"]) => Ok(json!({ "service": "tandem-sim", "upstream": shared.upstream.as_ref().map(|u| u.base.clone()) })),
+        ("POST", ["reset"]) => {
+            *st = SimState::default();
+            Ok(json!({}))
+        }
+        ("GET", ["latency"]) => Ok(serde_json::to_value(&st.latency).unwrap_or_default()),
+        ("PUT", ["latency"]) => {
+            st.latency = parse::<LatencyConfig>(body)?;
+            Ok(serde_json::to_value(&st.latency).unwrap_or_default())
+        }
+        ("GET", ["delays"]) => Ok(json!({ "delays": st.delays })),
+        ("PUT", ["delays"]) => {
+            #[derive(serde::Deserialize)]
+            struct Delays {
+                delays: Vec<crate::latency::ResponseDelay>,
+            }
+            st.delays = parse::<Delays>(body)?.delays;
+            Ok(json!({ "delays": st.delays }))
+        }
+        ("GET", ["faults"]) => Ok(json!({ "rules": st.faults.rules, "outages": st.faults.outages })),
+        ("POST", ["faults"]) => {
+            let rule: FaultRule = parse(body)?;
+            if rule.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+                return Err(bad("probability must be between 0 and 1"));
+            }
+            Ok(json!({ "id": st.faults.add(rule) }))
+        }
+        ("DELETE", ["faults"]) => {
+            st.faults = Default::default();
+            Ok(json!({}))
+        }
+        ("DELETE", ["faults", id]) => {
+            let id: u64 = id.parse().map_err(|_| bad("fault id must be a number"))?;
+            if st.faults.remove(id) {
+                Ok(json!({}))
+            } else {
+                Err((404, json!({ "error": format!("no fault rule {id}") })))
+            }
+        }
+        ("PUT", ["outages"]) => {
+            let o: Outage = parse(body)?;
+            st.faults.set_outage(o);
+            Ok(json!({ "outages": st.faults.outages }))
+        }
+        ("DELETE", ["outages"]) => {
+            st.faults.outages.clear();
+            Ok(json!({}))
+        }
+        ("DELETE", ["outages", region]) => {
+            st.faults.clear_outage(region);
+            Ok(json!({ "outages": st.faults.outages }))
+        }
+        ("GET", ["calls"]) => Ok(json!({ "calls": st.accounting.snapshot() })),
+        ("DELETE", ["calls"]) => {
+            st.accounting.reset();
+            Ok(json!({}))
+        }
+        ("POST", ["seed", "phone-numbers"]) => {
+            #[derive(serde::Deserialize)]
+            struct Seed {
+                region: String,
+                numbers: Vec<AvailableNumber>,
+            }
+            let seed: Seed = parse(body)?;
+            let n = seed.numbers.len();
+            st.connect.seed_numbers(&seed.region, seed.numbers);
+            Ok(json!({ "seeded": n }))
+        }
+        ("POST", ["seed", "hosted-connections"]) => {
+            let mut input: serde_json::Value = parse(body)?;
+            let region = input.get("region").and_then(|r| r.as_str()).unwrap_or(crate::server::DEFAULT_REGION).to_string();
+            if let Some(o) = input.as_object_mut() {
+                o.remove("region");
+            }
+            let latency = st.latency.clone();
+            let env = crate::env::SimEnv { region: &region, account: crate::server::ACCOUNT_ID, now: std::time::Instant::now(), latency: &latency };
+            st.directconnect.seed_hosted_connection(&env, &input).map_err(|e| (e.status, json!({ "error": e.message, "code": e.code })))
+        }
+        _ => Err((404, json!({ "error": format!("no admin route {method} {path}") }))),
+    }
+}

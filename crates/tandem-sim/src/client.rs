@@ -1,0 +1,104 @@
+//! A small typed client for the sandbox's admin API (`/_tandem/...`).
+
+use anyhow::{bail, Context};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+use crate::accounting::{self, CallCount};
+use crate::connect::AvailableNumber;
+use crate::faults::{FaultRule, Outage, OutageMode};
+use crate::latency::LatencyConfig;
+use crate::upstream::{http_client, HttpClient};
+
+#[derive(Clone)]
+pub struct SandboxClient {
+    base: String,
+    http: HttpClient,
+}
+
+impl SandboxClient {
+    /// `url`: the sandbox base URL, e.g. `Sandbox::url()`.
+    pub fn new(url: impl Into<String>) -> Self {
+        SandboxClient { base: url.into().trim_end_matches('/').to_string(), http: http_client() }
+    }
+
+    async fn call<T: DeserializeOwned>(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<T> {
+        let req = http::Request::builder()
+            .method(method)
+            .uri(format!("{}/_tandem/{path}", self.base))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default())))?;
+        let resp = self.http.request(req).await.with_context(|| format!("{method} /_tandem/{path}"))?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            bail!("{method} /_tandem/{path}: {status}: {}", String::from_utf8_lossy(&bytes));
+        }
+        serde_json::from_slice(&bytes).with_context(|| format!("{method} /_tandem/{path}: answer is not the expected JSON"))
+    }
+
+    pub async fn health(&self) -> anyhow::Result<Value> {
+        self.call("GET", "health", None).await
+    }
+    /// Everything back to empty: resources, faults, outages, latency, counts, seeds.
+    pub async fn reset(&self) -> anyhow::Result<()> {
+        self.call::<Value>("POST", "reset", None).await.map(|_| ())
+    }
+    pub async fn latency(&self) -> anyhow::Result<LatencyConfig> {
+        self.call("GET", "latency", None).await
+    }
+    pub async fn set_latency(&self, cfg: &LatencyConfig) -> anyhow::Result<()> {
+        self.call::<Value>("PUT", "latency", Some(serde_json::to_value(cfg)?)).await.map(|_| ())
+    }
+    /// Replaces the response delays (slow answers per service / operation / region).
+    pub async fn set_delays(&self, delays: &[crate::latency::ResponseDelay]) -> anyhow::Result<()> {
+        self.call::<Value>("PUT", "delays", Some(json!({ "delays": delays }))).await.map(|_| ())
+    }
+    /// Adds a fault rule; returns its id.
+    pub async fn add_fault(&self, rule: &FaultRule) -> anyhow::Result<u64> {
+        let v: Value = self.call("POST", "faults", Some(serde_json::to_value(rule)?)).await?;
+        v["id"].as_u64().context("fault id missing")
+    }
+    pub async fn faults(&self) -> anyhow::Result<Vec<FaultRule>> {
+        let v: Value = self.call("GET", "faults", None).await?;
+        Ok(serde_json::from_value(v["rules"].clone())?)
+    }
+    pub async fn remove_fault(&self, id: u64) -> anyhow::Result<()> {
+        self.call::<Value>("DELETE", &format!("faults/{id}"), None).await.map(|_| ())
+    }
+    /// Removes every fault rule and outage.
+    pub async fn clear_faults(&self) -> anyhow::Result<()> {
+        self.call::<Value>("DELETE", "faults", None).await.map(|_| ())
+    }
+    /// Every call to `service` in `region` fails (`Error`) or is dropped (`Unreachable`).
+    pub async fn set_outage(&self, region: &str, service: &str, mode: OutageMode) -> anyhow::Result<()> {
+        let o = Outage { region: region.into(), service: service.into(), mode };
+        self.call::<Value>("PUT", "outages", Some(serde_json::to_value(o)?)).await.map(|_| ())
+    }
+    pub async fn clear_outage(&self, region: &str) -> anyhow::Result<()> {
+        self.call::<Value>("DELETE", &format!("outages/{region}"), None).await.map(|_| ())
+    }
+    pub async fn calls(&self) -> anyhow::Result<Vec<CallCount>> {
+        let v: Value = self.call("GET", "calls", None).await?;
+        Ok(serde_json::from_value(v["calls"].clone())?)
+    }
+    /// Sum of the call counts matching the filters (`None` matches all).
+    pub async fn count(&self, service: Option<&str>, operation: Option<&str>, region: Option<&str>) -> anyhow::Result<u64> {
+        Ok(accounting::total(&self.calls().await?, service, operation, region))
+    }
+    pub async fn reset_calls(&self) -> anyhow::Result<()> {
+        self.call::<Value>("DELETE", "calls", None).await.map(|_| ())
+    }
+    /// Makes these numbers what SearchAvailablePhoneNumbers offers in `region`.
+    pub async fn seed_phone_numbers(&self, region: &str, numbers: &[AvailableNumber]) -> anyhow::Result<()> {
+        self.call::<Value>("POST", "seed/phone-numbers", Some(json!({ "region": region, "numbers": numbers }))).await.map(|_| ())
+    }
+    /// Seeds a hosted Direct Connect connection (as a partner would provision it).
+    pub async fn seed_hosted_connection(&self, region: &str, input: &Value) -> anyhow::Result<Value> {
+        let mut body = input.clone();
+        body["region"] = json!(region);
+        self.call("POST", "seed/hosted-connections", Some(body)).await
+    }
+}

@@ -1,0 +1,444 @@
+//! Instance-scoped objects: hours of operation, queues, contact flows,
+//! routing profiles, users, security profiles; and resource tags.
+//! Each is kept as its Describe representation.
+
+use serde_json::{json, Map, Value};
+
+use super::{arn, empty, epoch_now, new_id, page, parse_arn, tags_of, Connect, RestRequest};
+use crate::env::SimEnv;
+use crate::error::ApiError;
+
+/// How one kind appears in URIs, ARNs and JSON.
+struct Kind {
+    /// Internal kind name.
+    kind: &'static str,
+    /// URI collection segment (`/queues/{InstanceId}`).
+    path: &'static str,
+    /// ARN segment (`instance/{id}/queue/{id}`).
+    arn_seg: &'static str,
+    /// Describe wrapper member, and Create output members.
+    wrapper: &'static str,
+    create_id: &'static str,
+    create_arn: &'static str,
+    /// Members holding id / ARN / name inside the description.
+    id: &'static str,
+    arn: &'static str,
+    name: &'static str,
+    /// Operation name stem (CreateQueue, ListQueues).
+    op: &'static str,
+    list_op: &'static str,
+    list_member: &'static str,
+}
+
+const KINDS: &[Kind] = &[
+    Kind { kind: "hours-of-operation", path: "hours-of-operations", arn_seg: "operating-hours", wrapper: "HoursOfOperation", create_id: "HoursOfOperationId", create_arn: "HoursOfOperationArn", id: "HoursOfOperationId", arn: "HoursOfOperationArn", name: "Name", op: "HoursOfOperation", list_op: "ListHoursOfOperations", list_member: "HoursOfOperationSummaryList" },
+    Kind { kind: "queue", path: "queues", arn_seg: "queue", wrapper: "Queue", create_id: "QueueId", create_arn: "QueueArn", id: "QueueId", arn: "QueueArn", name: "Name", op: "Queue", list_op: "ListQueues", list_member: "QueueSummaryList" },
+    Kind { kind: "contact-flow", path: "contact-flows", arn_seg: "contact-flow", wrapper: "ContactFlow", create_id: "ContactFlowId", create_arn: "ContactFlowArn", id: "Id", arn: "Arn", name: "Name", op: "ContactFlow", list_op: "ListContactFlows", list_member: "ContactFlowSummaryList" },
+    Kind { kind: "routing-profile", path: "routing-profiles", arn_seg: "routing-profile", wrapper: "RoutingProfile", create_id: "RoutingProfileId", create_arn: "RoutingProfileArn", id: "RoutingProfileId", arn: "RoutingProfileArn", name: "Name", op: "RoutingProfile", list_op: "ListRoutingProfiles", list_member: "RoutingProfileSummaryList" },
+    Kind { kind: "user", path: "users", arn_seg: "agent", wrapper: "User", create_id: "UserId", create_arn: "UserArn", id: "Id", arn: "Arn", name: "Username", op: "User", list_op: "ListUsers", list_member: "UserSummaryList" },
+    Kind { kind: "security-profile", path: "security-profiles", arn_seg: "security-profile", wrapper: "SecurityProfile", create_id: "SecurityProfileId", create_arn: "SecurityProfileArn", id: "Id", arn: "Arn", name: "SecurityProfileName", op: "SecurityProfile", list_op: "ListSecurityProfiles", list_member: "SecurityProfileSummaryList" },
+];
+
+/// The security profiles every new instance has
+/// (https://docs.aws.amazon.com/connect/latest/adminguide/default-security-profiles.html).
+const DEFAULT_SECURITY_PROFILES: &[&str] = &["Admin", "Agent", "CallCenterManager", "QualityAnalyst"];
+
+fn kind_by_path(path: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.path == path && k.kind != "security-profile")
+}
+fn kind_by_op(op: &str) -> Option<(&'static str, &'static Kind)> {
+    for k in KINDS {
+        for verb in ["Create", "Describe", "Delete"] {
+            if op.strip_prefix(verb) == Some(k.op) {
+                return Some((verb, k));
+            }
+        }
+        if op == k.list_op {
+            return Some(("List", k));
+        }
+    }
+    None
+}
+
+/// Operation names of the object routes.
+pub(super) fn operation(method: &str, s: &[&str]) -> Option<&'static str> {
+    if let (["tags", _], m) = (s, method) {
+        return match m {
+            "POST" => Some("TagResource"),
+            "DELETE" => Some("UntagResource"),
+            "GET" => Some("ListTagsForResource"),
+            _ => None,
+        };
+    }
+    if let Some(coll) = s.first().and_then(|c| c.strip_suffix("-summary")) {
+        let k = KINDS.iter().find(|k| k.path == coll)?;
+        return (method == "GET" && s.len() == 2).then_some(k.list_op);
+    }
+    let k = kind_by_path(s.first()?)?;
+    Some(match (method, s.len(), s.get(3).copied()) {
+        ("PUT", 2, _) => leak_op("Create", k),
+        ("GET", 3, _) => leak_op("Describe", k),
+        ("DELETE", 3, _) => leak_op("Delete", k),
+        ("POST", 3, _) if k.kind == "hours-of-operation" => "UpdateHoursOfOperation",
+        ("POST", 4, Some("name")) if k.kind == "queue" => "UpdateQueueName",
+        ("POST", 4, Some("content")) if k.kind == "contact-flow" => "UpdateContactFlowContent",
+        ("POST", 4, Some("name")) if k.kind == "contact-flow" => "UpdateContactFlowName",
+        _ => return None,
+    })
+}
+
+fn leak_op(verb: &str, k: &Kind) -> &'static str {
+    const NAMES: &[&str] = &[
+        "CreateHoursOfOperation", "DescribeHoursOfOperation", "DeleteHoursOfOperation",
+        "CreateQueue", "DescribeQueue", "DeleteQueue",
+        "CreateContactFlow", "DescribeContactFlow", "DeleteContactFlow",
+        "CreateRoutingProfile", "DescribeRoutingProfile", "DeleteRoutingProfile",
+        "CreateUser", "DescribeUser", "DeleteUser",
+        "CreateSecurityProfile", "DescribeSecurityProfile", "DeleteSecurityProfile",
+    ];
+    let want = format!("{verb}{}", k.op);
+    NAMES.iter().find(|n| **n == want).copied().unwrap_or("Unknown")
+}
+
+/// Validates flow content as the flow language requires: JSON with Version,
+/// StartAction and Actions, StartAction naming an action
+/// (https://docs.aws.amazon.com/connect/latest/APIReference/flow-language.html).
+fn validate_flow(content: &str) -> Result<(), ApiError> {
+    let problem = |m: String| {
+        ApiError::new(400, "InvalidContactFlowException", format!("The flow is not valid: {m}"))
+    };
+    let v: Value = serde_json::from_str(content).map_err(|e| problem(format!("Content is not JSON: {e}")))?;
+    if v.get("Version").and_then(|x| x.as_str()).is_none() {
+        return Err(problem("Version is missing".into()));
+    }
+    let actions = v.get("Actions").and_then(|x| x.as_array()).ok_or_else(|| problem("Actions is missing".into()))?;
+    let start = v.get("StartAction").and_then(|x| x.as_str()).ok_or_else(|| problem("StartAction is missing".into()))?;
+    if !actions.iter().any(|a| a.get("Identifier").and_then(|i| i.as_str()) == Some(start)) {
+        return Err(problem(format!("StartAction {start} names no action")));
+    }
+    Ok(())
+}
+
+impl Connect {
+    /// Creates the objects a new instance comes with (security profiles).
+    pub(crate) fn seed_instance_objects(&mut self, account: &str, region: &str, instance_id: &str) {
+        for name in DEFAULT_SECURITY_PROFILES {
+            let id = new_id();
+            let arn = format!("arn:aws:connect:{region}:{account}:instance/{instance_id}/security-profile/{id}");
+            let v = json!({ "Id": id, "Arn": arn, "SecurityProfileName": name, "Description": format!("Default {name} profile"), "Tags": {} });
+            self.objects.insert((region.into(), instance_id.into(), "security-profile".into(), id), v);
+        }
+    }
+
+    /// The id of an existing object (given by id or ARN) in an instance.
+    pub(crate) fn object_id(&self, region: &str, instance_id: &str, kind: &str, id_or_arn: &str) -> Result<String, ApiError> {
+        let id = id_or_arn.rsplit('/').next().unwrap_or(id_or_arn).to_string();
+        if self.objects.contains_key(&(region.into(), instance_id.into(), kind.into(), id.clone())) {
+            Ok(id)
+        } else {
+            Err(ApiError::not_found(format!("{kind} {id_or_arn} not found in instance {instance_id}")))
+        }
+    }
+
+    fn require_refs(&self, region: &str, iid: &str, kind: &str, ids: &[String]) -> Result<(), ApiError> {
+        for id in ids {
+            self.object_id(region, iid, kind, id)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn handle_object(&mut self, env: &SimEnv, op: &str, req: &RestRequest) -> Result<Value, ApiError> {
+        match op {
+            "TagResource" | "UntagResource" | "ListTagsForResource" => return self.tags_op(env, op, req),
+            "UpdateHoursOfOperation" | "UpdateQueueName" | "UpdateContactFlowContent" | "UpdateContactFlowName" => return self.update_object(env, op, req),
+            _ => {}
+        }
+        let (verb, k) = kind_by_op(op).ok_or_else(|| ApiError::new(404, "UnknownOperationException", format!("{op} is not served")))?;
+        let iid = self.instance(env, req.seg(1))?.id.clone();
+        let region = env.region.to_string();
+        match verb {
+            "Create" => self.create_object(env, k, &iid, req),
+            "Describe" => {
+                let id = self.object_id(&region, &iid, k.kind, req.seg(2))?;
+                let mut v = self.objects[&(region, iid, k.kind.into(), id)].clone();
+                if let Some(t) = self.tags.get(v[k.arn].as_str().unwrap_or("")) {
+                    v["Tags"] = Value::Object(t.clone());
+                }
+                Ok(json!({ k.wrapper: v }))
+            }
+            "Delete" => {
+                let id = self.object_id(&region, &iid, k.kind, req.seg(2))?;
+                self.check_unused(&region, &iid, k, &id)?;
+                if let Some(v) = self.objects.remove(&(region, iid, k.kind.into(), id)) {
+                    self.tags.remove(v[k.arn].as_str().unwrap_or(""));
+                }
+                Ok(empty())
+            }
+            _ => {
+                let all: Vec<Value> = self
+                    .objects
+                    .iter()
+                    .filter(|((r, i, kk, _), _)| *r == region && *i == iid && kk == k.kind)
+                    .map(|(_, v)| {
+                        let mut s = json!({ "Id": v[k.id], "Arn": v[k.arn] });
+                        match k.kind {
+                            "user" => s["Username"] = v["Username"].clone(),
+                            "contact-flow" => {
+                                s["Name"] = v["Name"].clone();
+                                s["ContactFlowType"] = v["Type"].clone();
+                                s["ContactFlowState"] = v["State"].clone();
+                                s["ContactFlowStatus"] = v["Status"].clone();
+                            }
+                            "queue" => {
+                                s["Name"] = v["Name"].clone();
+                                s["QueueType"] = json!("STANDARD");
+                            }
+                            "security-profile" => s["Name"] = v["SecurityProfileName"].clone(),
+                            _ => s["Name"] = v[k.name].clone(),
+                        }
+                        s
+                    })
+                    .collect();
+                let (items, next) = page(all, req, 100);
+                let mut out = json!({ k.list_member: items });
+                if let Some(n) = next {
+                    out["NextToken"] = json!(n);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// ResourceInUseException when another object still refers to this one.
+    fn check_unused(&self, region: &str, iid: &str, k: &Kind, id: &str) -> Result<(), ApiError> {
+        let used = self.objects.iter().filter(|((r, i, _, _), _)| r == region && i == iid).any(|((_, _, kind, _), v)| match (k.kind, kind.as_str()) {
+            ("hours-of-operation", "queue") => v["HoursOfOperationId"] == json!(id),
+            ("queue", "routing-profile") => v["DefaultOutboundQueueId"] == json!(id) || v["AssociatedQueueIds"].as_array().is_some_and(|a| a.contains(&json!(id))),
+            ("routing-profile", "user") => v["RoutingProfileId"] == json!(id),
+            _ => false,
+        });
+        let flow_in_use = k.kind == "contact-flow" && self.numbers.values().any(|n| n.flows.values().any(|(_, f)| f == id));
+        if used || flow_in_use {
+            return Err(ApiError::in_use(format!("The {} is in use by another resource", k.kind)));
+        }
+        Ok(())
+    }
+
+    fn create_object(&mut self, env: &SimEnv, k: &Kind, iid: &str, req: &RestRequest) -> Result<Value, ApiError> {
+        let b = &req.body;
+        let region = env.region.to_string();
+        let name = req.s(k.name).ok_or_else(|| ApiError::invalid_parameter(format!("{} is required", k.name)))?;
+        let duplicate = self.objects.iter().any(|((r, i, kk, _), v)| *r == region && i == iid && kk == k.kind && v[k.name] == json!(name));
+        if duplicate {
+            return Err(ApiError::duplicate(format!("A {} named {name} already exists", k.kind)));
+        }
+        let id = new_id();
+        let arn = arn(env, env.region, &format!("instance/{iid}/{}/{id}", k.arn_seg));
+        let now = epoch_now();
+        let mut v = json!({ k.id: id, k.arn: arn, k.name: name, "Tags": tags_of(b, "Tags"), "LastModifiedTime": now, "LastModifiedRegion": env.region });
+        for m in ["Description"] {
+            if let Some(x) = b.get(m) {
+                v[m] = x.clone();
+            }
+        }
+        match k.kind {
+            // https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateHoursOfOperation.html
+            "hours-of-operation" => {
+                let tz = req.s("TimeZone").ok_or_else(|| ApiError::invalid_parameter("TimeZone is required"))?;
+                let config = b.get("Config").and_then(|c| c.as_array()).ok_or_else(|| ApiError::invalid_parameter("Config is required"))?;
+                for c in config {
+                    let day = c.get("Day").and_then(|d| d.as_str()).unwrap_or("");
+                    if !["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"].contains(&day) {
+                        return Err(ApiError::invalid_parameter(format!("Config Day {day:?} is not valid")));
+                    }
+                    for t in ["StartTime", "EndTime"] {
+                        let h = c.get(t).and_then(|x| x.get("Hours")).and_then(|x| x.as_i64());
+                        let m = c.get(t).and_then(|x| x.get("Minutes")).and_then(|x| x.as_i64());
+                        if !matches!((h, m), (Some(0..=23), Some(0..=59))) {
+                            return Err(ApiError::invalid_parameter(format!("Config {day} {t} needs Hours 0-23 and Minutes 0-59")));
+                        }
+                    }
+                }
+                v["TimeZone"] = json!(tz);
+                v["Config"] = json!(config);
+            }
+            // https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateQueue.html
+            "queue" => {
+                let hours = req.s("HoursOfOperationId").ok_or_else(|| ApiError::invalid_parameter("HoursOfOperationId is required"))?;
+                let hours = self.object_id(&region, iid, "hours-of-operation", &hours)?;
+                v["HoursOfOperationId"] = json!(hours);
+                v["Status"] = json!("ENABLED");
+                for m in ["OutboundCallerConfig", "MaxContacts", "QuickConnectIds"] {
+                    if let Some(x) = b.get(m) {
+                        v[m] = x.clone();
+                    }
+                }
+            }
+            // https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateContactFlow.html
+            "contact-flow" => {
+                let ty = req.s("Type").ok_or_else(|| ApiError::invalid_parameter("Type is required"))?;
+                let content = req.s("Content").ok_or_else(|| ApiError::invalid_parameter("Content is required"))?;
+                validate_flow(&content)?;
+                v["Type"] = json!(ty);
+                v["Content"] = json!(content);
+                v["State"] = json!("ACTIVE");
+                v["Status"] = json!(req.s("Status").unwrap_or_else(|| "PUBLISHED".into()));
+            }
+            // https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateRoutingProfile.html
+            "routing-profile" => {
+                let q = req.s("DefaultOutboundQueueId").ok_or_else(|| ApiError::invalid_parameter("DefaultOutboundQueueId is required"))?;
+                let q = self.object_id(&region, iid, "queue", &q)?;
+                let mc = b.get("MediaConcurrencies").and_then(|m| m.as_array()).ok_or_else(|| ApiError::invalid_parameter("MediaConcurrencies is required"))?;
+                let mut queues: Vec<String> = Vec::new();
+                for qc in b.get("QueueConfigs").and_then(|x| x.as_array()).into_iter().flatten() {
+                    let qid = qc.pointer("/QueueReference/QueueId").and_then(|x| x.as_str()).unwrap_or("");
+                    queues.push(self.object_id(&region, iid, "queue", qid)?);
+                }
+                queues.dedup();
+                v["InstanceId"] = json!(iid);
+                v["DefaultOutboundQueueId"] = json!(q);
+                v["MediaConcurrencies"] = json!(mc);
+                v["NumberOfAssociatedQueues"] = json!(queues.len());
+                v["NumberOfAssociatedUsers"] = json!(0);
+                v["AssociatedQueueIds"] = json!(queues);
+                v["IsDefault"] = json!(false);
+                if let Some(x) = b.get("AgentAvailabilityTimer") {
+                    v["AgentAvailabilityTimer"] = x.clone();
+                }
+            }
+            // https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateUser.html
+            "user" => {
+                let sp: Vec<String> = b.get("SecurityProfileIds").and_then(|x| serde_json::from_value(x.clone()).ok()).unwrap_or_default();
+                if sp.is_empty() {
+                    return Err(ApiError::invalid_parameter("SecurityProfileIds is required"));
+                }
+                self.require_refs(&region, iid, "security-profile", &sp)?;
+                let rp = req.s("RoutingProfileId").ok_or_else(|| ApiError::invalid_parameter("RoutingProfileId is required"))?;
+                let rp = self.object_id(&region, iid, "routing-profile", &rp)?;
+                let phone = b.get("PhoneConfig").cloned().ok_or_else(|| ApiError::invalid_parameter("PhoneConfig is required"))?;
+                let pt = phone.get("PhoneType").and_then(|x| x.as_str()).unwrap_or("");
+                if pt != "SOFT_PHONE" && pt != "DESK_PHONE" {
+                    return Err(ApiError::invalid_parameter(format!("PhoneConfig.PhoneType {pt:?} must be SOFT_PHONE or DESK_PHONE")));
+                }
+                v["SecurityProfileIds"] = json!(sp);
+                v["RoutingProfileId"] = json!(rp);
+                v["PhoneConfig"] = phone;
+                for m in ["IdentityInfo", "DirectoryUserId", "HierarchyGroupId"] {
+                    if let Some(x) = b.get(m) {
+                        v[m] = x.clone();
+                    }
+                }
+            }
+            _ => return Err(ApiError::invalid_request(format!("{} cannot be created here", k.kind))),
+        }
+        self.objects.insert((region, iid.into(), k.kind.into(), id.clone()), v);
+        let mut out = json!({ k.create_id: id, k.create_arn: arn });
+        if k.kind == "contact-flow" {
+            out.as_object_mut().map(|o| o.remove("FlowContentSha256"));
+        }
+        Ok(out)
+    }
+
+    fn update_object(&mut self, env: &SimEnv, op: &str, req: &RestRequest) -> Result<Value, ApiError> {
+        let iid = self.instance(env, req.seg(1))?.id.clone();
+        let kind = match op {
+            "UpdateHoursOfOperation" => "hours-of-operation",
+            "UpdateQueueName" => "queue",
+            _ => "contact-flow",
+        };
+        let id = self.object_id(env.region, &iid, kind, req.seg(2))?;
+        let key = (env.region.to_string(), iid, kind.to_string(), id);
+        let b = &req.body;
+        if op == "UpdateContactFlowContent" {
+            let content = req.s("Content").ok_or_else(|| ApiError::invalid_parameter("Content is required"))?;
+            validate_flow(&content)?;
+        }
+        let v = self.objects.get_mut(&key).expect("checked");
+        for m in ["Name", "Description", "TimeZone", "Config", "Content"] {
+            if let Some(x) = b.get(m) {
+                v[m] = x.clone();
+            }
+        }
+        v["LastModifiedTime"] = json!(epoch_now());
+        v["LastModifiedRegion"] = json!(env.region);
+        Ok(empty())
+    }
+
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_TagResource.html
+    fn tags_op(&mut self, env: &SimEnv, op: &str, req: &RestRequest) -> Result<Value, ApiError> {
+        let arn = req.seg(1).to_string();
+        let (region, resource) = parse_arn(&arn).ok_or_else(|| ApiError::invalid_parameter(format!("{arn} is not a Connect ARN")))?;
+        let exists = region == env.region && self.resource_exists(&arn, &resource);
+        if !exists {
+            return Err(ApiError::not_found(format!("Resource {arn} not found")));
+        }
+        let current = self.current_tags(&arn);
+        match op {
+            "TagResource" => {
+                let add = req.body.get("tags").and_then(|t| t.as_object()).ok_or_else(|| ApiError::invalid_parameter("tags is required"))?;
+                let mut t = current;
+                for (k, v) in add {
+                    if k.starts_with("aws:") {
+                        return Err(ApiError::invalid_parameter("Tag keys starting with aws: are reserved"));
+                    }
+                    t.insert(k.clone(), v.clone());
+                }
+                if t.len() > 50 {
+                    return Err(ApiError::invalid_parameter("A resource can have at most 50 tags"));
+                }
+                self.set_tags(&arn, t);
+                Ok(empty())
+            }
+            "UntagResource" => {
+                let mut t = current;
+                for (k, v) in &req.query {
+                    if k == "tagKeys" {
+                        t.remove(v);
+                    }
+                }
+                self.set_tags(&arn, t);
+                Ok(empty())
+            }
+            _ => Ok(json!({ "tags": current })),
+        }
+    }
+
+    fn resource_exists(&self, arn: &str, _resource: &str) -> bool {
+        self.instances.values().any(|i| i.arn == arn)
+            || self.groups.values().any(|g| g.arn == arn)
+            || self.numbers.values().any(|n| n.arn == arn)
+            || self.objects.values().any(|v| KINDS.iter().any(|k| v.get(k.arn).and_then(|a| a.as_str()) == Some(arn)))
+    }
+
+    fn current_tags(&self, arn: &str) -> Map<String, Value> {
+        if let Some(i) = self.instances.values().find(|i| i.arn == arn) {
+            return i.tags.clone();
+        }
+        if let Some(g) = self.groups.values().find(|g| g.arn == arn) {
+            return g.tags.clone();
+        }
+        if let Some(n) = self.numbers.values().find(|n| n.arn == arn) {
+            return n.tags.clone();
+        }
+        if let Some(t) = self.tags.get(arn) {
+            return t.clone();
+        }
+        self.objects
+            .values()
+            .find(|v| KINDS.iter().any(|k| v.get(k.arn).and_then(|a| a.as_str()) == Some(arn)))
+            .and_then(|v| v.get("Tags").and_then(|t| t.as_object()).cloned())
+            .unwrap_or_default()
+    }
+
+    fn set_tags(&mut self, arn: &str, tags: Map<String, Value>) {
+        if let Some(i) = self.instances.values_mut().find(|i| i.arn == arn) {
+            i.tags = tags;
+        } else if let Some(g) = self.groups.values_mut().find(|g| g.arn == arn) {
+            g.tags = tags;
+        } else if let Some(n) = self.numbers.values_mut().find(|n| n.arn == arn) {
+            n.tags = tags;
+        } else {
+            self.tags.insert(arn.to_string(), tags);
+        }
+    }
+}

@@ -1,0 +1,643 @@
+//! The sandbox HTTP server: one loopback endpoint for all of AWS. It reads
+//! each request's service and region from the SigV4 credential scope, its
+//! operation from the protocol (restJson1 path, awsJson `X-Amz-Target`, query
+//! `Action`), counts it, applies injected faults, serves what tandem-sim
+//! implements and forwards everything else to the upstream emulator unchanged.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use anyhow::Context;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::accounting::Accounting;
+use crate::connect::{self, Connect};
+use crate::env::SimEnv;
+use crate::error::{ApiError, Protocol};
+use crate::faults::{FaultAction, Faults};
+use crate::latency::LatencyConfig;
+use crate::upstream::{self, Upstream};
+
+/// moto's default account, which the sandbox uses too.
+pub const ACCOUNT_ID: &str = "123456789012";
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// How to run the sandbox.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxOptions {
+    /// Loopback port; 0 picks a free one.
+    pub port: u16,
+    /// Where to forward what the sandbox does not serve (`http://host:port`).
+    pub upstream: Option<String>,
+    /// Start moto from the venv as the upstream.
+    pub moto: bool,
+    /// The venv holding `moto_server` (default: `$TANDEM_VENV`, else the
+    /// nearest `.venv` walking up from the current directory).
+    pub venv: Option<PathBuf>,
+}
+
+/// Everything the sandbox simulates, behind one lock.
+#[derive(Default)]
+pub(crate) struct SimState {
+    pub latency: LatencyConfig,
+    pub delays: Vec<crate::latency::ResponseDelay>,
+    pub faults: Faults,
+    pub accounting: Accounting,
+    pub connect: Connect,
+    pub directconnect: crate::directconnect::DirectConnect,
+    pub dynamodb: crate::dynamodb::Replicas,
+    pub vpn: crate::ec2::VpnTunnels,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<SimState>,
+    pub upstream: Option<Upstream>,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, SimState> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running sandbox. Dropping it (or `shutdown().await`) stops the server
+/// and any moto child it started.
+pub struct Sandbox {
+    addr: SocketAddr,
+    upstream: Option<String>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+    moto: Option<tokio::process::Child>,
+}
+
+impl Sandbox {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+    pub fn upstream(&self) -> Option<&str> {
+        self.upstream.as_deref()
+    }
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(mut child) = self.moto.take() {
+            let _ = child.kill().await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        if let Some(child) = self.moto.as_mut() {
+            let _ = child.start_kill();
+        }
+    }
+}
+
+/// Starts the sandbox in-process; returns once it is listening.
+pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
+    let mut moto = None;
+    let upstream = if opts.moto {
+        let venv = opts.venv.clone().or_else(upstream::find_venv).context(
+            "--moto needs the project venv: run scripts/python-env.sh, set TANDEM_VENV or pass --venv",
+        )?;
+        let (child, up) = upstream::start_moto(&venv).await?;
+        moto = Some(child);
+        Some(up)
+    } else {
+        opts.upstream.as_deref().map(Upstream::new).transpose()?
+    };
+    let listener = TcpListener::bind(("127.0.0.1", opts.port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
+    let addr = listener.local_addr()?;
+    let upstream_url = upstream.as_ref().map(|u| u.base.clone());
+    let shared = Arc::new(Shared { state: Mutex::new(SimState::default()), upstream });
+    let (stop, stop_rx) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, shared, stop_rx));
+    Ok(Sandbox { addr, upstream: upstream_url, stop, task: Some(task), moto })
+}
+
+/// Starts the sandbox, prints where it listens, and serves until Ctrl-C.
+pub async fn run_foreground(opts: SandboxOptions) -> anyhow::Result<()> {
+    let sandbox = start(opts).await?;
+    match sandbox.upstream() {
+        Some(up) => println!("tandem sandbox listening on {} (upstream {up})", sandbox.url()),
+        None => println!("tandem sandbox listening on {}", sandbox.url()),
+    }
+    // Ctrl-C or SIGTERM: either way moto (our child) goes down with us.
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let (stream, _) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("accept: {e}");
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let shared = shared.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| handle(shared.clone(), req));
+            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+            tokio::select! {
+                _ = conn => {}
+                _ = stop.changed() => {}
+            }
+        });
+    }
+}
+
+/// How a call's answers (and errors) are put on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Wire {
+    RestJson,
+    /// awsJson 1.0/1.1 with the request's content type.
+    AwsJson(String),
+    Ec2Query,
+    AwsQuery,
+    RestXml,
+    RpcV2Cbor,
+}
+
+/// What a request is: service, region, operation, wire protocol.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub service: String,
+    pub region: String,
+    pub operation: String,
+    pub wire: Wire,
+}
+
+/// Service and region from a SigV4 credential scope
+/// (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`), header or presigned query.
+fn credential_scope(headers: &HeaderMap, query: &str) -> Option<(String, String)> {
+    let cred = if let Some(auth) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let i = auth.find("Credential=")?;
+        auth[i + "Credential=".len()..].split([',', ' ']).next()?.to_string()
+    } else {
+        form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "X-Amz-Credential")?.1.into_owned()
+    };
+    let parts: Vec<&str> = cred.split('/').collect();
+    if parts.len() >= 5 {
+        Some((parts[3].to_string(), parts[2].to_string()))
+    } else {
+        None
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub(crate) fn identify(method: &Method, path: &str, query: &str, headers: &HeaderMap, body: &[u8]) -> Call {
+    let target = header(headers, "x-amz-target");
+    let (mut service, region) = credential_scope(headers, query).unwrap_or_default();
+    let region = if region.is_empty() { DEFAULT_REGION.to_string() } else { region };
+    if service.is_empty() {
+        service = match target.and_then(|t| t.split('.').next()) {
+            Some("OvertureService") => "directconnect".into(),
+            Some(p) if p.starts_with("DynamoDB") => "dynamodb".into(),
+            Some(p) if p.starts_with("Kinesis") => "kinesis".into(),
+            _ if connect::operation(method, &connect::segments(path)).is_some() => "connect".into(),
+            _ => "unknown".into(),
+        };
+    }
+    if header(headers, "smithy-protocol") == Some("rpc-v2-cbor") {
+        let op = path.rsplit('/').next().unwrap_or("").to_string();
+        return Call { service, region, operation: op, wire: Wire::RpcV2Cbor };
+    }
+    if let Some(t) = target {
+        let ct = header(headers, "content-type").unwrap_or("application/x-amz-json-1.1").to_string();
+        let op = t.rsplit('.').next().unwrap_or(t).to_string();
+        return Call { service, region, operation: op, wire: Wire::AwsJson(ct) };
+    }
+    let form = header(headers, "content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    let action = form_urlencoded::parse(query.as_bytes())
+        .chain(if form { form_urlencoded::parse(body) } else { form_urlencoded::parse(b"") })
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.into_owned());
+    if let Some(action) = action {
+        let wire = if service == "ec2" { Wire::Ec2Query } else { Wire::AwsQuery };
+        return Call { service, region, operation: action, wire };
+    }
+    if service == "connect" {
+        let op = connect::operation(method, &connect::segments(path)).unwrap_or("Unknown").to_string();
+        return Call { service, region, operation: op, wire: Wire::RestJson };
+    }
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let wire = if service == "s3" { Wire::RestXml } else { Wire::RestJson };
+    Call { service, region, operation: format!("{method} /{first}"), wire }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A CBOR text string (major type 3).
+fn cbor_text(out: &mut Vec<u8>, s: &str) {
+    let n = s.len();
+    if n < 24 {
+        out.push(0x60 | n as u8);
+    } else if n < 256 {
+        out.extend([0x78, n as u8]);
+    } else {
+        let n = n.min(u16::MAX as usize);
+        out.push(0x79);
+        out.extend((n as u16).to_be_bytes());
+        out.extend(&s.as_bytes()[..n]);
+        return;
+    }
+    out.extend(s.as_bytes());
+}
+
+fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn respond(status: u16, headers: &[(&str, String)], body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(body.into()));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in headers {
+        if let (Ok(name), Ok(val)) = (http::HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            resp.headers_mut().insert(name, val);
+        }
+    }
+    resp
+}
+
+/// Renders an error the way the call's protocol puts errors on the wire.
+pub(crate) fn render_error(wire: &Wire, e: &ApiError) -> Response<Full<Bytes>> {
+    let rid = request_id();
+    match wire {
+        Wire::RestJson => respond(
+            e.status,
+            &[("content-type", "application/json".into()), ("x-amzn-ErrorType", e.code.clone()), ("x-amzn-RequestId", rid)],
+            e.json_body(Protocol::RestJson1).to_string(),
+        ),
+        Wire::AwsJson(ct) => respond(
+            e.status,
+            &[("content-type", ct.clone()), ("x-amzn-RequestId", rid)],
+            e.json_body(Protocol::AwsJson).to_string(),
+        ),
+        Wire::Ec2Query => respond(
+            e.status,
+            &[("content-type", "text/xml;charset=UTF-8".into())],
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>",
+                xml_escape(&e.code),
+                xml_escape(&e.message)
+            ),
+        ),
+        Wire::AwsQuery => respond(
+            e.status,
+            &[("content-type", "text/xml".into()), ("x-amzn-RequestId", rid.clone())],
+            format!(
+                "<ErrorResponse><Error><Type>{}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{rid}</RequestId></ErrorResponse>",
+                if e.status >= 500 { "Receiver" } else { "Sender" },
+                xml_escape(&e.code),
+                xml_escape(&e.message)
+            ),
+        ),
+        Wire::RestXml => respond(
+            e.status,
+            &[("content-type", "application/xml".into()), ("x-amz-request-id", rid.clone())],
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><RequestId>{rid}</RequestId></Error>",
+                xml_escape(&e.code),
+                xml_escape(&e.message)
+            ),
+        ),
+        Wire::RpcV2Cbor => {
+            let mut body = vec![0xA2];
+            cbor_text(&mut body, "__type");
+            cbor_text(&mut body, &e.code);
+            cbor_text(&mut body, "message");
+            cbor_text(&mut body, &e.message);
+            respond(
+                e.status,
+                &[("content-type", "application/cbor".into()), ("smithy-protocol", "rpc-v2-cbor".into()), ("x-amzn-RequestId", rid)],
+                body,
+            )
+        }
+    }
+}
+
+pub(crate) fn json_response(status: u16, v: &Value) -> Response<Full<Bytes>> {
+    respond(status, &[("content-type", "application/json".into()), ("x-amzn-RequestId", request_id())], v.to_string())
+}
+
+fn dropped(why: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::ConnectionReset, why.to_string())
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, std::io::Error> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map_err(|e| dropped(&e.to_string()))?.to_bytes();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    if path == "/_tandem" || path.starts_with("/_tandem/") {
+        return Ok(crate::admin::handle(&shared, &parts.method, &path, &query, &body));
+    }
+    let call = identify(&parts.method, &path, &query, &parts.headers, &body);
+    let (action, delay) = {
+        let mut st = shared.lock();
+        st.accounting.record(&call.service, &call.operation, &call.region);
+        let delay = crate::latency::response_delay(&st.delays, st.latency.scale, &call.service, &call.operation, &call.region);
+        (st.faults.check(&call.service, &call.operation, &call.region), delay)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match action {
+        Some(FaultAction::Error(e)) => return Ok(render_error(&call.wire, &e)),
+        Some(FaultAction::Reset) => return Err(dropped("injected connection reset")),
+        Some(FaultAction::Hold(d)) => {
+            tokio::time::sleep(d).await;
+            return Err(dropped("injected timeout"));
+        }
+        None => {}
+    }
+    if call.service == "connect" && call.wire == Wire::RestJson {
+        if let Some(resp) = serve_connect(&shared, &call, &parts.method, &path, &query, &body) {
+            return Ok(resp);
+        }
+    }
+    if call.service == "directconnect" && matches!(call.wire, Wire::AwsJson(_)) && crate::directconnect::OPERATIONS.contains(&call.operation.as_str()) {
+        return Ok(serve_json(&shared, &call, &body, |st, env, input| st.directconnect.handle(env, &call.operation, input)));
+    }
+    if call.service == "dynamodb" && matches!(call.wire, Wire::AwsJson(_)) {
+        if let Ok(input) = serde_json::from_slice::<Value>(&body) {
+            return Ok(dynamodb(&shared, &call, parts.method, parts.uri, &parts.headers, body, input).await);
+        }
+    }
+    if call.service == "ec2" && call.wire == Wire::Ec2Query {
+        return Ok(ec2(&shared, &call, parts.method, parts.uri, &parts.headers, body).await);
+    }
+    Ok(forward(&shared, &call, parts.method, parts.uri, &parts.headers, body).await)
+}
+
+fn env_for<'a>(call: &'a Call, latency: &'a LatencyConfig) -> SimEnv<'a> {
+    SimEnv { region: &call.region, account: ACCOUNT_ID, now: Instant::now(), latency }
+}
+
+fn with_body(mut resp: Response<Full<Bytes>>, body: String) -> Response<Full<Bytes>> {
+    // The body changed: its length and upstream's checksum no longer apply.
+    resp.headers_mut().remove(http::header::CONTENT_LENGTH);
+    resp.headers_mut().remove("x-amz-crc32");
+    *resp.body_mut() = Full::new(Bytes::from(body));
+    resp
+}
+
+async fn body_text(resp: Response<Full<Bytes>>) -> (Response<Full<Bytes>>, Bytes) {
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+    (Response::from_parts(parts, Full::new(bytes.clone())), bytes)
+}
+
+/// DynamoDB: global table replicas (`dynamodb::Replicas`) on top of upstream.
+async fn dynamodb(shared: &Shared, call: &Call, method: Method, uri: http::Uri, headers: &HeaderMap, body: Bytes, input: Value) -> Response<Full<Bytes>> {
+    let intercepts = shared.lock().dynamodb.intercepts(&call.operation, &input);
+    if intercepts {
+        // The table as upstream knows it; its errors (no such table) are returned as they are.
+        let mut h = headers.clone();
+        h.remove(http::header::CONTENT_LENGTH);
+        h.insert("x-amz-target", HeaderValue::from_static("DynamoDB_20120810.DescribeTable"));
+        let describe = serde_json::json!({ "TableName": input.get("TableName").cloned().unwrap_or(Value::Null) });
+        let resp = forward(shared, call, Method::POST, uri, &h, Bytes::from(describe.to_string())).await;
+        if !resp.status().is_success() {
+            return resp;
+        }
+        let (_, bytes) = body_text(resp).await;
+        let table = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| v.get("Table").cloned()).unwrap_or(Value::Null);
+        let mut st = shared.lock();
+        let latency = st.latency.clone();
+        let env = env_for(call, &latency);
+        return match st.dynamodb.update_table(&env, &input, &table) {
+            Ok(v) => json_like(call, &v),
+            Err(e) => render_error(&call.wire, &e),
+        };
+    }
+    let resp = forward(shared, call, method, uri, headers, body).await;
+    let status = resp.status();
+    let (resp, bytes) = body_text(resp).await;
+    if status.is_success() {
+        let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else { return resp };
+        let mut st = shared.lock();
+        let latency = st.latency.clone();
+        let env = env_for(call, &latency);
+        st.dynamodb.augment(&env, &call.operation, &input, &mut v);
+        return with_body(resp, v.to_string());
+    }
+    if call.operation == "DescribeTable" && status.as_u16() == 400 && String::from_utf8_lossy(&bytes).contains("ResourceNotFoundException") {
+        let mut st = shared.lock();
+        let latency = st.latency.clone();
+        let env = env_for(call, &latency);
+        if let Some(v) = st.dynamodb.describe_in_replica_region(&env, &input) {
+            return json_like(call, &v);
+        }
+    }
+    resp
+}
+
+/// A 200 answer in the call's JSON dialect.
+fn json_like(call: &Call, v: &Value) -> Response<Full<Bytes>> {
+    let ct = match &call.wire {
+        Wire::AwsJson(ct) => ct.clone(),
+        _ => "application/json".to_string(),
+    };
+    respond(200, &[("content-type", ct), ("x-amzn-RequestId", request_id())], v.to_string())
+}
+
+const VPN_ACTIONS: &[&str] = &["CreateVpnConnection", "DescribeVpnConnections", "DeleteVpnConnection", "CreateCustomerGateway", "DescribeCustomerGateways"];
+
+/// EC2: VPN tunnel options (`ec2::VpnTunnels`) on top of upstream's XML.
+async fn ec2(shared: &Shared, call: &Call, method: Method, uri: http::Uri, headers: &HeaderMap, body: Bytes) -> Response<Full<Bytes>> {
+    if !VPN_ACTIONS.contains(&call.operation.as_str()) {
+        return forward(shared, call, method, uri, headers, body).await;
+    }
+    let params: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).chain(form_urlencoded::parse(&body)).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    if call.operation == "CreateVpnConnection" {
+        if let Err(e) = shared.lock().vpn.validate_create(&params) {
+            return render_error(&call.wire, &e);
+        }
+    }
+    let resp = forward(shared, call, method, uri, headers, body).await;
+    if !resp.status().is_success() {
+        return resp;
+    }
+    let (resp, bytes) = body_text(resp).await;
+    let xml = String::from_utf8_lossy(&bytes).into_owned();
+    let mut st = shared.lock();
+    let latency = st.latency.clone();
+    let env = env_for(call, &latency);
+    let out = st.vpn.augment_xml(&env, &call.operation, &params, &xml);
+    with_body(resp, out)
+}
+
+/// Serves an awsJson call from local state.
+fn serve_json(
+    shared: &Shared,
+    call: &Call,
+    body: &[u8],
+    f: impl FnOnce(&mut SimState, &SimEnv, &Value) -> Result<Value, ApiError>,
+) -> Response<Full<Bytes>> {
+    let input: Value = if body.iter().all(|b| b.is_ascii_whitespace()) {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => return render_error(&call.wire, &ApiError::new(400, "SerializationException", format!("request body is not JSON: {e}"))),
+        }
+    };
+    let mut st = shared.lock();
+    let latency = st.latency.clone();
+    let env = SimEnv { region: &call.region, account: ACCOUNT_ID, now: Instant::now(), latency: &latency };
+    match f(&mut st, &env, &input) {
+        Ok(v) => {
+            let ct = match &call.wire {
+                Wire::AwsJson(ct) => ct.clone(),
+                _ => "application/json".to_string(),
+            };
+            respond(200, &[("content-type", ct), ("x-amzn-RequestId", request_id())], v.to_string())
+        }
+        Err(e) => render_error(&call.wire, &e),
+    }
+}
+
+fn serve_connect(shared: &Shared, call: &Call, method: &Method, path: &str, query: &str, body: &[u8]) -> Option<Response<Full<Bytes>>> {
+    let segs = connect::segments(path);
+    let op = connect::operation(method, &segs)?;
+    let input: Value = if body.iter().all(|b| b.is_ascii_whitespace()) {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                return Some(render_error(&Wire::RestJson, &ApiError::new(400, "SerializationException", format!("request body is not JSON: {e}"))))
+            }
+        }
+    };
+    let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let req = connect::RestRequest { segments: segs, query, body: input };
+    let mut st = shared.lock();
+    let SimState { latency, connect, .. } = &mut *st;
+    let env = SimEnv { region: &call.region, account: ACCOUNT_ID, now: Instant::now(), latency };
+    Some(match connect.handle(&env, op, &req) {
+        Ok(v) => json_response(200, &v),
+        Err(e) => render_error(&Wire::RestJson, &e),
+    })
+}
+
+async fn forward(shared: &Shared, call: &Call, method: Method, uri: http::Uri, headers: &HeaderMap, body: Bytes) -> Response<Full<Bytes>> {
+    let Some(up) = &shared.upstream else {
+        return render_error(
+            &call.wire,
+            &ApiError::new(
+                501,
+                "NotImplemented",
+                format!(
+                    "tandem sandbox does not serve {} {} and no upstream is configured (start it with --moto or --upstream URL)",
+                    call.service, call.operation
+                ),
+            ),
+        );
+    };
+    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    match up.forward(method, pq, headers, body).await {
+        Ok(f) => {
+            let mut resp = Response::new(Full::new(f.body));
+            *resp.status_mut() = f.status;
+            *resp.headers_mut() = f.headers;
+            resp
+        }
+        Err(e) => render_error(&call.wire, &ApiError::new(502, "BadGateway", format!("forwarding {} {} upstream failed: {e:#}", call.service, call.operation))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+    const AUTH: &str = "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-2/SERVICE/aws4_request, SignedHeaders=host, Signature=abc";
+
+    #[test]
+    fn identifies_each_protocol() {
+        let h = headers(&[("authorization", &AUTH.replace("SERVICE", "connect"))]);
+        let c = identify(&Method::PUT, "/traffic-distribution/arn%3Aaws%3Aconnect%3Aus-east-1%3A1%3Atraffic-distribution-group%2Fx", "", &h, b"{}");
+        assert_eq!((c.service.as_str(), c.region.as_str(), c.operation.as_str(), c.wire), ("connect", "eu-west-2", "UpdateTrafficDistribution", Wire::RestJson));
+
+        let h = headers(&[("authorization", &AUTH.replace("SERVICE", "dynamodb")), ("x-amz-target", "DynamoDB_20120810.UpdateTable"), ("content-type", "application/x-amz-json-1.0")]);
+        let c = identify(&Method::POST, "/", "", &h, b"{}");
+        assert_eq!((c.service.as_str(), c.operation.as_str()), ("dynamodb", "UpdateTable"));
+        assert_eq!(c.wire, Wire::AwsJson("application/x-amz-json-1.0".into()));
+
+        let h = headers(&[("authorization", &AUTH.replace("SERVICE", "ec2")), ("content-type", "application/x-www-form-urlencoded; charset=utf-8")]);
+        let c = identify(&Method::POST, "/", "", &h, b"Action=CreateVpnConnection&Version=2016-11-15");
+        assert_eq!((c.service.as_str(), c.operation.as_str(), c.wire), ("ec2", "CreateVpnConnection", Wire::Ec2Query));
+
+        let h = headers(&[("authorization", &AUTH.replace("SERVICE", "monitoring")), ("smithy-protocol", "rpc-v2-cbor")]);
+        let c = identify(&Method::POST, "/service/GraniteServiceVersion20100801/operation/PutMetricAlarm", "", &h, b"");
+        assert_eq!((c.operation.as_str(), c.wire), ("PutMetricAlarm", Wire::RpcV2Cbor));
+
+        // Unsigned: default region, service from the target prefix.
+        let h = headers(&[("x-amz-target", "OvertureService.DescribeConnections")]);
+        let c = identify(&Method::POST, "/", "", &h, b"{}");
+        assert_eq!((c.service.as_str(), c.region.as_str()), ("directconnect", "us-east-1"));
+        // Presigned query credential.
+        let c = identify(&Method::GET, "/bucket/key", "X-Amz-Credential=AKID%2F20250101%2Fus-west-2%2Fs3%2Faws4_request", &HeaderMap::new(), b"");
+        assert_eq!((c.service.as_str(), c.region.as_str(), c.wire), ("s3", "us-west-2", Wire::RestXml));
+    }
+
+    #[test]
+    fn cbor_error_is_a_two_entry_text_map() {
+        let resp = render_error(&Wire::RpcV2Cbor, &ApiError::new(400, "Throttling", "Rate exceeded"));
+        assert_eq!(resp.headers()["smithy-protocol"], "rpc-v2-cbor");
+        assert_eq!(resp.status().as_u16(), 400);
+    }
+}
