@@ -24,7 +24,7 @@ impl Vpc {
             api_reference: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html",
             regional: true,
             properties: vec![
-                Field::new("cidr_block", Type::String).required().force_new().check(Check::Ipv4Cidr).doc("The IPv4 network range (CidrBlock)."),
+                Field::new("cidr_block", Type::String).required().force_new().check(Check::Ipv4Cidr).check(Check::DistinctNetwork).doc("The IPv4 network range (CidrBlock)."),
                 Field::new("instance_tenancy", Type::enumeration(&["default", "dedicated"])).force_new().computed().doc("InstanceTenancy."),
                 Field::new("enable_dns_support", Type::Boolean).computed().doc("The enableDnsSupport attribute."),
                 Field::new("enable_dns_hostnames", Type::Boolean).computed().doc("The enableDnsHostnames attribute."),

@@ -84,10 +84,22 @@ impl Engine {
         self.registry.schemas().collect()
     }
 
-    /// Graph checks that need the whole spec (cycles).
+    /// Checks that need the whole spec (cycles) or a kind's own rules.
     pub fn check(&self, spec: &Spec) -> Result<Graph, Problems> {
         let g = Graph::from_spec(spec);
-        let problems = Problems(g.cycle_problems(spec));
+        let mut problems = Problems(g.cycle_problems(spec));
+        for r in spec.resources.values() {
+            let Some(kind) = self.registry.get(&r.type_name) else { continue };
+            let ev = r.properties.eval(&|_, _| None);
+            let props = match ev.value {
+                Value::Object(m) => m,
+                _ => continue,
+            };
+            for inv in kind.validate(r.region.as_deref(), &props) {
+                let span = r.properties.span_of(&inv.field).unwrap_or(r.span);
+                problems.push(Problem::new("tandem::spec::rule", inv.message).at(&spec.source, span, format!("in `{}`", r.address)));
+            }
+        }
         problems.into_result(g)
     }
 

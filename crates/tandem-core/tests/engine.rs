@@ -338,3 +338,53 @@ async fn for_each_instances_apply_with_their_own_names() {
     let addrs: Vec<&str> = p.changes.iter().map(|c| c.address.as_str()).collect();
     assert_eq!(addrs, vec!["net[east]", "sub[east]"], "destroying a net takes what needs it");
 }
+
+struct Strict(KindSchema);
+
+#[async_trait]
+impl ResourceKind for Strict {
+    fn schema(&self) -> &KindSchema {
+        &self.0
+    }
+    fn validate(&self, region: Option<&str>, props: &Map<String, Value>) -> Vec<tandem_provider::Invalid> {
+        let mut out = Vec::new();
+        if props.get("size").and_then(Value::as_i64).is_some_and(|s| s % 10 != 0) {
+            out.push(tandem_provider::Invalid::new("size", format!("size must be a multiple of 10 in {}", region.unwrap_or("?"))));
+        }
+        out
+    }
+    async fn create(&self, _: &Ctx, _: &Map<String, Value>) -> Result<Observed> {
+        unreachable!()
+    }
+    async fn read(&self, _: &Ctx, _: &str) -> Result<Option<Observed>> {
+        Ok(None)
+    }
+    async fn update(&self, _: &Ctx, _: &str, _: &Map<String, Value>, _: &Map<String, Value>, _: &[String]) -> Result<Observed> {
+        unreachable!()
+    }
+    async fn delete(&self, _: &Ctx, _: &str, _: &Map<String, Value>) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn kind_rules_point_at_the_field() {
+    let schema = KindSchema {
+        type_name: "fake.strict",
+        doc: "",
+        api_reference: "",
+        regional: true,
+        properties: vec![Field::new("size", Type::Integer)],
+        outputs: vec![],
+        name_field: None,
+        import_id: "",
+    };
+    let mut reg = Registry::new();
+    reg.register(Arc::new(Strict(schema)));
+    let engine = Engine::new(reg, Arc::new(Silent));
+    let schemas = engine.schemas();
+    let text = "version: 1\nresources:\n  a:\n    type: fake.strict\n    region: eu-west-2\n    properties:\n      size: 15\n";
+    let spec = load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &schemas).unwrap();
+    let e = engine.check(&spec).err().unwrap().to_string();
+    assert!(e.contains("t.yaml:7:13: size must be a multiple of 10 in eu-west-2"), "{e}");
+}

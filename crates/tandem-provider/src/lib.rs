@@ -136,6 +136,20 @@ impl ProviderError {
 
 pub type Result<T, E = ProviderError> = std::result::Result<T, E>;
 
+/// A problem [`ResourceKind::validate`] finds in a spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    /// The top-level property it is about (where the error points).
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Invalid { field: field.into(), message: message.into() }
+    }
+}
+
 /// One resource kind: `aws.ec2.vpc`, `gcp.compute.router`, ...
 ///
 /// Properties arrive fully resolved (no references left) and coerced to the
@@ -163,6 +177,15 @@ pub trait ResourceKind: Send + Sync {
 
     /// Delete and wait until gone. Deleting what is already gone succeeds.
     async fn delete(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>) -> Result<()>;
+
+    /// Rules beyond the schema (allowed region pairs, distributions that sum
+    /// to 100), checked by `tandem validate` and before every plan, with no
+    /// cloud call. `props` holds what is known before apply: values that wait
+    /// on other resources' outputs are null. Each problem names the top-level
+    /// field it is about and says what would be valid.
+    fn validate(&self, _region: Option<&str>, _props: &Map<String, Value>) -> Vec<Invalid> {
+        Vec::new()
+    }
 
     /// Find an existing resource by the id a user gives to `tandem import`.
     /// Most kinds import by their cloud id, which is what `read` takes.

@@ -46,6 +46,8 @@ fn rows(s: &mut String, f: &Field, prefix: &str, name_field: Option<&str>) {
             Check::Ipv4Cidr => "IPv4 CIDR".to_string(),
             Check::Range(a, b) => format!("{a}..={b}"),
             Check::Length(a, b) => format!("length {a}..={b}"),
+            Check::E164 => "E.164 phone number".to_string(),
+            Check::DistinctNetwork => "must not overlap other resources of this kind".to_string(),
         };
         if notes.ends_with('.') {
             notes.push(' ');
@@ -56,6 +58,9 @@ fn rows(s: &mut String, f: &Field, prefix: &str, name_field: Option<&str>) {
     }
     if f.sensitive {
         notes.push_str(" (sensitive: never printed)");
+    }
+    if !f.refers_to.is_empty() {
+        notes.push_str(&format!(" (a reference to {})", f.refers_to.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or ")));
     }
     let _ = writeln!(s, "| `{path}` | {} | {required} | {change} | {notes} |", f.ty.describe());
     let nested = match &f.ty {

@@ -74,6 +74,11 @@ pub enum Check {
     Range(i64, i64),
     /// A string length range (inclusive), as the API's Length Constraints say.
     Length(usize, usize),
+    /// A phone number in E.164 form: `+` then 2 to 15 digits, no leading 0.
+    E164,
+    /// IPv4 CIDR blocks that must not overlap those of the same field in any
+    /// other resource of the same kind (VPCs that are to be routed together).
+    DistinctNetwork,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -89,6 +94,9 @@ pub struct Field {
     pub computed: bool,
     pub doc: &'static str,
     pub checks: Vec<Check>,
+    /// A reference in this field must name a resource of one of these kinds
+    /// (`default_outbound_queue_id` refers to an `aws.connect.queue`).
+    pub refers_to: Vec<&'static str>,
 }
 
 impl Field {
@@ -102,7 +110,12 @@ impl Field {
             computed: false,
             doc: "",
             checks: Vec::new(),
+            refers_to: Vec::new(),
         }
+    }
+    pub fn refers_to(mut self, kinds: &[&'static str]) -> Self {
+        self.refers_to.extend_from_slice(kinds);
+        self
     }
     pub fn required(mut self) -> Self {
         self.required = true;

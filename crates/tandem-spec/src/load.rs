@@ -51,7 +51,7 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
             return Err(problems);
         }
     };
-    let mut l = Loader { src: src.clone(), problems, kinds };
+    let mut l = Loader { src: src.clone(), problems, kinds, typed_refs: Vec::new(), networks: Vec::new() };
     let spec = l.spec(&root, inputs);
     match spec {
         Some(spec) => l.problems.into_result(spec),
@@ -70,6 +70,10 @@ struct Loader<'a> {
     src: Arc<SourceFile>,
     problems: Problems,
     kinds: &'a [&'a KindSchema],
+    /// References found in fields that must point at given kinds: (target address, kinds, field path, span).
+    typed_refs: Vec<(String, Vec<&'static str>, String, Span)>,
+    /// Networks that must not overlap others of the same kind and field: (kind/field, network, resource, span).
+    networks: Vec<(String, ipnet::Ipv4Net, String, Span)>,
 }
 
 impl Loader<'_> {
@@ -371,6 +375,18 @@ impl Loader<'_> {
                 out
             }
             ExprKind::Literal(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            ExprKind::Map(m) => {
+                let mut out = Vec::new();
+                for (k, (_, v)) in m {
+                    match &v.kind {
+                        ExprKind::Literal(val) => out.push((k.clone(), val.clone())),
+                        _ => {
+                            self.err("tandem::spec::for_each", v.span, "`for_each` values must be known before anything is created (literals and variables)", "refers to a resource");
+                        }
+                    }
+                }
+                out
+            }
             ExprKind::List(items) => {
                 let mut out = Vec::new();
                 for it in items {
@@ -479,7 +495,11 @@ impl Loader<'_> {
         if !matches!(properties.kind, ExprKind::Map(_)) {
             self.err("tandem::spec::shape", properties.span, "`properties` must be a mapping", "expected a mapping");
         } else {
-            self.check_object(&properties, &kind.properties, kind, key, "", true);
+            let at = match &each {
+                Some(e) => format!("{key}[{}]", e.key),
+                None => key.to_string(),
+            };
+            self.check_object(&properties, &kind.properties, kind, &at, "", true);
         }
         let mut depends_on = Vec::new();
         if let Some((_, dn)) = m.get("depends_on") {
@@ -678,7 +698,17 @@ impl Loader<'_> {
     }
 
     fn check_value(&mut self, e: &Expr, f: &Field, ty: &Type, kind: &KindSchema, res: &str, path: &str) {
-        // References are checked when they resolve; their text can't be judged now.
+        // References are checked when they resolve; their text can't be judged now,
+        // but where they point can.
+        if let ExprKind::Interp(parts) = &e.kind {
+            if !f.refers_to.is_empty() {
+                for p in parts {
+                    if let Part::Ref { resource, .. } = p {
+                        self.typed_refs.push((resource.clone(), f.refers_to.clone(), path.to_string(), e.span));
+                    }
+                }
+            }
+        }
         if matches!(e.kind, ExprKind::Interp(_)) {
             if matches!(ty, Type::List(_) | Type::Map(_) | Type::Object(_)) {
                 if let ExprKind::Interp(parts) = &e.kind {
@@ -712,7 +742,7 @@ impl Loader<'_> {
             (Type::Map(_) | Type::Object(_), ExprKind::Literal(Value::Object(_))) => {}
             (_, ExprKind::Literal(v)) if !matches!(ty, Type::List(_) | Type::Map(_) | Type::Object(_)) => {
                 match tandem_schema::coerce(ty, v, path) {
-                    Ok(cv) => self.run_checks(e, f, &cv, path),
+                    Ok(cv) => self.run_checks(e, f, &cv, path, kind, res),
                     Err(_) => {
                         let found = describe_json(v);
                         self.type_error(e, path, ty, &found);
@@ -747,7 +777,12 @@ impl Loader<'_> {
         p.help = help;
     }
 
-    fn run_checks(&mut self, e: &Expr, f: &Field, v: &Value, path: &str) {
+    fn run_checks(&mut self, e: &Expr, f: &Field, v: &Value, path: &str, kind: &KindSchema, res: &str) {
+        if let (true, Value::String(s)) = (f.checks.contains(&Check::DistinctNetwork), v) {
+            if let Ok(net) = s.parse::<ipnet::Ipv4Net>() {
+                self.networks.push((format!("{}.{path}", kind.type_name), net.trunc(), res.to_string(), e.span));
+            }
+        }
         for c in &f.checks {
             let problem = match (c, v) {
                 (Check::Ipv4Cidr, Value::String(s)) => match s.parse::<ipnet::Ipv4Net>() {
@@ -762,6 +797,11 @@ impl Loader<'_> {
                     Some(i) if i >= *lo && i <= *hi => None,
                     _ => Some(format!("`{path}` must be between {lo} and {hi}, found {n}")),
                 },
+                (Check::E164, Value::String(s)) => {
+                    let digits = s.strip_prefix('+').unwrap_or("");
+                    let ok = (2..=15).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) && !digits.starts_with('0');
+                    (!ok).then(|| format!("`{path}` must be an E.164 phone number such as +12065550100, found {s:?}"))
+                }
                 (Check::Length(lo, hi), Value::String(s)) => {
                     let n = s.chars().count();
                     (n < *lo || n > *hi).then(|| format!("`{path}` must be {lo} to {hi} characters long, found {n}"))
@@ -790,6 +830,32 @@ impl Loader<'_> {
                         .help = Some(help);
                 } else if d == addr || d == &r.base {
                     self.err("tandem::spec::cycle", *span, format!("`{addr}` depends on itself"), "self-dependency");
+                }
+            }
+        }
+        for (target, kinds, path, span) in std::mem::take(&mut self.typed_refs) {
+            if let Some(t) = spec.resources.get(&target) {
+                if !kinds.contains(&t.type_name.as_str()) {
+                    self.err(
+                        "tandem::spec::wrong_kind",
+                        span,
+                        format!("`{path}` refers to `{target}`, a {}, but it takes {}", t.type_name, kinds.iter().map(|k| format!("an {k}")).collect::<Vec<_>>().join(" or ")),
+                        "wrong kind of resource",
+                    );
+                }
+            }
+        }
+        let nets = std::mem::take(&mut self.networks);
+        for (i, (key, a, ra, _)) in nets.iter().enumerate() {
+            for (key2, b, rb, sb) in &nets[i + 1..] {
+                if key == key2 && ra != rb && (a.contains(&b.network()) || b.contains(&a.network())) {
+                    self.err(
+                        "tandem::spec::overlap",
+                        *sb,
+                        format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`); networks that are routed together must not overlap"),
+                        "overlapping network",
+                    )
+                    .help = Some("give each region its own range, e.g. 10.0.0.0/16 and 10.1.0.0/16".into());
                 }
             }
         }

@@ -282,3 +282,40 @@ fn for_each_mistakes_are_explained() {
     let e = try_load(&text, &VarInputs::default()).unwrap_err().to_string();
     assert!(e.contains("`for_each` takes a list of strings or a mapping"), "{e}");
 }
+
+#[test]
+fn typed_references_e164_and_overlapping_networks() {
+    let kinds = vec![
+        KindSchema {
+            type_name: "aws.ec2.vpc",
+            doc: "",
+            api_reference: "",
+            regional: true,
+            properties: vec![Field::new("cidr_block", Type::String).required().check(Check::Ipv4Cidr).check(Check::DistinctNetwork)],
+            outputs: vec![],
+            name_field: None,
+            import_id: "",
+        },
+        KindSchema {
+            type_name: "aws.connect.phone_number",
+            doc: "",
+            api_reference: "",
+            regional: true,
+            properties: vec![
+                Field::new("phone_number", Type::String).check(Check::E164),
+                Field::new("target_arn", Type::String).refers_to(&["aws.connect.traffic_distribution_group"]),
+            ],
+            outputs: vec![],
+            name_field: None,
+            import_id: "",
+        },
+    ];
+    let refs: Vec<&KindSchema> = kinds.iter().collect();
+    let text = "version: 1\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    for_each: { us-east-1: 10.0.0.0/16, us-west-2: 10.0.128.0/17 }\n    region: ${each.key}\n    properties: { cidr_block: \"${each.value}\" }\n  num:\n    type: aws.connect.phone_number\n    region: us-east-1\n    properties: { phone_number: \"+0123\", target_arn: \"${vpc[us-east-1].id}\" }\n";
+    let e = load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &refs).unwrap_err().to_string();
+    assert!(e.contains("10.0.128.0/17 (in `vpc[us-west-2]`) overlaps 10.0.0.0/16 (in `vpc[us-east-1]`)"), "{e}");
+    assert!(e.contains("`phone_number` must be an E.164 phone number"), "{e}");
+    assert!(e.contains("`target_arn` refers to `vpc[us-east-1]`, a aws.ec2.vpc, but it takes an aws.connect.traffic_distribution_group"), "{e}");
+    let ok = text.replace("10.0.128.0/17", "10.1.0.0/16").replace("+0123", "+12065550100").replace("target_arn: \"${vpc[us-east-1].id}\"", "target_arn: arn:x");
+    assert!(load(SourceFile { name: "t.yaml".into(), text: ok }, &VarInputs::default(), &refs).is_ok());
+}
