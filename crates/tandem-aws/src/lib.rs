@@ -7,6 +7,7 @@
 //! configuration per region.
 
 mod connect;
+mod network;
 mod dynamodb_table;
 mod ec2_subnet;
 mod ec2_vpc;
@@ -80,6 +81,9 @@ impl AwsContext {
     pub async fn connect(&self, region: &str) -> aws_sdk_connect::Client {
         aws_sdk_connect::Client::new(&self.config(region).await)
     }
+    pub async fn directconnect(&self, region: &str) -> aws_sdk_directconnect::Client {
+        aws_sdk_directconnect::Client::new(&self.config(region).await)
+    }
     pub async fn dynamodb(&self, region: &str) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.config(region).await)
     }
@@ -93,7 +97,7 @@ pub fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
         Arc::new(kinesis_stream::Stream::new(aws.clone())),
         Arc::new(dynamodb_table::Table::new(aws.clone())),
     ];
-    core.into_iter().chain(connect::kinds(aws)).collect()
+    core.into_iter().chain(connect::kinds(aws.clone())).chain(network::kinds(aws)).collect()
 }
 
 pub fn register(registry: &mut Registry, aws: Arc<AwsContext>) {
