@@ -63,6 +63,9 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
 struct EachCtx {
     key: String,
     value: Value,
+    /// When the value refers to other resources' outputs (`"${replica.id}"`),
+    /// those parts, substituted wherever `${each.value}` is written.
+    value_parts: Option<Vec<Part>>,
     region: Option<String>,
 }
 
@@ -361,12 +364,12 @@ impl Loader<'_> {
             return self.resource(key, kspan, node, vars, None).into_iter().collect();
         };
         let fe = self.expr(fnode, vars, None);
-        let pairs: Vec<(String, Value)> = match &fe.kind {
+        let pairs: Vec<(String, (Value, Option<Vec<Part>>))> = match &fe.kind {
             ExprKind::Literal(Value::Array(items)) => {
                 let mut out = Vec::new();
                 for it in items {
                     match it {
-                        Value::String(s) if !s.is_empty() => out.push((s.clone(), it.clone())),
+                        Value::String(s) if !s.is_empty() => out.push((s.clone(), (it.clone(), None))),
                         other => {
                             self.err("tandem::spec::for_each", fnode.span, format!("`for_each` keys are non-empty strings, found {}", describe_json(other)), "expected strings");
                         }
@@ -374,14 +377,29 @@ impl Loader<'_> {
                 }
                 out
             }
-            ExprKind::Literal(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            ExprKind::Literal(Value::Object(m)) => m.iter().map(|(k, v)| (k.clone(), (v.clone(), None))).collect(),
             ExprKind::Map(m) => {
                 let mut out = Vec::new();
-                for (k, (_, v)) in m {
+                for (k, (kspan, v)) in m {
+                    // Keys may use variables (`"${var.primary_region}": ...`); they must be known now.
+                    let key = match template::parse(k) {
+                        Ok(pieces) => match self.bind(pieces, *kspan, vars, None) {
+                            ExprKind::Literal(Value::String(s)) if !s.is_empty() => s,
+                            _ => {
+                                self.err("tandem::spec::for_each", *kspan, "`for_each` keys must be known before anything is created (literals and variables)", "not known yet");
+                                continue;
+                            }
+                        },
+                        Err((_, msg)) => {
+                            self.err("tandem::spec::reference", *kspan, msg, "bad reference");
+                            continue;
+                        }
+                    };
                     match &v.kind {
-                        ExprKind::Literal(val) => out.push((k.clone(), val.clone())),
+                        ExprKind::Literal(val) => out.push((key, (val.clone(), None))),
+                        ExprKind::Interp(parts) => out.push((key, (Value::Null, Some(parts.clone())))),
                         _ => {
-                            self.err("tandem::spec::for_each", v.span, "`for_each` values must be known before anything is created (literals and variables)", "refers to a resource");
+                            self.err("tandem::spec::for_each", v.span, "a `for_each` value is a scalar, a variable or one resource output", "unsupported value");
                         }
                     }
                 }
@@ -391,7 +409,7 @@ impl Loader<'_> {
                 let mut out = Vec::new();
                 for it in items {
                     match &it.kind {
-                        ExprKind::Literal(Value::String(s)) if !s.is_empty() => out.push((s.clone(), Value::String(s.clone()))),
+                        ExprKind::Literal(Value::String(s)) if !s.is_empty() => out.push((s.clone(), (Value::String(s.clone()), None))),
                         _ => {
                             self.err("tandem::spec::for_each", it.span, "`for_each` keys must be known strings (literals or variables)", "expected a string");
                         }
@@ -407,12 +425,12 @@ impl Loader<'_> {
         };
         let mut seen = std::collections::BTreeSet::new();
         let mut out = Vec::new();
-        for (k, v) in pairs {
+        for (k, (v, value_parts)) in pairs {
             if !seen.insert(k.clone()) {
                 self.err("tandem::spec::for_each", fnode.span, format!("`for_each` lists `{k}` twice"), "duplicate key");
                 continue;
             }
-            let each = EachCtx { key: k, value: v, region: None };
+            let each = EachCtx { key: k, value: v, value_parts, region: None };
             if let Some(r) = self.resource(key, kspan, node, vars, Some(each)) {
                 out.push(r);
             }
@@ -599,6 +617,9 @@ impl Loader<'_> {
             return ExprKind::Literal(self.var(name, span, vars));
         }
         if let [Piece::Ref(RefTarget::Each(field))] = pieces.as_slice() {
+            if let (Some(parts), "value") = (each.and_then(|e| e.value_parts.as_ref()), field.as_str()) {
+                return ExprKind::Interp(parts.clone());
+            }
             return ExprKind::Literal(self.each_value(field, span, each));
         }
         let mut parts: Vec<Part> = Vec::new();
@@ -615,6 +636,15 @@ impl Loader<'_> {
                     push_lit(&mut parts, text);
                 }
                 Piece::Ref(RefTarget::Each(field)) => {
+                    if let (Some(vp), "value") = (each.and_then(|e| e.value_parts.as_ref()), field.as_str()) {
+                        for p in vp {
+                            match p {
+                                Part::Lit(l) => push_lit(&mut parts, l.clone()),
+                                r => parts.push(r.clone()),
+                            }
+                        }
+                        continue;
+                    }
                     let text = match self.each_value(&field, span, each) {
                         Value::String(s) => s,
                         Value::Null => String::new(),

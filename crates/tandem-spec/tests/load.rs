@@ -319,3 +319,35 @@ fn typed_references_e164_and_overlapping_networks() {
     let ok = text.replace("10.0.128.0/17", "10.1.0.0/16").replace("+0123", "+12065550100").replace("target_arn: \"${vpc[us-east-1].id}\"", "target_arn: arn:x");
     assert!(load(SourceFile { name: "t.yaml".into(), text: ok }, &VarInputs::default(), &refs).is_ok());
 }
+
+#[test]
+fn for_each_values_may_be_resource_outputs_and_keys_variables() {
+    let text = r#"version: 1
+variables:
+  primary_region: { type: string, default: us-east-1 }
+  secondary_region: { type: string, default: us-west-2 }
+resources:
+  east:
+    type: aws.ec2.vpc
+    region: ${var.primary_region}
+    properties: { cidr_block: 10.0.0.0/16 }
+  west:
+    type: aws.ec2.vpc
+    region: ${var.secondary_region}
+    properties: { cidr_block: 10.1.0.0/16 }
+  ctr:
+    type: aws.kinesis.stream
+    for_each:
+      "${var.primary_region}": "${east.id}"
+      "${var.secondary_region}": "${west.id}"
+    region: ${each.key}
+    properties:
+      stream_name: "ctr-for-${each.value}"
+"#;
+    let s = try_load(text, &VarInputs::default()).unwrap();
+    let w = &s.resources["ctr[us-west-2]"];
+    assert_eq!(w.region.as_deref(), Some("us-west-2"));
+    assert_eq!(w.dependencies().into_iter().collect::<Vec<_>>(), vec!["west"]);
+    let v = w.properties.eval(&|r, a| (r == "west" && a == "id").then(|| serde_json::json!("vpc-9")));
+    assert_eq!(v.value["stream_name"], "ctr-for-vpc-9");
+}
