@@ -113,7 +113,7 @@ pub fn diff_fields(
             true
         } else {
             match (&after, &before) {
-                (Some(a), Some(b)) => !matches(&field.ty, a, b),
+                (Some(a), Some(b)) => !matches_field(field, a, b),
                 (Some(_), None) => true,
                 (None, Some(_)) => !field.computed && prior.contains_key(name),
                 (None, None) => false,
@@ -151,6 +151,27 @@ fn redacted(field: &Field, mut c: FieldChange) -> FieldChange {
     c
 }
 
+/// Does the current value of `field` satisfy the desired one?
+pub fn matches_field(field: &Field, desired: &Value, current: &Value) -> bool {
+    match (&field.ty, desired, current) {
+        (Type::List(inner), Value::Array(d), Value::Array(c)) if field.unordered => {
+            // Each desired element pairs with a distinct current one.
+            let mut used = vec![false; c.len()];
+            d.len() == c.len()
+                && d.iter().all(|dv| {
+                    match c.iter().enumerate().position(|(i, cv)| !used[i] && matches(inner, dv, cv)) {
+                        Some(i) => {
+                            used[i] = true;
+                            true
+                        }
+                        None => false,
+                    }
+                })
+        }
+        _ => matches(&field.ty, desired, current),
+    }
+}
+
 /// Does the current value satisfy the desired one?
 pub fn matches(ty: &Type, desired: &Value, current: &Value) -> bool {
     match (ty, desired, current) {
@@ -158,10 +179,11 @@ pub fn matches(ty: &Type, desired: &Value, current: &Value) -> bool {
             if dv.is_null() {
                 return true;
             }
-            let fty = fields.iter().find(|f| f.name == k).map(|f| &f.ty).unwrap_or(&Type::Any);
-            match c.get(k) {
-                Some(cv) => matches(fty, dv, cv),
-                None => fields.iter().find(|f| f.name == k).is_some_and(|f| f.computed),
+            let field = fields.iter().find(|f| f.name == k);
+            match (c.get(k), field) {
+                (Some(cv), Some(f)) => matches_field(f, dv, cv),
+                (Some(cv), None) => dv == cv,
+                (None, f) => f.is_some_and(|f| f.computed),
             }
         }),
         (Type::List(inner), Value::Array(d), Value::Array(c)) => {
@@ -238,6 +260,22 @@ mod tests {
         let unknown: BTreeSet<String> = ["cidr".to_string()].into();
         let ch = diff_fields(&schema(), &d, &unknown, &c, &c);
         assert!(ch[0].after_unknown && ch[0].forces_replacement);
+    }
+
+    #[test]
+    fn unordered_lists_compare_as_sets() {
+        let f = Field::new(
+            "distributions",
+            Type::list(Type::Object(vec![Field::new("region", Type::String), Field::new("percentage", Type::Integer)])),
+        )
+        .unordered();
+        let a = json!([{"region": "us-east-1", "percentage": 50}, {"region": "us-west-2", "percentage": 50}]);
+        let b = json!([{"region": "us-west-2", "percentage": 50}, {"region": "us-east-1", "percentage": 50}]);
+        let c = json!([{"region": "us-west-2", "percentage": 100}, {"region": "us-east-1", "percentage": 0}]);
+        assert!(matches_field(&f, &a, &b));
+        assert!(!matches_field(&f, &a, &c));
+        let ordered = Field { unordered: false, ..f };
+        assert!(!matches_field(&ordered, &a, &b));
     }
 
     #[test]

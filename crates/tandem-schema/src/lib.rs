@@ -97,6 +97,9 @@ pub struct Field {
     /// A reference in this field must name a resource of one of these kinds
     /// (`default_outbound_queue_id` refers to an `aws.connect.queue`).
     pub refers_to: Vec<&'static str>,
+    /// A list whose order means nothing (the API may return it in any order):
+    /// compared as a set of elements, so order alone is never drift.
+    pub unordered: bool,
 }
 
 impl Field {
@@ -111,7 +114,12 @@ impl Field {
             doc: "",
             checks: Vec::new(),
             refers_to: Vec::new(),
+            unordered: false,
         }
+    }
+    pub fn unordered(mut self) -> Self {
+        self.unordered = true;
+        self
     }
     pub fn refers_to(mut self, kinds: &[&'static str]) -> Self {
         self.refers_to.extend_from_slice(kinds);
