@@ -23,6 +23,7 @@ use std::sync::Arc;
 use tandem_provider::{Registry, ResourceKind};
 use tokio::sync::Mutex;
 
+pub use connect::replica::allowed_replica_pair;
 pub use error::classify;
 
 /// Loaded AWS configurations, one per region, shared by every kind.
@@ -119,7 +120,10 @@ mod tests {
     #[test]
     fn registers_every_kind() {
         let r = registry();
-        assert_eq!(r.type_names().collect::<Vec<_>>(), ["aws.dynamodb.table", "aws.ec2.subnet", "aws.ec2.vpc", "aws.kinesis.stream"]);
+        let names: Vec<&str> = r.type_names().collect();
+        for t in ["aws.dynamodb.table", "aws.ec2.subnet", "aws.ec2.vpc", "aws.kinesis.stream", "aws.connect.instance", "aws.connect.replica", "aws.connect.traffic_distribution_group", "aws.connect.phone_number"] {
+            assert!(names.contains(&t), "{t} is not registered: {names:?}");
+        }
         for s in r.schemas() {
             assert!(s.regional, "{}", s.type_name);
             assert!(s.api_reference.starts_with("https://docs.aws.amazon.com/"), "{}", s.type_name);
