@@ -656,6 +656,13 @@ impl Loader<'_> {
                     let resource = match index {
                         None => name,
                         Some(Index::Literal(k)) => format!("{name}[{k}]"),
+                        Some(Index::Var(v)) => match self.var(&v, span, vars) {
+                            Value::String(k) => format!("{name}[{k}]"),
+                            _ => {
+                                self.err("tandem::spec::each", span, format!("`var.{v}` is not a string, so it cannot pick an instance"), "not a key");
+                                name
+                            }
+                        },
                         Some(Index::Each(field)) => match self.each_value(&field, span, each) {
                             Value::String(k) => format!("{name}[{k}]"),
                             _ => {

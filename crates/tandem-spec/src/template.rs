@@ -21,6 +21,8 @@ pub enum Index {
     Literal(String),
     /// `each.key` or `each.value` of the instance the reference is written in.
     Each(String),
+    /// `var.NAME`: the instance whose key is that variable's value.
+    Var(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,10 +94,11 @@ fn parse_ref(body: &str) -> Result<RefTarget, String> {
         if !is_ident(name) || !is_ident(attr) || index.is_empty() || name == "var" || name == "each" {
             return Err(bad());
         }
-        let index = match index.strip_prefix("each.") {
-            Some(f @ ("key" | "value")) => Index::Each(f.to_string()),
-            Some(_) => return Err(format!("`${{{body}}}`: an index may be `each.key`, `each.value` or a literal key")),
-            None => Index::Literal(index.to_string()),
+        let index = match (index.strip_prefix("each."), index.strip_prefix("var.")) {
+            (Some(f @ ("key" | "value")), _) => Index::Each(f.to_string()),
+            (Some(_), _) => return Err(format!("`${{{body}}}`: an index may be `each.key`, `each.value`, `var.NAME` or a literal key")),
+            (None, Some(v)) if is_ident(v) => Index::Var(v.to_string()),
+            _ => Index::Literal(index.to_string()),
         };
         return Ok(RefTarget::Resource { name: name.to_string(), index: Some(index), attr: attr.to_string() });
     }

@@ -259,9 +259,10 @@ fn for_each_declares_one_resource_per_key() {
 
 #[test]
 fn for_each_instances_refer_to_each_other_by_key() {
-    let text = EACH.replace("stream_name: \"ctr-${each.key}\"", "stream_name: \"${vpc[each.key].id}\"");
+    let text = EACH.replace("stream_name: \"ctr-${each.key}\"", "stream_name: \"${vpc[each.key].id}\"").replace("east: ${vpc[us-east-1].arn}", "east: ${vpc[var.first].arn}").replace("variables:\n", "variables:\n  first: us-east-1\n");
     let s = try_load(&text, &VarInputs::default()).unwrap();
     assert_eq!(s.resources["ctr[us-west-2]"].properties.resource_refs(), vec![("vpc[us-west-2]".to_string(), "id".to_string())]);
+    assert_eq!(s.outputs["east"].value.resource_refs(), vec![("vpc[us-east-1]".to_string(), "arn".to_string())], "indexed by a variable");
 }
 
 #[test]
