@@ -53,6 +53,9 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
     };
     let mut l = Loader { src: src.clone(), problems, kinds, typed_refs: Vec::new(), networks: Vec::new() };
     let spec = l.spec(&root, inputs);
+    // A for_each resource repeats its problems once per instance; say each once.
+    let mut seen = std::collections::HashSet::new();
+    l.problems.0.retain(|p| seen.insert((p.code, p.message.clone(), p.span.map(|s| (s.start, s.len)))));
     match spec {
         Some(spec) => l.problems.into_result(spec),
         None => Err(l.problems),
