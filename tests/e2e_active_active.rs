@@ -219,3 +219,27 @@ print(json.dumps({'instance': i['Id'], 'instance_arn': i['Arn'], 'group': g['Arn
     assert!(plan.contains("outbound_calls_enabled: false -> true"), "{plan}");
     assert!(!plan.contains("will be created"), "imports are not re-created: {plan}");
 }
+
+#[test]
+fn reference_stack_with_creation_latency() {
+    let run = Run::new();
+    // Connect objects take time to become usable, as in AWS: instances and
+    // replicas 1.5 s, groups 1 s, numbers 0.5 s (the sandbox's latency model).
+    run.admin(
+        "PUT",
+        "/_tandem/latency",
+        json!({"scale": 1.0, "rules": [
+            {"service": "connect", "kind": "instance", "creation_ms": 1500, "deletion_ms": 500},
+            {"service": "connect", "kind": "replica", "creation_ms": 1500},
+            {"service": "connect", "kind": "traffic-distribution-group", "creation_ms": 1000, "deletion_ms": 500},
+            {"service": "connect", "kind": "phone-number", "creation_ms": 500}]}),
+    );
+    let o = run.tandem(&["apply", "--auto-approve"]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(o.status.success(), "{out}{err}");
+    assert!(err.contains("connect_instance: ") && err.contains("CREATION_IN_PROGRESS"), "waiters report the state they wait through: {err}");
+    let o = run.tandem(&["plan", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    let out = run.ok(&["destroy", "--auto-approve"]);
+    assert!(out.contains("Destroy complete"), "{out}");
+}
