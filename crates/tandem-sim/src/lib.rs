@@ -7,6 +7,7 @@
 pub mod accounting;
 pub mod admin;
 pub mod client;
+pub mod cloudwatch;
 pub mod connect;
 pub mod env;
 pub mod error;

@@ -58,6 +58,7 @@ pub(crate) struct SimState {
     pub directconnect: crate::directconnect::DirectConnect,
     pub dynamodb: crate::dynamodb::Replicas,
     pub vpn: crate::ec2::VpnTunnels,
+    pub cloudwatch: crate::cloudwatch::CloudWatch,
 }
 
 pub(crate) struct Shared {
@@ -238,6 +239,8 @@ pub(crate) fn identify(method: &Method, path: &str, query: &str, headers: &Heade
             Some(p) if p.starts_with("DynamoDB") => "dynamodb".into(),
             Some(p) if p.starts_with("Kinesis") => "kinesis".into(),
             _ if connect::operation(method, &connect::segments(path)).is_some() => "connect".into(),
+            Some(crate::cloudwatch::SMITHY_SERVICE) => crate::cloudwatch::SERVICE.into(),
+            _ if path.starts_with(&format!("/service/{}/", crate::cloudwatch::SMITHY_SERVICE)) => crate::cloudwatch::SERVICE.into(),
             _ => "unknown".into(),
         };
     }
@@ -403,6 +406,17 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
     if call.service == "directconnect" && matches!(call.wire, Wire::AwsJson(_)) && crate::directconnect::OPERATIONS.contains(&call.operation.as_str()) {
         return Ok(serve_json(&shared, &call, &body, |st, env, input| st.directconnect.handle(env, &call.operation, input)));
+    }
+    if call.service == crate::cloudwatch::SERVICE && crate::cloudwatch::OPERATIONS.contains(&call.operation.as_str()) {
+        let wire = match call.wire {
+            Wire::RpcV2Cbor => Some(crate::cloudwatch::CwWire::RpcV2Cbor),
+            Wire::AwsJson(_) => Some(crate::cloudwatch::CwWire::AwsJson10),
+            _ => None,
+        };
+        if let Some(wire) = wire {
+            let mut st = shared.lock();
+            return Ok(crate::cloudwatch::serve(&mut st.cloudwatch, wire, ACCOUNT_ID, &call.region, &call.operation, &body));
+        }
     }
     if call.service == "dynamodb" && matches!(call.wire, Wire::AwsJson(_)) {
         if let Ok(input) = serde_json::from_slice::<Value>(&body) {
