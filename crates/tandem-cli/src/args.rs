@@ -3,6 +3,8 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+pub use crate::failover::{DrillArgs, FailoverArgs};
+
 #[derive(Parser, Debug)]
 #[command(name = "tandem", version, about = "Provision and run an active-active, multi-region contact center from one spec")]
 pub struct Cli {
@@ -34,6 +36,10 @@ pub enum Command {
     /// Run the local sandbox: the AWS APIs no emulator serves (Connect,
     /// Direct Connect, DynamoDB replicas, VPN tunnel options), in front of moto.
     Sandbox(SandboxArgs),
+    /// The failover controller by hand: `status`, `shift --to primary|secondary|default`, `watch`.
+    Failover(FailoverArgs),
+    /// Fail the primary region over and back through the controller, and measure both.
+    Drill(DrillArgs),
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! The `tandem` command: argument parsing, wiring, rendering.
 
 mod args;
+mod failover;
 mod render;
 
 use args::*;
@@ -75,6 +76,8 @@ async fn run(cmd: Command) -> CmdResult {
             tandem_sim::run_foreground(opts).await.map_err(|e| Failure::Failed(format!("sandbox: {e:#}")))?;
             Ok(0)
         }
+        Command::Failover(a) => failover::run(a).await.map_err(Failure::Failed),
+        Command::Drill(a) => failover::drill(a).await.map_err(Failure::Failed),
     }
 }
 

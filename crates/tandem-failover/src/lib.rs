@@ -54,6 +54,7 @@ pub mod distribution;
 pub mod health;
 pub mod policy;
 pub mod record;
+pub mod runtime;
 
 pub use decide::{
     decide, observe, AlertReason, Counters, Decision, History, HoldReason, ShiftReason,

@@ -1,0 +1,478 @@
+//! `tandem failover status|shift|watch` and `tandem drill`: the failover
+//! controller's runtime (crates/tandem-failover) driven from the command line.
+
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tandem_failover::runtime::{
+    health_text, run_drill, Action, AlarmSource, ClientOptions, CloudWatchAlarms, DeclaredAlarm, Controller, ControllerConfig, DrillOptions, FaultInjector, ForcedHealth, NoAlarms, PassReport,
+    RuntimeError,
+};
+use tandem_failover::{Distribution, Policy, Severity};
+use tandem_state::LocalBackend;
+
+#[derive(Args, Debug)]
+pub struct FailoverArgs {
+    #[command(subcommand)]
+    pub command: FailoverCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FailoverCommand {
+    /// Probe both regions, read the decision record and the live
+    /// distribution, and say what the controller would decide. Changes nothing.
+    Status(ControllerArgs),
+    /// Move calls and agents by hand (writes the decision record, then the group).
+    Shift(ShiftArgs),
+    /// Run the controller: a pass every probe interval until Ctrl-C.
+    Watch(WatchArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ShiftTarget {
+    /// All calls and agents to the primary region.
+    Primary,
+    /// All calls and agents to the secondary region.
+    Secondary,
+    /// The policy's default distribution (50/50).
+    Default,
+}
+
+#[derive(Args, Debug)]
+pub struct ShiftArgs {
+    #[command(flatten)]
+    pub controller: ControllerArgs,
+    /// Where traffic goes.
+    #[arg(long)]
+    pub to: ShiftTarget,
+}
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub controller: ControllerArgs,
+    /// Stop after this many passes (default: until Ctrl-C).
+    #[arg(long)]
+    pub passes: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct DrillArgs {
+    #[command(flatten)]
+    pub controller: ControllerArgs,
+    /// Give up on the failover or the recovery after this long.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub phase_timeout: Duration,
+}
+
+/// Where the controller finds its resources, and its policy.
+#[derive(Args, Debug, Clone)]
+pub struct ControllerArgs {
+    /// An applied spec: the group, instance, replica and agent-state table come from its state.
+    #[arg(long, short = 's')]
+    pub spec: Option<PathBuf>,
+    /// The state file [default: .tandem/state.json next to the spec].
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// The traffic distribution group's ARN (instead of, or over, the state).
+    #[arg(long)]
+    pub group_arn: Option<String>,
+    #[arg(long)]
+    pub primary_region: Option<String>,
+    #[arg(long)]
+    pub secondary_region: Option<String>,
+    /// The Connect instance id (the replica keeps the same id).
+    #[arg(long)]
+    pub instance_id: Option<String>,
+    /// The DynamoDB table holding the decision record (the agent-state table).
+    #[arg(long)]
+    pub table: Option<String>,
+    /// The region this controller runs in; its calls go there first [default: the secondary].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// A local sandbox URL: every call goes there with test credentials, and
+    /// `drill` injects the outage through its admin API.
+    #[arg(long, env = "TANDEM_SANDBOX_URL")]
+    pub sandbox: Option<String>,
+    /// Time between passes (`500ms`, `10s`, `1m`) [default: 60s; drill 1s].
+    #[arg(long, value_parser = parse_duration)]
+    pub probe_interval: Option<Duration>,
+    /// N: failed checks in a row before a region is down [default: 3].
+    #[arg(long)]
+    pub failures: Option<u32>,
+    /// M: passed checks in a row of both regions before the default returns [default: 5].
+    #[arg(long)]
+    pub successes: Option<u32>,
+    /// No shift sooner than this after the last one [default: 10m; drill 0s].
+    #[arg(long, value_parser = parse_duration)]
+    pub min_dwell: Option<Duration>,
+    /// A CloudWatch alarm that counts for a region's health:
+    /// `REGION:NAME` (critical) or `REGION:NAME:warning` (repeatable).
+    #[arg(long = "alarm", value_name = "REGION:NAME[:warning]", value_parser = parse_alarm)]
+    pub alarms: Vec<DeclaredAlarm>,
+    /// Per-call timeout of the AWS API calls.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub api_timeout: Duration,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The inverse of [`parse_duration`] (whole units).
+fn human(d: Duration) -> String {
+    let secs = d.as_secs();
+    if d.subsec_millis() != 0 {
+        format!("{}ms", d.as_millis())
+    } else if secs >= 60 && (secs / 60) * 60 == secs {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// `us-east-1:ToInstancePacketLossRate` or `us-east-1:MissedCalls:warning`.
+pub fn parse_alarm(s: &str) -> Result<DeclaredAlarm, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let severity = match parts.get(2).copied() {
+        None | Some("critical") => Severity::Critical,
+        Some("warning") => Severity::Warning,
+        Some(other) => return Err(format!("`{other}`: the severity is `critical` (the default) or `warning`")),
+    };
+    match parts.as_slice() {
+        [region, name, ..] if parts.len() <= 3 && !region.is_empty() && !name.is_empty() => {
+            Ok(DeclaredAlarm { region: region.to_string(), name: name.to_string(), severity })
+        }
+        _ => Err(format!("`{s}` must look like REGION:NAME or REGION:NAME:warning")),
+    }
+}
+
+/// `500ms`, `10s`, `2m`, or bare seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.find(|c: char| !c.is_ascii_digit()).map_or((s, ""), |i| s.split_at(i));
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration (e.g. 500ms, 10s, 2m)"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n.saturating_mul(60))),
+        "h" => Ok(Duration::from_secs(n.saturating_mul(3600))),
+        _ => Err(format!("`{s}`: the unit must be ms, s, m or h")),
+    }
+}
+
+/// What the state file says about the Global Resiliency setup.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct FromState {
+    group_arn: Option<String>,
+    primary_region: Option<String>,
+    secondary_region: Option<String>,
+    primary_instance_id: Option<String>,
+    secondary_instance_id: Option<String>,
+    table: Option<String>,
+}
+
+fn out_str(r: &tandem_state::ResourceState, key: &str) -> Option<String> {
+    r.outputs.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn from_state(state: &tandem_state::State) -> FromState {
+    let mut f = FromState::default();
+    fn of<'a>(state: &'a tandem_state::State, t: &'a str) -> impl Iterator<Item = (&'a String, &'a tandem_state::ResourceState)> + 'a {
+        state.resources.iter().filter(move |(_, r)| r.type_name == t)
+    }
+    if let Some((_, g)) = of(state, "aws.connect.traffic_distribution_group").next() {
+        f.group_arn = out_str(g, "arn").or_else(|| Some(g.id.clone()).filter(|id| id.starts_with("arn:")));
+        f.primary_region = g.region.clone();
+    }
+    if let Some((_, i)) = of(state, "aws.connect.instance").find(|(_, i)| f.primary_region.is_none() || i.region == f.primary_region) {
+        f.primary_instance_id = out_str(i, "id").or_else(|| Some(i.id.clone()));
+        f.primary_region = f.primary_region.clone().or_else(|| i.region.clone());
+    }
+    if let Some((_, r)) = of(state, "aws.connect.replica").next() {
+        f.secondary_region = out_str(r, "replica_region");
+        f.secondary_instance_id = out_str(r, "id");
+    }
+    let tables: Vec<_> = of(state, "aws.dynamodb.global_table").chain(of(state, "aws.dynamodb.table")).collect();
+    let table = tables.iter().find(|(addr, _)| addr.contains("agent_state")).or_else(|| tables.first());
+    if let Some((_, t)) = table {
+        f.table = out_str(t, "name").or_else(|| out_str(t, "table_name")).or_else(|| Some(t.id.clone()));
+    }
+    f
+}
+
+/// The controller's configuration from the flags over the state.
+fn config(a: &ControllerArgs, drill: bool) -> Result<ControllerConfig, String> {
+    let st = match (&a.spec, &a.state) {
+        (None, None) => FromState::default(),
+        (spec, state) => {
+            let path = crate::state_path(spec.as_deref().unwrap_or(std::path::Path::new("tandem.yaml")), state);
+            let state = LocalBackend::new(&path).load().map_err(|e| format!("cannot read the state {}: {e}", path.display()))?;
+            from_state(&state)
+        }
+    };
+    let mut missing = Vec::new();
+    let mut need = |v: Option<String>, what: &str| {
+        if v.is_none() {
+            missing.push(what.to_string());
+        }
+        v.unwrap_or_default()
+    };
+    let group_arn = need(a.group_arn.clone().or(st.group_arn), "--group-arn (aws.connect.traffic_distribution_group)");
+    let primary = need(a.primary_region.clone().or(st.primary_region), "--primary-region");
+    let secondary = need(a.secondary_region.clone().or(st.secondary_region), "--secondary-region (aws.connect.replica)");
+    let instance = need(a.instance_id.clone().or(st.primary_instance_id), "--instance-id (aws.connect.instance)");
+    let table = need(a.table.clone().or(st.table), "--table (the agent-state aws.dynamodb table)");
+    if !missing.is_empty() {
+        return Err(format!(
+            "the failover controller needs {}; give them as flags or point --spec/--state at an applied state",
+            missing.join(", ")
+        ));
+    }
+    let secondary_instance = a.instance_id.clone().or(st.secondary_instance_id).unwrap_or_else(|| instance.clone());
+    let mut policy = Policy::new(&primary, &secondary);
+    if drill {
+        policy.probe_interval = Duration::from_secs(1);
+        policy.min_dwell = Duration::ZERO;
+    }
+    if let Some(v) = a.probe_interval {
+        policy.probe_interval = v;
+    }
+    if let Some(v) = a.min_dwell {
+        policy.min_dwell = v;
+    }
+    if let Some(v) = a.failures {
+        policy.failures_to_fail_over = v;
+    }
+    if let Some(v) = a.successes {
+        policy.successes_to_return = v;
+    }
+    Ok(ControllerConfig {
+        own_region: a.region.clone().unwrap_or_else(|| secondary.clone()),
+        policy,
+        group_arn,
+        primary_instance_id: instance,
+        secondary_instance_id: secondary_instance,
+        table,
+        clients: ClientOptions {
+            api_timeout: a.api_timeout,
+            max_attempts: 2,
+            endpoint_url: a.sandbox.clone(),
+            static_credentials: a.sandbox.as_ref().map(|_| ("testing".to_string(), "testing".to_string())),
+        },
+    })
+}
+
+async fn controller(a: &ControllerArgs, drill: bool) -> Result<Controller, String> {
+    let config = config(a, drill)?;
+    let alarms: Arc<dyn AlarmSource> = if a.alarms.is_empty() {
+        Arc::new(NoAlarms)
+    } else {
+        let p = &config.policy;
+        let mut clients = std::collections::BTreeMap::new();
+        for region in [&p.primary_region, &p.secondary_region] {
+            clients.insert(region.clone(), config.clients.cloudwatch(region).await);
+        }
+        Arc::new(CloudWatchAlarms::new(a.alarms.clone(), clients))
+    };
+    Controller::new(config, alarms).await.map_err(|e| e.to_string())
+}
+
+fn pass_json(r: &PassReport) -> Value {
+    serde_json::to_value(r).unwrap_or(Value::Null)
+}
+
+pub async fn run(a: FailoverArgs) -> Result<u8, String> {
+    match a.command {
+        FailoverCommand::Status(c) => status(c).await,
+        FailoverCommand::Shift(s) => shift(s).await,
+        FailoverCommand::Watch(w) => watch(w).await,
+    }
+}
+
+async fn status(a: ControllerArgs) -> Result<u8, String> {
+    let mut c = controller(&a, false).await?;
+    let r = c.look().await;
+    let record = c.store.read().await.map_err(|e| e.to_string())?;
+    if a.json {
+        let mut v = pass_json(&r);
+        v["record"] = serde_json::to_value(&record).unwrap_or(Value::Null);
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        let p = &c.config.policy;
+        println!("group      {}", c.config.group_arn);
+        println!("primary    {}: {}", p.primary_region, health_text(&r.primary));
+        println!("secondary  {}: {}", p.secondary_region, health_text(&r.secondary));
+        match &r.live {
+            Some(d) => println!("live       {d}"),
+            None => println!("live       unknown"),
+        }
+        match &record {
+            Some(rec) => println!("record     v{}: {} (by {} at {})", rec.version, rec.distribution, rec.by_region, rec.decided_at),
+            None => println!("record     none (the default {} applies)", p.default_distribution),
+        }
+        match &r.decision {
+            Some(d) => println!("decision   {d} (one check; the controller needs {} in a row to move traffic)", p.failures_to_fail_over),
+            None => println!("decision   none"),
+        }
+        if let Action::Failed { error } = &r.action {
+            println!("error      {error}");
+        }
+    }
+    Ok(if matches!(r.action, Action::Failed { .. }) { 1 } else { 0 })
+}
+
+async fn shift(a: ShiftArgs) -> Result<u8, String> {
+    let mut c = controller(&a.controller, false).await?;
+    let p = c.config.policy.clone();
+    let to = match a.to {
+        ShiftTarget::Primary => Distribution::all_to(&p.primary_region, &p.secondary_region),
+        ShiftTarget::Secondary => Distribution::all_to(&p.secondary_region, &p.primary_region),
+        ShiftTarget::Default => p.default_distribution.clone(),
+    };
+    let (version, via) = c.shift_to(&to).await.map_err(|e| e.to_string())?;
+    if a.controller.json {
+        println!("{}", json!({ "distribution": to, "record_version": version, "via_region": via }));
+    } else {
+        println!("Shifted to {to} (decision record v{version}, UpdateTrafficDistribution via {via}).");
+    }
+    Ok(0)
+}
+
+async fn watch(a: WatchArgs) -> Result<u8, String> {
+    let mut c = controller(&a.controller, false).await?;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: finishing the current pass, then stopping");
+            let _ = tx.send(true);
+        }
+    });
+    let json = a.controller.json;
+    if !json {
+        let p = &c.config.policy;
+        println!(
+            "Watching {} from {} every {} (N={}, M={}, min dwell {}); Ctrl-C stops after the current pass.",
+            c.config.group_arn,
+            c.config.own_region,
+            human(p.probe_interval),
+            p.failures_to_fail_over,
+            p.successes_to_return,
+            human(p.min_dwell)
+        );
+    }
+    let passes = c
+        .watch(rx, a.passes, |r| {
+            if json {
+                println!("{}", pass_json(r));
+            } else {
+                println!("{}", r.summary());
+            }
+        })
+        .await;
+    if !json {
+        println!("Stopped after {passes} passes.");
+    }
+    Ok(0)
+}
+
+struct SandboxOutage(tandem_sim::SandboxClient);
+
+#[async_trait::async_trait]
+impl FaultInjector for SandboxOutage {
+    fn describe(&self) -> String {
+        "sandbox outage (every Connect call in the region fails)".into()
+    }
+    async fn inject(&self, region: &str) -> Result<(), RuntimeError> {
+        self.0
+            .set_outage(region, "connect", tandem_sim::faults::OutageMode::Error)
+            .await
+            .map_err(|e| RuntimeError::Invalid(format!("sandbox: {e:#}")))
+    }
+    async fn clear(&self, region: &str) -> Result<(), RuntimeError> {
+        self.0.clear_outage(region).await.map_err(|e| RuntimeError::Invalid(format!("sandbox: {e:#}")))
+    }
+}
+
+pub async fn drill(a: DrillArgs) -> Result<u8, String> {
+    let mut c = controller(&a.controller, true).await?;
+    let injector: Box<dyn FaultInjector> = match &a.controller.sandbox {
+        Some(url) => Box::new(SandboxOutage(tandem_sim::SandboxClient::new(url.clone()))),
+        None => Box::new(ForcedHealth(c.forced_down())),
+    };
+    if !a.controller.json {
+        let p = &c.config.policy;
+        println!(
+            "Drill: {} down by {}, controller in {}, a pass every {}, N={}, M={}, min dwell {}.",
+            p.primary_region,
+            injector.describe(),
+            c.config.own_region,
+            human(p.probe_interval),
+            p.failures_to_fail_over,
+            p.successes_to_return,
+            human(p.min_dwell)
+        );
+    }
+    let report = run_drill(&mut c, injector.as_ref(), &DrillOptions { phase_timeout: a.phase_timeout }).await;
+    if a.controller.json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        for p in &report.phases {
+            println!("  {:<14} {:<4} {:>8.3}s  {}", p.name, if p.passed { "ok" } else { "FAIL" }, p.seconds, p.detail);
+        }
+        let t = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |s| format!("{s:.3}s"));
+        println!(
+            "Drill {}: time to failover {}, time to recover {}.",
+            if report.passed { "passed" } else { "FAILED" },
+            t(report.time_to_failover_s),
+            t(report.time_to_recover_s)
+        );
+    }
+    Ok(if report.passed { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert_eq!(human(Duration::ZERO), "0s");
+        assert_eq!(parse_alarm("us-east-1:MissedCalls:warning").unwrap().severity, Severity::Warning);
+        assert_eq!(parse_alarm("us-east-1:ThrottledCalls").unwrap().severity, Severity::Critical);
+        assert!(parse_alarm("ThrottledCalls").is_err());
+        assert!(parse_alarm("us-east-1:X:fatal").is_err());
+        assert_eq!(human(Duration::from_millis(200)), "200ms");
+        assert_eq!(human(Duration::from_secs(600)), "10m");
+    }
+
+    #[test]
+    fn config_comes_from_the_state() {
+        let state: tandem_state::State = serde_json::from_value(json!({
+            "format_version": 1, "lineage": "x", "serial": 3, "spec_name": "s",
+            "resources": {
+                "tdg": { "type": "aws.connect.traffic_distribution_group", "region": "us-east-1", "id": "g1", "properties": {},
+                         "outputs": { "id": "g1", "arn": "arn:aws:connect:us-east-1:123456789012:traffic-distribution-group/g1" } },
+                "connect_instance": { "type": "aws.connect.instance", "region": "us-east-1", "id": "i1", "properties": {}, "outputs": { "id": "i1", "arn": "arn:i1" } },
+                "connect_replica": { "type": "aws.connect.replica", "region": "us-east-1", "id": "arn:r", "properties": {},
+                         "outputs": { "id": "i1", "arn": "arn:r", "replica_region": "us-west-2" } },
+                "ctr": { "type": "aws.dynamodb.table", "region": "us-east-1", "id": "other", "properties": {}, "outputs": { "name": "other" } },
+                "agent_state": { "type": "aws.dynamodb.global_table", "region": "us-east-1", "id": "contact-center-agent-state", "properties": {},
+                         "outputs": { "name": "contact-center-agent-state" } }
+            }
+        }))
+        .expect("state parses");
+        let f = from_state(&state);
+        assert_eq!(f.group_arn.as_deref(), Some("arn:aws:connect:us-east-1:123456789012:traffic-distribution-group/g1"));
+        assert_eq!((f.primary_region.as_deref(), f.secondary_region.as_deref()), (Some("us-east-1"), Some("us-west-2")));
+        assert_eq!((f.primary_instance_id.as_deref(), f.secondary_instance_id.as_deref()), (Some("i1"), Some("i1")));
+        assert_eq!(f.table.as_deref(), Some("contact-center-agent-state"));
+    }
+}

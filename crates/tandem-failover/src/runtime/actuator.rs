@@ -1,0 +1,109 @@
+//! Reads and sets the traffic distribution group's distribution (telephony
+//! AND agents).
+//!
+//! The API rule: from the group's source region the group may be named by id
+//! or ARN, from the replica region by ARN only. The controller must work
+//! while the source region's Connect API is down, so the group is always
+//! addressed by ARN, and the actuator tries the controller's own region
+//! first, then the other one.
+
+use super::{sdk_message, Result, RuntimeError};
+use crate::distribution::{Distribution, Weights};
+use aws_sdk_connect::types::{AgentConfig, Distribution as SdkDistribution, TelephonyConfig};
+use std::collections::BTreeMap;
+
+#[derive(Clone)]
+pub struct Actuator {
+    pub group_arn: String,
+    /// (region, client), the controller's own region first.
+    clients: Vec<(String, aws_sdk_connect::Client)>,
+}
+
+impl Actuator {
+    /// `clients`: the regions to call through, in the order to try them
+    /// (the controller's own region first).
+    pub fn new(group_arn: &str, clients: Vec<(String, aws_sdk_connect::Client)>) -> Self {
+        Actuator {
+            group_arn: group_arn.to_string(),
+            clients,
+        }
+    }
+
+    /// `GetTrafficDistribution`: the live distribution, and the region that answered.
+    pub async fn get(&self) -> Result<(Distribution, String)> {
+        let mut last = RuntimeError::Invalid("no region to call".into());
+        for (region, client) in &self.clients {
+            match client.get_traffic_distribution().id(&self.group_arn).send().await {
+                Ok(out) => {
+                    let telephony = weights(out.telephony_config().map(|t| t.distributions()));
+                    let agents = weights(out.agent_config().map(|a| a.distributions()));
+                    return Ok((Distribution { telephony, agents }, region.clone()));
+                }
+                Err(e) => {
+                    last = RuntimeError::Aws {
+                        operation: "GetTrafficDistribution",
+                        region: region.clone(),
+                        message: sdk_message(&e),
+                    };
+                    tracing::debug!(%last, "trying the next region");
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// `UpdateTrafficDistribution` with `TelephonyConfig` and `AgentConfig`;
+    /// returns the region that accepted it.
+    pub async fn set(&self, to: &Distribution) -> Result<String> {
+        let telephony = TelephonyConfig::builder()
+            .set_distributions(Some(sdk_distributions(&to.telephony)?))
+            .build()
+            .map_err(|e| RuntimeError::Invalid(e.to_string()))?;
+        let agents = AgentConfig::builder()
+            .set_distributions(Some(sdk_distributions(&to.agents)?))
+            .build()
+            .map_err(|e| RuntimeError::Invalid(e.to_string()))?;
+        let mut last = RuntimeError::Invalid("no region to call".into());
+        for (region, client) in &self.clients {
+            let r = client
+                .update_traffic_distribution()
+                .id(&self.group_arn)
+                .telephony_config(telephony.clone())
+                .agent_config(agents.clone())
+                .send()
+                .await;
+            match r {
+                Ok(_) => return Ok(region.clone()),
+                Err(e) => {
+                    last = RuntimeError::Aws {
+                        operation: "UpdateTrafficDistribution",
+                        region: region.clone(),
+                        message: sdk_message(&e),
+                    };
+                    tracing::debug!(%last, "trying the next region");
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+fn weights(list: Option<&[SdkDistribution]>) -> Weights {
+    let mut map = BTreeMap::new();
+    for d in list.unwrap_or_default() {
+        map.insert(d.region().to_string(), d.percentage().max(0) as u32);
+    }
+    Weights(map)
+}
+
+fn sdk_distributions(w: &Weights) -> Result<Vec<SdkDistribution>> {
+    w.0.iter()
+        .map(|(region, pct)| {
+            SdkDistribution::builder()
+                .region(region)
+                .percentage(i32::try_from(*pct).unwrap_or(100))
+                .build()
+                .map_err(|e| RuntimeError::Invalid(e.to_string()))
+        })
+        .collect()
+}
