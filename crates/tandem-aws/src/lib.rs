@@ -6,6 +6,7 @@
 //! variables (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), one loaded
 //! configuration per region.
 
+mod cloudwatch;
 mod connect;
 mod network;
 mod dynamodb_table;
@@ -79,6 +80,9 @@ impl AwsContext {
     pub async fn kinesis(&self, region: &str) -> aws_sdk_kinesis::Client {
         aws_sdk_kinesis::Client::new(&self.config(region).await)
     }
+    pub async fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.config(region).await)
+    }
     pub async fn connect(&self, region: &str) -> aws_sdk_connect::Client {
         aws_sdk_connect::Client::new(&self.config(region).await)
     }
@@ -98,7 +102,7 @@ pub fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
         Arc::new(kinesis_stream::Stream::new(aws.clone())),
         Arc::new(dynamodb_table::Table::new(aws.clone())),
     ];
-    core.into_iter().chain(connect::kinds(aws.clone())).chain(network::kinds(aws)).collect()
+    core.into_iter().chain(connect::kinds(aws.clone())).chain(network::kinds(aws.clone())).chain(cloudwatch::kinds(aws)).collect()
 }
 
 pub fn register(registry: &mut Registry, aws: Arc<AwsContext>) {
