@@ -116,10 +116,12 @@ impl Run {
 /// What boto3 sees of the contact center.
 const INSPECT: &str = r#"
 east, west = c('connect'), c('connect', 'us-west-2')
-out = {'instances': {}, 'groups': [], 'numbers': [], 'streams': {}}
+out = {'instances': {}, 'groups': [], 'numbers': [], 'streams': {}, 'alarms': {}, 'dashboards': []}
 for region, cl in (('us-east-1', east), ('us-west-2', west)):
     out['instances'][region] = [{'alias': i.get('InstanceAlias'), 'status': i['InstanceStatus'], 'id': i['Id']} for i in cl.list_instances()['InstanceSummaryList']]
     out['streams'][region] = sorted(c('kinesis', region).list_streams()['StreamNames'])
+    out['alarms'][region] = sorted(a['AlarmName'] for a in c('cloudwatch', region).describe_alarms()['MetricAlarms'])
+out['dashboards'] = [d['DashboardName'] for d in c('cloudwatch').list_dashboards()['DashboardEntries']]
 for g in east.list_traffic_distribution_groups()['TrafficDistributionGroupSummaryList']:
     d = east.get_traffic_distribution(Id=g['Arn']) if g['Status'] == 'ACTIVE' else {}
     out['groups'].append({'name': g['Name'], 'default': g['IsDefault'], 'status': g['Status'], 'arn': g['Arn'],
@@ -145,6 +147,13 @@ fn reference_stack_apply_drift_destroy() {
     assert_eq!(group["telephony"], json!({"us-east-1": 50, "us-west-2": 50}));
     assert_eq!(group["agents"], json!({"us-east-1": 50, "us-west-2": 50}));
     assert_eq!(seen["streams"]["us-west-2"], json!(["contact-center-agent-events-secondary", "contact-center-ctr-secondary"]));
+    assert_eq!(
+        seen["alarms"]["us-west-2"],
+        json!(["contact-center-missed-calls-us-west-2", "contact-center-packet-loss-us-west-2", "contact-center-throttled-calls-us-west-2"])
+    );
+    assert_eq!(seen["dashboards"], json!(["contact-center"]));
+    let numbers: Vec<&str> = seen["numbers"].as_array().unwrap().iter().filter(|n| n["target"] == group["arn"]).filter_map(|n| n["number"].as_str()).collect();
+    assert_eq!(numbers.len(), 2, "both numbers are claimed to the group: {seen}");
 
     // A second plan has nothing to do.
     let o = run.tandem(&["plan", "--detailed-exitcode"]);
@@ -174,6 +183,8 @@ fn reference_stack_apply_drift_destroy() {
     assert!(seen["groups"].as_array().unwrap().iter().all(|g| g["name"] != "contact-center-tdg"), "{seen}");
     assert_eq!(seen["numbers"], json!([]), "{seen}");
     assert_eq!(seen["streams"]["us-east-1"], json!([]), "{seen}");
+    assert_eq!(seen["alarms"]["us-east-1"], json!([]), "{seen}");
+    assert_eq!(seen["dashboards"], json!([]), "{seen}");
 }
 
 #[test]
