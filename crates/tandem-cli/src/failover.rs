@@ -342,6 +342,10 @@ async fn shift(a: ShiftArgs) -> Result<u8, String> {
 
 async fn watch(a: WatchArgs) -> Result<u8, String> {
     let mut c = controller(&a.controller, false).await?;
+    // Health per region and shifts go to CloudWatch (the dashboard's source).
+    let cw = c.config.clients.cloudwatch(&c.config.own_region).await;
+    let p = &c.config.policy;
+    c.metrics = Some(tandem_failover::runtime::metrics::MetricsPublisher::new(cw, &p.primary_region, &p.secondary_region, &c.config.group_arn));
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {

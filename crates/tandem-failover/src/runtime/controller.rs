@@ -143,6 +143,8 @@ pub struct Controller {
     history: History,
     forced_down: ForcedDown,
     clock: Arc<dyn Fn() -> u64 + Send + Sync>,
+    /// Where `watch` publishes each pass's metrics, when set.
+    pub metrics: Option<super::metrics::MetricsPublisher>,
 }
 
 /// How many times a pass re-reads and re-decides after losing the write.
@@ -195,6 +197,7 @@ impl Controller {
             history: History::default(),
             forced_down: Arc::default(),
             clock: Arc::new(unix_now),
+            metrics: None,
         })
     }
 
@@ -389,6 +392,9 @@ impl Controller {
             }
             let report = self.pass().await;
             passes += 1;
+            if let Some(m) = &self.metrics {
+                m.publish(&report).await;
+            }
             match &report.action {
                 Action::Failed { .. } => tracing::warn!(pass = passes, "{}", report.summary()),
                 _ => tracing::info!(pass = passes, "{}", report.summary()),

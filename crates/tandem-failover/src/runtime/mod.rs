@@ -11,6 +11,7 @@
 pub mod actuator;
 pub mod controller;
 pub mod drill;
+pub mod metrics;
 pub mod probe;
 pub mod record_store;
 
