@@ -122,6 +122,7 @@ for region, cl in (('us-east-1', east), ('us-west-2', west)):
     out['streams'][region] = sorted(c('kinesis', region).list_streams()['StreamNames'])
     out['alarms'][region] = sorted(a['AlarmName'] for a in c('cloudwatch', region).describe_alarms()['MetricAlarms'])
 out['dashboards'] = [d['DashboardName'] for d in c('cloudwatch').list_dashboards()['DashboardEntries']]
+out['tables'] = {n: [[r['RegionName'], r['ReplicaStatus']] for r in c('dynamodb').describe_table(TableName=n)['Table'].get('Replicas', [])] for n in c('dynamodb').list_tables()['TableNames']}
 for g in east.list_traffic_distribution_groups()['TrafficDistributionGroupSummaryList']:
     d = east.get_traffic_distribution(Id=g['Arn']) if g['Status'] == 'ACTIVE' else {}
     out['groups'].append({'name': g['Name'], 'default': g['IsDefault'], 'status': g['Status'], 'arn': g['Arn'],
@@ -152,6 +153,7 @@ fn reference_stack_apply_drift_destroy() {
         json!(["contact-center-missed-calls-us-west-2", "contact-center-packet-loss-us-west-2", "contact-center-throttled-calls-us-west-2"])
     );
     assert_eq!(seen["dashboards"], json!(["contact-center"]));
+    assert_eq!(seen["tables"]["contact-center-agent-state"], json!([["us-west-2", "ACTIVE"]]), "the agent-state global table has its replica: {seen}");
     let numbers: Vec<&str> = seen["numbers"].as_array().unwrap().iter().filter(|n| n["target"] == group["arn"]).filter_map(|n| n["number"].as_str()).collect();
     assert_eq!(numbers.len(), 2, "both numbers are claimed to the group: {seen}");
 
@@ -185,6 +187,7 @@ fn reference_stack_apply_drift_destroy() {
     assert_eq!(seen["streams"]["us-east-1"], json!([]), "{seen}");
     assert_eq!(seen["alarms"]["us-east-1"], json!([]), "{seen}");
     assert_eq!(seen["dashboards"], json!([]), "{seen}");
+    assert_eq!(seen["tables"], json!({}), "{seen}");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 mod cloudwatch;
 mod connect;
 mod network;
+mod dynamodb_global_table;
 mod dynamodb_table;
 mod ec2_subnet;
 mod ec2_vpc;
@@ -101,6 +102,7 @@ pub fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
         Arc::new(ec2_subnet::Subnet::new(aws.clone())),
         Arc::new(kinesis_stream::Stream::new(aws.clone())),
         Arc::new(dynamodb_table::Table::new(aws.clone())),
+        Arc::new(dynamodb_global_table::GlobalTable::new(aws.clone())),
     ];
     core.into_iter().chain(connect::kinds(aws.clone())).chain(network::kinds(aws.clone())).chain(cloudwatch::kinds(aws)).collect()
 }
