@@ -1,0 +1,1 @@
+//! GCP resource kinds for tandem (Compute Engine v1).
