@@ -85,6 +85,10 @@ pub struct StateArgs {
     /// Only these resources and what they depend on (repeatable).
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<String>,
+    /// Only the resources labelled `stage: NAME` and what they depend on
+    /// (destroy: and what depends on them); repeatable.
+    #[arg(long = "stage", value_name = "NAME")]
+    pub stages: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -188,7 +188,7 @@ async fn plan(a: PlanArgs) -> CmdResult {
     engine.parallelism = a.state.parallelism;
     let backend = LocalBackend::new(state_path(&a.spec.spec, &a.state.state));
     let state = backend.load().map_err(|e| Failure::Failed(e.to_string()))?;
-    let opts = PlanOptions { destroy: a.destroy, targets: a.state.targets.clone() };
+    let opts = PlanOptions { destroy: a.destroy, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
     let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&plan).unwrap_or_default());
@@ -278,7 +278,7 @@ async fn apply(a: ApplyArgs) -> CmdResult {
     let plan = match saved {
         Some(p) => p,
         None => {
-            let opts = PlanOptions { destroy: false, targets: a.state.targets.clone() };
+            let opts = PlanOptions { destroy: false, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
             engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?
         }
     };
@@ -322,7 +322,7 @@ async fn destroy(a: DestroyArgs) -> CmdResult {
     let backend = LocalBackend::new(state_path(&a.spec.spec, &a.state.state));
     let _lock = backend.lock("destroy").map_err(|e| Failure::Failed(e.to_string()))?;
     let state = backend.load().map_err(|e| Failure::Failed(e.to_string()))?;
-    let opts = PlanOptions { destroy: true, targets: a.state.targets.clone() };
+    let opts = PlanOptions { destroy: true, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
     let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
     let text = render::plan_text(&plan);
     if !plan.has_changes() {

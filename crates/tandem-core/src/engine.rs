@@ -33,6 +33,9 @@ pub struct PlanOptions {
     pub destroy: bool,
     /// Limit the plan to these addresses and what they depend on.
     pub targets: Vec<String>,
+    /// Limit the plan to the resources labelled with these stages (`stage:`),
+    /// as targets.
+    pub stages: Vec<String>,
 }
 
 pub struct Engine {
@@ -188,7 +191,7 @@ impl Engine {
         let graph = self.check(spec).map_err(EngineError::Spec)?;
         let (refreshed, observed, gone) = self.refresh(state).await?;
         let mut changes = Vec::new();
-        let in_scope = self.scope(spec, &graph, &opts.targets, opts.destroy).map_err(EngineError::Refused)?;
+        let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, opts.destroy).map_err(EngineError::Refused)?;
 
         if opts.destroy {
             for (addr, r) in refreshed.resources.iter().filter(|(a, _)| in_scope.as_ref().is_none_or(|s| s.contains(*a))) {
@@ -320,9 +323,24 @@ impl Engine {
 
     /// The targets and what they need (apply), or the targets and what needs
     /// them (destroy: nothing may be left pointing at a deleted resource).
-    fn scope(&self, spec: &Spec, graph: &Graph, targets: &[String], destroy: bool) -> Result<Option<BTreeSet<String>>, String> {
-        if targets.is_empty() {
+    fn scope(&self, spec: &Spec, graph: &Graph, targets: &[String], stages: &[String], destroy: bool) -> Result<Option<BTreeSet<String>>, String> {
+        if targets.is_empty() && stages.is_empty() {
             return Ok(None);
+        }
+        let mut targets = targets.to_vec();
+        for stage in stages {
+            let members: Vec<String> = spec.resources.values().filter(|r| r.stage.as_deref() == Some(stage)).map(|r| r.address.clone()).collect();
+            if members.is_empty() {
+                let known: BTreeSet<&str> = spec.resources.values().filter_map(|r| r.stage.as_deref()).collect();
+                let hint = tandem_spec::suggest(stage, known.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                let list = if known.is_empty() {
+                    "no resource of this spec has a `stage:`".to_string()
+                } else {
+                    format!("the stages of this spec: {}", known.into_iter().collect::<Vec<_>>().join(", "))
+                };
+                return Err(format!("--stage `{stage}` labels no resource{hint} ({list})"));
+            }
+            targets.extend(members);
         }
         let mut set = BTreeSet::new();
         let reach = |idx: petgraph::graph::NodeIndex, set: &mut BTreeSet<String>| {
@@ -339,7 +357,7 @@ impl Engine {
                 }
             }
         };
-        for t in targets {
+        for t in &targets {
             // A for_each resource's key targets all its instances.
             let instances: Vec<&String> = spec.resources.values().filter(|r| &r.base == t && r.each_key.is_some()).map(|r| &r.address).collect();
             if graph.index.get(t).is_none() && !instances.is_empty() {

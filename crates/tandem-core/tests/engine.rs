@@ -108,6 +108,10 @@ impl World {
         let schemas = self.engine.schemas();
         load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &schemas).unwrap()
     }
+    fn spec_err(&self, text: &str) -> String {
+        let schemas = self.engine.schemas();
+        load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &schemas).err().map(|p| p.to_string()).unwrap_or_default()
+    }
     async fn plan(&self, text: &str) -> tandem_core::Plan {
         let spec = self.spec(text);
         self.engine.plan(&spec, &self.backend.load().unwrap(), &PlanOptions::default()).await.unwrap()
@@ -311,6 +315,29 @@ async fn targets_limit_the_plan_to_a_resource_and_its_needs() {
 }
 
 #[tokio::test]
+async fn stages_select_their_resources_and_what_they_need() {
+    let w = world();
+    let text = "version: 1\nresources:\n  net:\n    type: fake.thing\n    stage: base\n    properties: { size: 1 }\n  sub:\n    type: fake.thing\n    stage: routing\n    for_each: [east, west]\n    properties: { parent: \"${net.id}\" }\n  other:\n    type: fake.thing\n    properties: { size: 2 }\n";
+    let spec = w.spec(text);
+    let state = w.backend.load().unwrap();
+    let stage = |s: &str| PlanOptions { stages: vec![s.into()], ..Default::default() };
+    let p = w.engine.plan(&spec, &state, &stage("base")).await.unwrap();
+    let addrs: Vec<&str> = p.changes.iter().map(|c| c.address.as_str()).collect();
+    assert_eq!(addrs, vec!["net"]);
+    let p = w.engine.plan(&spec, &state, &stage("routing")).await.unwrap();
+    let mut addrs: Vec<&str> = p.changes.iter().map(|c| c.address.as_str()).collect();
+    addrs.sort();
+    assert_eq!(addrs, vec!["net", "sub[east]", "sub[west]"], "a stage brings what it needs");
+    let e = w.engine.plan(&spec, &state, &stage("routnig")).await.unwrap_err().to_string();
+    assert!(e.contains("did you mean `routing`?") && e.contains("the stages of this spec: base, routing"), "{e}");
+    w.apply(text).await;
+    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, stages: vec!["base".into()], ..Default::default() }).await.unwrap();
+    assert_eq!(p.changes.len(), 3, "destroying a stage takes what depends on it: {:?}", p.changes.iter().map(|c| &c.address).collect::<Vec<_>>());
+    let bad = w.spec_err("version: 1\nresources:\n  net:\n    type: fake.thing\n    stage: \"a b\"\n    properties: { size: 1 }\n");
+    assert!(bad.contains("t.yaml:5:12") && bad.contains("`stage` must be a name"), "{bad}");
+}
+
+#[tokio::test]
 async fn state_keeps_lineage_and_bumps_serial() {
     let w = world();
     w.apply(SPEC).await;
@@ -332,9 +359,9 @@ async fn for_each_instances_apply_with_their_own_names() {
     assert_eq!(state.resources["sub[west]"].properties["parent"], json!(state.resources["net[west]"].id));
     assert!(!w.plan(text).await.has_changes());
     let spec = w.spec(text);
-    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["sub".into()] }).await.unwrap();
+    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["sub".into()], ..Default::default() }).await.unwrap();
     assert_eq!(p.changes.len(), 2, "destroying the subs leaves the nets");
-    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["net[east]".into()] }).await.unwrap();
+    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["net[east]".into()], ..Default::default() }).await.unwrap();
     let addrs: Vec<&str> = p.changes.iter().map(|c| c.address.as_str()).collect();
     assert_eq!(addrs, vec!["net[east]", "sub[east]"], "destroying a net takes what needs it");
 }

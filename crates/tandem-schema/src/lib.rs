@@ -240,6 +240,7 @@ impl KindSchema {
                 "type": { "const": self.type_name },
                 "region": { "type": "string" },
                 "for_each": {},
+                "stage": { "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$", "description": "The deployment stage (`tandem apply --stage NAME`)." },
                 "depends_on": { "type": "array", "items": { "type": "string" } },
                 "lifecycle": {
                     "type": "object",

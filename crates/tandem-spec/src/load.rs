@@ -32,7 +32,7 @@ impl VarInputs {
 }
 
 const TOP_KEYS: &[&str] = &["version", "name", "variables", "resources", "outputs"];
-const RESOURCE_KEYS: &[&str] = &["type", "for_each", "region", "properties", "depends_on", "lifecycle"];
+const RESOURCE_KEYS: &[&str] = &["type", "for_each", "region", "stage", "properties", "depends_on", "lifecycle"];
 const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 /// Every resource exposes its cloud id as `id`, whatever its kind's other outputs.
 pub const ID_OUTPUT: &str = "id";
@@ -540,6 +540,23 @@ impl Loader<'_> {
                 }
             }
         }
+        // A stage names a slice of the stack that can be applied on its own
+        // (`--stage`), as the seed's guide deploys it step by step.
+        let stage = match m.get("stage") {
+            None => None,
+            Some((_, sn)) => match sn.as_str() {
+                Some(s) if is_stage_name(s) => Some(s.to_string()),
+                _ => {
+                    self.err(
+                        "tandem::spec::stage",
+                        sn.span,
+                        "`stage` must be a name of letters, digits, `_` or `-`",
+                        "expected a name such as aws_connect",
+                    );
+                    None
+                }
+            },
+        };
         let mut prevent_destroy = false;
         if let Some((_, ln)) = m.get("lifecycle") {
             match ln.as_map() {
@@ -572,6 +589,7 @@ impl Loader<'_> {
             properties,
             depends_on,
             prevent_destroy,
+            stage,
         })
     }
 
@@ -1029,4 +1047,8 @@ fn describe_json(v: &Value) -> String {
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
     }
+}
+
+fn is_stage_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }

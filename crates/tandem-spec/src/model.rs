@@ -75,6 +75,8 @@ pub struct Resource {
     pub properties: Expr,
     pub depends_on: Vec<(String, Span)>,
     pub prevent_destroy: bool,
+    /// The deployment stage this resource belongs to (`stage:`), if any.
+    pub stage: Option<String>,
 }
 
 impl Resource {
