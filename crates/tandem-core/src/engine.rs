@@ -4,6 +4,7 @@
 use crate::event::{secs, Event, Op, ProgressBridge, Reporter};
 use crate::graph::Graph;
 use crate::plan::{diff_fields, Action, Change, Plan};
+use crate::saver::Saver;
 use crate::walk::{walk, NodeStatus};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -453,28 +454,19 @@ impl Engine {
         }
 
         let shared = Mutex::new(state);
-        let save_err: Mutex<Option<StateError>> = Mutex::new(None);
-        let save = |s: &mut State| {
-            if let Err(e) = backend.save(s) {
-                *save_err.lock().expect("not poisoned") = Some(e);
-            } else {
-                self.reporter.event(&Event::StateSaved { serial: s.serial });
-            }
-        };
+        let saver = Saver::new(backend, &shared, self.reporter.as_ref());
         let statuses = walk(&nodes, &edges, self.parallelism, &self.cancel, |(addr, step)| {
-            let (shared, save, changes) = (&shared, &save, &changes);
+            let (shared, saver, changes) = (&shared, &saver, &changes);
             async move {
                 let change = changes[addr.as_str()];
                 match step {
-                    Step::Delete => self.run_delete(change, shared, save).await,
-                    Step::Apply => self.run_apply(spec, change, shared, save).await,
+                    Step::Delete => self.run_delete(change, shared, saver).await,
+                    Step::Apply => self.run_apply(spec, change, shared, saver).await,
                 }
             }
         })
         .await;
-        if let Some(e) = save_err.into_inner().expect("not poisoned") {
-            return Err(e.into());
-        }
+        saver.finish()?;
         let mut state = shared.into_inner().expect("not poisoned");
         // Outputs, from what now exists.
         state.outputs.clear();
@@ -490,7 +482,7 @@ impl Engine {
         Ok(summarize(plan, &statuses))
     }
 
-    async fn run_delete(&self, change: &Change, shared: &Mutex<State>, save: &(dyn Fn(&mut State) + Sync)) -> Result<(), String> {
+    async fn run_delete(&self, change: &Change, shared: &Mutex<State>, saver: &Saver<'_>) -> Result<(), String> {
         let Some(rs) = shared.lock().expect("not poisoned").resources.get(&change.address).cloned() else {
             return Ok(());
         };
@@ -501,10 +493,10 @@ impl Engine {
         let r = retry(&ctx, "delete", RetryPolicy::default(), || kind.delete(&ctx, &rs.id, &rs.properties)).await;
         match r {
             Ok(()) | Err(ProviderError { class: ErrorClass::NotFound, .. }) => {
-                let mut s = shared.lock().expect("not poisoned");
-                s.resources.remove(&change.address);
-                save(&mut s);
-                drop(s);
+                saver.commit(|s| {
+                    s.resources.remove(&change.address);
+                })
+                .await;
                 self.reporter.event(&Event::Finished { address: change.address.clone(), op: Op::Delete, id: Some(rs.id), seconds: secs(t.elapsed()) });
                 Ok(())
             }
@@ -515,7 +507,7 @@ impl Engine {
         }
     }
 
-    async fn run_apply(&self, spec: &Spec, change: &Change, shared: &Mutex<State>, save: &(dyn Fn(&mut State) + Sync)) -> Result<(), String> {
+    async fn run_apply(&self, spec: &Spec, change: &Change, shared: &Mutex<State>, saver: &Saver<'_>) -> Result<(), String> {
         let addr = &change.address;
         let r = spec.resources.get(addr).ok_or_else(|| format!("`{addr}` is not in the spec this plan was made from"))?;
         let kind = self.kind(&r.type_name)?;
@@ -547,19 +539,20 @@ impl Engine {
         };
         match result {
             Ok(obs) => {
-                let mut s = shared.lock().expect("not poisoned");
-                s.resources.insert(addr.clone(), resource_state(r, &obs, desired, false));
-                save(&mut s);
-                drop(s);
+                saver.commit(|s| {
+                    s.resources.insert(addr.clone(), resource_state(r, &obs, desired, false));
+                })
+                .await;
                 self.reporter.event(&Event::Finished { address: addr.clone(), op, id: Some(obs.id), seconds: secs(t.elapsed()) });
                 Ok(())
             }
             Err(e) => {
                 if let Some(partial) = &e.partial {
                     // Made but not confirmed usable: keep track of it, marked for replacement.
-                    let mut s = shared.lock().expect("not poisoned");
-                    s.resources.insert(addr.clone(), resource_state(r, partial, desired, true));
-                    save(&mut s);
+                    saver.commit(|s| {
+                        s.resources.insert(addr.clone(), resource_state(r, partial, desired, true));
+                    })
+                    .await;
                 }
                 self.reporter.event(&Event::Failed { address: addr.clone(), op, error: e.message.clone(), seconds: secs(t.elapsed()) });
                 Err(e.message)

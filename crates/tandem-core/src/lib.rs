@@ -7,6 +7,7 @@ pub mod engine;
 pub mod event;
 pub mod graph;
 pub mod plan;
+mod saver;
 pub mod walk;
 
 pub use engine::{lookup, Engine, EngineError, PlanOptions, Summary};
