@@ -35,6 +35,7 @@ impl Vpc {
                 OutputDef::new("arn", "The VPC ARN."),
                 OutputDef::new("cidr_block", "The primary CIDR block."),
                 OutputDef::new("owner_id", "The owning account."),
+                OutputDef::new("main_route_table_id", "The VPC's main route table (rtb-...): where a virtual private gateway propagates the routes it learns."),
             ],
             name_field: None,
             import_id: "the VPC id (vpc-...)",
@@ -185,6 +186,19 @@ impl ResourceKind for Vpc {
         outputs.insert("arn".into(), json!(format!("arn:aws:ec2:{}:{owner}:vpc/{id}", ctx.region()?)));
         outputs.insert("cidr_block".into(), json!(v.cidr_block().unwrap_or_default()));
         outputs.insert("owner_id".into(), json!(owner));
+        // The main route table is made with the VPC; routes learned by a
+        // virtual private gateway are propagated into it.
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRouteTables.html (filter association.main)
+        let main = client
+            .describe_route_tables()
+            .filters(Filter::builder().name("vpc-id").values(id).build())
+            .filters(Filter::builder().name("association.main").values("true").build())
+            .send()
+            .await
+            .map_err(|e| classify("DescribeRouteTables", id, e))?;
+        if let Some(rtb) = main.route_tables().first().and_then(|t| t.route_table_id()) {
+            outputs.insert("main_route_table_id".into(), json!(rtb));
+        }
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 

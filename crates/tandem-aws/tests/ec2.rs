@@ -20,6 +20,7 @@ async fn vpc_create_read_update_delete() {
     assert_eq!(created.outputs["cidr_block"], json!("10.1.0.0/16"));
     let owner = created.outputs["owner_id"].as_str().unwrap().to_string();
     assert_eq!(created.outputs["arn"], json!(format!("arn:aws:ec2:{REGION}:{owner}:vpc/{id}")));
+    assert!(created.outputs["main_route_table_id"].as_str().is_some_and(|r| r.starts_with("rtb-")), "{:?}", created.outputs);
 
     let read = vpc.read(&c, &id).await.unwrap().expect("the VPC exists");
     assert_eq!(read.properties["cidr_block"], json!("10.1.0.0/16"));

@@ -206,8 +206,9 @@ async fn vpn_connections_for_ha_vpn_have_tunnel_outputs() {
     env.sandbox.shutdown().await;
 }
 
+/// moto does not serve route propagation; tandem-sim does, checking the
+/// table and gateway against moto (src/ec2_routes.rs in tandem-sim).
 #[tokio::test]
-#[ignore = "neither moto 5.2.5 nor tandem-sim serves EnableVgwRoutePropagation / DisableVgwRoutePropagation (nor PropagatingVgws in DescribeRouteTables)"]
 async fn vpn_gateway_route_propagation_enable_read_disable() {
     let env = sandbox().await;
     let vgw = kind(&env.aws, "aws.ec2.vpn_gateway");
@@ -218,6 +219,11 @@ async fn vpn_gateway_route_propagation_enable_read_disable() {
     let tables = ec2.describe_route_tables().filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&vpc_id).build()).send().await.unwrap();
     let rtb = tables.route_tables()[0].route_table_id().unwrap().to_string();
     let c = ctx("net.propagation");
+    // A gateway attached to another VPC cannot propagate into this table.
+    let other_vpc = vpc(&env.aws, "net.vpc2", "10.41.0.0/16").await;
+    let stray = vgw.create(&ctx("net.vgw2"), &props(json!({"vpc_id": other_vpc}))).await.unwrap();
+    let e = prop.create(&c, &props(json!({"route_table_id": rtb, "gateway_id": stray.id}))).await.unwrap_err();
+    assert!(e.message.contains("Gateway.NotAttached") || e.message.contains("not attached"), "{e:?}");
     let p = props(json!({"route_table_id": rtb, "gateway_id": gw.id}));
     let created = prop.create(&c, &p).await.unwrap();
     assert_eq!(created.id, format!("{rtb}/{}", gw.id));
