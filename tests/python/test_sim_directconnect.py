@@ -106,5 +106,5 @@ def test_direct_connect_flow():
 
 if __name__ == "__main__":
     test_direct_connect_flow()
-    print("OK")
+    print("test_sim_directconnect: ok")
     sys.exit(0)

@@ -2,23 +2,13 @@
 //! unchanged, DynamoDB answers get replicas, Direct Connect is served locally.
 mod common;
 
-use std::path::PathBuf;
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, CreateReplicationGroupMemberAction, KeySchemaElement, KeyType, ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use tandem_sim::{SandboxClient, SandboxOptions};
 
-/// The project venv (made by scripts/python-env.sh when missing).
-pub fn venv() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = std::env::var_os("TANDEM_VENV").map(PathBuf::from).unwrap_or_else(|| root.join(".venv"));
-    if !venv.join("bin/moto_server").exists() {
-        let status = std::process::Command::new("bash").arg(root.join("scripts/python-env.sh")).status().expect("run scripts/python-env.sh");
-        assert!(status.success(), "scripts/python-env.sh failed");
-    }
-    venv
-}
+use common::venv;
 
 fn dynamodb(url: &str, region: &str) -> aws_sdk_dynamodb::Client {
     let conf = aws_sdk_dynamodb::Config::builder()

@@ -4,8 +4,7 @@
 //! (tests/python/test_sim_cloudwatch.py) against the same sandbox.
 mod common;
 
-use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudwatch::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
@@ -425,26 +424,6 @@ async fn faults_outages_and_accounting() {
 
 #[tokio::test]
 async fn boto3_drives_cloudwatch() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = std::env::var_os("TANDEM_VENV").map(PathBuf::from).unwrap_or_else(|| root.join(".venv"));
-    if !venv.join("bin/python").exists() {
-        let status = std::process::Command::new("bash").arg(root.join("scripts/python-env.sh")).status().expect("run scripts/python-env.sh");
-        assert!(status.success(), "scripts/python-env.sh failed");
-    }
     let (sb, _admin) = sandbox().await;
-    let out = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::process::Command::new(venv.join("bin/python"))
-            .arg(root.join("tests/python/test_sim_cloudwatch.py"))
-            .env("TANDEM_SANDBOX_URL", sb.url())
-            .env_remove("AWS_PROFILE")
-            .output(),
-    )
-    .await
-    .expect("python finishes")
-    .expect("run python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "test_sim_cloudwatch.py failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("test_sim_cloudwatch: ok"), "{stdout}");
+    common::python_check("test_sim_cloudwatch", &sb.url()).await;
 }

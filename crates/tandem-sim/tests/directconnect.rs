@@ -3,7 +3,8 @@
 //! gateway associated with a virtual private gateway (made in moto through
 //! the same endpoint), a private virtual interface, and the teardown order.
 
-use std::process::Command;
+
+mod common;
 
 use aws_sdk_directconnect::error::ProvideErrorMetadata;
 use aws_sdk_directconnect::types::{
@@ -167,19 +168,7 @@ async fn gateways_are_found_again_by_tag() {
 /// boto3 (an independent client) accepts the sandbox's Direct Connect answers.
 #[tokio::test]
 async fn boto3_accepts_the_direct_connect_flow() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let python = root.join(".venv/bin/python");
-    assert!(python.exists(), "{} is missing: the project's venv (with boto3) is needed", python.display());
     let (sb, _admin) = sandbox().await;
-    let url = sb.url();
-    let script = root.join("tests/python/test_sim_directconnect.py");
-    let out = tokio::task::spawn_blocking(move || Command::new(python).arg(script).env("TANDEM_SANDBOX_URL", url).output())
-        .await
-        .unwrap()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "boto3 flow failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("OK"), "{stdout}");
+    common::python_check("test_sim_directconnect", &sb.url()).await;
     sb.shutdown().await;
 }

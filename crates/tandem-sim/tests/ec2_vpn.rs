@@ -2,6 +2,8 @@
 //! adds the tunnel options (outside IPs, inside CIDRs, pre-shared keys) and
 //! telemetry, stable across calls.
 
+mod common;
+
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{GatewayType, VpnConnectionOptionsSpecification, VpnTunnelOptionsSpecification};
@@ -109,22 +111,6 @@ async fn invalid_tunnel_options_are_refused_before_moto() {
 /// keeps on top of moto: tests/python/test_sim_ec2_routes.py.
 #[tokio::test]
 async fn boto3_sees_route_propagation() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = std::env::var_os("TANDEM_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".venv"));
-    if !venv.join("bin/python").exists() {
-        let status = std::process::Command::new("bash").arg(root.join("scripts/python-env.sh")).status().expect("run scripts/python-env.sh");
-        assert!(status.success(), "scripts/python-env.sh failed");
-    }
     let sb = sandbox().await;
-    let out = tokio::process::Command::new(venv.join("bin/python"))
-        .arg(root.join("tests/python/test_sim_ec2_routes.py"))
-        .env("TANDEM_SANDBOX_URL", sb.url())
-        .env_remove("AWS_PROFILE")
-        .output()
-        .await
-        .expect("run python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "test_sim_ec2_routes.py failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("test_sim_ec2_routes: ok"), "{stdout}");
+    common::python_check("test_sim_ec2_routes", &sb.url()).await;
 }

@@ -74,3 +74,31 @@ pub async fn replicated(sb: &Sandbox, alias: &str) -> (String, String, String) {
 }
 
 pub const FLOW: &str = r#"{"Version":"2019-10-30","StartAction":"d1","Actions":[{"Identifier":"d1","Type":"DisconnectParticipant","Parameters":{},"Transitions":{}}]}"#;
+
+/// The project venv (`$TANDEM_VENV`, else `.venv`), made by
+/// scripts/python-env.sh when it is missing.
+pub fn venv() -> std::path::PathBuf {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let venv = std::env::var_os("TANDEM_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".venv"));
+    if !venv.join("bin/moto_server").exists() {
+        let status = std::process::Command::new("bash").arg(root.join("scripts/python-env.sh")).status().expect("run scripts/python-env.sh");
+        assert!(status.success(), "scripts/python-env.sh failed");
+    }
+    venv
+}
+
+/// Runs tests/python/NAME.py (an independent client's checks) against the
+/// sandbox at `url`; it must exit 0 and print `NAME: ok`.
+pub async fn python_check(name: &str, url: &str) {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let run = tokio::process::Command::new(venv().join("bin/python"))
+        .arg(root.join(format!("tests/python/{name}.py")))
+        .env("TANDEM_SANDBOX_URL", url)
+        .env_remove("AWS_PROFILE")
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(180), run).await.expect("python finishes in 3 minutes").expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{name}.py failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains(&format!("{name}: ok")), "{stdout}");
+}
