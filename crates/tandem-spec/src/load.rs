@@ -632,10 +632,27 @@ impl Loader<'_> {
         }
     }
 
+    /// `${file("PATH")}`: PATH is relative to the spec file's directory, so a
+    /// spec and the files it names move together.
+    fn file_text(&mut self, path: &str, span: Span) -> String {
+        let dir = std::path::Path::new(&self.src.name).parent().unwrap_or(std::path::Path::new(""));
+        let full = dir.join(path);
+        match std::fs::read_to_string(&full) {
+            Ok(text) => text,
+            Err(e) => {
+                self.err("tandem::spec::file", span, format!("cannot read {} (`file(\"{path}\")`, relative to the spec's directory): {e}", full.display()), "unreadable file");
+                String::new()
+            }
+        }
+    }
+
     fn bind(&mut self, pieces: Vec<Piece>, span: Span, vars: &BTreeMap<String, Value>, each: Option<&EachCtx>) -> ExprKind {
         // A string that is exactly one variable keeps the variable's type.
         if let [Piece::Ref(RefTarget::Var(name))] = pieces.as_slice() {
             return ExprKind::Literal(self.var(name, span, vars));
+        }
+        if let [Piece::Ref(RefTarget::File(path))] = pieces.as_slice() {
+            return ExprKind::Literal(Value::String(self.file_text(path, span)));
         }
         if let [Piece::Ref(RefTarget::Each(field))] = pieces.as_slice() {
             if let (Some(parts), "value") = (each.and_then(|e| e.value_parts.as_ref()), field.as_str()) {
@@ -654,6 +671,10 @@ impl Loader<'_> {
                         Value::Null => String::new(),
                         other => other.to_string(),
                     };
+                    push_lit(&mut parts, text);
+                }
+                Piece::Ref(RefTarget::File(path)) => {
+                    let text = self.file_text(&path, span);
                     push_lit(&mut parts, text);
                 }
                 Piece::Ref(RefTarget::Each(field)) => {

@@ -5,14 +5,17 @@
 //! resource exists, and an edge in the graph); `${RESOURCE[KEY].OUTPUT}`
 //! names one instance of a `for_each` resource, where KEY is a literal or
 //! `each.key` / `each.value`; `${each.key}`, `${each.value}` and
-//! `${each.region}` are the current `for_each` instance's. `$${` writes a
-//! literal `${`.
+//! `${each.region}` are the current `for_each` instance's;
+//! `${file("PATH")}` is the text of a file, PATH relative to the spec's
+//! directory (read when the spec loads). `$${` writes a literal `${`.
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RefTarget {
     Var(String),
     Resource { name: String, index: Option<Index>, attr: String },
     Each(String),
+    /// `file("PATH")`: the file's text.
+    File(String),
 }
 
 /// Which instance of a `for_each` resource a reference means.
@@ -83,6 +86,10 @@ fn is_ident(s: &str) -> bool {
 }
 
 fn parse_ref(body: &str) -> Result<RefTarget, String> {
+    if let Some(arg) = body.strip_prefix("file(").and_then(|r| r.strip_suffix(')')) {
+        let path = arg.trim().strip_prefix('"').and_then(|a| a.strip_suffix('"')).filter(|p| !p.is_empty());
+        return path.map(|p| RefTarget::File(p.to_string())).ok_or_else(|| format!("`${{{body}}}`: write `${{file(\"PATH\")}}`, PATH relative to the spec's directory"));
+    }
     let expected = "expected `${var.NAME}`, `${RESOURCE.OUTPUT}`, `${RESOURCE[KEY].OUTPUT}` or `${each.key}`";
     let bad = || format!("`${{{body}}}` is not a reference: {expected}");
     // `name[index].attr`: the index may itself contain dots (`each.key`, a region name never does).
@@ -124,6 +131,12 @@ mod tests {
 
     fn r(name: &str, attr: &str) -> Piece {
         Piece::Ref(RefTarget::Resource { name: name.into(), index: None, attr: attr.into() })
+    }
+
+    #[test]
+    fn file_function() {
+        assert_eq!(parse("${file(\"flows/inbound.json\")}").unwrap(), vec![Piece::Ref(RefTarget::File("flows/inbound.json".into()))]);
+        assert!(parse("${file(flows/inbound.json)}").unwrap_err().1.contains("file(\"PATH\")"));
     }
 
     #[test]

@@ -83,6 +83,19 @@ pub(super) fn operation(method: &str, s: &[&str]) -> Option<&'static str> {
         ("POST", 4, Some("name")) if k.kind == "queue" => "UpdateQueueName",
         ("POST", 4, Some("content")) if k.kind == "contact-flow" => "UpdateContactFlowContent",
         ("POST", 4, Some("name")) if k.kind == "contact-flow" => "UpdateContactFlowName",
+        ("POST", 4, Some("hours-of-operation")) if k.kind == "queue" => "UpdateQueueHoursOfOperation",
+        ("POST", 4, Some("max-contacts")) if k.kind == "queue" => "UpdateQueueMaxContacts",
+        ("POST", 4, Some("name")) if k.kind == "routing-profile" => "UpdateRoutingProfileName",
+        ("POST", 4, Some("default-outbound-queue")) if k.kind == "routing-profile" => "UpdateRoutingProfileDefaultOutboundQueue",
+        ("POST", 4, Some("concurrency")) if k.kind == "routing-profile" => "UpdateRoutingProfileConcurrency",
+        ("POST", 4, Some("associate-queues")) if k.kind == "routing-profile" => "AssociateRoutingProfileQueues",
+        ("POST", 4, Some("disassociate-queues")) if k.kind == "routing-profile" => "DisassociateRoutingProfileQueues",
+        ("POST", 4, Some("queues")) if k.kind == "routing-profile" => "UpdateRoutingProfileQueues",
+        ("GET", 4, Some("queues")) if k.kind == "routing-profile" => "ListRoutingProfileQueues",
+        ("POST", 4, Some("routing-profile")) if k.kind == "user" => "UpdateUserRoutingProfile",
+        ("POST", 4, Some("phone-config")) if k.kind == "user" => "UpdateUserPhoneConfig",
+        ("POST", 4, Some("identity-info")) if k.kind == "user" => "UpdateUserIdentityInfo",
+        ("POST", 4, Some("security-profiles")) if k.kind == "user" => "UpdateUserSecurityProfiles",
         _ => return None,
     })
 }
@@ -151,6 +164,12 @@ impl Connect {
         match op {
             "TagResource" | "UntagResource" | "ListTagsForResource" => return self.tags_op(env, op, req),
             "UpdateHoursOfOperation" | "UpdateQueueName" | "UpdateContactFlowContent" | "UpdateContactFlowName" => return self.update_object(env, op, req),
+            "UpdateQueueHoursOfOperation" | "UpdateQueueMaxContacts" | "UpdateUserRoutingProfile" | "UpdateUserPhoneConfig" | "UpdateUserIdentityInfo" | "UpdateUserSecurityProfiles" => {
+                return self.update_member(env, op, req)
+            }
+            "UpdateRoutingProfileName" | "UpdateRoutingProfileDefaultOutboundQueue" | "UpdateRoutingProfileConcurrency" | "AssociateRoutingProfileQueues" | "DisassociateRoutingProfileQueues" | "UpdateRoutingProfileQueues" | "ListRoutingProfileQueues" => {
+                return self.routing_profile_op(env, op, req)
+            }
             _ => {}
         }
         let (verb, k) = kind_by_op(op).ok_or_else(|| ApiError::new(404, "UnknownOperationException", format!("{op} is not served")))?;
@@ -161,6 +180,10 @@ impl Connect {
             "Describe" => {
                 let id = self.object_id(&region, &iid, k.kind, req.seg(2))?;
                 let mut v = self.objects[&(region, iid, k.kind.into(), id)].clone();
+                // Members kept for other operations (ListRoutingProfileQueues) are not part of the shape.
+                if let Some(o) = v.as_object_mut() {
+                    o.retain(|m, _| !m.starts_with('_'));
+                }
                 if let Some(t) = self.tags.get(v[k.arn].as_str().unwrap_or("")) {
                     v["Tags"] = Value::Object(t.clone());
                 }
@@ -289,12 +312,10 @@ impl Connect {
                 let q = req.s("DefaultOutboundQueueId").ok_or_else(|| ApiError::invalid_parameter("DefaultOutboundQueueId is required"))?;
                 let q = self.object_id(&region, iid, "queue", &q)?;
                 let mc = b.get("MediaConcurrencies").and_then(|m| m.as_array()).ok_or_else(|| ApiError::invalid_parameter("MediaConcurrencies is required"))?;
-                let mut queues: Vec<String> = Vec::new();
-                for qc in b.get("QueueConfigs").and_then(|x| x.as_array()).into_iter().flatten() {
-                    let qid = qc.pointer("/QueueReference/QueueId").and_then(|x| x.as_str()).unwrap_or("");
-                    queues.push(self.object_id(&region, iid, "queue", qid)?);
-                }
+                let configs = self.queue_configs(&region, iid, b.get("QueueConfigs"))?;
+                let mut queues: Vec<String> = configs.iter().filter_map(|c| c["QueueId"].as_str().map(str::to_string)).collect();
                 queues.dedup();
+                v["_QueueConfigs"] = json!(configs);
                 v["InstanceId"] = json!(iid);
                 v["DefaultOutboundQueueId"] = json!(q);
                 v["MediaConcurrencies"] = json!(mc);
@@ -337,6 +358,183 @@ impl Connect {
             out.as_object_mut().map(|o| o.remove("FlowContentSha256"));
         }
         Ok(out)
+    }
+
+    /// RoutingProfileQueueConfig list -> stored `{QueueId, Channel, Priority, Delay}`,
+    /// every queue checked to exist. Priority 1-99, Delay 0-9999.
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_RoutingProfileQueueConfig.html
+    fn queue_configs(&self, region: &str, iid: &str, list: Option<&Value>) -> Result<Vec<Value>, ApiError> {
+        let mut out = Vec::new();
+        for qc in list.and_then(|x| x.as_array()).into_iter().flatten() {
+            let qid = qc.pointer("/QueueReference/QueueId").and_then(|x| x.as_str()).unwrap_or("");
+            let channel = qc.pointer("/QueueReference/Channel").and_then(|x| x.as_str()).unwrap_or("");
+            if !["VOICE", "CHAT", "TASK", "EMAIL"].contains(&channel) {
+                return Err(ApiError::invalid_parameter(format!("QueueReference.Channel {channel:?} must be VOICE, CHAT, TASK or EMAIL")));
+            }
+            let priority = qc.get("Priority").and_then(|x| x.as_i64()).unwrap_or(0);
+            let delay = qc.get("Delay").and_then(|x| x.as_i64()).unwrap_or(-1);
+            if !(1..=99).contains(&priority) || !(0..=9999).contains(&delay) {
+                return Err(ApiError::invalid_parameter(format!("queue {qid}: Priority must be 1-99 and Delay 0-9999")));
+            }
+            let id = self.object_id(region, iid, "queue", qid)?;
+            out.push(json!({ "QueueId": id, "Channel": channel, "Priority": priority, "Delay": delay }));
+        }
+        Ok(out)
+    }
+
+    /// Queue and user updates that replace one member.
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateQueueHoursOfOperation.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateQueueMaxContacts.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateUserRoutingProfile.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateUserPhoneConfig.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateUserIdentityInfo.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateUserSecurityProfiles.html
+    fn update_member(&mut self, env: &SimEnv, op: &str, req: &RestRequest) -> Result<Value, ApiError> {
+        let iid = self.instance(env, req.seg(1))?.id.clone();
+        let region = env.region.to_string();
+        let kind = if op.starts_with("UpdateQueue") { "queue" } else { "user" };
+        let id = self.object_id(&region, &iid, kind, req.seg(2))?;
+        let b = &req.body;
+        let (member, value) = match op {
+            "UpdateQueueHoursOfOperation" => {
+                let h = req.s("HoursOfOperationId").ok_or_else(|| ApiError::invalid_parameter("HoursOfOperationId is required"))?;
+                ("HoursOfOperationId", json!(self.object_id(&region, &iid, "hours-of-operation", &h)?))
+            }
+            "UpdateQueueMaxContacts" => match b.get("MaxContacts") {
+                Some(m) if m.as_i64().is_some_and(|n| n >= 0) => ("MaxContacts", m.clone()),
+                Some(m) => return Err(ApiError::invalid_parameter(format!("MaxContacts must be 0 or more, found {m}"))),
+                None => ("MaxContacts", Value::Null),
+            },
+            "UpdateUserRoutingProfile" => {
+                let rp = req.s("RoutingProfileId").ok_or_else(|| ApiError::invalid_parameter("RoutingProfileId is required"))?;
+                ("RoutingProfileId", json!(self.object_id(&region, &iid, "routing-profile", &rp)?))
+            }
+            "UpdateUserPhoneConfig" => {
+                let phone = b.get("PhoneConfig").cloned().ok_or_else(|| ApiError::invalid_parameter("PhoneConfig is required"))?;
+                let pt = phone.get("PhoneType").and_then(|x| x.as_str()).unwrap_or("");
+                if pt != "SOFT_PHONE" && pt != "DESK_PHONE" {
+                    return Err(ApiError::invalid_parameter(format!("PhoneConfig.PhoneType {pt:?} must be SOFT_PHONE or DESK_PHONE")));
+                }
+                ("PhoneConfig", phone)
+            }
+            "UpdateUserIdentityInfo" => ("IdentityInfo", b.get("IdentityInfo").cloned().ok_or_else(|| ApiError::invalid_parameter("IdentityInfo is required"))?),
+            _ => {
+                let sp: Vec<String> = b.get("SecurityProfileIds").and_then(|x| serde_json::from_value(x.clone()).ok()).unwrap_or_default();
+                if sp.is_empty() {
+                    return Err(ApiError::invalid_parameter("SecurityProfileIds is required"));
+                }
+                self.require_refs(&region, &iid, "security-profile", &sp)?;
+                ("SecurityProfileIds", json!(sp))
+            }
+        };
+        let v = self.objects.get_mut(&(region, iid, kind.to_string(), id)).expect("checked");
+        match value {
+            Value::Null => {
+                v.as_object_mut().map(|o| o.remove(member));
+            }
+            x => v[member] = x,
+        }
+        v["LastModifiedTime"] = json!(epoch_now());
+        v["LastModifiedRegion"] = json!(env.region);
+        Ok(empty())
+    }
+
+    /// Routing profile name, default outbound queue, concurrency and queues.
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateRoutingProfileName.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateRoutingProfileDefaultOutboundQueue.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateRoutingProfileConcurrency.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_AssociateRoutingProfileQueues.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_DisassociateRoutingProfileQueues.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateRoutingProfileQueues.html
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ListRoutingProfileQueues.html
+    fn routing_profile_op(&mut self, env: &SimEnv, op: &str, req: &RestRequest) -> Result<Value, ApiError> {
+        let iid = self.instance(env, req.seg(1))?.id.clone();
+        let region = env.region.to_string();
+        let id = self.object_id(&region, &iid, "routing-profile", req.seg(2))?;
+        let key = (region.clone(), iid.clone(), "routing-profile".to_string(), id);
+        let b = &req.body;
+        let current: Vec<Value> = self.objects[&key]["_QueueConfigs"].as_array().cloned().unwrap_or_default();
+        let same = |a: &Value, b: &Value| a["QueueId"] == b["QueueId"] && a["Channel"] == b["Channel"];
+        let mut configs = current.clone();
+        match op {
+            "ListRoutingProfileQueues" => {
+                let all: Vec<Value> = current
+                    .iter()
+                    .map(|c| {
+                        let q = c["QueueId"].as_str().unwrap_or("");
+                        let queue = self.objects.get(&(region.clone(), iid.clone(), "queue".to_string(), q.to_string()));
+                        json!({
+                            "QueueId": q,
+                            "QueueArn": queue.map(|v| v["QueueArn"].clone()).unwrap_or(Value::Null),
+                            "QueueName": queue.map(|v| v["Name"].clone()).unwrap_or(Value::Null),
+                            "Priority": c["Priority"], "Delay": c["Delay"], "Channel": c["Channel"],
+                        })
+                    })
+                    .collect();
+                let (items, next) = page(all, req, 100);
+                let mut out = json!({ "RoutingProfileQueueConfigSummaryList": items, "LastModifiedTime": self.objects[&key]["LastModifiedTime"], "LastModifiedRegion": self.objects[&key]["LastModifiedRegion"] });
+                if let Some(n) = next {
+                    out["NextToken"] = json!(n);
+                }
+                return Ok(out);
+            }
+            "UpdateRoutingProfileName" => {
+                if req.s("Name").is_none() && b.get("Description").is_none() {
+                    return Err(ApiError::invalid_parameter("Name or Description is required"));
+                }
+            }
+            "UpdateRoutingProfileDefaultOutboundQueue" => {
+                let q = req.s("DefaultOutboundQueueId").ok_or_else(|| ApiError::invalid_parameter("DefaultOutboundQueueId is required"))?;
+                self.object_id(&region, &iid, "queue", &q)?;
+            }
+            "UpdateRoutingProfileConcurrency" => {
+                if b.get("MediaConcurrencies").and_then(|m| m.as_array()).is_none_or(|m| m.is_empty()) {
+                    return Err(ApiError::invalid_parameter("MediaConcurrencies is required"));
+                }
+            }
+            "AssociateRoutingProfileQueues" => {
+                for c in self.queue_configs(&region, &iid, b.get("QueueConfigs"))? {
+                    configs.retain(|x| !same(x, &c));
+                    configs.push(c);
+                }
+            }
+            "UpdateRoutingProfileQueues" => {
+                for c in self.queue_configs(&region, &iid, b.get("QueueConfigs"))? {
+                    let slot = configs.iter_mut().find(|x| same(x, &c)).ok_or_else(|| ApiError::invalid_parameter(format!("queue {} ({}) is not associated with the routing profile", c["QueueId"], c["Channel"])))?;
+                    *slot = c;
+                }
+            }
+            _ => {
+                for r in b.get("QueueReferences").and_then(|x| x.as_array()).into_iter().flatten() {
+                    let qid = r.get("QueueId").and_then(|x| x.as_str()).unwrap_or("");
+                    let qid = qid.rsplit('/').next().unwrap_or(qid);
+                    configs.retain(|x| !(x["QueueId"] == json!(qid) && x["Channel"] == r["Channel"]));
+                }
+            }
+        }
+        let v = self.objects.get_mut(&key).expect("checked");
+        match op {
+            "UpdateRoutingProfileName" => {
+                for m in ["Name", "Description"] {
+                    if let Some(x) = b.get(m) {
+                        v[m] = x.clone();
+                    }
+                }
+            }
+            "UpdateRoutingProfileDefaultOutboundQueue" => v["DefaultOutboundQueueId"] = json!(req.s("DefaultOutboundQueueId").unwrap_or_default().rsplit('/').next().unwrap_or_default()),
+            "UpdateRoutingProfileConcurrency" => v["MediaConcurrencies"] = b["MediaConcurrencies"].clone(),
+            _ => {
+                let mut queues: Vec<String> = configs.iter().filter_map(|c| c["QueueId"].as_str().map(str::to_string)).collect();
+                queues.sort();
+                queues.dedup();
+                v["NumberOfAssociatedQueues"] = json!(queues.len());
+                v["AssociatedQueueIds"] = json!(queues);
+                v["_QueueConfigs"] = json!(configs);
+            }
+        }
+        v["LastModifiedTime"] = json!(epoch_now());
+        v["LastModifiedRegion"] = json!(env.region);
+        Ok(empty())
     }
 
     fn update_object(&mut self, env: &SimEnv, op: &str, req: &RestRequest) -> Result<Value, ApiError> {
