@@ -127,7 +127,7 @@ mod tests {
     fn registers_every_kind() {
         let r = registry();
         let names: Vec<&str> = r.type_names().collect();
-        for t in ["aws.dynamodb.table", "aws.ec2.subnet", "aws.ec2.vpc", "aws.kinesis.stream", "aws.connect.instance", "aws.connect.replica", "aws.connect.traffic_distribution_group", "aws.connect.phone_number"] {
+        for t in ["aws.dynamodb.table", "aws.ec2.subnet", "aws.ec2.vpc", "aws.kinesis.stream", "aws.connect.instance", "aws.connect.replica", "aws.connect.traffic_distribution_group", "aws.connect.phone_number", "aws.connect.hours_of_operation", "aws.connect.queue", "aws.connect.contact_flow", "aws.connect.routing_profile", "aws.connect.user"] {
             assert!(names.contains(&t), "{t} is not registered: {names:?}");
         }
         for s in r.schemas() {
@@ -135,7 +135,9 @@ mod tests {
             assert!(s.api_reference.starts_with("https://docs.aws.amazon.com/"), "{}", s.type_name);
             if let Some(n) = s.name_field {
                 let f = s.field(n).expect("the name field is a property");
-                assert!(f.required && f.force_new, "{}", s.type_name);
+                // Connect's instance objects can be renamed in place; elsewhere the name is the identity.
+                let renamable = ["aws.connect.hours_of_operation", "aws.connect.queue", "aws.connect.contact_flow", "aws.connect.routing_profile"];
+                assert!(f.required && f.force_new != renamable.contains(&s.type_name), "{}", s.type_name);
             }
         }
     }

@@ -190,7 +190,17 @@ pub fn matches(ty: &Type, desired: &Value, current: &Value) -> bool {
             d.len() == c.len() && d.iter().zip(c).all(|(a, b)| matches(inner, a, b))
         }
         (Type::Number, Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        // Documents (flow content, policies) compare by meaning: a JSON text
+        // equals the same document reformatted, or written as YAML.
+        (Type::Any, d, c) if d.is_string() || c.is_string() => as_document(d) == as_document(c),
         _ => desired == current,
+    }
+}
+
+fn as_document(v: &Value) -> Value {
+    match v {
+        Value::String(s) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
+        _ => v.clone(),
     }
 }
 
@@ -198,6 +208,16 @@ pub fn matches(ty: &Type, desired: &Value, current: &Value) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn documents_compare_by_meaning() {
+        let doc = json!({"Version": "2019-10-30", "Actions": [{"Identifier": "a"}]});
+        assert!(matches(&Type::Any, &json!("{ \"Version\": \"2019-10-30\",\n  \"Actions\": [ {\"Identifier\": \"a\"} ] }"), &json!(doc.to_string())));
+        assert!(matches(&Type::Any, &doc, &json!(doc.to_string())));
+        assert!(!matches(&Type::Any, &doc, &json!("{\"Version\": \"2019-10-30\", \"Actions\": []}")));
+        assert!(!matches(&Type::Any, &json!("not json"), &json!("not json either")));
+        assert!(matches(&Type::Any, &json!("not json"), &json!("not json")));
+    }
     use tandem_schema::Field;
 
     fn schema() -> KindSchema {

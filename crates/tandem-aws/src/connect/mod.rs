@@ -4,8 +4,14 @@
 //! Each module adds its kind to [`kinds`]; nothing else in the crate needs to
 //! change when a kind is added.
 
+mod contact_flow;
+mod hours_of_operation;
 mod instance;
+mod object;
 mod phone_number;
+mod queue;
+mod routing_profile;
+mod user;
 pub mod replica;
 mod traffic_distribution_group;
 
@@ -19,5 +25,10 @@ pub(crate) fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
         Arc::new(replica::Replica::new(aws.clone())),
         Arc::new(traffic_distribution_group::TrafficDistributionGroup::new(aws.clone())),
         Arc::new(phone_number::PhoneNumber::new(aws.clone())),
+        Arc::new(object::Object::<hours_of_operation::HoursOfOperation>::new(aws.clone())),
+        Arc::new(object::Object::<queue::Queue>::new(aws.clone())),
+        Arc::new(object::Object::<contact_flow::ContactFlow>::new(aws.clone())),
+        Arc::new(object::Object::<routing_profile::RoutingProfile>::new(aws.clone())),
+        Arc::new(object::Object::<user::User>::new(aws.clone())),
     ]
 }

@@ -1,0 +1,197 @@
+//! What the instance-scoped Connect objects (hours of operation, queues,
+//! flows, routing profiles, users) have in common, so each of their modules
+//! says only what is its own: the calls that create, describe, find by name,
+//! update and delete it.
+//!
+//! The state id is the object's ARN
+//! (`arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/SEGMENT/OBJECT_ID`):
+//! every call needs the instance id as well as the object id, and the ARN is
+//! what the console and `tandem import` show. Names are unique per instance
+//! and kind, so a create that a crash interrupted is found again by name
+//! (DuplicateResourceException) and adopted when it carries this resource's
+//! `tandem:address` tag; anything else of that name is refused, with the
+//! import command that would take it over.
+
+use super::instance::{found, set_tags, tags_value};
+use crate::tags::{self, ADDRESS_TAG};
+use crate::AwsContext;
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use tandem_provider::{prop_str, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result};
+
+pub(super) type Client = aws_sdk_connect::Client;
+
+/// An object as Describe* shows it.
+pub(super) struct Described {
+    /// The kind's properties, without `instance_id` and `tags`.
+    pub props: Map<String, Value>,
+    pub arn: String,
+    pub tags: Option<HashMap<String, String>>,
+}
+
+#[async_trait]
+pub(super) trait ObjectApi: Send + Sync + 'static {
+    /// The ARN segment after the instance (`queue`, `agent`, ...).
+    const ARN_SEGMENT: &'static str;
+    /// How error messages name it.
+    const NOUN: &'static str;
+    fn schema() -> KindSchema;
+    /// Rules beyond the schema, checked before any call.
+    fn check(_props: &Map<String, Value>) -> Vec<Invalid> {
+        Vec::new()
+    }
+    /// Create; returns the new object's ARN.
+    async fn create(c: &Client, instance: &str, p: &Map<String, Value>, tags: HashMap<String, String>) -> Result<String>;
+    /// Describe; `None` when it is gone.
+    async fn describe(c: &Client, instance: &str, id: &str) -> Result<Option<Described>>;
+    /// The id of the object with this name, if there is one.
+    async fn find(c: &Client, instance: &str, name: &str) -> Result<Option<String>>;
+    /// Apply the `changed` fields (never `tags`) of `desired`.
+    async fn update(c: &Client, instance: &str, id: &str, desired: &Map<String, Value>, changed: &[String]) -> Result<()>;
+    async fn delete(c: &Client, instance: &str, id: &str) -> Result<()>;
+}
+
+pub(super) struct Object<A> {
+    aws: Arc<AwsContext>,
+    schema: KindSchema,
+    api: PhantomData<A>,
+}
+
+impl<A: ObjectApi> Object<A> {
+    pub fn new(aws: Arc<AwsContext>) -> Self {
+        Object { aws, schema: A::schema(), api: PhantomData }
+    }
+
+    /// (instance id, object id) from an ARN of this kind.
+    fn parse(id: &str) -> Result<(String, String)> {
+        let resource = id.splitn(6, ':').nth(5).filter(|_| id.starts_with("arn:"));
+        match resource.map(|r| r.split('/').collect::<Vec<_>>()).as_deref() {
+            Some(["instance", instance, seg, object]) if *seg == A::ARN_SEGMENT && !instance.is_empty() && !object.is_empty() => Ok((instance.to_string(), object.to_string())),
+            _ => Err(ProviderError::invalid(format!(
+                "`{id}` is not the ARN of a {} (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/{}/ID)",
+                A::NOUN,
+                A::ARN_SEGMENT
+            ))),
+        }
+    }
+
+    fn name_of<'a>(&self, props: &'a Map<String, Value>) -> &'a str {
+        self.schema.name_field.and_then(|f| prop_str(props, f)).unwrap_or_default()
+    }
+
+    /// After DuplicateResourceException: our own earlier create, or refusal.
+    async fn adopt(&self, ctx: &Ctx, c: &Client, instance: &str, props: &Map<String, Value>, duplicate: ProviderError) -> Result<String> {
+        let name = self.name_of(props);
+        let Some(id) = A::find(c, instance, name).await? else { return Err(duplicate) };
+        let Some(d) = A::describe(c, instance, &id).await? else { return Err(duplicate) };
+        if d.tags.as_ref().and_then(|t| t.get(ADDRESS_TAG)).is_some_and(|a| *a == ctx.address) {
+            ctx.report(format!("{} {name} was made for {} by an earlier interrupted run; adopting it", A::NOUN, ctx.address));
+            return Ok(d.arn);
+        }
+        Err(ProviderError::new(
+            ErrorClass::Conflict,
+            format!(
+                "a {} named {name} already exists in instance {instance} and is not {}'s: take it over with `tandem import {} {}`, or give this one another name",
+                A::NOUN,
+                ctx.address,
+                ctx.address,
+                d.arn
+            ),
+        )
+        .with_code("DuplicateResourceException"))
+    }
+}
+
+#[async_trait]
+impl<A: ObjectApi> ResourceKind for Object<A> {
+    fn schema(&self) -> &KindSchema {
+        &self.schema
+    }
+
+    fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
+        let mut out = A::check(props);
+        // Describe answers with the id; an ARN here would differ on every plan.
+        if prop_str(props, "instance_id").is_some_and(|i| i.starts_with("arn:")) {
+            out.push(Invalid::new("instance_id", "give the instance's id (`${connect_instance.id}`), not its ARN"));
+        }
+        out
+    }
+
+    async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
+        let c = self.aws.connect(ctx.region()?).await;
+        let instance = prop_str(props, "instance_id").ok_or_else(|| ProviderError::invalid("instance_id is required"))?;
+        let mut t: HashMap<String, String> = tags::desired(props).into_iter().collect();
+        t.insert(ADDRESS_TAG.into(), ctx.address.clone());
+        let arn = match A::create(&c, instance, props, t).await {
+            Ok(arn) => arn,
+            Err(e) if e.code.as_deref() == Some("DuplicateResourceException") => self.adopt(ctx, &c, instance, props, e).await?,
+            Err(e) => return Err(e),
+        };
+        self.read(ctx, &arn).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{} {arn} vanished right after it was created", A::NOUN)))
+    }
+
+    async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
+        let (instance, object) = Self::parse(id)?;
+        let c = self.aws.connect(ctx.region()?).await;
+        let Some(d) = found(A::describe(&c, &instance, &object).await)?.flatten() else { return Ok(None) };
+        let mut p = d.props;
+        p.insert("instance_id".into(), json!(instance));
+        p.insert("tags".into(), tags_value(d.tags.as_ref()));
+        let mut outputs = BTreeMap::new();
+        outputs.insert("id".into(), json!(object));
+        outputs.insert("arn".into(), json!(d.arn));
+        Ok(Some(Observed { id: d.arn, properties: p, outputs }))
+    }
+
+    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+        let (instance, object) = Self::parse(id)?;
+        let c = self.aws.connect(ctx.region()?).await;
+        let rest: Vec<String> = changed.iter().filter(|f| *f != "tags").cloned().collect();
+        if !rest.is_empty() {
+            A::update(&c, &instance, &object, desired, &rest).await?;
+        }
+        if changed.iter().any(|f| f == "tags") {
+            let current: BTreeMap<String, String> = tags::desired(prior);
+            set_tags(&c, id, &current, &tags::desired(desired)).await?;
+        }
+        self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)))
+    }
+
+    async fn delete(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>) -> Result<()> {
+        let (instance, object) = Self::parse(id)?;
+        let c = self.aws.connect(ctx.region()?).await;
+        found(A::delete(&c, &instance, &object).await).map(|_| ())
+    }
+}
+
+/// A string property the schema requires (present after validation).
+pub(super) fn required<'a>(p: &'a Map<String, Value>, key: &str) -> Result<&'a str> {
+    prop_str(p, key).ok_or_else(|| ProviderError::invalid(format!("{key} is required")))
+}
+
+/// An integer property as the SDK's i32.
+pub(super) fn int(p: &Map<String, Value>, key: &str) -> Option<i32> {
+    p.get(key).and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok())
+}
+
+/// Pages through a List* call, returning the id of the first summary named `name`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! connect_find_by_name {
+    ($c:expr, $instance:expr, $name:expr, $op:literal, $call:ident, $list:ident) => {{
+        let mut next: Option<String> = None;
+        loop {
+            let page = $c.$call().instance_id($instance).set_next_token(next.take()).send().await.map_err(|e| $crate::classify($op, $instance, e))?;
+            if let Some(s) = page.$list().iter().find(|s| s.name() == Some($name)) {
+                break Ok(s.id().map(str::to_string));
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_string()),
+                _ => break Ok(None),
+            }
+        }
+    }};
+}
