@@ -63,6 +63,12 @@ impl Run {
         for f in ["active-active.yaml", "active-active.vars.yaml"] {
             std::fs::copy(root().join("specs").join(f), dir.path().join(f)).unwrap();
         }
+        // The files the spec reads with `${file(...)}`, relative to it.
+        std::fs::create_dir_all(dir.path().join("flows")).unwrap();
+        for entry in std::fs::read_dir(root().join("specs/flows")).unwrap() {
+            let p = entry.unwrap().path();
+            std::fs::copy(&p, dir.path().join("flows").join(p.file_name().unwrap())).unwrap();
+        }
         let run = Run { dir, sb: sandbox() };
         // The numbers the spec claims must be available to claim.
         run.admin(
@@ -130,6 +136,22 @@ for g in east.list_traffic_distribution_groups()['TrafficDistributionGroupSummar
         'agents': {x['Region']: x['Percentage'] for x in d.get('AgentConfig', {}).get('Distributions', [])}})
 for n in east.list_phone_numbers_v2()['ListPhoneNumbersSummaryList']:
     out['numbers'].append({'number': n['PhoneNumber'], 'target': n.get('TargetArn')})
+# Contact routing, per region: names of each kind, the routing profile's queues, the users' profiles, and which flow each number starts.
+out['routing'] = {}
+for region, cl in (('us-east-1', east), ('us-west-2', west)):
+    for i in cl.list_instances()['InstanceSummaryList']:
+        iid = i['Id']
+        flows = {f['Id']: f['Name'] for f in cl.list_contact_flows(InstanceId=iid)['ContactFlowSummaryList']}
+        rps = cl.list_routing_profiles(InstanceId=iid)['RoutingProfileSummaryList']
+        users = [cl.describe_user(InstanceId=iid, UserId=u['Id'])['User'] for u in cl.list_users(InstanceId=iid)['UserSummaryList']]
+        out['routing'][region] = {
+            'hours': sorted(h['Name'] for h in cl.list_hours_of_operations(InstanceId=iid)['HoursOfOperationSummaryList']),
+            'queues': sorted(q['Name'] for q in cl.list_queues(InstanceId=iid, QueueTypes=['STANDARD'])['QueueSummaryList']),
+            'flows': sorted(flows.values()),
+            'profiles': {r['Name']: sorted([q['QueueName'], q['Channel'], q['Priority']] for q in cl.list_routing_profile_queues(InstanceId=iid, RoutingProfileId=r['Id'])['RoutingProfileQueueConfigSummaryList']) for r in rps},
+            'users': sorted(u['Username'] for u in users),
+            'numbers': sorted(flows.get(a['FlowId'].split('/')[-1], a['FlowId']) for a in cl.list_flow_associations(InstanceId=iid, ResourceType='VOICE_PHONE_NUMBER')['FlowAssociationSummaryList']),
+        }
 print(json.dumps(out))
 "#;
 
@@ -156,6 +178,16 @@ fn reference_stack_apply_drift_destroy() {
     assert_eq!(seen["tables"]["contact-center-agent-state"], json!([["us-west-2", "ACTIVE"]]), "the agent-state global table has its replica: {seen}");
     let numbers: Vec<&str> = seen["numbers"].as_array().unwrap().iter().filter(|n| n["target"] == group["arn"]).filter_map(|n| n["number"].as_str()).collect();
     assert_eq!(numbers.len(), 2, "both numbers are claimed to the group: {seen}");
+    // The same contact routing in both regions, and both numbers start the inbound flow in each.
+    for region in ["us-east-1", "us-west-2"] {
+        assert_eq!(
+            seen["routing"][region],
+            json!({"hours": ["business-hours"], "queues": ["sales", "support"], "flows": ["after-hours", "inbound"],
+                "profiles": {"front-line": [["sales", "VOICE", 2], ["support", "CHAT", 1], ["support", "VOICE", 1]]},
+                "users": ["alice", "bob"], "numbers": ["inbound", "inbound"]}),
+            "{region}: {seen}"
+        );
+    }
 
     // A second plan has nothing to do.
     let o = run.tandem(&["plan", "--detailed-exitcode"]);
@@ -256,4 +288,29 @@ fn reference_stack_with_creation_latency() {
     assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
     let out = run.ok(&["destroy", "--auto-approve"]);
     assert!(out.contains("Destroy complete"), "{out}");
+}
+
+/// The seed's guide deploys in steps; `--stage` does each one (with what it
+/// needs), and after the last the whole spec has nothing left to do.
+#[test]
+fn staged_apply_as_the_seed_guide_does() {
+    let run = Run::new();
+    let o = run.tandem(&["plan", "--stage", "aws_conect"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stderr).contains("did you mean `aws_connect`?"), "{}", text(&o.stderr));
+    run.ok(&["apply", "--auto-approve", "--stage", "aws_connect"]);
+    let seen = run.py(INSPECT);
+    assert_eq!(seen["instances"]["us-west-2"][0]["status"], "ACTIVE", "{seen}");
+    assert_eq!(seen["routing"]["us-east-1"]["queues"], json!([]), "routing waits for its stage: {seen}");
+    let plan = run.tandem(&["plan", "--stage", "contact_routing_config"]);
+    let out = text(&plan.stdout);
+    assert!(out.contains("+ queue_support[us-west-2]") && !out.contains("connect_instance"), "only the stage's resources are left to make: {out}");
+    run.ok(&["apply", "--auto-approve", "--stage", "contact_routing_config"]);
+    let o = run.tandem(&["plan", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    run.ok(&["destroy", "--auto-approve", "--stage", "contact_routing_config"]);
+    let seen = run.py(INSPECT);
+    assert_eq!(seen["routing"]["us-west-2"]["users"], json!([]), "{seen}");
+    assert_eq!(seen["instances"]["us-west-2"][0]["status"], "ACTIVE", "destroying a stage leaves the stages it builds on: {seen}");
+    run.ok(&["destroy", "--auto-approve"]);
 }

@@ -79,6 +79,7 @@ pub fn operation(method: &Method, segs: &[String]) -> Option<&'static str> {
         ("PUT", ["phone-number", _]) => "UpdatePhoneNumber",
         ("PUT", ["phone-number", _, "contact-flow"]) => "AssociatePhoneNumberContactFlow",
         ("DELETE", ["phone-number", _, "contact-flow"]) => "DisassociatePhoneNumberContactFlow",
+        ("GET", ["flow-associations-summary", _]) => "ListFlowAssociations",
         _ => return objects::operation(method.as_str(), &s),
     })
 }
@@ -175,6 +176,7 @@ impl Connect {
             "UpdatePhoneNumber" => self.update_number(env, req),
             "AssociatePhoneNumberContactFlow" => self.associate_flow(env, req),
             "DisassociatePhoneNumberContactFlow" => self.disassociate_flow(env, req),
+            "ListFlowAssociations" => self.list_flow_associations(env, req),
             _ => self.handle_object(env, op, req),
         }
     }

@@ -354,4 +354,28 @@ impl Connect {
             _ => Err(ApiError::not_found("The phone number has no contact flow association in this instance")),
         }
     }
+
+    /// The numbers associated with a flow in this instance (in this region).
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ListFlowAssociations.html
+    pub(crate) fn list_flow_associations(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
+        let instance_id = self.instance(env, req.seg(1))?.id.clone();
+        // Only voice numbers are associated with flows here, so other types list nothing.
+        if req.q("ResourceType").is_some_and(|t| t != "VOICE_PHONE_NUMBER") {
+            return Ok(json!({ "FlowAssociationSummaryList": [] }));
+        }
+        let all: Vec<Value> = self
+            .numbers
+            .values()
+            .filter_map(|n| match n.flows.get(env.region) {
+                Some((i, flow)) if *i == instance_id => Some(json!({ "ResourceId": n.arn, "FlowId": flow, "ResourceType": "VOICE_PHONE_NUMBER" })),
+                _ => None,
+            })
+            .collect();
+        let (items, next) = super::page(all, req, 1000);
+        let mut out = json!({ "FlowAssociationSummaryList": items });
+        if let Some(n) = next {
+            out["NextToken"] = json!(n);
+        }
+        Ok(out)
+    }
 }
