@@ -632,15 +632,26 @@ impl Loader<'_> {
         }
     }
 
-    /// `${file("PATH")}`: PATH is relative to the spec file's directory, so a
-    /// spec and the files it names move together.
-    fn file_text(&mut self, path: &str, span: Span) -> String {
+    /// `${file("PATH")}`, `${path("PATH")}`, `${filebase64sha256("PATH")}`:
+    /// PATH is relative to the spec file's directory, so a spec and the files
+    /// it names move together.
+    fn file_function(&mut self, r: &RefTarget, span: Span) -> String {
+        let (RefTarget::File(path) | RefTarget::Path(path) | RefTarget::FileSha256(path)) = r else { return String::new() };
         let dir = std::path::Path::new(&self.src.name).parent().unwrap_or(std::path::Path::new(""));
         let full = dir.join(path);
-        match std::fs::read_to_string(&full) {
+        let read = match r {
+            RefTarget::File(_) => std::fs::read_to_string(&full),
+            RefTarget::Path(_) => std::fs::metadata(&full).map(|_| full.display().to_string()),
+            _ => std::fs::read(&full).map(|bytes| {
+                use base64::Engine;
+                use sha2::Digest;
+                base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes))
+            }),
+        };
+        match read {
             Ok(text) => text,
             Err(e) => {
-                self.err("tandem::spec::file", span, format!("cannot read {} (`file(\"{path}\")`, relative to the spec's directory): {e}", full.display()), "unreadable file");
+                self.err("tandem::spec::file", span, format!("cannot read {} (`{path}`, relative to the spec's directory): {e}", full.display()), "unreadable file");
                 String::new()
             }
         }
@@ -651,8 +662,8 @@ impl Loader<'_> {
         if let [Piece::Ref(RefTarget::Var(name))] = pieces.as_slice() {
             return ExprKind::Literal(self.var(name, span, vars));
         }
-        if let [Piece::Ref(RefTarget::File(path))] = pieces.as_slice() {
-            return ExprKind::Literal(Value::String(self.file_text(path, span)));
+        if let [Piece::Ref(r @ (RefTarget::File(_) | RefTarget::Path(_) | RefTarget::FileSha256(_)))] = pieces.as_slice() {
+            return ExprKind::Literal(Value::String(self.file_function(r, span)));
         }
         if let [Piece::Ref(RefTarget::Each(field))] = pieces.as_slice() {
             if let (Some(parts), "value") = (each.and_then(|e| e.value_parts.as_ref()), field.as_str()) {
@@ -673,8 +684,8 @@ impl Loader<'_> {
                     };
                     push_lit(&mut parts, text);
                 }
-                Piece::Ref(RefTarget::File(path)) => {
-                    let text = self.file_text(&path, span);
+                Piece::Ref(r @ (RefTarget::File(_) | RefTarget::Path(_) | RefTarget::FileSha256(_))) => {
+                    let text = self.file_function(&r, span);
                     push_lit(&mut parts, text);
                 }
                 Piece::Ref(RefTarget::Each(field)) => {

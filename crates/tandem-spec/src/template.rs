@@ -6,8 +6,10 @@
 //! names one instance of a `for_each` resource, where KEY is a literal or
 //! `each.key` / `each.value`; `${each.key}`, `${each.value}` and
 //! `${each.region}` are the current `for_each` instance's;
-//! `${file("PATH")}` is the text of a file, PATH relative to the spec's
-//! directory (read when the spec loads). `$${` writes a literal `${`.
+//! `${file("PATH")}` is the text of a file, `${path("PATH")}` its path and
+//! `${filebase64sha256("PATH")}` the base64 SHA-256 of its bytes (what
+//! Lambda reports as CodeSha256), PATH relative to the spec's directory
+//! (read when the spec loads). `$${` writes a literal `${`.
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RefTarget {
@@ -16,6 +18,10 @@ pub enum RefTarget {
     Each(String),
     /// `file("PATH")`: the file's text.
     File(String),
+    /// `path("PATH")`: the file's path, relative to the working directory.
+    Path(String),
+    /// `filebase64sha256("PATH")`: base64 of the SHA-256 of the file's bytes.
+    FileSha256(String),
 }
 
 /// Which instance of a `for_each` resource a reference means.
@@ -86,9 +92,11 @@ fn is_ident(s: &str) -> bool {
 }
 
 fn parse_ref(body: &str) -> Result<RefTarget, String> {
-    if let Some(arg) = body.strip_prefix("file(").and_then(|r| r.strip_suffix(')')) {
-        let path = arg.trim().strip_prefix('"').and_then(|a| a.strip_suffix('"')).filter(|p| !p.is_empty());
-        return path.map(|p| RefTarget::File(p.to_string())).ok_or_else(|| format!("`${{{body}}}`: write `${{file(\"PATH\")}}`, PATH relative to the spec's directory"));
+    for (function, make) in [("file", RefTarget::File as fn(String) -> RefTarget), ("path", RefTarget::Path), ("filebase64sha256", RefTarget::FileSha256)] {
+        if let Some(arg) = body.strip_prefix(function).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')')) {
+            let path = arg.trim().strip_prefix('"').and_then(|a| a.strip_suffix('"')).filter(|p| !p.is_empty());
+            return path.map(|p| make(p.to_string())).ok_or_else(|| format!("`${{{body}}}`: write `${{{function}(\"PATH\")}}`, PATH relative to the spec's directory"));
+        }
     }
     let expected = "expected `${var.NAME}`, `${RESOURCE.OUTPUT}`, `${RESOURCE[KEY].OUTPUT}` or `${each.key}`";
     let bad = || format!("`${{{body}}}` is not a reference: {expected}");

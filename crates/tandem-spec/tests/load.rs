@@ -358,13 +358,16 @@ fn file_function_reads_relative_to_the_spec() {
     let dir = std::env::temp_dir().join(format!("tandem-spec-file-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("flows")).unwrap();
     std::fs::write(dir.join("flows/tag.txt"), "contact-center").unwrap();
-    let text = "version: 1\nresources:\n  v:\n    type: aws.ec2.vpc\n    region: us-east-1\n    properties:\n      cidr_block: 10.0.0.0/16\n      tags: { Name: \"${file(\\\"flows/tag.txt\\\")}\", Team: \"cc-${file(\\\"flows/tag.txt\\\")}\" }\n";
+    let text = "version: 1\nresources:\n  v:\n    type: aws.ec2.vpc\n    region: us-east-1\n    properties:\n      cidr_block: 10.0.0.0/16\n      tags: { Name: \"${file(\\\"flows/tag.txt\\\")}\", Team: \"cc-${file(\\\"flows/tag.txt\\\")}\", Hash: \"${filebase64sha256(\\\"flows/tag.txt\\\")}\", Path: \"${path(\\\"flows/tag.txt\\\")}\" }\n";
     let k = kinds();
     let refs: Vec<&KindSchema> = k.iter().collect();
     let spec = load(SourceFile { name: dir.join("tandem.yaml").display().to_string(), text: text.into() }, &VarInputs::default(), &refs).unwrap();
     let v = spec.resources["v"].properties.eval(&|_, _| None).value;
     assert_eq!(v["tags"]["Name"], "contact-center");
     assert_eq!(v["tags"]["Team"], "cc-contact-center");
+    // What Lambda reports as CodeSha256 for the same bytes.
+    assert_eq!(v["tags"]["Hash"], "2CuUEDGafh2xCld3uPXjYzok0LMUWEQ+2piunhcHv5A=");
+    assert_eq!(v["tags"]["Path"], dir.join("flows/tag.txt").display().to_string());
     let missing = text.replace("flows/tag.txt", "flows/nope.txt");
     let e = load(SourceFile { name: dir.join("tandem.yaml").display().to_string(), text: missing }, &VarInputs::default(), &refs).err().unwrap().to_string();
     assert!(e.contains("cannot read") && e.contains("flows/nope.txt") && e.contains(":8:"), "{e}");
