@@ -14,6 +14,10 @@ mod dynamodb_table;
 mod ec2_subnet;
 mod ec2_vpc;
 mod error;
+mod events_rule;
+mod iam_role;
+mod lambda_function;
+mod lambda_permission;
 mod kinesis_stream;
 mod tags;
 
@@ -93,6 +97,16 @@ impl AwsContext {
     pub async fn dynamodb(&self, region: &str) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.config(region).await)
     }
+    /// IAM is global; its endpoint lives in us-east-1.
+    pub async fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config("us-east-1").await)
+    }
+    pub async fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
+        aws_sdk_lambda::Client::new(&self.config(region).await)
+    }
+    pub async fn eventbridge(&self, region: &str) -> aws_sdk_eventbridge::Client {
+        aws_sdk_eventbridge::Client::new(&self.config(region).await)
+    }
 }
 
 /// Every AWS kind this tandem has.
@@ -103,6 +117,10 @@ pub fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
         Arc::new(kinesis_stream::Stream::new(aws.clone())),
         Arc::new(dynamodb_table::Table::new(aws.clone())),
         Arc::new(dynamodb_global_table::GlobalTable::new(aws.clone())),
+        Arc::new(iam_role::Role::new(aws.clone())),
+        Arc::new(lambda_function::Function::new(aws.clone())),
+        Arc::new(lambda_permission::Permission::new(aws.clone())),
+        Arc::new(events_rule::Rule::new(aws.clone())),
     ];
     core.into_iter().chain(connect::kinds(aws.clone())).chain(network::kinds(aws.clone())).chain(cloudwatch::kinds(aws)).collect()
 }
@@ -131,7 +149,8 @@ mod tests {
             assert!(names.contains(&t), "{t} is not registered: {names:?}");
         }
         for s in r.schemas() {
-            assert!(s.regional, "{}", s.type_name);
+            // IAM is global: its kinds take no region.
+            assert_eq!(s.regional, !s.type_name.starts_with("aws.iam."), "{}", s.type_name);
             assert!(s.api_reference.starts_with("https://docs.aws.amazon.com/"), "{}", s.type_name);
             if let Some(n) = s.name_field {
                 let f = s.field(n).expect("the name field is a property");
