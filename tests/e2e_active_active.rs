@@ -63,6 +63,17 @@ impl Run {
         for f in ["active-active.yaml", "active-active.vars.yaml"] {
             std::fs::copy(root().join("specs").join(f), dir.path().join(f)).unwrap();
         }
+        // The controller's Lambda package. moto stores the code without running
+        // it, so any zip serves; the handler itself is tested in
+        // crates/tandem-failover-lambda/tests/handler.rs.
+        let zip = dir.path().join("controller.zip");
+        let o = Command::new(venv().join("bin/python"))
+            .arg("-c")
+            .arg("import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w') as z: z.writestr('bootstrap', '#!/bin/sh\\n')")
+            .arg(&zip)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
         // The files the spec reads with `${file(...)}`, relative to it.
         std::fs::create_dir_all(dir.path().join("flows")).unwrap();
         for entry in std::fs::read_dir(root().join("specs/flows")).unwrap() {
@@ -81,7 +92,7 @@ impl Run {
         run
     }
     fn tandem(&self, args: &[&str]) -> Output {
-        let mut all = vec!["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml"];
+        let mut all = vec!["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip"];
         if args[0] == "import" {
             all.clear();
         }
@@ -128,6 +139,14 @@ for region, cl in (('us-east-1', east), ('us-west-2', west)):
     out['streams'][region] = sorted(c('kinesis', region).list_streams()['StreamNames'])
     out['alarms'][region] = sorted(a['AlarmName'] for a in c('cloudwatch', region).describe_alarms()['MetricAlarms'])
 out['dashboards'] = [d['DashboardName'] for d in c('cloudwatch').list_dashboards()['DashboardEntries']]
+# The failover controller: a role, and in each region a function on a one-minute schedule that may invoke it.
+out['controller'] = {'roles': [r['RoleName'] for r in c('iam').list_roles()['Roles'] if r['RoleName'].startswith('contact-center')]}
+for region in ('us-east-1', 'us-west-2'):
+    lam, ev = c('lambda', region), c('events', region)
+    fns = lam.list_functions()['Functions']
+    out['controller'][region] = [{'name': f['FunctionName'], 'role': f['Role'].split('/')[-1], 'env': sorted(f.get('Environment', {}).get('Variables', {})),
+        'schedule': [ev.describe_rule(Name=r)['ScheduleExpression'] for r in ev.list_rule_names_by_target(TargetArn=f['FunctionArn'])['RuleNames']],
+        'invokers': [s['Principal']['Service'] for s in json.loads(lam.get_policy(FunctionName=f['FunctionName'])['Policy'])['Statement']]} for f in fns]
 out['tables'] = {n: [[r['RegionName'], r['ReplicaStatus']] for r in c('dynamodb').describe_table(TableName=n)['Table'].get('Replicas', [])] for n in c('dynamodb').list_tables()['TableNames']}
 for g in east.list_traffic_distribution_groups()['TrafficDistributionGroupSummaryList']:
     d = east.get_traffic_distribution(Id=g['Arn']) if g['Status'] == 'ACTIVE' else {}
@@ -178,6 +197,16 @@ fn reference_stack_apply_drift_destroy() {
     assert_eq!(seen["tables"]["contact-center-agent-state"], json!([["us-west-2", "ACTIVE"]]), "the agent-state global table has its replica: {seen}");
     let numbers: Vec<&str> = seen["numbers"].as_array().unwrap().iter().filter(|n| n["target"] == group["arn"]).filter_map(|n| n["number"].as_str()).collect();
     assert_eq!(numbers.len(), 2, "both numbers are claimed to the group: {seen}");
+    // The controller runs in both regions, every minute, as the role.
+    assert_eq!(seen["controller"]["roles"], json!(["contact-center-failover-controller"]), "{seen}");
+    for (region, which) in [("us-east-1", "primary"), ("us-west-2", "secondary")] {
+        let f = &seen["controller"][region];
+        assert_eq!(f[0]["name"], format!("contact-center-failover-{which}"), "{seen}");
+        assert_eq!(f[0]["role"], "contact-center-failover-controller");
+        assert_eq!(f[0]["schedule"], json!(["rate(1 minute)"]));
+        assert_eq!(f[0]["invokers"], json!(["events.amazonaws.com"]));
+        assert!(f[0]["env"].as_array().unwrap().contains(&json!("TANDEM_GROUP_ARN")), "{seen}");
+    }
     // The same contact routing in both regions, and both numbers start the inbound flow in each.
     for region in ["us-east-1", "us-west-2"] {
         assert_eq!(
@@ -306,6 +335,7 @@ fn staged_apply_as_the_seed_guide_does() {
     let out = text(&plan.stdout);
     assert!(out.contains("+ queue_support[us-west-2]") && !out.contains("connect_instance"), "only the stage's resources are left to make: {out}");
     run.ok(&["apply", "--auto-approve", "--stage", "contact_routing_config"]);
+    run.ok(&["apply", "--auto-approve", "--stage", "failover_controller"]);
     let o = run.tandem(&["plan", "--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
     run.ok(&["destroy", "--auto-approve", "--stage", "contact_routing_config"]);

@@ -4,7 +4,7 @@
 
 use crate::diag::{suggest, Problem, Problems, SourceFile};
 use crate::model::*;
-use crate::template::{self, Index, Piece, RefTarget};
+use crate::template::{self, FileArg, Index, Piece, RefTarget};
 use crate::yaml::{self, Node, NodeKind, Scalar, Span};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
@@ -635,8 +635,20 @@ impl Loader<'_> {
     /// `${file("PATH")}`, `${path("PATH")}`, `${filebase64sha256("PATH")}`:
     /// PATH is relative to the spec file's directory, so a spec and the files
     /// it names move together.
-    fn file_function(&mut self, r: &RefTarget, span: Span) -> String {
-        let (RefTarget::File(path) | RefTarget::Path(path) | RefTarget::FileSha256(path)) = r else { return String::new() };
+    fn file_function(&mut self, r: &RefTarget, span: Span, vars: &BTreeMap<String, Value>) -> String {
+        let (RefTarget::File(arg) | RefTarget::Path(arg) | RefTarget::FileSha256(arg)) = r else { return String::new() };
+        let path = match arg {
+            FileArg::Literal(p) => p.clone(),
+            FileArg::Var(name) => match self.var(name, span, vars) {
+                Value::String(p) => p,
+                Value::Null => return String::new(),
+                other => {
+                    self.err("tandem::spec::file", span, format!("`var.{name}` is {other}, not a path"), "not a path");
+                    return String::new();
+                }
+            },
+        };
+        let path = path.as_str();
         let dir = std::path::Path::new(&self.src.name).parent().unwrap_or(std::path::Path::new(""));
         let full = dir.join(path);
         let read = match r {
@@ -663,7 +675,7 @@ impl Loader<'_> {
             return ExprKind::Literal(self.var(name, span, vars));
         }
         if let [Piece::Ref(r @ (RefTarget::File(_) | RefTarget::Path(_) | RefTarget::FileSha256(_)))] = pieces.as_slice() {
-            return ExprKind::Literal(Value::String(self.file_function(r, span)));
+            return ExprKind::Literal(Value::String(self.file_function(r, span, vars)));
         }
         if let [Piece::Ref(RefTarget::Each(field))] = pieces.as_slice() {
             if let (Some(parts), "value") = (each.and_then(|e| e.value_parts.as_ref()), field.as_str()) {
@@ -685,7 +697,7 @@ impl Loader<'_> {
                     push_lit(&mut parts, text);
                 }
                 Piece::Ref(r @ (RefTarget::File(_) | RefTarget::Path(_) | RefTarget::FileSha256(_))) => {
-                    let text = self.file_function(&r, span);
+                    let text = self.file_function(&r, span, vars);
                     push_lit(&mut parts, text);
                 }
                 Piece::Ref(RefTarget::Each(field)) => {

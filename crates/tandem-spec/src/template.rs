@@ -17,11 +17,18 @@ pub enum RefTarget {
     Resource { name: String, index: Option<Index>, attr: String },
     Each(String),
     /// `file("PATH")`: the file's text.
-    File(String),
+    File(FileArg),
     /// `path("PATH")`: the file's path, relative to the working directory.
-    Path(String),
+    Path(FileArg),
     /// `filebase64sha256("PATH")`: base64 of the SHA-256 of the file's bytes.
-    FileSha256(String),
+    FileSha256(FileArg),
+}
+
+/// The argument of a file function: a quoted path, or `var.NAME` holding one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileArg {
+    Literal(String),
+    Var(String),
 }
 
 /// Which instance of a `for_each` resource a reference means.
@@ -92,10 +99,12 @@ fn is_ident(s: &str) -> bool {
 }
 
 fn parse_ref(body: &str) -> Result<RefTarget, String> {
-    for (function, make) in [("file", RefTarget::File as fn(String) -> RefTarget), ("path", RefTarget::Path), ("filebase64sha256", RefTarget::FileSha256)] {
+    for (function, make) in [("file", RefTarget::File as fn(FileArg) -> RefTarget), ("path", RefTarget::Path), ("filebase64sha256", RefTarget::FileSha256)] {
         if let Some(arg) = body.strip_prefix(function).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')')) {
-            let path = arg.trim().strip_prefix('"').and_then(|a| a.strip_suffix('"')).filter(|p| !p.is_empty());
-            return path.map(|p| make(p.to_string())).ok_or_else(|| format!("`${{{body}}}`: write `${{{function}(\"PATH\")}}`, PATH relative to the spec's directory"));
+            let arg = arg.trim();
+            let literal = arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')).filter(|p| !p.is_empty()).map(|p| FileArg::Literal(p.to_string()));
+            let var = arg.strip_prefix("var.").filter(|v| is_ident(v)).map(|v| FileArg::Var(v.to_string()));
+            return literal.or(var).map(make).ok_or_else(|| format!("`${{{body}}}`: write `${{{function}(\"PATH\")}}` or `${{{function}(var.NAME)}}`, PATH relative to the spec's directory"));
         }
     }
     let expected = "expected `${var.NAME}`, `${RESOURCE.OUTPUT}`, `${RESOURCE[KEY].OUTPUT}` or `${each.key}`";
@@ -143,7 +152,8 @@ mod tests {
 
     #[test]
     fn file_function() {
-        assert_eq!(parse("${file(\"flows/inbound.json\")}").unwrap(), vec![Piece::Ref(RefTarget::File("flows/inbound.json".into()))]);
+        assert_eq!(parse("${file(\"flows/inbound.json\")}").unwrap(), vec![Piece::Ref(RefTarget::File(FileArg::Literal("flows/inbound.json".into())))]);
+        assert_eq!(parse("${path(var.zip)}").unwrap(), vec![Piece::Ref(RefTarget::Path(FileArg::Var("zip".into())))]);
         assert!(parse("${file(flows/inbound.json)}").unwrap_err().1.contains("file(\"PATH\")"));
     }
 
