@@ -193,7 +193,7 @@ fn reference_stack_apply_drift_destroy() {
         seen["alarms"]["us-west-2"],
         json!(["contact-center-missed-calls-us-west-2", "contact-center-packet-loss-us-west-2", "contact-center-throttled-calls-us-west-2"])
     );
-    assert_eq!(seen["dashboards"], json!(["contact-center"]));
+    assert_eq!(seen["dashboards"], json!(["contact-center"]), "{seen}");
     assert_eq!(seen["tables"]["contact-center-agent-state"], json!([["us-west-2", "ACTIVE"]]), "the agent-state global table has its replica: {seen}");
     let numbers: Vec<&str> = seen["numbers"].as_array().unwrap().iter().filter(|n| n["target"] == group["arn"]).filter_map(|n| n["number"].as_str()).collect();
     assert_eq!(numbers.len(), 2, "both numbers are claimed to the group: {seen}");
