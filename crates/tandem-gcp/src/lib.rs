@@ -1,1 +1,0 @@
-//! GCP resource kinds for tandem (Compute Engine v1).
