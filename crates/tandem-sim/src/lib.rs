@@ -19,6 +19,7 @@ pub mod directconnect;
 pub mod dynamodb;
 pub mod ec2;
 pub mod ec2_routes;
+pub mod gcp;
 
 pub use env::{LatencyModel, SimEnv};
 pub use error::{ApiError, Protocol};

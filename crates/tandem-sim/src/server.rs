@@ -59,6 +59,7 @@ pub(crate) struct SimState {
     pub dynamodb: crate::dynamodb::Replicas,
     pub vpn: crate::ec2::VpnTunnels,
     pub routes: crate::ec2_routes::RoutePropagation,
+    pub compute: crate::gcp::Compute,
     pub cloudwatch: crate::cloudwatch::CloudWatch,
 }
 
@@ -381,6 +382,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     if path == "/_tandem" || path.starts_with("/_tandem/") {
         return Ok(crate::admin::handle(&shared, &parts.method, &path, &query, &body));
     }
+    // GCP requests carry no SigV4 scope: they are known by their path.
+    if let Some(rest) = path.strip_prefix("/compute/v1/projects/") {
+        return Ok(compute(&shared, parts.method.as_str(), rest, &parts.headers, &body).await);
+    }
     let call = identify(&parts.method, &path, &query, &parts.headers, &body);
     let (action, delay) = {
         let mut st = shared.lock();
@@ -590,6 +595,35 @@ async fn ec2_routes(shared: &Shared, call: &Call, method: Method, uri: http::Uri
         &[("content-type", "text/xml;charset=UTF-8".to_string())],
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{op}Response xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"><requestId>{}</requestId><return>true</return></{op}Response>", request_id()),
     )
+}
+
+/// Compute Engine v1 (`gcp::Compute`); selfLinks point back at this server.
+async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap, body: &[u8]) -> Response<Full<Bytes>> {
+    let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let base = format!("http://{host}");
+    // Accounting by collection and verb (`networks.POST`), scope as the region.
+    let segs: Vec<&str> = rest.split('/').collect();
+    let (scope, collection) = match segs.get(1).copied() {
+        Some("regions") => (segs.get(2).copied().unwrap_or("?"), segs.get(3).copied().unwrap_or("?")),
+        _ => ("global", segs.get(2).copied().unwrap_or("?")),
+    };
+    let latency = {
+        let mut st = shared.lock();
+        st.accounting.record("compute", &format!("{collection}.{method}"), scope);
+        st.latency.clone()
+    };
+    let reply = shared.lock().compute.handle(&latency, Instant::now(), method, rest, body, &base);
+    let (status, value) = match reply {
+        crate::gcp::Reply::Json(s, v) => (s, v),
+        crate::gcp::Reply::WaitThen(d, op) => {
+            tokio::time::sleep(d).await;
+            match shared.lock().compute.handle(&latency, Instant::now(), "GET", &op, b"", &base) {
+                crate::gcp::Reply::Json(s, v) => (s, v),
+                crate::gcp::Reply::WaitThen(..) => (500, serde_json::json!({"error": {"code": 500, "message": "wait loop", "status": "INTERNAL"}})),
+            }
+        }
+    };
+    respond(status, &[("content-type", "application/json; charset=UTF-8".to_string())], value.to_string())
 }
 
 /// Serves an awsJson call from local state.
