@@ -181,8 +181,9 @@ fn host_in(cidr: &str, offset: u8) -> String {
     }
 }
 
-/// ISO 8601 UTC with milliseconds, as EC2 writes timestamps.
-fn iso8601(t: SystemTime) -> String {
+/// ISO 8601 UTC with milliseconds, as EC2 writes timestamps (and an RFC 3339
+/// timestamp, as Compute Engine's are).
+pub(crate) fn iso8601(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));

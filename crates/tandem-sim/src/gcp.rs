@@ -96,19 +96,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000-00:00", rem / 3600, rem % 3600 / 60, rem % 60)
+    crate::ec2::iso8601(t)
 }
 
 /// The last path segment of a name or a URL (`.../global/networks/net` -> `net`).
@@ -506,6 +494,6 @@ mod tests {
         assert_eq!(call(&mut c, t, "POST", "p/global/networks", json!({"name": "legacy"})).0, 400);
         assert_eq!(call(&mut c, t, "POST", "p/global/networks", json!("not an object")).1["error"]["errors"][0]["reason"], "parseError");
         assert_eq!(call(&mut c, t, "GET", "p/global/firewalls", json!(null)).0, 404);
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_700_000_000)), "2023-11-14T22:13:20.000-00:00");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_700_000_000)), "2023-11-14T22:13:20.000Z");
     }
 }
