@@ -89,6 +89,13 @@ impl Run {
                 {"PhoneNumber": "+12065550100", "PhoneNumberCountryCode": "US", "PhoneNumberType": "DID"},
                 {"PhoneNumber": "+12065550101", "PhoneNumberCountryCode": "US", "PhoneNumberType": "DID"}]}),
         );
+        // The hosted connection the interconnect partner provisioned (the
+        // vars file names it), waiting for this account to confirm it.
+        run.admin(
+            "POST",
+            "/_tandem/seed/hosted-connections",
+            json!({"region": "us-east-1", "connectionId": "dxcon-ffgcp001", "connectionName": "gcp-partner-interconnect", "bandwidth": "1Gbps", "vlan": 101, "partnerName": "Equinix"}),
+        );
         run
     }
     fn tandem(&self, args: &[&str]) -> Output {
@@ -103,7 +110,9 @@ impl Run {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("TANDEM_GCP_ENDPOINT", &self.sb.url)
             .env_remove("AWS_PROFILE")
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
             .stdin(Stdio::null())
             .output()
             .unwrap()
@@ -129,6 +138,36 @@ impl Run {
         ))
     }
 }
+
+/// What the Python google-cloud-compute client (REST, anonymous, pointed at
+/// the sandbox) and boto3 see of the network between the clouds.
+const INSPECT_NETWORK: &str = r#"
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import compute_v1
+def g(cls): return cls(credentials=AnonymousCredentials(), client_options={'api_endpoint': E}, transport='rest')
+P, R = 'acme-contact-center', 'us-east4'
+out = {'gcp': {}, 'aws': {}}
+out['gcp']['networks'] = [n.name for n in g(compute_v1.NetworksClient).list(project=P)]
+out['gcp']['subnetworks'] = [[s.name, s.ip_cidr_range] for s in g(compute_v1.SubnetworksClient).list(project=P, region=R)]
+out['gcp']['firewalls'] = [f.name for f in g(compute_v1.FirewallsClient).list(project=P)]
+routers = {r.name: r for r in g(compute_v1.RoutersClient).list(project=P, region=R)}
+out['gcp']['routers'] = {n: {'asn': r.bgp.asn, 'peers': sorted([p.name, p.ip_address, p.peer_ip_address, p.peer_asn] for p in r.bgp_peers),
+    'interfaces': sorted([i.name, i.ip_range, i.linked_vpn_tunnel.split('/')[-1]] for i in r.interfaces)} for n, r in routers.items()}
+out['gcp']['ha_gateway_ips'] = [[i.ip_address for i in gw.vpn_interfaces] for gw in g(compute_v1.VpnGatewaysClient).list(project=P, region=R)]
+out['gcp']['external'] = [[x.redundancy_type, [i.ip_address for i in x.interfaces]] for x in g(compute_v1.ExternalVpnGatewaysClient).list(project=P)]
+out['gcp']['tunnels'] = {t.name: {'status': t.status, 'peer_ip': t.peer_ip, 'iface': t.vpn_gateway_interface, 'secret_shown': bool(t.shared_secret)} for t in g(compute_v1.VpnTunnelsClient).list(project=P, region=R)}
+out['gcp']['attachments'] = [[a.name, a.type_, a.state, bool(a.pairing_key)] for a in g(compute_v1.InterconnectAttachmentsClient).list(project=P, region=R)]
+ec2 = c('ec2')
+out['aws']['cgws'] = sorted([x['IpAddress'], x['BgpAsn']] for x in ec2.describe_customer_gateways()['CustomerGateways'] if x['State'] == 'available')
+vpns = [v for v in ec2.describe_vpn_connections()['VpnConnections'] if v['State'] == 'available']
+out['aws']['tunnels'] = sorted([t['OutsideIpAddress'], t['TunnelInsideCidr'], t['PreSharedKey']] for v in vpns for t in v['Options']['TunnelOptions'])
+out['aws']['vgws'] = [[x['AmazonSideAsn'], [a['State'] for a in x['VpcAttachments']]] for x in ec2.describe_vpn_gateways()['VpnGateways'] if x['State'] == 'available']
+dx = c('directconnect')
+out['aws']['dx_gateways'] = [x['directConnectGatewayName'] for x in dx.describe_direct_connect_gateways()['directConnectGateways'] if x['directConnectGatewayState'] == 'available']
+out['aws']['vifs'] = [[v['virtualInterfaceName'], v['vlan'], v['asn']] for v in dx.describe_virtual_interfaces()['virtualInterfaces'] if v['virtualInterfaceState'] not in ('deleted', 'deleting')]
+out['aws']['connections'] = [[x['connectionId'], x['connectionState']] for x in dx.describe_connections()['connections']]
+print(json.dumps(out))
+"#;
 
 /// What boto3 sees of the contact center.
 const INSPECT: &str = r#"
@@ -328,6 +367,8 @@ fn staged_apply_as_the_seed_guide_does() {
     assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
     assert!(text(&o.stderr).contains("did you mean `aws_connect`?"), "{}", text(&o.stderr));
     run.ok(&["apply", "--auto-approve", "--stage", "aws_connect"]);
+    run.ok(&["apply", "--auto-approve", "--stage", "gcp_cloud_router"]);
+    run.ok(&["apply", "--auto-approve", "--stage", "aws_gcp_interconnect"]);
     let seen = run.py(INSPECT);
     assert_eq!(seen["instances"]["us-west-2"][0]["status"], "ACTIVE", "{seen}");
     assert_eq!(seen["routing"]["us-east-1"]["queues"], json!([]), "routing waits for its stage: {seen}");
@@ -343,4 +384,135 @@ fn staged_apply_as_the_seed_guide_does() {
     assert_eq!(seen["routing"]["us-west-2"]["users"], json!([]), "{seen}");
     assert_eq!(seen["instances"]["us-west-2"][0]["status"], "ACTIVE", "destroying a stage leaves the stages it builds on: {seen}");
     run.ok(&["destroy", "--auto-approve"]);
+}
+
+/// The network between the clouds (the spec's gcp_cloud_router and
+/// aws_gcp_interconnect stages): outputs of each cloud feed the other, a BGP
+/// peer changed out of band is drift, and destroy goes in dependency order
+/// across clouds (the sandbox refuses deleting anything still in use, as the
+/// clouds do, so a wrong order fails the run).
+#[test]
+fn network_across_clouds_apply_drift_destroy() {
+    let run = Run::new();
+    // A Cloud Router change takes a moment, as in GCP: the four BGP peers,
+    // applied at once, meet resourceNotReady and each other's edits.
+    run.admin("PUT", "/_tandem/latency", json!({"scale": 1.0, "rules": [{"service": "compute", "kind": "router_update", "creation_ms": 150}]}));
+    let stages = ["--stage", "gcp_cloud_router", "--stage", "aws_gcp_interconnect"];
+    let out = run.ok(&[&["apply", "--auto-approve"][..], &stages[..]].concat());
+    assert!(out.contains("Apply complete"), "{out}");
+    assert!(!out.contains("connect_instance"), "only the network and what it needs: {out}");
+
+    let seen = run.py(INSPECT_NETWORK);
+    let gcp = &seen["gcp"];
+    let aws = &seen["aws"];
+    assert_eq!(gcp["networks"], json!(["contact-center"]), "{seen}");
+    assert_eq!(gcp["subnetworks"], json!([["contact-center-us-east4", "10.20.0.0/20"]]), "{seen}");
+    assert_eq!(gcp["firewalls"], json!(["contact-center-allow-aws"]), "{seen}");
+    // GCP's HA VPN interface IPs are the AWS customer gateways, with the Cloud Router's ASN.
+    let mut ha_ips: Vec<String> = gcp["ha_gateway_ips"][0].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    ha_ips.sort();
+    assert_eq!(aws["cgws"], json!([[ha_ips[0], "65010"], [ha_ips[1], "65010"]]), "{seen}");
+    // The four AWS tunnel outside IPs are the external gateway's interfaces.
+    let aws_tunnels = aws["tunnels"].as_array().unwrap();
+    assert_eq!(aws_tunnels.len(), 4, "{seen}");
+    let mut outside: Vec<Value> = aws_tunnels.iter().map(|t| t[0].clone()).collect();
+    let mut external = gcp["external"][0][1].as_array().unwrap().clone();
+    outside.sort_by_key(|v| v.to_string());
+    external.sort_by_key(|v| v.to_string());
+    assert_eq!(gcp["external"][0][0], "FOUR_IPS_REDUNDANCY");
+    assert_eq!(outside, external, "{seen}");
+    // Four GCP tunnels, up, each to one AWS outside IP; GCP never shows a key.
+    let tunnels = gcp["tunnels"].as_object().unwrap();
+    assert_eq!(tunnels.len(), 4, "{seen}");
+    let mut peer_ips: Vec<Value> = tunnels.values().map(|t| t["peer_ip"].clone()).collect();
+    peer_ips.sort_by_key(|v| v.to_string());
+    assert_eq!(peer_ips, external);
+    assert!(tunnels.values().all(|t| t["status"] == "ESTABLISHED" && t["secret_shown"] == false), "{seen}");
+    assert_eq!([0, 0, 1, 1], ["contact-center-aws-0", "contact-center-aws-1", "contact-center-aws-2", "contact-center-aws-3"].map(|n| tunnels[n]["iface"].as_i64().unwrap()));
+    // Every BGP peer landed on the router (none lost to a concurrent edit),
+    // on the AWS inside /30s: router on the customer side, AWS ASN as peer.
+    let vpn_router = &gcp["routers"]["contact-center-vpn"];
+    assert_eq!(vpn_router["asn"], 65010);
+    assert_eq!(
+        vpn_router["peers"],
+        json!([["aws-0", "169.254.10.2", "169.254.10.1", 64512], ["aws-1", "169.254.10.6", "169.254.10.5", 64512],
+               ["aws-2", "169.254.11.2", "169.254.11.1", 64512], ["aws-3", "169.254.11.6", "169.254.11.5", 64512]]),
+        "{seen}"
+    );
+    assert_eq!(vpn_router["interfaces"][0], json!(["aws-0", "169.254.10.2/30", "contact-center-aws-0"]), "{seen}");
+    assert_eq!(aws["vgws"], json!([[64512, ["attached"]]]), "{seen}");
+    // Direct Connect <-> Partner Interconnect.
+    assert_eq!(gcp["routers"]["contact-center-interconnect"]["asn"], 16550);
+    assert_eq!(gcp["attachments"], json!([["contact-center-aws-dx", "PARTNER", "PENDING_PARTNER", true]]), "{seen}");
+    assert_eq!(aws["dx_gateways"], json!(["contact-center-to-gcp"]), "{seen}");
+    assert_eq!(aws["vifs"], json!([["contact-center-gcp", 101, 16550]]), "{seen}");
+    assert_eq!(aws["connections"], json!([["dxcon-ffgcp001", "available"]]), "confirmed: {seen}");
+    // Keys cross from AWS to GCP but never reach the output.
+    for t in aws_tunnels {
+        assert!(!out.contains(t[2].as_str().unwrap()), "a pre-shared key was printed: {out}");
+    }
+
+    // Nothing left to do.
+    let o = run.tandem(&[&["plan", "--detailed-exitcode"][..], &stages[..]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+
+    // A BGP peer edited out of band (its ASN changed in the console) is drift; apply puts it back.
+    run.py(
+        r#"
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import compute_v1
+rc = compute_v1.RoutersClient(credentials=AnonymousCredentials(), client_options={'api_endpoint': E}, transport='rest')
+r = rc.get(project='acme-contact-center', region='us-east4', router='contact-center-vpn')
+for p in r.bgp_peers:
+    if p.name == 'aws-1': p.peer_asn = 65099
+op = rc.update_unary(project='acme-contact-center', region='us-east4', router='contact-center-vpn', router_resource=r)
+compute_v1.RegionOperationsClient(credentials=AnonymousCredentials(), client_options={'api_endpoint': E}, transport='rest').wait(project='acme-contact-center', region='us-east4', operation=op.name)
+print('{}')
+"#,
+    );
+    let o = run.tandem(&[&["plan", "--detailed-exitcode"][..], &stages[..]].concat());
+    let plan = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "{plan}{}", text(&o.stderr));
+    assert!(plan.contains("~ gcp_bgp_1 (gcp.compute.router_peer, us-east4) will be updated in place"), "{plan}");
+    assert!(plan.contains("peer_asn: 65099 -> 64512"), "{plan}");
+    assert!(!plan.contains("gcp_bgp_0"), "the other peers did not change: {plan}");
+    run.ok(&[&["apply", "--auto-approve"][..], &stages[..]].concat());
+    let seen = run.py(INSPECT_NETWORK);
+    assert_eq!(seen["gcp"]["routers"]["contact-center-vpn"]["peers"][1], json!(["aws-1", "169.254.10.6", "169.254.10.5", 64512]), "{seen}");
+    assert_eq!(seen["gcp"]["routers"]["contact-center-vpn"]["peers"].as_array().unwrap().len(), 4, "{seen}");
+
+    // Destroy, in dependency order across clouds.
+    let o = run.tandem(&[&["destroy", "--auto-approve"][..], &stages[..]].concat());
+    let (out, log) = (text(&o.stdout), text(&o.stderr));
+    assert!(o.status.success() && out.contains("Destroy complete"), "{out}{log}");
+    // Progress lines (stderr) say when each deletion finished.
+    let at = |addr: &str| log.find(&format!("{addr}: deleted")).unwrap_or_else(|| panic!("{addr} not deleted: {log}"));
+    for (first, then) in [
+        ("gcp_bgp_0", "gcp_tunnel_0"),
+        ("gcp_tunnel_0", "gcp_ha_vpn_gateway"),
+        ("gcp_tunnel_3", "gcp_aws_peer_gateway"),
+        ("gcp_tunnel_2", "gcp_vpn_router"),
+        ("gcp_aws_peer_gateway", "aws_vpn_0"),
+        ("aws_vpn_1", "aws_cgw_1"),
+        ("aws_vpn_0", "aws_vgw"),
+        ("aws_dx_association", "aws_dx_gateway"),
+        ("aws_dx_vif", "aws_dx_gateway"),
+        ("aws_dx_association", "aws_vgw"),
+        ("gcp_interconnect_attachment", "gcp_interconnect_router"),
+        ("gcp_subnet", "gcp_network"),
+        ("gcp_vpn_router", "gcp_network"),
+    ] {
+        assert!(at(first) < at(then), "{first} must go before {then}: {log}");
+    }
+    let seen = run.py(INSPECT_NETWORK);
+    assert_eq!(seen["gcp"]["networks"], json!([]), "{seen}");
+    assert_eq!(seen["gcp"]["tunnels"], json!({}), "{seen}");
+    assert_eq!(seen["gcp"]["routers"], json!({}), "{seen}");
+    assert_eq!(seen["gcp"]["external"], json!([]), "{seen}");
+    assert_eq!(seen["gcp"]["attachments"], json!([]), "{seen}");
+    assert_eq!(seen["aws"]["cgws"], json!([]), "{seen}");
+    assert_eq!(seen["aws"]["tunnels"], json!([]), "{seen}");
+    assert_eq!(seen["aws"]["vgws"], json!([]), "{seen}");
+    assert_eq!(seen["aws"]["dx_gateways"], json!([]), "{seen}");
+    assert_eq!(seen["aws"]["vifs"], json!([]), "{seen}");
 }

@@ -84,6 +84,7 @@ async fn run(cmd: Command) -> CmdResult {
 fn registry() -> Registry {
     let mut reg = Registry::new();
     tandem_aws::register(&mut reg, Arc::new(tandem_aws::AwsContext::from_env()));
+    tandem_gcp::register(&mut reg, Arc::new(tandem_gcp::GcpContext::from_env()));
     reg
 }
 
@@ -294,7 +295,7 @@ async fn apply(a: ApplyArgs) -> CmdResult {
         return Ok(1);
     }
     if !json && a.auto_approve {
-        print!("{text}\n");
+        println!("{text}");
     }
     interrupt_on_ctrl_c(&engine);
     let summary = engine.apply(&spec, &plan, &backend, state).await.map_err(|e| engine_err(e, json))?;
@@ -336,7 +337,7 @@ async fn destroy(a: DestroyArgs) -> CmdResult {
         return Ok(1);
     }
     if !json && a.auto_approve {
-        print!("{text}\n");
+        println!("{text}");
     }
     interrupt_on_ctrl_c(&engine);
     let summary = engine.apply(&spec, &plan, &backend, state).await.map_err(|e| engine_err(e, json))?;

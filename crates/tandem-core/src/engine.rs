@@ -361,7 +361,7 @@ impl Engine {
         for t in &targets {
             // A for_each resource's key targets all its instances.
             let instances: Vec<&String> = spec.resources.values().filter(|r| &r.base == t && r.each_key.is_some()).map(|r| &r.address).collect();
-            if graph.index.get(t).is_none() && !instances.is_empty() {
+            if !graph.index.contains_key(t) && !instances.is_empty() {
                 for a in instances {
                     reach(graph.index[a], &mut set);
                 }

@@ -65,13 +65,8 @@ pub fn coerce(ty: &Type, value: &Value, path: &str) -> Result<Value, CoerceError
             "false" => Value::Bool(false),
             _ => return Err(err()),
         },
-        (Type::Enum(allowed), Value::String(s)) => {
-            if allowed.iter().any(|a| a == s) {
-                value.clone()
-            } else {
-                return Err(err());
-            }
-        }
+        (Type::Enum(allowed), Value::String(s)) if allowed.iter().any(|a| a == s) => value.clone(),
+        (Type::Enum(_), Value::String(_)) => return Err(err()),
         (Type::List(inner), Value::Array(items)) => Value::Array(
             items
                 .iter()

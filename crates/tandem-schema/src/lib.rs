@@ -76,9 +76,12 @@ pub enum Check {
     Length(usize, usize),
     /// A phone number in E.164 form: `+` then 2 to 15 digits, no leading 0.
     E164,
-    /// IPv4 CIDR blocks that must not overlap those of the same field in any
-    /// other resource of the same kind (VPCs that are to be routed together).
+    /// IPv4 CIDR blocks that must not overlap any other field with this check
+    /// in another resource (VPCs and GCP subnetworks routed together).
     DistinctNetwork,
+    /// A BGP ASN that must differ from every ASN with this check on the
+    /// other cloud: the two ends of a BGP session need different ASNs.
+    DistinctAsn,
 }
 
 #[derive(Debug, Clone, PartialEq)]

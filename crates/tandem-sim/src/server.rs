@@ -145,9 +145,18 @@ pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
 /// Starts the sandbox, prints where it listens, and serves until Ctrl-C.
 pub async fn run_foreground(opts: SandboxOptions) -> anyhow::Result<()> {
     let sandbox = start(opts).await?;
-    match sandbox.upstream() {
-        Some(up) => println!("tandem sandbox listening on {} (upstream {up})", sandbox.url()),
-        None => println!("tandem sandbox listening on {}", sandbox.url()),
+    let first = match sandbox.upstream() {
+        Some(up) => format!("tandem sandbox listening on {} (upstream {up})", sandbox.url()),
+        None => format!("tandem sandbox listening on {}", sandbox.url()),
+    };
+    // What points tandem (and the AWS and Google SDKs) at it. One write, and
+    // a reader that stops after the first line (a test, `head -1`) is no error.
+    let url = sandbox.url();
+    let text = format!("{first}\n  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing TANDEM_GCP_ENDPOINT={url}\n");
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
     }
     // Ctrl-C or SIGTERM: either way moto (our child) goes down with us.
     #[cfg(unix)]

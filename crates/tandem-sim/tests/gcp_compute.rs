@@ -1,4 +1,5 @@
-//! The sandbox's Compute Engine v1 API (networks, subnetworks, operations),
+//! The sandbox's Compute Engine v1 API (networks, subnetworks, firewalls,
+//! routers, HA VPN, Partner Interconnect attachments, operations),
 //! checked by an independent client: the Python google-cloud-compute library
 //! over REST with anonymous credentials (tests/python/test_sim_compute.py).
 mod common;

@@ -51,7 +51,7 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
             return Err(problems);
         }
     };
-    let mut l = Loader { src: src.clone(), problems, kinds, typed_refs: Vec::new(), networks: Vec::new() };
+    let mut l = Loader { src: src.clone(), problems, kinds, typed_refs: Vec::new(), networks: Vec::new(), asns: Vec::new() };
     let spec = l.spec(&root, inputs);
     // A for_each resource repeats its problems once per instance; say each once.
     let mut seen = std::collections::HashSet::new();
@@ -80,6 +80,8 @@ struct Loader<'a> {
     typed_refs: Vec<(String, Vec<&'static str>, String, Span)>,
     /// Networks that must not overlap others of the same kind and field: (kind/field, network, resource, span).
     networks: Vec<(String, ipnet::Ipv4Net, String, Span)>,
+    /// (cloud, kind.field, asn, resource, span) of fields checked DistinctAsn.
+    asns: Vec<(String, String, i64, String, Span)>,
 }
 
 impl Loader<'_> {
@@ -367,6 +369,7 @@ impl Loader<'_> {
             return self.resource(key, kspan, node, vars, None).into_iter().collect();
         };
         let fe = self.expr(fnode, vars, None);
+        #[allow(clippy::type_complexity)]
         let pairs: Vec<(String, (Value, Option<Vec<Part>>))> = match &fe.kind {
             ExprKind::Literal(Value::Array(items)) => {
                 let mut out = Vec::new();
@@ -885,6 +888,10 @@ impl Loader<'_> {
                 self.networks.push((format!("{}.{path}", kind.type_name), net.trunc(), res.to_string(), e.span));
             }
         }
+        if let (true, Some(asn)) = (f.checks.contains(&Check::DistinctAsn), v.as_i64()) {
+            let cloud = kind.type_name.split('.').next().unwrap_or_default().to_string();
+            self.asns.push((cloud, format!("{}.{path}", kind.type_name), asn, res.to_string(), e.span));
+        }
         for c in &f.checks {
             let problem = match (c, v) {
                 (Check::Ipv4Cidr, Value::String(s)) => match s.parse::<ipnet::Ipv4Net>() {
@@ -948,9 +955,11 @@ impl Loader<'_> {
             }
         }
         let nets = std::mem::take(&mut self.networks);
-        for (i, (key, a, ra, _)) in nets.iter().enumerate() {
-            for (key2, b, rb, sb) in &nets[i + 1..] {
-                if key == key2 && ra != rb && (a.contains(&b.network()) || b.contains(&a.network())) {
+        // Every network with the check is routed with the others (VPCs over
+        // the VPN, GCP subnetworks over the interconnect), whatever its kind.
+        for (i, (_, a, ra, _)) in nets.iter().enumerate() {
+            for (_, b, rb, sb) in &nets[i + 1..] {
+                if ra != rb && (a.contains(&b.network()) || b.contains(&a.network())) {
                     self.err(
                         "tandem::spec::overlap",
                         *sb,
@@ -958,6 +967,20 @@ impl Loader<'_> {
                         "overlapping network",
                     )
                     .help = Some("give each region its own range, e.g. 10.0.0.0/16 and 10.1.0.0/16".into());
+                }
+            }
+        }
+        let asns = std::mem::take(&mut self.asns);
+        for (i, (ca, fa, a, ra, _)) in asns.iter().enumerate() {
+            for (cb, fb, b, rb, sb) in &asns[i + 1..] {
+                if ca != cb && a == b {
+                    self.err(
+                        "tandem::spec::asn",
+                        *sb,
+                        format!("ASN {b} of `{rb}` ({fb}) is also the ASN of `{ra}` ({fa}); the two ends of a BGP session between clouds need different ASNs"),
+                        "same ASN as the other cloud",
+                    )
+                    .help = Some("give each side its own private ASN, e.g. 65010 for the Cloud Router and 64512 for the virtual private gateway".into());
                 }
             }
         }

@@ -286,8 +286,7 @@ fn for_each_mistakes_are_explained() {
 
 #[test]
 fn typed_references_e164_and_overlapping_networks() {
-    let kinds = vec![
-        KindSchema {
+    let kinds = [KindSchema {
             type_name: "aws.ec2.vpc",
             doc: "",
             api_reference: "",
@@ -309,8 +308,7 @@ fn typed_references_e164_and_overlapping_networks() {
             outputs: vec![],
             name_field: None,
             import_id: "",
-        },
-    ];
+        }];
     let refs: Vec<&KindSchema> = kinds.iter().collect();
     let text = "version: 1\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    for_each: { us-east-1: 10.0.0.0/16, us-west-2: 10.0.128.0/17 }\n    region: ${each.key}\n    properties: { cidr_block: \"${each.value}\" }\n  num:\n    type: aws.connect.phone_number\n    region: us-east-1\n    properties: { phone_number: \"+0123\", target_arn: \"${vpc[us-east-1].id}\" }\n";
     let e = load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &refs).unwrap_err().to_string();

@@ -59,7 +59,7 @@ impl DxGateway {
             regional: true,
             properties: vec![
                 Field::new("direct_connect_gateway_name", Type::String).required().force_new().check(Check::Length(1, 100)).doc("directConnectGatewayName (defaults to the resource key)."),
-                Field::new("amazon_side_asn", Type::Integer).force_new().computed().doc("amazonSideAsn: a private ASN, 64512-65534 or 4200000000-4294967294 (default 64512)."),
+                Field::new("amazon_side_asn", Type::Integer).force_new().computed().check(Check::DistinctAsn).doc("amazonSideAsn: a private ASN, 64512-65534 or 4200000000-4294967294 (default 64512)."),
             ],
             outputs: vec![
                 OutputDef::new("id", "The Direct Connect gateway id (a UUID)."),

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
-use tandem_schema::{Field, OutputDef, Type};
+use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct VpnGateway {
     aws: Arc<AwsContext>,
@@ -43,7 +43,7 @@ impl VpnGateway {
             api_reference: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpnGateway.html",
             regional: true,
             properties: vec![
-                Field::new("amazon_side_asn", Type::Integer).force_new().computed().doc("AmazonSideAsn: the private ASN of the Amazon side of a BGP session (64512-65534 or 4200000000-4294967294; default 64512)."),
+                Field::new("amazon_side_asn", Type::Integer).force_new().computed().check(Check::DistinctAsn).doc("AmazonSideAsn: the private ASN of the Amazon side of a BGP session (64512-65534 or 4200000000-4294967294; default 64512)."),
                 Field::new("vpc_id", Type::String).refers_to(&["aws.ec2.vpc"]).doc("The VPC to attach the gateway to (AttachVpnGateway); changing it detaches and attaches again."),
                 Field::new("tags", Type::map(Type::String)).doc("Tags."),
             ],

@@ -1,0 +1,292 @@
+//! The Compute Engine collections tandem manages, behind one JSON-shaped
+//! door: insert / get / patch / update / delete on the typed
+//! google-cloud-compute-v1 clients, bodies and answers as the REST JSON the
+//! typed models (de)serialize to, and waiting on the Operation every
+//! mutation returns.
+//!
+//! JSON in the middle keeps the kinds small (a kind maps its properties to
+//! the API's fields and back) while every call still goes through the
+//! official client: its transport, its auth, its error parsing.
+//! https://cloud.google.com/compute/docs/reference/rest/v1
+
+use crate::error::{classify, is_not_found};
+use crate::GcpContext;
+use google_cloud_compute_v1::model;
+use serde_json::Value;
+use std::time::Duration;
+use tandem_provider::{retry, Ctx, ErrorClass, ProviderError, Result, RetryPolicy};
+
+/// A Compute Engine collection, global or regional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coll {
+    Networks,
+    Subnetworks,
+    Firewalls,
+    Routers,
+    VpnGateways,
+    ExternalVpnGateways,
+    VpnTunnels,
+    InterconnectAttachments,
+}
+
+impl Coll {
+    /// The collection's path segment (`.../regions/R/{segment}/NAME`).
+    pub fn segment(self) -> &'static str {
+        match self {
+            Coll::Networks => "networks",
+            Coll::Subnetworks => "subnetworks",
+            Coll::Firewalls => "firewalls",
+            Coll::Routers => "routers",
+            Coll::VpnGateways => "vpnGateways",
+            Coll::ExternalVpnGateways => "externalVpnGateways",
+            Coll::VpnTunnels => "vpnTunnels",
+            Coll::InterconnectAttachments => "interconnectAttachments",
+        }
+    }
+
+    pub fn regional(self) -> bool {
+        !matches!(self, Coll::Networks | Coll::Firewalls | Coll::ExternalVpnGateways)
+    }
+}
+
+/// Where one resource lives: `projects/P/global/C/N` or `projects/P/regions/R/C/N`,
+/// the id tandem keeps in state (and what `tandem import` takes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path {
+    pub project: String,
+    pub region: Option<String>,
+    pub name: String,
+}
+
+impl Path {
+    pub fn render(&self, coll: Coll) -> String {
+        match &self.region {
+            Some(r) => format!("projects/{}/regions/{r}/{}/{}", self.project, coll.segment(), self.name),
+            None => format!("projects/{}/global/{}/{}", self.project, coll.segment(), self.name),
+        }
+    }
+
+    /// Parses an id or a self link (`https://.../compute/v1/projects/...`).
+    pub fn parse(coll: Coll, id: &str) -> Result<Path> {
+        let tail = id.find("projects/").map(|i| &id[i..]).unwrap_or(id);
+        let s: Vec<&str> = tail.split('/').collect();
+        let bad = || {
+            let shape = if coll.regional() { format!("projects/PROJECT/regions/REGION/{}/NAME", coll.segment()) } else { format!("projects/PROJECT/global/{}/NAME", coll.segment()) };
+            ProviderError::invalid(format!("{id:?} is not a {} id; expected {shape}", coll.segment()))
+        };
+        match s.as_slice() {
+            ["projects", p, "global", c, n] if !coll.regional() && *c == coll.segment() => Ok(Path { project: p.to_string(), region: None, name: n.to_string() }),
+            ["projects", p, "regions", r, c, n] if coll.regional() && *c == coll.segment() => Ok(Path { project: p.to_string(), region: Some(r.to_string()), name: n.to_string() }),
+            _ => Err(bad()),
+        }
+    }
+}
+
+fn to_model<T: serde::de::DeserializeOwned>(what: &str, body: Value) -> Result<T> {
+    serde_json::from_value(body).map_err(|e| ProviderError::invalid(format!("{what}: the request body does not fit the API's shape: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Calls a request builder of the collection's client with the path's
+/// parameters set, for global or regional collections alike.
+macro_rules! call {
+    (global $client:expr, $method:ident, $path:expr, $setter:ident $(, $body:expr)?) => {
+        $client.$method().set_project(&$path.project).$setter(&$path.name)$(.set_body($body))?.send().await
+    };
+    (regional $client:expr, $method:ident, $path:expr, $setter:ident $(, $body:expr)?) => {
+        $client.$method().set_project(&$path.project).set_region($path.region.as_deref().unwrap_or_default()).$setter(&$path.name)$(.set_body($body))?.send().await
+    };
+}
+
+macro_rules! insert {
+    (global $client:expr, $path:expr, $body:expr) => {
+        $client.insert().set_project(&$path.project).set_body($body).send().await
+    };
+    (regional $client:expr, $path:expr, $body:expr) => {
+        $client.insert().set_project(&$path.project).set_region($path.region.as_deref().unwrap_or_default()).set_body($body).send().await
+    };
+}
+
+impl GcpContext {
+    /// Inserts and waits for the operation; answers the resource as read afterwards.
+    pub async fn insert(&self, ctx: &Ctx, coll: Coll, path: &Path, body: Value) -> Result<()> {
+        let what = path.render(coll);
+        let op = retry(ctx, &format!("insert {what}"), RetryPolicy::default(), || {
+            let body = body.clone();
+            let what = what.clone();
+            async move {
+                let r = match coll {
+                    Coll::Networks => insert!(global self.networks().await?, path, to_model::<model::Network>(&what, body)?),
+                    Coll::Subnetworks => insert!(regional self.subnetworks().await?, path, to_model::<model::Subnetwork>(&what, body)?),
+                    Coll::Firewalls => insert!(global self.firewalls().await?, path, to_model::<model::Firewall>(&what, body)?),
+                    Coll::Routers => insert!(regional self.routers().await?, path, to_model::<model::Router>(&what, body)?),
+                    Coll::VpnGateways => insert!(regional self.vpn_gateways().await?, path, to_model::<model::VpnGateway>(&what, body)?),
+                    Coll::ExternalVpnGateways => insert!(global self.external_vpn_gateways().await?, path, to_model::<model::ExternalVpnGateway>(&what, body)?),
+                    Coll::VpnTunnels => insert!(regional self.vpn_tunnels().await?, path, to_model::<model::VpnTunnel>(&what, body)?),
+                    Coll::InterconnectAttachments => insert!(regional self.interconnect_attachments().await?, path, to_model::<model::InterconnectAttachment>(&what, body)?),
+                };
+                r.map_err(|e| classify("insert", &what, e))
+            }
+        })
+        .await?;
+        self.wait(ctx, path, op).await
+    }
+
+    /// The resource as the API's JSON; `None` when it does not exist.
+    pub async fn get(&self, ctx: &Ctx, coll: Coll, path: &Path) -> Result<Option<Value>> {
+        let what = path.render(coll);
+        retry(ctx, &format!("get {what}"), RetryPolicy::default(), || async {
+            let r = match coll {
+                Coll::Networks => call!(global self.networks().await?, get, path, set_network).map(|v| to_json(&v)),
+                Coll::Subnetworks => call!(regional self.subnetworks().await?, get, path, set_subnetwork).map(|v| to_json(&v)),
+                Coll::Firewalls => call!(global self.firewalls().await?, get, path, set_firewall).map(|v| to_json(&v)),
+                Coll::Routers => call!(regional self.routers().await?, get, path, set_router).map(|v| to_json(&v)),
+                Coll::VpnGateways => call!(regional self.vpn_gateways().await?, get, path, set_vpn_gateway).map(|v| to_json(&v)),
+                Coll::ExternalVpnGateways => call!(global self.external_vpn_gateways().await?, get, path, set_external_vpn_gateway).map(|v| to_json(&v)),
+                Coll::VpnTunnels => call!(regional self.vpn_tunnels().await?, get, path, set_vpn_tunnel).map(|v| to_json(&v)),
+                Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, get, path, set_interconnect_attachment).map(|v| to_json(&v)),
+            };
+            match r {
+                Ok(v) => Ok(Some(v)),
+                Err(e) if is_not_found(&e) => Ok(None),
+                Err(e) => Err(classify("get", &what, e)),
+            }
+        })
+        .await
+    }
+
+    /// PATCH semantics: only the fields in `body` change. Collections GCP
+    /// cannot patch are refused before any call.
+    pub async fn patch(&self, ctx: &Ctx, coll: Coll, path: &Path, body: Value) -> Result<()> {
+        let what = path.render(coll);
+        let op = retry(ctx, &format!("patch {what}"), RetryPolicy::default(), || self.patch_once(coll, path, body.clone())).await?;
+        self.wait(ctx, path, op).await
+    }
+
+    async fn patch_once(&self, coll: Coll, path: &Path, body: Value) -> Result<model::Operation> {
+        let what = path.render(coll);
+        match coll {
+            Coll::Networks => call!(global self.networks().await?, patch, path, set_network, to_model::<model::Network>(&what, body)?),
+            Coll::Subnetworks => call!(regional self.subnetworks().await?, patch, path, set_subnetwork, to_model::<model::Subnetwork>(&what, body)?),
+            Coll::Firewalls => call!(global self.firewalls().await?, patch, path, set_firewall, to_model::<model::Firewall>(&what, body)?),
+            Coll::Routers => call!(regional self.routers().await?, patch, path, set_router, to_model::<model::Router>(&what, body)?),
+            Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, patch, path, set_interconnect_attachment, to_model::<model::InterconnectAttachment>(&what, body)?),
+            Coll::VpnGateways | Coll::ExternalVpnGateways | Coll::VpnTunnels => {
+                return Err(ProviderError::invalid(format!("{what} cannot be changed in place ({} has no patch method)", coll.segment())))
+            }
+        }
+        .map_err(|e| classify("patch", &what, e))
+    }
+
+    /// Routers only: PUT semantics, the whole router replaced (the way to
+    /// empty its interface and peer lists, which PATCH cannot). The v1
+    /// Router carries no fingerprint, so callers serialize their
+    /// read-modify-write per router ([`GcpContext::router_lock`]).
+    /// https://cloud.google.com/compute/docs/reference/rest/v1/routers/update
+    pub async fn update_router(&self, ctx: &Ctx, path: &Path, router: Value) -> Result<()> {
+        let what = path.render(Coll::Routers);
+        let op = retry(ctx, &format!("update {what}"), RetryPolicy::default(), || {
+            let router = router.clone();
+            let what = what.clone();
+            async move { call!(regional self.routers().await?, update, path, set_router, to_model::<model::Router>(&what, router)?).map_err(|e| classify("update", &what, e)) }
+        })
+        .await?;
+        self.wait(ctx, path, op).await
+    }
+
+    /// Deletes and waits; what is already gone counts as deleted.
+    pub async fn delete(&self, ctx: &Ctx, coll: Coll, path: &Path) -> Result<()> {
+        let what = path.render(coll);
+        let op = retry(ctx, &format!("delete {what}"), RetryPolicy::default(), || self.delete_once(coll, path)).await?;
+        match op {
+            Some(op) => self.wait(ctx, path, op).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn delete_once(&self, coll: Coll, path: &Path) -> Result<Option<model::Operation>> {
+        let what = path.render(coll);
+        let r = match coll {
+            Coll::Networks => call!(global self.networks().await?, delete, path, set_network),
+            Coll::Subnetworks => call!(regional self.subnetworks().await?, delete, path, set_subnetwork),
+            Coll::Firewalls => call!(global self.firewalls().await?, delete, path, set_firewall),
+            Coll::Routers => call!(regional self.routers().await?, delete, path, set_router),
+            Coll::VpnGateways => call!(regional self.vpn_gateways().await?, delete, path, set_vpn_gateway),
+            Coll::ExternalVpnGateways => call!(global self.external_vpn_gateways().await?, delete, path, set_external_vpn_gateway),
+            Coll::VpnTunnels => call!(regional self.vpn_tunnels().await?, delete, path, set_vpn_tunnel),
+            Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, delete, path, set_interconnect_attachment),
+        };
+        match r {
+            Ok(op) => Ok(Some(op)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(classify("delete", &what, e)),
+        }
+    }
+
+    /// Waits for an Operation with globalOperations.wait /
+    /// regionOperations.wait (each answers when the operation is DONE or
+    /// after about two minutes), then turns an operation error into ours.
+    /// https://cloud.google.com/compute/docs/reference/rest/v1/regionOperations/wait
+    async fn wait(&self, ctx: &Ctx, path: &Path, mut op: model::Operation) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + ctx.timeout;
+        let name = op.name.clone().unwrap_or_default();
+        let mut announced = false;
+        loop {
+            let v = to_json(&op);
+            if v["status"] == "DONE" {
+                return match v.get("error").and_then(|e| e["errors"].as_array()).and_then(|e| e.first()) {
+                    None => Ok(()),
+                    Some(first) => {
+                        let code = first["code"].as_str().unwrap_or("OPERATION_FAILED").to_string();
+                        let message = first["message"].as_str().unwrap_or("the operation failed").to_string();
+                        let class = if code.contains("IN_USE") || code.contains("CONFLICT") { ErrorClass::Conflict } else { ErrorClass::Other };
+                        Err(ProviderError::new(class, format!("operation {name} failed: {message} ({code})")).with_code(code))
+                    }
+                };
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ProviderError::new(ErrorClass::Timeout, format!("operation {name} is still {} after {}s", v["status"].as_str().unwrap_or("running"), ctx.timeout.as_secs())));
+            }
+            if !announced {
+                ctx.report(format!("waiting for operation {name}"));
+                announced = true;
+            }
+            let polled = match &path.region {
+                Some(r) => self.region_operations().await?.wait().set_project(&path.project).set_region(r).set_operation(&name).send().await,
+                None => self.global_operations().await?.wait().set_project(&path.project).set_operation(&name).send().await,
+            };
+            match polled {
+                Ok(next) => op = next,
+                Err(e) => {
+                    let e = classify("wait for", &name, e);
+                    if !e.is_retryable() {
+                        return Err(e);
+                    }
+                    ctx.report(format!("waiting for operation {name}: {e}"));
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_render_and_parse_both_ways() {
+        let p = Path { project: "cc".into(), region: Some("us-east4".into()), name: "r1".into() };
+        assert_eq!(p.render(Coll::Routers), "projects/cc/regions/us-east4/routers/r1");
+        assert_eq!(Path::parse(Coll::Routers, "projects/cc/regions/us-east4/routers/r1").unwrap(), p);
+        assert_eq!(Path::parse(Coll::Routers, "https://compute.googleapis.com/compute/v1/projects/cc/regions/us-east4/routers/r1").unwrap(), p);
+        let g = Path::parse(Coll::Networks, "projects/cc/global/networks/n").unwrap();
+        assert_eq!((g.region, g.name.as_str()), (None, "n"));
+        let e = Path::parse(Coll::Networks, "projects/cc/regions/x/routers/r").unwrap_err();
+        assert!(e.message.contains("projects/PROJECT/global/networks/NAME"), "{}", e.message);
+        assert!(Path::parse(Coll::VpnTunnels, "nonsense").is_err());
+    }
+}
