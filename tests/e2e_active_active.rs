@@ -451,6 +451,10 @@ fn network_across_clouds_apply_drift_destroy() {
     for t in aws_tunnels {
         assert!(!out.contains(t[2].as_str().unwrap()), "a pre-shared key was printed: {out}");
     }
+    // The spec output made of the (sensitive) pairing key is sensitive too.
+    assert!(out.contains("partner_interconnect_pairing_key = (sensitive)"), "{out}");
+    let key = run.ok(&["output", "partner_interconnect_pairing_key", "--show-sensitive"]);
+    assert!(key.trim().ends_with("/us-east4/1"), "{key}");
 
     // Nothing left to do.
     let o = run.tandem(&[&["plan", "--detailed-exitcode"][..], &stages[..]].concat());
@@ -515,4 +519,27 @@ print('{}')
     assert_eq!(seen["aws"]["vgws"], json!([]), "{seen}");
     assert_eq!(seen["aws"]["dx_gateways"], json!([]), "{seen}");
     assert_eq!(seen["aws"]["vifs"], json!([]), "{seen}");
+}
+
+/// The cross-cloud rules are checked before anything is called: a GCP
+/// subnetwork overlapping an AWS VPC, and one ASN on both ends of the BGP
+/// sessions, are spec errors that point at the line.
+#[test]
+fn cross_cloud_mistakes_are_caught_by_validate() {
+    let run = Run::new();
+    let o = run.tandem(&["validate", "--var", "gcp_subnet_cidr=10.0.128.0/20"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "invalid spec: {err}");
+    assert!(err.contains("tandem::spec::overlap") && err.contains("10.0.128.0/20 (in `gcp_subnet`) overlaps 10.0.0.0/16 (in `primary_vpc`)"), "{err}");
+    assert!(err.contains("active-active.yaml:"), "points at the spec: {err}");
+    let o = run.tandem(&["validate", "--var", "gcp_bgp_asn=64512"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "invalid spec: {err}");
+    assert!(err.contains("tandem::spec::asn") && err.contains("ASN 64512"), "{err}");
+    let o = run.tandem(&["validate", "--var", "gcp_bgp_asn=65535"]);
+    let err = text(&o.stderr);
+    assert!(err.contains("65535 is not a private ASN"), "{err}");
+    // Nothing was called.
+    let calls = run.py("print(urllib.request.urlopen(E + '/_tandem/calls').read().decode())");
+    assert!(!calls.to_string().contains("compute"), "{calls}");
 }

@@ -473,7 +473,14 @@ impl Engine {
         for (name, o) in &spec.outputs {
             let ev = o.value.eval(&|res, attr| lookup(&state, res, attr));
             if ev.is_known() {
-                state.outputs.insert(name.clone(), OutputState { value: ev.value, sensitive: o.sensitive });
+                // An output made of a sensitive resource output (a key, a
+                // pairing key) is sensitive whatever the spec says.
+                let mut inherited = false;
+                o.value.walk_refs(&mut |res, attr, _| {
+                    let kind = state.resources.get(res).and_then(|r| self.registry.schema(&r.type_name));
+                    inherited |= kind.and_then(|k| k.output(attr)).is_some_and(|d| d.sensitive);
+                });
+                state.outputs.insert(name.clone(), OutputState { value: ev.value, sensitive: o.sensitive || inherited });
             }
         }
         if !plan.destroy || !state.outputs.is_empty() || !plan.changes.is_empty() {

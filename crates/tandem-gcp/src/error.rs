@@ -5,13 +5,16 @@
 //! https://cloud.google.com/compute/docs/api/handle-api-errors
 
 use google_cloud_gax::error::Error;
-use serde_json::Value;
+use google_cloud_gax::error::rpc::StatusDetails;
 use tandem_provider::{ErrorClass, ProviderError};
 
-/// `errors[0].reason` of a Google error body, when there is one.
+/// `errors[0].reason` of a Google error body: the client keeps it as an
+/// ErrorInfo detail of the status.
 fn reason(e: &Error) -> Option<String> {
-    let body: Value = serde_json::from_slice(e.http_payload()?).ok()?;
-    body["error"]["errors"][0]["reason"].as_str().map(str::to_string)
+    e.status()?.details.iter().find_map(|d| match d {
+        StatusDetails::ErrorInfo(info) if !info.reason.is_empty() => Some(info.reason.clone()),
+        _ => None,
+    })
 }
 
 pub fn is_not_found(e: &Error) -> bool {
