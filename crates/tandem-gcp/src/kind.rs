@@ -48,7 +48,9 @@ impl ResourceKind for Kind {
     }
 
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
-        self.mapping.validate(props)
+        let mut out = self.mapping.validate(props);
+        crate::mapping::check_links(&self.schema, props, &mut out);
+        out
     }
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {

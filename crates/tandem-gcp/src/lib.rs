@@ -49,7 +49,9 @@ macro_rules! getter {
         pub async fn $name(&self) -> Result<&client::$ty> {
             self.$name
                 .get_or_try_init(|| async {
-                    let mut b = client::$ty::builder();
+                    // One retry layer, tandem's (jittered backoff, progress
+                    // lines, the same for every verb), not two stacked.
+                    let mut b = client::$ty::builder().with_retry_policy(google_cloud_gax::retry_policy::NeverRetry);
                     if let Some(url) = &self.endpoint {
                         b = b.with_endpoint(url.trim_end_matches('/'));
                     }

@@ -61,6 +61,21 @@ pub fn check_name(props: &Map<String, Value>, out: &mut Vec<Invalid>) {
     }
 }
 
+/// Fields that reference another GCP resource take its `self_link` (a URL):
+/// Compute Engine answers with URLs, so a bare name or a partial path would
+/// read back different from the spec and show as a change forever (a
+/// replacement, these fields being force_new).
+pub fn check_links(schema: &KindSchema, props: &Map<String, Value>, out: &mut Vec<Invalid>) {
+    for f in schema.properties.iter().filter(|f| f.refers_to.iter().any(|k| k.starts_with("gcp."))) {
+        if let Some(v) = prop_str(props, f.name) {
+            if !(v.starts_with("https://") || v.starts_with("http://")) {
+                let target = f.refers_to[0].rsplit('.').next().unwrap_or("resource");
+                out.push(Invalid::new(f.name, format!("{v:?} is not a self link: reference the {target}'s `self_link` output (e.g. ${{gcp_{target}.self_link}}), the URL GCP answers with")));
+            }
+        }
+    }
+}
+
 /// Private ASNs (RFC 6996), the only ones a Cloud Router takes besides
 /// 16550, which Partner Interconnect requires.
 /// https://cloud.google.com/network-connectivity/docs/router/concepts/overview#bgp-asns

@@ -16,7 +16,7 @@
 //! https://cloud.google.com/network-connectivity/docs/router/how-to/configure-bgp-sessions
 
 use crate::api::{Coll, Path};
-use crate::mapping::check_name;
+use crate::mapping::{check_links, check_name};
 use crate::GcpContext;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
@@ -63,7 +63,7 @@ impl RouterPeer {
             regional: true,
             properties: vec![
                 Field::new("project", Type::String).required().force_new().doc("The Google Cloud project id."),
-                Field::new("router", Type::String).required().force_new().refers_to(&["gcp.compute.router"]).doc("The Cloud Router's self_link (or name)."),
+                Field::new("router", Type::String).required().force_new().refers_to(&["gcp.compute.router"]).doc("The Cloud Router's self_link."),
                 Field::new("name", Type::String).required().force_new().doc("The BGP peer's name, unique in the router; defaults to the resource's key."),
                 Field::new("interface_name", Type::String).force_new().computed().doc("The router interface's name; defaults to the peer's name."),
                 Field::new("ip_range", Type::String).force_new().doc("The interface's address with its prefix, a /30 in 169.254.0.0/16 (for an AWS tunnel: the customer-side inside address, e.g. 169.254.10.2/30). Interconnect attachments get theirs from Google."),
@@ -178,6 +178,7 @@ impl ResourceKind for RouterPeer {
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
         check_name(props, &mut out);
+        check_links(&self.schema, props, &mut out);
         if let Some(r) = prop_str(props, "ip_range") {
             // Cloud Router BGP addresses are link-local /30s (or /29).
             // https://cloud.google.com/network-connectivity/docs/router/concepts/overview#bgp-ips
@@ -308,7 +309,7 @@ mod tests {
     fn validation_names_the_field_and_the_fix() {
         let k = RouterPeer::new(Arc::new(GcpContext::default()));
         let props = |v: Value| v.as_object().unwrap().clone();
-        let ok = props(json!({"project": "p", "router": "r", "name": "aws-1", "ip_range": "169.254.10.2/30", "peer_ip_address": "169.254.10.1", "peer_asn": 64512}));
+        let ok = props(json!({"project": "p", "router": "https://compute.googleapis.com/compute/v1/projects/p/regions/r/routers/r", "name": "aws-1", "ip_range": "169.254.10.2/30", "peer_ip_address": "169.254.10.1", "peer_asn": 64512}));
         assert!(k.validate(Some("us-east4"), &ok).is_empty());
         for (bad, field) in [
             (json!({"ip_range": "10.0.0.2/30"}), "ip_range"),
@@ -316,6 +317,7 @@ mod tests {
             (json!({"ip_range": "169.254.10.2/29"}), "ip_range"),
             (json!({"ip_range": "169.254.10.2/30", "peer_ip_address": "169.254.11.1"}), "peer_ip_address"),
             (json!({"name": "Bad_Name"}), "name"),
+            (json!({"router": "contact-center-vpn"}), "router"),
         ] {
             let got = k.validate(None, &props(bad.clone()));
             assert_eq!(got.first().map(|i| i.field.as_str()), Some(field), "{bad}: {got:?}");

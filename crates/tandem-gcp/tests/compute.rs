@@ -271,6 +271,10 @@ fn validation_explains_what_would_be_valid() {
     assert_eq!(fw[0].field, "source_ranges");
     let att = kind("gcp.compute.interconnect_attachment").validate(Some(REGION), &props(json!({"mtu": 9000})));
     assert_eq!(att[0].field, "mtu");
+    // References take self links: a name would read back as a URL and show as a change forever.
+    let link = kind("gcp.compute.subnetwork").validate(Some(REGION), &props(json!({"network": "contact-center"})));
+    assert_eq!(link[0].field, "network");
+    assert!(link[0].message.contains("${gcp_network.self_link}"), "{link:?}");
     // Every kind documents its API page and how to import it.
     for k in tandem_gcp::kinds(gcp.clone()) {
         let s = k.schema();
@@ -278,4 +282,27 @@ fn validation_explains_what_would_be_valid() {
         assert!(s.import_id.starts_with("projects/PROJECT/"), "{}", s.type_name);
         assert_eq!(s.name_field, Some("name"), "{}", s.type_name);
     }
+}
+
+/// Google's throttling (429 rateLimitExceeded) and server errors (503
+/// backendError) are retried with backoff; an outage that does not end is
+/// reported with what failed.
+#[tokio::test]
+async fn throttling_and_server_errors_are_retried() {
+    use tandem_sim::faults::{FaultKind, FaultRule};
+    let e = env().await;
+    e.admin.add_fault(&FaultRule::new(FaultKind::Throttle).service("compute").operation("networks.POST").count(2)).await.unwrap();
+    e.admin.add_fault(&FaultRule::new(FaultKind::ServerError).service("compute").operation("networks.GET").count(2)).await.unwrap();
+    let network = e.kind("gcp.compute.network");
+    let nc = ctx("net", None);
+    let net = network.create(&nc, &props(json!({"project": PROJECT, "name": "cc"}))).await.expect("retried through the faults");
+    assert_eq!(net.properties["name"], "cc");
+    assert_eq!(e.admin.count(Some("compute"), Some("networks.POST"), None).await.unwrap(), 3, "two throttled inserts, then one that worked");
+    // A region that stays down: the error says what failed and is retryable.
+    e.admin.set_outage(REGION, "compute", tandem_sim::faults::OutageMode::Error).await.unwrap();
+    let sub = e.kind("gcp.compute.subnetwork");
+    let err = sub.create(&ctx("subnet", Some(REGION)), &props(json!({"project": PROJECT, "name": "s", "network": net.outputs["self_link"], "ip_cidr_range": "10.20.0.0/20"}))).await.unwrap_err();
+    assert_eq!(err.class, ErrorClass::Transient, "{err}");
+    assert!(err.message.contains("projects/tandem-test/regions/us-east4/subnetworks/s"), "{err}");
+    e.sandbox.shutdown().await;
 }

@@ -124,6 +124,9 @@ pub fn throttling_error(service: &str) -> ApiError {
         "lambda" => (429, "TooManyRequestsException"),
         "ec2" => (503, "RequestLimitExceeded"),
         "s3" => (503, "SlowDown"),
+        // Google APIs: 429 with reason rateLimitExceeded.
+        // https://cloud.google.com/compute/docs/api/handle-api-errors
+        "compute" => (429, "rateLimitExceeded"),
         "kinesis" => (400, "LimitExceededException"),
         "dynamodb" | "directconnect" | "events" | "logs" => (400, "ThrottlingException"),
         _ => (400, "Throttling"),
@@ -139,6 +142,7 @@ pub fn server_error(service: &str) -> ApiError {
         "ec2" | "s3" => (500, "InternalError"),
         "lambda" => (500, "ServiceException"),
         "directconnect" => (500, "DirectConnectServerException"),
+        "compute" => (503, "backendError"),
         _ => (500, "InternalFailure"),
     };
     ApiError::new(status, code, "We encountered an internal error. Please try again.")

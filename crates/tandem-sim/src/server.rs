@@ -393,7 +393,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
     // GCP requests carry no SigV4 scope: they are known by their path.
     if let Some(rest) = path.strip_prefix("/compute/v1/projects/") {
-        return Ok(compute(&shared, parts.method.as_str(), rest, &parts.headers, &body).await);
+        return compute(&shared, parts.method.as_str(), rest, &parts.headers, &body).await;
     }
     let call = identify(&parts.method, &path, &query, &parts.headers, &body);
     let (action, delay) = {
@@ -607,7 +607,7 @@ async fn ec2_routes(shared: &Shared, call: &Call, method: Method, uri: http::Uri
 }
 
 /// Compute Engine v1 (`gcp::Compute`); selfLinks point back at this server.
-async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap, body: &[u8]) -> Response<Full<Bytes>> {
+async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap, body: &[u8]) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     let base = format!("http://{host}");
     // Accounting by collection and verb (`networks.POST`), scope as the region.
@@ -616,11 +616,35 @@ async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap,
         Some("regions") => (segs.get(2).copied().unwrap_or("?"), segs.get(3).copied().unwrap_or("?")),
         _ => ("global", segs.get(2).copied().unwrap_or("?")),
     };
-    let latency = {
+    let operation = format!("{collection}.{method}");
+    let (latency, action, delay) = {
         let mut st = shared.lock();
-        st.accounting.record("compute", &format!("{collection}.{method}"), scope);
-        st.latency.clone()
+        st.accounting.record("compute", &operation, scope);
+        let delay = crate::latency::response_delay(&st.delays, st.latency.scale, "compute", &operation, scope);
+        (st.latency.clone(), st.faults.check("compute", &operation, scope), delay)
     };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let json = |status: u16, v: serde_json::Value| respond(status, &[("content-type", "application/json; charset=UTF-8".to_string())], v.to_string());
+    match action {
+        // Google's throttling and server errors (faults::throttling_error /
+        // server_error for "compute"), in Google's error body.
+        Some(FaultAction::Error(e)) => {
+            let status_name = match e.status {
+                429 => "RESOURCE_EXHAUSTED",
+                503 => "UNAVAILABLE",
+                _ => "INTERNAL",
+            };
+            return Ok(json(e.status, serde_json::json!({"error": {"code": e.status, "message": e.message, "errors": [{"message": e.message, "domain": "global", "reason": e.code}], "status": status_name}})));
+        }
+        Some(FaultAction::Reset) => return Err(dropped("injected connection reset")),
+        Some(FaultAction::Hold(d)) => {
+            tokio::time::sleep(d).await;
+            return Err(dropped("injected timeout"));
+        }
+        None => {}
+    }
     let reply = shared.lock().compute.handle(&latency, Instant::now(), method, rest, body, &base);
     let (status, value) = match reply {
         crate::gcp::Reply::Json(s, v) => (s, v),
@@ -632,7 +656,7 @@ async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap,
             }
         }
     };
-    respond(status, &[("content-type", "application/json; charset=UTF-8".to_string())], value.to_string())
+    Ok(json(status, value))
 }
 
 /// Serves an awsJson call from local state.
