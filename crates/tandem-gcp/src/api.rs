@@ -99,34 +99,51 @@ macro_rules! call {
     (regional $client:expr, $method:ident, $path:expr, $setter:ident $(, $body:expr)?) => {
         $client.$method().set_project(&$path.project).set_region($path.region.as_deref().unwrap_or_default()).$setter(&$path.name)$(.set_body($body))?.send().await
     };
+    // Mutations carry a request id, the same on every retry of one change.
+    (global $client:expr, $method:ident, $path:expr, $setter:ident, rid $rid:expr $(, $body:expr)?) => {
+        $client.$method().set_project(&$path.project).$setter(&$path.name)$(.set_body($body))?.set_request_id($rid).send().await
+    };
+    (regional $client:expr, $method:ident, $path:expr, $setter:ident, rid $rid:expr $(, $body:expr)?) => {
+        $client.$method().set_project(&$path.project).set_region($path.region.as_deref().unwrap_or_default()).$setter(&$path.name)$(.set_body($body))?.set_request_id($rid).send().await
+    };
+}
+
+/// A new request id: Compute Engine runs a mutation once per id, so a retry
+/// after a lost answer gets the first attempt's operation instead of a
+/// second change (or alreadyExists).
+/// https://cloud.google.com/compute/docs/api/how-tos/api-requests-responses#idempotency
+fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 macro_rules! insert {
-    (global $client:expr, $path:expr, $body:expr) => {
-        $client.insert().set_project(&$path.project).set_body($body).send().await
+    (global $client:expr, $path:expr, $body:expr, $rid:expr) => {
+        $client.insert().set_project(&$path.project).set_body($body).set_request_id($rid).send().await
     };
-    (regional $client:expr, $path:expr, $body:expr) => {
-        $client.insert().set_project(&$path.project).set_region($path.region.as_deref().unwrap_or_default()).set_body($body).send().await
+    (regional $client:expr, $path:expr, $body:expr, $rid:expr) => {
+        $client.insert().set_project(&$path.project).set_region($path.region.as_deref().unwrap_or_default()).set_body($body).set_request_id($rid).send().await
     };
 }
 
 impl GcpContext {
-    /// Inserts and waits for the operation; answers the resource as read afterwards.
-    pub async fn insert(&self, ctx: &Ctx, coll: Coll, path: &Path, body: Value) -> Result<()> {
+    /// Inserts and waits; answers the finished operation (as the API's JSON).
+    pub async fn insert(&self, ctx: &Ctx, coll: Coll, path: &Path, body: Value) -> Result<Value> {
         let what = path.render(coll);
+        let rid = request_id();
         let op = retry(ctx, &format!("insert {what}"), RetryPolicy::default(), || {
             let body = body.clone();
             let what = what.clone();
+            let rid = rid.clone();
             async move {
                 let r = match coll {
-                    Coll::Networks => insert!(global self.networks().await?, path, to_model::<model::Network>(&what, body)?),
-                    Coll::Subnetworks => insert!(regional self.subnetworks().await?, path, to_model::<model::Subnetwork>(&what, body)?),
-                    Coll::Firewalls => insert!(global self.firewalls().await?, path, to_model::<model::Firewall>(&what, body)?),
-                    Coll::Routers => insert!(regional self.routers().await?, path, to_model::<model::Router>(&what, body)?),
-                    Coll::VpnGateways => insert!(regional self.vpn_gateways().await?, path, to_model::<model::VpnGateway>(&what, body)?),
-                    Coll::ExternalVpnGateways => insert!(global self.external_vpn_gateways().await?, path, to_model::<model::ExternalVpnGateway>(&what, body)?),
-                    Coll::VpnTunnels => insert!(regional self.vpn_tunnels().await?, path, to_model::<model::VpnTunnel>(&what, body)?),
-                    Coll::InterconnectAttachments => insert!(regional self.interconnect_attachments().await?, path, to_model::<model::InterconnectAttachment>(&what, body)?),
+                    Coll::Networks => insert!(global self.networks().await?, path, to_model::<model::Network>(&what, body)?, &rid),
+                    Coll::Subnetworks => insert!(regional self.subnetworks().await?, path, to_model::<model::Subnetwork>(&what, body)?, &rid),
+                    Coll::Firewalls => insert!(global self.firewalls().await?, path, to_model::<model::Firewall>(&what, body)?, &rid),
+                    Coll::Routers => insert!(regional self.routers().await?, path, to_model::<model::Router>(&what, body)?, &rid),
+                    Coll::VpnGateways => insert!(regional self.vpn_gateways().await?, path, to_model::<model::VpnGateway>(&what, body)?, &rid),
+                    Coll::ExternalVpnGateways => insert!(global self.external_vpn_gateways().await?, path, to_model::<model::ExternalVpnGateway>(&what, body)?, &rid),
+                    Coll::VpnTunnels => insert!(regional self.vpn_tunnels().await?, path, to_model::<model::VpnTunnel>(&what, body)?, &rid),
+                    Coll::InterconnectAttachments => insert!(regional self.interconnect_attachments().await?, path, to_model::<model::InterconnectAttachment>(&what, body)?, &rid),
                 };
                 r.map_err(|e| classify("insert", &what, e))
             }
@@ -162,18 +179,19 @@ impl GcpContext {
     /// cannot patch are refused before any call.
     pub async fn patch(&self, ctx: &Ctx, coll: Coll, path: &Path, body: Value) -> Result<()> {
         let what = path.render(coll);
-        let op = retry(ctx, &format!("patch {what}"), RetryPolicy::default(), || self.patch_once(coll, path, body.clone())).await?;
-        self.wait(ctx, path, op).await
+        let rid = request_id();
+        let op = retry(ctx, &format!("patch {what}"), RetryPolicy::default(), || self.patch_once(coll, path, body.clone(), &rid)).await?;
+        self.wait(ctx, path, op).await.map(drop)
     }
 
-    async fn patch_once(&self, coll: Coll, path: &Path, body: Value) -> Result<model::Operation> {
+    async fn patch_once(&self, coll: Coll, path: &Path, body: Value, rid: &str) -> Result<model::Operation> {
         let what = path.render(coll);
         match coll {
-            Coll::Networks => call!(global self.networks().await?, patch, path, set_network, to_model::<model::Network>(&what, body)?),
-            Coll::Subnetworks => call!(regional self.subnetworks().await?, patch, path, set_subnetwork, to_model::<model::Subnetwork>(&what, body)?),
-            Coll::Firewalls => call!(global self.firewalls().await?, patch, path, set_firewall, to_model::<model::Firewall>(&what, body)?),
-            Coll::Routers => call!(regional self.routers().await?, patch, path, set_router, to_model::<model::Router>(&what, body)?),
-            Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, patch, path, set_interconnect_attachment, to_model::<model::InterconnectAttachment>(&what, body)?),
+            Coll::Networks => call!(global self.networks().await?, patch, path, set_network, rid rid, to_model::<model::Network>(&what, body)?),
+            Coll::Subnetworks => call!(regional self.subnetworks().await?, patch, path, set_subnetwork, rid rid, to_model::<model::Subnetwork>(&what, body)?),
+            Coll::Firewalls => call!(global self.firewalls().await?, patch, path, set_firewall, rid rid, to_model::<model::Firewall>(&what, body)?),
+            Coll::Routers => call!(regional self.routers().await?, patch, path, set_router, rid rid, to_model::<model::Router>(&what, body)?),
+            Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, patch, path, set_interconnect_attachment, rid rid, to_model::<model::InterconnectAttachment>(&what, body)?),
             Coll::VpnGateways | Coll::ExternalVpnGateways | Coll::VpnTunnels => {
                 return Err(ProviderError::invalid(format!("{what} cannot be changed in place ({} has no patch method)", coll.segment())))
             }
@@ -188,36 +206,39 @@ impl GcpContext {
     /// https://cloud.google.com/compute/docs/reference/rest/v1/routers/update
     pub async fn update_router(&self, ctx: &Ctx, path: &Path, router: Value) -> Result<()> {
         let what = path.render(Coll::Routers);
+        let rid = request_id();
         let op = retry(ctx, &format!("update {what}"), RetryPolicy::default(), || {
             let router = router.clone();
             let what = what.clone();
-            async move { call!(regional self.routers().await?, update, path, set_router, to_model::<model::Router>(&what, router)?).map_err(|e| classify("update", &what, e)) }
+            let rid = rid.clone();
+            async move { call!(regional self.routers().await?, update, path, set_router, rid &rid, to_model::<model::Router>(&what, router)?).map_err(|e| classify("update", &what, e)) }
         })
         .await?;
-        self.wait(ctx, path, op).await
+        self.wait(ctx, path, op).await.map(drop)
     }
 
     /// Deletes and waits; what is already gone counts as deleted.
     pub async fn delete(&self, ctx: &Ctx, coll: Coll, path: &Path) -> Result<()> {
         let what = path.render(coll);
-        let op = retry(ctx, &format!("delete {what}"), RetryPolicy::default(), || self.delete_once(coll, path)).await?;
+        let rid = request_id();
+        let op = retry(ctx, &format!("delete {what}"), RetryPolicy::default(), || self.delete_once(coll, path, &rid)).await?;
         match op {
-            Some(op) => self.wait(ctx, path, op).await,
+            Some(op) => self.wait(ctx, path, op).await.map(drop),
             None => Ok(()),
         }
     }
 
-    async fn delete_once(&self, coll: Coll, path: &Path) -> Result<Option<model::Operation>> {
+    async fn delete_once(&self, coll: Coll, path: &Path, rid: &str) -> Result<Option<model::Operation>> {
         let what = path.render(coll);
         let r = match coll {
-            Coll::Networks => call!(global self.networks().await?, delete, path, set_network),
-            Coll::Subnetworks => call!(regional self.subnetworks().await?, delete, path, set_subnetwork),
-            Coll::Firewalls => call!(global self.firewalls().await?, delete, path, set_firewall),
-            Coll::Routers => call!(regional self.routers().await?, delete, path, set_router),
-            Coll::VpnGateways => call!(regional self.vpn_gateways().await?, delete, path, set_vpn_gateway),
-            Coll::ExternalVpnGateways => call!(global self.external_vpn_gateways().await?, delete, path, set_external_vpn_gateway),
-            Coll::VpnTunnels => call!(regional self.vpn_tunnels().await?, delete, path, set_vpn_tunnel),
-            Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, delete, path, set_interconnect_attachment),
+            Coll::Networks => call!(global self.networks().await?, delete, path, set_network, rid rid),
+            Coll::Subnetworks => call!(regional self.subnetworks().await?, delete, path, set_subnetwork, rid rid),
+            Coll::Firewalls => call!(global self.firewalls().await?, delete, path, set_firewall, rid rid),
+            Coll::Routers => call!(regional self.routers().await?, delete, path, set_router, rid rid),
+            Coll::VpnGateways => call!(regional self.vpn_gateways().await?, delete, path, set_vpn_gateway, rid rid),
+            Coll::ExternalVpnGateways => call!(global self.external_vpn_gateways().await?, delete, path, set_external_vpn_gateway, rid rid),
+            Coll::VpnTunnels => call!(regional self.vpn_tunnels().await?, delete, path, set_vpn_tunnel, rid rid),
+            Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, delete, path, set_interconnect_attachment, rid rid),
         };
         match r {
             Ok(op) => Ok(Some(op)),
@@ -230,7 +251,7 @@ impl GcpContext {
     /// regionOperations.wait (each answers when the operation is DONE or
     /// after about two minutes), then turns an operation error into ours.
     /// https://cloud.google.com/compute/docs/reference/rest/v1/regionOperations/wait
-    async fn wait(&self, ctx: &Ctx, path: &Path, mut op: model::Operation) -> Result<()> {
+    async fn wait(&self, ctx: &Ctx, path: &Path, mut op: model::Operation) -> Result<Value> {
         let deadline = tokio::time::Instant::now() + ctx.timeout;
         let name = op.name.clone().unwrap_or_default();
         let mut announced = false;
@@ -238,7 +259,7 @@ impl GcpContext {
             let v = to_json(&op);
             if v["status"] == "DONE" {
                 return match v.get("error").and_then(|e| e["errors"].as_array()).and_then(|e| e.first()) {
-                    None => Ok(()),
+                    None => Ok(v),
                     Some(first) => {
                         let code = first["code"].as_str().unwrap_or("OPERATION_FAILED").to_string();
                         let message = first["message"].as_str().unwrap_or("the operation failed").to_string();

@@ -57,7 +57,7 @@ impl ResourceKind for Kind {
         let path = self.path(ctx, props)?;
         let body = self.mapping.body(props)?;
         match self.gcp.insert(ctx, self.coll(), &path, body).await {
-            Ok(()) => {}
+            Ok(_) => {}
             // Names are unique per project (and region): one that exists is
             // someone's, maybe an interrupted run's; taking it over silently
             // could take over another stack's network.

@@ -116,6 +116,10 @@ async fn network_subnetwork_firewall_lifecycle() {
     assert_eq!((fw2.properties["source_ranges"].clone(), fw2.properties["priority"].clone()), (json!(["10.0.0.0/16", "10.1.0.0/16"]), json!(900)));
 
     // The network cannot go while the subnetwork and the rule use it; GCP's reason is kept.
+    // Every mutation carries a request id (Operation.clientOperationId echoes it), so a retry after a lost answer is not a second change.
+    let op = e.gcp.insert(&nc, tandem_gcp::Coll::Networks, &tandem_gcp::Path { project: PROJECT.into(), region: None, name: "other".into() }, json!({"name": "other", "autoCreateSubnetworks": false})).await.unwrap();
+    assert_eq!((op["status"].as_str(), op["clientOperationId"].as_str().map(str::len)), (Some("DONE"), Some(36)), "{op}");
+    network.delete(&nc, "projects/tandem-test/global/networks/other", &np).await.unwrap();
     let busy = network.delete(&nc, &net.id, &np).await.unwrap_err();
     assert_eq!((busy.class, busy.code.as_deref()), (ErrorClass::Conflict, Some("resourceInUseByAnotherResource")), "{busy}");
     firewall.delete(&fc, &fw.id, &fp).await.unwrap();

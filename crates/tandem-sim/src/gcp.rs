@@ -82,6 +82,8 @@ pub struct Compute {
     /// (project, "global" or region, name)
     operations: BTreeMap<(String, String, String), Operation>,
     next_id: u64,
+    /// (project, requestId) -> the operation it started (its key in `operations`).
+    requests: BTreeMap<(String, String), (String, String, String)>,
     /// Routers with a change still being applied, until when.
     busy: BTreeMap<(String, String, String, String), Instant>,
 }
@@ -128,7 +130,37 @@ impl Compute {
 
     /// Requests under `/compute/v1/projects/`; `rest` is what follows it.
     pub fn handle(&mut self, latency: &dyn LatencyModel, now: Instant, method: &str, rest: &str, body: &[u8], base: &str) -> Reply {
+        // `requestId` makes a mutation idempotent: "if you make a request
+        // with the same request ID, the server ignores the second request
+        // [and returns the operation of the first]" (60 minutes; here, for
+        // the sandbox's life). A client that lost the answer retries safely.
+        // https://cloud.google.com/compute/docs/api/how-tos/api-requests-responses#idempotency
+        let request_id = (method != "GET")
+            .then(|| rest.split_once('?').map(|(_, q)| q).unwrap_or(""))
+            .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "requestId").map(|(_, v)| v.into_owned()))
+            .filter(|id| !id.is_empty());
+        let project = rest.split('/').next().unwrap_or_default().to_string();
+        if let Some(key) = request_id.as_ref().map(|id| (project.clone(), id.clone())) {
+            if let Some(op_key) = self.requests.get(&key) {
+                if let Some(op) = self.operations.get(op_key) {
+                    return Reply::Json(200, Self::op_view(op, now));
+                }
+            }
+        }
         match self.route(latency, now, method, rest, body, base) {
+            Ok(Reply::Json(200, mut op)) if op["kind"] == "compute#operation" => {
+                if let (Some(id), Some(name)) = (request_id, op["name"].as_str().map(str::to_string)) {
+                    let scope = op["region"].as_str().map(|r| last(r).to_string()).unwrap_or_else(|| "global".into());
+                    // Operation.clientOperationId: "the value of requestId if you provided it".
+                    op["clientOperationId"] = json!(id);
+                    let key = (project.clone(), scope, name);
+                    if let Some(stored) = self.operations.get_mut(&key) {
+                        stored.value["clientOperationId"] = json!(id);
+                    }
+                    self.requests.insert((project, id), key);
+                }
+                Reply::Json(200, op)
+            }
             Ok(r) => r,
             Err(e) => Reply::Json(e.code, e.body()),
         }
@@ -1243,6 +1275,24 @@ mod tests {
         assert_eq!((r2["interfaces"].clone(), r2["bgpPeers"].clone(), r2["bgp"]["asn"].clone()), (json!([]), json!([]), json!(65010)));
         let (s, e) = call(&mut c, t, "DELETE", "p/global/networks/net", json!(null));
         assert_eq!((s, reason(&e)), (400, "resourceInUseByAnotherResource"));
+    }
+
+    #[test]
+    fn a_repeated_request_id_answers_the_first_operation() {
+        let mut c = Compute::default();
+        let t = Instant::now();
+        let body = json!({"name": "cc", "autoCreateSubnetworks": false});
+        let (s1, op1) = call(&mut c, t, "POST", "p/global/networks?requestId=8d5a0c2e-1&alt=json", body.clone());
+        let (s2, op2) = call(&mut c, t, "POST", "p/global/networks?requestId=8d5a0c2e-1&alt=json", body.clone());
+        assert_eq!((s1, s2), (200, 200), "{op2}");
+        assert_eq!(op1["name"], op2["name"], "the retry gets the first request's operation");
+        assert_eq!(op2["clientOperationId"], "8d5a0c2e-1");
+        // Another request id is another request: the name is taken.
+        let (s3, e) = call(&mut c, t, "POST", "p/global/networks?requestId=other", body);
+        assert_eq!((s3, reason(&e)), (409, "alreadyExists"));
+        let (_, r1) = call(&mut c, t, "POST", "p/regions/us-east4/routers?requestId=r-1", json!({"name": "r", "network": "cc", "bgp": {"asn": 65010}}));
+        let (_, r2) = call(&mut c, t, "POST", "p/regions/us-east4/routers?requestId=r-1", json!({"name": "r", "network": "cc", "bgp": {"asn": 65010}}));
+        assert_eq!((r1["name"].clone(), r2["region"].clone()), (r2["name"].clone(), r1["region"].clone()));
     }
 
     #[test]

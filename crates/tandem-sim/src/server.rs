@@ -393,7 +393,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
     // GCP requests carry no SigV4 scope: they are known by their path.
     if let Some(rest) = path.strip_prefix("/compute/v1/projects/") {
-        return compute(&shared, parts.method.as_str(), rest, &parts.headers, &body).await;
+        // The query travels along: `requestId` makes a mutation idempotent.
+        let rest = if query.is_empty() { rest.to_string() } else { format!("{rest}?{query}") };
+        return compute(&shared, parts.method.as_str(), &rest, &parts.headers, &body).await;
     }
     let call = identify(&parts.method, &path, &query, &parts.headers, &body);
     let (action, delay) = {
@@ -611,7 +613,7 @@ async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap,
     let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     let base = format!("http://{host}");
     // Accounting by collection and verb (`networks.POST`), scope as the region.
-    let segs: Vec<&str> = rest.split('/').collect();
+    let segs: Vec<&str> = rest.split('?').next().unwrap_or_default().split('/').collect();
     let (scope, collection) = match segs.get(1).copied() {
         Some("regions") => (segs.get(2).copied().unwrap_or("?"), segs.get(3).copied().unwrap_or("?")),
         _ => ("global", segs.get(2).copied().unwrap_or("?")),
