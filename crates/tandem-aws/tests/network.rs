@@ -88,6 +88,14 @@ async fn customer_gateway_create_read_tag_delete() {
     cgw.delete(&c, &id, &updated.properties).await.unwrap();
     assert!(cgw.read(&c, &id).await.unwrap().is_none());
     cgw.delete(&c, &id, &updated.properties).await.unwrap();
+    // Made again at the same address (the next apply after a destroy): a new
+    // gateway, not the deleted one that moto still lists under the tag.
+    let again = tokio::time::timeout(std::time::Duration::from_secs(20), cgw.create(&c, &props(json!({"bgp_asn": 65010, "ip_address": "34.157.1.2"}))))
+        .await
+        .expect("not waiting on the deleted gateway")
+        .unwrap();
+    assert_ne!(again.id, id);
+    cgw.delete(&c, &again.id, &again.properties).await.unwrap();
     env.sandbox.shutdown().await;
 }
 

@@ -78,7 +78,11 @@ impl ResourceKind for CustomerGateway {
             .send()
             .await
             .map_err(|e| classify("DescribeCustomerGateways", &ctx.address, e))?;
-        let id = match existing.customer_gateways().iter().filter(|g| g.ip_address() == Some(ip)).find_map(|g| g.customer_gateway_id()) {
+        // The state is checked here too: not every EC2 implementation honours
+        // the `state` filter (moto lists deleted gateways), and adopting a
+        // deleted gateway would wait for it forever.
+        let usable = |g: &&SdkCustomerGateway| g.ip_address() == Some(ip) && matches!(g.state(), Some("pending" | "available"));
+        let id = match existing.customer_gateways().iter().filter(usable).find_map(|g| g.customer_gateway_id()) {
             Some(id) => {
                 ctx.report(format!("found {id} from an earlier interrupted run"));
                 id.to_string()

@@ -133,7 +133,9 @@ impl ResourceKind for VpnGateway {
             .send()
             .await
             .map_err(|e| classify("DescribeVpnGateways", &ctx.address, e))?;
-        let id = match existing.vpn_gateways().iter().find_map(|g| g.vpn_gateway_id()) {
+        // The state checked here too, whatever the filter did (see customer_gateway).
+        let live = |g: &&aws_sdk_ec2::types::VpnGateway| matches!(g.state(), Some(aws_sdk_ec2::types::VpnState::Pending | aws_sdk_ec2::types::VpnState::Available));
+        let id = match existing.vpn_gateways().iter().filter(live).find_map(|g| g.vpn_gateway_id()) {
             Some(id) => {
                 ctx.report(format!("found {id} from an earlier interrupted run"));
                 id.to_string()
