@@ -48,8 +48,8 @@ impl ResourceKind for Kind {
     }
 
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
-        let mut out = self.mapping.validate(props);
-        crate::mapping::check_links(&self.schema, props, &mut out);
+        let mut out = crate::mapping::check_common(&self.schema, props);
+        out.extend(self.mapping.validate(props));
         out
     }
 

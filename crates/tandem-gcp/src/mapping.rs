@@ -6,7 +6,7 @@ use crate::Coll;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use tandem_provider::{prop_i64, prop_str, Invalid, KindSchema, ProviderError, Result};
+use tandem_provider::{private_asn, prop_i64, prop_str, Invalid, KindSchema, ProviderError, Result};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub trait Mapping: Send + Sync {
@@ -21,9 +21,18 @@ pub trait Mapping: Send + Sync {
     fn patch(&self, _desired: &Map<String, Value>, _changed: &[String], _current: &Value) -> Option<Result<Value>> {
         None
     }
+    /// The kind's own rules; names and links are checked for every kind ([`check_common`]).
     fn validate(&self, _props: &Map<String, Value>) -> Vec<Invalid> {
         Vec::new()
     }
+}
+
+/// What every GCP kind checks: its name, and that references are self links.
+pub fn check_common(schema: &KindSchema, props: &Map<String, Value>) -> Vec<Invalid> {
+    let mut out = Vec::new();
+    check_name(props, &mut out);
+    check_links(schema, props, &mut out);
+    out
 }
 
 pub fn all() -> Vec<Box<dyn Mapping>> {
@@ -51,7 +60,7 @@ fn outputs(extra: Vec<OutputDef>) -> Vec<OutputDef> {
 
 /// `[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
 /// https://cloud.google.com/compute/docs/naming-resources#resource-name-format
-pub fn check_name(props: &Map<String, Value>, out: &mut Vec<Invalid>) {
+fn check_name(props: &Map<String, Value>, out: &mut Vec<Invalid>) {
     if let Some(n) = prop_str(props, "name") {
         let b = n.as_bytes();
         let ok = !b.is_empty() && b.len() <= 63 && b[0].is_ascii_lowercase() && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-') && b[b.len() - 1] != b'-';
@@ -65,7 +74,7 @@ pub fn check_name(props: &Map<String, Value>, out: &mut Vec<Invalid>) {
 /// Compute Engine answers with URLs, so a bare name or a partial path would
 /// read back different from the spec and show as a change forever (a
 /// replacement, these fields being force_new).
-pub fn check_links(schema: &KindSchema, props: &Map<String, Value>, out: &mut Vec<Invalid>) {
+fn check_links(schema: &KindSchema, props: &Map<String, Value>, out: &mut Vec<Invalid>) {
     for f in schema.properties.iter().filter(|f| f.refers_to.iter().any(|k| k.starts_with("gcp."))) {
         if let Some(v) = prop_str(props, f.name) {
             if !(v.starts_with("https://") || v.starts_with("http://")) {
@@ -74,13 +83,6 @@ pub fn check_links(schema: &KindSchema, props: &Map<String, Value>, out: &mut Ve
             }
         }
     }
-}
-
-/// Private ASNs (RFC 6996), the only ones a Cloud Router takes besides
-/// 16550, which Partner Interconnect requires.
-/// https://cloud.google.com/network-connectivity/docs/router/concepts/overview#bgp-asns
-pub fn private_asn(asn: i64) -> bool {
-    (64512..=65534).contains(&asn) || (4_200_000_000..=4_294_967_294).contains(&asn)
 }
 
 /// Copies a string/number/bool property into the body under another name.
@@ -177,11 +179,6 @@ impl Mapping for Network {
         }
         Some(Ok(Value::Object(b)))
     }
-    fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
-        let mut out = Vec::new();
-        check_name(props, &mut out);
-        out
-    }
 }
 
 // ---- subnetworks -----------------------------------------------------------
@@ -240,7 +237,6 @@ impl Mapping for Subnetwork {
     }
     fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
-        check_name(props, &mut out);
         if let Some(len) = prop_str(props, "ip_cidr_range").and_then(|c| c.split_once('/')).and_then(|(_, l)| l.parse::<u8>().ok()) {
             if len > 29 {
                 out.push(Invalid::new("ip_cidr_range", format!("a subnetwork range is at most a /29, found a /{len}")));
@@ -331,7 +327,6 @@ impl Mapping for Firewall {
     }
     fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
-        check_name(props, &mut out);
         for f in ["source_ranges", "destination_ranges"] {
             for r in props.get(f).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
                 if r.parse::<ipnet::Ipv4Net>().is_err() {
@@ -443,7 +438,6 @@ impl Mapping for Router {
     }
     fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
-        check_name(props, &mut out);
         if let Some(asn) = prop_i64(props, "asn") {
             if !private_asn(asn) && asn != 16550 {
                 out.push(Invalid::new("asn", format!("{asn} is not a private ASN: a Cloud Router takes 64512-65534 or 4200000000-4294967294 (or 16550 for Partner Interconnect)")));
@@ -510,11 +504,6 @@ impl Mapping for HaVpnGateway {
         }
         (p, o)
     }
-    fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
-        let mut out = Vec::new();
-        check_name(props, &mut out);
-        out
-    }
 }
 
 // ---- external VPN gateways -------------------------------------------------
@@ -563,7 +552,6 @@ impl Mapping for ExternalVpnGateway {
     }
     fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
-        check_name(props, &mut out);
         let Some(ifaces) = props.get("interfaces").and_then(Value::as_array) else { return out };
         if let Some((t, n)) = prop_str(props, "redundancy_type").and_then(|t| REDUNDANCY.iter().find(|(r, _)| *r == t)) {
             if ifaces.len() != *n {
@@ -643,7 +631,6 @@ impl Mapping for VpnTunnel {
     }
     fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
-        check_name(props, &mut out);
         // https://cloud.google.com/network-connectivity/docs/vpn/how-to/generating-pre-shared-key
         if let Some(s) = prop_str(props, "shared_secret") {
             if s.is_empty() || s.len() > 64 {
@@ -718,7 +705,6 @@ impl Mapping for InterconnectAttachment {
     }
     fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
-        check_name(props, &mut out);
         if let Some(m) = prop_i64(props, "mtu") {
             if m != 1440 && m != 1500 {
                 out.push(Invalid::new("mtu", format!("an interconnect attachment's MTU is 1440 or 1500, found {m}")));

@@ -16,7 +16,7 @@
 //! https://cloud.google.com/network-connectivity/docs/router/how-to/configure-bgp-sessions
 
 use crate::api::{Coll, Path};
-use crate::mapping::{check_links, check_name};
+use crate::mapping::check_common;
 use crate::GcpContext;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
@@ -176,9 +176,7 @@ impl ResourceKind for RouterPeer {
     }
 
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
-        let mut out = Vec::new();
-        check_name(props, &mut out);
-        check_links(&self.schema, props, &mut out);
+        let mut out = check_common(&self.schema, props);
         if let Some(r) = prop_str(props, "ip_range") {
             // Cloud Router BGP addresses are link-local /30s (or /29).
             // https://cloud.google.com/network-connectivity/docs/router/concepts/overview#bgp-ips

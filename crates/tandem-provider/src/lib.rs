@@ -226,6 +226,17 @@ impl Registry {
     }
 }
 
+/// A private BGP ASN (RFC 6996): 64512-65534 (16-bit) or
+/// 4200000000-4294967294 (32-bit), what both clouds' gateways and routers
+/// take. AWS: "If you're using a 16-bit ASN, it must be in the 64512 to 65534
+/// range. If you're using a 32-bit ASN, it must be in the 4200000000 to
+/// 4294967294 range."
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpnGateway.html
+/// https://cloud.google.com/network-connectivity/docs/router/concepts/overview#bgp-asns
+pub fn private_asn(asn: i64) -> bool {
+    (64512..=65534).contains(&asn) || (4_200_000_000..=4_294_967_294).contains(&asn)
+}
+
 /// Read a string property.
 pub fn prop_str<'a>(props: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     props.get(key).and_then(Value::as_str)

@@ -39,18 +39,26 @@ impl GcpError {
     }
 
     /// The body Google APIs answer errors with.
-    /// https://cloud.google.com/apis/design/errors#http_mapping
     pub fn body(&self) -> Value {
-        let status = match self.code {
-            400 => "INVALID_ARGUMENT",
-            404 => "NOT_FOUND",
-            409 => "ALREADY_EXISTS",
-            412 => "FAILED_PRECONDITION",
-            501 => "UNIMPLEMENTED",
-            _ => "UNKNOWN",
-        };
-        json!({ "error": { "code": self.code, "message": self.message, "errors": [{ "message": self.message, "domain": "global", "reason": self.reason }], "status": status } })
+        error_body(self.code, self.reason, &self.message)
     }
+}
+
+/// Google's JSON error body: code, message, errors[].reason, status.
+/// https://cloud.google.com/apis/design/errors#http_mapping
+pub fn error_body(code: u16, reason: &str, message: &str) -> Value {
+    let status = match code {
+        400 => "INVALID_ARGUMENT",
+        404 => "NOT_FOUND",
+        409 => "ALREADY_EXISTS",
+        412 => "FAILED_PRECONDITION",
+        429 => "RESOURCE_EXHAUSTED",
+        500 => "INTERNAL",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        _ => "UNKNOWN",
+    };
+    json!({ "error": { "code": code, "message": message, "errors": [{ "message": message, "domain": "global", "reason": reason }], "status": status } })
 }
 
 /// What the server does with an answer.
@@ -180,13 +188,13 @@ impl Compute {
             ("GET", [p, "global", "networks"]) => ok(self.list(now, p, "global", "networks", "compute#networkList", base)),
             ("POST", [p, "global", "networks"]) => ok(self.insert_network(latency, now, p, input()?, base)?),
             ("GET", [p, "global", "networks", n]) => ok(self.get(now, p, "global", "networks", n)?),
-            ("DELETE", [p, "global", "networks", n]) => ok(self.delete_network(latency, now, p, n, base)?),
-            ("PATCH", [p, "global", "networks", n]) => ok(self.patch(now, p, "global", "networks", n, input()?, base)?),
+            ("DELETE", [p, "global", "networks", n]) => ok(self.delete_unused(latency, now, p, "global", "networks", "network", n, base, NETWORK_USERS)?),
+            ("PATCH", [p, "global", "networks", n]) => ok(self.patch_simple(now, p, "global", "networks", "network", n, input()?, base, NETWORK_PATCH, no_rules)?),
             ("GET", [p, "regions", r, "subnetworks"]) => ok(self.list(now, p, r, "subnetworks", "compute#subnetworkList", base)),
             ("POST", [p, "regions", r, "subnetworks"]) => ok(self.insert_subnetwork(latency, now, p, r, input()?, base)?),
             ("GET", [p, "regions", r, "subnetworks", n]) => ok(self.get(now, p, r, "subnetworks", n)?),
             ("DELETE", [p, "regions", r, "subnetworks", n]) => ok(self.delete_simple(latency, now, p, r, "subnetworks", "subnetwork", n, base)?),
-            ("PATCH", [p, "regions", r, "subnetworks", n]) => ok(self.patch(now, p, r, "subnetworks", n, input()?, base)?),
+            ("PATCH", [p, "regions", r, "subnetworks", n]) => ok(self.patch_simple(now, p, r, "subnetworks", "subnetwork", n, input()?, base, SUBNETWORK_PATCH, no_rules)?),
             // https://cloud.google.com/compute/docs/reference/rest/v1/firewalls
             ("GET", [p, "global", "firewalls"]) => ok(self.list(now, p, "global", "firewalls", "compute#firewallList", base)),
             ("POST", [p, "global", "firewalls"]) => ok(self.insert_firewall(latency, now, p, input()?, base)?),
@@ -432,21 +440,6 @@ impl Compute {
         Ok(self.start(now, p, region, "subnetwork", "insert", &path, &id, after, base))
     }
 
-    /// A network in use by a subnetwork cannot be deleted.
-    /// https://cloud.google.com/compute/docs/reference/rest/v1/networks/delete
-    fn delete_network(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, name: &str, base: &str) -> Result<Value, GcpError> {
-        self.settle(now);
-        let user = self.resources.iter().find(|((rp, _, rc, _), st)| rp == p && rc != "networks" && st.gone_at.is_none() && last(st.value["network"].as_str().unwrap_or("")) == name);
-        if let Some(((_, rs, rc, rn), _)) = user {
-            return Err(GcpError::new(
-                400,
-                "resourceInUseByAnotherResource",
-                format!("The network resource '{}' is already being used by '{}'", Self::path_of(p, "global", "networks", name), Self::path_of(p, rs, rc, rn)),
-            ));
-        }
-        self.delete_simple(latency, now, p, "global", "networks", "network", name, base)
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn delete_simple(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, scope: &str, coll: &str, kind: &str, name: &str, base: &str) -> Result<Value, GcpError> {
         self.settle(now);
@@ -468,53 +461,19 @@ impl Compute {
         Ok(self.start(now, p, scope, kind, "delete", &path, &id, after, base))
     }
 
-    /// PATCH: the fields GCP lets change. A subnetwork patch must carry the
-    /// current fingerprint (412 conditionNotMet otherwise).
-    /// https://cloud.google.com/compute/docs/reference/rest/v1/subnetworks/patch
-    /// https://cloud.google.com/compute/docs/reference/rest/v1/networks/patch
-    #[allow(clippy::too_many_arguments)]
-    fn patch(&mut self, now: Instant, p: &str, scope: &str, coll: &str, name: &str, input: Map<String, Value>, base: &str) -> Result<Value, GcpError> {
-        self.settle(now);
-        let k = Self::key(p, scope, coll, name);
-        let path = Self::path_of(p, scope, coll, name);
-        if self.visible(now, &k).is_none() {
-            return Err(GcpError::not_found(&path));
-        }
-        let next = self.next_id + 1;
-        let st = self.resources.get_mut(&k).expect("visible");
-        let allowed: &[&str] = if coll == "subnetworks" {
-            let current = st.value["fingerprint"].as_str().unwrap_or_default();
-            match input.get("fingerprint").and_then(Value::as_str) {
-                Some(f) if f == current => {}
-                Some(_) => return Err(GcpError::new(412, "conditionNotMet", "Supplied fingerprint does not match current metadata fingerprint.")),
-                None => return Err(GcpError::invalid("Invalid value for field 'resource.fingerprint': ''. A fingerprint is required to update the subnetwork")),
-            }
-            &["description", "privateIpGoogleAccess"]
-        } else {
-            &["description", "routingConfig", "mtu"]
-        };
-        for (f, v) in &input {
-            if matches!(f.as_str(), "name" | "fingerprint" | "kind" | "id" | "selfLink") {
-                continue;
-            }
-            if !allowed.contains(&f.as_str()) {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.{f}': it cannot be changed by patch")));
-            }
-            st.value[f] = v.clone();
-        }
-        if coll == "subnetworks" {
-            st.value["fingerprint"] = json!(fingerprint(next));
-        }
-        let id = st.value["id"].as_str().unwrap_or_default().to_string();
-        let kind = if coll == "subnetworks" { "subnetwork" } else { "network" };
-        Ok(self.start(now, p, scope, kind, "patch", &path, &id, Duration::ZERO, base))
-    }
 }
 
 /// Who may hold a resource: (collection, field holding its link).
+/// A network in use cannot be deleted.
+/// https://cloud.google.com/compute/docs/reference/rest/v1/networks/delete
+const NETWORK_USERS: &[(&str, &str)] = &[("subnetworks", "network"), ("firewalls", "network"), ("routers", "network"), ("vpnGateways", "network"), ("interconnectAttachments", "network")];
 const ROUTER_USERS: &[(&str, &str)] = &[("vpnTunnels", "router"), ("interconnectAttachments", "router")];
 const VPN_GATEWAY_USERS: &[(&str, &str)] = &[("vpnTunnels", "vpnGateway"), ("vpnTunnels", "peerGcpGateway")];
 const EXTERNAL_GATEWAY_USERS: &[(&str, &str)] = &[("vpnTunnels", "peerExternalGateway")];
+/// https://cloud.google.com/compute/docs/reference/rest/v1/networks/patch
+const NETWORK_PATCH: &[&str] = &["description", "routingConfig", "mtu"];
+/// https://cloud.google.com/compute/docs/reference/rest/v1/subnetworks/patch
+const SUBNETWORK_PATCH: &[&str] = &["description", "privateIpGoogleAccess"];
 /// https://cloud.google.com/compute/docs/reference/rest/v1/firewalls/patch
 const FIREWALL_PATCH: &[&str] = &["description", "allowed", "denied", "sourceRanges", "destinationRanges", "priority", "targetTags", "disabled"];
 /// https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments/patch
@@ -627,6 +586,11 @@ fn firewall_rules(m: &mut Map<String, Value>) -> Result<(), GcpError> {
 
 /// Interconnect attachment fields that a patch may change.
 /// https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments
+/// For collections whose patchable fields need no check beyond their names.
+fn no_rules(_: &mut Map<String, Value>) -> Result<(), GcpError> {
+    Ok(())
+}
+
 fn attachment_rules(m: &mut Map<String, Value>) -> Result<(), GcpError> {
     bool_field(m, "adminEnabled", false)?;
     let mtu = int_field(m, "mtu", Some(1440), 0..=65535)?;
@@ -714,8 +678,11 @@ impl Compute {
         self.delete_simple(latency, now, p, scope, coll, kind, name, base)
     }
 
-    /// PATCH without a fingerprint: `allowed` fields merge in, then the
-    /// whole resource is checked again by `rules`.
+    /// PATCH: `allowed` fields merge in, then the whole resource is checked
+    /// again by `rules`. A resource that has a fingerprint (subnetworks)
+    /// takes a patch only with the current one: 412 conditionNotMet when
+    /// stale, 400 when missing; the fingerprint changes with the patch.
+    /// https://cloud.google.com/compute/docs/reference/rest/v1/subnetworks/patch
     #[allow(clippy::too_many_arguments)]
     fn patch_simple(
         &mut self,
@@ -734,6 +701,14 @@ impl Compute {
         let k = Self::key(p, scope, coll, name);
         let path = Self::path_of(p, scope, coll, name);
         let Some(Value::Object(mut m)) = self.visible(now, &k).map(|s| s.value.clone()) else { return Err(GcpError::not_found(&path)) };
+        if let Some(current) = m.get("fingerprint").and_then(Value::as_str) {
+            match input.get("fingerprint").and_then(Value::as_str) {
+                Some(f) if f == current => {}
+                Some(_) => return Err(GcpError::new(412, "conditionNotMet", "Supplied fingerprint does not match current metadata fingerprint.")),
+                None => return Err(GcpError::invalid(format!("Invalid value for field 'resource.fingerprint': ''. A fingerprint is required to update the {kind}"))),
+            }
+            m.insert("fingerprint".into(), json!(fingerprint(self.next_id + 1)));
+        }
         for (f, v) in input {
             if matches!(f.as_str(), "name" | "kind" | "id" | "selfLink" | "fingerprint" | "labelFingerprint") {
                 continue;

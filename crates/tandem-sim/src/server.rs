@@ -398,23 +398,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         return compute(&shared, parts.method.as_str(), &rest, &parts.headers, &body).await;
     }
     let call = identify(&parts.method, &path, &query, &parts.headers, &body);
-    let (action, delay) = {
-        let mut st = shared.lock();
-        st.accounting.record(&call.service, &call.operation, &call.region);
-        let delay = crate::latency::response_delay(&st.delays, st.latency.scale, &call.service, &call.operation, &call.region);
-        (st.faults.check(&call.service, &call.operation, &call.region), delay)
-    };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    match action {
-        Some(FaultAction::Error(e)) => return Ok(render_error(&call.wire, &e)),
-        Some(FaultAction::Reset) => return Err(dropped("injected connection reset")),
-        Some(FaultAction::Hold(d)) => {
-            tokio::time::sleep(d).await;
-            return Err(dropped("injected timeout"));
-        }
-        None => {}
+    if let Some(e) = count_and_inject(&shared, &call.service, &call.operation, &call.region).await? {
+        return Ok(render_error(&call.wire, &e));
     }
     if call.service == "connect" && call.wire == Wire::RestJson {
         if let Some(resp) = serve_connect(&shared, &call, &parts.method, &path, &query, &body) {
@@ -608,6 +593,30 @@ async fn ec2_routes(shared: &Shared, call: &Call, method: Method, uri: http::Uri
     )
 }
 
+/// Counts a call, then plays its response delay and any injected fault:
+/// the error to answer with (in the caller's format), or a dropped
+/// connection (reset, or held past the client's timeout first).
+async fn count_and_inject(shared: &Shared, service: &str, operation: &str, region: &str) -> Result<Option<ApiError>, std::io::Error> {
+    let (action, delay) = {
+        let mut st = shared.lock();
+        st.accounting.record(service, operation, region);
+        let delay = crate::latency::response_delay(&st.delays, st.latency.scale, service, operation, region);
+        (st.faults.check(service, operation, region), delay)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match action {
+        Some(FaultAction::Error(e)) => Ok(Some(e)),
+        Some(FaultAction::Reset) => Err(dropped("injected connection reset")),
+        Some(FaultAction::Hold(d)) => {
+            tokio::time::sleep(d).await;
+            Err(dropped("injected timeout"))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Compute Engine v1 (`gcp::Compute`); selfLinks point back at this server.
 async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap, body: &[u8]) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
@@ -618,35 +627,13 @@ async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap,
         Some("regions") => (segs.get(2).copied().unwrap_or("?"), segs.get(3).copied().unwrap_or("?")),
         _ => ("global", segs.get(2).copied().unwrap_or("?")),
     };
-    let operation = format!("{collection}.{method}");
-    let (latency, action, delay) = {
-        let mut st = shared.lock();
-        st.accounting.record("compute", &operation, scope);
-        let delay = crate::latency::response_delay(&st.delays, st.latency.scale, "compute", &operation, scope);
-        (st.latency.clone(), st.faults.check("compute", &operation, scope), delay)
-    };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
     let json = |status: u16, v: serde_json::Value| respond(status, &[("content-type", "application/json; charset=UTF-8".to_string())], v.to_string());
-    match action {
-        // Google's throttling and server errors (faults::throttling_error /
-        // server_error for "compute"), in Google's error body.
-        Some(FaultAction::Error(e)) => {
-            let status_name = match e.status {
-                429 => "RESOURCE_EXHAUSTED",
-                503 => "UNAVAILABLE",
-                _ => "INTERNAL",
-            };
-            return Ok(json(e.status, serde_json::json!({"error": {"code": e.status, "message": e.message, "errors": [{"message": e.message, "domain": "global", "reason": e.code}], "status": status_name}})));
-        }
-        Some(FaultAction::Reset) => return Err(dropped("injected connection reset")),
-        Some(FaultAction::Hold(d)) => {
-            tokio::time::sleep(d).await;
-            return Err(dropped("injected timeout"));
-        }
-        None => {}
+    // Google's throttling and server errors (faults::throttling_error /
+    // server_error for "compute"), in Google's error body.
+    if let Some(e) = count_and_inject(shared, "compute", &format!("{collection}.{method}"), scope).await? {
+        return Ok(json(e.status, crate::gcp::error_body(e.status, &e.code, &e.message)));
     }
+    let latency = shared.lock().latency.clone();
     let reply = shared.lock().compute.handle(&latency, Instant::now(), method, rest, body, &base);
     let (status, value) = match reply {
         crate::gcp::Reply::Json(s, v) => (s, v),
@@ -654,7 +641,7 @@ async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap,
             tokio::time::sleep(d).await;
             match shared.lock().compute.handle(&latency, Instant::now(), "GET", &op, b"", &base) {
                 crate::gcp::Reply::Json(s, v) => (s, v),
-                crate::gcp::Reply::WaitThen(..) => (500, serde_json::json!({"error": {"code": 500, "message": "wait loop", "status": "INTERNAL"}})),
+                crate::gcp::Reply::WaitThen(..) => (500, crate::gcp::error_body(500, "backendError", "wait loop")),
             }
         }
     };

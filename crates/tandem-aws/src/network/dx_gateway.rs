@@ -4,7 +4,7 @@
 //! DeleteDirectConnectGateway).
 //! https://docs.aws.amazon.com/directconnect/latest/APIReference/API_CreateDirectConnectGateway.html
 
-use super::vpn_gateway::private_asn;
+use tandem_provider::private_asn;
 use crate::{classify, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_directconnect::error::SdkError;

@@ -10,20 +10,12 @@ use aws_sdk_ec2::types::{AttachmentStatus, Filter, GatewayType, ResourceType, Vp
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{private_asn, prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct VpnGateway {
     aws: Arc<AwsContext>,
     schema: KindSchema,
-}
-
-/// Private ASNs a virtual private gateway may take: "If you're using a 16-bit
-/// ASN, it must be in the 64512 to 65534 range. If you're using a 32-bit ASN,
-/// it must be in the 4200000000 to 4294967294 range."
-/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpnGateway.html
-pub(crate) fn private_asn(asn: i64) -> bool {
-    (64512..=65534).contains(&asn) || (4_200_000_000..=4_294_967_294).contains(&asn)
 }
 
 /// Turn a NotFound error of a describe call into "gone".
