@@ -6,6 +6,7 @@
 //! | GET | /_tandem/health | `{"service":"tandem-sim","upstream":...}` |
 //! | POST | /_tandem/reset | everything back to empty |
 //! | GET, PUT | /_tandem/latency | `LatencyConfig` |
+//! | GET, PUT | /_tandem/consistency | `{"rules":[{"service":"connect","not_found_ms":N}]}`: reads of a resource answer NotFound for N ms after its create |
 //! | GET, PUT | /_tandem/delays | `{"delays":[ResponseDelay]}`: slow answers per service / operation / region |
 //! | GET | /_tandem/faults | `{"rules":[FaultRule],"outages":[Outage]}` |
 //! | POST | /_tandem/faults | `FaultRule` -> `{"id":N}` |
@@ -58,6 +59,15 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Result<Va
         ("PUT", ["latency"]) => {
             st.latency = parse::<LatencyConfig>(body)?;
             Ok(serde_json::to_value(&st.latency).unwrap_or_default())
+        }
+        ("GET", ["consistency"]) => Ok(json!({ "rules": st.consistency })),
+        ("PUT", ["consistency"]) => {
+            #[derive(serde::Deserialize)]
+            struct Rules {
+                rules: Vec<crate::latency::ConsistencyRule>,
+            }
+            st.consistency = parse::<Rules>(body)?.rules;
+            Ok(json!({ "rules": st.consistency }))
         }
         ("GET", ["delays"]) => Ok(json!({ "delays": st.delays })),
         ("PUT", ["delays"]) => {
@@ -124,7 +134,8 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Result<Va
                 o.remove("region");
             }
             let latency = st.latency.clone();
-            let env = crate::env::SimEnv { region: &region, account: crate::server::ACCOUNT_ID, now: std::time::Instant::now(), latency: &latency };
+            let model = crate::latency::Model { latency: &latency, consistency: &[] };
+            let env = crate::env::SimEnv { region: &region, account: crate::server::ACCOUNT_ID, now: std::time::Instant::now(), latency: &model };
             st.directconnect.seed_hosted_connection(&env, &input).map_err(|e| (e.status, json!({ "error": e.message, "code": e.code })))
         }
         _ => Err((404, json!({ "error": format!("no admin route {method} {path}") }))),

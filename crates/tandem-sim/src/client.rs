@@ -52,6 +52,11 @@ impl SandboxClient {
     pub async fn set_latency(&self, cfg: &LatencyConfig) -> anyhow::Result<()> {
         self.call::<Value>("PUT", "latency", Some(serde_json::to_value(cfg)?)).await.map(|_| ())
     }
+    /// Reads of a resource of each rule's service answer NotFound for
+    /// `not_found_ms` after its create (eventual consistency); empty: off.
+    pub async fn set_consistency(&self, rules: &[crate::latency::ConsistencyRule]) -> anyhow::Result<()> {
+        self.call::<Value>("PUT", "consistency", Some(json!({ "rules": rules }))).await.map(|_| ())
+    }
     /// Replaces the response delays (slow answers per service / operation / region).
     pub async fn set_delays(&self, delays: &[crate::latency::ResponseDelay]) -> anyhow::Result<()> {
         self.call::<Value>("PUT", "delays", Some(json!({ "delays": delays }))).await.map(|_| ())

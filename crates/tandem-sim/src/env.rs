@@ -14,6 +14,11 @@ pub trait LatencyModel: Send + Sync {
     fn creation(&self, service: &str, kind: &str, region: &str) -> Duration;
     /// How long deleting a `kind` takes.
     fn deletion(&self, service: &str, kind: &str, region: &str) -> Duration;
+    /// How long reads of a resource of `service` answer NotFound after its
+    /// create (eventual consistency; zero unless switched on).
+    fn not_found_after_create(&self, _service: &str) -> Duration {
+        Duration::ZERO
+    }
 }
 
 /// No latency: every asynchronous state settles on the next read.
@@ -42,5 +47,9 @@ impl<'a> SimEnv<'a> {
     }
     pub fn gone_at(&self, service: &str, kind: &str) -> Instant {
         self.now + self.latency.deletion(service, kind, self.region)
+    }
+    /// Until when reads of something of `service` created now answer NotFound.
+    pub fn visible_at(&self, service: &str) -> Instant {
+        self.now + self.latency.not_found_after_create(service)
     }
 }

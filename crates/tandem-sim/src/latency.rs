@@ -71,6 +71,59 @@ impl LatencyRule {
     }
 }
 
+/// Eventual consistency of reads after a create (admin API
+/// `/_tandem/consistency`): for `not_found_ms` after a resource of `service`
+/// is created, reads of it answer NotFound, as AWS documents for DynamoDB
+/// ("If you issue a DescribeTable request immediately after a CreateTable
+/// request, DynamoDB might return a ResourceNotFoundException",
+/// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html)
+/// and as any eventually consistent control plane may.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsistencyRule {
+    /// `connect`, `dynamodb`, ... or "*".
+    #[serde(default = "star")]
+    pub service: String,
+    pub not_found_ms: u64,
+}
+
+/// The latency model with the consistency rules in force: what a handler's
+/// `SimEnv` sees.
+pub struct Model<'a> {
+    pub latency: &'a LatencyConfig,
+    pub consistency: &'a [ConsistencyRule],
+}
+
+impl LatencyModel for Model<'_> {
+    fn creation(&self, service: &str, kind: &str, region: &str) -> Duration {
+        self.latency.creation(service, kind, region)
+    }
+    fn deletion(&self, service: &str, kind: &str, region: &str) -> Duration {
+        self.latency.deletion(service, kind, region)
+    }
+    fn not_found_after_create(&self, service: &str) -> Duration {
+        let rule = self.consistency.iter().filter(|r| r.service == service || r.service == "*").max_by_key(|r| r.service != "*");
+        rule.map(|r| Duration::from_millis(r.not_found_ms)).unwrap_or_default()
+    }
+}
+
+/// The same, owned.
+pub struct Clock {
+    pub latency: LatencyConfig,
+    pub consistency: Vec<ConsistencyRule>,
+}
+
+impl LatencyModel for Clock {
+    fn creation(&self, service: &str, kind: &str, region: &str) -> Duration {
+        self.latency.creation(service, kind, region)
+    }
+    fn deletion(&self, service: &str, kind: &str, region: &str) -> Duration {
+        self.latency.deletion(service, kind, region)
+    }
+    fn not_found_after_create(&self, service: &str) -> Duration {
+        Model { latency: &self.latency, consistency: &self.consistency }.not_found_after_create(service)
+    }
+}
+
 /// The whole model: rules (the most specific match wins) and a scale factor
 /// applied to every duration (0 makes everything settle on the next read).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

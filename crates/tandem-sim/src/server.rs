@@ -52,6 +52,7 @@ pub struct SandboxOptions {
 pub(crate) struct SimState {
     pub latency: LatencyConfig,
     pub delays: Vec<crate::latency::ResponseDelay>,
+    pub consistency: Vec<crate::latency::ConsistencyRule>,
     pub faults: Faults,
     pub accounting: Accounting,
     pub connect: Connect,
@@ -431,7 +432,15 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     Ok(forward(&shared, &call, parts.method, parts.uri, &parts.headers, body).await)
 }
 
-fn env_for<'a>(call: &'a Call, latency: &'a LatencyConfig) -> SimEnv<'a> {
+impl SimState {
+    /// The latency model and consistency rules in force, owned, so a handler
+    /// can hold them while it mutates the state.
+    pub(crate) fn clock(&self) -> crate::latency::Clock {
+        crate::latency::Clock { latency: self.latency.clone(), consistency: self.consistency.clone() }
+    }
+}
+
+fn env_for<'a>(call: &'a Call, latency: &'a dyn crate::env::LatencyModel) -> SimEnv<'a> {
     SimEnv { region: &call.region, account: ACCOUNT_ID, now: Instant::now(), latency }
 }
 
@@ -465,8 +474,8 @@ async fn dynamodb(shared: &Shared, call: &Call, method: Method, uri: http::Uri, 
         let (_, bytes) = body_text(resp).await;
         let table = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| v.get("Table").cloned()).unwrap_or(Value::Null);
         let mut st = shared.lock();
-        let latency = st.latency.clone();
-        let env = env_for(call, &latency);
+        let clock = st.clock();
+        let env = env_for(call, &clock);
         return match st.dynamodb.update_table(&env, &input, &table) {
             Ok(v) => json_like(call, &v),
             Err(e) => render_error(&call.wire, &e),
@@ -478,15 +487,15 @@ async fn dynamodb(shared: &Shared, call: &Call, method: Method, uri: http::Uri, 
     if status.is_success() {
         let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else { return resp };
         let mut st = shared.lock();
-        let latency = st.latency.clone();
-        let env = env_for(call, &latency);
+        let clock = st.clock();
+        let env = env_for(call, &clock);
         st.dynamodb.augment(&env, &call.operation, &input, &mut v);
         return with_body(resp, v.to_string());
     }
     if call.operation == "DescribeTable" && status.as_u16() == 400 && String::from_utf8_lossy(&bytes).contains("ResourceNotFoundException") {
         let mut st = shared.lock();
-        let latency = st.latency.clone();
-        let env = env_for(call, &latency);
+        let clock = st.clock();
+        let env = env_for(call, &clock);
         if let Some(v) = st.dynamodb.describe_in_replica_region(&env, &input) {
             return json_like(call, &v);
         }
@@ -526,8 +535,8 @@ async fn ec2(shared: &Shared, call: &Call, method: Method, uri: http::Uri, heade
     let (resp, bytes) = body_text(resp).await;
     let xml = String::from_utf8_lossy(&bytes).into_owned();
     let mut st = shared.lock();
-    let latency = st.latency.clone();
-    let env = env_for(call, &latency);
+    let clock = st.clock();
+    let env = env_for(call, &clock);
     let out = st.vpn.augment_xml(&env, &call.operation, &params, &xml);
     with_body(resp, out)
 }
@@ -664,8 +673,8 @@ fn serve_json(
         }
     };
     let mut st = shared.lock();
-    let latency = st.latency.clone();
-    let env = SimEnv { region: &call.region, account: ACCOUNT_ID, now: Instant::now(), latency: &latency };
+    let clock = st.clock();
+    let env = SimEnv { region: &call.region, account: ACCOUNT_ID, now: Instant::now(), latency: &clock };
     match f(&mut st, &env, &input) {
         Ok(v) => {
             let ct = match &call.wire {
@@ -694,8 +703,9 @@ fn serve_connect(shared: &Shared, call: &Call, method: &Method, path: &str, quer
     let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let req = connect::RestRequest { segments: segs, query, body: input };
     let mut st = shared.lock();
-    let SimState { latency, connect, .. } = &mut *st;
-    let env = SimEnv { region: &call.region, account: ACCOUNT_ID, now: Instant::now(), latency };
+    let SimState { latency, consistency, connect, .. } = &mut *st;
+    let model = crate::latency::Model { latency, consistency };
+    let env = SimEnv { region: &call.region, account: ACCOUNT_ID, now: Instant::now(), latency: &model };
     Some(match connect.handle(&env, op, &req) {
         Ok(v) => json_response(200, &v),
         Err(e) => render_error(&Wire::RestJson, &e),
