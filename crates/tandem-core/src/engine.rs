@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tandem_provider::{retry, Ctx, ErrorClass, Observed, ProviderError, Registry, ResourceKind, RetryPolicy};
+use tandem_provider::{retry, Ctx, SpecView, ErrorClass, Observed, ProviderError, Registry, ResourceKind, RetryPolicy};
 use tandem_schema::KindSchema;
 use tandem_spec::{Problem, Problems, Spec, ID_OUTPUT};
 use tandem_state::{LocalBackend, OutputState, ResourceState, State, StateError};
@@ -92,14 +92,10 @@ impl Engine {
     pub fn check(&self, spec: &Spec) -> Result<Graph, Problems> {
         let g = Graph::from_spec(spec);
         let mut problems = Problems(g.cycle_problems(spec));
+        let view = crate::view::View::new(spec);
         for r in spec.resources.values() {
-            let Some(kind) = self.registry.get(&r.type_name) else { continue };
-            let ev = r.properties.eval(&|_, _| None);
-            let props = match ev.value {
-                Value::Object(m) => m,
-                _ => continue,
-            };
-            for inv in kind.validate(r.region.as_deref(), &props) {
+            let (Some(kind), Some(me)) = (self.registry.get(&r.type_name), view.get(&r.address)) else { continue };
+            for inv in kind.validate_in(&me, &view) {
                 let span = r.properties.span_of(&inv.field).unwrap_or(r.span);
                 problems.push(Problem::new("tandem::spec::rule", inv.message).at(&spec.source, span, format!("in `{}`", r.address)));
             }

@@ -8,6 +8,7 @@ pub mod event;
 pub mod graph;
 pub mod plan;
 mod saver;
+mod view;
 pub mod walk;
 
 pub use engine::{lookup, Engine, EngineError, PlanOptions, Summary};

@@ -150,6 +150,44 @@ impl Invalid {
     }
 }
 
+/// One resource of the spec as [`ResourceKind::validate_in`] sees it, before
+/// any cloud call: its properties with what is known before apply (values
+/// that wait on other resources' outputs are null), and which resources each
+/// of its top-level properties refers to.
+#[derive(Debug, Clone, Copy)]
+pub struct SpecResource<'a> {
+    pub address: &'a str,
+    pub type_name: &'a str,
+    pub region: Option<&'a str>,
+    pub props: &'a Map<String, Value>,
+    /// Top-level property -> the (resource address, attribute) pairs its references name.
+    pub refs: &'a BTreeMap<String, Vec<(String, String)>>,
+    /// `depends_on` as written.
+    pub depends_on: &'a [String],
+}
+
+impl<'a> SpecResource<'a> {
+    /// The one resource `field` refers to (`instance_id: ${connect_instance.id}`).
+    pub fn referenced(&self, field: &str) -> Option<&'a str> {
+        match self.refs.get(field).map(Vec::as_slice) {
+            Some([(address, _)]) => Some(address.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Does this resource name `address` in a reference or in `depends_on`?
+    pub fn needs(&self, address: &str) -> bool {
+        self.depends_on.iter().any(|d| d == address) || self.refs.values().flatten().any(|(a, _)| a == address)
+    }
+}
+
+/// The whole spec, for rules that span resources (a replica's instance must
+/// use SAML; a group's instance must have a replica).
+pub trait SpecView: Send + Sync {
+    fn get(&self, address: &str) -> Option<SpecResource<'_>>;
+    fn all(&self) -> Vec<SpecResource<'_>>;
+}
+
 /// One resource kind: `aws.ec2.vpc`, `gcp.compute.router`, ...
 ///
 /// Properties arrive fully resolved (no references left) and coerced to the
@@ -185,6 +223,13 @@ pub trait ResourceKind: Send + Sync {
     /// field it is about and says what would be valid.
     fn validate(&self, _region: Option<&str>, _props: &Map<String, Value>) -> Vec<Invalid> {
         Vec::new()
+    }
+
+    /// [`validate`](Self::validate) with the rest of the spec in view, for
+    /// rules about the resources this one refers to. The default runs
+    /// `validate` alone.
+    fn validate_in(&self, me: &SpecResource<'_>, _spec: &dyn SpecView) -> Vec<Invalid> {
+        self.validate(me.region, me.props)
     }
 
     /// Find an existing resource by the id a user gives to `tandem import`.

@@ -15,6 +15,8 @@
 //! | DELETE | /_tandem/outages, /_tandem/outages/{region} | |
 //! | GET, DELETE | /_tandem/calls | `{"calls":[CallCount]}` / reset |
 //! | POST | /_tandem/seed/hosted-connections | `{"region":.., <DX seed input>}` -> the connection |
+//! | GET | /_tandem/connect/agents | `{"groups":[{"Id","Arn","IsDefault","AgentConfig","Agents":[{"UserId","Username","Region"}]}]}`: where each group's associated agents work under its AgentConfig |
+//! | PUT | /_tandem/connect/replication-failure | `{"region":R,"reason":..}`: the next ReplicateInstance into R fails (INSTANCE_REPLICATION_FAILED with the reason) |
 //! | POST | /_tandem/seed/phone-numbers | `{"region":..,"numbers":[{"PhoneNumber":..,"PhoneNumberCountryCode":..,"PhoneNumberType":..}]}` |
 
 use bytes::Bytes;
@@ -115,6 +117,21 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Result<Va
         ("DELETE", ["calls"]) => {
             st.accounting.reset();
             Ok(json!({}))
+        }
+        ("GET", ["connect", "agents"]) => {
+            let now = std::time::Instant::now();
+            st.connect.settle(now);
+            Ok(st.connect.agent_regions())
+        }
+        ("PUT", ["connect", "replication-failure"]) => {
+            #[derive(serde::Deserialize)]
+            struct Failure {
+                region: String,
+                reason: String,
+            }
+            let f: Failure = parse(body)?;
+            st.connect.replication_failures.insert(f.region.clone(), f.reason.clone());
+            Ok(json!({ "region": f.region, "reason": f.reason }))
         }
         ("POST", ["seed", "phone-numbers"]) => {
             #[derive(serde::Deserialize)]

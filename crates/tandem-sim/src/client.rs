@@ -100,6 +100,15 @@ impl SandboxClient {
     pub async fn seed_phone_numbers(&self, region: &str, numbers: &[AvailableNumber]) -> anyhow::Result<()> {
         self.call::<Value>("POST", "seed/phone-numbers", Some(json!({ "region": region, "numbers": numbers }))).await.map(|_| ())
     }
+    /// Where each traffic distribution group's associated agents work now
+    /// (the admin view `GET /_tandem/connect/agents`).
+    pub async fn connect_agents(&self) -> anyhow::Result<Value> {
+        self.call("GET", "connect/agents", None).await
+    }
+    /// The next ReplicateInstance into `region` fails with `reason`.
+    pub async fn fail_next_replication(&self, region: &str, reason: &str) -> anyhow::Result<()> {
+        self.call::<Value>("PUT", "connect/replication-failure", Some(json!({ "region": region, "reason": reason }))).await.map(|_| ())
+    }
     /// Seeds a hosted Direct Connect connection (as a partner would provision it).
     pub async fn seed_hosted_connection(&self, region: &str, input: &Value) -> anyhow::Result<Value> {
         let mut body = input.clone();

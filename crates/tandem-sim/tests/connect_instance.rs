@@ -18,8 +18,9 @@ async fn create_describe_list_delete_instance() {
     assert!(i.created_time().is_some());
     assert_eq!(i.inbound_calls_enabled(), Some(true));
     assert!(d.replication_configuration().is_none());
-    // By ARN too.
-    c.describe_instance().instance_id(&arn).send().await.unwrap();
+    // DescribeInstance takes the id, not the ARN (InstanceId, not InstanceIdOrArn).
+    let e = c.describe_instance().instance_id(&arn).send().await.unwrap_err();
+    assert_eq!(code(&e), "ResourceNotFoundException");
     let l = c.list_instances().send().await.unwrap();
     assert_eq!(l.instance_summary_list().len(), 1);
     // Other regions do not see it.

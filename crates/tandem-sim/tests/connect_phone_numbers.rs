@@ -28,10 +28,14 @@ async fn seeded_numbers_are_searched_and_claimed_once() {
     let s = c.search_available_phone_numbers().target_arn(&arn).phone_number_country_code(PhoneNumberCountryCode::Us).phone_number_type(PhoneNumberType::Did).send().await.unwrap();
     let list: Vec<&str> = s.available_numbers_list().iter().filter_map(|n| n.phone_number()).collect();
     assert_eq!(list, vec!["+12025550101"]);
-    let claim = c.claim_phone_number().target_arn(&arn).phone_number("+12025550101").client_token("claim-1").send().await.unwrap();
-    let again = c.claim_phone_number().target_arn(&arn).phone_number("+12025550101").client_token("claim-1").send().await.unwrap();
+    // ClaimPhoneNumber's ClientToken is a UUID (the API Reference's pattern).
+    let e = c.claim_phone_number().target_arn(&arn).phone_number("+12025550101").client_token("claim-1").send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    const TOKEN: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+    let claim = c.claim_phone_number().target_arn(&arn).phone_number("+12025550101").client_token(TOKEN).send().await.unwrap();
+    let again = c.claim_phone_number().target_arn(&arn).phone_number("+12025550101").client_token(TOKEN).send().await.unwrap();
     assert_eq!(claim.phone_number_id(), again.phone_number_id(), "same ClientToken, same claim");
-    let e = c.claim_phone_number().target_arn(&arn).phone_number("+18885550102").client_token("claim-1").send().await.unwrap_err();
+    let e = c.claim_phone_number().target_arn(&arn).phone_number("+18885550102").client_token(TOKEN).send().await.unwrap_err();
     assert_eq!(code(&e), "IdempotencyException");
     let e = c.claim_phone_number().target_arn(&arn).phone_number("+12025550101").send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidParameterException", "already claimed");
@@ -46,7 +50,7 @@ async fn seeded_numbers_are_searched_and_claimed_once() {
     assert_eq!(l.list_phone_numbers_summary_list().len(), 1);
     c.release_phone_number().phone_number_id(claim.phone_number_id().unwrap()).send().await.unwrap();
     assert!(c.list_phone_numbers_v2().send().await.unwrap().list_phone_numbers_summary_list().is_empty());
-    // Released numbers are in a 30-day cooldown: not offered, not claimable.
+    // Released numbers are in a cooldown (up to 180 days): not offered, not claimable.
     let e = c.claim_phone_number().target_arn(&arn).phone_number("+12025550101").send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidParameterException");
     let s = c.search_available_phone_numbers().target_arn(&arn).phone_number_country_code(PhoneNumberCountryCode::Us).phone_number_type(PhoneNumberType::Did).send().await.unwrap();
@@ -65,18 +69,26 @@ async fn global_resiliency_numbers_flow_and_group_delete() {
     let number = found.available_numbers_list()[0].phone_number().unwrap().to_string();
     // Claiming to a group works only in its source region.
     let e = west.claim_phone_number().target_arn(&garn).phone_number(&number).send().await.unwrap_err();
-    assert_eq!(code(&e), "ResourceNotFoundException");
+    assert_eq!(code(&e), "InvalidParameterException");
     let claimed = east.claim_phone_number().target_arn(&garn).phone_number(&number).send().await.unwrap();
     let (nid, narn) = (claimed.phone_number_id().unwrap().to_string(), claimed.phone_number_arn().unwrap().to_string());
     // The number shows in both regions' lists of the group.
     assert_eq!(west.list_phone_numbers_v2().target_arn(&garn).send().await.unwrap().list_phone_numbers_summary_list().len(), 1);
-    // Associate a flow in each instance; in the replica region only by ARN.
+    // A flow made in the source instance is mirrored to the replica under the same id.
     let east_flow = flow(&east, &id, "inbound").await;
-    let west_flow = flow(&west, &id, "inbound").await;
+    west.describe_contact_flow().instance_id(&id).contact_flow_id(&east_flow).send().await.unwrap();
+    // The same name under another id in the replica is a conflict.
+    let e = west.create_contact_flow().instance_id(&id).name("inbound").r#type(ContactFlowType::ContactFlow).content(FLOW).send().await.unwrap_err();
+    assert_eq!(code(&e), "DuplicateResourceException");
+    // Associated once in the source region, the number starts the flow in both.
     east.associate_phone_number_contact_flow().phone_number_id(&nid).instance_id(&id).contact_flow_id(&east_flow).send().await.unwrap();
-    let e = west.associate_phone_number_contact_flow().phone_number_id(&nid).instance_id(&id).contact_flow_id(&west_flow).send().await.unwrap_err();
+    let assoc = west.list_flow_associations().instance_id(&id).send().await.unwrap();
+    assert_eq!(assoc.flow_association_summary_list().len(), 1);
+    assert_eq!(assoc.flow_association_summary_list()[0].flow_id(), Some(east_flow.as_str()));
+    // In the replica region the number is named by ARN only.
+    let e = west.associate_phone_number_contact_flow().phone_number_id(&nid).instance_id(&id).contact_flow_id(&east_flow).send().await.unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
-    west.associate_phone_number_contact_flow().phone_number_id(&narn).instance_id(&id).contact_flow_id(&west_flow).send().await.unwrap();
+    west.associate_phone_number_contact_flow().phone_number_id(&narn).instance_id(&id).contact_flow_id(&east_flow).send().await.unwrap();
     let e = west.describe_phone_number().phone_number_id(&nid).send().await.unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
     west.describe_phone_number().phone_number_id(&narn).send().await.unwrap();
@@ -99,8 +111,9 @@ async fn global_resiliency_numbers_flow_and_group_delete() {
     // The group is in use while the number is claimed.
     let e = east.delete_traffic_distribution_group().traffic_distribution_group_id(&gid).send().await.unwrap_err();
     assert_eq!(code(&e), "ResourceInUseException");
+    // Removed in one region, the association goes in the other too.
     west.disassociate_phone_number_contact_flow().phone_number_id(&narn).instance_id(&id).send().await.unwrap();
-    east.disassociate_phone_number_contact_flow().phone_number_id(&nid).instance_id(&id).send().await.unwrap();
+    assert!(east.list_flow_associations().instance_id(&id).send().await.unwrap().flow_association_summary_list().is_empty());
     let e = west.release_phone_number().phone_number_id(&narn).send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidParameterException", "released only where claimed");
     east.release_phone_number().phone_number_id(&nid).send().await.unwrap();

@@ -28,7 +28,7 @@ pub(crate) const ATTRIBUTE_TYPES: &[&str] = &[
 ];
 
 /// Global Resiliency pairs: source -> replica
-/// (https://docs.aws.amazon.com/connect/latest/adminguide/setup-connect-global-resiliency.html).
+/// (https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html: "You can only create a replica in Asia Pacific (Osaka) Region if your source is Asia Pacific (Tokyo)", the other two pairs both ways).
 pub(crate) const REPLICATION_PAIRS: &[(&str, &str)] = &[
     ("us-east-1", "us-west-2"),
     ("us-west-2", "us-east-1"),
@@ -59,18 +59,30 @@ pub struct Instance {
     pub source_region: Option<String>,
     /// Set on a source: the region of its replica.
     pub replica_region: Option<String>,
+    /// Set on a replica whose replication failed: ReplicationStatusReason.
+    pub replication_failure: Option<String>,
     pub tags: Map<String, Value>,
 }
 
 impl Instance {
     pub fn status(&self, now: Instant) -> &'static str {
-        if ready(now, self.ready_at) {
-            "ACTIVE"
-        } else {
-            "CREATION_IN_PROGRESS"
+        match (ready(now, self.ready_at), &self.replication_failure) {
+            (false, _) => "CREATION_IN_PROGRESS",
+            (true, Some(_)) => "CREATION_FAILED",
+            (true, None) => "ACTIVE",
         }
     }
-    fn flag(&self, attr: &str) -> bool {
+    /// The attributes a new instance has.
+    pub(crate) fn default_attributes(inbound: bool, outbound: bool) -> BTreeMap<String, String> {
+        let mut attributes: BTreeMap<String, String> = ATTRIBUTE_TYPES.iter().map(|a| (a.to_string(), "false".to_string())).collect();
+        attributes.insert("INBOUND_CALLS".into(), inbound.to_string());
+        attributes.insert("OUTBOUND_CALLS".into(), outbound.to_string());
+        attributes.insert("CONTACT_LENS".into(), "true".into());
+        attributes.insert("AUTO_RESOLVE_BEST_VOICES".into(), "true".into());
+        attributes.insert("EARLY_MEDIA".into(), "true".into());
+        attributes
+    }
+    pub(crate) fn flag(&self, attr: &str) -> bool {
         self.attributes.get(attr).is_some_and(|v| v == "true")
     }
     fn summary(&self, env: &SimEnv) -> Value {
@@ -97,25 +109,44 @@ fn bool_member(body: &Value, name: &str) -> Result<bool, ApiError> {
 }
 
 impl Connect {
-    /// The instance named by an id or ARN, as seen from `env.region`.
-    pub(crate) fn instance_key(&self, env: &SimEnv, id_or_arn: &str) -> Result<(String, String), ApiError> {
-        let id = match parse_arn(id_or_arn) {
-            Some((region, resource)) => {
-                let id = resource.strip_prefix("instance/").filter(|_| region == env.region);
-                id.map(|s| s.to_string()).ok_or_else(|| ApiError::not_found(format!("Instance {id_or_arn} not found in {}", env.region)))?
-            }
-            None => id_or_arn.to_string(),
-        };
-        let key = (env.region.to_string(), id);
+    /// The instance named by its id, as seen from `env.region`. Operations
+    /// outside Global Resiliency take the id only: their InstanceId is "The
+    /// identifier of the Amazon Connect instance" (shape InstanceId, at most
+    /// 100 characters, no ARN form), unlike ReplicateInstance and the traffic
+    /// distribution group operations (InstanceIdOrArn: "You can provide the
+    /// InstanceId, or the entire ARN")
+    /// (https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeInstance.html).
+    pub(crate) fn instance_key(&self, env: &SimEnv, id: &str) -> Result<(String, String), ApiError> {
+        if parse_arn(id).is_some() {
+            return Err(ApiError::not_found(format!("Instance {id} not found: InstanceId takes the instance id, not its ARN")));
+        }
+        let key = (env.region.to_string(), id.to_string());
         if self.instances.contains_key(&key) {
             Ok(key)
         } else {
-            Err(ApiError::not_found(format!("Instance {id_or_arn} not found in {}", env.region)))
+            Err(ApiError::not_found(format!("Instance {id} not found in {}", env.region)))
         }
     }
 
-    pub(crate) fn instance(&self, env: &SimEnv, id_or_arn: &str) -> Result<&Instance, ApiError> {
-        let key = self.instance_key(env, id_or_arn)?;
+    /// The instance named by an id or ARN (InstanceIdOrArn), from `env.region`.
+    pub(crate) fn instance_key_or_arn(&self, env: &SimEnv, id_or_arn: &str) -> Result<(String, String), ApiError> {
+        match parse_arn(id_or_arn) {
+            Some((region, resource)) => {
+                let id = resource.strip_prefix("instance/").filter(|_| region == env.region);
+                let id = id.ok_or_else(|| ApiError::not_found(format!("Instance {id_or_arn} not found in {}", env.region)))?;
+                self.instance_key(env, id)
+            }
+            None => self.instance_key(env, id_or_arn),
+        }
+    }
+
+    pub(crate) fn instance(&self, env: &SimEnv, id: &str) -> Result<&Instance, ApiError> {
+        let key = self.instance_key(env, id)?;
+        Ok(&self.instances[&key])
+    }
+
+    pub(crate) fn instance_or_arn(&self, env: &SimEnv, id_or_arn: &str) -> Result<&Instance, ApiError> {
+        let key = self.instance_key_or_arn(env, id_or_arn)?;
         Ok(&self.instances[&key])
     }
 
@@ -155,12 +186,7 @@ impl Connect {
         self.idempotent(env, "CreateInstance", token, &input, || ApiError::invalid_request("ClientToken was used with different parameters"), |c| {
             let id = new_id();
             let arn = arn(env, env.region, &format!("instance/{id}"));
-            let mut attributes: BTreeMap<String, String> = ATTRIBUTE_TYPES.iter().map(|a| (a.to_string(), "false".to_string())).collect();
-            attributes.insert("INBOUND_CALLS".into(), inbound.to_string());
-            attributes.insert("OUTBOUND_CALLS".into(), outbound.to_string());
-            attributes.insert("CONTACT_LENS".into(), "true".into());
-            attributes.insert("AUTO_RESOLVE_BEST_VOICES".into(), "true".into());
-            attributes.insert("EARLY_MEDIA".into(), "true".into());
+            let attributes = Instance::default_attributes(inbound, outbound);
             let inst = Instance {
                 id: id.clone(),
                 arn: arn.clone(),
@@ -173,10 +199,12 @@ impl Connect {
                 storage: Vec::new(),
                 source_region: None,
                 replica_region: None,
+                replication_failure: None,
                 tags: tags_of(&input, "Tags"),
             };
             c.instances.insert((env.region.to_string(), id.clone()), inst);
             c.seed_instance_objects(env.account, env.region, &id);
+            c.newborn(env, env.region, &id);
             Ok(json!({ "Id": id, "Arn": arn }))
         })
     }
@@ -193,11 +221,20 @@ impl Connect {
             _ => (None, None),
         };
         if let (Some(source), Some(replica)) = (source, replica) {
+            // https://docs.aws.amazon.com/connect/latest/APIReference/API_ReplicationStatusSummary.html
             let replica_inst = &self.instances[&(replica.clone(), inst.id.clone())];
-            let status = if ready(env.now, replica_inst.ready_at) { "INSTANCE_REPLICATION_COMPLETE" } else { "INSTANCE_REPLICATION_IN_PROGRESS" };
+            let mut summary = json!({ "Region": replica });
+            match (&replica_inst.replication_failure, ready(env.now, replica_inst.ready_at)) {
+                (_, false) => summary["ReplicationStatus"] = json!("INSTANCE_REPLICATION_IN_PROGRESS"),
+                (Some(reason), true) => {
+                    summary["ReplicationStatus"] = json!("INSTANCE_REPLICATION_FAILED");
+                    summary["ReplicationStatusReason"] = json!(reason);
+                }
+                (None, true) => summary["ReplicationStatus"] = json!("INSTANCE_REPLICATION_COMPLETE"),
+            }
             let src_alias = self.instances[&(source.clone(), inst.id.clone())].alias.clone().unwrap_or_default();
             out["ReplicationConfiguration"] = json!({
-                "ReplicationStatusSummaryList": [{ "Region": replica, "ReplicationStatus": status }],
+                "ReplicationStatusSummaryList": [summary],
                 "SourceRegion": source,
                 "GlobalSignInEndpoint": format!("https://{src_alias}.awsapps.com/connect/login"),
             });
@@ -227,12 +264,19 @@ impl Connect {
         }
         let id = inst.id.clone();
         if let Some(src) = inst.source_region.clone() {
-            // Deleting the replica unlinks the pair and removes its groups.
+            // "The default traffic distribution group is deleted as part of the
+            // process for deleting a replica" (API_DeleteTrafficDistributionGroup.html);
+            // the pair is unlinked and copies on their way are dropped.
             if let Some(s) = self.instances.get_mut(&(src.clone(), id.clone())) {
                 s.replica_region = None;
             }
             let src_arn = self.instances.get(&(src, id.clone())).map(|s| s.arn.clone()).unwrap_or_default();
+            let gone: Vec<String> = self.groups.values().filter(|g| g.instance_arn == src_arn).map(|g| g.id.clone()).collect();
             self.groups.retain(|_, g| g.instance_arn != src_arn);
+            for g in gone {
+                self.group_users.remove(&g);
+            }
+            self.mirrors.retain(|m| m.instance != id);
         } else {
             let arn = inst.arn.clone();
             self.groups.retain(|_, g| g.instance_arn != arn);
@@ -384,18 +428,26 @@ impl Connect {
     }
 
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ReplicateInstance.html
-    /// Allowed Region pairs only; the replica keeps the source's instance id
-    /// ("The replicated instance has the same identifier as the instance it
-    /// was replicated from"); a default traffic distribution group is created
-    /// in the source Region.
+    /// https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html:
+    /// "A ReplicateInstance API call fails with an InvalidRequestException" when
+    /// the replica Region is the source's, the instance was already
+    /// replicated, has no alias, is not ACTIVE, or "does not have SAML
+    /// enabled"; allowed pairs only; the replica keeps the source's instance
+    /// id; a default traffic distribution group is created; the configuration
+    /// is copied and then kept in sync (see `mirror`); "All phone numbers on
+    /// the source instance that aren't already associated to number groups
+    /// are automatically added to the default traffic distribution group."
     pub(crate) fn replicate_instance(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
-        let key = self.instance_key(env, req.seg(1))?;
+        let key = self.instance_key_or_arn(env, req.seg(1))?;
         let replica_region = req.s("ReplicaRegion").ok_or_else(|| ApiError::invalid_request("ReplicaRegion is required"))?;
         let replica_alias = req.s("ReplicaAlias").ok_or_else(|| ApiError::invalid_request("ReplicaAlias is required"))?;
         let token = req.s("ClientToken");
         let input = json!({ "InstanceId": key.1, "ReplicaRegion": replica_region, "ReplicaAlias": replica_alias });
         self.idempotent(env, "ReplicateInstance", token, &input, || ApiError::conflict("ClientToken was used with different parameters"), |c| {
             let src = &c.instances[&key];
+            if replica_region == env.region {
+                return Err(ApiError::invalid_request(format!("The replica Region must differ from the instance's Region ({})", env.region)));
+            }
             if !REPLICATION_PAIRS.contains(&(env.region, replica_region.as_str())) {
                 return Err(ApiError::invalid_request(format!(
                     "Replication from {} to {replica_region} is not supported; supported pairs: us-east-1<->us-west-2, eu-central-1<->eu-west-2, ap-northeast-1->ap-northeast-3",
@@ -403,16 +455,22 @@ impl Connect {
                 )));
             }
             if src.source_region.is_some() {
-                return Err(ApiError::invalid_request("A replica instance cannot be replicated"));
+                return Err(ApiError::invalid_request("The instance is itself a replica and cannot be replicated"));
             }
             if src.replica_region.is_some() {
-                return Err(ApiError::conflict("The instance is already replicated"));
+                return Err(ApiError::invalid_request("The instance was already replicated as part of a different ReplicateInstance API call"));
             }
-            if !ready(env.now, src.ready_at) {
-                return Err(ApiError::new(409, "ResourceNotReadyException", "The instance is not ACTIVE yet"));
+            if src.alias.is_none() {
+                return Err(ApiError::invalid_request("The instance does not have an alias"));
             }
-            if src.identity_management_type == "EXISTING_DIRECTORY" {
-                return Err(ApiError::invalid_request("Instances using EXISTING_DIRECTORY identity management cannot be replicated"));
+            if src.status(env.now) != "ACTIVE" {
+                return Err(ApiError::invalid_request(format!("The instance is not in ACTIVE status (it is {})", src.status(env.now))));
+            }
+            if src.identity_management_type != "SAML" {
+                return Err(ApiError::invalid_request(format!(
+                    "The instance does not have SAML enabled (IdentityManagementType is {}); only SAML instances can be replicated",
+                    src.identity_management_type
+                )));
             }
             if c.instances.values().any(|i| i.alias.as_deref() == Some(replica_alias.as_str())) {
                 return Err(ApiError::conflict(format!("An instance with alias {replica_alias} already exists")));
@@ -420,6 +478,7 @@ impl Connect {
             let src = src.clone();
             let replica_arn = format!("arn:aws:connect:{replica_region}:{}:instance/{}", env.account, src.id);
             let replica_ready = env.ready_at("connect", "replica");
+            let failure = c.replication_failures.remove(&replica_region);
             let replica = Instance {
                 arn: replica_arn.clone(),
                 region: replica_region.clone(),
@@ -427,14 +486,36 @@ impl Connect {
                 created: epoch_now(),
                 ready_at: replica_ready,
                 storage: Vec::new(),
+                // Instance attributes are not mirrored: the replica starts with the defaults.
+                attributes: Instance::default_attributes(src.flag("INBOUND_CALLS"), src.flag("OUTBOUND_CALLS")),
                 source_region: Some(src.region.clone()),
                 replica_region: None,
+                replication_failure: failure.clone(),
                 ..src.clone()
             };
             c.instances.insert((replica_region.clone(), src.id.clone()), replica);
             c.instances.get_mut(&key).expect("checked").replica_region = Some(replica_region.clone());
-            c.seed_instance_objects(env.account, &replica_region, &src.id);
-            c.create_default_group(env, &src, replica_ready);
+            c.newborn(env, &replica_region, &src.id);
+            if failure.is_some() {
+                return Ok(json!({ "Id": src.id, "Arn": replica_arn }));
+            }
+            // The configuration lands in the replica when it is ready.
+            let objects: Vec<(String, String)> = c.objects.keys().filter(|(r, i, _, _)| *r == src.region && *i == src.id).map(|(_, _, k, id)| (k.clone(), id.clone())).collect();
+            for (kind, id) in objects {
+                c.mirror_object(env, &src.id, &kind, &id);
+            }
+            let numbers: Vec<(String, String)> = c.numbers.values().filter(|n| n.region == src.region).filter_map(|n| n.flows.get(&src.region).filter(|(i, _)| *i == src.id).map(|(_, f)| (n.id.clone(), f.clone()))).collect();
+            let group_arn = c.create_default_group(env, &src, replica_ready);
+            for n in c.numbers.values_mut().filter(|n| n.target_arn == src.arn) {
+                if let Some(g) = &group_arn {
+                    n.target_arn = g.clone();
+                    n.other_region = Some(replica_region.clone());
+                    n.instance_id = None;
+                }
+            }
+            for (number, flow) in numbers {
+                c.mirror(env, &src.id, super::mirror::Mirrored::NumberFlow { number, flow: Some(flow) });
+            }
             Ok(json!({ "Id": src.id, "Arn": replica_arn }))
         })
     }

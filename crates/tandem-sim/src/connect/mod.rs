@@ -4,6 +4,7 @@
 //! them. One state spans all regions, because Global Resiliency links them.
 
 mod instance;
+mod mirror;
 mod objects;
 mod phone;
 mod tdg;
@@ -69,6 +70,9 @@ pub fn operation(method: &Method, segs: &[String]) -> Option<&'static str> {
         ("GET", ["traffic-distribution-group", _]) => "DescribeTrafficDistributionGroup",
         ("DELETE", ["traffic-distribution-group", _]) => "DeleteTrafficDistributionGroup",
         ("GET", ["traffic-distribution-groups"]) => "ListTrafficDistributionGroups",
+        ("PUT", ["traffic-distribution-group", _, "user"]) => "AssociateTrafficDistributionGroupUser",
+        ("DELETE", ["traffic-distribution-group", _, "user"]) => "DisassociateTrafficDistributionGroupUser",
+        ("GET", ["traffic-distribution-group", _, "user"]) => "ListTrafficDistributionGroupUsers",
         ("PUT", ["traffic-distribution", _]) => "UpdateTrafficDistribution",
         ("GET", ["traffic-distribution", _]) => "GetTrafficDistribution",
         ("POST", ["phone-number", "search-available"]) => "SearchAvailablePhoneNumbers",
@@ -95,7 +99,7 @@ pub struct Connect {
     pub(crate) numbers: BTreeMap<String, PhoneNumber>,
     /// Seeded available numbers per region (unseeded regions offer a built-in pool).
     pub(crate) available: HashMap<String, Vec<AvailableNumber>>,
-    /// Released numbers: in their 30-day cooldown (not offered, not claimable).
+    /// Released numbers: in their cooldown of up to 180 days (not offered, not claimable).
     pub(crate) cooldown: HashSet<String>,
     tokens: HashMap<TokenKey, (Value, Value)>,
     /// Instance-scoped objects (hours, queues, flows, routing profiles, users,
@@ -103,6 +107,15 @@ pub struct Connect {
     pub(crate) objects: BTreeMap<(String, String, String, String), Value>,
     /// Tags by resource ARN, for resources kept as plain descriptions.
     pub(crate) tags: HashMap<String, Map<String, Value>>,
+    /// Copies on their way to the other region of a replicated instance.
+    pub(crate) mirrors: Vec<mirror::Mirror>,
+    /// (region, id) -> until when reads of a just-made resource answer
+    /// NotFound (the eventual-consistency knob).
+    pub(crate) born: HashMap<(String, String), Instant>,
+    /// Traffic distribution group id -> the users associated with it.
+    pub(crate) group_users: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Replica region -> why the next ReplicateInstance into it fails (admin API).
+    pub(crate) replication_failures: HashMap<String, String>,
 }
 
 /// Seconds since the epoch, as the SDKs read Connect timestamps.
@@ -149,6 +162,8 @@ pub(crate) fn page<T: Clone>(items: Vec<T>, req: &RestRequest, max_default: usiz
 
 impl Connect {
     pub fn handle(&mut self, env: &SimEnv, op: &str, req: &RestRequest) -> Result<Value, ApiError> {
+        self.settle(env.now);
+        self.hide_newborn(env, op, req)?;
         match op {
             "CreateInstance" => self.create_instance(env, req),
             "ListInstances" => self.list_instances(env, req),
@@ -166,6 +181,9 @@ impl Connect {
             "DescribeTrafficDistributionGroup" => self.describe_tdg(env, req),
             "DeleteTrafficDistributionGroup" => self.delete_tdg(env, req),
             "ListTrafficDistributionGroups" => self.list_tdgs(env, req),
+            "AssociateTrafficDistributionGroupUser" => self.associate_group_user(env, req),
+            "DisassociateTrafficDistributionGroupUser" => self.disassociate_group_user(env, req),
+            "ListTrafficDistributionGroupUsers" => self.list_group_users(env, req),
             "UpdateTrafficDistribution" => self.update_distribution(env, req),
             "GetTrafficDistribution" => self.get_distribution(env, req),
             "SearchAvailablePhoneNumbers" => self.search_available(env, req),
@@ -178,6 +196,29 @@ impl Connect {
             "DisassociatePhoneNumberContactFlow" => self.disassociate_flow(env, req),
             "ListFlowAssociations" => self.list_flow_associations(env, req),
             _ => self.handle_object(env, op, req),
+        }
+    }
+
+    /// Eventual consistency: a Describe of something made less than the
+    /// configured window ago answers ResourceNotFoundException.
+    fn hide_newborn(&self, env: &SimEnv, op: &str, req: &RestRequest) -> Result<(), ApiError> {
+        let seg = match op {
+            "DescribeInstance" | "DescribeTrafficDistributionGroup" | "GetTrafficDistribution" | "DescribePhoneNumber" => req.seg(1),
+            "DescribeHoursOfOperation" | "DescribeQueue" | "DescribeContactFlow" | "DescribeRoutingProfile" | "DescribeUser" => req.seg(2),
+            _ => return Ok(()),
+        };
+        let id = seg.rsplit('/').next().unwrap_or(seg);
+        match self.born.get(&(env.region.to_string(), id.to_string())) {
+            Some(visible) if !ready(env.now, *visible) => Err(ApiError::not_found(format!("{id} not found (made a moment ago; reads are eventually consistent)"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Note a create, for [`Self::hide_newborn`].
+    pub(crate) fn newborn(&mut self, env: &SimEnv, region: &str, id: &str) {
+        let visible = env.visible_at("connect");
+        if visible > env.now {
+            self.born.insert((region.to_string(), id.to_string()), visible);
         }
     }
 

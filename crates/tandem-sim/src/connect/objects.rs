@@ -43,6 +43,21 @@ const KINDS: &[Kind] = &[
 /// (https://docs.aws.amazon.com/connect/latest/adminguide/default-security-profiles.html).
 const DEFAULT_SECURITY_PROFILES: &[&str] = &["Admin", "Agent", "CallCenterManager", "QualityAnalyst"];
 
+/// The flows every new instance has, published: the "Default ..." flows of
+/// https://docs.aws.amazon.com/connect/latest/adminguide/contact-flow-default.html
+/// (with their ContactFlowType) and the inbound sample.
+const DEFAULT_FLOWS: &[(&str, &str)] = &[
+    ("Default agent hold", "AGENT_HOLD"),
+    ("Default agent transfer", "AGENT_TRANSFER"),
+    ("Default agent whisper", "AGENT_WHISPER"),
+    ("Default customer hold", "CUSTOMER_HOLD"),
+    ("Default customer queue", "CUSTOMER_QUEUE"),
+    ("Default customer whisper", "CUSTOMER_WHISPER"),
+    ("Default outbound", "OUTBOUND_WHISPER"),
+    ("Default queue transfer", "QUEUE_TRANSFER"),
+    ("Sample inbound flow (first contact experience)", "CONTACT_FLOW"),
+];
+
 fn kind_by_path(path: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|k| k.path == path && k.kind != "security-profile")
 }
@@ -133,13 +148,48 @@ fn validate_flow(content: &str) -> Result<(), ApiError> {
 }
 
 impl Connect {
-    /// Creates the objects a new instance comes with (security profiles).
+    /// Creates the objects a new instance comes with: the default security
+    /// profiles (Admin, Agent, CallCenterManager, QualityAnalyst,
+    /// https://docs.aws.amazon.com/connect/latest/adminguide/default-security-profiles.html),
+    /// "Basic Hours", "BasicQueue" and "Basic Routing Profile"
+    /// (https://docs.aws.amazon.com/connect/latest/adminguide/concepts-routing.html),
+    /// the published "Default ..." flows
+    /// (https://docs.aws.amazon.com/connect/latest/adminguide/contact-flow-default.html)
+    /// and the sample inbound flow.
     pub(crate) fn seed_instance_objects(&mut self, account: &str, region: &str, instance_id: &str) {
+        let arn = |seg: &str, id: &str| format!("arn:aws:connect:{region}:{account}:instance/{instance_id}/{seg}/{id}");
+        let now = epoch_now();
+        let put = |c: &mut Self, kind: &str, id: String, v: Value| {
+            c.objects.insert((region.into(), instance_id.into(), kind.into(), id), v);
+        };
         for name in DEFAULT_SECURITY_PROFILES {
             let id = new_id();
-            let arn = format!("arn:aws:connect:{region}:{account}:instance/{instance_id}/security-profile/{id}");
-            let v = json!({ "Id": id, "Arn": arn, "SecurityProfileName": name, "Description": format!("Default {name} profile"), "Tags": {} });
-            self.objects.insert((region.into(), instance_id.into(), "security-profile".into(), id), v);
+            let v = json!({ "Id": id, "Arn": arn("security-profile", &id), "SecurityProfileName": name, "Description": format!("Default {name} profile"), "Tags": {}, "LastModifiedTime": now, "LastModifiedRegion": region });
+            put(self, "security-profile", id, v);
+        }
+        let hours = new_id();
+        let day = |d: &str| json!({ "Day": d, "StartTime": { "Hours": 0, "Minutes": 0 }, "EndTime": { "Hours": 0, "Minutes": 0 } });
+        let days: Vec<Value> = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"].iter().map(|d| day(d)).collect();
+        let v = json!({ "HoursOfOperationId": hours, "HoursOfOperationArn": arn("operating-hours", &hours), "Name": "Basic Hours", "Description": "Basic Hours", "TimeZone": "America/New_York", "Config": days, "Tags": {}, "LastModifiedTime": now, "LastModifiedRegion": region });
+        put(self, "hours-of-operation", hours.clone(), v);
+        let queue = new_id();
+        let v = json!({ "QueueId": queue, "QueueArn": arn("queue", &queue), "Name": "BasicQueue", "Description": "A simple, basic voice queue.", "HoursOfOperationId": hours, "Status": "ENABLED", "Tags": {}, "LastModifiedTime": now, "LastModifiedRegion": region });
+        put(self, "queue", queue.clone(), v);
+        let profile = new_id();
+        let v = json!({
+            "RoutingProfileId": profile, "RoutingProfileArn": arn("routing-profile", &profile), "Name": "Basic Routing Profile",
+            "Description": "A simple, basic routing profile.", "InstanceId": instance_id, "DefaultOutboundQueueId": queue,
+            "MediaConcurrencies": [{ "Channel": "VOICE", "Concurrency": 1 }, { "Channel": "CHAT", "Concurrency": 2 }, { "Channel": "TASK", "Concurrency": 10 }],
+            "NumberOfAssociatedQueues": 1, "NumberOfAssociatedUsers": 0, "AssociatedQueueIds": [queue], "IsDefault": true,
+            "_QueueConfigs": [{ "QueueId": queue, "Channel": "VOICE", "Priority": 1, "Delay": 0 }, { "QueueId": queue, "Channel": "CHAT", "Priority": 1, "Delay": 0 }, { "QueueId": queue, "Channel": "TASK", "Priority": 1, "Delay": 0 }],
+            "Tags": {}, "LastModifiedTime": now, "LastModifiedRegion": region,
+        });
+        put(self, "routing-profile", profile, v);
+        for (name, ty) in DEFAULT_FLOWS {
+            let id = new_id();
+            let content = json!({ "Version": "2019-10-30", "StartAction": "end", "Actions": [{ "Identifier": "end", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {} }] }).to_string();
+            let v = json!({ "Id": id, "Arn": arn("contact-flow", &id), "Name": name, "Type": ty, "State": "ACTIVE", "Status": "PUBLISHED", "Description": format!("{name} flow"), "Content": content, "Tags": {}, "LastModifiedTime": now, "LastModifiedRegion": region });
+            put(self, "contact-flow", id, v);
         }
     }
 
@@ -192,9 +242,10 @@ impl Connect {
             "Delete" => {
                 let id = self.object_id(&region, &iid, k.kind, req.seg(2))?;
                 self.check_unused(&region, &iid, k, &id)?;
-                if let Some(v) = self.objects.remove(&(region, iid, k.kind.into(), id)) {
+                if let Some(v) = self.objects.remove(&(region, iid.clone(), k.kind.into(), id.clone())) {
                     self.tags.remove(v[k.arn].as_str().unwrap_or(""));
                 }
+                self.mirror_object(env, &iid, k.kind, &id);
                 Ok(empty())
             }
             _ => {
@@ -254,6 +305,16 @@ impl Connect {
         let duplicate = self.objects.iter().any(|((r, i, kk, _), v)| *r == region && i == iid && kk == k.kind && v[k.name] == json!(name));
         if duplicate {
             return Err(ApiError::duplicate(format!("A {} named {name} already exists", k.kind)));
+        }
+        // The same name under another id in the other region of a replicated
+        // instance cannot be mirrored: "resources in the source instance and
+        // the replica instance have the same name but different resource IDs"
+        // is a ResourceConflictException (create-replica-connect-instance.html).
+        if let Some((other, _)) = self.peer(&region, iid) {
+            let clash = self.objects.iter().any(|((r, i, kk, _), v)| *r == other && i == iid && kk == k.kind && v[k.name] == json!(name));
+            if clash {
+                return Err(ApiError::conflict(format!("A {} named {name} already exists in the linked instance in {other}, with another id", k.kind)));
+            }
         }
         let id = new_id();
         let arn = arn(env, env.region, &format!("instance/{iid}/{}/{id}", k.arn_seg));
@@ -341,6 +402,15 @@ impl Connect {
                 if pt != "SOFT_PHONE" && pt != "DESK_PHONE" {
                     return Err(ApiError::invalid_parameter(format!("PhoneConfig.PhoneType {pt:?} must be SOFT_PHONE or DESK_PHONE")));
                 }
+                // "Password: ... A password is required if you are using Amazon
+                // Connect for identity management. Otherwise, it is an error to
+                // include a password." (API_CreateUser.html)
+                let idm = self.instance(env, iid).map(|i| i.identity_management_type.clone()).unwrap_or_default();
+                match (idm.as_str(), req.s("Password").is_some()) {
+                    ("CONNECT_MANAGED", false) => return Err(ApiError::invalid_parameter("Password is required: the instance manages its users (CONNECT_MANAGED)")),
+                    ("SAML" | "EXISTING_DIRECTORY", true) => return Err(ApiError::invalid_parameter(format!("Password must not be given: the instance's users sign in through {idm}"))),
+                    _ => {}
+                }
                 v["SecurityProfileIds"] = json!(sp);
                 v["RoutingProfileId"] = json!(rp);
                 v["PhoneConfig"] = phone;
@@ -352,7 +422,9 @@ impl Connect {
             }
             _ => return Err(ApiError::invalid_request(format!("{} cannot be created here", k.kind))),
         }
-        self.objects.insert((region, iid.into(), k.kind.into(), id.clone()), v);
+        self.objects.insert((region.clone(), iid.into(), k.kind.into(), id.clone()), v);
+        self.newborn(env, &region, &id);
+        self.mirror_object(env, iid, k.kind, &id);
         let mut out = json!({ k.create_id: id, k.create_arn: arn });
         if k.kind == "contact-flow" {
             out.as_object_mut().map(|o| o.remove("FlowContentSha256"));
@@ -427,7 +499,8 @@ impl Connect {
                 ("SecurityProfileIds", json!(sp))
             }
         };
-        let v = self.objects.get_mut(&(region, iid, kind.to_string(), id)).expect("checked");
+        let key = (region, iid, kind.to_string(), id);
+        let v = self.objects.get_mut(&key).expect("checked");
         match value {
             Value::Null => {
                 v.as_object_mut().map(|o| o.remove(member));
@@ -436,6 +509,7 @@ impl Connect {
         }
         v["LastModifiedTime"] = json!(epoch_now());
         v["LastModifiedRegion"] = json!(env.region);
+        self.mirror_object(env, &key.1, &key.2, &key.3);
         Ok(empty())
     }
 
@@ -534,6 +608,7 @@ impl Connect {
         }
         v["LastModifiedTime"] = json!(epoch_now());
         v["LastModifiedRegion"] = json!(env.region);
+        self.mirror_object(env, &key.1, &key.2, &key.3);
         Ok(empty())
     }
 
@@ -559,6 +634,7 @@ impl Connect {
         }
         v["LastModifiedTime"] = json!(epoch_now());
         v["LastModifiedRegion"] = json!(env.region);
+        self.mirror_object(env, &key.1, &key.2, &key.3);
         Ok(empty())
     }
 
@@ -585,6 +661,7 @@ impl Connect {
                     return Err(ApiError::invalid_parameter("A resource can have at most 50 tags"));
                 }
                 self.set_tags(&arn, t);
+                self.mirror_tags(env, &arn);
                 Ok(empty())
             }
             "UntagResource" => {
@@ -595,9 +672,21 @@ impl Connect {
                     }
                 }
                 self.set_tags(&arn, t);
+                self.mirror_tags(env, &arn);
                 Ok(empty())
             }
             _ => Ok(json!({ "tags": current })),
+        }
+    }
+
+    /// Tags of a mirrored object travel with it.
+    fn mirror_tags(&mut self, env: &SimEnv, arn: &str) {
+        let key = self.objects.iter().find(|(_, v)| KINDS.iter().any(|k| v.get(k.arn).and_then(|a| a.as_str()) == Some(arn))).map(|(k, _)| k.clone());
+        if let Some((_, iid, kind, id)) = key {
+            if let Some(v) = self.objects.get_mut(&(env.region.to_string(), iid.clone(), kind.clone(), id.clone())) {
+                v["LastModifiedTime"] = json!(epoch_now());
+            }
+            self.mirror_object(env, &iid, &kind, &id);
         }
     }
 

@@ -59,6 +59,12 @@ fn builtin_pool() -> Vec<AvailableNumber> {
     out
 }
 
+/// `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`
+fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5 && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))
+}
+
 impl PhoneNumber {
     fn status(&self, now: Instant) -> &'static str {
         if ready(now, self.ready_at) {
@@ -95,16 +101,23 @@ impl Connect {
                 if resource.starts_with("traffic-distribution-group/") {
                     let id = self.group_id(env, &t)?;
                     let g = &self.groups[&id];
-                    // Numbers are claimed to a group only in its own Region.
+                    // "You can call this API only in the same AWS Region where the
+                    // ... traffic distribution group was created"; elsewhere:
+                    // InvalidParameterException, and a group not ACTIVE:
+                    // ResourceNotFoundException
+                    // (https://docs.aws.amazon.com/connect/latest/adminguide/claim-phone-numbers-traffic-distribution-groups.html).
                     if g.region != env.region {
-                        return Err(ApiError::not_found(format!("Traffic distribution group {t} not found in {}; claim in {}", env.region, g.region)));
+                        return Err(ApiError::invalid_parameter(format!(
+                            "The endpoint you are calling is not in the same Region where the traffic distribution group was created ({})",
+                            g.region
+                        )));
                     }
                     if g.status(env.now) != "ACTIVE" {
-                        return Err(ApiError::invalid_parameter(format!("The traffic distribution group is {}, not ACTIVE", g.status(env.now))));
+                        return Err(ApiError::not_found(format!("The traffic distribution group is {}, not ACTIVE", g.status(env.now))));
                     }
                     Ok((g.arn.clone(), Some(g.replica_region.clone()), None))
                 } else {
-                    let inst = self.instance(env, &t)?;
+                    let inst = self.instance_or_arn(env, &t)?;
                     Ok((inst.arn.clone(), None, Some(inst.id.clone())))
                 }
             }
@@ -137,9 +150,17 @@ impl Connect {
 
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ClaimPhoneNumber.html
     /// A number is claimed to a traffic distribution group only in the group's Region.
+    /// Its ClientToken is a UUID: "Pattern:
+    /// ^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$" (the
+    /// API Reference; the service checks it, the SDKs do not).
     pub(crate) fn claim_number(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
         let number = req.s("PhoneNumber").ok_or_else(|| ApiError::invalid_parameter("PhoneNumber is required"))?;
         let token = req.s("ClientToken");
+        if let Some(t) = &token {
+            if !is_uuid(t) {
+                return Err(ApiError::invalid_parameter(format!("ClientToken {t:?} must match ^[a-f0-9]{{8}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{12}}$")));
+            }
+        }
         let input = req.body.clone();
         self.idempotent(env, "ClaimPhoneNumber", token, &input, || ApiError::new(409, "IdempotencyException", "ClientToken was used with different parameters"), |c| {
             let (target_arn, other_region, instance_id) = c.target(env, req.s("TargetArn"), req.s("InstanceId"))?;
@@ -152,7 +173,7 @@ impl Connect {
                 return Err(ApiError::invalid_parameter(format!("PhoneNumber {number} is already claimed")));
             }
             if c.cooldown.contains(&number) {
-                return Err(ApiError::invalid_parameter(format!("PhoneNumber {number} was released and is in its 30-day cooldown")));
+                return Err(ApiError::invalid_parameter(format!("PhoneNumber {number} was released and is in its cooldown (up to 180 days)")));
             }
             let id = new_id();
             let arn = arn(env, env.region, &format!("phone-number/{id}"));
@@ -174,6 +195,7 @@ impl Connect {
                     flows: BTreeMap::new(),
                 },
             );
+            c.newborn(env, env.region, &id);
             Ok(json!({ "PhoneNumberId": id, "PhoneNumberArn": arn }))
         })
     }
@@ -271,8 +293,8 @@ impl Connect {
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ReleasePhoneNumber.html:
     /// "You can call this API only in the Amazon Web Services Region where the
     /// number was claimed." and "After releasing a phone number, the phone
-    /// number enters into a cooldown period of 30 days. It cannot be searched
-    /// for or claimed again until the period has ended."
+    /// number enters into a cooldown period for up to 180 days. It cannot be
+    /// searched for or claimed again until the period has ended."
     pub(crate) fn release_number(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
         let id = self.number_id(env, req.seg(1))?;
         let n = &self.numbers[&id];
@@ -336,7 +358,9 @@ impl Connect {
         let flow = req.s("ContactFlowId").ok_or_else(|| ApiError::invalid_parameter("ContactFlowId is required"))?;
         let instance_id = self.flow_instance(env, &id, &instance_ref)?;
         let flow_id = self.object_id(env.region, &instance_id, "contact-flow", &flow)?;
-        self.numbers.get_mut(&id).expect("checked").flows.insert(env.region.to_string(), (instance_id, flow_id));
+        self.numbers.get_mut(&id).expect("checked").flows.insert(env.region.to_string(), (instance_id.clone(), flow_id.clone()));
+        // "Phone number to flow" is mirrored (create-replica-connect-instance.html#mirrored-resources).
+        self.mirror(env, &instance_id, super::mirror::Mirrored::NumberFlow { number: id, flow: Some(flow_id) });
         Ok(empty())
     }
 
@@ -349,6 +373,7 @@ impl Connect {
         match n.flows.get(env.region) {
             Some((i, _)) if *i == instance_id => {
                 n.flows.remove(env.region);
+                self.mirror(env, &instance_id, super::mirror::Mirrored::NumberFlow { number: id, flow: None });
                 Ok(empty())
             }
             _ => Err(ApiError::not_found("The phone number has no contact flow association in this instance")),

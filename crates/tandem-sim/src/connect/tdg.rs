@@ -100,11 +100,11 @@ fn parse_percentages(member: &str, v: &Value, regions: [&str; 2]) -> Result<Vec<
 }
 
 impl Connect {
-    pub(crate) fn create_default_group(&mut self, env: &SimEnv, src: &Instance, replica_ready: Instant) {
+    /// The default group ReplicateInstance makes; returns its ARN.
+    pub(crate) fn create_default_group(&mut self, env: &SimEnv, src: &Instance, replica_ready: Instant) -> Option<String> {
         let replica_region = src.replica_region.clone().or_else(|| {
             self.instances.get(&(src.region.clone(), src.id.clone())).and_then(|i| i.replica_region.clone())
-        });
-        let Some(replica_region) = replica_region else { return };
+        })?;
         let id = new_id();
         let group = TrafficDistributionGroup {
             arn: arn(env, &src.region, &format!("traffic-distribution-group/{id}")),
@@ -123,7 +123,9 @@ impl Connect {
             sign_in: vec![(src.region.clone(), true), (replica_region, true)],
             tags: Map::new(),
         };
+        let arn = group.arn.clone();
         self.groups.insert(id, group);
+        Some(arn)
     }
 
     fn purge_deleted_groups(&mut self, now: Instant) {
@@ -166,7 +168,7 @@ impl Connect {
             return Err(ApiError::invalid_request(format!("Name {name:?} must match (^[\\p{{L}}\\p{{Z}}\\p{{N}}\\-_.:=@'|]*$), 1-128 characters")));
         }
         let instance_ref = req.s("InstanceId").ok_or_else(|| ApiError::invalid_request("InstanceId is required"))?;
-        let key = self.instance_key(env, &instance_ref)?;
+        let key = self.instance_key_or_arn(env, &instance_ref)?;
         let token = req.s("ClientToken");
         let input = req.body.clone();
         self.idempotent(env, "CreateTrafficDistributionGroup", token, &input, || ApiError::conflict("ClientToken was used with different parameters"), |c| {
@@ -175,11 +177,11 @@ impl Connect {
                 return Err(ApiError::invalid_request("Traffic distribution groups are created in the source Region of the replicated instance"));
             }
             let Some(replica_region) = inst.replica_region.clone() else {
-                return Err(ApiError::invalid_request("The instance has not been replicated; call ReplicateInstance first"));
+                return Err(ApiError::invalid_request("The ReplicateInstance API was not called before creating a traffic distribution group"));
             };
             let replica = &c.instances[&(replica_region.clone(), inst.id.clone())];
-            if !ready(env.now, replica.ready_at) {
-                return Err(ApiError::new(409, "ResourceNotReadyException", "The replica instance is not ACTIVE yet"));
+            if replica.status(env.now) != "ACTIVE" {
+                return Err(ApiError::new(409, "ResourceNotReadyException", format!("The replica instance is {}, not ACTIVE", replica.status(env.now))));
             }
             c.purge_deleted_groups(env.now);
             if c.groups.values().any(|g| g.instance_arn == inst.arn && g.name == name) {
@@ -208,6 +210,7 @@ impl Connect {
                 tags: tags_of(&req.body, "Tags"),
             };
             c.groups.insert(id.clone(), group);
+            c.newborn(env, env.region, &id);
             Ok(json!({ "Id": id, "Arn": arn }))
         })
     }
@@ -222,7 +225,7 @@ impl Connect {
     pub(crate) fn list_tdgs(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
         self.purge_deleted_groups(env.now);
         let filter = match req.q("instanceId") {
-            Some(i) => Some(self.instance_key(env, i)?.1),
+            Some(i) => Some(self.instance_key_or_arn(env, i)?.1),
             None => None,
         };
         let all: Vec<Value> = self
@@ -259,6 +262,7 @@ impl Connect {
             return Err(ApiError::in_use(format!("{claimed} phone number(s) are claimed to the traffic distribution group; release them first")));
         }
         let until = env.gone_at("connect", "traffic-distribution-group");
+        self.group_users.remove(&id);
         let g = self.groups.get_mut(&id).expect("checked");
         g.deleting_until = Some(until);
         if ready(env.now, until) {
@@ -267,13 +271,125 @@ impl Connect {
         Ok(empty())
     }
 
+    /// UpdateTrafficDistribution "will fail with an InvalidRequestException"
+    /// unless the group exists and is ACTIVE
+    /// (https://docs.aws.amazon.com/connect/latest/adminguide/update-agents-across-regions.html).
     fn active_group(&mut self, env: &SimEnv, id_or_arn: &str) -> Result<String, ApiError> {
         let id = self.group_id(env, id_or_arn)?;
         let status = self.groups[&id].status(env.now);
         if status != "ACTIVE" {
-            return Err(ApiError::conflict(format!("The traffic distribution group is {status}, not ACTIVE")));
+            return Err(ApiError::invalid_request(format!("The traffic distribution group is {status}, not ACTIVE")));
         }
         Ok(id)
+    }
+
+    /// The group of a user association, named in its own (source) Region:
+    /// "This API can be called only in the Region where the traffic
+    /// distribution group is created", and "Assigning an agent to a traffic
+    /// distribution group without an ACTIVE status results in
+    /// ResourceNotFoundException"
+    /// (https://docs.aws.amazon.com/connect/latest/APIReference/API_AssociateTrafficDistributionGroupUser.html,
+    /// https://docs.aws.amazon.com/connect/latest/adminguide/associate-agents-across-regions.html).
+    fn user_group(&mut self, env: &SimEnv, id_or_arn: &str) -> Result<String, ApiError> {
+        let id = self.group_id(env, id_or_arn)?;
+        let g = &self.groups[&id];
+        if g.region != env.region {
+            return Err(ApiError::invalid_request(format!("Users are associated with the traffic distribution group in {}, where it was created", g.region)));
+        }
+        let status = g.status(env.now);
+        if status != "ACTIVE" {
+            return Err(ApiError::not_found(format!("The traffic distribution group is {status}, not ACTIVE")));
+        }
+        Ok(id)
+    }
+
+    /// The user (by id or ARN) of the group's source instance, which must
+    /// also be in the replica: "You cannot associate users to a traffic
+    /// distribution group when they are newly added to source instance and
+    /// not yet in the replica"
+    /// (create-replica-connect-instance.html#configure-replica-instance).
+    fn group_user_id(&self, env: &SimEnv, group: &str, instance_ref: &str, user_ref: &str) -> Result<String, ApiError> {
+        let g = &self.groups[group];
+        let inst = self.instance(env, instance_ref)?;
+        if inst.arn != g.instance_arn {
+            return Err(ApiError::not_found(format!("Instance {instance_ref} is not the source instance of traffic distribution group {}", g.id)));
+        }
+        let user = self.object_id(env.region, &inst.id, "user", user_ref).map_err(|_| ApiError::not_found(format!("User {user_ref} is not a user of the source instance {}", inst.id)))?;
+        if self.object_id(&g.replica_region, &inst.id, "user", &user).is_err() {
+            return Err(ApiError::not_found(format!("User {user} is not in the replica in {} yet (mirroring takes a moment); try again", g.replica_region)));
+        }
+        Ok(user)
+    }
+
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_AssociateTrafficDistributionGroupUser.html
+    pub(crate) fn associate_group_user(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
+        let id = self.user_group(env, req.seg(1))?;
+        let instance = req.s("InstanceId").ok_or_else(|| ApiError::invalid_request("InstanceId is required"))?;
+        let user = req.s("UserId").ok_or_else(|| ApiError::invalid_request("UserId is required"))?;
+        let user = self.group_user_id(env, &id, &instance, &user)?;
+        self.group_users.entry(id).or_default().insert(user);
+        Ok(empty())
+    }
+
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_DisassociateTrafficDistributionGroupUser.html
+    /// (`UserId` and `InstanceId` travel in the query string).
+    pub(crate) fn disassociate_group_user(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
+        let id = self.user_group(env, req.seg(1))?;
+        let instance = req.q("InstanceId").ok_or_else(|| ApiError::invalid_request("InstanceId is required"))?.to_string();
+        let user = req.q("UserId").ok_or_else(|| ApiError::invalid_request("UserId is required"))?.to_string();
+        let inst = self.instance(env, &instance)?;
+        let user = user.rsplit('/').next().unwrap_or(&user).to_string();
+        if inst.arn != self.groups[&id].instance_arn {
+            return Err(ApiError::not_found(format!("Instance {instance} is not the source instance of the traffic distribution group")));
+        }
+        let removed = self.group_users.get_mut(&id).is_some_and(|u| u.remove(&user));
+        if !removed {
+            return Err(ApiError::not_found(format!("User {user} is not associated with the traffic distribution group")));
+        }
+        Ok(empty())
+    }
+
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ListTrafficDistributionGroupUsers.html
+    pub(crate) fn list_group_users(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
+        let id = self.group_id(env, req.seg(1))?;
+        let all: Vec<Value> = self.group_users.get(&id).into_iter().flatten().map(|u| json!({ "UserId": u })).collect();
+        let (items, next) = page(all, req, 10);
+        let mut out = json!({ "TrafficDistributionGroupUserSummaryList": items });
+        if let Some(n) = next {
+            out["NextToken"] = json!(n);
+        }
+        Ok(out)
+    }
+
+    /// Where each associated agent works now: the group's AgentConfig applied
+    /// to its associated users (in id order), the only users it moves
+    /// ("To allow your agents to sign-in to both AWS Regions and process
+    /// contacts from either Region, you must first assign them to a traffic
+    /// distribution group", associate-agents-across-regions.html). Not an AWS
+    /// API: the sandbox's admin view (`GET /_tandem/connect/agents`).
+    pub fn agent_regions(&self) -> Value {
+        let groups: Vec<Value> = self
+            .groups
+            .values()
+            .map(|g| {
+                let users: Vec<&String> = self.group_users.get(&g.id).into_iter().flatten().collect();
+                let n = users.len() as i64;
+                let first = g.agents.first().cloned().unwrap_or((g.region.clone(), 100));
+                let second = g.agents.get(1).map(|(r, _)| r.clone()).unwrap_or_else(|| g.replica_region.clone());
+                let in_first = (n * first.1 + 50) / 100;
+                let agents: Vec<Value> = users
+                    .iter()
+                    .enumerate()
+                    .map(|(i, u)| {
+                        let region = if (i as i64) < in_first { &first.0 } else { &second };
+                        let name = self.objects.iter().find(|((r, _, k, id), _)| *r == g.region && k == "user" && id == *u).map(|(_, v)| v["Username"].clone()).unwrap_or(Value::Null);
+                        json!({ "UserId": u, "Username": name, "Region": region })
+                    })
+                    .collect();
+                json!({ "Id": g.id, "Arn": g.arn, "IsDefault": g.is_default, "AgentConfig": distribution(&g.agents), "Agents": agents })
+            })
+            .collect();
+        json!({ "groups": groups })
     }
 
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateTrafficDistribution.html

@@ -51,9 +51,18 @@ where
 
 /// Creates an ACTIVE instance (zero latency) and returns (id, arn).
 pub async fn instance(c: &aws_sdk_connect::Client, alias: &str) -> (String, String) {
+    instance_with(c, alias, aws_sdk_connect::types::DirectoryType::ConnectManaged).await
+}
+
+/// Creates an ACTIVE SAML instance, the kind Global Resiliency replicates.
+pub async fn saml_instance(c: &aws_sdk_connect::Client, alias: &str) -> (String, String) {
+    instance_with(c, alias, aws_sdk_connect::types::DirectoryType::Saml).await
+}
+
+pub async fn instance_with(c: &aws_sdk_connect::Client, alias: &str, idm: aws_sdk_connect::types::DirectoryType) -> (String, String) {
     let out = c
         .create_instance()
-        .identity_management_type(aws_sdk_connect::types::DirectoryType::ConnectManaged)
+        .identity_management_type(idm)
         .instance_alias(alias)
         .inbound_calls_enabled(true)
         .outbound_calls_enabled(true)
@@ -66,7 +75,7 @@ pub async fn instance(c: &aws_sdk_connect::Client, alias: &str) -> (String, Stri
 /// A source instance in us-east-1 replicated to us-west-2; returns (id, source arn, default group id).
 pub async fn replicated(sb: &Sandbox, alias: &str) -> (String, String, String) {
     let east = connect(sb, "us-east-1");
-    let (id, arn) = instance(&east, alias).await;
+    let (id, arn) = saml_instance(&east, alias).await;
     east.replicate_instance().instance_id(&id).replica_region("us-west-2").replica_alias(format!("{alias}-replica")).send().await.expect("replicate");
     let groups = east.list_traffic_distribution_groups().instance_id(&id).send().await.expect("list groups");
     let default = groups.traffic_distribution_group_summary_list()[0].id().unwrap().to_string();
