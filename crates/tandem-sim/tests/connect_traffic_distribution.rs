@@ -56,15 +56,19 @@ async fn group_status_transitions_with_latency() {
     let status = |s: &aws_sdk_connect::operation::describe_traffic_distribution_group::DescribeTrafficDistributionGroupOutput| s.traffic_distribution_group().unwrap().status().cloned();
     let d = east.describe_traffic_distribution_group().traffic_distribution_group_id(&gid).send().await.unwrap();
     assert_eq!(status(&d), Some(TrafficDistributionGroupStatus::CreationInProgress));
-    // Not ACTIVE: distribution cannot change yet.
+    // Not ACTIVE: distribution cannot change yet ("will fail with an
+    // InvalidRequestException", update-agents-across-regions.html).
     let e = east.update_traffic_distribution().id(&gid).telephony_config(tel(&[("us-east-1", 50), ("us-west-2", 50)])).send().await.unwrap_err();
-    assert_eq!(code(&e), "ResourceConflictException");
+    assert_eq!(code(&e), "InvalidRequestException");
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     let d = east.describe_traffic_distribution_group().traffic_distribution_group_id(&gid).send().await.unwrap();
     assert_eq!(status(&d), Some(TrafficDistributionGroupStatus::Active));
     east.update_traffic_distribution().id(&gid).telephony_config(tel(&[("us-east-1", 50), ("us-west-2", 50)])).send().await.unwrap();
     let d = east.describe_traffic_distribution_group().traffic_distribution_group_id(&gid).send().await.unwrap();
     assert_eq!(status(&d), Some(TrafficDistributionGroupStatus::UpdateInProgress));
+    // A second change while the first is applied conflicts with it.
+    let e = east.update_traffic_distribution().id(&gid).telephony_config(tel(&[("us-east-1", 0), ("us-west-2", 100)])).send().await.unwrap_err();
+    assert_eq!(code(&e), "ResourceConflictException");
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     east.delete_traffic_distribution_group().traffic_distribution_group_id(&gid).send().await.unwrap();
     let d = east.describe_traffic_distribution_group().traffic_distribution_group_id(&gid).send().await.unwrap();

@@ -274,13 +274,15 @@ impl Connect {
     /// UpdateTrafficDistribution "will fail with an InvalidRequestException"
     /// unless the group exists and is ACTIVE
     /// (https://docs.aws.amazon.com/connect/latest/adminguide/update-agents-across-regions.html).
+    /// A change while the previous one is still UPDATE_IN_PROGRESS conflicts
+    /// with it (ResourceConflictException, in the operation's error list).
     fn active_group(&mut self, env: &SimEnv, id_or_arn: &str) -> Result<String, ApiError> {
         let id = self.group_id(env, id_or_arn)?;
-        let status = self.groups[&id].status(env.now);
-        if status != "ACTIVE" {
-            return Err(ApiError::invalid_request(format!("The traffic distribution group is {status}, not ACTIVE")));
+        match self.groups[&id].status(env.now) {
+            "ACTIVE" => Ok(id),
+            "UPDATE_IN_PROGRESS" => Err(ApiError::conflict("The traffic distribution group is UPDATE_IN_PROGRESS: the previous change is still being applied")),
+            status => Err(ApiError::invalid_request(format!("The traffic distribution group is {status}, not ACTIVE"))),
         }
-        Ok(id)
     }
 
     /// The group of a user association, named in its own (source) Region:
