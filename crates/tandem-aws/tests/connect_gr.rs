@@ -5,7 +5,7 @@
 mod connect_common;
 
 use aws_sdk_connect::types::{ContactFlowType, Distribution, TelephonyConfig};
-use connect_common::{changed, ctx, kind, props, sandbox, Env, FLOW, REPLICA, SOURCE};
+use connect_common::{boto3, changed, ctx, kind, props, sandbox, Env, FLOW, REPLICA, SOURCE};
 use serde_json::{json, Value};
 use tandem_provider::{ErrorClass, Observed};
 use tandem_sim::connect::AvailableNumber;
@@ -25,7 +25,7 @@ async fn replicated(env: &Env, alias: &str) -> (Observed, Observed) {
     let i = instance
         .create(
             &ctx(alias, SOURCE),
-            &props(json!({ "identity_management_type": "CONNECT_MANAGED", "instance_alias": alias, "inbound_calls_enabled": true, "outbound_calls_enabled": true })),
+            &props(json!({ "identity_management_type": "SAML", "instance_alias": alias, "inbound_calls_enabled": true, "outbound_calls_enabled": true })),
         )
         .await
         .expect("instance");
@@ -120,8 +120,11 @@ async fn instance_create_read_update_delete() {
     // Deleting what is gone succeeds.
     instance.delete(&c, &id, &desired2).await.unwrap();
 
-    // The same create after a delete makes a new instance (the old token's answer is gone).
-    let recreated = instance.create(&c, &desired0).await.unwrap();
+    // The same create after a delete makes a new instance: the old token's
+    // answer stays NotFound for the whole consistency window, so it is gone.
+    let mut quick = c.clone();
+    quick.consistency = std::time::Duration::from_secs(2);
+    let recreated = instance.create(&quick, &desired0).await.unwrap();
     assert_ne!(recreated.id, id);
     instance.delete(&c, &recreated.id, &desired0).await.unwrap();
 }
@@ -153,10 +156,11 @@ async fn replica_create_read_delete() {
     let read = replica.read(&c, &r.id).await.unwrap().expect("the replica exists");
     assert_eq!(read.properties["replica_region"], json!(REPLICA));
     assert_eq!(read.properties["replica_alias"], json!("tandem-gr-west"));
+    assert_eq!(read.properties["instance_id"], json!(out(&i, "id")));
 
-    // The replica answers in us-west-2, ACTIVE, as a replica of us-east-1.
+    // The replica answers in us-west-2 (by id: DescribeInstance takes no ARN), ACTIVE, as a replica of us-east-1.
     let west = env.aws.connect(REPLICA).await;
-    let d = west.describe_instance().instance_id(&r.id).send().await.unwrap();
+    let d = west.describe_instance().instance_id(out(&r, "id")).send().await.unwrap();
     assert_eq!(d.instance().unwrap().instance_status().unwrap().as_str(), "ACTIVE");
     assert_eq!(d.replication_configuration().unwrap().source_region(), Some(SOURCE));
 
@@ -280,10 +284,27 @@ async fn traffic_distribution_group_needs_a_replicated_instance() {
     let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
     let e = group.create(&ctx("tdg", SOURCE), &props(json!({ "name": "tdg", "instance_id": out(&i, "arn"), "telephony_config": split(50) }))).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Invalid, "{}", e.message);
-    // The instance goes by ARN (what the group reads back), not by id.
+    assert_eq!(e.code.as_deref(), Some("InvalidRequestException"), "{}", e.message);
+    // By id, the same: the API takes the id or the ARN.
     let e = group.create(&ctx("tdg", SOURCE), &props(json!({ "name": "tdg", "instance_id": out(&i, "id"), "telephony_config": split(50) }))).await.unwrap_err();
-    assert_eq!(e.class, ErrorClass::Invalid);
-    assert!(e.message.contains("ARN"), "{}", e.message);
+    assert_eq!(e.code.as_deref(), Some("InvalidRequestException"), "{}", e.message);
+    assert!(e.message.contains("ReplicateInstance"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn traffic_distribution_group_takes_the_instance_id_or_arn() {
+    let env = sandbox().await;
+    let (i, _r) = replicated(&env, "tandem-byid").await;
+    let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
+    let schema = group.schema().clone();
+    let c = ctx("tdg", SOURCE);
+    let desired = props(json!({ "name": "by-id", "instance_id": out(&i, "id"), "telephony_config": split(50), "agent_config": split(50) }));
+    let g = group.create(&c, &desired).await.unwrap();
+    // It reads back the ARN, which satisfies the id: no drift.
+    assert_eq!(g.properties["instance_id"], json!(out(&i, "arn")));
+    let field = schema.field("instance_id").unwrap();
+    assert!(tandem_schema::matches_field(field, &desired["instance_id"], &g.properties["instance_id"]));
+    group.delete(&c, &g.id, &desired).await.unwrap();
 }
 
 #[tokio::test]
@@ -296,18 +317,25 @@ async fn phone_numbers_claim_associate_release_and_the_delete_order() {
     let g = group.create(&gc, &props(json!({ "name": "tandem-pn", "instance_id": out(&i, "arn"), "telephony_config": split(50) }))).await.unwrap();
     let group_arn = out(&g, "arn");
 
-    // A flow in each instance of the group.
+    // Two flows made in the source instance; Global Resiliency mirrors them to the replica.
     let east = env.aws.connect(SOURCE).await;
     let west = env.aws.connect(REPLICA).await;
     let mut flow_ids = Vec::new();
-    for (client, instance) in [(&east, out(&i, "arn")), (&west, out(&r, "arn"))] {
-        let f = client.create_contact_flow().instance_id(&instance).name("inbound").r#type(ContactFlowType::ContactFlow).content(FLOW).send().await.unwrap();
+    for name in ["inbound", "inbound-2"] {
+        let f = east.create_contact_flow().instance_id(out(&i, "id")).name(name).r#type(ContactFlowType::ContactFlow).content(FLOW).send().await.unwrap();
         flow_ids.push(f.contact_flow_id().unwrap().to_string());
     }
-    let flows = json!([
-        { "instance_id": out(&i, "arn"), "contact_flow_id": flow_ids[0] },
-        { "instance_id": out(&r, "arn"), "contact_flow_id": flow_ids[1] }
-    ]);
+    // Associated once, in the source region.
+    let flows = json!([{ "instance_id": out(&i, "id"), "contact_flow_id": flow_ids[0] }]);
+    let associated_in = |region: &'static str| {
+        let aws = env.aws.clone();
+        let instance = out(&i, "id");
+        async move {
+            let c = aws.connect(region).await;
+            let l = c.list_flow_associations().instance_id(instance).send().await.unwrap();
+            l.flow_association_summary_list().iter().map(|a| a.flow_id().unwrap_or_default().to_string()).collect::<Vec<_>>()
+        }
+    };
 
     // By search: the first DID the sandbox offers for the group.
     env.admin
@@ -321,9 +349,10 @@ async fn phone_numbers_claim_associate_release_and_the_delete_order() {
     assert_eq!(out(&created, "phone_number"), "+12065550142");
     assert_eq!(out(&created, "id"), id);
     assert!(out(&created, "arn").starts_with(&format!("arn:aws:connect:{SOURCE}:123456789012:phone-number/")));
-    // Associated in both regions; in us-west-2 the number went by ARN (an id is not found there).
-    assert_eq!(env.admin.count(Some("connect"), Some("AssociatePhoneNumberContactFlow"), Some(REPLICA)).await.unwrap(), 1);
+    // Associated once in the source region; the mirror made the replica's association.
+    assert_eq!(env.admin.count(Some("connect"), Some("AssociatePhoneNumberContactFlow"), Some(REPLICA)).await.unwrap(), 0);
     assert_eq!(env.admin.count(Some("connect"), Some("AssociatePhoneNumberContactFlow"), Some(SOURCE)).await.unwrap(), 1);
+    assert_eq!(associated_in(REPLICA).await, vec![flow_ids[0].clone()]);
     // A re-run after a crash adopts the number (tagged with the address) instead of claiming another.
     let again = number.create(&nc, &desired0).await.unwrap();
     assert_eq!(again.id, id);
@@ -344,14 +373,15 @@ async fn phone_numbers_claim_associate_release_and_the_delete_order() {
     assert_eq!(e.class, ErrorClass::Conflict, "{}", e.message);
     assert_eq!(e.code.as_deref(), Some("ResourceInUseException"));
 
-    // Flows and tags change in place: the replica's association goes away.
+    // Flows and tags change in place; the replica follows the new association.
     let mut desired1 = desired0.clone();
-    desired1.insert("contact_flows".into(), json!([{ "instance_id": out(&i, "arn"), "contact_flow_id": flow_ids[0] }]));
+    desired1.insert("contact_flows".into(), json!([{ "instance_id": out(&i, "id"), "contact_flow_id": flow_ids[1] }]));
     desired1.insert("tags".into(), json!({ "app": "connect", "line": "main" }));
     let updated = number.update(&nc, &id, &desired0, &desired1, &changed(&["contact_flows", "tags"])).await.unwrap();
     assert_eq!(updated.properties["tags"], json!({ "app": "connect", "line": "main" }));
-    let gone = west.disassociate_phone_number_contact_flow().phone_number_id(out(&created, "arn")).instance_id(out(&r, "arn")).send().await.unwrap_err();
-    assert_eq!(gone.as_service_error().and_then(|e| aws_sdk_connect::error::ProvideErrorMetadata::code(e)), Some("ResourceNotFoundException"));
+    assert_eq!(associated_in(SOURCE).await, vec![flow_ids[1].clone()]);
+    assert_eq!(associated_in(REPLICA).await, vec![flow_ids[1].clone()]);
+    let _ = &r;
 
     // An explicit number, claimed to the instance itself.
     env.admin.seed_phone_numbers(SOURCE, &[AvailableNumber { phone_number: "+18005550199".into(), country_code: "US".into(), number_type: "TOLL_FREE".into() }]).await.unwrap();
@@ -363,7 +393,7 @@ async fn phone_numbers_claim_associate_release_and_the_delete_order() {
     // Moved to the group in place (UpdatePhoneNumber keeps the number), then associated there.
     let mut moved = explicit.clone();
     moved.insert("target_arn".into(), json!(group_arn));
-    moved.insert("contact_flows".into(), json!([{ "instance_id": out(&i, "arn"), "contact_flow_id": flow_ids[0] }]));
+    moved.insert("contact_flows".into(), json!([{ "instance_id": out(&i, "id"), "contact_flow_id": flow_ids[0] }]));
     let m = number.update(&xc, &x.id, &explicit, &moved, &changed(&["target_arn", "contact_flows"])).await.unwrap();
     assert_eq!(m.id, x.id);
     assert_eq!(m.properties["target_arn"], json!(group_arn));
@@ -387,7 +417,7 @@ async fn creates_wait_for_active_and_deletes_wait_for_gone() {
     env.admin.set_latency(&LatencyConfig { scale: 1.0, rules }).await.unwrap();
     let (i, r) = replicated(&env, "tandem-slow").await;
     let west = env.aws.connect(REPLICA).await;
-    let d = west.describe_instance().instance_id(out(&r, "arn")).send().await.unwrap();
+    let d = west.describe_instance().instance_id(out(&r, "id")).send().await.unwrap();
     assert_eq!(d.instance().unwrap().instance_status().unwrap().as_str(), "ACTIVE");
 
     let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
@@ -410,4 +440,96 @@ async fn creates_wait_for_active_and_deletes_wait_for_gone() {
     // Gone, not PENDING_DELETION.
     let e = east.describe_traffic_distribution_group().traffic_distribution_group_id(&g.id).send().await.unwrap_err();
     assert_eq!(e.as_service_error().and_then(|e| aws_sdk_connect::error::ProvideErrorMetadata::code(e)), Some("ResourceNotFoundException"));
+}
+
+#[tokio::test]
+async fn a_failed_replication_is_reported_with_its_reason() {
+    let env = sandbox().await;
+    env.admin.fail_next_replication(REPLICA, "The service-linked role could not be created in us-west-2").await.unwrap();
+    let instance = kind(&env.aws, "aws.connect.instance");
+    let i = instance
+        .create(&ctx("src", SOURCE), &props(json!({ "identity_management_type": "SAML", "instance_alias": "tandem-fails", "inbound_calls_enabled": true, "outbound_calls_enabled": true })))
+        .await
+        .unwrap();
+    let replica = kind(&env.aws, "aws.connect.replica");
+    let e = replica
+        .create(&ctx("src_replica", SOURCE), &props(json!({ "instance_id": out(&i, "id"), "replica_region": REPLICA, "replica_alias": "tandem-fails-west" })))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("INSTANCE_REPLICATION_FAILED") && e.message.contains("service-linked role"), "{}", e.message);
+    // What exists is kept (the state records it tainted), so the next apply replaces it.
+    let partial = e.partial.expect("the failed replica is reported");
+    assert_eq!(partial.id, format!("arn:aws:connect:{REPLICA}:123456789012:instance/{}", out(&i, "id")));
+}
+
+#[tokio::test]
+async fn not_found_right_after_a_create_is_waited_out_never_created_twice() {
+    let env = sandbox().await;
+    env.admin.set_consistency(&[tandem_sim::latency::ConsistencyRule { service: "connect".into(), not_found_ms: 1200 }]).await.unwrap();
+    let (i, _r) = replicated(&env, "tandem-eventual").await;
+    let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
+    let g = group.create(&ctx("tdg", SOURCE), &props(json!({ "name": "eventual", "instance_id": out(&i, "id"), "telephony_config": split(50) }))).await.unwrap();
+    let number = kind(&env.aws, "aws.connect.phone_number");
+    number.create(&ctx("n", SOURCE), &props(json!({ "target_arn": out(&g, "arn"), "country_code": "US", "phone_number_type": "DID" }))).await.unwrap();
+    let queue_hours = kind(&env.aws, "aws.connect.hours_of_operation");
+    queue_hours
+        .create(
+            &ctx("hours", SOURCE),
+            &props(json!({ "instance_id": out(&i, "id"), "name": "h", "time_zone": "UTC", "config": [{ "day": "MONDAY", "start_time": { "hours": 8, "minutes": 0 }, "end_time": { "hours": 17, "minutes": 0 } }] })),
+        )
+        .await
+        .unwrap();
+    for op in ["CreateInstance", "ReplicateInstance", "CreateTrafficDistributionGroup", "ClaimPhoneNumber", "CreateHoursOfOperation"] {
+        assert_eq!(env.admin.count(Some("connect"), Some(op), None).await.unwrap(), 1, "{op} was sent once");
+    }
+    // And the waits did see NotFound.
+    assert!(env.admin.count(Some("connect"), Some("DescribeInstance"), Some(SOURCE)).await.unwrap() > 2);
+}
+
+#[tokio::test]
+async fn agents_join_a_group_once_mirrored_and_follow_its_agent_distribution() {
+    let env = sandbox().await;
+    let (i, _r) = replicated(&env, "tandem-agents").await;
+    let iid = out(&i, "id");
+    let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
+    let g = group.create(&ctx("tdg", SOURCE), &props(json!({ "name": "agents", "instance_id": iid, "telephony_config": split(50), "agent_config": split(50) }))).await.unwrap();
+    // An agent, declared once in the source instance, with the copy's wait.
+    let east = env.aws.connect(SOURCE).await;
+    let profiles = east.list_security_profiles().instance_id(&iid).send().await.unwrap();
+    assert!(profiles.security_profile_summary_list().iter().any(|p| p.name() == Some("Agent")));
+    let rps = east.list_routing_profiles().instance_id(&iid).send().await.unwrap();
+    let basic = rps.routing_profile_summary_list().iter().find(|p| p.name() == Some("Basic Routing Profile")).unwrap().id().unwrap().to_string();
+    let user = kind(&env.aws, "aws.connect.user");
+    let u = user
+        .create(
+            &ctx("agent", SOURCE),
+            &props(json!({ "instance_id": iid, "username": "agent1", "phone_config": { "phone_type": "SOFT_PHONE" }, "routing_profile_id": basic, "security_profile_names": ["Agent"] })),
+        )
+        .await
+        .unwrap();
+    let member = kind(&env.aws, "aws.connect.traffic_distribution_group_user");
+    let c = ctx("agent_in_group", SOURCE);
+    let desired = props(json!({ "traffic_distribution_group_id": out(&g, "arn"), "instance_id": iid, "user_id": out(&u, "id") }));
+    let m = member.create(&c, &desired).await.unwrap();
+    assert_eq!(m.id, format!("{}|{iid}|{}", out(&g, "arn"), out(&u, "id")));
+    assert_eq!(member.read(&c, &m.id).await.unwrap().unwrap().properties["user_id"], json!(out(&u, "id")));
+    // boto3 sees the association.
+    let listed = boto3(
+        &env.sandbox.url(),
+        &format!("print(json.dumps(c('connect').list_traffic_distribution_group_users(TrafficDistributionGroupId='{}')['TrafficDistributionGroupUserSummaryList']))", g.id),
+    )
+    .await;
+    assert_eq!(listed, json!([{ "UserId": out(&u, "id") }]));
+    // All agents to the replica region: the associated agent moves.
+    let updated = group
+        .update(&ctx("tdg", SOURCE), &g.id, &g.properties, &props(json!({ "name": "agents", "instance_id": iid, "telephony_config": split(0), "agent_config": split(0) })), &changed(&["telephony_config", "agent_config"]))
+        .await
+        .unwrap();
+    assert_eq!(updated.properties["agent_config"], split(0));
+    let view = env.admin.connect_agents().await.unwrap();
+    let agents = view["groups"].as_array().unwrap().iter().find(|x| x["Id"] == g.id.as_str()).unwrap()["Agents"].clone();
+    assert_eq!(agents, json!([{ "UserId": out(&u, "id"), "Username": "agent1", "Region": REPLICA }]));
+    member.delete(&c, &m.id, &desired).await.unwrap();
+    assert!(member.read(&c, &m.id).await.unwrap().is_none());
+    member.delete(&c, &m.id, &desired).await.unwrap();
 }

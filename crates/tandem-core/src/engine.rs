@@ -116,6 +116,7 @@ impl Engine {
             region: region.map(str::to_string),
             progress: Arc::new(ProgressBridge(self.reporter.clone())),
             timeout: self.timeout,
+            consistency: tandem_provider::CONSISTENCY_WINDOW,
         }
     }
 
@@ -123,16 +124,24 @@ impl Engine {
     /// (outputs and ids as the cloud reports them), the observed properties,
     /// and the addresses found gone.
     pub async fn refresh(&self, state: &State) -> Result<(State, BTreeMap<String, Observed>, Vec<String>), EngineError> {
+        self.refresh_with_remarks(state).await.map(|(s, o, g, _)| (s, o, g))
+    }
+
+    /// [`Self::refresh`], with what each read remarked (see `Ctx::remark`).
+    async fn refresh_with_remarks(&self, state: &State) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
+        let recorder = Arc::new(crate::event::RemarkRecorder { inner: self.reporter.clone(), remarks: Default::default() });
         let addrs: Vec<String> = state.resources.keys().cloned().collect();
         let results: Mutex<BTreeMap<String, Result<Option<Observed>, String>>> = Mutex::new(BTreeMap::new());
         walk(&addrs, &[], self.parallelism, &AtomicBool::new(false), |addr| {
             let results = &results;
+            let recorder = recorder.clone();
             async move {
                 let r = &state.resources[&addr];
                 let out = match self.kind(&r.type_name) {
                     Err(e) => Err(e),
                     Ok(kind) => {
-                        let ctx = self.ctx(&addr, r.region.as_deref());
+                        let mut ctx = self.ctx(&addr, r.region.as_deref());
+                        ctx.progress = recorder.clone();
                         self.reporter.event(&Event::Started { address: addr.clone(), op: Op::Refresh });
                         let t = Instant::now();
                         let res = retry(&ctx, "read", RetryPolicy::default(), || kind.read(&ctx, &r.id)).await;
@@ -180,13 +189,14 @@ impl Engine {
         if !errors.is_empty() {
             return Err(EngineError::Refresh(errors));
         }
-        Ok((refreshed, observed, gone))
+        let remarks = recorder.remarks.lock().map(|r| r.clone()).unwrap_or_default();
+        Ok((refreshed, observed, gone, remarks))
     }
 
     /// Refresh, then compare the spec with what exists.
     pub async fn plan(&self, spec: &Spec, state: &State, opts: &PlanOptions) -> Result<Plan, EngineError> {
         let graph = self.check(spec).map_err(EngineError::Spec)?;
-        let (refreshed, observed, gone) = self.refresh(state).await?;
+        let (refreshed, observed, gone, remarks) = self.refresh_with_remarks(state).await?;
         let mut changes = Vec::new();
         let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, opts.destroy).map_err(EngineError::Refused)?;
 
@@ -266,6 +276,9 @@ impl Engine {
                     }
                 }
             };
+            if action != Action::NoOp {
+                reasons.extend(remarks.get(&addr).cloned().unwrap_or_default());
+            }
             if matches!(action, Action::Create | Action::Replace) {
                 pending.insert(addr.clone());
             }

@@ -67,6 +67,25 @@ impl tandem_provider::Progress for ProgressBridge {
     }
 }
 
+/// Progress of a refresh: passes everything on and keeps the remarks (what a
+/// read found that the plan should explain), by address.
+pub(crate) struct RemarkRecorder {
+    pub inner: Arc<dyn Reporter>,
+    pub remarks: std::sync::Mutex<std::collections::BTreeMap<String, Vec<String>>>,
+}
+
+impl tandem_provider::Progress for RemarkRecorder {
+    fn message(&self, address: &str, message: String) {
+        self.inner.event(&Event::Progress { address: address.to_string(), message });
+    }
+    fn remark(&self, address: &str, message: String) {
+        if let Ok(mut r) = self.remarks.lock() {
+            r.entry(address.to_string()).or_default().push(message.clone());
+        }
+        self.message(address, message);
+    }
+}
+
 pub(crate) fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 100.0).round() / 100.0
 }

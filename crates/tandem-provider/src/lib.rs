@@ -18,7 +18,7 @@ mod retry;
 mod wait;
 
 pub use retry::{retry, RetryPolicy};
-pub use wait::{wait_until, WaitOutcome, Waiter};
+pub use wait::{await_visible, wait_until, WaitOutcome, Waiter, CONSISTENCY_WINDOW};
 
 /// Where and as what a resource is being handled.
 #[derive(Clone)]
@@ -33,6 +33,9 @@ pub struct Ctx {
     pub progress: Arc<dyn Progress>,
     /// How long a waiter may wait before the operation fails.
     pub timeout: Duration,
+    /// How long a just-created object may stay invisible to reads before it
+    /// counts as gone ([`CONSISTENCY_WINDOW`] unless set).
+    pub consistency: Duration,
 }
 
 impl Ctx {
@@ -46,6 +49,13 @@ impl Ctx {
         self.progress.message(&self.address, message.into());
     }
 
+    /// Something a read found that a plan should explain (a mirrored copy in
+    /// another region that differs): shown as progress, and given as a reason
+    /// of the resource's planned change.
+    pub fn remark(&self, message: impl Into<String>) {
+        self.progress.remark(&self.address, message.into());
+    }
+
     /// A context for tests and tools that print nothing.
     pub fn quiet(address: &str, region: Option<&str>) -> Ctx {
         Ctx {
@@ -54,12 +64,16 @@ impl Ctx {
             region: region.map(str::to_string),
             progress: Arc::new(NoProgress),
             timeout: Duration::from_secs(600),
+            consistency: CONSISTENCY_WINDOW,
         }
     }
 }
 
 pub trait Progress: Send + Sync {
     fn message(&self, address: &str, message: String);
+    fn remark(&self, address: &str, message: String) {
+        self.message(address, message)
+    }
 }
 
 pub struct NoProgress;

@@ -72,6 +72,45 @@ where
     }
 }
 
+/// How long a just-created object may stay invisible to reads before tandem
+/// believes it is really gone. Control planes are eventually consistent:
+/// "If you issue a DescribeTable request immediately after a CreateTable
+/// request, DynamoDB might return a ResourceNotFoundException"
+/// (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html).
+pub const CONSISTENCY_WINDOW: Duration = Duration::from_secs(20);
+
+/// Read a just-created object until it is visible: NotFound right after a
+/// create means "not yet", never "gone" (which would make a second create).
+/// `read` answers `Ok(None)` for NotFound. Gives `None` only when the object
+/// stayed invisible for the whole `window` (a create answered from an
+/// idempotency record whose object was deleted since).
+pub async fn await_visible<T, F, Fut>(ctx: &Ctx, what: &str, window: Duration, mut read: F) -> Result<Option<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(100);
+    let mut told = false;
+    loop {
+        match read().await {
+            Ok(Some(v)) => return Ok(Some(v)),
+            Ok(None) => {}
+            Err(e) if e.is_retryable() => ctx.report(format!("{what}: {e}; reading again")),
+            Err(e) => return Err(e),
+        }
+        if start.elapsed() >= window {
+            return Ok(None);
+        }
+        if !told {
+            ctx.report(format!("{what}: not visible yet right after its create (reads are eventually consistent); waiting"));
+            told = true;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +143,16 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.class, ErrorClass::Timeout);
         assert!(e.message.contains("CREATING"), "{}", e.message);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn not_found_right_after_create_is_waited_out() {
+        let n = AtomicU32::new(0);
+        let ctx = Ctx::quiet("x", None);
+        let seen = await_visible(&ctx, "queue", CONSISTENCY_WINDOW, || async { Ok((n.fetch_add(1, Ordering::SeqCst) >= 4).then_some(7)) }).await.unwrap();
+        assert_eq!(seen, Some(7));
+        let never = await_visible::<u8, _, _>(&ctx, "queue", Duration::from_secs(3), || async { Ok(None) }).await.unwrap();
+        assert_eq!(never, None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,9 +8,11 @@
 use serde_json::{json, Map, Value};
 
 mod coerce;
+mod compare;
 mod docs;
 
 pub use coerce::{coerce, CoerceError};
+pub use compare::{matches, matches_field};
 pub use docs::render_markdown;
 
 /// The shape of one property value.
@@ -103,6 +105,9 @@ pub struct Field {
     /// A list whose order means nothing (the API may return it in any order):
     /// compared as a set of elements, so order alone is never drift.
     pub unordered: bool,
+    /// An id that may also be given as the ARN ending in it (the API takes
+    /// either and reads back one form): `X` and `arn:...:kind/X` are equal.
+    pub arn_or_id: bool,
 }
 
 impl Field {
@@ -118,7 +123,12 @@ impl Field {
             checks: Vec::new(),
             refers_to: Vec::new(),
             unordered: false,
+            arn_or_id: false,
         }
+    }
+    pub fn arn_or_id(mut self) -> Self {
+        self.arn_or_id = true;
+        self
     }
     pub fn unordered(mut self) -> Self {
         self.unordered = true;

@@ -77,7 +77,7 @@ struct Loader<'a> {
     problems: Problems,
     kinds: &'a [&'a KindSchema],
     /// References found in fields that must point at given kinds: (target address, kinds, field path, span).
-    typed_refs: Vec<(String, Vec<&'static str>, String, Span)>,
+    typed_refs: Vec<(String, Vec<&'static str>, String, Span, &'static str)>,
     /// Networks that must not overlap others of the same kind and field: (kind/field, network, resource, span).
     networks: Vec<(String, ipnet::Ipv4Net, String, Span)>,
     /// (cloud, kind.field, asn, resource, span) of fields checked DistinctAsn.
@@ -809,7 +809,7 @@ impl Loader<'_> {
             if !f.refers_to.is_empty() {
                 for p in parts {
                     if let Part::Ref { resource, .. } = p {
-                        self.typed_refs.push((resource.clone(), f.refers_to.clone(), path.to_string(), e.span));
+                        self.typed_refs.push((resource.clone(), f.refers_to.clone(), path.to_string(), e.span, f.doc));
                     }
                 }
             }
@@ -942,15 +942,18 @@ impl Loader<'_> {
                 }
             }
         }
-        for (target, kinds, path, span) in std::mem::take(&mut self.typed_refs) {
+        for (target, kinds, path, span, doc) in std::mem::take(&mut self.typed_refs) {
             if let Some(t) = spec.resources.get(&target) {
                 if !kinds.contains(&t.type_name.as_str()) {
-                    self.err(
+                    let p = self.err(
                         "tandem::spec::wrong_kind",
                         span,
                         format!("`{path}` refers to `{target}`, a {}, but it takes {}", t.type_name, kinds.iter().map(|k| format!("an {k}")).collect::<Vec<_>>().join(" or ")),
                         "wrong kind of resource",
                     );
+                    if !doc.is_empty() {
+                        p.help = Some(format!("`{path}`: {doc}"));
+                    }
                 }
             }
         }

@@ -61,7 +61,7 @@ impl ObjectApi for ContactFlow {
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateContactFlow.html",
             regional: true,
             properties: vec![
-                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance", "aws.connect.replica"]).doc("InstanceId: the instance's id (in this resource's region)."),
+                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance"]).doc(super::object::INSTANCE_DOC),
                 Field::new("name", Type::String).required().check(Check::Length(1, 127)).doc("Name, unique in the instance; defaults to the resource's key (UpdateContactFlowName)."),
                 Field::new("type", Type::enumeration(TYPES)).force_new().computed().doc("Type: CONTACT_FLOW (inbound, the default), CUSTOMER_QUEUE, ..."),
                 Field::new("description", Type::String).check(Check::Length(1, 500)).doc("Description (UpdateContactFlowName)."),

@@ -61,7 +61,7 @@ impl ObjectApi for HoursOfOperation {
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateHoursOfOperation.html",
             regional: true,
             properties: vec![
-                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance", "aws.connect.replica"]).doc("InstanceId: the instance's id (in this resource's region)."),
+                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance"]).doc(super::object::INSTANCE_DOC),
                 Field::new("name", Type::String).required().check(Check::Length(1, 127)).doc("Name, unique in the instance; defaults to the resource's key."),
                 Field::new("description", Type::String).check(Check::Length(1, 250)).doc("Description."),
                 Field::new("time_zone", Type::String).required().doc("TimeZone, an IANA zone such as America/New_York."),

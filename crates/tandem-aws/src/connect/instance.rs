@@ -13,21 +13,25 @@ use aws_sdk_connect::types::{DirectoryType, InstanceAttributeType, InstanceStatu
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{await_visible, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 /// A client token that a re-run of the same create (same resource, same
 /// input) repeats, so Connect answers with what the first attempt made
-/// instead of making a second one. FNV-1a: stable across builds.
-/// ClientToken is at most 500 characters
-/// (https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateInstance.html).
+/// instead of making a second one. A UUID, the form every Connect ClientToken
+/// takes and ClaimPhoneNumber requires ("Pattern:
+/// ^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$",
+/// https://docs.aws.amazon.com/connect/latest/APIReference/API_ClaimPhoneNumber.html),
+/// derived from the address, operation and input (version 8: custom bits).
 pub(super) fn client_token(ctx: &Ctx, operation: &str, input: &Value) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in format!("{}\u{0}{operation}\u{0}{:?}\u{0}{input}", ctx.address, ctx.region).bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("tandem-{h:016x}")
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{}\u{0}{operation}\u{0}{:?}\u{0}{input}", ctx.address, ctx.region).as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
 /// The same token with a salt: for a second attempt after Connect answered the
@@ -88,7 +92,7 @@ pub(super) fn found<T>(r: Result<T>) -> Result<Option<T>> {
 }
 
 /// The two storage configs tandem manages: property name -> resource type.
-const STORAGE: &[(&str, &str)] = &[("contact_trace_records_stream_arn", "CONTACT_TRACE_RECORDS"), ("agent_events_stream_arn", "AGENT_EVENTS")];
+pub(super) const STORAGE: &[(&str, &str)] = &[("contact_trace_records_stream_arn", "CONTACT_TRACE_RECORDS"), ("agent_events_stream_arn", "AGENT_EVENTS")];
 
 /// Instance attributes tandem manages: property name -> attribute type.
 const ATTRIBUTES: &[(&str, &str)] = &[("inbound_calls_enabled", "INBOUND_CALLS"), ("outbound_calls_enabled", "OUTBOUND_CALLS"), ("contact_flow_logs", "CONTACTFLOW_LOGS")];
@@ -128,7 +132,10 @@ impl Instance {
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeInstance.html
     async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str) -> Result<()> {
         wait_until(ctx, "instance", Waiter::default(), || async {
-            let d = client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e))?;
+            // NotFound right after the create is eventual consistency: not yet.
+            let Some(d) = found(client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))? else {
+                return Ok(WaitOutcome::Pending("not visible yet".into()));
+            };
             Ok(match d.instance().and_then(|i| i.instance_status()) {
                 Some(InstanceStatus::Active) => WaitOutcome::Ready(()),
                 Some(InstanceStatus::CreationFailed) => WaitOutcome::Failed(format!(
@@ -159,90 +166,91 @@ impl Instance {
         }
     }
 
-    async fn set_attribute(&self, client: &aws_sdk_connect::Client, id: &str, attribute: &str, value: bool) -> Result<()> {
-        // https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateInstanceAttribute.html
+}
+
+pub(super) async fn set_attribute(client: &aws_sdk_connect::Client, id: &str, attribute: &str, value: bool) -> Result<()> {
+    // https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateInstanceAttribute.html
+    client
+        .update_instance_attribute()
+        .instance_id(id)
+        .attribute_type(InstanceAttributeType::from(attribute))
+        .value(value.to_string())
+        .send()
+        .await
+        .map_err(|e| classify("UpdateInstanceAttribute", &format!("{id} {attribute}"), e))?;
+    Ok(())
+}
+
+pub(super) async fn attribute(client: &aws_sdk_connect::Client, id: &str, attribute: &str) -> Result<Option<bool>> {
+    let d = client
+        .describe_instance_attribute()
+        .instance_id(id)
+        .attribute_type(InstanceAttributeType::from(attribute))
+        .send()
+        .await
+        .map_err(|e| classify("DescribeInstanceAttribute", &format!("{id} {attribute}"), e))?;
+    Ok(d.attribute().and_then(|a| a.value()).map(|v| v.eq_ignore_ascii_case("true")))
+}
+
+/// The Kinesis storage configs of one resource type: (association id, stream ARN).
+/// https://docs.aws.amazon.com/connect/latest/APIReference/API_ListInstanceStorageConfigs.html
+pub(super) async fn storage(client: &aws_sdk_connect::Client, id: &str, resource_type: &str) -> Result<Vec<(String, Option<String>)>> {
+    let mut out = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let page = client
+            .list_instance_storage_configs()
+            .instance_id(id)
+            .resource_type(InstanceStorageResourceType::from(resource_type))
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| classify("ListInstanceStorageConfigs", &format!("{id} {resource_type}"), e))?;
+        for c in page.storage_configs() {
+            out.push((c.association_id().unwrap_or_default().to_string(), c.kinesis_stream_config().map(|k| k.stream_arn().to_string())));
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => next = Some(t.to_string()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// Replace the storage config of `resource_type` with `stream_arn` (none: remove it).
+/// A resource type has one storage config: the old one is disassociated first.
+/// https://docs.aws.amazon.com/connect/latest/APIReference/API_AssociateInstanceStorageConfig.html
+/// https://docs.aws.amazon.com/connect/latest/APIReference/API_DisassociateInstanceStorageConfig.html
+pub(super) async fn set_storage(ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str, resource_type: &str, stream_arn: Option<&str>) -> Result<()> {
+    let what = format!("{id} {resource_type}");
+    let existing = storage(client, id, resource_type).await?;
+    if existing.len() == 1 && existing[0].1.as_deref() == stream_arn {
+        return Ok(());
+    }
+    for (association, _) in &existing {
         client
-            .update_instance_attribute()
+            .disassociate_instance_storage_config()
             .instance_id(id)
-            .attribute_type(InstanceAttributeType::from(attribute))
-            .value(value.to_string())
+            .association_id(association)
+            .resource_type(InstanceStorageResourceType::from(resource_type))
             .send()
             .await
-            .map_err(|e| classify("UpdateInstanceAttribute", &format!("{id} {attribute}"), e))?;
-        Ok(())
+            .map_err(|e| classify("DisassociateInstanceStorageConfig", &what, e))?;
     }
-
-    async fn attribute(&self, client: &aws_sdk_connect::Client, id: &str, attribute: &str) -> Result<Option<bool>> {
-        let d = client
-            .describe_instance_attribute()
+    if let Some(arn) = stream_arn {
+        let kinesis = KinesisStreamConfig::builder().stream_arn(arn).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
+        let config = InstanceStorageConfig::builder().storage_type(StorageType::KinesisStream).kinesis_stream_config(kinesis).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
+        let token = client_token(ctx, "AssociateInstanceStorageConfig", &json!({ "id": id, "type": resource_type, "arn": arn }));
+        client
+            .associate_instance_storage_config()
             .instance_id(id)
-            .attribute_type(InstanceAttributeType::from(attribute))
+            .resource_type(InstanceStorageResourceType::from(resource_type))
+            .storage_config(config)
+            .client_token(token)
             .send()
             .await
-            .map_err(|e| classify("DescribeInstanceAttribute", &format!("{id} {attribute}"), e))?;
-        Ok(d.attribute().and_then(|a| a.value()).map(|v| v.eq_ignore_ascii_case("true")))
+            .map_err(|e| classify("AssociateInstanceStorageConfig", &what, e))?;
     }
-
-    /// The Kinesis storage configs of one resource type: (association id, stream ARN).
-    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ListInstanceStorageConfigs.html
-    async fn storage(&self, client: &aws_sdk_connect::Client, id: &str, resource_type: &str) -> Result<Vec<(String, Option<String>)>> {
-        let mut out = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
-            let page = client
-                .list_instance_storage_configs()
-                .instance_id(id)
-                .resource_type(InstanceStorageResourceType::from(resource_type))
-                .set_next_token(next.take())
-                .send()
-                .await
-                .map_err(|e| classify("ListInstanceStorageConfigs", &format!("{id} {resource_type}"), e))?;
-            for c in page.storage_configs() {
-                out.push((c.association_id().unwrap_or_default().to_string(), c.kinesis_stream_config().map(|k| k.stream_arn().to_string())));
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => next = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
-    }
-
-    /// Replace the storage config of `resource_type` with `stream_arn` (none: remove it).
-    /// A resource type has one storage config: the old one is disassociated first.
-    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_AssociateInstanceStorageConfig.html
-    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_DisassociateInstanceStorageConfig.html
-    async fn set_storage(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str, resource_type: &str, stream_arn: Option<&str>) -> Result<()> {
-        let what = format!("{id} {resource_type}");
-        let existing = self.storage(client, id, resource_type).await?;
-        if existing.len() == 1 && existing[0].1.as_deref() == stream_arn {
-            return Ok(());
-        }
-        for (association, _) in &existing {
-            client
-                .disassociate_instance_storage_config()
-                .instance_id(id)
-                .association_id(association)
-                .resource_type(InstanceStorageResourceType::from(resource_type))
-                .send()
-                .await
-                .map_err(|e| classify("DisassociateInstanceStorageConfig", &what, e))?;
-        }
-        if let Some(arn) = stream_arn {
-            let kinesis = KinesisStreamConfig::builder().stream_arn(arn).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
-            let config = InstanceStorageConfig::builder().storage_type(StorageType::KinesisStream).kinesis_stream_config(kinesis).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
-            let token = client_token(ctx, "AssociateInstanceStorageConfig", &json!({ "id": id, "type": resource_type, "arn": arn }));
-            client
-                .associate_instance_storage_config()
-                .instance_id(id)
-                .resource_type(InstanceStorageResourceType::from(resource_type))
-                .storage_config(config)
-                .client_token(token)
-                .send()
-                .await
-                .map_err(|e| classify("AssociateInstanceStorageConfig", &what, e))?;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 #[async_trait]
@@ -300,7 +308,11 @@ impl ResourceKind for Instance {
                 }
             }
         };
-        if found(client.describe_instance().instance_id(&id).send().await.map_err(|e| classify("DescribeInstance", &id, e)))?.is_none() {
+        let visible = await_visible(ctx, "instance", ctx.consistency, || async {
+            found(client.describe_instance().instance_id(&id).send().await.map_err(|e| classify("DescribeInstance", &id, e)))
+        })
+        .await?;
+        if visible.is_none() {
             // The token's first answer was deleted since: make a new one.
             ctx.report(format!("instance {id} from an earlier run is gone; creating a new one"));
             let out = send(fresh_token(ctx, "CreateInstance", &input)).await.map_err(|e| classify("CreateInstance", &what, e))?;
@@ -310,11 +322,11 @@ impl ResourceKind for Instance {
         self.wait_active(ctx, &client, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
         let finish = async {
             if let Some(v) = flag("contact_flow_logs") {
-                self.set_attribute(&client, &id, "CONTACTFLOW_LOGS", v).await?;
+                set_attribute(&client, &id, "CONTACTFLOW_LOGS", v).await?;
             }
             for (prop, resource_type) in STORAGE {
                 if let Some(arn) = prop_str(props, prop) {
-                    self.set_storage(ctx, &client, &id, resource_type, Some(arn)).await?;
+                    set_storage(ctx, &client, &id, resource_type, Some(arn)).await?;
                 }
             }
             Ok::<(), ProviderError>(())
@@ -343,11 +355,11 @@ impl ResourceKind for Instance {
         }
         // Attributes and storage configs can only be read once the instance is ACTIVE.
         if i.instance_status() == Some(&InstanceStatus::Active) {
-            if let Some(v) = self.attribute(&client, id, "CONTACTFLOW_LOGS").await? {
+            if let Some(v) = attribute(&client, id, "CONTACTFLOW_LOGS").await? {
                 p.insert("contact_flow_logs".into(), json!(v));
             }
             for (prop, resource_type) in STORAGE {
-                if let Some((_, Some(arn))) = self.storage(&client, id, resource_type).await?.into_iter().next() {
+                if let Some((_, Some(arn))) = storage(&client, id, resource_type).await?.into_iter().next() {
                     p.insert((*prop).into(), json!(arn));
                 }
             }
@@ -375,13 +387,13 @@ impl ResourceKind for Instance {
                 // A removed contact_flow_logs goes back to the default, off.
                 let want = desired.get(*prop).and_then(Value::as_bool).unwrap_or(false);
                 if now.properties.get(*prop).and_then(Value::as_bool) != Some(want) {
-                    self.set_attribute(&client, &id, attribute, want).await?;
+                    set_attribute(&client, &id, attribute, want).await?;
                 }
             }
         }
         for (prop, resource_type) in STORAGE {
             if has(prop) {
-                self.set_storage(ctx, &client, &id, resource_type, prop_str(desired, prop)).await?;
+                set_storage(ctx, &client, &id, resource_type, prop_str(desired, prop)).await?;
             }
         }
         if has("tags") {
@@ -422,7 +434,10 @@ mod tests {
         assert_eq!(a, client_token(&ctx, "CreateInstance", &json!({"alias": "x"})));
         assert_ne!(a, client_token(&ctx, "CreateInstance", &json!({"alias": "y"})));
         assert_ne!(a, client_token(&Ctx::quiet("other", Some("us-east-1")), "CreateInstance", &json!({"alias": "x"})));
-        assert!(a.len() <= 500);
+        // The UUID form ClaimPhoneNumber requires.
+        let parts: Vec<&str> = a.split('-').collect();
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{a}");
+        assert!(a.chars().all(|c| c == '-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()), "{a}");
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! Amazon Connect resource kinds, one module per kind, and the DynamoDB
-//! global table the contact center keeps agent state in.
+//! Amazon Connect resource kinds, one module per kind. Global Resiliency
+//! (replica, traffic distribution groups, agents in groups) and the
+//! instance-scoped objects Global Resiliency mirrors between the two regions
+//! (`object`, `linked`).
 //!
 //! Each module adds its kind to [`kinds`]; nothing else in the crate needs to
 //! change when a kind is added.
@@ -7,6 +9,7 @@
 mod contact_flow;
 mod hours_of_operation;
 mod instance;
+mod linked;
 mod object;
 mod phone_number;
 mod queue;
@@ -14,6 +17,7 @@ mod routing_profile;
 mod user;
 pub mod replica;
 mod traffic_distribution_group;
+mod traffic_distribution_group_user;
 
 use crate::AwsContext;
 use std::sync::Arc;
@@ -24,6 +28,7 @@ pub(crate) fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
         Arc::new(instance::Instance::new(aws.clone())),
         Arc::new(replica::Replica::new(aws.clone())),
         Arc::new(traffic_distribution_group::TrafficDistributionGroup::new(aws.clone())),
+        Arc::new(traffic_distribution_group_user::TrafficDistributionGroupUser::new(aws.clone())),
         Arc::new(phone_number::PhoneNumber::new(aws.clone())),
         Arc::new(object::Object::<hours_of_operation::HoursOfOperation>::new(aws.clone())),
         Arc::new(object::Object::<queue::Queue>::new(aws.clone())),

@@ -13,6 +13,7 @@
 //! import command that would take it over.
 
 use super::instance::{found, set_tags, tags_value};
+use super::linked::{self, Linked};
 use crate::tags::{self, ADDRESS_TAG};
 use crate::AwsContext;
 use async_trait::async_trait;
@@ -20,9 +21,15 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 use std::sync::Arc;
-use tandem_provider::{prop_str, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result};
+use tandem_provider::{
+    await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter,
+    };
+use tandem_schema::{Field, OutputDef};
 
 pub(super) type Client = aws_sdk_connect::Client;
+
+/// What every object's `instance_id` says (and the help of a reference to a replica).
+pub(super) const INSTANCE_DOC: &str = "InstanceId: the source instance's id (`${connect_instance.id}`), in this resource's region. Declare the object once: Global Resiliency copies it to the replica under the same id and keeps both in sync.";
 
 /// An object as Describe* shows it.
 pub(super) struct Described {
@@ -41,6 +48,10 @@ pub(super) trait ObjectApi: Send + Sync + 'static {
     fn schema() -> KindSchema;
     /// Rules beyond the schema, checked before any call.
     fn check(_props: &Map<String, Value>) -> Vec<Invalid> {
+        Vec::new()
+    }
+    /// Rules about the resources this one refers to.
+    fn check_in(_me: &SpecResource<'_>, _spec: &dyn SpecView) -> Vec<Invalid> {
         Vec::new()
     }
     /// Create; returns the new object's ARN.
@@ -62,7 +73,10 @@ pub(super) struct Object<A> {
 
 impl<A: ObjectApi> Object<A> {
     pub fn new(aws: Arc<AwsContext>) -> Self {
-        Object { aws, schema: A::schema(), api: PhantomData }
+        let mut schema = A::schema();
+        schema.outputs.push(OutputDef::new("any_region_arn", "The ARN with `$.AwsRegion` for the region: how a flow that runs in both regions of a replicated instance refers to this object."));
+        schema.outputs.push(OutputDef::new("replica_arn", "The ARN of the copy in the other region of a replicated instance (null otherwise)."));
+        Object { aws, schema, api: PhantomData }
     }
 
     /// (instance id, object id) from an ARN of this kind.
@@ -105,6 +119,38 @@ impl<A: ObjectApi> Object<A> {
     }
 }
 
+impl<A: ObjectApi> Object<A> {
+    /// The object's copy in the other region of a replicated instance, once
+    /// Global Resiliency mirrors it (same id; "any changes made to either the
+    /// original or mirrored resources at a later time are continuously
+    /// synchronized", create-replica-connect-instance.html#mirrored-resources).
+    async fn peer(&self, region: &str, instance: &str) -> Result<Option<Linked>> {
+        Ok(linked::linked(&self.aws, region, instance).await?.filter(Linked::mirroring))
+    }
+
+    /// Wait until the copy in the peer region satisfies `done` (its
+    /// description, None when absent).
+    async fn await_copy(&self, ctx: &Ctx, peer: &Linked, instance: &str, object: &str, what: &str, done: impl Fn(Option<&Described>) -> bool) -> Result<()> {
+        let c = self.aws.connect(&peer.peer_region).await;
+        wait_until(ctx, &format!("{} {what} in {}", A::NOUN, peer.peer_region), Waiter::default(), || async {
+            let copy = found(A::describe(&c, instance, object).await)?.flatten();
+            Ok(if done(copy.as_ref()) { WaitOutcome::Ready(()) } else { WaitOutcome::Pending("mirroring".into()) })
+        })
+        .await
+    }
+
+    /// The ARN with `$.AwsRegion` for the region: what a flow mirrored to
+    /// both regions uses to refer to this object ("Use $.AwsRegion instead of
+    /// hard-coded Regions in flows", create-replica-connect-instance.html).
+    fn any_region_arn(arn: &str) -> String {
+        let mut parts: Vec<&str> = arn.splitn(6, ':').collect();
+        if parts.len() == 6 {
+            parts[3] = "$.AwsRegion";
+        }
+        parts.join(":")
+    }
+}
+
 #[async_trait]
 impl<A: ObjectApi> ResourceKind for Object<A> {
     fn schema(&self) -> &KindSchema {
@@ -120,8 +166,25 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         out
     }
 
+    /// Objects live in their instance's region, declared once: a replicated
+    /// instance's copy in the other region is Global Resiliency's to make.
+    fn validate_in(&self, me: &SpecResource<'_>, spec: &dyn SpecView) -> Vec<Invalid> {
+        let mut out = self.validate(me.region, me.props);
+        if let Some(instance) = me.referenced("instance_id").and_then(|a| spec.get(a)) {
+            if instance.region.is_some() && me.region.is_some() && instance.region != me.region {
+                out.push(Invalid::new(
+                    "instance_id",
+                    format!("`{}` is in {}, so this {} must be too (set `region` to the instance's)", instance.address, instance.region.unwrap_or_default(), A::NOUN),
+                ));
+            }
+        }
+        out.extend(A::check_in(me, spec));
+        out
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
-        let c = self.aws.connect(ctx.region()?).await;
+        let region = ctx.region()?;
+        let c = self.aws.connect(region).await;
         let instance = prop_str(props, "instance_id").ok_or_else(|| ProviderError::invalid("instance_id is required"))?;
         let mut t: HashMap<String, String> = tags::desired(props).into_iter().collect();
         t.insert(ADDRESS_TAG.into(), ctx.address.clone());
@@ -130,12 +193,27 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
             Err(e) if e.code.as_deref() == Some("DuplicateResourceException") => self.adopt(ctx, &c, instance, props, e).await?,
             Err(e) => return Err(e),
         };
-        self.read(ctx, &arn).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{} {arn} vanished right after it was created", A::NOUN)))
+        let (_, object) = Self::parse(&arn)?;
+        let partial = Observed { id: arn.clone(), ..Default::default() };
+        // NotFound right after the create is eventual consistency, not a loss.
+        let visible = await_visible(ctx, A::NOUN, ctx.consistency, || async { Ok(found(A::describe(&c, instance, &object).await)?.flatten()) }).await?;
+        if visible.is_none() {
+            return Err(ProviderError::new(ErrorClass::Other, format!("{} {arn} was created but stays invisible to {}; re-run apply", A::NOUN, A::NOUN)).with_partial(partial));
+        }
+        if let Some(peer) = self.peer(region, instance).await? {
+            self.await_copy(ctx, &peer, instance, &object, "copy", |d| d.is_some()).await.map_err(|e| e.with_partial(partial.clone()))?;
+        }
+        self.read(ctx, &arn).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{} {arn} vanished right after it was created", A::NOUN)).with_partial(partial))
     }
 
+    /// Describe in the resource's region; for a replicated instance also the
+    /// copy in the other region. A copy that differs shows as drift (its
+    /// value, with a remark saying where), so the next apply writes the spec's
+    /// value and the mirror carries it over.
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let (instance, object) = Self::parse(id)?;
-        let c = self.aws.connect(ctx.region()?).await;
+        let region = ctx.region()?;
+        let c = self.aws.connect(region).await;
         let Some(d) = found(A::describe(&c, &instance, &object).await)?.flatten() else { return Ok(None) };
         let mut p = d.props;
         p.insert("instance_id".into(), json!(instance));
@@ -143,12 +221,41 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         let mut outputs = BTreeMap::new();
         outputs.insert("id".into(), json!(object));
         outputs.insert("arn".into(), json!(d.arn));
+        outputs.insert("any_region_arn".into(), json!(Self::any_region_arn(&d.arn)));
+        outputs.insert("replica_arn".into(), Value::Null);
+        if let Some(peer) = self.peer(region, &instance).await? {
+            let pc = self.aws.connect(&peer.peer_region).await;
+            match found(A::describe(&pc, &instance, &object).await)?.flatten() {
+                None => ctx.remark(format!("the copy in {} is missing: Global Resiliency has not mirrored this {} (yet)", peer.peer_region, A::NOUN)),
+                Some(copy) => {
+                    outputs.insert("replica_arn".into(), json!(copy.arn));
+                    let mut cp = copy.props;
+                    cp.insert("instance_id".into(), json!(instance));
+                    cp.insert("tags".into(), tags_value(copy.tags.as_ref()));
+                    for f in &self.schema.properties {
+                        let (ours, theirs) = (p.get(f.name), cp.get(f.name));
+                        let same = match (ours, theirs) {
+                            (Some(a), Some(b)) => matches_value(f, a, b),
+                            (a, b) => a == b,
+                        };
+                        if !same {
+                            ctx.remark(format!("`{}` differs in the copy in {}: {}", f.name, peer.peer_region, render(theirs)));
+                            match theirs {
+                                Some(v) => p.insert(f.name.to_string(), v.clone()),
+                                None => p.remove(f.name),
+                            };
+                        }
+                    }
+                }
+            }
+        }
         Ok(Some(Observed { id: d.arn, properties: p, outputs }))
     }
 
     async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
         let (instance, object) = Self::parse(id)?;
-        let c = self.aws.connect(ctx.region()?).await;
+        let region = ctx.region()?;
+        let c = self.aws.connect(region).await;
         let rest: Vec<String> = changed.iter().filter(|f| *f != "tags").cloned().collect();
         if !rest.is_empty() {
             A::update(&c, &instance, &object, desired, &rest).await?;
@@ -157,13 +264,41 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
             let current: BTreeMap<String, String> = tags::desired(prior);
             set_tags(&c, id, &current, &tags::desired(desired)).await?;
         }
-        self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)))
+        let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)))?;
+        // The change reaches the copy asynchronously: wait until it has.
+        if let Some(peer) = self.peer(region, &instance).await? {
+            let want: Vec<(&Field, Value)> = changed.iter().filter_map(|f| self.schema.field(f).zip(now.properties.get(f).cloned())).collect();
+            self.await_copy(ctx, &peer, &instance, &object, "change", |d| {
+                d.is_some_and(|d| want.iter().all(|(f, v)| f.name == "tags" || d.props.get(f.name).is_some_and(|cv| matches_value(f, v, cv))))
+            })
+            .await?;
+        }
+        Ok(now)
     }
 
     async fn delete(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>) -> Result<()> {
         let (instance, object) = Self::parse(id)?;
-        let c = self.aws.connect(ctx.region()?).await;
-        found(A::delete(&c, &instance, &object).await).map(|_| ())
+        let region = ctx.region()?;
+        let c = self.aws.connect(region).await;
+        let peer = self.peer(region, &instance).await?;
+        found(A::delete(&c, &instance, &object).await)?;
+        // The copy goes too; wait for it, so what this object used can be deleted after it in both regions.
+        if let Some(peer) = peer {
+            self.await_copy(ctx, &peer, &instance, &object, "deletion", |d| d.is_none()).await?;
+        }
+        Ok(())
+    }
+}
+
+fn matches_value(f: &Field, a: &Value, b: &Value) -> bool {
+    tandem_schema::matches_field(f, a, b)
+}
+
+fn render(v: Option<&Value>) -> String {
+    match v {
+        None => "absent".into(),
+        Some(Value::String(s)) => format!("{s:?}"),
+        Some(v) => v.to_string(),
     }
 }
 

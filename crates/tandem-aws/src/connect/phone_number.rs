@@ -14,7 +14,9 @@ use aws_sdk_connect::types::{PhoneNumberCountryCode, PhoneNumberType, PhoneNumbe
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use super::linked;
+use aws_sdk_connect::types::ListFlowAssociationResourceType;
+use tandem_provider::{await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 const NUMBER_TYPES: &[&str] = &["TOLL_FREE", "DID", "UIFN", "SHARED", "THIRD_PARTY_TF", "THIRD_PARTY_DID", "SHORT_CODE"];
@@ -68,12 +70,15 @@ impl PhoneNumber {
                 Field::new(
                     "contact_flows",
                     Type::list(Type::Object(vec![
-                        Field::new("instance_id", Type::String).required().refers_to(&["aws.connect.instance", "aws.connect.replica"]).doc("InstanceId: the instance's id or ARN."),
+                        Field::new("instance_id", Type::String)
+                            .required()
+                            .refers_to(&["aws.connect.instance"])
+                            .doc("InstanceId: the source instance's id. Global Resiliency mirrors the association to the replica (\"Phone number to flow\" is a mirrored association): declare it once."),
                         Field::new("contact_flow_id", Type::String).required().doc("ContactFlowId: the flow the number starts in that instance."),
                         Field::new("region", Type::String).doc("The instance's region; defaults to the region of an instance ARN, else the resource's region."),
                     ])),
                 )
-                .doc("The flow the number starts in each instance of the group (AssociatePhoneNumberContactFlow); a number claimed to a group routes only once associated in both."),
+                .doc("The flow the number starts (AssociatePhoneNumberContactFlow), once per instance; for a replicated instance the association is made in the source region and mirrored to the replica (tandem waits for the mirror)."),
                 Field::new("tags", Type::map(Type::String)).doc("Tags."),
             ],
             outputs: vec![OutputDef::new("id", "The phone number id."), OutputDef::new("arn", "The phone number ARN."), OutputDef::new("phone_number", "The number, E.164.")],
@@ -88,7 +93,10 @@ impl PhoneNumber {
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_PhoneNumberStatus.html
     async fn wait_claimed(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str) -> Result<()> {
         wait_until(ctx, "phone number", Waiter::default(), || async {
-            let d = client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e))?;
+            // NotFound right after the claim is eventual consistency: not yet.
+            let Some(d) = found(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))? else {
+                return Ok(WaitOutcome::Pending("not visible yet".into()));
+            };
             let status = d.claimed_phone_number_summary().and_then(|s| s.phone_number_status());
             Ok(match status.and_then(|s| s.status()) {
                 Some(PhoneNumberWorkflowStatus::Claimed) => WaitOutcome::Ready(()),
@@ -149,7 +157,10 @@ impl PhoneNumber {
     /// AssociatePhoneNumberContactFlow in each association's region. The number
     /// is given by ARN: in the replica region an id gives ResourceNotFoundException.
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_AssociatePhoneNumberContactFlow.html
-    async fn associate(&self, arn: &str, list: &[FlowAssociation]) -> Result<()> {
+    /// For a replicated instance, Global Resiliency mirrors the association
+    /// ("Phone number to flow", create-replica-connect-instance.html#mirrored-resources):
+    /// wait until the replica lists it.
+    async fn associate(&self, ctx: &Ctx, arn: &str, list: &[FlowAssociation]) -> Result<()> {
         for f in list {
             let client = self.aws.connect(&f.region).await;
             client
@@ -160,6 +171,15 @@ impl PhoneNumber {
                 .send()
                 .await
                 .map_err(|e| classify("AssociatePhoneNumberContactFlow", &format!("{arn} in {} ({})", f.instance_id, f.region), e))?;
+            let Some(peer) = linked::linked(&self.aws, &f.region, &f.instance_id).await?.filter(linked::Linked::mirroring) else { continue };
+            let pc = self.aws.connect(&peer.peer_region).await;
+            wait_until(ctx, &format!("flow association in {}", peer.peer_region), Waiter::default(), || async {
+                let out = pc.list_flow_associations().instance_id(&f.instance_id).resource_type(ListFlowAssociationResourceType::VoicePhoneNumber).send().await;
+                let out = out.map_err(|e| classify("ListFlowAssociations", &f.instance_id, e))?;
+                let there = out.flow_association_summary_list().iter().any(|a| a.resource_id() == Some(arn) && a.flow_id() == Some(f.contact_flow_id.as_str()));
+                Ok(if there { WaitOutcome::Ready(()) } else { WaitOutcome::Pending("mirroring".into()) })
+            })
+            .await?;
         }
         Ok(())
     }
@@ -189,6 +209,18 @@ impl ResourceKind for PhoneNumber {
         &self.schema
     }
 
+    /// "You can call this API only in the same AWS Region where the ...
+    /// traffic distribution group was created" (API_ClaimPhoneNumber.html).
+    fn validate_in(&self, me: &SpecResource<'_>, spec: &dyn SpecView) -> Vec<Invalid> {
+        let mut out = self.validate(me.region, me.props);
+        if let Some(target) = me.referenced("target_arn").and_then(|a| spec.get(a)) {
+            if target.region.is_some() && me.region.is_some() && target.region != me.region {
+                out.push(Invalid::new("target_arn", format!("a number is claimed in its target's region: `{}` is in {}", target.address, target.region.unwrap_or_default())));
+            }
+        }
+        out
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         // Numbers are claimed to a group only in the group's (source) region.
         let client = self.aws.connect(ctx.region()?).await;
@@ -211,7 +243,11 @@ impl ResourceKind for PhoneNumber {
                 let send = |token: String| client.claim_phone_number().target_arn(target).phone_number(&number).set_tags(Some(t.clone())).client_token(token).send();
                 let out = send(client_token(ctx, "ClaimPhoneNumber", &input)).await.map_err(|e| classify("ClaimPhoneNumber", &number, e))?;
                 let mut id = out.phone_number_id().unwrap_or_default().to_string();
-                if found(client.describe_phone_number().phone_number_id(&id).send().await.map_err(|e| classify("DescribePhoneNumber", &id, e)))?.is_none() {
+                let seen = await_visible(ctx, "phone number", ctx.consistency, || async {
+                    found(client.describe_phone_number().phone_number_id(&id).send().await.map_err(|e| classify("DescribePhoneNumber", &id, e)))
+                })
+                .await?;
+                if seen.is_none() {
                     ctx.report(format!("phone number {id} from an earlier run is gone; claiming again"));
                     let out = send(fresh_token(ctx, "ClaimPhoneNumber", &input)).await.map_err(|e| classify("ClaimPhoneNumber", &number, e))?;
                     id = out.phone_number_id().unwrap_or_default().to_string();
@@ -223,7 +259,7 @@ impl ResourceKind for PhoneNumber {
         self.wait_claimed(ctx, &client, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
         let now = self.read(ctx, &id).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("phone number {id} vanished right after its claim")).with_partial(partial.clone()))?;
         let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default().to_string();
-        self.associate(&arn, &associations).await.map_err(|e| e.with_partial(now.clone()))?;
+        self.associate(ctx, &arn, &associations).await.map_err(|e| e.with_partial(now.clone()))?;
         Ok(now)
     }
 
@@ -273,12 +309,12 @@ impl ResourceKind for PhoneNumber {
             let token = client_token(ctx, "UpdatePhoneNumber", &json!({ "id": now.id, "target": target }));
             client.update_phone_number().phone_number_id(&now.id).target_arn(target).client_token(token).send().await.map_err(|e| classify("UpdatePhoneNumber", &now.id, e))?;
             self.wait_claimed(ctx, &client, &now.id).await?;
-            self.associate(&arn, &want).await?;
+            self.associate(ctx, &arn, &want).await?;
         } else if has("contact_flows") || has("target_arn") {
             let had = flows(ctx, prior)?;
             let gone: Vec<FlowAssociation> = had.into_iter().filter(|h| !want.iter().any(|w| w.region == h.region && w.instance_id == h.instance_id)).collect();
             self.disassociate(&arn, &gone).await?;
-            self.associate(&arn, &want).await?;
+            self.associate(ctx, &arn, &want).await?;
         }
         if has("tags") {
             set_tags(&client, &arn, &tandem_provider::prop_tags(&now.properties, "tags"), &tags::desired(desired)).await?;

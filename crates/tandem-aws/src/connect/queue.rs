@@ -25,7 +25,7 @@ impl ObjectApi for Queue {
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateQueue.html",
             regional: true,
             properties: vec![
-                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance", "aws.connect.replica"]).doc("InstanceId: the instance's id (in this resource's region)."),
+                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance"]).doc(super::object::INSTANCE_DOC),
                 Field::new("name", Type::String).required().check(Check::Length(1, 127)).doc("Name, unique in the instance; defaults to the resource's key (UpdateQueueName)."),
                 Field::new("description", Type::String).check(Check::Length(1, 250)).doc("Description (UpdateQueueName)."),
                 Field::new("hours_of_operation_id", Type::String).required().refers_to(&["aws.connect.hours_of_operation"]).doc("HoursOfOperationId (UpdateQueueHoursOfOperation)."),

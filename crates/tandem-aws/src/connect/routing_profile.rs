@@ -98,7 +98,7 @@ impl ObjectApi for RoutingProfile {
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateRoutingProfile.html",
             regional: true,
             properties: vec![
-                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance", "aws.connect.replica"]).doc("InstanceId: the instance's id (in this resource's region)."),
+                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance"]).doc(super::object::INSTANCE_DOC),
                 Field::new("name", Type::String).required().check(Check::Length(1, 127)).doc("Name, unique in the instance; defaults to the resource's key."),
                 Field::new("description", Type::String).required().check(Check::Length(1, 250)).doc("Description (the API requires one)."),
                 Field::new("default_outbound_queue_id", Type::String).required().refers_to(&["aws.connect.queue"]).doc("DefaultOutboundQueueId: the queue outbound calls are counted in."),

@@ -13,7 +13,7 @@ use aws_sdk_connect::types::{AgentConfig, Distribution, SignInConfig, SignInDist
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 /// The three distribution properties, updated together by UpdateTrafficDistribution.
@@ -50,8 +50,9 @@ impl TrafficDistributionGroup {
                 Field::new("instance_id", Type::String)
                     .required()
                     .force_new()
+                    .arn_or_id()
                     .refers_to(&["aws.connect.instance"])
-                    .doc("InstanceId: the ARN of the source instance, which must have been replicated (depend on its aws.connect.replica)."),
+                    .doc("InstanceId: the id or ARN of the source instance, which must have been replicated (depend on its aws.connect.replica)."),
                 Field::new("telephony_config", Type::Object(vec![percentages("Distributions: both regions, in 10% increments, summing to 100.")]))
                     .required()
                     .doc("TelephonyConfig: the share of calls each region gets."),
@@ -87,7 +88,10 @@ impl TrafficDistributionGroup {
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_TrafficDistributionGroup.html
     async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str) -> Result<()> {
         wait_until(ctx, "traffic distribution group", Waiter::default(), || async {
-            let d = client.describe_traffic_distribution_group().traffic_distribution_group_id(id).send().await.map_err(|e| classify("DescribeTrafficDistributionGroup", id, e))?;
+            // NotFound right after the create is eventual consistency: not yet.
+            let Some(d) = found(client.describe_traffic_distribution_group().traffic_distribution_group_id(id).send().await.map_err(|e| classify("DescribeTrafficDistributionGroup", id, e)))? else {
+                return Ok(WaitOutcome::Pending("not visible yet".into()));
+            };
             Ok(match d.traffic_distribution_group().and_then(|g| g.status()) {
                 Some(TrafficDistributionGroupStatus::Active) => WaitOutcome::Ready(()),
                 // UPDATE_FAILED is a documented status the SDK's enum does not name (it reads as Unknown).
@@ -172,18 +176,64 @@ impl ResourceKind for TrafficDistributionGroup {
         &self.schema
     }
 
+    /// UpdateTrafficDistribution's rules, before any call: both regions once,
+    /// 10% steps, summing to 100 (InvalidRequestException otherwise).
+    fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
+        let mut out = Vec::new();
+        for p in ["telephony_config", "agent_config"] {
+            // Unknown values (references) are checked at apply.
+            let known = props.get(p).and_then(|c| c.get("distributions")).and_then(Value::as_array).is_some_and(|l| l.iter().all(|d| d.get("percentage").is_some_and(Value::is_i64)));
+            if known {
+                if let Err(e) = distributions(props, p) {
+                    out.push(Invalid::new(p, e.message));
+                }
+            }
+        }
+        out
+    }
+
+    /// The group needs a replicated instance: "The ReplicateInstance API was
+    /// not called before creating a traffic distribution group" is an
+    /// InvalidRequestException; it is made in the source region, and its
+    /// distributions name the two linked regions.
+    /// https://docs.aws.amazon.com/connect/latest/adminguide/setup-traffic-distribution-groups.html
+    fn validate_in(&self, me: &SpecResource<'_>, spec: &dyn SpecView) -> Vec<Invalid> {
+        let mut out = self.validate(me.region, me.props);
+        let Some(instance) = me.referenced("instance_id").and_then(|a| spec.get(a)) else { return out };
+        if instance.region.is_some() && me.region.is_some() && instance.region != me.region {
+            out.push(Invalid::new("instance_id", format!("a traffic distribution group is made in its instance's (source) region, {}", instance.region.unwrap_or_default())));
+        }
+        let replicas: Vec<SpecResource<'_>> = spec.all().into_iter().filter(|r| r.type_name == "aws.connect.replica" && r.referenced("instance_id") == Some(instance.address)).collect();
+        let Some(replica) = replicas.first() else {
+            out.push(Invalid::new(
+                "instance_id",
+                format!("`{}` has no aws.connect.replica in this spec, and a traffic distribution group needs a replicated instance: declare its replica and add it to `depends_on`", instance.address),
+            ));
+            return out;
+        };
+        if !me.needs(replica.address) {
+            out.push(Invalid::new("instance_id", format!("the group can only be made once `{}` exists: add `depends_on: [{}]`", replica.address, replica.address)));
+        }
+        if let (Some(a), Some(b)) = (instance.region, prop_str(replica.props, "replica_region")) {
+            for p in ["telephony_config", "agent_config"] {
+                let regions: Vec<&str> = me.props.get(p).and_then(|c| c.get("distributions")).and_then(Value::as_array).into_iter().flatten().filter_map(|d| d.get("region").and_then(Value::as_str)).collect();
+                if let Some(other) = regions.iter().find(|r| **r != a && **r != b) {
+                    out.push(Invalid::new(p, format!("{other} is not one of the linked regions {a} and {b}")));
+                }
+            }
+        }
+        out
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         // Made in the source region of the replicated instance (the resource's region).
         let client = self.aws.connect(ctx.region()?).await;
         let name = prop_str(props, "name").unwrap_or(&ctx.name).to_string();
         let instance = prop_str(props, "instance_id").ok_or_else(|| ProviderError::invalid("instance_id is required"))?;
-        // The API takes the instance's id or ARN, but reads back only its ARN
-        // (DescribeTrafficDistributionGroup InstanceArn): an id would read as a
-        // change of a force_new field on every plan.
-        // https://docs.aws.amazon.com/connect/latest/APIReference/API_TrafficDistributionGroup.html
-        if !instance.starts_with("arn:") {
-            return Err(ProviderError::invalid(format!("{}: instance_id must be the instance's ARN (${{INSTANCE.arn}}), not {instance:?}", ctx.address)));
-        }
+        // The API takes the instance's id or ARN ("You can provide the
+        // InstanceId, or the entire ARN") and reads back the ARN (InstanceArn);
+        // the field compares either form with the other.
+        // https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateTrafficDistributionGroup.html
         let description = prop_str(props, "description");
         // Check the distributions before anything is made.
         for p in ["telephony_config", "agent_config"] {
@@ -203,8 +253,11 @@ impl ResourceKind for TrafficDistributionGroup {
         // The same ClientToken after a crash returns the group the crashed run made.
         let out = send(client_token(ctx, "CreateTrafficDistributionGroup", &input)).await.map_err(|e| classify("CreateTrafficDistributionGroup", &name, e))?;
         let mut id = out.id().unwrap_or_default().to_string();
-        let gone = found(client.describe_traffic_distribution_group().traffic_distribution_group_id(&id).send().await.map_err(|e| classify("DescribeTrafficDistributionGroup", &id, e)))?
-            .is_none_or(|d| d.traffic_distribution_group().and_then(|g| g.status()) == Some(&TrafficDistributionGroupStatus::PendingDeletion));
+        let seen = await_visible(ctx, "traffic distribution group", ctx.consistency, || async {
+            found(client.describe_traffic_distribution_group().traffic_distribution_group_id(&id).send().await.map_err(|e| classify("DescribeTrafficDistributionGroup", &id, e)))
+        })
+        .await?;
+        let gone = seen.is_none_or(|d| d.traffic_distribution_group().and_then(|g| g.status()) == Some(&TrafficDistributionGroupStatus::PendingDeletion));
         if gone {
             ctx.report(format!("group {id} from an earlier run is gone; creating a new one"));
             let out = send(fresh_token(ctx, "CreateTrafficDistributionGroup", &input)).await.map_err(|e| classify("CreateTrafficDistributionGroup", &name, e))?;

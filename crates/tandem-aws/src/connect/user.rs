@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use aws_sdk_connect::types::{PhoneType, UserIdentityInfo, UserPhoneConfig};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use tandem_provider::{prop_str, Invalid, KindSchema, ProviderError, Result};
+use tandem_provider::{prop_str, Invalid, KindSchema, ProviderError, Result, SpecResource, SpecView};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub(super) struct User;
@@ -81,7 +81,7 @@ impl ObjectApi for User {
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateUser.html",
             regional: true,
             properties: vec![
-                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance", "aws.connect.replica"]).doc("InstanceId: the instance's id (in this resource's region)."),
+                Field::new("instance_id", Type::String).required().force_new().refers_to(&["aws.connect.instance"]).doc(super::object::INSTANCE_DOC),
                 Field::new("username", Type::String).required().force_new().check(Check::Length(1, 64)).doc("Username, unique in the instance; defaults to the resource's key."),
                 Field::new("password", Type::String)
                     .sensitive()
@@ -133,6 +133,25 @@ impl ObjectApi for User {
             return vec![Invalid::new("security_profile_names", "a user needs at least one security profile (e.g. Agent)")];
         }
         Vec::new()
+    }
+
+    /// "Password: ... A password is required if you are using Amazon Connect
+    /// for identity management. Otherwise, it is an error to include a
+    /// password." (https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateUser.html)
+    fn check_in(me: &SpecResource<'_>, spec: &dyn SpecView) -> Vec<Invalid> {
+        let Some(instance) = me.referenced("instance_id").and_then(|a| spec.get(a)) else { return Vec::new() };
+        let has_password = me.props.get("password").is_some_and(|v| !v.is_null()) || me.refs.contains_key("password");
+        match (prop_str(instance.props, "identity_management_type"), has_password) {
+            (Some("CONNECT_MANAGED"), false) => vec![Invalid::new(
+                "instance_id",
+                format!("`{}` manages its users (CONNECT_MANAGED), so a user needs a `password`", instance.address),
+            )],
+            (Some(idm @ ("SAML" | "EXISTING_DIRECTORY")), true) => vec![Invalid::new(
+                "password",
+                format!("`{}` signs users in through {idm}: CreateUser refuses a password; remove `password`", instance.address),
+            )],
+            _ => Vec::new(),
+        }
     }
 
     async fn create(c: &Client, instance: &str, p: &Map<String, Value>, tags: HashMap<String, String>) -> Result<String> {
