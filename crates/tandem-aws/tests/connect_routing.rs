@@ -183,3 +183,80 @@ async fn routing_objects_are_checked_before_any_call() {
     assert!(desk.iter().any(|m| m.contains("DESK_PHONE needs desk_phone_number")), "{desk:?}");
     env.sandbox.shutdown().await;
 }
+
+/// Progress that keeps the remarks a read makes.
+#[derive(Default)]
+struct Remarks(std::sync::Mutex<Vec<String>>);
+
+impl tandem_provider::Progress for Remarks {
+    fn message(&self, _: &str, _: String) {}
+    fn remark(&self, _: &str, message: String) {
+        self.0.lock().unwrap().push(message);
+    }
+}
+
+#[tokio::test]
+async fn routing_declared_once_is_mirrored_and_drift_in_either_region_shows() {
+    use connect_common::REPLICA;
+    use tandem_sim::latency::{LatencyConfig, LatencyRule};
+    let env = sandbox().await;
+    let i = kind(&env.aws, "aws.connect.instance")
+        .create(&ctx("cc", SOURCE), &props(json!({ "identity_management_type": "SAML", "instance_alias": "mirrored", "inbound_calls_enabled": true, "outbound_calls_enabled": true })))
+        .await
+        .unwrap();
+    let iid = out(&i, "id");
+    kind(&env.aws, "aws.connect.replica")
+        .create(&ctx("cc_replica", SOURCE), &props(json!({ "instance_id": iid, "replica_region": REPLICA, "replica_alias": "mirrored-west" })))
+        .await
+        .unwrap();
+    // Copies take a moment, as on AWS ("near real-time").
+    env.admin.set_latency(&LatencyConfig { scale: 1.0, rules: vec![LatencyRule::kind("connect", "mirror", 700, 0)] }).await.unwrap();
+    let hours = kind(&env.aws, "aws.connect.hours_of_operation")
+        .create(&ctx("hours", SOURCE), &props(json!({"instance_id": iid, "name": "office", "time_zone": "UTC", "config": weekdays(9, 17)})))
+        .await
+        .unwrap();
+    let queue_k = kind(&env.aws, "aws.connect.queue");
+    let qc = ctx("queue", SOURCE);
+    let qp = props(json!({"instance_id": iid, "name": "support", "description": "Support line", "hours_of_operation_id": out(&hours, "id")}));
+    let q = queue_k.create(&qc, &qp).await.unwrap();
+    let flow = kind(&env.aws, "aws.connect.contact_flow")
+        .create(&ctx("flow", SOURCE), &props(json!({"instance_id": iid, "name": "inbound", "content": FLOW_TEXT})))
+        .await
+        .unwrap();
+    // Created means copied: the replica has each under the same id, right away.
+    assert_eq!(out(&q, "replica_arn"), out(&q, "arn").replace(SOURCE, REPLICA));
+    assert_eq!(out(&q, "any_region_arn"), out(&q, "arn").replace(SOURCE, "$.AwsRegion"));
+    let seen = boto3(
+        &env.sandbox.url(),
+        &format!(
+            "w = c('connect', '{REPLICA}')\nprint(json.dumps([w.describe_queue(InstanceId='{iid}', QueueId='{q}')['Queue']['Name'], w.describe_hours_of_operation(InstanceId='{iid}', HoursOfOperationId='{h}')['HoursOfOperation']['Name'], w.describe_contact_flow(InstanceId='{iid}', ContactFlowId='{f}')['ContactFlow']['Name']]))",
+            q = out(&q, "id"),
+            h = out(&hours, "id"),
+            f = out(&flow, "id"),
+        ),
+    )
+    .await;
+    assert_eq!(seen, json!(["support", "office", "inbound"]));
+    // Nothing was created in the replica region by tandem.
+    assert_eq!(env.admin.count(Some("connect"), Some("CreateQueue"), Some(REPLICA)).await.unwrap(), 0);
+
+    // Someone changes the copy in the replica region: the next read shows it, and says where.
+    let west = env.aws.connect(REPLICA).await;
+    west.update_queue_name().instance_id(&iid).queue_id(out(&q, "id")).description("changed in Oregon").send().await.unwrap();
+    let remarks = std::sync::Arc::new(Remarks::default());
+    let mut rc = qc.clone();
+    rc.progress = remarks.clone();
+    let read = queue_k.read(&rc, &q.id).await.unwrap().unwrap();
+    assert_eq!(read.properties["description"], json!("changed in Oregon"));
+    assert!(remarks.0.lock().unwrap().iter().any(|m| m.contains("`description` differs in the copy in us-west-2")), "{:?}", remarks.0.lock().unwrap());
+    assert!(!satisfies("aws.connect.queue", &env, &qp, &read.properties), "the plan shows the drift");
+    // Apply writes the spec's value in the source; the mirror carries it over, and update waits for that.
+    let fixed = queue_k.update(&qc, &q.id, &read.properties, &qp, &changed(&["description"])).await.unwrap();
+    assert!(satisfies("aws.connect.queue", &env, &qp, &fixed.properties));
+    let copy = west.describe_queue().instance_id(&iid).queue_id(out(&q, "id")).send().await.unwrap();
+    assert_eq!(copy.queue().unwrap().description(), Some("Support line"));
+
+    // A delete goes to both regions before it returns.
+    queue_k.delete(&qc, &q.id, &qp).await.unwrap();
+    assert!(west.describe_queue().instance_id(&iid).queue_id(out(&q, "id")).send().await.is_err());
+}

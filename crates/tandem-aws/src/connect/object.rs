@@ -264,16 +264,19 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
             let current: BTreeMap<String, String> = tags::desired(prior);
             set_tags(&c, id, &current, &tags::desired(desired)).await?;
         }
-        let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)))?;
-        // The change reaches the copy asynchronously: wait until it has.
+        // The change reaches the copy asynchronously: wait until it has (what
+        // the source holds now is what the copy must come to).
         if let Some(peer) = self.peer(region, &instance).await? {
-            let want: Vec<(&Field, Value)> = changed.iter().filter_map(|f| self.schema.field(f).zip(now.properties.get(f).cloned())).collect();
+            let Some(source) = found(A::describe(&c, &instance, &object).await)?.flatten() else {
+                return Err(ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)));
+            };
+            let want: Vec<(&Field, Value)> = changed.iter().filter_map(|f| self.schema.field(f).zip(source.props.get(f).cloned())).collect();
             self.await_copy(ctx, &peer, &instance, &object, "change", |d| {
                 d.is_some_and(|d| want.iter().all(|(f, v)| f.name == "tags" || d.props.get(f.name).is_some_and(|cv| matches_value(f, v, cv))))
             })
             .await?;
         }
-        Ok(now)
+        self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)))
     }
 
     async fn delete(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>) -> Result<()> {
