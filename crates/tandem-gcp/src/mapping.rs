@@ -25,6 +25,15 @@ pub trait Mapping: Send + Sync {
     fn validate(&self, _props: &Map<String, Value>) -> Vec<Invalid> {
         Vec::new()
     }
+    /// A state the resource passes through after its insert is done, which
+    /// create waits out before reading it (None: nothing to wait for).
+    fn pending_state(&self, _api: &Value) -> Option<String> {
+        None
+    }
+    /// Whether delete first waits for [`Mapping::pending_state`] to clear.
+    fn settles_before_delete(&self) -> bool {
+        false
+    }
 }
 
 /// What every GCP kind checks: its name, and that references are self links.
@@ -659,13 +668,15 @@ impl Mapping for InterconnectAttachment {
             properties: common(vec![
                 Field::new("router", Type::String).required().force_new().refers_to(&["gcp.compute.router"]).doc("The Cloud Router's self_link (its ASN must be 16550)."),
                 Field::new("type", Type::enumeration(&["PARTNER"])).force_new().computed().doc("PARTNER: the only type tandem manages."),
-                Field::new("edge_availability_domain", Type::enumeration(&["AVAILABILITY_DOMAIN_1", "AVAILABILITY_DOMAIN_2", "AVAILABILITY_DOMAIN_ANY"])).required().force_new().doc("Which edge availability domain; a redundant pair puts one attachment in each."),
+                Field::new("edge_availability_domain", Type::enumeration(&["AVAILABILITY_DOMAIN_ANY", "AVAILABILITY_DOMAIN_1", "AVAILABILITY_DOMAIN_2"]))
+                    .force_new()
+                    .doc("Which edge availability domain (GCP's default AVAILABILITY_DOMAIN_ANY); a redundant pair puts one attachment in each of AVAILABILITY_DOMAIN_1 and _2. Input only: GCP does not read it back (the pairing key ends with the domain)."),
                 Field::new("admin_enabled", Type::Boolean).computed().doc("Whether traffic may flow once the partner is done (GCP's default for PARTNER: false)."),
-                Field::new("mtu", Type::Integer).computed().doc("1440 (default) or 1500."),
+                Field::new("mtu", Type::Integer).computed().doc("The MTU in bytes: 1440 (GCP's default), 1460, 1500 or 8896."),
             ]),
             outputs: outputs(vec![
-                OutputDef::new("pairing_key", "The key to give the partner when ordering the connection.").sensitive(),
-                OutputDef::new("state", "PENDING_PARTNER until the partner provisions the connection, then ACTIVE."),
+                OutputDef::new("pairing_key", "The key to give the partner when ordering the connection (read once the attachment has left UNPROVISIONED).").sensitive(),
+                OutputDef::new("state", "PENDING_PARTNER until the partner provisions the connection, then ACTIVE (create waits while it is UNPROVISIONED)."),
             ]),
             name_field: Some("name"),
             import_id: "projects/PROJECT/regions/REGION/interconnectAttachments/NAME",
@@ -705,11 +716,27 @@ impl Mapping for InterconnectAttachment {
     }
     fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
+        // mtu: "Valid values are 1440, 1460, 1500, and 8896. If not specified,
+        // the value will default to 1440."
+        // https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments
         if let Some(m) = prop_i64(props, "mtu") {
-            if m != 1440 && m != 1500 {
-                out.push(Invalid::new("mtu", format!("an interconnect attachment's MTU is 1440 or 1500, found {m}")));
+            if !ATTACHMENT_MTUS.contains(&m) {
+                out.push(Invalid::new("mtu", format!("an interconnect attachment's MTU is 1440 (the default), 1460, 1500 or 8896, found {m}")));
             }
         }
         out
     }
+    /// "UNPROVISIONED: The attachment is not ready to use yet, because turnup
+    /// is not complete"; its pairing key may not be there yet. The google
+    /// provider waits for a new attachment to leave UNPROVISIONED after create
+    /// and before delete (waitForAttachmentToBeProvisioned), and so does this.
+    fn pending_state(&self, api: &Value) -> Option<String> {
+        (api["state"] == "UNPROVISIONED").then(|| "UNPROVISIONED".to_string())
+    }
+    fn settles_before_delete(&self) -> bool {
+        true
+    }
 }
+
+/// The MTUs an interconnect attachment takes.
+pub const ATTACHMENT_MTUS: &[i64] = &[1440, 1460, 1500, 8896];

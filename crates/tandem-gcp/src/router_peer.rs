@@ -195,6 +195,14 @@ impl ResourceKind for RouterPeer {
                 Err(_) => out.push(Invalid::new("peer_ip_address", format!("{peer:?} is not an IPv4 address"))),
             }
         }
+        // A BGP peer's address needs the router's own address on the interface:
+        // Google refuses "peer IP address ... is specified, but IP address is
+        // not specified" (hashicorp/terraform-provider-google#7662).
+        // https://cloud.google.com/compute/docs/reference/rest/v1/routers
+        // (A null ip_range is one not known before apply: only a missing one is wrong.)
+        if prop_str(props, "peer_ip_address").is_some() && !props.contains_key("ip_range") {
+            out.push(Invalid::new("peer_ip_address", "peer_ip_address needs ip_range, the router's own address on this interface (for an AWS tunnel: ${aws_vpn.tunnelN_bgp_local_ip}/30)"));
+        }
         if props.get("linked_vpn_tunnel").is_some_and(|v| !v.is_null()) && props.get("linked_interconnect_attachment").is_some_and(|v| !v.is_null()) {
             out.push(Invalid::new("linked_interconnect_attachment", "an interface links either a VPN tunnel or an interconnect attachment, not both"));
         }
