@@ -89,7 +89,13 @@ impl ResourceKind for Subnet {
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
         wait_until(ctx, "subnet", Waiter::default(), || async {
-            let s = client.describe_subnets().subnet_ids(&id).send().await.map_err(|e| classify("DescribeSubnets", &id, e))?;
+            // Right after CreateSubnet, EC2 may still answer InvalidSubnetID.NotFound
+            // (eventual consistency): not yet visible, not gone.
+            let s = match client.describe_subnets().subnet_ids(&id).send().await.map_err(|e| classify("DescribeSubnets", &id, e)) {
+                Ok(s) => s,
+                Err(e) if e.class == ErrorClass::NotFound => return Ok(WaitOutcome::Pending("not visible yet".into())),
+                Err(e) => return Err(e),
+            };
             Ok(match s.subnets().first().and_then(|s| s.state()) {
                 Some(SubnetState::Available) => WaitOutcome::Ready(()),
                 Some(s) => WaitOutcome::Pending(s.as_str().to_string()),
