@@ -25,7 +25,7 @@ impl Subnet {
             api_reference: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSubnet.html",
             regional: true,
             properties: vec![
-                Field::new("vpc_id", Type::String).required().force_new().doc("The VPC (VpcId)."),
+                Field::new("vpc_id", Type::String).required().force_new().carries_traffic().doc("The VPC (VpcId)."),
                 Field::new("cidr_block", Type::String).required().force_new().check(Check::Ipv4Cidr).doc("The IPv4 range (CidrBlock), inside the VPC's."),
                 Field::new("availability_zone", Type::String).force_new().computed().doc("AvailabilityZone; AWS picks one when absent."),
                 Field::new("map_public_ip_on_launch", Type::Boolean).computed().doc("The MapPublicIpOnLaunch attribute."),

@@ -77,7 +77,11 @@ pub enum Check {
     /// A phone number in E.164 form: `+` then 2 to 15 digits, no leading 0.
     E164,
     /// IPv4 CIDR blocks that must not overlap any other field with this check
-    /// in another resource (VPCs and GCP subnetworks routed together).
+    /// in a resource that traffic is routed to: one that references with
+    /// [`Field::carries_traffic`] fields connect, directly or through others
+    /// (a VPC, its virtual private gateway, the VPN to a GCP HA VPN gateway,
+    /// that gateway's network, its subnetworks). Overlaps between networks
+    /// nothing connects are only warned about.
     DistinctNetwork,
     /// A BGP ASN that must differ from every ASN with this check on the
     /// other cloud: the two ends of a BGP session need different ASNs.
@@ -103,6 +107,11 @@ pub struct Field {
     /// A list whose order means nothing (the API may return it in any order):
     /// compared as a set of elements, so order alone is never drift.
     pub unordered: bool,
+    /// A reference in this field joins the networks of the two resources:
+    /// traffic is routed between them (a gateway attached to a VPC, a tunnel
+    /// to a gateway, a BGP session to a router). The spec's overlap check
+    /// ([`Check::DistinctNetwork`]) follows these references, and only these.
+    pub carries_traffic: bool,
 }
 
 impl Field {
@@ -118,10 +127,15 @@ impl Field {
             checks: Vec::new(),
             refers_to: Vec::new(),
             unordered: false,
+            carries_traffic: false,
         }
     }
     pub fn unordered(mut self) -> Self {
         self.unordered = true;
+        self
+    }
+    pub fn carries_traffic(mut self) -> Self {
+        self.carries_traffic = true;
         self
     }
     pub fn refers_to(mut self, kinds: &[&'static str]) -> Self {

@@ -105,8 +105,8 @@ impl VpnConnection {
             api_reference: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpnConnection.html",
             regional: true,
             properties: vec![
-                Field::new("customer_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.customer_gateway"]).doc("CustomerGatewayId."),
-                Field::new("vpn_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.vpn_gateway"]).doc("VpnGatewayId: the virtual private gateway."),
+                Field::new("customer_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.customer_gateway"]).carries_traffic().doc("CustomerGatewayId."),
+                Field::new("vpn_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.vpn_gateway"]).carries_traffic().doc("VpnGatewayId: the virtual private gateway."),
                 Field::new("type", Type::enumeration(&["ipsec.1"])).force_new().computed().doc("Type: ipsec.1."),
                 Field::new(
                     "options",
