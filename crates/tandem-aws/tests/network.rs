@@ -271,6 +271,27 @@ async fn tunnel_outputs_stay_put_whatever_order_ec2_answers() {
     env.sandbox.shutdown().await;
 }
 
+/// With the sandbox's consistency knob on for EC2, a Describe* naming a
+/// resource just made answers Invalid*ID.NotFound for a while (and listings
+/// leave it out): every network kind waits that out, and none creates twice.
+#[tokio::test]
+async fn creates_wait_out_describes_that_do_not_see_them_yet() {
+    let env = sandbox().await;
+    env.admin.set_consistency(&[tandem_sim::latency::ConsistencyRule { service: "ec2".into(), not_found_ms: 600 }]).await.unwrap();
+    let vpc_id = vpc(&env.aws, "late.vpc", "10.32.0.0/16").await;
+    let subnet = kind(&env.aws, "aws.ec2.subnet").create(&ctx("late.subnet"), &props(json!({"vpc_id": vpc_id, "cidr_block": "10.32.1.0/24"}))).await.unwrap();
+    assert!(subnet.id.starts_with("subnet-"));
+    let gw = kind(&env.aws, "aws.ec2.vpn_gateway").create(&ctx("late.vgw"), &props(json!({"vpc_id": vpc_id}))).await.unwrap();
+    let cg = kind(&env.aws, "aws.ec2.customer_gateway").create(&ctx("late.cgw"), &props(json!({"bgp_asn": 65020, "ip_address": "34.157.30.1"}))).await.unwrap();
+    let vpn = kind(&env.aws, "aws.ec2.vpn_connection").create(&ctx("late.vpn"), &props(json!({"customer_gateway_id": cg.id, "vpn_gateway_id": gw.id}))).await.unwrap();
+    assert!(vpn.outputs["tunnel1_outside_ip"].is_string(), "{vpn:?}");
+    for (create, describe) in [("CreateVpc", "DescribeVpcs"), ("CreateSubnet", "DescribeSubnets"), ("CreateVpnGateway", "DescribeVpnGateways"), ("CreateCustomerGateway", "DescribeCustomerGateways"), ("CreateVpnConnection", "DescribeVpnConnections")] {
+        assert_eq!(env.admin.count(Some("ec2"), Some(create), None).await.unwrap(), 1, "one {create}");
+        assert!(env.admin.count(Some("ec2"), Some(describe), None).await.unwrap() >= 2, "{describe} was polled");
+    }
+    env.sandbox.shutdown().await;
+}
+
 /// moto does not serve route propagation; tandem-sim does, checking the
 /// table and gateway against moto (src/ec2_routes.rs in tandem-sim).
 #[tokio::test]
