@@ -94,10 +94,9 @@ impl Table {
             // ResourceNotFoundException": not visible yet, never gone (and never
             // a reason to create it again).
             // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html
-            let d = match client.describe_table().table_name(name).send().await.map_err(|e| classify("DescribeTable", name, e)) {
-                Ok(d) => d,
-                Err(e) if fresh && e.class == ErrorClass::NotFound => return Ok(WaitOutcome::Pending("not visible yet".into())),
-                Err(e) => return Err(e),
+            let described = client.describe_table().table_name(name).send().await.map_err(|e| classify("DescribeTable", name, e));
+            let Some(d) = (if fresh { crate::error::gone_is_none(described)? } else { Some(described?) }) else {
+                return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             Ok(match d.table().and_then(|t| t.table_status()) {
                 Some(TableStatus::Active) => WaitOutcome::Ready(()),

@@ -91,10 +91,8 @@ impl ResourceKind for Subnet {
         wait_until(ctx, "subnet", Waiter::default(), || async {
             // Right after CreateSubnet, EC2 may still answer InvalidSubnetID.NotFound
             // (eventual consistency): not yet visible, not gone.
-            let s = match client.describe_subnets().subnet_ids(&id).send().await.map_err(|e| classify("DescribeSubnets", &id, e)) {
-                Ok(s) => s,
-                Err(e) if e.class == ErrorClass::NotFound => return Ok(WaitOutcome::Pending("not visible yet".into())),
-                Err(e) => return Err(e),
+            let Some(s) = crate::error::gone_is_none(client.describe_subnets().subnet_ids(&id).send().await.map_err(|e| classify("DescribeSubnets", &id, e)))? else {
+                return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             Ok(match s.subnets().first().and_then(|s| s.state()) {
                 Some(SubnetState::Available) => WaitOutcome::Ready(()),

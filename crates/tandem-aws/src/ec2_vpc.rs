@@ -137,10 +137,8 @@ impl ResourceKind for Vpc {
             // Right after CreateVpc, EC2 may still answer InvalidVpcID.NotFound
             // (eventual consistency): not yet visible, not gone.
             // https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
-            let v = match client.describe_vpcs().vpc_ids(&id).send().await.map_err(|e| classify("DescribeVpcs", &id, e)) {
-                Ok(v) => v,
-                Err(e) if e.class == ErrorClass::NotFound => return Ok(WaitOutcome::Pending("not visible yet".into())),
-                Err(e) => return Err(e),
+            let Some(v) = crate::error::gone_is_none(client.describe_vpcs().vpc_ids(&id).send().await.map_err(|e| classify("DescribeVpcs", &id, e)))? else {
+                return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             Ok(match v.vpcs().first().and_then(|v| v.state()) {
                 Some(VpcState::Available) => WaitOutcome::Ready(()),

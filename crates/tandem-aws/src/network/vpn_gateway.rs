@@ -18,14 +18,7 @@ pub struct VpnGateway {
     schema: KindSchema,
 }
 
-/// Turn a NotFound error of a describe call into "gone".
-pub(crate) fn gone_is_none<T>(r: Result<T>) -> Result<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
+pub(crate) use crate::error::gone_is_none;
 
 impl VpnGateway {
     pub fn new(aws: Arc<AwsContext>) -> Self {
