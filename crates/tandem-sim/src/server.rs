@@ -550,11 +550,21 @@ async fn dynamodb_replica_update(shared: &Shared, call: &Call, headers: &HeaderM
             scaling = write_scaling(shared, call, headers, &table_name, &scaling.indexes).await;
         }
         // A table of that name in the replica region already: DynamoDB refuses.
-        if let Some((200, _)) = upstream_json(shared, call, headers, region, "dynamodb", "DynamoDB_20120810.DescribeTable", &serde_json::json!({ "TableName": table_name })).await {
-            return render_error(
-                &call.wire,
-                &ApiError::new(400, crate::dynamodb::VALIDATION, format!("Failed to create a the new replica of table with name: '{table_name}' because one or more replicas already existed as tables.")),
-            );
+        // (The table's own region, and a replica of this table, are refused
+        // for their own reasons, below.)
+        let known = {
+            let st = shared.lock();
+            let clock = st.clock();
+            st.dynamodb.replica_regions(&env_for(call, &clock), &table_name).contains(region)
+        };
+        if region != &call.region && !known {
+            let there = upstream_json(shared, call, headers, region, "dynamodb", "DynamoDB_20120810.DescribeTable", &serde_json::json!({ "TableName": table_name })).await;
+            if let Some((200, _)) = there {
+                return render_error(
+                    &call.wire,
+                    &ApiError::new(400, crate::dynamodb::VALIDATION, format!("Failed to create a the new replica of table with name: '{table_name}' because one or more replicas already existed as tables.")),
+                );
+            }
         }
     }
     let answer = {
@@ -677,6 +687,8 @@ async fn record_writes(shared: &Shared, call: &Call, headers: &HeaderMap, input:
             Change::Put(t, item) => (t, item.clone(), Some(item)),
             Change::Delete(t, key) => (t, key, None),
             Change::Update(t, key) => {
+                // Not a global table: no need to read the item back. (Only the
+                // clock's `now` matters to the lookup, so any latency model does.)
                 if shared.lock().dynamodb.key_names(&env_for(call, &crate::env::Instant0), &t).is_none() {
                     continue;
                 }
