@@ -54,11 +54,13 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
     let mut l = Loader { src: src.clone(), problems, kinds, typed_refs: Vec::new(), networks: Vec::new(), asns: Vec::new(), links: Vec::new() };
     let spec = l.spec(&root, inputs);
     // A for_each resource repeats its problems once per instance; say each once.
-    let mut seen = std::collections::HashSet::new();
-    l.problems.0.retain(|p| seen.insert((p.code, p.message.clone(), p.span.map(|s| (s.start, s.len)))));
-    let spec = spec.map(|mut spec| {
+    fn once(problems: &mut Vec<Problem>) {
         let mut seen = std::collections::HashSet::new();
-        spec.warnings.retain(|p| seen.insert((p.code, p.message.clone(), p.span.map(|s| (s.start, s.len)))));
+        problems.retain(|p| seen.insert((p.code, p.message.clone(), p.span.map(|s| (s.start, s.len)))));
+    }
+    once(&mut l.problems.0);
+    let spec = spec.map(|mut spec| {
+        once(&mut spec.warnings);
         spec
     });
     match spec {
