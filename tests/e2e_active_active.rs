@@ -543,3 +543,59 @@ fn cross_cloud_mistakes_are_caught_by_validate() {
     let calls = run.py("print(urllib.request.urlopen(E + '/_tandem/calls').read().decode())");
     assert!(!calls.to_string().contains("compute"), "{calls}");
 }
+
+/// The whole reference stack with the sandbox's eventual consistency on for
+/// DynamoDB, EC2 and Compute Engine (a read right after a create answers not
+/// found for a while), Partner Interconnect attachments that sit in
+/// UNPROVISIONED after their insert, and items that take time to reach the
+/// other region: apply converges with one create per resource, twenty plans
+/// in a row find nothing to do (EC2 answers the VPN tunnels in a different
+/// order from one read to the next), the agent-state table carries items
+/// from one region to the other, and destroy leaves nothing.
+#[test]
+fn reference_stack_converges_with_eventual_consistency() {
+    let run = Run::new();
+    run.admin(
+        "PUT",
+        "/_tandem/consistency",
+        json!({"rules": [{"service": "dynamodb", "not_found_ms": 800}, {"service": "ec2", "not_found_ms": 800}, {"service": "compute", "not_found_ms": 800}]}),
+    );
+    run.admin(
+        "PUT",
+        "/_tandem/latency",
+        json!({"scale": 1.0, "rules": [{"service": "compute", "kind": "interconnect_attachment_turnup", "creation_ms": 2500}, {"service": "compute", "kind": "router_update", "creation_ms": 150}]}),
+    );
+    let o = run.tandem(&["apply", "--auto-approve"]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(o.status.success() && out.contains("Apply complete"), "{out}{err}");
+    assert!(err.contains("not visible yet"), "reads right after creates did answer not found: {err}");
+    assert!(err.contains("gcp_interconnect_attachment: ") && err.contains("UNPROVISIONED"), "the attachment's turnup was waited out: {err}");
+    let key = run.ok(&["output", "partner_interconnect_pairing_key", "--show-sensitive"]);
+    assert!(key.trim().ends_with("/us-east4/1"), "the pairing key, read once provisioned: {key}");
+    let calls = run.py("print(urllib.request.urlopen(E + '/_tandem/calls').read().decode())");
+    let count = |service: &str, op: &str| calls["calls"].as_array().unwrap().iter().filter(|c| c["service"] == service && c["operation"] == op).map(|c| c["count"].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(count("dynamodb", "CreateTable"), 1, "{calls}");
+    assert_eq!(count("ec2", "CreateVpnConnection"), 2, "{calls}");
+    assert_eq!(count("ec2", "CreateVpc"), 2, "{calls}");
+    assert_eq!(count("compute", "interconnectAttachments.POST"), 1, "{calls}");
+
+    for i in 0..20 {
+        let o = run.tandem(&["plan", "--detailed-exitcode"]);
+        assert_eq!(o.status.code(), Some(0), "plan {i}: {}{}", text(&o.stdout), text(&o.stderr));
+    }
+
+    // The agent-state global table: an item written in one region reaches the other once the lag has passed.
+    run.admin("PUT", "/_tandem/latency", json!({"scale": 1.0, "rules": [{"service": "dynamodb", "kind": "item-replication", "creation_ms": 3_600_000}]}));
+    let seen = run.py(
+        "t = 'contact-center-agent-state'\nc('dynamodb').put_item(TableName=t, Item={'agent_id': {'S': 'alice'}, 'state': {'S': 'on-call'}})\nprint(json.dumps({'west': c('dynamodb', 'us-west-2').get_item(TableName=t, Key={'agent_id': {'S': 'alice'}}).get('Item')}))",
+    );
+    assert_eq!(seen["west"], Value::Null, "not before the lag: {seen}");
+    run.admin("PUT", "/_tandem/latency", json!({"scale": 1.0, "rules": []}));
+    let seen = run.py("print(json.dumps({'west': c('dynamodb', 'us-west-2').get_item(TableName='contact-center-agent-state', Key={'agent_id': {'S': 'alice'}}).get('Item')}))");
+    assert_eq!(seen["west"]["state"]["S"], "on-call", "{seen}");
+
+    let out = run.ok(&["destroy", "--auto-approve"]);
+    assert!(out.contains("Destroy complete"), "{out}");
+    let seen = run.py("print(json.dumps({r: c('dynamodb', r).list_tables()['TableNames'] for r in ('us-east-1', 'us-west-2')}))");
+    assert_eq!(seen, json!({"us-east-1": [], "us-west-2": []}), "the replica's table went with it");
+}

@@ -132,6 +132,28 @@ impl ResourceKind for GlobalTable {
         if let Some(r) = region.filter(|r| wanted(props).contains(*r)) {
             out.push(Invalid::new("replicas", format!("{r} is the table's own region; list only the other regions under replicas")));
         }
+        // "A global table must have throughput capacity configured one of two
+        // ways: On-demand capacity mode ... Provisioned capacity mode with auto
+        // scaling"; DynamoDB refuses the replica of a PROVISIONED table whose
+        // write capacity is not autoscaled ("Table write capacity should either
+        // be Pay-Per-Request or AutoScaled.", hashicorp/terraform-provider-aws#13097).
+        // tandem declares no Application Auto Scaling yet, so such a spec would
+        // fail at apply, after the table is made.
+        // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html
+        let replicas = props.get("replicas").and_then(Value::as_array).is_some_and(|r| !r.is_empty());
+        let billing = match props.get("billing_mode") {
+            Some(Value::String(b)) => Some(b.as_str()),
+            // Not known before apply: nothing to say yet.
+            Some(Value::Null) => None,
+            _ if props.contains_key("provisioned_throughput") => Some("PROVISIONED"),
+            _ => Some("PAY_PER_REQUEST"),
+        };
+        if replicas && billing == Some("PROVISIONED") {
+            out.push(Invalid::new(
+                "billing_mode",
+                "a PROVISIONED global table takes replicas only with write auto scaling (DynamoDB refuses them otherwise: \"Table write capacity should either be Pay-Per-Request or AutoScaled.\"), which tandem cannot declare yet: use billing_mode: PAY_PER_REQUEST",
+            ));
+        }
         out
     }
 

@@ -85,9 +85,19 @@ impl Table {
         Table { aws, schema }
     }
 
-    async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
+    /// Waits for ACTIVE. `fresh`: the table was just created, so a not found
+    /// means "not visible yet"; otherwise it means gone.
+    async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_dynamodb::Client, name: &str, fresh: bool) -> Result<()> {
         wait_until(ctx, "table", Waiter::default(), || async {
-            let d = client.describe_table().table_name(name).send().await.map_err(|e| classify("DescribeTable", name, e))?;
+            // "If you issue a DescribeTable request immediately after a
+            // CreateTable request, DynamoDB might return a
+            // ResourceNotFoundException": not visible yet, never gone (and never
+            // a reason to create it again).
+            // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html
+            let described = client.describe_table().table_name(name).send().await.map_err(|e| classify("DescribeTable", name, e));
+            let Some(d) = (if fresh { crate::error::gone_is_none(described)? } else { Some(described?) }) else {
+                return Ok(WaitOutcome::Pending("not visible yet".into()));
+            };
             Ok(match d.table().and_then(|t| t.table_status()) {
                 Some(TableStatus::Active) => WaitOutcome::Ready(()),
                 Some(s) => WaitOutcome::Pending(s.as_str().to_string()),
@@ -179,7 +189,7 @@ impl ResourceKind for Table {
             }
         }
         let partial = Observed { id: name.clone(), ..Default::default() };
-        self.wait_active(ctx, &client, &name).await.map_err(|e| e.with_partial(partial.clone()))?;
+        self.wait_active(ctx, &client, &name, true).await.map_err(|e| e.with_partial(partial.clone()))?;
         self.read(ctx, &name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{name} vanished right after creation")).with_partial(partial))
     }
 
@@ -271,7 +281,7 @@ impl ResourceKind for Table {
             }
             if any {
                 req.send().await.map_err(|e| classify("UpdateTable", id, e))?;
-                self.wait_active(ctx, &client, id).await?;
+                self.wait_active(ctx, &client, id, false).await?;
             }
         }
         if has("stream_specification") {
@@ -286,12 +296,12 @@ impl ResourceKind for Table {
             if now_enabled && (!want_enabled || want_view != now_view) {
                 let off = StreamSpecification::builder().stream_enabled(false).build().map_err(invalid)?;
                 client.update_table().table_name(id).stream_specification(off).send().await.map_err(|e| classify("UpdateTable", id, e))?;
-                self.wait_active(ctx, &client, id).await?;
+                self.wait_active(ctx, &client, id, false).await?;
             }
             if want_enabled && (!now_enabled || want_view != now_view) {
                 if let Some(spec) = want {
                     client.update_table().table_name(id).stream_specification(spec).send().await.map_err(|e| classify("UpdateTable", id, e))?;
-                    self.wait_active(ctx, &client, id).await?;
+                    self.wait_active(ctx, &client, id, false).await?;
                 }
             }
         }

@@ -25,7 +25,7 @@ impl Subnet {
             api_reference: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSubnet.html",
             regional: true,
             properties: vec![
-                Field::new("vpc_id", Type::String).required().force_new().doc("The VPC (VpcId)."),
+                Field::new("vpc_id", Type::String).required().force_new().carries_traffic().doc("The VPC (VpcId)."),
                 Field::new("cidr_block", Type::String).required().force_new().check(Check::Ipv4Cidr).doc("The IPv4 range (CidrBlock), inside the VPC's."),
                 Field::new("availability_zone", Type::String).force_new().computed().doc("AvailabilityZone; AWS picks one when absent."),
                 Field::new("map_public_ip_on_launch", Type::Boolean).computed().doc("The MapPublicIpOnLaunch attribute."),
@@ -89,7 +89,11 @@ impl ResourceKind for Subnet {
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
         wait_until(ctx, "subnet", Waiter::default(), || async {
-            let s = client.describe_subnets().subnet_ids(&id).send().await.map_err(|e| classify("DescribeSubnets", &id, e))?;
+            // Right after CreateSubnet, EC2 may still answer InvalidSubnetID.NotFound
+            // (eventual consistency): not yet visible, not gone.
+            let Some(s) = crate::error::gone_is_none(client.describe_subnets().subnet_ids(&id).send().await.map_err(|e| classify("DescribeSubnets", &id, e)))? else {
+                return Ok(WaitOutcome::Pending("not visible yet".into()));
+            };
             Ok(match s.subnets().first().and_then(|s| s.state()) {
                 Some(SubnetState::Available) => WaitOutcome::Ready(()),
                 Some(s) => WaitOutcome::Pending(s.as_str().to_string()),

@@ -134,7 +134,12 @@ impl ResourceKind for Vpc {
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
         let wait = wait_until(ctx, "VPC", Waiter::default(), || async {
-            let v = client.describe_vpcs().vpc_ids(&id).send().await.map_err(|e| classify("DescribeVpcs", &id, e))?;
+            // Right after CreateVpc, EC2 may still answer InvalidVpcID.NotFound
+            // (eventual consistency): not yet visible, not gone.
+            // https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
+            let Some(v) = crate::error::gone_is_none(client.describe_vpcs().vpc_ids(&id).send().await.map_err(|e| classify("DescribeVpcs", &id, e)))? else {
+                return Ok(WaitOutcome::Pending("not visible yet".into()));
+            };
             Ok(match v.vpcs().first().and_then(|v| v.state()) {
                 Some(VpcState::Available) => WaitOutcome::Ready(()),
                 Some(s) => WaitOutcome::Pending(s.as_str().to_string()),

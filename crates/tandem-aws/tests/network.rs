@@ -214,6 +214,84 @@ async fn vpn_connections_for_ha_vpn_have_tunnel_outputs() {
     env.sandbox.shutdown().await;
 }
 
+/// EC2 answers a connection's two tunnels in no fixed order (the sandbox
+/// alternates it from one DescribeVpnConnections to the next); tandem pairs
+/// each tunnel's outside IP, key and inside addresses by the tunnel's inside
+/// CIDR, so its outputs, and the plan, never change from one read to the next.
+#[tokio::test]
+async fn tunnel_outputs_stay_put_whatever_order_ec2_answers() {
+    let env = sandbox().await;
+    let vgw = kind(&env.aws, "aws.ec2.vpn_gateway");
+    let cgw = kind(&env.aws, "aws.ec2.customer_gateway");
+    let vpn = kind(&env.aws, "aws.ec2.vpn_connection");
+    let vpc_id = vpc(&env.aws, "order.vpc", "10.31.0.0/16").await;
+    let gw = vgw.create(&ctx("order.vgw"), &props(json!({"vpc_id": vpc_id}))).await.unwrap();
+    let cg = cgw.create(&ctx("order.cgw"), &props(json!({"bgp_asn": 65020, "ip_address": "34.157.20.1"}))).await.unwrap();
+    // Listed with the higher CIDR first: the order of the spec's list means nothing either.
+    let p = props(json!({"customer_gateway_id": cg.id, "vpn_gateway_id": gw.id, "options": {"static_routes_only": false, "tunnel_options": [
+        {"tunnel_inside_cidr": "169.254.20.4/30", "pre_shared_key": "secondKey_4"},
+        {"tunnel_inside_cidr": "169.254.20.0/30", "pre_shared_key": "firstKey_0"}]}}));
+    let c = ctx("order.vpn");
+    let made = vpn.create(&c, &p).await.unwrap();
+    assert_eq!(made.outputs["tunnel1_inside_cidr"], json!("169.254.20.0/30"));
+    assert_eq!(made.outputs["tunnel1_pre_shared_key"], json!("firstKey_0"), "the key of the tunnel with that CIDR");
+    assert_eq!(made.outputs["tunnel1_bgp_peer_ip"], json!("169.254.20.1"));
+    assert_eq!(made.outputs["tunnel2_pre_shared_key"], json!("secondKey_4"));
+
+    // The raw answers do come in both orders (the SDK sees them as EC2 sends them).
+    let ec2 = env.aws.ec2(network_common::REGION).await;
+    let mut orders = std::collections::BTreeSet::new();
+    let mut outside_by_cidr = std::collections::BTreeMap::new();
+    for _ in 0..4 {
+        let d = ec2.describe_vpn_connections().vpn_connection_ids(&made.id).send().await.unwrap();
+        let t = d.vpn_connections()[0].options().unwrap().tunnel_options();
+        orders.insert(t.iter().map(|x| x.tunnel_inside_cidr().unwrap().to_string()).collect::<Vec<_>>());
+        for x in t {
+            let ip = x.outside_ip_address().unwrap().to_string();
+            assert_eq!(outside_by_cidr.entry(x.tunnel_inside_cidr().unwrap().to_string()).or_insert_with(|| ip.clone()), &ip, "a tunnel keeps its address");
+        }
+    }
+    assert_eq!(orders.len(), 2, "both orders seen: {orders:?}");
+    assert_eq!(made.outputs["tunnel1_outside_ip"], json!(outside_by_cidr["169.254.20.0/30"]));
+
+    // Fifty reads: the same outputs every time, and nothing to change.
+    let schema = vpn.schema().clone();
+    for i in 0..50 {
+        let r = vpn.read(&c, &made.id).await.unwrap().expect("the connection exists");
+        assert_eq!(r.outputs, made.outputs, "read {i}");
+        // As the engine plans: the state's properties (what was applied) overlaid with what was read.
+        let mut current = p.clone();
+        current.extend(r.properties.clone());
+        let fields = tandem_core::plan::diff_fields(&schema, &p, &Default::default(), &current, &p);
+        assert!(fields.is_empty(), "read {i} plans a change: {fields:?}");
+    }
+    vpn.delete(&c, &made.id, &p).await.unwrap();
+    cgw.delete(&ctx("order.cgw"), &cg.id, &p).await.unwrap();
+    vgw.delete(&ctx("order.vgw"), &gw.id, &p).await.unwrap();
+    env.sandbox.shutdown().await;
+}
+
+/// With the sandbox's consistency knob on for EC2, a Describe* naming a
+/// resource just made answers Invalid*ID.NotFound for a while (and listings
+/// leave it out): every network kind waits that out, and none creates twice.
+#[tokio::test]
+async fn creates_wait_out_describes_that_do_not_see_them_yet() {
+    let env = sandbox().await;
+    env.admin.set_consistency(&[tandem_sim::latency::ConsistencyRule { service: "ec2".into(), not_found_ms: 600 }]).await.unwrap();
+    let vpc_id = vpc(&env.aws, "late.vpc", "10.32.0.0/16").await;
+    let subnet = kind(&env.aws, "aws.ec2.subnet").create(&ctx("late.subnet"), &props(json!({"vpc_id": vpc_id, "cidr_block": "10.32.1.0/24"}))).await.unwrap();
+    assert!(subnet.id.starts_with("subnet-"));
+    let gw = kind(&env.aws, "aws.ec2.vpn_gateway").create(&ctx("late.vgw"), &props(json!({"vpc_id": vpc_id}))).await.unwrap();
+    let cg = kind(&env.aws, "aws.ec2.customer_gateway").create(&ctx("late.cgw"), &props(json!({"bgp_asn": 65020, "ip_address": "34.157.30.1"}))).await.unwrap();
+    let vpn = kind(&env.aws, "aws.ec2.vpn_connection").create(&ctx("late.vpn"), &props(json!({"customer_gateway_id": cg.id, "vpn_gateway_id": gw.id}))).await.unwrap();
+    assert!(vpn.outputs["tunnel1_outside_ip"].is_string(), "{vpn:?}");
+    for (create, describe) in [("CreateVpc", "DescribeVpcs"), ("CreateSubnet", "DescribeSubnets"), ("CreateVpnGateway", "DescribeVpnGateways"), ("CreateCustomerGateway", "DescribeCustomerGateways"), ("CreateVpnConnection", "DescribeVpnConnections")] {
+        assert_eq!(env.admin.count(Some("ec2"), Some(create), None).await.unwrap(), 1, "one {create}");
+        assert!(env.admin.count(Some("ec2"), Some(describe), None).await.unwrap() >= 2, "{describe} was polled");
+    }
+    env.sandbox.shutdown().await;
+}
+
 /// moto does not serve route propagation; tandem-sim does, checking the
 /// table and gateway against moto (src/ec2_routes.rs in tandem-sim).
 #[tokio::test]

@@ -130,13 +130,16 @@ fn load_text(src: SourceFile, inputs: &VarInputs, reporter: Arc<dyn Reporter>, j
         tandem_spec::load(src, inputs, &schemas).map_err(|p| Failure::Invalid(p, json))?
     };
     engine.check(&spec).map_err(|p| Failure::Invalid(p, json))?;
+    // Warnings go to stderr whatever the command: stdout stays the command's own output.
+    render::warnings(&spec.warnings);
     Ok((spec, engine))
 }
 
 fn validate(a: SpecArgs) -> CmdResult {
     let (spec, _) = load(&a, Arc::new(tandem_core::Silent))?;
     if a.json {
-        println!("{}", serde_json::json!({ "valid": true, "resources": spec.resources.len() }));
+        let warnings: Vec<serde_json::Value> = spec.warnings.iter().map(|w| w.to_json()).collect();
+        println!("{}", serde_json::json!({ "valid": true, "resources": spec.resources.len(), "warnings": warnings }));
     } else {
         println!("{} is valid: {} resources, {} outputs.", a.spec.display(), spec.resources.len(), spec.outputs.len());
     }

@@ -19,6 +19,18 @@ pub fn problems(p: &Problems, json: bool) {
     eprintln!("{} problem{} found.", p.len(), if p.len() == 1 { "" } else { "s" });
 }
 
+/// Allowed but worth a look (overlapping networks nothing connects), on
+/// stderr, one per problem, with where and what to do.
+pub fn warnings(w: &[tandem_spec::Problem]) {
+    for p in w {
+        let mut s = format!("warning[{}]: {p}", p.code);
+        if let Some(h) = &p.help {
+            s.push_str(&format!("\n  help: {h}"));
+        }
+        eprintln!("{s}");
+    }
+}
+
 fn show(v: &Value) -> String {
     match v {
         Value::String(s) => format!("{s:?}"),

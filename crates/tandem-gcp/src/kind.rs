@@ -8,7 +8,7 @@ use crate::GcpContext;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use tandem_provider::{prop_str, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result};
+use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
 
 pub struct Kind {
     gcp: Arc<GcpContext>,
@@ -33,6 +33,23 @@ impl Kind {
         let name = prop_str(props, "name").unwrap_or(&ctx.name);
         let region = if self.coll().regional() { Some(ctx.region()?.to_string()) } else { None };
         Ok(Path { project: project.to_string(), region, name: name.to_string() })
+    }
+
+    /// The resource once GET shows it (a read right after the insert may still
+    /// answer 404: never taken for "gone", never a reason to insert again) and
+    /// in a state that is no longer transient for its kind.
+    async fn settled(&self, ctx: &Ctx, path: &Path) -> Result<Value> {
+        let what = path.render(self.coll());
+        wait_until(ctx, &what, Waiter::default(), || async {
+            Ok(match self.gcp.get(ctx, self.coll(), path).await? {
+                None => WaitOutcome::Pending("not visible yet".into()),
+                Some(api) => match self.mapping.pending_state(&api) {
+                    Some(state) => WaitOutcome::Pending(state),
+                    None => WaitOutcome::Ready(api),
+                },
+            })
+        })
+        .await
     }
 
     fn observed(&self, path: &Path, api: &Value) -> Observed {
@@ -76,7 +93,7 @@ impl ResourceKind for Kind {
                 return Err(e);
             }
         }
-        let api = self.gcp.get(ctx, self.coll(), &path).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{} vanished right after creation", path.render(self.coll()))))?;
+        let api = self.settled(ctx, &path).await.map_err(|e| e.with_partial(Observed { id: path.render(self.coll()), ..Default::default() }))?;
         Ok(self.observed(&path, &api))
     }
 
@@ -110,6 +127,17 @@ impl ResourceKind for Kind {
 
     async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
         let path = Path::parse(self.coll(), id)?;
+        if self.mapping.settles_before_delete() {
+            // Gone already is fine: the delete below then finds nothing too.
+            let what = path.render(self.coll());
+            wait_until(ctx, &format!("{what} before delete"), Waiter::default(), || async {
+                Ok(match self.gcp.get(ctx, self.coll(), &path).await?.as_ref().and_then(|api| self.mapping.pending_state(api)) {
+                    Some(state) => WaitOutcome::Pending(state),
+                    None => WaitOutcome::Ready(()),
+                })
+            })
+            .await?;
+        }
         self.gcp.delete(ctx, self.coll(), &path).await
     }
 }

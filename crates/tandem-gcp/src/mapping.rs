@@ -25,6 +25,15 @@ pub trait Mapping: Send + Sync {
     fn validate(&self, _props: &Map<String, Value>) -> Vec<Invalid> {
         Vec::new()
     }
+    /// A state the resource passes through after its insert is done, which
+    /// create waits out before reading it (None: nothing to wait for).
+    fn pending_state(&self, _api: &Value) -> Option<String> {
+        None
+    }
+    /// Whether delete first waits for [`Mapping::pending_state`] to clear.
+    fn settles_before_delete(&self) -> bool {
+        false
+    }
 }
 
 /// What every GCP kind checks: its name, and that references are self links.
@@ -197,7 +206,7 @@ impl Mapping for Subnetwork {
             api_reference: "https://cloud.google.com/compute/docs/reference/rest/v1/subnetworks",
             regional: true,
             properties: common(vec![
-                Field::new("network", Type::String).required().force_new().refers_to(&["gcp.compute.network"]).doc("The network's self_link."),
+                Field::new("network", Type::String).required().force_new().refers_to(&["gcp.compute.network"]).carries_traffic().doc("The network's self_link."),
                 Field::new("ip_cidr_range", Type::String).required().force_new().check(Check::Ipv4Cidr).check(Check::DistinctNetwork).doc("The primary IPv4 range (at most a /29), e.g. 10.20.0.0/20."),
                 Field::new("private_ip_google_access", Type::Boolean).computed().doc("Lets VMs without external IPs reach Google APIs."),
             ]),
@@ -380,7 +389,7 @@ impl Mapping for Router {
             api_reference: "https://cloud.google.com/compute/docs/reference/rest/v1/routers",
             regional: true,
             properties: common(vec![
-                Field::new("network", Type::String).required().force_new().refers_to(&["gcp.compute.network"]).doc("The network's self_link."),
+                Field::new("network", Type::String).required().force_new().refers_to(&["gcp.compute.network"]).carries_traffic().doc("The network's self_link."),
                 Field::new("asn", Type::Integer).required().check(Check::DistinctAsn).doc("bgp.asn: a private ASN (64512-65534 or 4200000000-4294967294), different from the AWS side's; 16550 for a router that serves Partner Interconnect attachments."),
                 Field::new("advertise_mode", Type::enumeration(&["DEFAULT", "CUSTOM"])).computed().doc("bgp.advertiseMode: DEFAULT advertises the subnetworks; CUSTOM advertises advertised_groups and advertised_ip_ranges."),
                 Field::new("advertised_groups", Type::list(Type::enumeration(&["ALL_SUBNETS"]))).unordered().doc("bgp.advertisedGroups (CUSTOM mode)."),
@@ -481,7 +490,7 @@ impl Mapping for HaVpnGateway {
             doc: "An HA VPN gateway: two interfaces, each with its own public IP; AWS gets one customer gateway per interface.",
             api_reference: "https://cloud.google.com/compute/docs/reference/rest/v1/vpnGateways",
             regional: true,
-            properties: common(vec![Field::new("network", Type::String).required().force_new().refers_to(&["gcp.compute.network"]).doc("The network's self_link.")]),
+            properties: common(vec![Field::new("network", Type::String).required().force_new().refers_to(&["gcp.compute.network"]).carries_traffic().doc("The network's self_link.")]),
             outputs: outputs(vec![
                 OutputDef::new("interface0_ip", "The public IP of interface 0 (the first AWS customer gateway's ip_address)."),
                 OutputDef::new("interface1_ip", "The public IP of interface 1 (the second AWS customer gateway's ip_address)."),
@@ -520,7 +529,7 @@ impl Mapping for ExternalVpnGateway {
     fn schema(&self) -> KindSchema {
         let iface = Type::Object(vec![
             Field::new("id", Type::Integer).required().check(Check::Range(0, 3)).doc("The interface number (0 to 3)."),
-            Field::new("ip_address", Type::String).required().doc("The peer's public IP: one AWS tunnel outside IP."),
+            Field::new("ip_address", Type::String).required().carries_traffic().doc("The peer's public IP: one AWS tunnel outside IP."),
         ]);
         KindSchema {
             type_name: "gcp.compute.external_vpn_gateway",
@@ -588,11 +597,11 @@ impl Mapping for VpnTunnel {
             api_reference: "https://cloud.google.com/compute/docs/reference/rest/v1/vpnTunnels",
             regional: true,
             properties: common(vec![
-                Field::new("vpn_gateway", Type::String).required().force_new().refers_to(&["gcp.compute.ha_vpn_gateway"]).doc("The HA VPN gateway's self_link."),
+                Field::new("vpn_gateway", Type::String).required().force_new().refers_to(&["gcp.compute.ha_vpn_gateway"]).carries_traffic().doc("The HA VPN gateway's self_link."),
                 Field::new("vpn_gateway_interface", Type::Integer).required().force_new().check(Check::Range(0, 1)).doc("The HA VPN gateway interface (0 or 1)."),
-                Field::new("peer_external_gateway", Type::String).required().force_new().refers_to(&["gcp.compute.external_vpn_gateway"]).doc("The external VPN gateway's self_link."),
+                Field::new("peer_external_gateway", Type::String).required().force_new().refers_to(&["gcp.compute.external_vpn_gateway"]).carries_traffic().doc("The external VPN gateway's self_link."),
                 Field::new("peer_external_gateway_interface", Type::Integer).required().force_new().check(Check::Range(0, 3)).doc("The external gateway interface this tunnel ends at."),
-                Field::new("router", Type::String).required().force_new().refers_to(&["gcp.compute.router"]).doc("The Cloud Router's self_link."),
+                Field::new("router", Type::String).required().force_new().refers_to(&["gcp.compute.router"]).carries_traffic().doc("The Cloud Router's self_link."),
                 Field::new("shared_secret", Type::String).required().force_new().sensitive().doc("The IKE pre-shared key (the AWS tunnel's pre_shared_key output). Never shown; GCP does not return it, so a change out of band cannot be seen."),
                 Field::new("ike_version", Type::Integer).force_new().computed().check(Check::Range(1, 2)).doc("The IKE version: 2 (AWS supports IKEv2)."),
             ]),
@@ -657,15 +666,17 @@ impl Mapping for InterconnectAttachment {
             api_reference: "https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments",
             regional: true,
             properties: common(vec![
-                Field::new("router", Type::String).required().force_new().refers_to(&["gcp.compute.router"]).doc("The Cloud Router's self_link (its ASN must be 16550)."),
+                Field::new("router", Type::String).required().force_new().refers_to(&["gcp.compute.router"]).carries_traffic().doc("The Cloud Router's self_link (its ASN must be 16550)."),
                 Field::new("type", Type::enumeration(&["PARTNER"])).force_new().computed().doc("PARTNER: the only type tandem manages."),
-                Field::new("edge_availability_domain", Type::enumeration(&["AVAILABILITY_DOMAIN_1", "AVAILABILITY_DOMAIN_2", "AVAILABILITY_DOMAIN_ANY"])).required().force_new().doc("Which edge availability domain; a redundant pair puts one attachment in each."),
+                Field::new("edge_availability_domain", Type::enumeration(&["AVAILABILITY_DOMAIN_ANY", "AVAILABILITY_DOMAIN_1", "AVAILABILITY_DOMAIN_2"]))
+                    .force_new()
+                    .doc("Which edge availability domain (GCP's default AVAILABILITY_DOMAIN_ANY); a redundant pair puts one attachment in each of AVAILABILITY_DOMAIN_1 and _2. Input only: GCP does not read it back (the pairing key ends with the domain)."),
                 Field::new("admin_enabled", Type::Boolean).computed().doc("Whether traffic may flow once the partner is done (GCP's default for PARTNER: false)."),
-                Field::new("mtu", Type::Integer).computed().doc("1440 (default) or 1500."),
+                Field::new("mtu", Type::Integer).computed().doc("The MTU in bytes: 1440 (GCP's default), 1460, 1500 or 8896."),
             ]),
             outputs: outputs(vec![
-                OutputDef::new("pairing_key", "The key to give the partner when ordering the connection.").sensitive(),
-                OutputDef::new("state", "PENDING_PARTNER until the partner provisions the connection, then ACTIVE."),
+                OutputDef::new("pairing_key", "The key to give the partner when ordering the connection (read once the attachment has left UNPROVISIONED).").sensitive(),
+                OutputDef::new("state", "PENDING_PARTNER until the partner provisions the connection, then ACTIVE (create waits while it is UNPROVISIONED)."),
             ]),
             name_field: Some("name"),
             import_id: "projects/PROJECT/regions/REGION/interconnectAttachments/NAME",
@@ -705,11 +716,27 @@ impl Mapping for InterconnectAttachment {
     }
     fn validate(&self, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
+        // mtu: "Valid values are 1440, 1460, 1500, and 8896. If not specified,
+        // the value will default to 1440."
+        // https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments
         if let Some(m) = prop_i64(props, "mtu") {
-            if m != 1440 && m != 1500 {
-                out.push(Invalid::new("mtu", format!("an interconnect attachment's MTU is 1440 or 1500, found {m}")));
+            if !ATTACHMENT_MTUS.contains(&m) {
+                out.push(Invalid::new("mtu", format!("an interconnect attachment's MTU is 1440 (the default), 1460, 1500 or 8896, found {m}")));
             }
         }
         out
     }
+    /// "UNPROVISIONED: The attachment is not ready to use yet, because turnup
+    /// is not complete"; its pairing key may not be there yet. The google
+    /// provider waits for a new attachment to leave UNPROVISIONED after create
+    /// and before delete (waitForAttachmentToBeProvisioned), and so does this.
+    fn pending_state(&self, api: &Value) -> Option<String> {
+        (api["state"] == "UNPROVISIONED").then(|| "UNPROVISIONED".to_string())
+    }
+    fn settles_before_delete(&self) -> bool {
+        true
+    }
 }
+
+/// The MTUs an interconnect attachment takes.
+pub const ATTACHMENT_MTUS: &[i64] = &[1440, 1460, 1500, 8896];

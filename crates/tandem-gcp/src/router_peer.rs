@@ -63,14 +63,14 @@ impl RouterPeer {
             regional: true,
             properties: vec![
                 Field::new("project", Type::String).required().force_new().doc("The Google Cloud project id."),
-                Field::new("router", Type::String).required().force_new().refers_to(&["gcp.compute.router"]).doc("The Cloud Router's self_link."),
+                Field::new("router", Type::String).required().force_new().refers_to(&["gcp.compute.router"]).carries_traffic().doc("The Cloud Router's self_link."),
                 Field::new("name", Type::String).required().force_new().doc("The BGP peer's name, unique in the router; defaults to the resource's key."),
                 Field::new("interface_name", Type::String).force_new().computed().doc("The router interface's name; defaults to the peer's name."),
                 Field::new("ip_range", Type::String).force_new().doc("The interface's address with its prefix, a /30 in 169.254.0.0/16 (for an AWS tunnel: the customer-side inside address, e.g. 169.254.10.2/30). Interconnect attachments get theirs from Google."),
-                Field::new("linked_vpn_tunnel", Type::String).force_new().refers_to(&["gcp.compute.vpn_tunnel"]).doc("The VPN tunnel's self_link (for HA VPN)."),
-                Field::new("linked_interconnect_attachment", Type::String).force_new().refers_to(&["gcp.compute.interconnect_attachment"]).doc("The interconnect attachment's self_link (for Partner Interconnect)."),
-                Field::new("peer_ip_address", Type::String).doc("The peer's BGP address (for an AWS tunnel: the AWS-side inside address, e.g. 169.254.10.1)."),
-                Field::new("peer_asn", Type::Integer).required().check(Check::Range(1, 4_294_967_294)).doc("The peer's ASN (the virtual private gateway's amazon_side_asn)."),
+                Field::new("linked_vpn_tunnel", Type::String).force_new().refers_to(&["gcp.compute.vpn_tunnel"]).carries_traffic().doc("The VPN tunnel's self_link (for HA VPN)."),
+                Field::new("linked_interconnect_attachment", Type::String).force_new().refers_to(&["gcp.compute.interconnect_attachment"]).carries_traffic().doc("The interconnect attachment's self_link (for Partner Interconnect)."),
+                Field::new("peer_ip_address", Type::String).carries_traffic().doc("The peer's BGP address (for an AWS tunnel: the AWS-side inside address, e.g. 169.254.10.1)."),
+                Field::new("peer_asn", Type::Integer).required().carries_traffic().check(Check::Range(1, 4_294_967_294)).doc("The peer's ASN (the virtual private gateway's amazon_side_asn)."),
                 Field::new("advertised_route_priority", Type::Integer).computed().check(Check::Range(0, 65535)).doc("The MED of routes advertised to this peer (lower is preferred)."),
             ],
             outputs: vec![
@@ -194,6 +194,14 @@ impl ResourceKind for RouterPeer {
                 Ok(_) => out.push(Invalid::new("peer_ip_address", format!("{peer} must be the other host of {r}'s /30"))),
                 Err(_) => out.push(Invalid::new("peer_ip_address", format!("{peer:?} is not an IPv4 address"))),
             }
+        }
+        // A BGP peer's address needs the router's own address on the interface:
+        // Google refuses "peer IP address ... is specified, but IP address is
+        // not specified" (hashicorp/terraform-provider-google#7662).
+        // https://cloud.google.com/compute/docs/reference/rest/v1/routers
+        // (A null ip_range is one not known before apply: only a missing one is wrong.)
+        if prop_str(props, "peer_ip_address").is_some() && !props.contains_key("ip_range") {
+            out.push(Invalid::new("peer_ip_address", "peer_ip_address needs ip_range, the router's own address on this interface (for an AWS tunnel: ${aws_vpn.tunnelN_bgp_local_ip}/30)"));
         }
         if props.get("linked_vpn_tunnel").is_some_and(|v| !v.is_null()) && props.get("linked_interconnect_attachment").is_some_and(|v| !v.is_null()) {
             out.push(Invalid::new("linked_interconnect_attachment", "an interface links either a VPN tunnel or an interconnect attachment, not both"));

@@ -256,6 +256,81 @@ async fn ha_vpn_and_partner_interconnect() {
     e.sandbox.shutdown().await;
 }
 
+/// Progress lines a kind reports, kept for the test to read.
+#[derive(Default)]
+struct Lines(std::sync::Mutex<Vec<String>>);
+
+impl tandem_provider::Progress for Lines {
+    fn message(&self, _: &str, message: String) {
+        self.0.lock().unwrap().push(message);
+    }
+}
+
+/// A GET right after an insert may still answer 404 (the sandbox's
+/// consistency knob for `compute`), and a new Partner Interconnect attachment
+/// sits in UNPROVISIONED, without its pairing key, for a while (latency kind
+/// `interconnect_attachment_turnup`). Create waits both out (never a second
+/// insert); delete waits for UNPROVISIONED to pass, as the google provider does.
+#[tokio::test]
+async fn reads_after_insert_and_unprovisioned_attachments_are_waited_out() {
+    let e = env().await;
+    e.admin.set_consistency(&[tandem_sim::latency::ConsistencyRule { service: "compute".into(), not_found_ms: 300 }]).await.unwrap();
+    e.latency(&["interconnect_attachment_turnup"], 500).await;
+    let lines = Arc::new(Lines::default());
+    let mut c = ctx("att", Some(REGION));
+    c.progress = lines.clone();
+
+    let net = e.kind("gcp.compute.network").create(&c, &props(json!({"project": PROJECT, "name": "cc"}))).await.expect("the network, once GET shows it");
+    let router = e.kind("gcp.compute.router").create(&c, &props(json!({"project": PROJECT, "name": "cc-partner", "network": net.outputs["self_link"], "asn": 16550}))).await.unwrap();
+    let att = e.kind("gcp.compute.interconnect_attachment");
+    let ap = props(json!({"project": PROJECT, "name": "cc-dx", "router": router.outputs["self_link"], "mtu": 1460}));
+    let a = att.create(&c, &ap).await.unwrap();
+    assert_eq!(a.outputs["state"], "PENDING_PARTNER", "{a:?}");
+    assert!(a.outputs["pairing_key"].as_str().is_some_and(|k| k.contains("/us-east4/")), "the key is read once the attachment is provisioned: {a:?}");
+    assert_eq!(a.properties["mtu"], 1460);
+    assert!(!a.properties.contains_key("edge_availability_domain"), "input only: GCP does not read it back");
+    for coll in ["networks", "routers", "interconnectAttachments"] {
+        assert_eq!(e.admin.count(Some("compute"), Some(&format!("{coll}.POST")), None).await.unwrap(), 1, "one insert of {coll}, however long GET answered 404");
+    }
+    let seen = lines.0.lock().unwrap().clone();
+    assert!(seen.iter().any(|l| l.contains("not visible yet")), "{seen:?}");
+    assert!(seen.iter().any(|l| l.contains("UNPROVISIONED")), "{seen:?}");
+
+    // A second attachment deleted at once: delete waits for UNPROVISIONED to pass.
+    lines.0.lock().unwrap().clear();
+    let b = att.create(&c, &props(json!({"project": PROJECT, "name": "cc-dx-b", "router": router.outputs["self_link"], "edge_availability_domain": "AVAILABILITY_DOMAIN_2"}))).await.unwrap();
+    assert!(b.outputs["pairing_key"].as_str().is_some_and(|k| k.ends_with("/us-east4/2")), "{b:?}");
+    att.delete(&c, &a.id, &ap).await.unwrap();
+    assert!(att.read(&c, &a.id).await.unwrap().is_none());
+    e.sandbox.shutdown().await;
+}
+
+/// Deleting an attachment that is still UNPROVISIONED: the kind waits first.
+#[tokio::test]
+async fn delete_waits_for_an_attachment_to_leave_unprovisioned() {
+    let e = env().await;
+    let net = e.kind("gcp.compute.network").create(&ctx("net", None), &props(json!({"project": PROJECT, "name": "cc"}))).await.unwrap();
+    let router = e.kind("gcp.compute.router").create(&ctx("r", Some(REGION)), &props(json!({"project": PROJECT, "name": "cc-partner", "network": net.outputs["self_link"], "asn": 16550}))).await.unwrap();
+    // Made by someone else (the sandbox's own client here), still turning up.
+    e.latency(&["interconnect_attachment_turnup"], 800).await;
+    let path = tandem_gcp::Path { project: PROJECT.into(), region: Some(REGION.into()), name: "fresh".into() };
+    e.gcp
+        .insert(&ctx("x", Some(REGION)), tandem_gcp::Coll::InterconnectAttachments, &path, json!({"name": "fresh", "type": "PARTNER", "router": router.outputs["self_link"]}))
+        .await
+        .unwrap();
+    let now = e.gcp.get(&ctx("x", Some(REGION)), tandem_gcp::Coll::InterconnectAttachments, &path).await.unwrap().unwrap();
+    assert_eq!(now["state"], "UNPROVISIONED", "{now}");
+    assert!(now.get("pairingKey").is_none_or(Value::is_null), "no pairing key before turnup: {now}");
+    let lines = Arc::new(Lines::default());
+    let mut c = ctx("att", Some(REGION));
+    c.progress = lines.clone();
+    e.kind("gcp.compute.interconnect_attachment").delete(&c, &path.render(tandem_gcp::Coll::InterconnectAttachments), &Map::new()).await.unwrap();
+    let seen = lines.0.lock().unwrap().clone();
+    assert!(seen.iter().any(|l| l.contains("before delete: UNPROVISIONED")), "{seen:?}");
+    assert_eq!(e.admin.count(Some("compute"), Some("interconnectAttachments.DELETE"), None).await.unwrap(), 1, "deleted once it could be, with no refused attempt");
+    e.sandbox.shutdown().await;
+}
+
 #[test]
 fn validation_explains_what_would_be_valid() {
     let gcp = Arc::new(GcpContext::default());
@@ -275,6 +350,14 @@ fn validation_explains_what_would_be_valid() {
     assert_eq!(fw[0].field, "source_ranges");
     let att = kind("gcp.compute.interconnect_attachment").validate(Some(REGION), &props(json!({"mtu": 9000})));
     assert_eq!(att[0].field, "mtu");
+    assert!(att[0].message.contains("1440 (the default), 1460, 1500 or 8896"), "{att:?}");
+    for ok in [1440, 1460, 1500, 8896] {
+        assert!(kind("gcp.compute.interconnect_attachment").validate(Some(REGION), &props(json!({"mtu": ok}))).is_empty(), "{ok}");
+    }
+    // A BGP peer address needs the router's own address on the interface.
+    let peer = kind("gcp.compute.router_peer").validate(Some(REGION), &props(json!({"peer_ip_address": "169.254.10.1"})));
+    assert_eq!(peer[0].field, "peer_ip_address", "{peer:?}");
+    assert!(kind("gcp.compute.router_peer").validate(Some(REGION), &props(json!({"peer_ip_address": "169.254.10.1", "ip_range": null}))).is_empty(), "a range not known before apply is no error");
     // References take self links: a name would read back as a URL and show as a change forever.
     let link = kind("gcp.compute.subnetwork").validate(Some(REGION), &props(json!({"network": "contact-center"})));
     assert_eq!(link[0].field, "network");

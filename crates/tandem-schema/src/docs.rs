@@ -47,7 +47,7 @@ fn rows(s: &mut String, f: &Field, prefix: &str, name_field: Option<&str>) {
             Check::Range(a, b) => format!("{a}..={b}"),
             Check::Length(a, b) => format!("length {a}..={b}"),
             Check::E164 => "E.164 phone number".to_string(),
-            Check::DistinctNetwork => "must not overlap the other networks of the spec (on either cloud)".to_string(),
+            Check::DistinctNetwork => "must not overlap the networks it is routed to (on either cloud; overlaps with networks nothing connects are warned about)".to_string(),
             Check::DistinctAsn => "must differ from the ASNs of the other cloud".to_string(),
         };
         if notes.ends_with('.') {
@@ -62,6 +62,9 @@ fn rows(s: &mut String, f: &Field, prefix: &str, name_field: Option<&str>) {
     }
     if !f.refers_to.is_empty() {
         notes.push_str(&format!(" (a reference to {})", f.refers_to.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" or ")));
+    }
+    if f.carries_traffic {
+        notes.push_str(" (routes traffic: a reference here connects the two resources' networks for the overlap check)");
     }
     let _ = writeln!(s, "| `{path}` | {} | {required} | {change} | {notes} |", f.ty.describe());
     let nested = match &f.ty {

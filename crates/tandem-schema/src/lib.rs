@@ -79,7 +79,11 @@ pub enum Check {
     /// A phone number in E.164 form: `+` then 2 to 15 digits, no leading 0.
     E164,
     /// IPv4 CIDR blocks that must not overlap any other field with this check
-    /// in another resource (VPCs and GCP subnetworks routed together).
+    /// in a resource that traffic is routed to: one that references with
+    /// [`Field::carries_traffic`] fields connect, directly or through others
+    /// (a VPC, its virtual private gateway, the VPN to a GCP HA VPN gateway,
+    /// that gateway's network, its subnetworks). Overlaps between networks
+    /// nothing connects are only warned about.
     DistinctNetwork,
     /// A BGP ASN that must differ from every ASN with this check on the
     /// other cloud: the two ends of a BGP session need different ASNs.
@@ -108,6 +112,11 @@ pub struct Field {
     /// An id that may also be given as the ARN ending in it (the API takes
     /// either and reads back one form): `X` and `arn:...:kind/X` are equal.
     pub arn_or_id: bool,
+    /// A reference in this field joins the networks of the two resources:
+    /// traffic is routed between them (a gateway attached to a VPC, a tunnel
+    /// to a gateway, a BGP session to a router). The spec's overlap check
+    /// ([`Check::DistinctNetwork`]) follows these references, and only these.
+    pub carries_traffic: bool,
 }
 
 impl Field {
@@ -124,6 +133,7 @@ impl Field {
             refers_to: Vec::new(),
             unordered: false,
             arn_or_id: false,
+            carries_traffic: false,
         }
     }
     pub fn arn_or_id(mut self) -> Self {
@@ -132,6 +142,10 @@ impl Field {
     }
     pub fn unordered(mut self) -> Self {
         self.unordered = true;
+        self
+    }
+    pub fn carries_traffic(mut self) -> Self {
+        self.carries_traffic = true;
         self
     }
     pub fn refers_to(mut self, kinds: &[&'static str]) -> Self {

@@ -466,11 +466,24 @@ impl DirectConnect {
         Ok(json!({ "directConnectGatewayAssociation": out }))
     }
 
+    /// API_DescribeDirectConnectGatewayAssociations: "You must specify one of
+    /// the following: A Direct Connect gateway ... A virtual private gateway
+    /// ... A transit gateway ... A Direct Connect gateway and a virtual
+    /// private gateway ..."; an association is also found by its
+    /// `associationId`, and `associatedGatewayId` names a virtual private or
+    /// transit gateway as `virtualGatewayId` does. With none of them:
+    /// DirectConnectClientException. The filters combine (all must match).
+    /// https://docs.aws.amazon.com/directconnect/latest/APIReference/API_DescribeDirectConnectGatewayAssociations.html
     fn describe_associations(&self, env: &SimEnv, input: &Value) -> Result<Value, ApiError> {
         let assoc_id = opt_str(input, "associationId")?;
         let gw_id = opt_str(input, "directConnectGatewayId")?;
         let vgw = opt_str(input, "virtualGatewayId")?;
         let associated = opt_str(input, "associatedGatewayId")?;
+        if assoc_id.is_none() && gw_id.is_none() && vgw.is_none() && associated.is_none() {
+            return Err(client_err(
+                "Specify a Direct Connect gateway (directConnectGatewayId), a virtual private or transit gateway (virtualGatewayId or associatedGatewayId), or an association (associationId)",
+            ));
+        }
         let list: Vec<Value> = self
             .associations
             .iter()
@@ -1103,6 +1116,13 @@ mod tests {
 
         let d = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"directConnectGatewayId": gw})).unwrap();
         assert_eq!(d["directConnectGatewayAssociations"][0]["associationState"], "associated");
+        assert_eq!(code(dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({}))), "DirectConnectClientException", "one of the lookups is required");
+        let both = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0abc"})).unwrap();
+        assert_eq!(both["directConnectGatewayAssociations"].as_array().unwrap().len(), 1);
+        let other = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0ffff"})).unwrap();
+        assert_eq!(other["directConnectGatewayAssociations"], json!([]));
+        let by_associated = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"associatedGatewayId": "vgw-0abc"})).unwrap();
+        assert_eq!(by_associated["directConnectGatewayAssociations"].as_array().unwrap().len(), 1);
         let d = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"virtualGatewayId": "vgw-0abc"})).unwrap();
         assert_eq!(d["directConnectGatewayAssociations"].as_array().unwrap().len(), 1);
 

@@ -22,14 +22,42 @@
 //! `com.amazonaws.dynamodb.v20120810#<Name>` for the others (the SDKs keep the
 //! part after `#`).
 //!
-//! Replica regions: moto has no table in the replica region, so a
-//! DescribeTable there gets ResourceNotFoundException upstream. The server may
-//! answer it instead with [`Replicas::describe_in_replica_region`], which
-//! synthesizes the replica's description from the source table's last known
-//! description. Data-plane calls (PutItem, ...) in a replica region are not
-//! served.
+//! - A PROVISIONED table takes a replica only when Application Auto Scaling
+//!   manages its write capacity (a scalable target and a scaling policy on
+//!   `dynamodb:table:WriteCapacityUnits`, and on
+//!   `dynamodb:index:WriteCapacityUnits` for each global secondary index):
+//!   "A global table must have throughput capacity configured one of two ways:
+//!   On-demand capacity mode ... Provisioned capacity mode with auto scaling"
+//!   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html).
+//!   Otherwise UpdateTable answers the ValidationException DynamoDB sends,
+//!   "Table write capacity should either be Pay-Per-Request or AutoScaled."
+//!   ("GSI write capacity ..." for an index), as reported in
+//!   hashicorp/terraform-provider-aws#13097 and fixed in aws/aws-cdk#12159.
+//!   The server asks the upstream's Application Auto Scaling ([`WriteScaling`]).
+//!
+//! Replica regions: the server makes the replica's table in the upstream in
+//! the replica region (same keys, indexes and billing, the source's items
+//! copied) when the replica is created, and deletes it when the replica is
+//! deleted. DescribeTable there is answered with
+//! [`Replicas::describe_in_replica_region`] (the replica's status and the
+//! other regions as `Replicas`). Items written in any region of a global
+//! table reach the others after a lag (latency kind `item-replication` of
+//! service `dynamodb`), last writer wins, deletes included: "Any changes made
+//! to any item in any replica table are replicated to all the other replicas
+//! within the same global table ... a last writer wins reconciliation"
+//! (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_HowItWorks.html).
+//! [`Replicas::record_write`] queues what a write changed; the server applies
+//! what is due ([`Replicas::take_due`]) before it serves any DynamoDB call,
+//! so replication is computed from time like every other state here.
+//!
+//! Eventual consistency (`/_tandem/consistency`, service `dynamodb`): "If you
+//! issue a DescribeTable request immediately after a CreateTable request,
+//! DynamoDB might return a ResourceNotFoundException"
+//! (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html):
+//! for `not_found_ms` after a CreateTable, DescribeTable of that table answers
+//! ResourceNotFoundException ([`Replicas::hidden`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use serde_json::{json, Value};
@@ -87,6 +115,101 @@ struct Table {
 #[derive(Default)]
 pub struct Replicas {
     tables: HashMap<(String, String, String), Table>,
+    /// (account, region, table) -> when CreateTable made it (DescribeTable
+    /// answers not found for the consistency lag in force after that).
+    created: HashMap<(String, String, String), Instant>,
+    /// Writes on their way to other regions.
+    pending: Vec<ReplicatedWrite>,
+    /// (account, source region, table, region, key) -> the sequence number of
+    /// the last write applied there (last writer wins).
+    applied: BTreeMap<(String, String, String, String, String), u64>,
+    next_seq: u64,
+}
+
+/// Which write capacities of a PROVISIONED table Application Auto Scaling
+/// manages (a scalable target with a scaling policy).
+#[derive(Debug, Clone, Default)]
+pub struct WriteScaling {
+    pub table: bool,
+    /// Global secondary indexes whose write capacity is autoscaled.
+    pub indexes: Vec<String>,
+}
+
+/// One item change on its way to another region of a global table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicatedWrite {
+    /// Where it lands.
+    pub region: String,
+    pub table: String,
+    /// The item's key (attribute name -> attribute value).
+    pub key: Value,
+    /// The item as it is after the write; `None`: deleted.
+    pub item: Option<Value>,
+    group: (String, String, String),
+    key_id: String,
+    seq: u64,
+    /// When the write was made; it is due once the `item-replication` lag
+    /// in force has passed since (read when checked, so a changed latency
+    /// model applies to writes in flight too).
+    made: Instant,
+}
+
+/// The billing mode of a table description (DescribeTable omits
+/// BillingModeSummary for tables that were always PROVISIONED).
+pub fn billing_mode(desc: &Value) -> &str {
+    desc.get("BillingModeSummary").and_then(|b| b.get("BillingMode")).and_then(Value::as_str).unwrap_or("PROVISIONED")
+}
+
+/// Names of the global secondary indexes of a table description.
+pub fn index_names(desc: &Value) -> Vec<String> {
+    desc.get("GlobalSecondaryIndexes").and_then(Value::as_array).into_iter().flatten().filter_map(|i| i.get("IndexName").and_then(Value::as_str)).map(str::to_string).collect()
+}
+
+/// The CreateTable input that makes a replica's table like the source's.
+pub fn replica_table_input(desc: &Value) -> Value {
+    let mut input = json!({
+        "TableName": desc.get("TableName").cloned().unwrap_or(Value::Null),
+        "AttributeDefinitions": desc.get("AttributeDefinitions").cloned().unwrap_or(json!([])),
+        "KeySchema": desc.get("KeySchema").cloned().unwrap_or(json!([])),
+        "BillingMode": billing_mode(desc),
+    });
+    let provisioned = billing_mode(desc) == "PROVISIONED";
+    let throughput = |v: Option<&Value>| {
+        let v = v.cloned().unwrap_or(Value::Null);
+        json!({"ReadCapacityUnits": v.get("ReadCapacityUnits").and_then(Value::as_i64).unwrap_or(1).max(1), "WriteCapacityUnits": v.get("WriteCapacityUnits").and_then(Value::as_i64).unwrap_or(1).max(1)})
+    };
+    if provisioned {
+        input["ProvisionedThroughput"] = throughput(desc.get("ProvisionedThroughput"));
+    }
+    if let Some(s) = desc.get("StreamSpecification").filter(|s| s.is_object()) {
+        input["StreamSpecification"] = s.clone();
+    }
+    let gsis: Vec<Value> = desc
+        .get("GlobalSecondaryIndexes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            let mut i = json!({"IndexName": g.get("IndexName"), "KeySchema": g.get("KeySchema"), "Projection": g.get("Projection")});
+            if provisioned {
+                i["ProvisionedThroughput"] = throughput(g.get("ProvisionedThroughput"));
+            }
+            i
+        })
+        .collect();
+    if !gsis.is_empty() {
+        input["GlobalSecondaryIndexes"] = Value::Array(gsis);
+    }
+    input
+}
+
+/// The key of `item` under a table's key attributes.
+fn key_of(item: &Value, names: &[String]) -> Option<Value> {
+    let mut key = serde_json::Map::new();
+    for n in names {
+        key.insert(n.clone(), item.get(n)?.clone());
+    }
+    Some(Value::Object(key))
 }
 
 /// `TableName` may be a name or a table ARN (`arn:aws:dynamodb:r:a:table/name`).
@@ -152,6 +275,13 @@ impl Replicas {
     /// missing table is upstream's ResourceNotFoundException, which the server
     /// returns as is).
     pub fn update_table(&mut self, env: &SimEnv, input: &Value, table_description: &Value) -> Result<Value, ApiError> {
+        let all = WriteScaling { table: true, indexes: index_names(table_description) };
+        self.update_table_scaled(env, input, table_description, &all)
+    }
+
+    /// [`Replicas::update_table`], knowing which write capacities of the
+    /// table are autoscaled (what a replica of a PROVISIONED table needs).
+    pub fn update_table_scaled(&mut self, env: &SimEnv, input: &Value, table_description: &Value, scaling: &WriteScaling) -> Result<Value, ApiError> {
         let name = table_name(input).ok_or_else(|| validation("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"))?;
         if let Some(other) = OTHER_UPDATES.iter().find(|k| input.get(**k).is_some_and(|v| !v.is_null())) {
             // UpdateTable: "You can only perform one of the following operations at once".
@@ -208,6 +338,14 @@ impl Replicas {
                         if enabled { view } else { "streams disabled" }
                     )));
                 }
+                if billing_mode(table_description) == "PROVISIONED" {
+                    if !scaling.table {
+                        return Err(validation("Table write capacity should either be Pay-Per-Request or AutoScaled."));
+                    }
+                    if index_names(table_description).iter().any(|i| !scaling.indexes.contains(i)) {
+                        return Err(validation("GSI write capacity should either be Pay-Per-Request or AutoScaled."));
+                    }
+                }
                 table.replicas.push(Replica {
                     region: region.to_string(),
                     kms_key: body.get("KMSMasterKeyId").and_then(Value::as_str).map(str::to_string),
@@ -256,6 +394,10 @@ impl Replicas {
         match op {
             "CreateTable" | "DeleteTable" => {
                 self.tables.remove(&key);
+                self.pending.retain(|w| w.group != key);
+                if op == "DeleteTable" {
+                    self.created.remove(&key);
+                }
             }
             "DescribeTable" | "UpdateTable" => {
                 let member = if op == "DescribeTable" { "Table" } else { "TableDescription" };
@@ -313,6 +455,94 @@ impl Replicas {
         list.extend(replicas.iter().filter(|(r, _, _)| r != env.region).map(|(r, s, k)| replica_json(env, name, r, s, k)));
         obj.insert("Replicas".into(), Value::Array(list));
         Some(json!({ "Table": desc }))
+    }
+}
+
+impl Replicas {
+    /// A CreateTable of `name` in `env.region` succeeded: DescribeTable of it
+    /// answers not found until the consistency lag has passed.
+    pub fn note_created(&mut self, env: &SimEnv, name: &str) {
+        self.created.insert(Self::key(env, name), env.now);
+    }
+
+    /// Whether DescribeTable of `input`'s table answers not found for now.
+    /// The lag is the one in force now, so switching the knob off shows the
+    /// table at once.
+    pub fn hidden(&mut self, env: &SimEnv, input: &Value) -> bool {
+        let Some(name) = table_name(input) else { return false };
+        self.created.get(&Self::key(env, name)).is_some_and(|made| *made + env.latency.not_found_after_create(SERVICE) > env.now)
+    }
+
+    /// The global table `name` seen from `region`: its key (account, source
+    /// region, name) when `region` is its source or holds a replica that is
+    /// not being deleted.
+    fn group(&self, account: &str, region: &str, name: &str, now: Instant) -> Option<(String, String, String)> {
+        self.tables
+            .iter()
+            .find(|((a, src, n), t)| {
+                a == account && n == name && (src == region || t.replicas.iter().any(|r| r.region == region && !matches!(r.phase.state(now), None | Some("DELETING"))))
+            })
+            .map(|(k, _)| k.clone())
+    }
+
+    /// The other regions of a group that take writes now.
+    fn members(&self, group: &(String, String, String), now: Instant) -> Vec<String> {
+        let Some(t) = self.tables.get(group) else { return Vec::new() };
+        let mut out = vec![group.1.clone()];
+        out.extend(t.replicas.iter().filter(|r| !matches!(r.phase.state(now), None | Some("DELETING"))).map(|r| r.region.clone()));
+        out
+    }
+
+    /// The regions holding replicas of the source table `name` in `env.region`
+    /// (what goes with it when it is deleted).
+    pub fn replica_regions(&self, env: &SimEnv, name: &str) -> Vec<String> {
+        self.tables.get(&Self::key(env, name)).map(|t| t.replicas.iter().map(|r| r.region.clone()).collect()).unwrap_or_default()
+    }
+
+    /// The key attribute names of a global table, from its last description.
+    pub fn key_names(&self, env: &SimEnv, name: &str) -> Option<Vec<String>> {
+        let g = self.group(env.account, env.region, name, env.now)?;
+        let names: Vec<String> = self.tables.get(&g)?.snapshot.get("KeySchema")?.as_array()?.iter().filter_map(|k| k.get("AttributeName").and_then(Value::as_str)).map(str::to_string).collect();
+        (!names.is_empty()).then_some(names)
+    }
+
+    /// A write in `env.region` changed the item at `key` of `table` to `item`
+    /// (`None`: deleted). When the table is a global table, the change is
+    /// queued for its other regions, due after the `item-replication` lag.
+    pub fn record_write(&mut self, env: &SimEnv, table: &str, key: &Value, item: Option<Value>) {
+        let Some(group) = self.group(env.account, env.region, table, env.now) else { return };
+        let Some(names) = self.key_names(env, table) else { return };
+        let Some(key) = key_of(key, &names) else { return };
+        let key_id = key.to_string();
+        self.next_seq += 1;
+        let seq = self.next_seq;
+        self.applied.insert((group.0.clone(), group.1.clone(), group.2.clone(), env.region.to_string(), key_id.clone()), seq);
+        for region in self.members(&group, env.now).into_iter().filter(|r| r != env.region) {
+            self.pending.push(ReplicatedWrite { region, table: table.to_string(), key: key.clone(), item: item.clone(), group: group.clone(), key_id: key_id.clone(), seq, made: env.now });
+        }
+    }
+
+    /// The replicated writes due at `now`, in the order they were made, less
+    /// those a later write in their region already overtook (last writer
+    /// wins) or whose region left the table; each returned one counts as
+    /// applied.
+    pub fn take_due(&mut self, latency: &dyn crate::env::LatencyModel, now: Instant) -> Vec<ReplicatedWrite> {
+        let (mut due, rest): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|w| w.made + latency.creation(SERVICE, "item-replication", &w.region) <= now);
+        self.pending = rest;
+        due.sort_by_key(|w| w.seq);
+        let mut out = Vec::new();
+        for w in due {
+            if !self.members(&w.group, now).contains(&w.region) {
+                continue;
+            }
+            let slot = self.applied.entry((w.group.0.clone(), w.group.1.clone(), w.group.2.clone(), w.region.clone(), w.key_id.clone())).or_default();
+            if *slot < w.seq {
+                *slot = w.seq;
+                out.push(w);
+            }
+        }
+        out
     }
 }
 
@@ -526,5 +756,120 @@ mod tests {
         let mut resp = json!({"Table": table(Some("NEW_AND_OLD_IMAGES"))});
         r.augment(&later, "DescribeTable", &json!({"TableName": "agent-state"}), &mut resp);
         assert_eq!(resp["Table"]["Replicas"][0]["ReplicaStatus"], "ACTIVE");
+    }
+
+    #[test]
+    fn a_provisioned_table_takes_a_replica_only_with_write_auto_scaling() {
+        let t0 = Instant::now();
+        let mut r = Replicas::default();
+        let mut desc = table(Some("NEW_AND_OLD_IMAGES"));
+        desc["BillingModeSummary"] = json!({"BillingMode": "PROVISIONED"});
+        desc["GlobalSecondaryIndexes"] = json!([{"IndexName": "by-queue"}]);
+        let none = WriteScaling::default();
+        let e = r.update_table_scaled(&env_at(t0, 0), &create("us-west-2"), &desc, &none).unwrap_err();
+        assert_eq!((e.status, e.code.as_str(), e.message.as_str()), (400, VALIDATION, "Table write capacity should either be Pay-Per-Request or AutoScaled."));
+        let table_only = WriteScaling { table: true, indexes: vec![] };
+        let e = r.update_table_scaled(&env_at(t0, 0), &create("us-west-2"), &desc, &table_only).unwrap_err();
+        assert_eq!(e.message, "GSI write capacity should either be Pay-Per-Request or AutoScaled.");
+        let all = WriteScaling { table: true, indexes: vec!["by-queue".into()] };
+        r.update_table_scaled(&env_at(t0, 0), &create("us-west-2"), &desc, &all).unwrap();
+        // On-demand needs nothing.
+        let mut on_demand = table(Some("NEW_AND_OLD_IMAGES"));
+        on_demand["TableName"] = json!("other");
+        on_demand["BillingModeSummary"] = json!({"BillingMode": "PAY_PER_REQUEST"});
+        let input = json!({"TableName": "other", "ReplicaUpdates": [{"Create": {"RegionName": "us-west-2"}}]});
+        r.update_table_scaled(&env_at(t0, 0), &input, &on_demand, &none).unwrap();
+        assert_eq!(billing_mode(&json!({})), "PROVISIONED", "DescribeTable leaves BillingModeSummary out for always-provisioned tables");
+    }
+
+    #[test]
+    fn replica_tables_are_made_like_the_source() {
+        let mut desc = table(Some("NEW_AND_OLD_IMAGES"));
+        desc["AttributeDefinitions"] = json!([{"AttributeName": "pk", "AttributeType": "S"}]);
+        desc["BillingModeSummary"] = json!({"BillingMode": "PAY_PER_REQUEST"});
+        desc["TableStatus"] = json!("ACTIVE");
+        let input = replica_table_input(&desc);
+        assert_eq!(input["TableName"], "agent-state");
+        assert_eq!(input["BillingMode"], "PAY_PER_REQUEST");
+        assert!(input.get("ProvisionedThroughput").is_none());
+        assert_eq!(input["StreamSpecification"]["StreamViewType"], "NEW_AND_OLD_IMAGES");
+        assert!(input.get("TableStatus").is_none() && input.get("TableArn").is_none());
+        desc["BillingModeSummary"] = json!({"BillingMode": "PROVISIONED"});
+        desc["ProvisionedThroughput"] = json!({"ReadCapacityUnits": 5, "WriteCapacityUnits": 7, "NumberOfDecreasesToday": 0});
+        desc["GlobalSecondaryIndexes"] = json!([{"IndexName": "g", "KeySchema": [], "Projection": {"ProjectionType": "ALL"}, "IndexStatus": "ACTIVE", "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 3}}]);
+        let input = replica_table_input(&desc);
+        assert_eq!(input["ProvisionedThroughput"], json!({"ReadCapacityUnits": 5, "WriteCapacityUnits": 7}));
+        assert_eq!(input["GlobalSecondaryIndexes"][0], json!({"IndexName": "g", "KeySchema": [], "Projection": {"ProjectionType": "ALL"}, "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 3}}));
+    }
+
+    #[test]
+    fn writes_reach_the_other_regions_after_the_lag_last_writer_wins() {
+        struct Lag;
+        impl LatencyModel for Lag {
+            fn creation(&self, _: &str, kind: &str, _: &str) -> Duration {
+                if kind == "item-replication" { Duration::from_secs(1) } else { Duration::ZERO }
+            }
+            fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
+                Duration::ZERO
+            }
+        }
+        let at = |t: Instant, ms: u64, region: &'static str| SimEnv { region, account: "111122223333", now: t + Duration::from_millis(ms), latency: &Lag };
+        let t0 = Instant::now();
+        let mut r = Replicas::default();
+        r.update_table(&at(t0, 0, "us-east-1"), &create("us-west-2"), &table(Some("NEW_AND_OLD_IMAGES"))).unwrap();
+        let key = json!({"pk": {"S": "agent-1"}});
+        let item = |state: &str| json!({"pk": {"S": "agent-1"}, "state": {"S": state}});
+        // A write in the source reaches the replica after the lag, not before.
+        r.record_write(&at(t0, 100, "us-east-1"), "agent-state", &item("ready"), Some(item("ready")));
+        assert!(r.take_due(&Lag, t0 + Duration::from_millis(900)).is_empty());
+        let due = r.take_due(&Lag, t0 + Duration::from_millis(1100));
+        assert_eq!(due.len(), 1);
+        assert_eq!((due[0].region.as_str(), &due[0].key, &due[0].item), ("us-west-2", &key, &Some(item("ready"))));
+        // Concurrent writes: east at 2.0 s, west at 2.5 s; each region's copy of
+        // the other's write arrives later. West's write is the last: both end with it.
+        r.record_write(&at(t0, 2000, "us-east-1"), "agent-state", &key, Some(item("busy")));
+        r.record_write(&at(t0, 2500, "us-west-2"), "agent-state", &key, Some(item("away")));
+        let due = r.take_due(&Lag, t0 + Duration::from_millis(3600));
+        assert_eq!(due.len(), 1, "east's older write does not overwrite west's newer one: {due:?}");
+        assert_eq!((due[0].region.as_str(), &due[0].item), ("us-east-1", &Some(item("away"))));
+        // Deletes travel too; and a write to a table that is not global goes nowhere.
+        r.record_write(&at(t0, 4000, "us-west-2"), "agent-state", &key, None);
+        r.record_write(&at(t0, 4000, "us-east-1"), "plain-table", &key, Some(item("x")));
+        let due = r.take_due(&Lag, t0 + Duration::from_millis(5000));
+        assert_eq!(due.iter().map(|w| (w.region.as_str(), w.item.clone())).collect::<Vec<_>>(), vec![("us-east-1", None)]);
+        // A region whose replica is deleted gets nothing more.
+        let del = json!({"TableName": "agent-state", "ReplicaUpdates": [{"Delete": {"RegionName": "us-west-2"}}]});
+        r.record_write(&at(t0, 6000, "us-east-1"), "agent-state", &key, Some(item("late")));
+        r.update_table(&at(t0, 6100, "us-east-1"), &del, &table(Some("NEW_AND_OLD_IMAGES"))).unwrap();
+        assert!(r.take_due(&Lag, t0 + Duration::from_millis(8000)).is_empty());
+    }
+
+    #[test]
+    fn describe_right_after_create_is_not_found_for_the_lag() {
+        struct Lag;
+        impl LatencyModel for Lag {
+            fn creation(&self, _: &str, _: &str, _: &str) -> Duration {
+                Duration::ZERO
+            }
+            fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
+                Duration::ZERO
+            }
+            fn not_found_after_create(&self, service: &str) -> Duration {
+                if service == "dynamodb" { Duration::from_secs(2) } else { Duration::ZERO }
+            }
+        }
+        let t0 = Instant::now();
+        let at = |secs: u64, region: &'static str| SimEnv { region, account: "111122223333", now: t0 + Duration::from_secs(secs), latency: &Lag };
+        let mut r = Replicas::default();
+        r.note_created(&at(0, "us-east-1"), "t");
+        let input = json!({"TableName": "t"});
+        assert!(r.hidden(&at(1, "us-east-1"), &input));
+        assert!(!r.hidden(&at(1, "us-west-2"), &input));
+        assert!(!r.hidden(&at(1, "us-east-1"), &json!({"TableName": "other"})));
+        assert!(!r.hidden(&at(2, "us-east-1"), &input));
+        // With the knob off, nothing is hidden.
+        let mut r = Replicas::default();
+        r.note_created(&env_at(t0, 0), "t");
+        assert!(!r.hidden(&env_at(t0, 0), &input));
     }
 }

@@ -13,6 +13,15 @@
 //!
 //! Everything else in moto's XML is left byte for byte as it was.
 //!
+//! Order: EC2 does not keep the order of the tunnels in its answers ("tunnel
+//! options inverted" after a re-read: hashicorp/terraform-provider-aws#5809,
+//! #16928, fixed there by matching tunnels by address). The sandbox answers
+//! the two tunnels of `tunnelOptionSet` and of `vgwTelemetry` in an order that
+//! alternates from one DescribeVpnConnections call to the next (options on
+//! every other call, telemetry every other pair of calls, so all four
+//! combinations come round), deterministically, so a client that maps tunnels
+//! by position sees them swap. `customerGatewayConfiguration` keeps one order.
+//!
 //! Validation follows the EC2 API Reference, VpnTunnelOptionsSpecification
 //! (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpnTunnelOptionsSpecification.html):
 //! TunnelInsideCidr "A size /30 CIDR block from the 169.254.0.0/16 range" not
@@ -81,6 +90,8 @@ pub struct VpnTunnels {
     cgws: HashMap<String, CustomerGateway>,
     next_ip: u32,
     next_cidr: u32,
+    /// DescribeVpnConnections answers so far: picks the tunnel order (see the module doc).
+    describes: u64,
 }
 
 /// What the create parameters say about tunnel N (1 or 2).
@@ -210,7 +221,7 @@ pub(crate) fn iso8601(t: SystemTime) -> String {
 
 #[derive(Debug)]
 enum Tok<'a> {
-    Start { name: &'a str, end: usize },
+    Start { name: &'a str, start: usize, end: usize },
     End { name: &'a str, start: usize },
     Empty { name: &'a str, start: usize, end: usize },
     Text { start: usize, end: usize },
@@ -263,11 +274,60 @@ fn tokens(xml: &str) -> Vec<Tok<'_>> {
                 if self_closing {
                     out.push(Tok::Empty { name, start: i, end });
                 } else {
-                    out.push(Tok::Start { name, end });
+                    out.push(Tok::Start { name, start: i, end });
                 }
             }
             i = end;
         }
+    }
+    out
+}
+
+/// The text of the first `<tag>` element, trimmed.
+pub(crate) fn first_text_of(xml: &str, tag: &str) -> Option<String> {
+    crate::ec2_routes::first_text(xml, tag).map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+/// `xml` without the `<item>`s directly inside `<set>` whose `<id_tag>` child
+/// `hide` picks. The rest of the document is left as it was.
+pub(crate) fn remove_items(xml: &str, set: &str, id_tag: &str, hide: impl Fn(&str) -> bool) -> String {
+    let mut stack: Vec<&str> = Vec::new();
+    // (start of the item, its depth, its id)
+    let mut item: Option<(usize, usize, String)> = None;
+    let mut in_id = false;
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    for tok in tokens(xml) {
+        match tok {
+            Tok::Start { name, start, .. } => {
+                if item.is_none() && name == "item" && stack.last() == Some(&set) {
+                    item = Some((start, stack.len() + 1, String::new()));
+                }
+                stack.push(name);
+                in_id = matches!(&item, Some((_, d, _)) if stack.len() == d + 1) && name == id_tag;
+            }
+            Tok::Text { start, end } => {
+                if let (true, Some((_, _, id))) = (in_id, item.as_mut()) {
+                    id.push_str(xml[start..end].trim());
+                }
+            }
+            Tok::End { start, .. } => {
+                in_id = false;
+                if let Some((s, d, id)) = &item {
+                    if stack.len() == *d {
+                        if hide(id) {
+                            cuts.push((*s, start + "</item>".len()));
+                        }
+                        item = None;
+                    }
+                }
+                stack.pop();
+            }
+            Tok::Empty { .. } => {}
+        }
+    }
+    let mut out = xml.to_string();
+    for (s, e) in cuts.into_iter().rev() {
+        out.replace_range(s..e.min(out.len()), "");
     }
     out
 }
@@ -423,9 +483,18 @@ fn rewrite_cgc(text: &str, rec: &VpnRecord, cgw: Option<&CustomerGateway>) -> St
     parts.join(TUNNEL)
 }
 
-fn tunnel_option_set(rec: &VpnRecord) -> String {
+/// The record's tunnels, swapped or not.
+fn ordered(rec: &VpnRecord, swap: bool) -> [&Tunnel; 2] {
+    if swap {
+        [&rec.tunnels[1], &rec.tunnels[0]]
+    } else {
+        [&rec.tunnels[0], &rec.tunnels[1]]
+    }
+}
+
+fn tunnel_option_set(rec: &VpnRecord, swap: bool) -> String {
     let mut s = String::from("<tunnelOptionSet>");
-    for t in &rec.tunnels {
+    for t in ordered(rec, swap) {
         s.push_str("<item>");
         s.push_str(&format!("<outsideIpAddress>{}</outsideIpAddress>", t.outside_ip));
         s.push_str(&format!("<tunnelInsideCidr>{}</tunnelInsideCidr>", t.inside_cidr));
@@ -441,20 +510,20 @@ fn tunnel_option_set(rec: &VpnRecord) -> String {
     s
 }
 
-fn options_xml(rec: &VpnRecord) -> String {
+fn options_xml(rec: &VpnRecord, swap: bool) -> String {
     let mut s = String::from("<options>");
     if let Some(b) = rec.static_routes_only {
         s.push_str(&format!("<staticRoutesOnly>{b}</staticRoutesOnly>"));
     }
     s.push_str("<tunnelInsideIpVersion>ipv4</tunnelInsideIpVersion>");
-    s.push_str(&tunnel_option_set(rec));
+    s.push_str(&tunnel_option_set(rec, swap));
     s.push_str("</options>");
     s
 }
 
-fn telemetry_xml(rec: &VpnRecord) -> String {
+fn telemetry_xml(rec: &VpnRecord, swap: bool) -> String {
     let mut s = String::from("<vgwTelemetry>");
-    for t in &rec.tunnels {
+    for t in ordered(rec, swap) {
         // No customer gateway answers IKE in the sandbox: tunnels are DOWN.
         s.push_str(&format!(
             "<item><acceptedRouteCount>0</acceptedRouteCount><lastStatusChange>{}</lastStatusChange><outsideIpAddress>{}</outsideIpAddress><status>DOWN</status><statusMessage></statusMessage></item>",
@@ -583,6 +652,12 @@ impl VpnTunnels {
             return xml.to_string();
         }
         let elements = scan_elements(xml, "vpnConnection", "vpnConnectionSet");
+        let (swap_options, swap_telemetry) = if action == "DescribeVpnConnections" {
+            self.describes += 1;
+            (self.describes % 2 == 0, (self.describes / 2) % 2 == 1)
+        } else {
+            (false, false)
+        };
         // (start, end, replacement), applied from the end of the document.
         let mut edits: Vec<(usize, usize, String)> = Vec::new();
         for el in elements {
@@ -603,15 +678,15 @@ impl VpnTunnels {
             }
             let mut insert = String::new();
             match (el.options, el.empty_options) {
-                (Some((close, false)), _) if close > 0 => edits.push((close, close, tunnel_option_set(rec))),
+                (Some((close, false)), _) if close > 0 => edits.push((close, close, tunnel_option_set(rec, swap_options))),
                 (Some(_), _) => {}
-                (None, Some((s, e))) => edits.push((s, e, options_xml(rec))),
-                (None, None) => insert.push_str(&options_xml(rec)),
+                (None, Some((s, e))) => edits.push((s, e, options_xml(rec, swap_options))),
+                (None, None) => insert.push_str(&options_xml(rec, swap_options)),
             }
             match (el.has_telemetry, el.empty_telemetry) {
                 (true, _) => {}
-                (false, Some((s, e))) => edits.push((s, e, telemetry_xml(rec))),
-                (false, None) => insert.push_str(&telemetry_xml(rec)),
+                (false, Some((s, e))) => edits.push((s, e, telemetry_xml(rec, swap_telemetry))),
+                (false, None) => insert.push_str(&telemetry_xml(rec, swap_telemetry)),
             }
             if !insert.is_empty() {
                 edits.push((el.close, el.close, insert));
@@ -714,13 +789,27 @@ mod tests {
         assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<CreateVpnConnectionResponse"));
         assert!(out.contains("<tagSet><item><key>Name</key><value>t</value></item></tagSet><vpnConnectionId>vpn-aaa</vpnConnectionId>"));
 
-        // Describe shows the same tunnels, every time.
-        let d1 = v.augment_xml(&env(), "DescribeVpnConnections", &[], &describe_xml(&[("vpn-aaa", "available")]));
-        let d2 = v.augment_xml(&env(), "DescribeVpnConnections", &[], &describe_xml(&[("vpn-aaa", "available")]));
-        assert_eq!(d1, d2);
-        assert_eq!(all(&d1, "outsideIpAddress")[..2], ips[..2]);
-        assert_eq!(all(&d1, "tunnelInsideCidr"), cidrs);
-        assert_eq!(all(&d1, "preSharedKey"), keys);
+        // Describe shows the same two tunnels every time, in an order that
+        // alternates: options every other call, telemetry every other pair.
+        let d: Vec<String> = (0..4).map(|_| v.augment_xml(&env(), "DescribeVpnConnections", &[], &describe_xml(&[("vpn-aaa", "available")]))).collect();
+        let swapped = |x: &[String]| vec![x[1].clone(), x[0].clone()];
+        assert_eq!(all(&d[0], "outsideIpAddress")[..2], ips[..2]);
+        assert_eq!(all(&d[0], "tunnelInsideCidr"), cidrs);
+        assert_eq!(all(&d[0], "preSharedKey"), keys);
+        assert_eq!(all(&d[1], "tunnelInsideCidr"), swapped(&cidrs));
+        assert_eq!(all(&d[1], "preSharedKey"), swapped(&keys));
+        let telemetry = |x: &str| all(x.split("<vgwTelemetry>").nth(1).unwrap(), "outsideIpAddress");
+        let first: Vec<String> = ips[..2].to_vec();
+        assert_eq!([telemetry(&d[0]), telemetry(&d[1]), telemetry(&d[2]), telemetry(&d[3])], [first.clone(), swapped(&first), swapped(&first), first.clone()]);
+        assert_eq!([&all(&d[2], "tunnelInsideCidr"), &all(&d[3], "tunnelInsideCidr")], [&cidrs, &swapped(&cidrs)]);
+        // Each tunnel keeps its own address, key and inside CIDR whatever the order.
+        for x in &d {
+            let (o, c) = (all(x, "outsideIpAddress"), all(x, "tunnelInsideCidr"));
+            for i in 0..2 {
+                let j = cidrs.iter().position(|k| *k == c[i]).unwrap();
+                assert_eq!(o[i], ips[j], "{x}");
+            }
+        }
     }
 
     #[test]
@@ -743,7 +832,14 @@ mod tests {
             check_inside_cidr(cidr).unwrap();
         }
         assert_eq!(all(&out, "vpnConnectionId"), vec!["vpn-1", "vpn-2", "vpn-3"]);
-        assert_eq!(v.augment_xml(&env(), "DescribeVpnConnections", &[], &xml), out);
+        let sorted = |x: &str| {
+            let mut c = all(x, "tunnelInsideCidr");
+            c.sort();
+            c
+        };
+        let again = v.augment_xml(&env(), "DescribeVpnConnections", &[], &xml);
+        assert_ne!(again, out, "the second answer has the tunnels the other way round");
+        assert_eq!(sorted(&again), sorted(&out));
         // Delete forgets.
         v.augment_xml(&env(), "DeleteVpnConnection", &p(&[("VpnConnectionId", "vpn-1")]), "<DeleteVpnConnectionResponse><return>true</return></DeleteVpnConnectionResponse>");
         assert!(!v.conns.contains_key("vpn-1"));

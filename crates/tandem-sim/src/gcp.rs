@@ -13,6 +13,11 @@
 //! inserted is not visible (404) until its operation is DONE; one being
 //! deleted stays visible until then, as in GCP. Errors are Google's JSON
 //! error bodies (code, message, errors[].reason, status).
+//!
+//! Eventual consistency (`/_tandem/consistency`, service `compute`): for
+//! `not_found_ms` after an insert's operation is DONE, GET and list of the new
+//! resource still answer 404 notFound / leave it out; references to it from
+//! other inserts already resolve.
 
 use crate::env::LatencyModel;
 use serde_json::{json, Map, Value};
@@ -72,8 +77,40 @@ struct Stored {
     value: Value,
     /// Visible from here on (the insert operation is DONE).
     ready_at: Instant,
+    /// GET and list see it from here on (`ready_at` plus the consistency lag).
+    readable_at: Instant,
     /// Gone from here on (the delete operation is DONE).
     gone_at: Option<Instant>,
+    /// Until this instant, these fields read differently (a null removes the
+    /// field): an attachment still UNPROVISIONED, without its pairing key.
+    early: Option<(Instant, Map<String, Value>)>,
+}
+
+impl Stored {
+    fn new(latency: &dyn LatencyModel, value: Value, ready_at: Instant) -> Self {
+        Stored { value, ready_at, readable_at: ready_at + latency.not_found_after_create("compute"), gone_at: None, early: None }
+    }
+
+    /// The resource as a GET answers it at `now`.
+    fn view(&self, now: Instant) -> Value {
+        let mut v = self.value.clone();
+        if let (Some((until, fields)), Some(o)) = (&self.early, v.as_object_mut()) {
+            if now < *until {
+                for (k, f) in fields {
+                    if f.is_null() {
+                        o.remove(k);
+                    } else {
+                        o.insert(k.clone(), f.clone());
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    fn early_state(&self, now: Instant) -> Option<&str> {
+        self.early.as_ref().filter(|(until, _)| now < *until).and_then(|(_, f)| f.get("state")).and_then(Value::as_str)
+    }
 }
 
 struct Operation {
@@ -266,9 +303,13 @@ impl Compute {
         self.resources.retain(|_, s| s.gone_at.is_none_or(|g| g > now));
     }
 
+    /// GET: what a client reads, eventual consistency included.
     fn get(&mut self, now: Instant, p: &str, scope: &str, coll: &str, name: &str) -> Result<Value, GcpError> {
         self.settle(now);
-        self.visible(now, &Self::key(p, scope, coll, name)).map(|s| s.value.clone()).ok_or_else(|| GcpError::not_found(&Self::path_of(p, scope, coll, name)))
+        self.visible(now, &Self::key(p, scope, coll, name))
+            .filter(|s| s.readable_at <= now)
+            .map(|s| s.view(now))
+            .ok_or_else(|| GcpError::not_found(&Self::path_of(p, scope, coll, name)))
     }
 
     fn list(&mut self, now: Instant, p: &str, scope: &str, coll: &str, kind: &str, base: &str) -> Value {
@@ -276,8 +317,8 @@ impl Compute {
         let items: Vec<Value> = self
             .resources
             .iter()
-            .filter(|((rp, rs, rc, _), st)| rp == p && rs == scope && rc == coll && st.ready_at <= now)
-            .map(|(_, st)| st.value.clone())
+            .filter(|((rp, rs, rc, _), st)| rp == p && rs == scope && rc == coll && st.readable_at <= now)
+            .map(|(_, st)| st.view(now))
             .collect();
         let mut out = json!({ "kind": kind, "id": Self::path_of(p, scope, coll, "").trim_end_matches('/'), "selfLink": format!("{base}/compute/v1/{}", Self::path_of(p, scope, coll, "").trim_end_matches('/')) });
         if !items.is_empty() {
@@ -382,7 +423,7 @@ impl Compute {
             "networkFirewallPolicyEnforcementOrder": "AFTER_CLASSIC_FIREWALL",
         });
         let after = latency.creation("compute", "network", "global");
-        self.resources.insert(k, Stored { value, ready_at: now + after, gone_at: None });
+        self.resources.insert(k, Stored::new(latency, value, now + after));
         Ok(self.start(now, p, "global", "network", "insert", &path, &id, after, base))
     }
 
@@ -429,7 +470,7 @@ impl Compute {
             "fingerprint": fingerprint(self.next_id), "stackType": "IPV4_ONLY", "purpose": "PRIVATE",
         });
         let after = latency.creation("compute", "subnetwork", region);
-        self.resources.insert(k, Stored { value, ready_at: now + after, gone_at: None });
+        self.resources.insert(k, Stored::new(latency, value, now + after));
         if let Some(n) = self.resources.get_mut(&net_key) {
             let link = format!("{base}/compute/v1/{path}");
             match n.value["subnetworks"].as_array_mut() {
@@ -591,11 +632,16 @@ fn no_rules(_: &mut Map<String, Value>) -> Result<(), GcpError> {
     Ok(())
 }
 
+/// InterconnectAttachment.mtu: "Valid values are 1440, 1460, 1500, and 8896.
+/// If not specified, the value will default to 1440."
+/// https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments
+pub const ATTACHMENT_MTUS: &[i64] = &[1440, 1460, 1500, 8896];
+
 fn attachment_rules(m: &mut Map<String, Value>) -> Result<(), GcpError> {
     bool_field(m, "adminEnabled", false)?;
-    let mtu = int_field(m, "mtu", Some(1440), 0..=65535)?;
-    if !matches!(mtu, Some(1440 | 1500)) {
-        return Err(GcpError::invalid(format!("Invalid value for field 'resource.mtu': '{}'. Must be 1440 or 1500", mtu.unwrap_or_default())));
+    let mtu = int_field(m, "mtu", Some(1440), 0..=65535)?.unwrap_or(1440);
+    if !ATTACHMENT_MTUS.contains(&mtu) {
+        return Err(GcpError::invalid(format!("Invalid value for field 'resource.mtu': '{mtu}'. Valid values are 1440, 1460, 1500 and 8896")));
     }
     Ok(())
 }
@@ -657,7 +703,7 @@ impl Compute {
     fn commit(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, scope: &str, coll: &str, kind: &str, name: &str, fresh: (String, String, Map<String, Value>), base: &str) -> Value {
         let (id, path, m) = fresh;
         let after = latency.creation("compute", kind, scope);
-        self.resources.insert(Self::key(p, scope, coll, name), Stored { value: Value::Object(m), ready_at: now + after, gone_at: None });
+        self.resources.insert(Self::key(p, scope, coll, name), Stored::new(latency, Value::Object(m), now + after));
         self.start(now, p, scope, kind, "insert", &path, &id, after, base)
     }
 
@@ -674,6 +720,11 @@ impl Compute {
         if let Some(((_, rs, rc, rn), _)) = user {
             let word = coll.trim_end_matches('s');
             return Err(GcpError::new(400, "resourceInUseByAnotherResource", format!("The {word} resource '{path}' is already being used by '{}'", Self::path_of(p, rs, rc, rn))));
+        }
+        // An attachment still turning up (UNPROVISIONED) takes no delete yet:
+        // the google provider waits for it to leave that state first.
+        if self.resources.get(&Self::key(p, scope, coll, name)).and_then(|s| s.early_state(now)) == Some("UNPROVISIONED") {
+            return Err(GcpError::new(400, "resourceNotReady", format!("The resource '{path}' is not ready")));
         }
         self.delete_simple(latency, now, p, scope, coll, kind, name, base)
     }
@@ -842,6 +893,28 @@ impl Compute {
                         }
                     }
                 }
+            }
+            // The peer's own address is the interface's: Google fills it in from
+            // the interface's ipRange, refuses another one, and refuses a peer
+            // address with no address of its own (messages as Google returns them:
+            // terraform-google-modules/terraform-google-vpn#45,
+            // hashicorp/terraform-provider-google#7662).
+            // https://cloud.google.com/compute/docs/reference/rest/v1/routers
+            let own = range.map(|(ip, _)| std::net::Ipv4Addr::from(ip).to_string());
+            match (present(o, "ipAddress").and_then(Value::as_str).map(str::to_string), own) {
+                (Some(a), Some(b)) if a != b => {
+                    return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgpPeers[{i}].ipAddress': '{a}'. BGP Peer \"{name}\" has IP address {a} different from interface IP address {b}")));
+                }
+                (None, Some(b)) => {
+                    o.insert("ipAddress".into(), json!(b));
+                }
+                (None, None) => {
+                    let peer_ip = present(o, "peerIpAddress").and_then(Value::as_str).unwrap_or_default();
+                    return Err(GcpError::invalid(format!(
+                        "Invalid value for field 'resource.bgpPeers[{i}]'. In BGP Peer \"{name}\", peer IP address {peer_ip} is specified, but IP address is not specified."
+                    )));
+                }
+                _ => {}
             }
             match num(present(o, "peerAsn")) {
                 None => return Err(GcpError::new(400, "required", format!("Required field 'resource.bgpPeers[{i}].peerAsn' not specified"))),
@@ -1016,6 +1089,17 @@ impl Compute {
             return Err(GcpError::invalid(format!("Invalid value for field 'resource.router': '{}'. The router and the VPN gateway must be in the same network", router["name"].as_str().unwrap_or_default())));
         }
         m.insert("router".into(), router["selfLink"].clone());
+        // peerIp "can be set only for Classic VPN tunnels"; for an HA VPN tunnel
+        // (vpnGateway set) Google refuses it and names the fields to use. GET
+        // still answers peerIp: the peer interface's address, filled in by GCP.
+        // https://cloud.google.com/compute/docs/reference/rest/v1/vpnTunnels
+        // (the message as Google returns it: hashicorp/terraform-provider-google#7639)
+        if let Some(ip) = present(&m, "peerIp") {
+            let ip = ip.as_str().unwrap_or_default();
+            return Err(GcpError::invalid(format!(
+                "Invalid value for field 'resource.peerIp': '{ip}'. Cannot specify peer IP for HA VPN tunnel creation, please specify peerExternalGateway or peerGcpGateway instead."
+            )));
+        }
         if let Some(ext) = present(&m, "peerExternalGateway").and_then(Value::as_str).map(str::to_string) {
             let ext = self.lookup(now, p, "global", "externalVpnGateways", "peerExternalGateway", &ext)?;
             let itfs = ext["interfaces"].as_array().cloned().unwrap_or_default();
@@ -1027,10 +1111,7 @@ impl Compute {
             let peer = self.lookup(now, p, region, "vpnGateways", "peerGcpGateway", &peer)?;
             m.insert("peerGcpGateway".into(), peer["selfLink"].clone());
         } else {
-            let ip = present(&m, "peerIp").and_then(Value::as_str).unwrap_or_default();
-            if ipv4(ip).is_none() {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.peerIp': '{ip}'. Set peerExternalGateway, peerGcpGateway or a valid peerIp")));
-            }
+            return Err(GcpError::new(400, "required", "Required field 'resource.peerExternalGateway' not specified: an HA VPN tunnel needs peerExternalGateway or peerGcpGateway"));
         }
         // One tunnel per (gateway interface, peer gateway interface).
         let tuple = |v: &Map<String, Value>| {
@@ -1075,8 +1156,13 @@ impl Compute {
             )));
         }
         m.insert("router".into(), router["selfLink"].clone());
-        required(&m, "edgeAvailabilityDomain")?;
-        let domain = enum_field(&mut m, "edgeAvailabilityDomain", None, &["AVAILABILITY_DOMAIN_1", "AVAILABILITY_DOMAIN_2", "AVAILABILITY_DOMAIN_ANY"])?.unwrap_or_default();
+        // edgeAvailabilityDomain: "Input only ... can take one of the following
+        // values: AVAILABILITY_DOMAIN_ANY, AVAILABILITY_DOMAIN_1,
+        // AVAILABILITY_DOMAIN_2 ... If not specified, the value will default to
+        // AVAILABILITY_DOMAIN_ANY." Input only: not part of what GET answers;
+        // the chosen domain shows as the pairing key's last segment.
+        let domain = enum_field(&mut m, "edgeAvailabilityDomain", Some("AVAILABILITY_DOMAIN_ANY"), &["AVAILABILITY_DOMAIN_ANY", "AVAILABILITY_DOMAIN_1", "AVAILABILITY_DOMAIN_2"])?.unwrap_or_default();
+        m.remove("edgeAvailabilityDomain");
         attachment_rules(&mut m)?;
         m.remove("partnerAsn");
         let (id, path, mut m) = self.fresh(p, region, "interconnectAttachments", "compute#interconnectAttachment", &name, m, base);
@@ -1088,7 +1174,22 @@ impl Compute {
         m.insert("operationalStatus".into(), json!("OS_UNPROVISIONED"));
         m.insert("network".into(), router["network"].clone());
         m.insert("stackType".into(), json!("IPV4_ONLY"));
-        Ok(self.commit(latency, now, p, region, "interconnectAttachments", "interconnect_attachment", &name, (id, path, m), base))
+        let op = self.commit(latency, now, p, region, "interconnectAttachments", "interconnect_attachment", &name, (id, path, m), base);
+        // "UNPROVISIONED: The attachment is not ready to use yet, because
+        // turnup is not complete." A new PARTNER attachment may sit there for a
+        // while after its insert is DONE (latency kind
+        // `interconnect_attachment_turnup`), without its pairing key yet; the
+        // google provider waits for it to leave UNPROVISIONED after create and
+        // before delete (waitForAttachmentToBeProvisioned).
+        // https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments
+        let turnup = latency.creation("compute", "interconnect_attachment_turnup", region);
+        if !turnup.is_zero() {
+            if let Some(st) = self.resources.get_mut(&Self::key(p, region, "interconnectAttachments", &name)) {
+                let fields = json!({ "state": "UNPROVISIONED", "pairingKey": null });
+                st.early = Some((st.ready_at + turnup, fields.as_object().cloned().unwrap_or_default()));
+            }
+        }
+        Ok(op)
     }
 }
 
@@ -1375,8 +1476,18 @@ mod tests {
         let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "vlan", "type": "DEDICATED", "router": "rp", "edgeAvailabilityDomain": "AVAILABILITY_DOMAIN_1"}));
         assert_eq!((s, reason(&e)), (400, "invalid"));
         assert!(e["error"]["message"].as_str().unwrap().contains("only PARTNER"), "{e}");
-        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "vlan", "type": "PARTNER", "router": "rp"}));
-        assert_eq!((s, reason(&e)), (400, "required"));
+        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "vlan", "type": "PARTNER", "router": "rp", "edgeAvailabilityDomain": "AVAILABILITY_DOMAIN_3"}));
+        assert_eq!((s, reason(&e)), (400, "invalid"));
+        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "vlan", "type": "PARTNER", "router": "rp", "mtu": 9000}));
+        assert_eq!((s, reason(&e)), (400, "invalid"));
+        assert!(e["error"]["message"].as_str().unwrap().contains("1440, 1460, 1500 and 8896"), "{e}");
+        // No domain given: AVAILABILITY_DOMAIN_ANY, and the domain is input only.
+        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "any", "type": "PARTNER", "router": "rp", "mtu": 8896}));
+        assert_eq!(s, 200, "{e}");
+        let (_, any) = call(&mut c, t, "GET", "p/regions/us-east4/interconnectAttachments/any", json!(null));
+        assert!(any.get("edgeAvailabilityDomain").is_none(), "{any}");
+        assert_eq!(any["mtu"], 8896);
+        assert_eq!(call(&mut c, t, "DELETE", "p/regions/us-east4/interconnectAttachments/any", json!(null)).0, 200);
         let (s, e) = call(&mut c, t, "POST", "p/regions/us-west1/interconnectAttachments", att("rp"));
         assert_eq!((s, reason(&e)), (404, "notFound"), "a router of another region");
         let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", att("rp"));
@@ -1387,6 +1498,7 @@ mod tests {
         assert_eq!((a["state"].as_str(), a["operationalStatus"].as_str(), a["adminEnabled"].as_bool(), a["mtu"].as_i64()), (Some("PENDING_PARTNER"), Some("OS_UNPROVISIONED"), Some(false), Some(1440)));
         assert_eq!(a["network"], "http://h/compute/v1/projects/p/global/networks/net");
         assert!(a.get("partnerAsn").is_none());
+        assert_eq!(call(&mut c, t, "PATCH", "p/regions/us-east4/interconnectAttachments/vlan", json!({"mtu": 1460})).0, 200);
         assert_eq!(call(&mut c, t, "PATCH", "p/regions/us-east4/interconnectAttachments/vlan", json!({"adminEnabled": true, "mtu": 1500})).0, 200);
         let (s, _) = call(&mut c, t, "PATCH", "p/regions/us-east4/interconnectAttachments/vlan", json!({"mtu": 9000}));
         assert_eq!(s, 400);
@@ -1399,5 +1511,106 @@ mod tests {
         assert!(e["error"]["message"].as_str().unwrap().contains("interconnectAttachments/vlan"), "{e}");
         assert_eq!(call(&mut c, t, "DELETE", "p/regions/us-east4/interconnectAttachments/vlan", json!(null)).0, 200);
         assert_eq!(call(&mut c, t, "DELETE", "p/regions/us-east4/routers/rp", json!(null)).0, 200);
+    }
+
+    /// A latency model with the attachment turnup and the consistency lag.
+    struct Lagging {
+        turnup: Duration,
+        not_found: Duration,
+    }
+    impl LatencyModel for Lagging {
+        fn creation(&self, _: &str, kind: &str, _: &str) -> Duration {
+            if kind == "interconnect_attachment_turnup" { self.turnup } else { Duration::ZERO }
+        }
+        fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
+            Duration::ZERO
+        }
+        fn not_found_after_create(&self, service: &str) -> Duration {
+            if service == "compute" { self.not_found } else { Duration::ZERO }
+        }
+    }
+
+    fn send(c: &mut Compute, m: &Lagging, at: Instant, method: &str, rest: &str, body: Value) -> (u16, Value) {
+        match c.handle(m, at, method, rest, body.to_string().as_bytes(), "http://h") {
+            Reply::Json(s, v) => (s, v),
+            Reply::WaitThen(..) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn attachments_start_unprovisioned_without_a_pairing_key_and_refuse_delete_until_turned_up() {
+        let m = Lagging { turnup: Duration::from_secs(2), not_found: Duration::ZERO };
+        let mut c = Compute::default();
+        let t = Instant::now();
+        send(&mut c, &m, t, "POST", "p/global/networks", json!({"name": "net", "autoCreateSubnetworks": false}));
+        send(&mut c, &m, t, "POST", "p/regions/us-east4/routers", json!({"name": "rp", "network": "net", "bgp": {"asn": 16550}}));
+        let (s, e) = send(&mut c, &m, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "vlan", "type": "PARTNER", "router": "rp"}));
+        assert_eq!(s, 200, "{e}");
+        let (_, a) = send(&mut c, &m, t + Duration::from_secs(1), "GET", "p/regions/us-east4/interconnectAttachments/vlan", json!(null));
+        assert_eq!(a["state"], "UNPROVISIONED");
+        assert!(a.get("pairingKey").is_none(), "{a}");
+        let (_, l) = send(&mut c, &m, t + Duration::from_secs(1), "GET", "p/regions/us-east4/interconnectAttachments", json!(null));
+        assert_eq!(l["items"][0]["state"], "UNPROVISIONED");
+        let (s, e) = send(&mut c, &m, t + Duration::from_secs(1), "DELETE", "p/regions/us-east4/interconnectAttachments/vlan", json!(null));
+        assert_eq!((s, reason(&e)), (400, "resourceNotReady"), "{e}");
+        let (_, a) = send(&mut c, &m, t + Duration::from_secs(3), "GET", "p/regions/us-east4/interconnectAttachments/vlan", json!(null));
+        assert_eq!(a["state"], "PENDING_PARTNER");
+        assert!(a["pairingKey"].as_str().is_some_and(|k| k.ends_with("/us-east4/1")), "{a}");
+        assert_eq!(send(&mut c, &m, t + Duration::from_secs(3), "DELETE", "p/regions/us-east4/interconnectAttachments/vlan", json!(null)).0, 200);
+    }
+
+    #[test]
+    fn get_right_after_an_insert_may_answer_not_found() {
+        let m = Lagging { turnup: Duration::ZERO, not_found: Duration::from_secs(2) };
+        let mut c = Compute::default();
+        let t = Instant::now();
+        let (s, op) = send(&mut c, &m, t, "POST", "p/global/networks", json!({"name": "net", "autoCreateSubnetworks": false}));
+        assert_eq!(s, 200);
+        let op = format!("p/global/operations/{}", op["name"].as_str().unwrap());
+        assert_eq!(send(&mut c, &m, t, "GET", &op, json!(null)).1["status"], "DONE");
+        let (s, e) = send(&mut c, &m, t + Duration::from_secs(1), "GET", "p/global/networks/net", json!(null));
+        assert_eq!((s, reason(&e)), (404, "notFound"));
+        assert!(send(&mut c, &m, t + Duration::from_secs(1), "GET", "p/global/networks", json!(null)).1.get("items").is_none());
+        // Already usable by reference, and still not insertable twice.
+        assert_eq!(send(&mut c, &m, t + Duration::from_secs(1), "POST", "p/regions/us-east4/routers", json!({"name": "r", "network": "net", "bgp": {"asn": 65010}})).0, 200);
+        assert_eq!(reason(&send(&mut c, &m, t + Duration::from_secs(1), "POST", "p/global/networks", json!({"name": "net", "autoCreateSubnetworks": false})).1), "alreadyExists");
+        assert_eq!(send(&mut c, &m, t + Duration::from_secs(2), "GET", "p/global/networks/net", json!(null)).0, 200);
+    }
+
+    #[test]
+    fn ha_vpn_tunnels_refuse_peer_ip_and_bgp_peers_take_the_interface_address() {
+        let mut c = Compute::default();
+        let t = Instant::now();
+        with_net_and_router(&mut c, t);
+        call(&mut c, t, "POST", "p/regions/us-east4/vpnGateways", json!({"name": "ha", "network": "net"}));
+        call(&mut c, t, "POST", "p/global/externalVpnGateways", json!({"name": "peer", "redundancyType": "SINGLE_IP_INTERNALLY_REDUNDANT", "interfaces": [{"id": 0, "ipAddress": "203.0.113.1"}]}));
+        let base = json!({"name": "t0", "sharedSecret": "s3cret", "vpnGateway": "ha", "router": "r1"});
+        let mut with_ip = base.clone();
+        with_ip["peerIp"] = json!("203.0.113.1");
+        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/vpnTunnels", with_ip);
+        assert_eq!((s, reason(&e)), (400, "invalid"));
+        assert!(e["error"]["message"].as_str().unwrap().contains("Cannot specify peer IP for HA VPN tunnel creation"), "{e}");
+        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/vpnTunnels", base.clone());
+        assert_eq!((s, reason(&e)), (400, "required"), "{e}");
+        let mut ok = base.clone();
+        ok["peerExternalGateway"] = json!("peer");
+        assert_eq!(call(&mut c, t, "POST", "p/regions/us-east4/vpnTunnels", ok).0, 200);
+        assert_eq!(call(&mut c, t, "GET", "p/regions/us-east4/vpnTunnels/t0", json!(null)).1["peerIp"], "203.0.113.1", "GCP fills peerIp in");
+
+        let itf = json!([{"name": "if-0", "ipRange": "169.254.0.1/30", "linkedVpnTunnel": "t0"}]);
+        let peer = |extra: Value| {
+            let mut p = json!({"name": "p0", "interfaceName": "if-0", "peerIpAddress": "169.254.0.2", "peerAsn": 65020});
+            p.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            json!({"interfaces": itf, "bgpPeers": [p]})
+        };
+        let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", peer(json!({"ipAddress": "169.254.0.3"})));
+        assert_eq!((s, reason(&e)), (400, "invalid"));
+        assert!(e["error"]["message"].as_str().unwrap().contains("has IP address 169.254.0.3 different from interface IP address 169.254.0.1"), "{e}");
+        assert_eq!(call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", peer(json!({}))).0, 200);
+        assert_eq!(call(&mut c, t, "GET", "p/regions/us-east4/routers/r1", json!(null)).1["bgpPeers"][0]["ipAddress"], "169.254.0.1", "taken from the interface");
+        let bare = json!({"interfaces": [{"name": "if-1"}], "bgpPeers": [{"name": "p1", "interfaceName": "if-1", "peerIpAddress": "169.254.9.2", "peerAsn": 65020}]});
+        let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", bare);
+        assert_eq!((s, reason(&e)), (400, "invalid"));
+        assert!(e["error"]["message"].as_str().unwrap().contains("peer IP address 169.254.9.2 is specified, but IP address is not specified"), "{e}");
     }
 }

@@ -18,6 +18,7 @@ pub mod upstream;
 pub mod directconnect;
 pub mod dynamodb;
 pub mod ec2;
+pub mod ec2_consistency;
 pub mod ec2_routes;
 pub mod gcp;
 

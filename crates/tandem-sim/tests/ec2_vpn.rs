@@ -1,6 +1,7 @@
 //! VPN connections through the official SDK: moto makes them, the sandbox
 //! adds the tunnel options (outside IPs, inside CIDRs, pre-shared keys) and
-//! telemetry, stable across calls.
+//! telemetry: the same two tunnels on every call, in an order that varies,
+//! as EC2's does.
 
 mod common;
 
@@ -61,14 +62,21 @@ async fn vpn_connection_has_two_stable_tunnels() {
     assert!(config.contains("<ip_address>34.1.2.3</ip_address>"), "the customer gateway's own IP");
     assert!(config.contains("<asn>65000</asn>"), "the customer gateway's own ASN");
 
-    // Describe: the same tunnels, twice.
-    for _ in 0..2 {
+    // Describe: the same two tunnels every time, not always in the same order
+    // (tunnel options and telemetry alike); each keeps its address and key.
+    let mut orders = std::collections::BTreeSet::new();
+    let mut telemetry_orders = std::collections::BTreeSet::new();
+    for _ in 0..4 {
         let d = c.describe_vpn_connections().vpn_connection_ids(&id).send().await.unwrap();
         let v = &d.vpn_connections()[0];
-        assert_eq!(v.options().unwrap().tunnel_options(), tunnels);
-        assert_eq!(v.vgw_telemetry()[1].outside_ip_address(), tunnels[1].outside_ip_address());
+        let seen = v.options().unwrap().tunnel_options();
+        assert_eq!(seen.len(), 2);
+        assert!(seen.iter().all(|t| tunnels.contains(t)), "{seen:?}");
+        orders.insert(seen.iter().map(|t| t.outside_ip_address().unwrap().to_string()).collect::<Vec<_>>());
+        telemetry_orders.insert(v.vgw_telemetry().iter().map(|t| t.outside_ip_address().unwrap().to_string()).collect::<Vec<_>>());
         assert_eq!(v.vpn_gateway_id(), Some(vgw.as_str()));
     }
+    assert_eq!((orders.len(), telemetry_orders.len()), (2, 2), "both orders of both lists: {orders:?} {telemetry_orders:?}");
 
     // Another connection on the same VGW cannot reuse the inside CIDR.
     let (cgw2, _) = gateways(&c, "34.1.2.4").await;

@@ -51,11 +51,18 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
             return Err(problems);
         }
     };
-    let mut l = Loader { src: src.clone(), problems, kinds, typed_refs: Vec::new(), networks: Vec::new(), asns: Vec::new() };
+    let mut l = Loader { src: src.clone(), problems, kinds, typed_refs: Vec::new(), networks: Vec::new(), asns: Vec::new(), links: Vec::new() };
     let spec = l.spec(&root, inputs);
     // A for_each resource repeats its problems once per instance; say each once.
-    let mut seen = std::collections::HashSet::new();
-    l.problems.0.retain(|p| seen.insert((p.code, p.message.clone(), p.span.map(|s| (s.start, s.len)))));
+    fn once(problems: &mut Vec<Problem>) {
+        let mut seen = std::collections::HashSet::new();
+        problems.retain(|p| seen.insert((p.code, p.message.clone(), p.span.map(|s| (s.start, s.len)))));
+    }
+    once(&mut l.problems.0);
+    let spec = spec.map(|mut spec| {
+        once(&mut spec.warnings);
+        spec
+    });
     match spec {
         Some(spec) => l.problems.into_result(spec),
         None => Err(l.problems),
@@ -82,6 +89,8 @@ struct Loader<'a> {
     networks: Vec<(String, ipnet::Ipv4Net, String, Span)>,
     /// (cloud, kind.field, asn, resource, span) of fields checked DistinctAsn.
     asns: Vec<(String, String, i64, String, Span)>,
+    /// (resource, resource it references) through a field that carries traffic.
+    links: Vec<(String, String)>,
 }
 
 impl Loader<'_> {
@@ -207,8 +216,8 @@ impl Loader<'_> {
             }
             r.depends_on = expanded;
         }
-        let spec = Spec { source: self.src.clone(), version, name, variables, resources, outputs };
-        self.check_references(&spec);
+        let mut spec = Spec { source: self.src.clone(), version, name, variables, resources, outputs, warnings: Vec::new() };
+        spec.warnings = self.check_references(&spec);
         Some(spec)
     }
 
@@ -806,10 +815,13 @@ impl Loader<'_> {
         // References are checked when they resolve; their text can't be judged now,
         // but where they point can.
         if let ExprKind::Interp(parts) = &e.kind {
-            if !f.refers_to.is_empty() {
-                for p in parts {
-                    if let Part::Ref { resource, .. } = p {
+            for p in parts {
+                if let Part::Ref { resource, .. } = p {
+                    if !f.refers_to.is_empty() {
                         self.typed_refs.push((resource.clone(), f.refers_to.clone(), path.to_string(), e.span, f.doc));
+                    }
+                    if f.carries_traffic {
+                        self.links.push((res.to_string(), resource.clone()));
                     }
                 }
             }
@@ -923,7 +935,8 @@ impl Loader<'_> {
         }
     }
 
-    fn check_references(&mut self, spec: &Spec) {
+    fn check_references(&mut self, spec: &Spec) -> Vec<Problem> {
+        let mut warnings = Vec::new();
         let names: Vec<&str> = spec.resources.keys().map(String::as_str).collect();
         let mut found: Vec<(String, String, Span, String)> = Vec::new();
         for (addr, r) in &spec.resources {
@@ -958,18 +971,34 @@ impl Loader<'_> {
             }
         }
         let nets = std::mem::take(&mut self.networks);
-        // Every network with the check is routed with the others (VPCs over
-        // the VPN, GCP subnetworks over the interconnect), whatever its kind.
+        // Networks must not overlap where traffic is routed between them: the
+        // resources connected, directly or through others, by references in
+        // fields that carry traffic (kinds say which). Elsewhere an overlap is
+        // allowed, and worth a warning: connecting them later needs a renumbering.
+        let routes = Routes::new(std::mem::take(&mut self.links));
         for (i, (_, a, ra, _)) in nets.iter().enumerate() {
             for (_, b, rb, sb) in &nets[i + 1..] {
-                if ra != rb && (a.contains(&b.network()) || b.contains(&a.network())) {
-                    self.err(
-                        "tandem::spec::overlap",
-                        *sb,
-                        format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`); networks that are routed together must not overlap"),
-                        "overlapping network",
-                    )
-                    .help = Some("give each region its own range, e.g. 10.0.0.0/16 and 10.1.0.0/16".into());
+                if ra == rb || !(a.contains(&b.network()) || b.contains(&a.network())) {
+                    continue;
+                }
+                match routes.path(ra, rb) {
+                    Some(path) => {
+                        self.err(
+                            "tandem::spec::overlap",
+                            *sb,
+                            format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`), and the spec routes traffic between them ({}); networks that are routed together must not overlap", path.join(" -> ")),
+                            "overlapping network",
+                        )
+                        .help = Some("give each network its own range, e.g. 10.0.0.0/16 and 10.1.0.0/16".into());
+                    }
+                    None => warnings.push(
+                        Problem::new(
+                            "tandem::spec::overlap_unconnected",
+                            format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`); nothing in the spec routes traffic between them, so this is allowed, but connecting them later (a VPN, Direct Connect, peering) would need one of them renumbered"),
+                        )
+                        .at(&self.src, *sb, "overlaps a network it is not connected to")
+                        .help("give each network its own range now if they may ever be connected"),
+                    ),
                 }
             }
         }
@@ -1028,6 +1057,54 @@ impl Loader<'_> {
                     .help = Some(help);
             }
         }
+        warnings
+    }
+}
+
+/// The resources traffic is routed between, as an undirected graph over the
+/// references in fields that carry traffic.
+struct Routes {
+    next: BTreeMap<String, Vec<String>>,
+}
+
+impl Routes {
+    fn new(links: Vec<(String, String)>) -> Self {
+        let mut next: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (a, b) in links {
+            next.entry(a.clone()).or_default().push(b.clone());
+            next.entry(b).or_default().push(a);
+        }
+        for v in next.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+        Routes { next }
+    }
+
+    /// The shortest chain of resources from `from` to `to`, both included.
+    fn path(&self, from: &str, to: &str) -> Option<Vec<String>> {
+        let mut back: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::from([from]);
+        back.insert(from, from);
+        while let Some(at) = queue.pop_front() {
+            if at == to {
+                let mut path = vec![to.to_string()];
+                let mut cur = to;
+                while cur != from {
+                    cur = back[cur];
+                    path.push(cur.to_string());
+                }
+                path.reverse();
+                return Some(path);
+            }
+            for n in self.next.get(at).into_iter().flatten() {
+                if !back.contains_key(n.as_str()) {
+                    back.insert(n, at);
+                    queue.push_back(n);
+                }
+            }
+        }
+        None
     }
 }
 

@@ -15,6 +15,9 @@ pub struct Spec {
     pub variables: IndexMap<String, Variable>,
     pub resources: IndexMap<String, Resource>,
     pub outputs: IndexMap<String, OutputSpec>,
+    /// What is allowed but likely a mistake (overlapping networks nothing
+    /// connects yet): shown, never fatal.
+    pub warnings: Vec<crate::diag::Problem>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -312,11 +312,54 @@ fn typed_references_e164_and_overlapping_networks() {
     let refs: Vec<&KindSchema> = kinds.iter().collect();
     let text = "version: 1\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    for_each: { us-east-1: 10.0.0.0/16, us-west-2: 10.0.128.0/17 }\n    region: ${each.key}\n    properties: { cidr_block: \"${each.value}\" }\n  num:\n    type: aws.connect.phone_number\n    region: us-east-1\n    properties: { phone_number: \"+0123\", target_arn: \"${vpc[us-east-1].id}\" }\n";
     let e = load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &refs).unwrap_err().to_string();
-    assert!(e.contains("10.0.128.0/17 (in `vpc[us-west-2]`) overlaps 10.0.0.0/16 (in `vpc[us-east-1]`)"), "{e}");
+    assert!(!e.contains("overlaps"), "nothing connects the two VPCs: {e}");
     assert!(e.contains("`phone_number` must be an E.164 phone number"), "{e}");
     assert!(e.contains("`target_arn` refers to `vpc[us-east-1]`, a aws.ec2.vpc, but it takes an aws.connect.traffic_distribution_group"), "{e}");
     let ok = text.replace("10.0.128.0/17", "10.1.0.0/16").replace("+0123", "+12065550100").replace("target_arn: \"${vpc[us-east-1].id}\"", "target_arn: arn:x");
     assert!(load(SourceFile { name: "t.yaml".into(), text: ok }, &VarInputs::default(), &refs).is_ok());
+}
+
+/// Overlapping networks are an error only where the spec routes traffic
+/// between them (references in fields that carry traffic, followed through
+/// any number of resources); elsewhere they are a warning.
+#[test]
+fn overlapping_networks_are_refused_only_where_traffic_is_routed() {
+    let kind = |name: &'static str, fields: Vec<Field>| KindSchema { type_name: name, doc: "", api_reference: "", regional: false, properties: fields, outputs: vec![], name_field: None, import_id: "" };
+    let kinds = [
+        kind("net.vpc", vec![Field::new("cidr_block", Type::String).required().check(Check::Ipv4Cidr).check(Check::DistinctNetwork)]),
+        kind("net.gateway", vec![Field::new("vpc_id", Type::String).carries_traffic(), Field::new("note", Type::String)]),
+        kind("net.tunnel", vec![Field::new("a", Type::String).carries_traffic(), Field::new("b", Type::String).carries_traffic()]),
+        kind("net.subnet", vec![Field::new("network", Type::String).carries_traffic(), Field::new("range", Type::String).check(Check::DistinctNetwork)]),
+    ];
+    let refs: Vec<&KindSchema> = kinds.iter().collect();
+    let spec = |body: &str| {
+        let text = format!(
+            "version: 1\nresources:\n  east:\n    type: net.vpc\n    properties: {{ cidr_block: 10.0.0.0/16 }}\n  west:\n    type: net.vpc\n    properties: {{ cidr_block: 10.0.128.0/17 }}\n  gw_east:\n    type: net.gateway\n    properties: {{ vpc_id: \"${{east.id}}\" }}\n  gw_west:\n    type: net.gateway\n    properties: {{ vpc_id: \"${{west.id}}\" }}\n{body}"
+        );
+        load(SourceFile { name: "net.yaml".into(), text }, &VarInputs::default(), &refs)
+    };
+    // Each VPC has its gateway, nothing joins the gateways: allowed, with a warning that says where.
+    let s = spec("").expect("not connected: no error");
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    let w = &s.warnings[0];
+    assert_eq!(w.code, "tandem::spec::overlap_unconnected");
+    assert!(w.message.contains("10.0.128.0/17 (in `west`) overlaps 10.0.0.0/16 (in `east`); nothing in the spec routes traffic between them"), "{w}");
+    assert_eq!(w.location().as_deref(), Some("net.yaml:8:31"), "{w}");
+    // A reference in a field that carries no traffic connects nothing.
+    let s = spec("  other:\n    type: net.gateway\n    properties: { note: \"${gw_east.id}-${gw_west.id}\" }\n").expect("a note is no route");
+    assert_eq!(s.warnings.len(), 1);
+    // A tunnel between the two gateways routes the VPCs together: refused, with the route.
+    let e = spec("  tunnel:\n    type: net.tunnel\n    properties: { a: \"${gw_east.id}\", b: \"${gw_west.id}\" }\n").unwrap_err().to_string();
+    assert!(e.contains("10.0.128.0/17 (in `west`) overlaps 10.0.0.0/16 (in `east`), and the spec routes traffic between them (east -> gw_east -> tunnel -> gw_west -> west)"), "{e}");
+    assert!(e.contains("net.yaml:8:31"), "{e}");
+    // A subnetwork of another network overlaps east: a warning while that
+    // network is on its own, an error once a tunnel joins it to east's gateway.
+    let sub = "  gnet:\n    type: net.gateway\n  sub:\n    type: net.subnet\n    properties: { network: \"${gnet.id}\", range: 10.0.1.0/24 }\n";
+    let s = spec(sub).expect("gnet is not connected to east");
+    assert!(s.warnings.iter().any(|w| w.message.contains("10.0.1.0/24 (in `sub`) overlaps 10.0.0.0/16 (in `east`)")), "{:?}", s.warnings);
+    let e = spec(&format!("{sub}  tunnel:\n    type: net.tunnel\n    properties: {{ a: \"${{gw_east.id}}\", b: \"${{gnet.id}}\" }}\n")).unwrap_err().to_string();
+    assert!(e.contains("10.0.1.0/24 (in `sub`) overlaps 10.0.0.0/16 (in `east`), and the spec routes traffic between them (east -> gw_east -> tunnel -> gnet -> sub)"), "{e}");
+    assert!(!e.contains("(in `west`), and"), "west stays unconnected: {e}");
 }
 
 #[test]

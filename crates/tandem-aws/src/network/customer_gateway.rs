@@ -29,8 +29,8 @@ impl CustomerGateway {
             regional: true,
             properties: vec![
                 // BgpAsn / BgpAsnExtended: 1-2147483647, or 2147483648-4294967294 (extended).
-                Field::new("bgp_asn", Type::Integer).required().force_new().check(Check::Range(1, 4_294_967_294)).doc("BgpAsn: the device's BGP ASN (values above 2147483647 are sent as BgpAsnExtended)."),
-                Field::new("ip_address", Type::String).required().force_new().doc("IpAddress: the device's public IPv4 address (the GCP HA VPN interface IP)."),
+                Field::new("bgp_asn", Type::Integer).required().force_new().carries_traffic().check(Check::Range(1, 4_294_967_294)).doc("BgpAsn: the device's BGP ASN (values above 2147483647 are sent as BgpAsnExtended)."),
+                Field::new("ip_address", Type::String).required().force_new().carries_traffic().doc("IpAddress: the device's public IPv4 address (the GCP HA VPN interface IP)."),
                 Field::new("type", Type::enumeration(&["ipsec.1"])).force_new().computed().doc("Type: the only VPN type, ipsec.1."),
                 Field::new("device_name", Type::String).force_new().check(Check::Length(1, 255)).doc("DeviceName."),
                 Field::new("tags", Type::map(Type::String)).doc("Tags."),

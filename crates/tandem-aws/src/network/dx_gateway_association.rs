@@ -32,8 +32,8 @@ impl DxGatewayAssociation {
             api_reference: "https://docs.aws.amazon.com/directconnect/latest/APIReference/API_CreateDirectConnectGatewayAssociation.html",
             regional: true,
             properties: vec![
-                Field::new("direct_connect_gateway_id", Type::String).required().force_new().refers_to(&["aws.directconnect.gateway"]).doc("directConnectGatewayId."),
-                Field::new("virtual_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.vpn_gateway"]).doc("virtualGatewayId: the virtual private gateway, attached to a VPC and not associated with another Direct Connect gateway."),
+                Field::new("direct_connect_gateway_id", Type::String).required().force_new().refers_to(&["aws.directconnect.gateway"]).carries_traffic().doc("directConnectGatewayId."),
+                Field::new("virtual_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.vpn_gateway"]).carries_traffic().doc("virtualGatewayId: the virtual private gateway, attached to a VPC and not associated with another Direct Connect gateway."),
             ],
             outputs: vec![OutputDef::new("id", "The association id.")],
             name_field: None,

@@ -35,15 +35,15 @@ impl DxPrivateVirtualInterface {
             api_reference: "https://docs.aws.amazon.com/directconnect/latest/APIReference/API_CreatePrivateVirtualInterface.html",
             regional: true,
             properties: vec![
-                Field::new("connection_id", Type::String).required().force_new().doc("connectionId: the (hosted) connection, dxcon-... (usually a variable: the partner provisions it)."),
+                Field::new("connection_id", Type::String).required().force_new().carries_traffic().doc("connectionId: the (hosted) connection, dxcon-... (usually a variable: the partner provisions it)."),
                 Field::new("virtual_interface_name", Type::String).required().force_new().check(Check::Length(1, 100)).doc("newPrivateVirtualInterface.virtualInterfaceName: a-z, 0-9 and -, at most 100 characters."),
                 Field::new("vlan", Type::Integer).required().force_new().check(Check::Range(1, 4094)).doc("vlan: for a hosted connection, the connection's VLAN."),
-                Field::new("asn", Type::Integer).required().force_new().check(Check::Range(1, 4_294_967_294)).doc("asn: the customer side BGP ASN (4-byte ASNs are sent as asnLong). For GCP Partner Interconnect, 16550."),
+                Field::new("asn", Type::Integer).required().force_new().carries_traffic().check(Check::Range(1, 4_294_967_294)).doc("asn: the customer side BGP ASN (4-byte ASNs are sent as asnLong). For GCP Partner Interconnect, 16550."),
                 Field::new("auth_key", Type::String).sensitive().force_new().computed().check(Check::Length(6, 80)).doc("authKey: the BGP MD5 key, 6-80 characters; AWS generates one when absent."),
                 Field::new("amazon_address", Type::String).force_new().computed().doc("amazonAddress: the Amazon side peer address in CIDR notation (169.254.x.1/30)."),
                 Field::new("customer_address", Type::String).force_new().computed().doc("customerAddress: the customer side peer address in CIDR notation."),
                 Field::new("address_family", Type::enumeration(&["ipv4", "ipv6"])).force_new().computed().doc("addressFamily (default ipv4)."),
-                Field::new("direct_connect_gateway_id", Type::String).required().force_new().refers_to(&["aws.directconnect.gateway"]).doc("directConnectGatewayId."),
+                Field::new("direct_connect_gateway_id", Type::String).required().force_new().refers_to(&["aws.directconnect.gateway"]).carries_traffic().doc("directConnectGatewayId."),
             ],
             outputs: vec![
                 OutputDef::new("id", "The virtual interface id (dxvif-...)."),

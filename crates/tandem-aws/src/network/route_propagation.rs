@@ -35,8 +35,8 @@ impl RoutePropagation {
             api_reference: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EnableVgwRoutePropagation.html",
             regional: true,
             properties: vec![
-                Field::new("route_table_id", Type::String).required().force_new().doc("RouteTableId."),
-                Field::new("gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.vpn_gateway"]).doc("GatewayId: the virtual private gateway (attached to the route table's VPC)."),
+                Field::new("route_table_id", Type::String).required().force_new().carries_traffic().doc("RouteTableId."),
+                Field::new("gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.vpn_gateway"]).carries_traffic().doc("GatewayId: the virtual private gateway (attached to the route table's VPC)."),
             ],
             outputs: vec![OutputDef::new("id", "ROUTE_TABLE_ID/GATEWAY_ID.")],
             name_field: None,

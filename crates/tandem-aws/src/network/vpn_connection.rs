@@ -13,7 +13,7 @@ use super::vpn_gateway::gone_is_none;
 use crate::ec2_vpc::{apply_tags, tag_map, tag_specification};
 use crate::{classify, tags, AwsContext};
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, ResourceType, VpnConnection as SdkVpnConnection, VpnConnectionOptionsSpecification, VpnState, VpnTunnelOptionsSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, TunnelOption, VpnConnection as SdkVpnConnection, VpnConnectionOptionsSpecification, VpnState, VpnTunnelOptionsSpecification};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -79,6 +79,20 @@ fn check_psk(psk: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The tunnels in tandem's order: by inside CIDR, then by outside IP (a
+/// tunnel may lack one while AWS provisions it), never by position.
+/// DescribeVpnConnections answers TunnelOptions in no fixed order; mapping
+/// them by position swapped tunnel 1 and 2 between reads, which planned a
+/// replacement of the connection and re-keyed everything built from its
+/// outputs (hashicorp/terraform-provider-aws#5809, #16928).
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TunnelOption.html
+pub(crate) fn in_tunnel_order(tunnels: &[TunnelOption]) -> Vec<&TunnelOption> {
+    let ip = |s: Option<&str>| s.and_then(|s| s.split('/').next()).and_then(|a| a.parse::<Ipv4Addr>().ok()).map(u32::from).unwrap_or(u32::MAX);
+    let mut v: Vec<&TunnelOption> = tunnels.iter().collect();
+    v.sort_by_key(|t| (ip(t.tunnel_inside_cidr()), ip(t.outside_ip_address())));
+    v
+}
+
 impl VpnConnection {
     pub fn new(aws: Arc<AwsContext>) -> Self {
         let tunnel = Type::Object(vec![
@@ -91,14 +105,17 @@ impl VpnConnection {
             api_reference: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpnConnection.html",
             regional: true,
             properties: vec![
-                Field::new("customer_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.customer_gateway"]).doc("CustomerGatewayId."),
-                Field::new("vpn_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.vpn_gateway"]).doc("VpnGatewayId: the virtual private gateway."),
+                Field::new("customer_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.customer_gateway"]).carries_traffic().doc("CustomerGatewayId."),
+                Field::new("vpn_gateway_id", Type::String).required().force_new().refers_to(&["aws.ec2.vpn_gateway"]).carries_traffic().doc("VpnGatewayId: the virtual private gateway."),
                 Field::new("type", Type::enumeration(&["ipsec.1"])).force_new().computed().doc("Type: ipsec.1."),
                 Field::new(
                     "options",
                     Type::Object(vec![
                         Field::new("static_routes_only", Type::Boolean).computed().doc("StaticRoutesOnly: false (the default here) routes with BGP."),
-                        Field::new("tunnel_options", Type::list(tunnel)).computed().doc("TunnelOptions: at most two, one per tunnel, in tunnel order."),
+                        Field::new("tunnel_options", Type::list(tunnel))
+                            .computed()
+                            .unordered()
+                            .doc("TunnelOptions: at most two, one per tunnel. EC2 answers the tunnels in no fixed order, so their order here means nothing; tunnel 1 of the outputs is the tunnel with the lower inside CIDR."),
                     ]),
                 )
                 .force_new()
@@ -117,12 +134,12 @@ impl VpnConnection {
         vec![
             OutputDef::new("id", "The VPN connection id (vpn-...)."),
             OutputDef::new("vgw_asn", "The ASN of the virtual private gateway (the AWS side of every BGP session)."),
-            OutputDef::new("tunnel1_outside_ip", "Tunnel 1: the AWS outside (public) IP."),
+            OutputDef::new("tunnel1_outside_ip", "Tunnel 1 (the tunnel with the lower inside CIDR, whatever order EC2 answers in): the AWS outside (public) IP."),
             OutputDef::new("tunnel1_inside_cidr", "Tunnel 1: the inside /30 (169.254.0.0/16)."),
             OutputDef::new("tunnel1_pre_shared_key", "Tunnel 1: the IKE pre-shared key.").sensitive(),
             OutputDef::new("tunnel1_bgp_peer_ip", "Tunnel 1: the AWS inside address (first host of the /30): the BGP peer seen from the customer side."),
             OutputDef::new("tunnel1_bgp_local_ip", "Tunnel 1: the customer inside address (second host of the /30): the customer router's interface address."),
-            OutputDef::new("tunnel2_outside_ip", "Tunnel 2: the AWS outside (public) IP."),
+            OutputDef::new("tunnel2_outside_ip", "Tunnel 2 (the tunnel with the higher inside CIDR): the AWS outside (public) IP."),
             OutputDef::new("tunnel2_inside_cidr", "Tunnel 2: the inside /30 (169.254.0.0/16)."),
             OutputDef::new("tunnel2_pre_shared_key", "Tunnel 2: the IKE pre-shared key.").sensitive(),
             OutputDef::new("tunnel2_bgp_peer_ip", "Tunnel 2: the AWS inside address (first host of the /30)."),
@@ -267,7 +284,7 @@ impl ResourceKind for VpnConnection {
                 options.insert("static_routes_only".into(), json!(s));
             }
             let mut tunnels = Vec::new();
-            for (i, t) in o.tunnel_options().iter().take(2).enumerate() {
+            for (i, t) in in_tunnel_order(o.tunnel_options()).into_iter().take(2).enumerate() {
                 let n = i + 1;
                 let mut spec = Map::new();
                 if let Some(ip) = t.outside_ip_address() {
@@ -339,6 +356,22 @@ mod tests {
         }
         assert_eq!(host("169.254.10.0/30", 1).as_deref(), Some("169.254.10.1"));
         assert_eq!(host("169.254.10.0/30", 2).as_deref(), Some("169.254.10.2"));
+    }
+
+    #[test]
+    fn tunnels_are_ordered_by_inside_cidr_then_outside_ip() {
+        let t = |cidr: Option<&str>, ip: &str| TunnelOption::builder().set_tunnel_inside_cidr(cidr.map(str::to_string)).outside_ip_address(ip).build();
+        let a = t(Some("169.254.10.4/30"), "3.1.1.1");
+        let b = t(Some("169.254.10.0/30"), "3.9.9.9");
+        let order = |x: &[TunnelOption]| in_tunnel_order(x).iter().map(|t| t.outside_ip_address().unwrap_or_default().to_string()).collect::<Vec<_>>();
+        assert_eq!(order(&[a.clone(), b.clone()]), ["3.9.9.9", "3.1.1.1"]);
+        assert_eq!(order(&[b, a]), ["3.9.9.9", "3.1.1.1"]);
+        // 169.254.9.x sorts before 169.254.10.x (numerically, not as text).
+        let c = t(Some("169.254.9.0/30"), "3.5.5.5");
+        let d = t(Some("169.254.10.0/30"), "3.4.4.4");
+        assert_eq!(order(&[d, c]), ["3.5.5.5", "3.4.4.4"]);
+        // Without inside CIDRs, by outside IP.
+        assert_eq!(order(&[t(None, "52.1.1.10"), t(None, "52.1.1.9")]), ["52.1.1.9", "52.1.1.10"]);
     }
 
     #[test]

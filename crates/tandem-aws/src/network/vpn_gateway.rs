@@ -18,14 +18,7 @@ pub struct VpnGateway {
     schema: KindSchema,
 }
 
-/// Turn a NotFound error of a describe call into "gone".
-pub(crate) fn gone_is_none<T>(r: Result<T>) -> Result<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
+pub(crate) use crate::error::gone_is_none;
 
 impl VpnGateway {
     pub fn new(aws: Arc<AwsContext>) -> Self {
@@ -36,7 +29,7 @@ impl VpnGateway {
             regional: true,
             properties: vec![
                 Field::new("amazon_side_asn", Type::Integer).force_new().computed().check(Check::DistinctAsn).doc("AmazonSideAsn: the private ASN of the Amazon side of a BGP session (64512-65534 or 4200000000-4294967294; default 64512)."),
-                Field::new("vpc_id", Type::String).refers_to(&["aws.ec2.vpc"]).doc("The VPC to attach the gateway to (AttachVpnGateway); changing it detaches and attaches again."),
+                Field::new("vpc_id", Type::String).refers_to(&["aws.ec2.vpc"]).carries_traffic().doc("The VPC to attach the gateway to (AttachVpnGateway); changing it detaches and attaches again."),
                 Field::new("tags", Type::map(Type::String)).doc("Tags."),
             ],
             outputs: vec![

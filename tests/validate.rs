@@ -1,0 +1,186 @@
+//! `tandem validate` through the real binary, with no cloud at all: rules that
+//! span resources (networks that must not overlap where traffic is routed
+//! between them, and only warned about elsewhere) and rules of a kind (a
+//! PROVISIONED global table cannot take replicas without write auto scaling).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A directory holding the reference spec, its var file and the files it reads.
+fn reference_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["active-active.yaml", "active-active.vars.yaml"] {
+        std::fs::copy(root().join("specs").join(f), dir.path().join(f)).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("flows")).unwrap();
+    for entry in std::fs::read_dir(root().join("specs/flows")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, dir.path().join("flows").join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(dir.path().join("controller.zip"), b"PK").unwrap();
+    dir
+}
+
+fn tandem(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(args)
+        .current_dir(dir)
+        // No cloud is called: endpoints that would fail if anything tried.
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("TANDEM_GCP_ENDPOINT", "http://127.0.0.1:9")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn validate_reference(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["validate", "--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip"];
+    args.extend_from_slice(extra);
+    tandem(dir, &args)
+}
+
+/// The reference stack routes the primary VPC to GCP (VGW -> VPN connections
+/// -> customer gateways -> HA VPN gateway -> network -> subnetwork, and over
+/// Direct Connect); the secondary VPC is connected to nothing.
+#[test]
+fn overlaps_are_refused_where_networks_meet_and_warned_about_elsewhere() {
+    let dir = reference_dir();
+    let o = validate_reference(dir.path(), &[]);
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(!text(&o.stderr).contains("warning"), "{}", text(&o.stderr));
+
+    // The secondary VPC overlapping the primary: nothing routes between them. Allowed, with a warning on stderr.
+    let o = validate_reference(dir.path(), &["--var", "vpc_cidr_secondary=10.0.0.0/16"]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("is valid"), "{out}");
+    assert!(err.contains("warning[tandem::spec::overlap_unconnected]: active-active.yaml:"), "{err}");
+    assert!(err.contains("10.0.0.0/16 (in `secondary_vpc`) overlaps 10.0.0.0/16 (in `primary_vpc`); nothing in the spec routes traffic between them"), "{err}");
+    assert!(err.contains("help:"), "{err}");
+    // --json carries it too.
+    let o = validate_reference(dir.path(), &["--var", "vpc_cidr_secondary=10.0.0.0/16", "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["warnings"][0]["code"], "tandem::spec::overlap_unconnected", "{v}");
+    assert!(v["warnings"][0]["line"].as_u64().is_some(), "{v}");
+
+    // The GCP subnetwork overlapping the secondary VPC: also unconnected, a warning.
+    let o = validate_reference(dir.path(), &["--var", "gcp_subnet_cidr=10.1.16.0/20"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stderr).contains("10.1.16.0/20 (in `gcp_subnet`) overlaps 10.1.0.0/16 (in `secondary_vpc`)"), "{}", text(&o.stderr));
+
+    // Overlapping the primary VPC, which the VPN routes to GCP: refused, with the route and the place.
+    let o = validate_reference(dir.path(), &["--var", "gcp_subnet_cidr=10.0.128.0/20"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("tandem::spec::overlap") && err.contains("10.0.128.0/20 (in `gcp_subnet`) overlaps 10.0.0.0/16 (in `primary_vpc`), and the spec routes traffic between them (primary_vpc -> "), "{err}");
+    assert!(err.contains("-> gcp_network -> gcp_subnet)"), "{err}");
+    assert!(err.contains("active-active.yaml:"), "{err}");
+}
+
+const DX_ONLY: &str = r#"version: 1
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    region: us-east-1
+    properties: { cidr_block: 10.0.0.0/16 }
+  vgw:
+    type: aws.ec2.vpn_gateway
+    region: us-east-1
+    properties: { vpc_id: "${vpc.id}" }
+  dxgw:
+    type: aws.directconnect.gateway
+    region: us-east-1
+    properties: { direct_connect_gateway_name: to-gcp }
+  assoc:
+    type: aws.directconnect.gateway_association
+    region: us-east-1
+    properties: { direct_connect_gateway_id: "${dxgw.id}", virtual_gateway_id: "${vgw.id}" }
+  vif:
+    type: aws.directconnect.private_virtual_interface
+    region: us-east-1
+    properties:
+      connection_id: dxcon-ffgcp001
+      virtual_interface_name: to-gcp
+      vlan: 101
+      asn: "${router.asn}"
+      direct_connect_gateway_id: "${dxgw.id}"
+  net:
+    type: gcp.compute.network
+    properties: { project: p, name: net }
+  router:
+    type: gcp.compute.router
+    region: us-east4
+    properties: { project: p, name: r, network: "${net.self_link}", asn: 16550 }
+  sub:
+    type: gcp.compute.subnetwork
+    region: us-east4
+    properties: { project: p, name: s, network: "${net.self_link}", ip_cidr_range: 10.0.64.0/20 }
+"#;
+
+/// Direct Connect alone joins the clouds: the private virtual interface's BGP
+/// peer is the Cloud Router of the GCP network.
+#[test]
+fn direct_connect_connects_too() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tandem.yaml"), DX_ONLY).unwrap();
+    let o = tandem(dir.path(), &["validate"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("10.0.64.0/20 (in `sub`) overlaps 10.0.0.0/16 (in `vpc`), and the spec routes traffic between them (vpc -> vgw -> assoc -> dxgw -> vif -> router -> net -> sub)"), "{err}");
+    assert!(err.contains("tandem.yaml:38:"), "points at the subnetwork's range: {err}");
+    // Without the interface nothing crosses: only a warning.
+    let cut = DX_ONLY.replace("      asn: \"${router.asn}\"\n", "      asn: 16550\n");
+    std::fs::write(dir.path().join("tandem.yaml"), cut).unwrap();
+    let o = tandem(dir.path(), &["validate"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("warning[tandem::spec::overlap_unconnected]"), "{}", text(&o.stderr));
+}
+
+const GLOBAL_TABLE: &str = r#"version: 1
+resources:
+  agent_state:
+    type: aws.dynamodb.global_table
+    region: us-east-1
+    properties:
+      attribute_definitions: [{ attribute_name: agent_id, attribute_type: S }]
+      key_schema: [{ attribute_name: agent_id, key_type: HASH }]
+      billing_mode: PROVISIONED
+      provisioned_throughput: { read_capacity_units: 5, write_capacity_units: 5 }
+      stream_specification: { stream_enabled: true, stream_view_type: NEW_AND_OLD_IMAGES }
+      replicas: [{ region_name: us-west-2 }]
+"#;
+
+/// DynamoDB refuses a replica of a PROVISIONED table without write auto
+/// scaling; tandem says so before anything is made.
+#[test]
+fn a_provisioned_global_table_with_replicas_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tandem.yaml"), GLOBAL_TABLE).unwrap();
+    let o = tandem(dir.path(), &["validate"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("tandem.yaml:9:21"), "points at billing_mode: {err}");
+    assert!(err.contains("Table write capacity should either be Pay-Per-Request or AutoScaled.") && err.contains("use billing_mode: PAY_PER_REQUEST"), "{err}");
+    // On demand, or no replicas: fine.
+    let on_demand = GLOBAL_TABLE.replace("billing_mode: PROVISIONED", "billing_mode: PAY_PER_REQUEST").replace("      provisioned_throughput: { read_capacity_units: 5, write_capacity_units: 5 }\n", "");
+    std::fs::write(dir.path().join("tandem.yaml"), on_demand).unwrap();
+    assert!(tandem(dir.path(), &["validate"]).status.success());
+    let no_replicas = GLOBAL_TABLE.replace("      replicas: [{ region_name: us-west-2 }]\n", "");
+    std::fs::write(dir.path().join("tandem.yaml"), no_replicas).unwrap();
+    assert!(tandem(dir.path(), &["validate"]).status.success());
+    // Billing by throughput alone is PROVISIONED too.
+    let implied = GLOBAL_TABLE.replace("      billing_mode: PROVISIONED\n", "");
+    std::fs::write(dir.path().join("tandem.yaml"), implied).unwrap();
+    assert_eq!(tandem(dir.path(), &["validate"]).status.code(), Some(3));
+}
