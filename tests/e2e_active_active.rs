@@ -640,3 +640,51 @@ fn reference_stack_converges_with_eventual_consistency() {
     let seen = run.py("print(json.dumps({r: c('dynamodb', r).list_tables()['TableNames'] for r in ('us-east-1', 'us-west-2')}))");
     assert_eq!(seen, json!({"us-east-1": [], "us-west-2": []}), "the replica's table went with it");
 }
+
+/// `tandem preflight` against the sandbox: what a real account needs for the
+/// reference stack, found with reads only.
+#[test]
+fn preflight_says_what_the_account_needs_before_anything_is_made() {
+    let run = Run::new();
+    let o = run.tandem(&["preflight"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(out.contains("ok   connect_replica: region pair: us-east-1 -> us-west-2 is a pair Global Resiliency allows"), "{out}");
+    assert!(out.contains("ok   connect_replica: SAML:"), "{out}");
+    assert!(out.contains("ok   connect_replica: Global Resiliency access in us-east-1"), "{out}");
+    assert!(out.contains("??   primary_number: phone number +12065550100: SearchAvailablePhoneNumbers needs an instance or group"), "{out}");
+    for action in ["ReplicateInstance", "AssociateTrafficDistributionGroupUser", "ClaimPhoneNumber", "CreateTrafficDistributionGroup"] {
+        assert!(out.contains(action), "{action} in {out}");
+    }
+    let policy: Value = serde_json::from_str(&run.ok(&["preflight", "--iam-policy"])).unwrap();
+    let actions = policy["Statement"][0]["Action"].as_array().unwrap();
+    assert!(actions.contains(&json!("connect:ReplicateInstance")) && actions.contains(&json!("iam:PassRole")), "{policy}");
+    assert!(actions.iter().all(|a| a.as_str().unwrap().contains(':')), "only AWS actions: {policy}");
+    // Nothing was made: only reads reached the sandbox.
+    let calls = run.py("print(urllib.request.urlopen(E + '/_tandem/calls').read().decode())");
+    let writes: Vec<&Value> = calls["calls"].as_array().unwrap().iter().filter(|c| {
+        let op = c["operation"].as_str().unwrap();
+        !(op.starts_with("List") || op.starts_with("Describe") || op.starts_with("Get") || op.starts_with("Search"))
+    }).collect();
+    assert!(writes.is_empty(), "preflight only reads: {writes:?}");
+
+    // An account without Global Resiliency access: the probe says so, and what to do.
+    run.admin("POST", "/_tandem/faults", json!({"service": "connect", "operation": "ListTrafficDistributionGroups", "kind": "access_denied"}));
+    let o = run.tandem(&["preflight", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["failed"], json!(true));
+    let findings = report["preflight"]["findings"].to_string();
+    assert!(findings.contains("AccessDeniedException") && findings.contains("Solutions Architect"), "{findings}");
+    run.admin("DELETE", "/_tandem/faults", json!({}));
+
+    // Once the instance and group exist, the numbers are searched for.
+    run.ok(&["apply", "--auto-approve", "--stage", "aws_connect"]);
+    let out = run.ok(&["preflight"]);
+    assert!(out.contains("ok   primary_number: phone number +12065550100: available to claim in us-east-1"), "{out}");
+    let o = run.tandem(&["preflight", "--var", "primary_phone_number=+12065559999"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL primary_number: phone number +12065559999: not offered in us-east-1"), "{out}");
+    run.ok(&["destroy", "--auto-approve"]);
+}

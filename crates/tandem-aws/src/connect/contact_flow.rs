@@ -53,6 +53,7 @@ fn problems(doc: &Value) -> Option<String> {
 impl ObjectApi for ContactFlow {
     const ARN_SEGMENT: &'static str = "contact-flow";
     const NOUN: &'static str = "flow";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateContactFlow", "connect:DescribeContactFlow", "connect:ListContactFlows", "connect:UpdateContactFlowContent", "connect:UpdateContactFlowName", "connect:DeleteContactFlow", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         KindSchema {

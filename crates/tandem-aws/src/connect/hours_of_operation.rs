@@ -53,6 +53,7 @@ fn config(p: &Map<String, Value>) -> Result<Vec<HoursOfOperationConfig>> {
 impl ObjectApi for HoursOfOperation {
     const ARN_SEGMENT: &'static str = "operating-hours";
     const NOUN: &'static str = "hours of operation";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateHoursOfOperation", "connect:DescribeHoursOfOperation", "connect:ListHoursOfOperations", "connect:UpdateHoursOfOperation", "connect:DeleteHoursOfOperation", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         KindSchema {

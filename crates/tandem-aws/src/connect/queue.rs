@@ -17,6 +17,7 @@ pub(super) struct Queue;
 impl ObjectApi for Queue {
     const ARN_SEGMENT: &'static str = "queue";
     const NOUN: &'static str = "queue";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateQueue", "connect:DescribeQueue", "connect:ListQueues", "connect:UpdateQueueName", "connect:UpdateQueueHoursOfOperation", "connect:UpdateQueueMaxContacts", "connect:DeleteQueue", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         KindSchema {

@@ -84,6 +84,7 @@ async fn current_queues(c: &Client, instance: &str, id: &str) -> Result<QueueCon
 impl ObjectApi for RoutingProfile {
     const ARN_SEGMENT: &'static str = "routing-profile";
     const NOUN: &'static str = "routing profile";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateRoutingProfile", "connect:DescribeRoutingProfile", "connect:ListRoutingProfiles", "connect:UpdateRoutingProfileName", "connect:UpdateRoutingProfileDefaultOutboundQueue", "connect:UpdateRoutingProfileConcurrency", "connect:AssociateRoutingProfileQueues", "connect:DisassociateRoutingProfileQueues", "connect:UpdateRoutingProfileQueues", "connect:ListRoutingProfileQueues", "connect:DeleteRoutingProfile", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         let queue_config = Type::Object(vec![

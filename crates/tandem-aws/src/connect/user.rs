@@ -73,6 +73,7 @@ async fn profile_ids(c: &Client, instance: &str, p: &Map<String, Value>) -> Resu
 impl ObjectApi for User {
     const ARN_SEGMENT: &'static str = "agent";
     const NOUN: &'static str = "user";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateUser", "connect:DescribeUser", "connect:ListUsers", "connect:ListSecurityProfiles", "connect:UpdateUserRoutingProfile", "connect:UpdateUserPhoneConfig", "connect:UpdateUserIdentityInfo", "connect:UpdateUserSecurityProfiles", "connect:DeleteUser", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         KindSchema {
