@@ -55,7 +55,7 @@ impl PhoneNumber {
     pub fn new(aws: Arc<AwsContext>) -> Self {
         let schema = KindSchema {
             type_name: "aws.connect.phone_number",
-            doc: "A phone number claimed to a traffic distribution group (or an instance), given explicitly or found with SearchAvailablePhoneNumbers, and the flow it starts in each instance of the group.",
+            doc: "A phone number claimed to a traffic distribution group (or an instance), given explicitly or found with SearchAvailablePhoneNumbers, and the flow it starts. The number-to-flow association is mirrored to the replica by Global Resiliency (https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html#mirrored-resources): associate it once, in the source region.",
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_ClaimPhoneNumber.html",
             regional: true,
             properties: vec![

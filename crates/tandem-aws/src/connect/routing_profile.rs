@@ -95,7 +95,7 @@ impl ObjectApi for RoutingProfile {
         ]);
         KindSchema {
             type_name: "aws.connect.routing_profile",
-            doc: "A routing profile of an Amazon Connect instance: the queues its agents serve, per channel, with priorities, and how many contacts they take at once.",
+            doc: "A routing profile of an Amazon Connect instance: the queues its agents serve, per channel, with priorities, and how many contacts they take at once. Global Resiliency mirrors it to the replica of a replicated instance under the same id and keeps both in sync (https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html#mirrored-resources): declare it once, against the source instance; tandem waits for the copy and reports drift in either region.",
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateRoutingProfile.html",
             regional: true,
             properties: vec![
