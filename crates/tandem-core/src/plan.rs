@@ -74,6 +74,10 @@ pub struct Plan {
     /// Resources found gone during refresh (removed from state by apply).
     #[serde(default)]
     pub gone: Vec<String>,
+    /// Renames from the spec's `moved:` that apply records in the state; no
+    /// cloud call, so they are not changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<tandem_state::Move>,
 }
 
 impl Plan {
