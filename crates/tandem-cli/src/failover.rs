@@ -11,7 +11,6 @@ use tandem_failover::runtime::{
     RuntimeError,
 };
 use tandem_failover::{Distribution, Policy, Severity};
-use tandem_state::LocalBackend;
 
 #[derive(Args, Debug)]
 pub struct FailoverArgs {
@@ -203,12 +202,13 @@ fn from_state(state: &tandem_state::State) -> FromState {
 }
 
 /// The controller's configuration from the flags over the state.
-fn config(a: &ControllerArgs, drill: bool) -> Result<ControllerConfig, String> {
+async fn config(a: &ControllerArgs, drill: bool) -> Result<ControllerConfig, String> {
     let st = match (&a.spec, &a.state) {
         (None, None) => FromState::default(),
         (spec, state) => {
-            let path = crate::state_path(spec.as_deref().unwrap_or(std::path::Path::new("tandem.yaml")), state);
-            let state = LocalBackend::new(&path).load().map_err(|e| format!("cannot read the state {}: {e}", path.display()))?;
+            let spec = spec.clone().unwrap_or_else(|| "tandem.yaml".into());
+            let opened = crate::backends::open(&spec, state.as_deref(), &[], false).await.map_err(|f| f.message())?;
+            let state = opened.store.load().await.map_err(|e| e.to_string())?;
             from_state(&state)
         }
     };
@@ -265,7 +265,7 @@ fn config(a: &ControllerArgs, drill: bool) -> Result<ControllerConfig, String> {
 }
 
 async fn controller(a: &ControllerArgs, drill: bool) -> Result<Controller, String> {
-    let config = config(a, drill)?;
+    let config = config(a, drill).await?;
     let alarms: Arc<dyn AlarmSource> = if a.alarms.is_empty() {
         Arc::new(NoAlarms)
     } else {

@@ -70,6 +70,8 @@ pub(crate) struct Shared {
     pub upstream: Option<Upstream>,
     /// Serializes DynamoDB item writes with their replication (see `dynamodb`).
     pub dynamodb_writes: tokio::sync::Mutex<()>,
+    /// Serializes S3 writes so a conditional one is checked and made atomically.
+    pub s3_writes: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -140,7 +142,7 @@ pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
         .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
     let addr = listener.local_addr()?;
     let upstream_url = upstream.as_ref().map(|u| u.base.clone());
-    let shared = Arc::new(Shared { state: Mutex::new(SimState::default()), upstream, dynamodb_writes: tokio::sync::Mutex::new(()) });
+    let shared = Arc::new(Shared { state: Mutex::new(SimState::default()), upstream, dynamodb_writes: tokio::sync::Mutex::new(()), s3_writes: tokio::sync::Mutex::new(()) });
     let (stop, stop_rx) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, shared, stop_rx));
     Ok(Sandbox { addr, upstream: upstream_url, stop, task: Some(task), moto })
@@ -431,6 +433,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
     if call.service == "ec2" && call.wire == Wire::Ec2Query {
         return Ok(ec2(&shared, &call, parts.method, parts.uri, &parts.headers, body).await);
+    }
+    if call.service == "s3" && matches!(parts.method, Method::PUT | Method::POST | Method::DELETE) {
+        // S3 evaluates a conditional write (If-Match / If-None-Match) and
+        // makes it in one step: "If multiple conditional writes occur for the
+        // same object name, the first write operation to finish succeeds" and
+        // the others get 412 PreconditionFailed (S3 User Guide,
+        // conditional-requests; API Reference, PutObject and DeleteObject).
+        // moto checks the condition and then writes, unlocked, on a threaded
+        // server; one S3 write at a time through the sandbox makes the pair
+        // atomic as S3's is.
+        let _serial = shared.s3_writes.lock().await;
+        return Ok(forward(&shared, &call, parts.method, parts.uri, &parts.headers, body).await);
     }
     Ok(forward(&shared, &call, parts.method, parts.uri, &parts.headers, body).await)
 }

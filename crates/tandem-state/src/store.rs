@@ -38,6 +38,8 @@ pub struct Store {
     current: Mutex<Option<bool>>,
     /// Why the state's key could not be opened, if it could not.
     open_error: Mutex<Option<String>>,
+    /// Told once when a lock is held by someone else and this store waits.
+    on_wait: Mutex<Option<Arc<dyn Fn(&str) + Send + Sync>>>,
 }
 
 /// A lock this process holds on a [`Store`]; give it back with [`Store::unlock`].
@@ -48,7 +50,12 @@ pub struct HeldLock {
 
 impl Store {
     pub fn new(backend: Arc<dyn Backend>, keys: Keyring) -> Store {
-        Store { backend, keys, key: Mutex::new(None), current: Mutex::new(None), open_error: Mutex::new(None) }
+        Store { backend, keys, key: Mutex::new(None), current: Mutex::new(None), open_error: Mutex::new(None), on_wait: Mutex::new(None) }
+    }
+
+    /// Say what a lock wait is waiting for (the CLI prints it).
+    pub fn on_lock_wait(&self, f: impl Fn(&str) + Send + Sync + 'static) {
+        *self.on_wait.lock().expect("not poisoned") = Some(Arc::new(f));
     }
 
     pub fn backend(&self) -> &Arc<dyn Backend> {
@@ -263,12 +270,21 @@ impl Store {
         let info = LockInfo::new(operation);
         let start = Instant::now();
         let mut pause = Duration::from_millis(100);
+        let mut told = false;
         loop {
             match self.backend.try_lock(&info).await? {
                 Attempt::Taken => return Ok(HeldLock { info }),
                 Attempt::Held(holder) => {
                     if start.elapsed() >= timeout {
                         return Err(self.locked(holder, timeout));
+                    }
+                    if !told {
+                        told = true;
+                        let f = self.on_wait.lock().expect("not poisoned").clone();
+                        if let Some(f) = f {
+                            let who = holder.as_ref().map(LockInfo::describe).unwrap_or_else(|| "another tandem process".into());
+                            f(&format!("the state {} is locked by {who}; waiting up to {} for it", self.location(), humantime::format_duration(timeout)));
+                        }
                     }
                     let left = timeout.saturating_sub(start.elapsed());
                     tokio::time::sleep(pause.min(left)).await;
