@@ -224,6 +224,7 @@ async fn plan(a: PlanArgs) -> CmdResult {
     let opened = backends::open(&a.spec.spec, a.state.state.as_deref(), &a.state.backend_config, json).await?;
     let state = opened.store.load().await.map_err(state_err)?;
     opened.store.check_writable(&state).map_err(state_err)?;
+    opened.store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
     let opts = PlanOptions { destroy: a.destroy, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
     let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
     if json {
@@ -345,6 +346,7 @@ async fn apply(a: ApplyArgs) -> CmdResult {
     let summary = locked!(store, "apply", a.state.lock_timeout, async {
         let state = store.load().await.map_err(state_err)?;
         store.check_writable(&state).map_err(state_err)?;
+        store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
         let plan = match saved {
             Some(p) => p,
             None => {
@@ -486,6 +488,7 @@ async fn import(a: ImportArgs) -> CmdResult {
     let (state, results) = locked!(store, "import", a.state.lock_timeout, async {
         let state = store.load().await.map_err(state_err)?;
         store.check_writable(&state).map_err(state_err)?;
+        store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
         engine.import_many(&spec, store, state, &items).await.map_err(|e| engine_err(e, json))
     }
     .await);

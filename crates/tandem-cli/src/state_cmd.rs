@@ -343,7 +343,8 @@ async fn migrate(old: &Store, new: &Store, timeout: std::time::Duration, force: 
             if there && to.lineage == from.lineage && to.serial >= from.serial {
                 return Ok(None);
             }
-            if there && !to.resources.is_empty() && !force {
+            // An older copy of the same state (same lineage) is simply superseded.
+            if there && to.lineage != from.lineage && !to.resources.is_empty() && !force {
                 return Err(Failure::Failed(format!(
                     "{} already holds a different state ({} resources, lineage {}, serial {}); refusing to overwrite it. Add --force-copy to replace it",
                     new.location(),

@@ -85,6 +85,16 @@ impl Engine {
         }
     }
 
+    /// Whether applying `spec` can put secrets in the state: sensitive
+    /// variables, or a kind with sensitive fields or outputs.
+    pub fn has_secrets(&self, spec: &Spec) -> bool {
+        spec.variables.values().any(|v| v.sensitive)
+            || spec.outputs.values().any(|o| o.sensitive)
+            || spec.resources.values().any(|r| {
+                !r.sensitive.is_empty() || self.registry.schema(&r.type_name).is_some_and(|k| k.has_sensitive())
+            })
+    }
+
     pub fn schemas(&self) -> Vec<&KindSchema> {
         self.registry.schemas().collect()
     }
@@ -415,6 +425,10 @@ impl Engine {
 
     /// Carry out `plan`, saving the state after every finished operation.
     pub async fn apply(&self, spec: &Spec, plan: &Plan, backend: &dyn StateWriter, mut state: State) -> Result<Summary, EngineError> {
+        // Nothing written yet: the state takes the lineage its first plan saw.
+        if state.serial == 0 && state.resources.is_empty() && plan.serial == 0 {
+            state.lineage = plan.lineage.clone();
+        }
         if plan.lineage != state.lineage || plan.serial != state.serial {
             return Err(EngineError::Refused(format!(
                 "the state changed since this plan was made (plan: serial {} of lineage {}, state now: serial {} of lineage {}); make a new plan",

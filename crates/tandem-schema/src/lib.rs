@@ -214,6 +214,18 @@ pub struct KindSchema {
 }
 
 impl KindSchema {
+    /// Whether any field (at any depth) or output is secret.
+    pub fn has_sensitive(&self) -> bool {
+        fn any(t: &Type) -> bool {
+            match t {
+                Type::Object(fields) => fields.iter().any(|f| f.sensitive || any(&f.ty)),
+                Type::List(inner) | Type::Map(inner) => any(inner),
+                _ => false,
+            }
+        }
+        self.properties.iter().any(|f| f.sensitive || any(&f.ty)) || self.outputs.iter().any(|o| o.sensitive)
+    }
+
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.properties.iter().find(|f| f.name == name)
     }

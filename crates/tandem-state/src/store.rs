@@ -72,16 +72,23 @@ impl Store {
         !self.backend.remote() || self.keys.wanted.is_some() || self.key.lock().expect("not poisoned").is_some()
     }
 
-    /// Refuse, before anything changes, a write this store could not finish.
+    /// Refuse, before anything changes, a write this store could not finish:
+    /// secrets it cannot open, or secrets it could only write in plaintext
+    /// to a shared state.
     pub fn check_writable(&self, state: &State) -> Result<(), StateError> {
         if crypt::any_sealed(&serde_json::to_value(state).expect("state serializes")) {
             return Err(self.no_key(state.encryption.as_ref()));
         }
-        if !self.can_write_secrets() {
+        self.check_can_seal(has_plain_secrets(state))
+    }
+
+    /// Refuse when secrets are coming (`secrets`: the spec has sensitive
+    /// variables, fields or outputs) and this shared state has no key.
+    pub fn check_can_seal(&self, secrets: bool) -> Result<(), StateError> {
+        if secrets && !self.can_write_secrets() {
             return Err(StateError::Key(format!(
-                "the state {} is shared ({}), so its secrets are stored encrypted, and no key is configured: set `kms_key_id` in the spec's `backend:` block (or `--backend-config kms_key_id=...`), or ${}",
+                "the state {} is shared (a remote backend), so the secrets it will hold are stored encrypted, and no key is configured: set `kms_key_id` in the spec's `backend:` block (or `--backend-config kms_key_id=...`), or ${}",
                 self.location(),
-                "a remote backend",
                 crypt::PASSPHRASE_ENV
             )));
         }
