@@ -596,7 +596,20 @@ fn docs(a: DocsArgs) -> CmdResult {
                 ] } },
             "resources": { "type": "object", "additionalProperties": {
                 "oneOf": kinds.values().cloned().collect::<Vec<_>>() } },
-            "outputs": { "type": "object" }
+            "outputs": { "type": "object" },
+            "backend": { "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": false, "properties": {
+                "local": { "type": "object", "additionalProperties": false, "properties": {
+                    "path": { "type": "string" }, "kms_key_id": { "type": "string" }, "kms_region": { "type": "string" } } },
+                "s3": { "type": "object", "additionalProperties": false, "properties": {
+                    "bucket": { "type": "string" }, "key": { "type": "string" }, "region": { "type": "string" },
+                    "kms_key_id": { "type": "string" }, "lock_key": { "type": "string" }, "endpoint": { "type": "string" },
+                    "use_path_style": { "type": "boolean" } } } } },
+            "moved": {
+                "anyOf": [{ "$ref": "#/$defs/moved" }, { "type": "array", "items": { "$ref": "#/$defs/moved" } }] }
+        },
+        "$defs": {
+            "moved": { "type": "object", "additionalProperties": false, "required": ["from", "to"],
+                "properties": { "from": { "type": "string" }, "to": { "type": "string" } } }
         }
     });
     files.push((a.out.join("tandem.schema.json"), format!("{}\n", serde_json::to_string_pretty(&schema).unwrap_or_default())));
