@@ -36,6 +36,10 @@ pub enum Command {
     State(StateCmdArgs),
     /// Release a remote state's lock left by a process that died.
     ForceUnlock(ForceUnlockArgs),
+    /// Say what a real account must have for this spec before anything is
+    /// made (Global Resiliency access, SAML, region pairs, numbers to claim)
+    /// and the permissions its kinds call with. Harmless reads only.
+    Preflight(PreflightArgs),
     /// Print the dependency graph as DOT.
     Graph(SpecArgs),
     /// Print the spec's outputs from the state.
@@ -106,6 +110,22 @@ pub struct StateArgs {
     /// (destroy: and what depends on them); repeatable.
     #[arg(long = "stage", value_name = "NAME")]
     pub stages: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PreflightArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The state file [default: .tandem/state.json next to the spec]; what
+    /// exists already lets more be checked (the numbers' group, the instance).
+    #[arg(long)]
+    pub state: Option<std::path::PathBuf>,
+    /// A backend setting for this run (repeatable).
+    #[arg(long = "backend-config", value_name = "KEY=VALUE")]
+    pub backend_config: Vec<String>,
+    /// Print only the IAM policy document (AWS actions the spec's kinds call).
+    #[arg(long)]
+    pub iam_policy: bool,
 }
 
 #[derive(Args, Debug)]
