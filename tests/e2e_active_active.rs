@@ -689,3 +689,50 @@ fn preflight_says_what_the_account_needs_before_anything_is_made() {
     assert!(out.contains("FAIL primary_number: phone number +12065559999: not offered in us-east-1"), "{out}");
     run.ok(&["destroy", "--auto-approve"]);
 }
+
+/// The stack runs what it deploys: the failover controllers (Lambda functions
+/// in both regions on one-minute schedules, run by the sandbox on a faster
+/// clock) shift calls and agents when the primary fails and bring the default
+/// back, and an agent event put on the primary's stream reaches the
+/// secondary region's table through the deployed sync function. The real
+/// packages from scripts/build-lambda (scripts/test builds them).
+#[test]
+fn the_deployed_controllers_fail_over_and_agent_state_syncs() {
+    let run = Run::new();
+    for (zip, name) in [("tandem-failover.zip", "controller.zip"), ("tandem-agent-state.zip", "agent-state.zip")] {
+        let built = root().join("target/lambda").join(zip);
+        assert!(built.exists(), "{} is missing: run `PROFILE=dev scripts/build-lambda` (scripts/test does)", built.display());
+        std::fs::copy(&built, run.dir.path().join(name)).unwrap();
+    }
+    run.ok(&["apply", "--auto-approve", "--var", "failover_probe_interval_seconds=1", "--var", "failover_min_dwell_seconds=0"]);
+    // Like every verb, drill and failover find tandem.yaml and its state by default.
+    std::fs::rename(run.dir.path().join("active-active.yaml"), run.dir.path().join("tandem.yaml")).unwrap();
+    let bare = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .args(args)
+            .current_dir(run.dir.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let o = bare(&["failover", "status", "--sandbox", &run.sb.url]);
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("traffic-distribution-group/"), "{}", text(&o.stdout));
+    let o = bare(&["drill", "--deployed", "--sandbox", &run.sb.url, "--phase-timeout", "2m", "--json"]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("JSON ({e}): {}{}", text(&o.stdout), text(&o.stderr)));
+    assert_eq!(report["passed"], json!(true), "{report}");
+    let names: Vec<&str> = report["phases"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["normal", "agents", "inject_outage", "failover", "agents_moved", "clear_outage", "recover", "agent_state"], "{report}");
+    // The work was done by the functions the spec deployed, in both regions, on their schedules.
+    let inv = run.py("print(urllib.request.urlopen(E + '/_tandem/lambda/invocations').read().decode())");
+    let sources = |f: &str| inv["invocations"].as_array().unwrap().iter().filter(|i| i["function"] == f).map(|i| i["source"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    for f in ["contact-center-failover-primary", "contact-center-failover-secondary"] {
+        let s = sources(f);
+        assert!(!s.is_empty() && s.iter().all(|x| x.starts_with("schedule:contact-center-failover-")), "{f}: {s:?}");
+    }
+    assert!(sources("contact-center-agent-state-primary").iter().all(|s| s.starts_with("kinesis:")), "{inv}");
+    assert!(!sources("contact-center-agent-state-primary").is_empty(), "the primary's sync function ran");
+}

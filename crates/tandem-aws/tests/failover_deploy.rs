@@ -141,3 +141,38 @@ async fn deployment_kinds_are_checked_before_any_call() {
     assert!(neither.iter().any(|m| m.contains("needs a schedule_expression or an event_pattern")), "{neither:?}");
     env.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn event_source_mapping_lifecycle() {
+    let env = sandbox().await;
+    let dir = tempfile::tempdir().unwrap();
+    let role = kind(&env.aws, "aws.iam.role").create(&tandem_provider::Ctx::quiet("r", None), &props(json!({"role_name": "sync", "assume_role_policy": TRUST}))).await.unwrap();
+    let (zip1, sha1) = zip(dir.path(), "f.zip", "#!/bin/sh\nexit 0\n");
+    let f = kind(&env.aws, "aws.lambda.function")
+        .create(&ctx("f", SOURCE), &props(json!({"function_name": "sync", "role": out(&role, "arn"), "zip_file": zip1, "source_code_hash": sha1})))
+        .await
+        .unwrap();
+    let stream = kind(&env.aws, "aws.kinesis.stream").create(&ctx("s", SOURCE), &props(json!({"stream_name": "agent-events", "shard_count": 1}))).await.unwrap();
+    let esm = kind(&env.aws, "aws.lambda.event_source_mapping");
+    let c = ctx("feed", SOURCE);
+    let p = props(json!({"function_name": out(&f, "id"), "event_source_arn": out(&stream, "arn"), "starting_position": "TRIM_HORIZON", "batch_size": 50, "bisect_batch_on_function_error": true}));
+    let m = esm.create(&c, &p).await.unwrap();
+    assert_eq!(out(&m, "state"), "Enabled");
+    assert!(satisfies(&env, "aws.lambda.event_source_mapping", &p, &m.properties), "{:?}", m.properties);
+    // A re-run after a crash adopts the mapping of that function and stream.
+    assert_eq!(esm.create(&c, &p).await.unwrap().id, m.id);
+    // boto3 sees it.
+    let seen = boto3(&env.sandbox.url(), &format!("print(json.dumps(c('lambda').get_event_source_mapping(UUID='{}')['BatchSize']))", m.id)).await;
+    assert_eq!(seen, json!(50));
+    let mut p2 = p.clone();
+    p2.insert("batch_size".into(), json!(10));
+    p2.insert("enabled".into(), json!(false));
+    let m2 = esm.update(&c, &m.id, &m.properties, &p2, &changed(&["batch_size", "enabled"])).await.unwrap();
+    assert!(satisfies(&env, "aws.lambda.event_source_mapping", &p2, &m2.properties), "{:?}", m2.properties);
+    assert_eq!(out(&m2, "state"), "Disabled");
+    let e = esm.update(&c, &m.id, &m2.properties, &p2, &changed(&["starting_position"])).await.unwrap_err();
+    assert_eq!(e.class, ErrorClass::Invalid);
+    esm.delete(&c, &m.id, &p2).await.unwrap();
+    assert!(esm.read(&c, &m.id).await.unwrap().is_none());
+    esm.delete(&c, &m.id, &p2).await.unwrap();
+}

@@ -603,5 +603,28 @@ mod tests {
         assert_eq!((f.primary_region.as_deref(), f.secondary_region.as_deref()), (Some("us-east-1"), Some("us-west-2")));
         assert_eq!((f.primary_instance_id.as_deref(), f.secondary_instance_id.as_deref()), (Some("i1"), Some("i1")));
         assert_eq!(f.table.as_deref(), Some("contact-center-agent-state"));
+        assert_eq!(f.declared, None);
+    }
+
+    #[test]
+    fn the_default_is_the_declared_distribution() {
+        let state: tandem_state::State = serde_json::from_value(json!({
+            "format_version": 1, "lineage": "x", "serial": 3, "spec_name": "s",
+            "resources": {
+                "tdg": { "type": "aws.connect.traffic_distribution_group", "region": "us-east-1", "id": "g1",
+                         "properties": { "telephony_config": { "distributions": [{ "region": "us-east-1", "percentage": 70 }, { "region": "us-west-2", "percentage": 30 }] } },
+                         "outputs": { "arn": "arn:aws:connect:us-east-1:1:traffic-distribution-group/g1" } },
+                "ctl": { "type": "aws.lambda.function", "region": "us-west-2", "id": "ctl-west", "properties": { "environment": { "TANDEM_GROUP_ARN": "arn:g", "TANDEM_ALARMS": "us-east-1/a" } }, "outputs": {} },
+                "feed": { "type": "aws.lambda.event_source_mapping", "region": "us-east-1", "id": "u1", "properties": { "event_source_arn": "arn:aws:kinesis:us-east-1:1:stream/agent-events" }, "outputs": {} }
+            }
+        }))
+        .expect("state parses");
+        let f = from_state(&state);
+        let d = f.declared.expect("declared");
+        assert_eq!(d, Distribution::split("us-east-1", 70, "us-west-2"), "agents follow telephony when undeclared");
+        assert!(!f.agents_declared);
+        assert_eq!(f.controllers.len(), 1);
+        assert_eq!(f.controllers[0].2.get("TANDEM_ALARMS").map(String::as_str), Some("us-east-1/a"));
+        assert_eq!(f.agent_feeds, vec![("us-east-1".to_string(), "arn:aws:kinesis:us-east-1:1:stream/agent-events".to_string())]);
     }
 }

@@ -310,7 +310,7 @@ impl FaultInjector for SandboxOutage {
 async fn the_drill_passes_end_to_end_with_both_times_measured() {
     let env = setup().await;
     let mut c = controller(&env, S).await;
-    let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20) }).await;
+    let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20), ..Default::default() }).await;
     assert!(report.passed, "{report:#?}");
     let names: Vec<&str> = report.phases.iter().map(|p| p.name.as_str()).collect();
     // The associated agents moved with the calls and came back.
@@ -334,7 +334,7 @@ async fn the_drill_with_a_forced_health_override() {
     let env = setup().await;
     let mut c = controller(&env, S).await;
     let forced = ForcedHealth(c.forced_down());
-    let report = run_drill(&mut c, &forced, &DrillOptions { phase_timeout: Duration::from_secs(20) }).await;
+    let report = run_drill(&mut c, &forced, &DrillOptions { phase_timeout: Duration::from_secs(20), ..Default::default() }).await;
     assert!(report.passed, "{report:#?}");
     assert!(c.forced_down().lock().unwrap().is_empty(), "the override is cleared");
 }
@@ -352,6 +352,23 @@ async fn the_drill_fails_when_no_agent_would_move() {
     assert_eq!(report.phases.last().unwrap().name, "agents");
     assert!(report.phases.last().unwrap().detail.contains("no agent is associated"), "{report:#?}");
     assert!(env.admin.faults().await.unwrap().is_empty(), "nothing was injected");
+}
+
+/// A group whose spec declares only the telephony split: agents may sit
+/// anywhere before the drill (the controller then moves both).
+#[tokio::test]
+async fn the_drill_starts_on_a_group_declared_with_telephony_only() {
+    let env = setup().await;
+    let mut c = controller(&env, S).await;
+    c.actuator
+        .set(&Distribution { telephony: tandem_failover::Weights::split(P, 50, S), agents: tandem_failover::Weights::split(P, 100, S) })
+        .await
+        .unwrap();
+    let strict = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20), agents_declared: true }).await;
+    assert!(!strict.passed && strict.phases[0].detail.contains("not the default"), "{strict:#?}");
+    let mut c = controller(&env, S).await;
+    let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20), agents_declared: false }).await;
+    assert!(report.passed, "{report:#?}");
 }
 
 #[tokio::test]
@@ -425,7 +442,7 @@ async fn the_drill_waits_out_update_in_progress() {
         .await
         .unwrap();
     let mut c = controller(&env, S).await;
-    let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20) }).await;
+    let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20), ..Default::default() }).await;
     assert!(report.passed, "{report:#?}");
     assert!(report.time_to_failover_s.unwrap() >= 0.3, "{report:?}");
     assert!(report.time_to_recover_s.unwrap() >= 0.3, "{report:?}");
