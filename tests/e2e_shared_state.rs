@@ -53,7 +53,7 @@ fn sandbox() -> Sandbox {
 
 const BACKEND: &str = "backend:\n  s3: { bucket: acme-contact-center-state, key: contact-center/state.json, region: us-east-1, kms_key_id: alias/tandem-state, use_path_style: true }\n";
 
-/// A working directory with the reference spec (plus the backend block), its vars, flows and a controller zip.
+/// A working directory with the reference spec (plus the backend block), its vars, flows and Lambda zips.
 fn workdir(base: &Path, name: &str) -> PathBuf {
     let d = base.join(name);
     std::fs::create_dir_all(d.join("flows")).unwrap();
@@ -72,6 +72,8 @@ fn workdir(base: &Path, name: &str) -> PathBuf {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
+    // moto stores the code without running it; any zip serves for both functions.
+    std::fs::copy(d.join("controller.zip"), d.join("agent-state.zip")).unwrap();
     d
 }
 
@@ -84,7 +86,7 @@ impl Team {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tandem"));
         cmd.arg(args[0]);
         if !["state", "force-unlock", "init"].contains(&args[0]) {
-            cmd.args(["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip"]);
+            cmd.args(["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"]);
         } else {
             cmd.args(&args[1..2]).args(["--spec", "active-active.yaml"]);
         }
