@@ -25,8 +25,17 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Delete everything the state records, dependents first.
     Destroy(DestroyArgs),
-    /// Record an existing cloud object under a spec address.
+    /// Record existing cloud objects under spec addresses (one, or many from `--file`).
     Import(ImportArgs),
+    /// Set up (or change) where the state is kept: checks the backend,
+    /// records it, and with `--migrate-state` copies the state from the
+    /// previous backend.
+    Init(InitArgs),
+    /// Inspect and change the state without touching the cloud:
+    /// list, show, rm, mv, pull, push, rotate-key.
+    State(StateCmdArgs),
+    /// Release a remote state's lock left by a process that died.
+    ForceUnlock(ForceUnlockArgs),
     /// Say what a real account must have for this spec before anything is
     /// made (Global Resiliency access, SAML, region pairs, numbers to claim)
     /// and the permissions its kinds call with. Harmless reads only.
@@ -80,9 +89,17 @@ pub struct SpecArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct StateArgs {
-    /// The state file [default: .tandem/state.json next to the spec].
+    /// The state file [default: .tandem/state.json next to the spec]; only
+    /// for the local backend.
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// A backend setting for this run: `--backend-config key=prod/state.json`
+    /// (repeatable; wins over TANDEM_BACKEND_<KEY> and the spec).
+    #[arg(long = "backend-config", value_name = "KEY=VALUE")]
+    pub backend_config: Vec<String>,
+    /// How long to wait for another process's lock on the state (`30s`, `5m`); 0 fails at once.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
     /// How many operations may run at once.
     #[arg(long, default_value_t = 10)]
     pub parallelism: usize,
@@ -103,6 +120,9 @@ pub struct PreflightArgs {
     /// exists already lets more be checked (the numbers' group, the instance).
     #[arg(long)]
     pub state: Option<std::path::PathBuf>,
+    /// A backend setting for this run (repeatable).
+    #[arg(long = "backend-config", value_name = "KEY=VALUE")]
+    pub backend_config: Vec<String>,
     /// Print only the IAM policy document (AWS actions the spec's kinds call).
     #[arg(long)]
     pub iam_policy: bool,
@@ -156,9 +176,107 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub state: StateArgs,
     /// The resource's address in the spec.
-    pub address: String,
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub address: Option<String>,
     /// The cloud's id of the existing object.
+    #[arg(required_unless_present = "file", conflicts_with = "file")]
+    pub id: Option<String>,
+    /// Import many at once: a YAML file mapping addresses to ids
+    /// (`vpc: vpc-0abc`), or a list of `{ address: ..., id: ... }`.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+/// Where the state is: the spec's `backend:` block, with overrides.
+#[derive(Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// The spec whose `backend:` block says where the state is.
+    #[arg(long, short = 's', default_value = "tandem.yaml")]
+    pub spec: PathBuf,
+    /// A local state file instead.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// A backend setting for this run (repeatable).
+    #[arg(long = "backend-config", value_name = "KEY=VALUE")]
+    pub backend_config: Vec<String>,
+    /// How long to wait for another process's lock (`30s`, `5m`).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Copy the state from the backend used before to the one the spec names now.
+    #[arg(long, conflicts_with = "reconfigure")]
+    pub migrate_state: bool,
+    /// Use the backend the spec names now as it is, without copying anything.
+    #[arg(long)]
+    pub reconfigure: bool,
+    /// With --migrate-state: overwrite a different state already at the new backend.
+    #[arg(long, requires = "migrate_state")]
+    pub force_copy: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StateCmdArgs {
+    #[command(subcommand)]
+    pub command: StateCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StateCommand {
+    /// Every address in the state, with its type and cloud id (no key needed).
+    List(StoreArgs),
+    /// One resource as the state records it (secrets redacted).
+    Show {
+        #[command(flatten)]
+        store: StoreArgs,
+        address: String,
+    },
+    /// Forget resources (the cloud objects stay); a `for_each` key forgets all its instances.
+    Rm {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(required = true)]
+        addresses: Vec<String>,
+    },
+    /// Rename a resource in the state (after renaming it in the spec).
+    Mv {
+        #[command(flatten)]
+        store: StoreArgs,
+        from: String,
+        to: String,
+    },
+    /// Print the stored state as it is (secrets stay encrypted).
+    Pull(StoreArgs),
+    /// Replace the stored state with FILE, if it continues it (same lineage, not older).
+    Push {
+        #[command(flatten)]
+        store: StoreArgs,
+        file: PathBuf,
+        /// Skip the lineage and serial checks.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Re-encrypt the secrets under a new data key (the configured KMS key,
+    /// or $TANDEM_STATE_PASSPHRASE with the old one in $TANDEM_STATE_PASSPHRASE_OLD).
+    RotateKey(StoreArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ForceUnlockArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The lock ID the error message named.
     pub id: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -167,6 +285,9 @@ pub struct OutputArgs {
     pub spec: SpecArgs,
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// A backend setting for this run (repeatable).
+    #[arg(long = "backend-config", value_name = "KEY=VALUE")]
+    pub backend_config: Vec<String>,
     /// One output's name; all when absent.
     pub name: Option<String>,
     /// Print sensitive values too.

@@ -11,7 +11,6 @@ use tandem_failover::runtime::{
     RuntimeError,
 };
 use tandem_failover::{Distribution, Policy, Severity};
-use tandem_state::LocalBackend;
 
 #[derive(Args, Debug)]
 pub struct FailoverArgs {
@@ -248,19 +247,20 @@ fn from_state(state: &tandem_state::State) -> FromState {
 
 /// The state the flags name; like every verb, `tandem.yaml`'s state in the
 /// working directory when none is named (and there is one).
-fn from_args(a: &ControllerArgs) -> Result<FromState, String> {
+async fn from_args(a: &ControllerArgs) -> Result<FromState, String> {
     let spec = a.spec.clone().unwrap_or_else(|| std::path::PathBuf::from("tandem.yaml"));
-    let path = crate::state_path(&spec, &a.state);
-    if a.spec.is_none() && a.state.is_none() && !path.exists() {
+    // Nothing named and nothing here: the flags must say it all.
+    if a.spec.is_none() && a.state.is_none() && !spec.exists() {
         return Ok(FromState::default());
     }
-    let state = LocalBackend::new(&path).load().map_err(|e| format!("cannot read the state {}: {e}", path.display()))?;
+    let opened = crate::backends::open(&spec, a.state.as_deref(), &[], false).await.map_err(|f| f.message())?;
+    let state = opened.store.load().await.map_err(|e| e.to_string())?;
     Ok(from_state(&state))
 }
 
 /// The controller's configuration from the flags over the state.
-fn config(a: &ControllerArgs, drill: bool) -> Result<ControllerConfig, String> {
-    let st = from_args(a)?;
+async fn config(a: &ControllerArgs, drill: bool) -> Result<ControllerConfig, String> {
+    let st = from_args(a).await?;
     let mut missing = Vec::new();
     let mut need = |v: Option<String>, what: &str| {
         if v.is_none() {
@@ -318,7 +318,7 @@ fn config(a: &ControllerArgs, drill: bool) -> Result<ControllerConfig, String> {
 }
 
 async fn controller(a: &ControllerArgs, drill: bool) -> Result<Controller, String> {
-    let config = config(a, drill)?;
+    let config = config(a, drill).await?;
     let alarms: Arc<dyn AlarmSource> = if a.alarms.is_empty() {
         Arc::new(NoAlarms)
     } else {
@@ -456,7 +456,7 @@ impl FaultInjector for SandboxOutage {
 }
 
 pub async fn drill(a: DrillArgs) -> Result<u8, String> {
-    let st = from_args(&a.controller)?;
+    let st = from_args(&a.controller).await?;
     let opts = DrillOptions { phase_timeout: a.phase_timeout, agents_declared: st.declared.is_none() || st.agents_declared };
     if a.deployed {
         return drill_deployed(&a, &st, &opts).await;

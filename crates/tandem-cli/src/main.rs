@@ -1,8 +1,10 @@
 //! The `tandem` command: argument parsing, wiring, rendering.
 
 mod args;
+mod backends;
 mod failover;
 mod render;
+mod state_cmd;
 
 use args::*;
 use clap::Parser;
@@ -17,17 +19,29 @@ use std::sync::Arc;
 use tandem_core::{Engine, EngineError, Plan, PlanOptions, Reporter};
 use tandem_provider::Registry;
 use tandem_spec::{Problem, Problems, SourceFile, Spec, VarInputs};
-use tandem_state::LocalBackend;
+use backends::state_err;
+use state_cmd::locked;
+use tandem_spec::BackendConfig;
+use tandem_state::crypt;
 
 /// Exit codes: 0 success; 1 a cloud operation failed or was refused; 2 the
 /// plan has changes (with --detailed-exitcode); 3 the spec or arguments are invalid.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     Invalid(Problems, bool),
     Failed(String),
 }
 
-type CmdResult = Result<u8, Failure>;
+impl Failure {
+    pub(crate) fn message(&self) -> String {
+        match self {
+            Failure::Invalid(p, _) => p.to_string(),
+            Failure::Failed(s) => s.clone(),
+        }
+    }
+}
+
+pub(crate) type CmdResult = Result<u8, Failure>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -70,7 +84,10 @@ async fn run(cmd: Command) -> CmdResult {
         Command::Apply(a) => apply(a).await,
         Command::Destroy(a) => destroy(a).await,
         Command::Import(a) => import(a).await,
-        Command::Output(a) => output(a),
+        Command::Init(a) => state_cmd::init(a).await,
+        Command::State(a) => state_cmd::state(a.command).await,
+        Command::ForceUnlock(a) => state_cmd::force_unlock(a).await,
+        Command::Output(a) => output(a).await,
         Command::Docs(a) => docs(a),
         Command::Sandbox(a) => {
             let opts = tandem_sim::SandboxOptions { port: a.port, upstream: a.upstream, moto: a.moto, venv: a.venv };
@@ -89,7 +106,7 @@ fn registry() -> Registry {
     reg
 }
 
-fn invalid(message: String, json: bool) -> Failure {
+pub(crate) fn invalid(message: String, json: bool) -> Failure {
     Failure::Invalid(Problems(vec![Problem::new("tandem::usage", message)]), json)
 }
 
@@ -150,7 +167,8 @@ fn validate(a: SpecArgs) -> CmdResult {
 async fn preflight(a: PreflightArgs) -> CmdResult {
     let json = a.spec.json;
     let (spec, engine) = load(&a.spec, Arc::new(tandem_core::Silent))?;
-    let state = LocalBackend::new(state_path(&a.spec.spec, &a.state)).load().map_err(|e| Failure::Failed(e.to_string()))?;
+    let opened = backends::open(&a.spec.spec, a.state.as_deref(), &a.backend_config, json).await?;
+    let state = opened.store.load().await.map_err(state_err)?;
     let found = engine.preflight(&spec, &state).await.map_err(|e| engine_err(e, json))?;
     if a.iam_policy {
         println!("{}", serde_json::to_string_pretty(&render::iam_policy(&found.permissions)).unwrap_or_default());
@@ -160,13 +178,6 @@ async fn preflight(a: PreflightArgs) -> CmdResult {
         print!("{}", render::preflight_text(&spec.name, &found));
     }
     Ok(if found.failed() { 1 } else { 0 })
-}
-
-fn state_path(spec: &Path, given: &Option<PathBuf>) -> PathBuf {
-    given.clone().unwrap_or_else(|| {
-        let dir = spec.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        dir.join(".tandem").join("state.json")
-    })
 }
 
 fn engine_err(e: EngineError, json: bool) -> Failure {
@@ -186,18 +197,39 @@ fn interrupt_on_ctrl_c(engine: &Engine) {
     });
 }
 
-/// What `plan --out` writes: the plan, and the spec and variables it was made from.
+/// What `plan --out` writes: the plan, and the spec and variables it was
+/// made from. Sensitive variables are sealed with the state's data key
+/// (`encryption` says which), so the file holds no secret in plaintext.
 #[derive(Serialize, Deserialize)]
 struct PlanFile {
     format: String,
     spec_name: String,
     spec_text: String,
     variables: BTreeMap<String, Value>,
-    state_path: PathBuf,
+    /// Where the state is (a local path made absolute).
+    backend: BackendConfig,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    encryption: Option<tandem_state::KeyHeader>,
     plan: Plan,
 }
 
-const PLAN_FORMAT: &str = "tandem-plan/1";
+const PLAN_FORMAT: &str = "tandem-plan/2";
+
+/// The backend as a plan file records it: a local path that works from anywhere.
+fn absolute(cfg: &BackendConfig, dir: &Path, explicit: bool) -> BackendConfig {
+    match cfg {
+        BackendConfig::Local { path, kms_key_id, kms_region } => {
+            let p = match path {
+                Some(p) if explicit || Path::new(p).is_absolute() => PathBuf::from(p),
+                Some(p) => dir.join(p),
+                None => dir.join(".tandem").join("state.json"),
+            };
+            let p = std::fs::canonicalize(p.parent().unwrap_or(Path::new("."))).map(|d| d.join(p.file_name().unwrap_or_default())).unwrap_or(p);
+            BackendConfig::Local { path: Some(p.display().to_string()), kms_key_id: kms_key_id.clone(), kms_region: kms_region.clone() }
+        }
+        other => other.clone(),
+    }
+}
 
 async fn plan(a: PlanArgs) -> CmdResult {
     let json = a.spec.json;
@@ -206,8 +238,10 @@ async fn plan(a: PlanArgs) -> CmdResult {
         engine.reporter = Arc::new(tandem_core::Silent);
     }
     engine.parallelism = a.state.parallelism;
-    let backend = LocalBackend::new(state_path(&a.spec.spec, &a.state.state));
-    let state = backend.load().map_err(|e| Failure::Failed(e.to_string()))?;
+    let opened = backends::open(&a.spec.spec, a.state.state.as_deref(), &a.state.backend_config, json).await?;
+    let state = opened.store.load().await.map_err(state_err)?;
+    opened.store.check_writable(&state).map_err(state_err)?;
+    opened.store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
     let opts = PlanOptions { destroy: a.destroy, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
     let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
     if json {
@@ -216,12 +250,32 @@ async fn plan(a: PlanArgs) -> CmdResult {
         print!("{}", render::plan_text(&plan));
     }
     if let Some(out) = &a.out {
+        let secret = spec.variables.values().any(|v| v.sensitive);
+        let key = if secret { opened.store.plan_key(&state).await.map_err(state_err)? } else { None };
+        if secret && key.is_none() && opened.store.backend().remote() {
+            return Err(Failure::Failed(format!(
+                "the plan file would hold sensitive variables in plaintext: configure `kms_key_id` in the backend or ${}",
+                crypt::PASSPHRASE_ENV
+            )));
+        }
+        let variables = spec
+            .variables
+            .iter()
+            .map(|(k, v)| {
+                let value = match &key {
+                    Some((dk, _)) if v.sensitive => crypt::seal(dk, &plan.lineage, &v.value),
+                    _ => v.value.clone(),
+                };
+                (k.clone(), value)
+            })
+            .collect();
         let pf = PlanFile {
             format: PLAN_FORMAT.into(),
             spec_name: spec.source.name.clone(),
             spec_text: spec.source.text.clone(),
-            variables: spec.variables.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect(),
-            state_path: backend.path().to_path_buf(),
+            variables,
+            backend: absolute(&opened.config, &opened.dir, opened.explicit),
+            encryption: key.map(|(_, h)| h),
             plan: plan.clone(),
         };
         write_private(out, &serde_json::to_string_pretty(&pf).unwrap_or_default())
@@ -264,70 +318,90 @@ fn confirm(plan_text: &str, what: &str, auto_approve: bool) -> Result<bool, Fail
 async fn apply(a: ApplyArgs) -> CmdResult {
     let json = a.spec.json;
     let reporter: Arc<dyn Reporter> = Arc::new(render::Lines::new(json));
-    let (spec, mut engine, backend, saved) = match &a.planfile {
+    let (spec, mut engine, store, saved) = match &a.planfile {
         Some(pf_path) => {
             let text = read_file(pf_path, "plan file", json)?;
             let pf: PlanFile = serde_json::from_str(&text)
-                .map_err(|e| invalid(format!("{} is not a tandem plan file: {e}", pf_path.display()), json))?;
+                .map_err(|e| invalid(format!("{} is not a tandem plan file of this version ({PLAN_FORMAT}): {e}; make a new plan", pf_path.display()), json))?;
             if pf.format != PLAN_FORMAT {
                 return Err(invalid(format!("{} has plan format {}; this tandem reads {PLAN_FORMAT}", pf_path.display(), pf.format), json));
             }
-            let inputs = VarInputs {
-                cli: pf
-                    .variables
-                    .iter()
-                    .map(|(k, v)| (k.clone(), match v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    }))
-                    .collect(),
-                ..Default::default()
+            let opened = match &a.state.state {
+                Some(p) => backends::open(&a.spec.spec, Some(p), &[], json).await?,
+                None => {
+                    let dir = PathBuf::from(".");
+                    let store = backends::open_config(&pf.backend, &dir).await;
+                    backends::Opened { store, config: pf.backend.clone(), dir, explicit: true }
+                }
             };
+            let key = match &pf.encryption {
+                Some(h) => Some(opened.store.open_header(h, &pf.plan.lineage).await.map_err(state_err)?),
+                None => None,
+            };
+            let mut cli = Vec::new();
+            for (k, v) in &pf.variables {
+                let v = match (&key, crypt::is_sealed(v)) {
+                    (Some(dk), true) => crypt::open(dk, &pf.plan.lineage, v).map_err(state_err)?,
+                    _ => v.clone(),
+                };
+                cli.push((k.clone(), match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                }));
+            }
+            let inputs = VarInputs { cli, ..Default::default() };
             let (spec, engine) = load_text(SourceFile { name: pf.spec_name, text: pf.spec_text }, &inputs, reporter, json)?;
-            let backend = LocalBackend::new(a.state.state.clone().unwrap_or(pf.state_path));
-            (spec, engine, backend, Some(pf.plan))
+            (spec, engine, opened.store, Some(pf.plan))
         }
         None => {
             let (spec, engine) = load(&a.spec, reporter)?;
-            (spec, engine, LocalBackend::new(state_path(&a.spec.spec, &a.state.state)), None)
+            let opened = backends::open(&a.spec.spec, a.state.state.as_deref(), &a.state.backend_config, json).await?;
+            (spec, engine, opened.store, None)
         }
     };
     engine.parallelism = a.state.parallelism;
-    let _lock = backend.lock("apply").map_err(|e| Failure::Failed(e.to_string()))?;
-    let state = backend.load().map_err(|e| Failure::Failed(e.to_string()))?;
-    let plan = match saved {
-        Some(p) => p,
-        None => {
-            let opts = PlanOptions { destroy: false, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
-            engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?
+    let summary = locked!(store, "apply", a.state.lock_timeout, async {
+        let state = store.load().await.map_err(state_err)?;
+        store.check_writable(&state).map_err(state_err)?;
+        store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
+        let plan = match saved {
+            Some(p) => p,
+            None => {
+                let opts = PlanOptions { destroy: false, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
+                engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?
+            }
+        };
+        let text = render::plan_text(&plan);
+        if !plan.has_changes() && plan.moved.is_empty() {
+            if !json {
+                print!("{text}");
+            }
+            return Ok::<_, Failure>(None);
         }
-    };
-    let text = render::plan_text(&plan);
-    if !plan.has_changes() {
-        if !json {
-            print!("{text}");
+        if !confirm(&text, "apply these changes", a.auto_approve || a.planfile.is_some())? {
+            println!("Apply cancelled.");
+            return Err(Failure::Failed("apply cancelled".into()));
         }
-        return Ok(0);
+        if !json && a.auto_approve {
+            println!("{text}");
+        }
+        interrupt_on_ctrl_c(&engine);
+        Ok(Some(engine.apply(&spec, &plan, &store, state).await.map_err(|e| engine_err(e, json))?))
     }
-    if !confirm(&text, "apply these changes", a.auto_approve || a.planfile.is_some())? {
-        println!("Apply cancelled.");
-        return Ok(1);
+    .await);
+    match summary {
+        None => Ok(0),
+        Some(summary) => finish(&summary, "Apply", json, &store, false).await,
     }
-    if !json && a.auto_approve {
-        println!("{text}");
-    }
-    interrupt_on_ctrl_c(&engine);
-    let summary = engine.apply(&spec, &plan, &backend, state).await.map_err(|e| engine_err(e, json))?;
-    finish(&summary, "Apply", json, &backend, false)
 }
 
-fn finish(summary: &tandem_core::Summary, verb: &str, json: bool, backend: &LocalBackend, destroy: bool) -> CmdResult {
+async fn finish(summary: &tandem_core::Summary, verb: &str, json: bool, store: &tandem_state::Store, destroy: bool) -> CmdResult {
     if json {
         println!("{}", serde_json::json!({ "summary": summary }));
     } else {
         print!("{}", render::summary_text(summary, verb));
         if !destroy && summary.ok() {
-            if let Ok(state) = backend.load() {
+            if let Ok(state) = store.load().await {
                 print_outputs(&state, None, false);
             }
         }
@@ -339,44 +413,121 @@ async fn destroy(a: DestroyArgs) -> CmdResult {
     let json = a.spec.json;
     let (spec, mut engine) = load(&a.spec, Arc::new(render::Lines::new(json)))?;
     engine.parallelism = a.state.parallelism;
-    let backend = LocalBackend::new(state_path(&a.spec.spec, &a.state.state));
-    let _lock = backend.lock("destroy").map_err(|e| Failure::Failed(e.to_string()))?;
-    let state = backend.load().map_err(|e| Failure::Failed(e.to_string()))?;
-    let opts = PlanOptions { destroy: true, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
-    let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
-    let text = render::plan_text(&plan);
-    if !plan.has_changes() {
-        if !json {
-            println!("Nothing to destroy: the state records no resources.");
+    let opened = backends::open(&a.spec.spec, a.state.state.as_deref(), &a.state.backend_config, json).await?;
+    let store = &opened.store;
+    let summary = locked!(store, "destroy", a.state.lock_timeout, async {
+        let state = store.load().await.map_err(state_err)?;
+        store.check_writable(&state).map_err(state_err)?;
+        let opts = PlanOptions { destroy: true, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
+        let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
+        let text = render::plan_text(&plan);
+        if !plan.has_changes() {
+            if !json {
+                println!("Nothing to destroy: the state records no resources.");
+            }
+            return Ok::<_, Failure>(None);
         }
-        return Ok(0);
+        if !confirm(&text, "destroy these resources", a.auto_approve)? {
+            println!("Destroy cancelled.");
+            return Err(Failure::Failed("destroy cancelled".into()));
+        }
+        if !json && a.auto_approve {
+            println!("{text}");
+        }
+        interrupt_on_ctrl_c(&engine);
+        Ok(Some(engine.apply(&spec, &plan, store, state).await.map_err(|e| engine_err(e, json))?))
     }
-    if !confirm(&text, "destroy these resources", a.auto_approve)? {
-        println!("Destroy cancelled.");
-        return Ok(1);
+    .await);
+    match summary {
+        None => Ok(0),
+        Some(summary) => finish(&summary, "Destroy", json, store, true).await,
     }
-    if !json && a.auto_approve {
-        println!("{text}");
+}
+
+/// `--file`: `address: id` pairs, or a list of `{ address, id }`.
+fn import_items(path: &Path, json: bool) -> Result<Vec<(String, String)>, Failure> {
+    use tandem_spec::yaml::{self, Node, NodeKind, Scalar};
+    let text = read_file(path, "import file", json)?;
+    let src = std::sync::Arc::new(SourceFile { name: path.display().to_string(), text: text.clone() });
+    let bad = |span: tandem_spec::Span, why: &str| {
+        Failure::Invalid(
+            Problems(vec![Problem::new("tandem::import_file", why.to_string())
+                .at(&src, span, "here")
+                .help("write `address: id` lines, or a list of `- { address: vpc, id: vpc-0abc }`")]),
+            json,
+        )
+    };
+    let root = yaml::parse(&text).map_err(|e| bad(e.span, &format!("not valid YAML: {}", e.message)))?;
+    let scalar = |n: &Node| -> Option<String> {
+        match &n.kind {
+            NodeKind::Scalar(Scalar::Str(s)) => Some(s.clone()),
+            NodeKind::Scalar(Scalar::Int(i)) => Some(i.to_string()),
+            _ => None,
+        }
+    };
+    let mut out = Vec::new();
+    match &root.kind {
+        NodeKind::Map(m) => {
+            for (k, (_, v)) in m {
+                let id = scalar(v).ok_or_else(|| bad(v.span, &format!("the id of `{k}` must be a string")))?;
+                out.push((k.clone(), id));
+            }
+        }
+        NodeKind::Seq(items) => {
+            for it in items {
+                let m = it.as_map().ok_or_else(|| bad(it.span, "each item is a mapping with `address` and `id`"))?;
+                let get = |k: &str| m.get(k).and_then(|(_, n)| scalar(n));
+                match (get("address"), get("id")) {
+                    (Some(a), Some(i)) => out.push((a, i)),
+                    _ => return Err(bad(it.span, "this item needs `address` and `id`, both strings")),
+                }
+            }
+        }
+        _ => return Err(bad(root.span, "expected a mapping of addresses to ids, or a list")),
     }
-    interrupt_on_ctrl_c(&engine);
-    let summary = engine.apply(&spec, &plan, &backend, state).await.map_err(|e| engine_err(e, json))?;
-    finish(&summary, "Destroy", json, &backend, true)
+    if out.is_empty() {
+        return Err(bad(root.span, "the file lists nothing to import"));
+    }
+    Ok(out)
 }
 
 async fn import(a: ImportArgs) -> CmdResult {
     let json = a.spec.json;
-    let (spec, engine) = load(&a.spec, Arc::new(render::Lines::new(json)))?;
-    let backend = LocalBackend::new(state_path(&a.spec.spec, &a.state.state));
-    let _lock = backend.lock("import").map_err(|e| Failure::Failed(e.to_string()))?;
-    let state = backend.load().map_err(|e| Failure::Failed(e.to_string()))?;
-    let state = engine.import(&spec, &backend, state, &a.address, &a.id).await.map_err(|e| engine_err(e, json))?;
-    let r = &state.resources[&a.address];
-    if json {
-        println!("{}", serde_json::json!({ "imported": a.address, "id": r.id }));
-    } else {
-        println!("Imported {} ({}) as `{}`. Run `tandem plan` to see how it differs from the spec.", r.id, r.type_name, a.address);
+    let items = match (&a.file, &a.address, &a.id) {
+        (Some(f), _, _) => import_items(f, json)?,
+        (None, Some(addr), Some(id)) => vec![(addr.clone(), id.clone())],
+        _ => return Err(invalid("give ADDRESS and ID, or --file FILE".into(), json)),
+    };
+    let (spec, mut engine) = load(&a.spec, Arc::new(render::Lines::new(json)))?;
+    engine.parallelism = a.state.parallelism;
+    let opened = backends::open(&a.spec.spec, a.state.state.as_deref(), &a.state.backend_config, json).await?;
+    let store = &opened.store;
+    let (state, results) = locked!(store, "import", a.state.lock_timeout, async {
+        let state = store.load().await.map_err(state_err)?;
+        store.check_writable(&state).map_err(state_err)?;
+        store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
+        engine.import_many(&spec, store, state, &items).await.map_err(|e| engine_err(e, json))
     }
-    Ok(0)
+    .await);
+    let failed = results.iter().filter(|r| r.result.is_err()).count();
+    if json {
+        println!("{}", serde_json::json!({ "imported": results.iter().filter_map(|r| r.result.as_ref().ok().map(|id| serde_json::json!({"address": r.address, "id": id}))).collect::<Vec<_>>(),
+            "failed": results.iter().filter_map(|r| r.result.as_ref().err().map(|e| serde_json::json!({"address": r.address, "error": e}))).collect::<Vec<_>>() }));
+    } else {
+        for r in &results {
+            match &r.result {
+                Ok(id) => println!("Imported {id} ({}) as `{}`.", state.resources[&r.address].type_name, r.address),
+                Err(e) => eprintln!("error: {e}"),
+            }
+        }
+        if failed == 0 {
+            println!("Run `tandem plan` to see how they differ from the spec.");
+        }
+    }
+    if items.len() == 1 && failed == 1 {
+        return Err(Failure::Failed(results[0].result.clone().err().unwrap_or_default()));
+    }
+    Ok(if failed == 0 { 0 } else { 1 })
 }
 
 fn print_outputs(state: &tandem_state::State, name: Option<&str>, show_sensitive: bool) {
@@ -406,9 +557,12 @@ fn print_outputs(state: &tandem_state::State, name: Option<&str>, show_sensitive
     }
 }
 
-fn output(a: OutputArgs) -> CmdResult {
-    let backend = LocalBackend::new(state_path(&a.spec.spec, &a.state));
-    let state = backend.load().map_err(|e| Failure::Failed(e.to_string()))?;
+async fn output(a: OutputArgs) -> CmdResult {
+    let opened = backends::open(&a.spec.spec, a.state.as_deref(), &a.backend_config, a.spec.json).await?;
+    let state = opened.store.load().await.map_err(state_err)?;
+    if a.show_sensitive && state.outputs.values().any(|o| crypt::any_sealed(&o.value)) {
+        opened.store.check_writable(&state).map_err(state_err)?;
+    }
     if let Some(n) = &a.name {
         if !state.outputs.contains_key(n) {
             let known: Vec<&str> = state.outputs.keys().map(String::as_str).collect();
@@ -459,7 +613,20 @@ fn docs(a: DocsArgs) -> CmdResult {
                 ] } },
             "resources": { "type": "object", "additionalProperties": {
                 "oneOf": kinds.values().cloned().collect::<Vec<_>>() } },
-            "outputs": { "type": "object" }
+            "outputs": { "type": "object" },
+            "backend": { "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": false, "properties": {
+                "local": { "type": "object", "additionalProperties": false, "properties": {
+                    "path": { "type": "string" }, "kms_key_id": { "type": "string" }, "kms_region": { "type": "string" } } },
+                "s3": { "type": "object", "additionalProperties": false, "properties": {
+                    "bucket": { "type": "string" }, "key": { "type": "string" }, "region": { "type": "string" },
+                    "kms_key_id": { "type": "string" }, "lock_key": { "type": "string" }, "endpoint": { "type": "string" },
+                    "use_path_style": { "type": "boolean" } } } } },
+            "moved": {
+                "anyOf": [{ "$ref": "#/$defs/moved" }, { "type": "array", "items": { "$ref": "#/$defs/moved" } }] }
+        },
+        "$defs": {
+            "moved": { "type": "object", "additionalProperties": false, "required": ["from", "to"],
+                "properties": { "from": { "type": "string" }, "to": { "type": "string" } } }
         }
     });
     files.push((a.out.join("tandem.schema.json"), format!("{}\n", serde_json::to_string_pretty(&schema).unwrap_or_default())));

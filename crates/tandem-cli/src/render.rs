@@ -46,6 +46,12 @@ pub fn plan_text(plan: &Plan) -> String {
             plan.gone.join(", ")
         ));
     }
+    for m in &plan.moved {
+        s.push_str(&format!("  `{}` has moved to `{}` (recorded in the state; nothing changes in the cloud)\n", m.from, m.to));
+    }
+    if !plan.moved.is_empty() {
+        s.push('\n');
+    }
     let changes: Vec<_> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if changes.is_empty() {
         s.push_str("No changes. The cloud matches the spec.\n");

@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use futures::StreamExt;
 use tandem_provider::{retry, Ctx, SpecView, ErrorClass, Observed, ProviderError, Registry, ResourceKind, RetryPolicy};
 use tandem_schema::KindSchema;
 use tandem_spec::{Problem, Problems, Spec, ID_OUTPUT};
-use tandem_state::{LocalBackend, OutputState, ResourceState, State, StateError};
+use tandem_state::{Move, OutputState, ResourceState, State, StateError, StateWriter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -98,6 +99,16 @@ impl Engine {
             timeout: Duration::from_secs(30 * 60),
             cancel: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether applying `spec` can put secrets in the state: sensitive
+    /// variables, or a kind with sensitive fields or outputs.
+    pub fn has_secrets(&self, spec: &Spec) -> bool {
+        spec.variables.values().any(|v| v.sensitive)
+            || spec.outputs.values().any(|o| o.sensitive)
+            || spec.resources.values().any(|r| {
+                !r.sensitive.is_empty() || self.registry.schema(&r.type_name).is_some_and(|k| k.has_sensitive())
+            })
     }
 
     pub fn schemas(&self) -> Vec<&KindSchema> {
@@ -212,7 +223,8 @@ impl Engine {
     /// Refresh, then compare the spec with what exists.
     pub async fn plan(&self, spec: &Spec, state: &State, opts: &PlanOptions) -> Result<Plan, EngineError> {
         let graph = self.check(spec).map_err(EngineError::Spec)?;
-        let (refreshed, observed, gone, remarks) = self.refresh_with_remarks(state).await?;
+        let (moved_state, moved) = moves(spec, state)?;
+        let (refreshed, observed, gone, remarks) = self.refresh_with_remarks(&moved_state).await?;
         let mut changes = Vec::new();
         let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, opts.destroy).map_err(EngineError::Refused)?;
 
@@ -228,7 +240,7 @@ impl Engine {
                 });
             }
             self.refuse_protected(spec, &refreshed, &changes)?;
-            return Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: true, changes, gone });
+            return Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: true, changes, gone, moved });
         }
 
         // Resources whose outputs are unknown until apply makes them.
@@ -246,7 +258,7 @@ impl Engine {
                 }
                 lookup(&refreshed, res, attr)
             });
-            let desired = finalize(schema, &default_name(r), ev.value.clone()).map_err(|e| {
+            let desired = finalize(schema, &name_default(r, schema, &refreshed), ev.value.clone()).map_err(|e| {
                 EngineError::Spec(Problems(vec![Problem::new("tandem::spec::type", e).at(&spec.source, r.span, "in this resource")]))
             })?;
             let mut reasons = Vec::new();
@@ -327,6 +339,7 @@ impl Engine {
             } else {
                 fields
             };
+            let fields = redact_fields(fields, &r.sensitive);
             changes.push(Change { address: addr.clone(), type_name: r.type_name.clone(), region: r.region.clone(), action, reasons, fields });
         }
         // What the state has and the spec no longer declares goes.
@@ -344,7 +357,7 @@ impl Engine {
             });
         }
         self.refuse_protected(spec, &refreshed, &changes)?;
-        Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: false, changes, gone })
+        Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: false, changes, gone, moved })
     }
 
     /// The targets and what they need (apply), or the targets and what needs
@@ -427,7 +440,11 @@ impl Engine {
     }
 
     /// Carry out `plan`, saving the state after every finished operation.
-    pub async fn apply(&self, spec: &Spec, plan: &Plan, backend: &LocalBackend, mut state: State) -> Result<Summary, EngineError> {
+    pub async fn apply(&self, spec: &Spec, plan: &Plan, backend: &dyn StateWriter, mut state: State) -> Result<Summary, EngineError> {
+        // Nothing written yet: the state takes the lineage its first plan saw.
+        if state.serial == 0 && state.resources.is_empty() && plan.serial == 0 {
+            state.lineage = plan.lineage.clone();
+        }
         if plan.lineage != state.lineage || plan.serial != state.serial {
             return Err(EngineError::Refused(format!(
                 "the state changed since this plan was made (plan: serial {} of lineage {}, state now: serial {} of lineage {}); make a new plan",
@@ -435,6 +452,11 @@ impl Engine {
             )));
         }
         state.spec_name = spec.name.clone();
+        for m in &plan.moved {
+            if state.resources.contains_key(&m.from) {
+                state.move_resource(&m.from, &m.to).map_err(EngineError::Refused)?;
+            }
+        }
         for g in &plan.gone {
             state.resources.remove(g);
         }
@@ -509,7 +531,7 @@ impl Engine {
             }
         }
         if !plan.destroy || !state.outputs.is_empty() || !plan.changes.is_empty() {
-            backend.save(&mut state)?;
+            backend.save_state(&mut state).await?;
         }
         Ok(summarize(plan, &statuses))
     }
@@ -554,9 +576,10 @@ impl Engine {
                 ev.unknown.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
             ));
         }
-        let desired = finalize(schema, &default_name(r), ev.value)?;
+        let name = name_default(r, schema, &shared.lock().expect("not poisoned"));
+        let desired = finalize(schema, &name, ev.value)?;
         let mut ctx = self.ctx(addr, r.region.as_deref());
-        ctx.name = default_name(r);
+        ctx.name = name;
         let existing = shared.lock().expect("not poisoned").resources.get(addr).cloned();
         let t = Instant::now();
         let (op, result) = match existing {
@@ -572,7 +595,7 @@ impl Engine {
         match result {
             Ok(obs) => {
                 saver.commit(|s| {
-                    s.resources.insert(addr.clone(), resource_state(r, &obs, desired, false));
+                    s.resources.insert(addr.clone(), resource_state(r, schema, &obs, desired, false));
                 })
                 .await;
                 self.reporter.event(&Event::Finished { address: addr.clone(), op, id: Some(obs.id), seconds: secs(t.elapsed()) });
@@ -582,7 +605,7 @@ impl Engine {
                 if let Some(partial) = &e.partial {
                     // Made but not confirmed usable: keep track of it, marked for replacement.
                     saver.commit(|s| {
-                        s.resources.insert(addr.clone(), resource_state(r, partial, desired, true));
+                        s.resources.insert(addr.clone(), resource_state(r, schema, partial, desired, true));
                     })
                     .await;
                 }
@@ -614,7 +637,6 @@ impl Engine {
         kind.update(ctx, &prior.id, &merged, desired, &names).await
     }
 
-    /// Record an existing cloud object under `address` without changing it.
     /// What a real account must have for this spec, found by each kind with
     /// harmless reads (references resolve where the state knows the value),
     /// and the permissions the spec's kinds need. Changes nothing.
@@ -653,43 +675,128 @@ impl Engine {
         Ok(Preflight { findings, permissions: permissions.into_iter().map(str::to_string).collect(), unlisted: unlisted.into_iter().collect() })
     }
 
-    pub async fn import(&self, spec: &Spec, backend: &LocalBackend, mut state: State, address: &str, id: &str) -> Result<State, EngineError> {
-        let Some(r) = spec.resources.get(address) else {
-            let names: Vec<&str> = spec.resources.keys().map(String::as_str).collect();
-            let hint = tandem_spec::suggest(address, names).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
-            return Err(EngineError::Refused(format!(
-                "`{address}` is not a resource of this spec; declare it first so tandem knows its type and region.{hint}"
-            )));
-        };
-        if let Some(existing) = state.resources.get(address) {
-            return Err(EngineError::Refused(format!(
-                "`{address}` is already in the state (id {}); remove it from the state first to import another object",
-                existing.id
-            )));
+    /// Record an existing cloud object under `address` without changing it.
+    pub async fn import(&self, spec: &Spec, backend: &dyn StateWriter, state: State, address: &str, id: &str) -> Result<State, EngineError> {
+        let (state, mut results) = self.import_many(spec, backend, state, &[(address.to_string(), id.to_string())]).await?;
+        match results.pop().map(|r| r.result) {
+            Some(Err(e)) => Err(EngineError::Refused(e)),
+            _ => Ok(state),
         }
-        let kind = self.kind(&r.type_name).map_err(EngineError::Refused)?;
-        let ctx = self.ctx(address, r.region.as_deref());
-        self.reporter.event(&Event::Started { address: address.to_string(), op: Op::Import });
-        let t = Instant::now();
-        let found = kind.import(&ctx, id).await.map_err(|e| EngineError::Refused(format!("import of `{address}` failed: {}", e.message)))?;
-        let Some(obs) = found else {
-            return Err(EngineError::Refused(format!(
-                "no {} with id `{id}` exists in {}; the id should be {}",
-                r.type_name,
-                r.region.as_deref().unwrap_or("this account"),
-                kind.schema().import_id
-            )));
-        };
-        let props = obs.properties.clone();
-        state.resources.insert(address.to_string(), resource_state(r, &obs, props, false));
-        backend.save(&mut state)?;
-        self.reporter.event(&Event::Finished { address: address.to_string(), op: Op::Import, id: Some(obs.id), seconds: secs(t.elapsed()) });
-        Ok(state)
+    }
+
+    /// Import many objects at once. Every address is checked before any
+    /// cloud call (declared, not yet in the state, named once); then the
+    /// reads run in parallel and one write records every object found.
+    pub async fn import_many(&self, spec: &Spec, backend: &dyn StateWriter, mut state: State, items: &[(String, String)]) -> Result<(State, Vec<Imported>), EngineError> {
+        let mut refused = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (address, _) in items {
+            if !seen.insert(address.as_str()) {
+                refused.push(format!("`{address}` is listed twice"));
+            } else if !spec.resources.contains_key(address) {
+                let names: Vec<&str> = spec.resources.keys().map(String::as_str).collect();
+                let hint = tandem_spec::suggest(address, names).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
+                refused.push(format!("`{address}` is not a resource of this spec; declare it first so tandem knows its type and region.{hint}"));
+            } else if let Some(existing) = state.resources.get(address) {
+                refused.push(format!("`{address}` is already in the state (id {}); remove it from the state first to import another object", existing.id));
+            } else if let Err(e) = self.kind(&spec.resources[address].type_name) {
+                refused.push(e);
+            }
+        }
+        if !refused.is_empty() {
+            return Err(EngineError::Refused(refused.join("\n")));
+        }
+        let reads = items.iter().map(|(address, id)| async move {
+            let r = &spec.resources[address];
+            let kind = self.kind(&r.type_name).expect("checked above");
+            let ctx = self.ctx(address, r.region.as_deref());
+            self.reporter.event(&Event::Started { address: address.clone(), op: Op::Import });
+            let t = Instant::now();
+            let found = match kind.import(&ctx, id).await {
+                Err(e) => Err(format!("import of `{address}` failed: {}", e.message)),
+                Ok(None) => Err(format!(
+                    "no {} with id `{id}` exists in {}; the id should be {}",
+                    r.type_name,
+                    r.region.as_deref().unwrap_or("this account"),
+                    kind.schema().import_id
+                )),
+                Ok(Some(obs)) => Ok(obs),
+            };
+            match &found {
+                Ok(obs) => self.reporter.event(&Event::Finished { address: address.clone(), op: Op::Import, id: Some(obs.id.clone()), seconds: secs(t.elapsed()) }),
+                Err(e) => self.reporter.event(&Event::Failed { address: address.clone(), op: Op::Import, error: e.clone(), seconds: secs(t.elapsed()) }),
+            }
+            (address.clone(), found)
+        });
+        let found: Vec<(String, Result<Observed, String>)> = futures::stream::iter(reads).buffered(self.parallelism.max(1)).collect().await;
+        let mut results = Vec::new();
+        for (address, f) in found {
+            let result = match f {
+                Ok(obs) => {
+                    let r = &spec.resources[&address];
+                    let schema = self.kind(&r.type_name).expect("checked above").schema();
+                    let props = obs.properties.clone();
+                    state.resources.insert(address.clone(), resource_state(r, schema, &obs, props, false));
+                    Ok(obs.id)
+                }
+                Err(e) => Err(e),
+            };
+            results.push(Imported { address, result });
+        }
+        if results.iter().any(|r| r.result.is_ok()) {
+            backend.save_state(&mut state).await?;
+        }
+        Ok((state, results))
     }
 }
 
-fn resource_state(r: &tandem_spec::Resource, obs: &Observed, properties: Map<String, Value>, tainted: bool) -> ResourceState {
+/// One object of an import: its cloud id, or why it was not imported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    pub address: String,
+    pub result: Result<String, String>,
+}
+
+/// The state with the spec's `moved:` renames made, and the renames.
+fn moves(spec: &Spec, state: &State) -> Result<(State, Vec<Move>), EngineError> {
+    let mut moved = state.clone();
+    let mut all = Vec::new();
+    for m in &spec.moved {
+        let done = moved.move_resource(&m.from, &m.to).map_err(|e| {
+            EngineError::Refused(format!("{e} ({}: `moved` from `{}` to `{}`); remove one of them from the state with `tandem state rm` first", spec.location(m.span), m.from, m.to))
+        })?;
+        all.extend(done);
+    }
+    Ok((moved, all))
+}
+
+/// Values made from sensitive variables never show in a plan.
+fn redact_fields(mut fields: Vec<crate::plan::FieldChange>, sensitive: &BTreeSet<String>) -> Vec<crate::plan::FieldChange> {
+    for f in fields.iter_mut().filter(|f| sensitive.contains(&f.field)) {
+        let marker = Value::String(tandem_schema::SENSITIVE.into());
+        f.before = f.before.as_ref().map(|_| marker.clone());
+        f.after = f.after.as_ref().map(|_| marker.clone());
+    }
+    fields
+}
+
+fn resource_state(r: &tandem_spec::Resource, schema: &KindSchema, obs: &Observed, properties: Map<String, Value>, tainted: bool) -> ResourceState {
+    // What the state encrypts at rest: fields and outputs the kind marks
+    // sensitive, and properties made from sensitive variables.
+    let mut sensitive = tandem_schema::sensitive_pointers(&schema.as_type(), &Value::Object(properties.clone()), "/properties");
+    for p in &r.sensitive {
+        let ptr = format!("/properties/{}", p.replace('~', "~0").replace('/', "~1"));
+        sensitive.retain(|s| !s.starts_with(&format!("{ptr}/")));
+        if !sensitive.contains(&ptr) {
+            sensitive.push(ptr);
+        }
+    }
+    for o in schema.outputs.iter().filter(|o| o.sensitive && obs.outputs.contains_key(o.name)) {
+        sensitive.push(format!("/outputs/{}", o.name.replace('~', "~0").replace('/', "~1")));
+    }
+    sensitive.sort();
     ResourceState {
+        sensitive,
         type_name: r.type_name.clone(),
         region: r.region.clone(),
         id: obs.id.clone(),
@@ -720,6 +827,16 @@ pub fn default_name(r: &tandem_spec::Resource) -> String {
         Some(k) => format!("{}-{k}", r.base),
         None => r.base.clone(),
     }
+}
+
+/// The name a resource gets when the spec sets none: the one it was made
+/// with, so a rename of its key (`moved`, `state mv`) keeps the cloud
+/// object; for a new resource, its key.
+fn name_default(r: &tandem_spec::Resource, schema: &KindSchema, state: &State) -> String {
+    schema
+        .name_field
+        .and_then(|f| state.resources.get(&r.address).filter(|s| s.type_name == r.type_name)?.properties.get(f)?.as_str().map(str::to_string))
+        .unwrap_or_else(|| default_name(r))
 }
 
 /// Fill in the default name and bring values to their declared types.

@@ -74,6 +74,10 @@ pub struct Plan {
     /// Resources found gone during refresh (removed from state by apply).
     #[serde(default)]
     pub gone: Vec<String>,
+    /// Renames from the spec's `moved:` that apply records in the state; no
+    /// cloud call, so they are not changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<tandem_state::Move>,
 }
 
 impl Plan {
@@ -115,7 +119,9 @@ pub fn diff_fields(
             match (&after, &before) {
                 (Some(a), Some(b)) => !matches_field(field, a, b),
                 (Some(_), None) => true,
-                (None, Some(_)) => !field.computed && prior.contains_key(name),
+                // An empty map or list (tags read back from an imported
+                // object) is what "unset" looks like in the cloud.
+                (None, Some(b)) => !field.computed && prior.contains_key(name) && !is_empty_collection(b),
                 (None, None) => false,
             }
         };
@@ -255,4 +261,8 @@ mod tests {
         let text = serde_json::to_string(&ch).unwrap();
         assert!(!text.contains("hunter2") && !text.contains("old-secret"), "{text}");
     }
+}
+
+fn is_empty_collection(v: &Value) -> bool {
+    matches!(v, Value::Object(m) if m.is_empty()) || matches!(v, Value::Array(a) if a.is_empty())
 }

@@ -12,10 +12,10 @@
 use crate::event::{Event, Reporter};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use tandem_state::{LocalBackend, State, StateError};
+use tandem_state::{State, StateError, StateWriter};
 
 pub(crate) struct Saver<'a> {
-    backend: &'a LocalBackend,
+    backend: &'a dyn StateWriter,
     state: &'a Mutex<State>,
     reporter: &'a dyn Reporter,
     /// Numbers the changes made to `state`; bumped under the state lock.
@@ -28,7 +28,7 @@ pub(crate) struct Saver<'a> {
 }
 
 impl<'a> Saver<'a> {
-    pub(crate) fn new(backend: &'a LocalBackend, state: &'a Mutex<State>, reporter: &'a dyn Reporter) -> Self {
+    pub(crate) fn new(backend: &'a dyn StateWriter, state: &'a Mutex<State>, reporter: &'a dyn Reporter) -> Self {
         Saver {
             backend,
             state,
@@ -65,17 +65,18 @@ impl<'a> Saver<'a> {
             let s = self.state.lock().expect("not poisoned");
             (s.clone(), self.changed.load(Ordering::SeqCst))
         };
-        let backend = self.backend.clone();
-        // The write blocks on fsync; off the runtime's threads, other
-        // resources keep finishing and queue for the next write.
-        let written = tokio::task::spawn_blocking(move || backend.save(&mut snapshot).map(|()| snapshot.serial)).await;
-        match written {
-            Ok(Ok(serial)) => {
-                self.state.lock().expect("not poisoned").serial = serial;
+        // The local backend writes (and fsyncs) off the runtime's threads;
+        // other resources keep finishing and queue for the next write.
+        match self.backend.save_state(&mut snapshot).await {
+            Ok(()) => {
+                let serial = snapshot.serial;
+                let mut s = self.state.lock().expect("not poisoned");
+                s.serial = serial;
+                s.encryption = snapshot.encryption;
+                drop(s);
                 self.reporter.event(&Event::StateSaved { serial });
             }
-            Ok(Err(e)) => self.fail(e),
-            Err(join) => self.fail(StateError::Write { path: self.backend.path().to_path_buf(), source: std::io::Error::other(join.to_string()) }),
+            Err(e) => self.fail(e),
         }
         // Even after a failure: the error is reported once at the end, and
         // waiters must not retry a disk that just refused.

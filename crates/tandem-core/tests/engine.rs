@@ -415,3 +415,81 @@ async fn kind_rules_point_at_the_field() {
     let e = engine.check(&spec).err().unwrap().to_string();
     assert!(e.contains("t.yaml:7:13: size must be a multiple of 10 in eu-west-2"), "{e}");
 }
+
+#[tokio::test]
+async fn a_moved_rename_plans_no_change_and_apply_records_it() {
+    let w = world();
+    assert!(w.apply(SPEC).await.ok());
+    w.log();
+    let renamed = SPEC.replace("  net:\n", "  network:\n").replace("${net.", "${network.") + "moved:\n  - { from: net, to: network }\n";
+    let p = w.plan(&renamed).await;
+    assert!(!p.has_changes(), "{p:#?}");
+    assert_eq!(p.moved, vec![tandem_state::Move { from: "net".into(), to: "network".into() }]);
+    assert_eq!(p.change("network").unwrap().action, Action::NoOp);
+    // Without `moved`, the same rename is a delete and a create.
+    let without = renamed.split("moved:").next().unwrap().to_string();
+    let p2 = w.plan(&without).await;
+    assert_eq!(p2.change("net").unwrap().action, Action::Delete);
+    assert_eq!(p2.change("network").unwrap().action, Action::Create);
+    // Apply records the move and makes no cloud call.
+    let spec = w.spec(&renamed);
+    let state = w.backend.load().unwrap();
+    let before = state.serial;
+    let s = w.engine.apply(&spec, &p, &w.backend, state).await.unwrap();
+    assert!(s.ok() && s.created.is_empty() && s.deleted.is_empty(), "{s:?}");
+    assert!(w.log().is_empty());
+    let after = w.backend.load().unwrap();
+    assert!(after.resources.contains_key("network") && !after.resources.contains_key("net"));
+    assert!(after.resources["sub"].dependencies.contains("network"));
+    assert_eq!(after.serial, before + 1);
+    // Once recorded, the moved block is a no-op; dropping it changes nothing either.
+    assert!(!w.plan(&without).await.has_changes());
+}
+
+#[tokio::test]
+async fn secrets_are_marked_for_encryption_in_state() {
+    let w = world();
+    let text = r#"version: 1
+variables:
+  token: { type: string, default: s3cr3t, sensitive: true }
+resources:
+  t:
+    type: fake.thing
+    properties: { size: 1, tags: { token: "${var.token}" } }
+"#;
+    assert!(w.apply(text).await.ok());
+    let st = w.backend.load().unwrap();
+    assert_eq!(st.resources["t"].sensitive, vec!["/properties/tags".to_string()]);
+    // And plans never show it.
+    let changed = text.replace("s3cr3t", "n3w-s3cr3t");
+    let p = w.plan(&changed).await;
+    let f = &p.change("t").unwrap().fields;
+    let shown = serde_json::to_string(f).unwrap();
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+}
+
+#[tokio::test]
+async fn import_many_checks_every_address_first_then_records_what_it_found() {
+    let w = world();
+    w.apply("version: 1\nresources:\n  a:\n    type: fake.thing\n    properties: { size: 1 }\n  b:\n    type: fake.thing\n    properties: { size: 2 }\n").await;
+    let ids: Vec<String> = w.backend.load().unwrap().resources.values().map(|r| r.id.clone()).collect();
+    std::fs::remove_file(w.backend.path()).unwrap();
+    let spec = w.spec(SPEC);
+    let e = w
+        .engine
+        .import_many(&spec, &w.backend, State::default(), &[("net".into(), ids[0].clone()), ("nett".into(), "x".into())])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`nett` is not a resource") && e.contains("Did you mean `net`?"), "{e}");
+    assert!(!w.backend.path().exists(), "nothing written when an address is wrong");
+    let (state, results) = w
+        .engine
+        .import_many(&spec, &w.backend, State::default(), &[("net".into(), ids[0].clone()), ("other".into(), ids[1].clone()), ("sub".into(), "obj-404".into())])
+        .await
+        .unwrap();
+    assert_eq!(results.iter().filter(|r| r.result.is_ok()).count(), 2);
+    assert!(results[2].result.as_ref().unwrap_err().contains("no fake.thing with id `obj-404`"));
+    assert_eq!(state.serial, 1, "one write for the batch");
+    assert_eq!(w.backend.load().unwrap().resources.len(), 2);
+}

@@ -214,6 +214,18 @@ pub struct KindSchema {
 }
 
 impl KindSchema {
+    /// Whether any field (at any depth) or output is secret.
+    pub fn has_sensitive(&self) -> bool {
+        fn any(t: &Type) -> bool {
+            match t {
+                Type::Object(fields) => fields.iter().any(|f| f.sensitive || any(&f.ty)),
+                Type::List(inner) | Type::Map(inner) => any(inner),
+                _ => false,
+            }
+        }
+        self.properties.iter().any(|f| f.sensitive || any(&f.ty)) || self.outputs.iter().any(|o| o.sensitive)
+    }
+
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.properties.iter().find(|f| f.name == name)
     }
@@ -349,6 +361,44 @@ pub fn redact(ty: &Type, value: &Value) -> Value {
     }
 }
 
+/// JSON pointers (under `prefix`) of every sensitive leaf in `value`: what
+/// the state encrypts at rest.
+pub fn sensitive_pointers(ty: &Type, value: &Value, prefix: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_sensitive(ty, value, prefix, &mut out);
+    out
+}
+
+fn pointer_escape(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+fn collect_sensitive(ty: &Type, value: &Value, at: &str, out: &mut Vec<String>) {
+    match (ty, value) {
+        (Type::Object(fields), Value::Object(map)) => {
+            for (k, v) in map {
+                let here = format!("{at}/{}", pointer_escape(k));
+                match fields.iter().find(|f| f.name == k) {
+                    Some(f) if f.sensitive => out.push(here),
+                    Some(f) => collect_sensitive(&f.ty, v, &here, out),
+                    None => {}
+                }
+            }
+        }
+        (Type::List(inner), Value::Array(items)) => {
+            for (i, v) in items.iter().enumerate() {
+                collect_sensitive(inner, v, &format!("{at}/{i}"), out);
+            }
+        }
+        (Type::Map(inner), Value::Object(map)) => {
+            for (k, v) in map {
+                collect_sensitive(inner, v, &format!("{at}/{}", pointer_escape(k)), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// What a redacted value prints as.
 pub const SENSITIVE: &str = "(sensitive)";
 
@@ -376,6 +426,13 @@ mod tests {
             name_field: Some("name"),
             import_id: "",
         }
+    }
+
+    #[test]
+    fn points_at_nested_sensitive_fields() {
+        let s = schema();
+        let v = json!({"tunnel": {"key": "k", "name": "n"}, "other": 1});
+        assert_eq!(sensitive_pointers(&s.as_type(), &v, "/properties"), vec!["/properties/tunnel/key".to_string()]);
     }
 
     #[test]

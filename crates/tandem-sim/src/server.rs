@@ -72,6 +72,8 @@ pub(crate) struct Shared {
     pub lambda: Arc<crate::lambda::Lambda>,
     /// Serializes DynamoDB item writes with their replication (see `dynamodb`).
     pub dynamodb_writes: tokio::sync::Mutex<()>,
+    /// Serializes S3 writes so a conditional one is checked and made atomically.
+    pub s3_writes: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -144,7 +146,7 @@ pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
     let upstream_url = upstream.as_ref().map(|u| u.base.clone());
     let lambda = Arc::new(crate::lambda::Lambda::new(upstream.clone()));
     lambda.set_url(format!("http://{addr}"));
-    let shared = Arc::new(Shared { state: Mutex::new(SimState::default()), upstream, lambda: lambda.clone(), dynamodb_writes: tokio::sync::Mutex::new(()) });
+    let shared = Arc::new(Shared { state: Mutex::new(SimState::default()), upstream, lambda: lambda.clone(), dynamodb_writes: tokio::sync::Mutex::new(()), s3_writes: tokio::sync::Mutex::new(()) });
     let (stop, stop_rx) = watch::channel(false);
     tokio::spawn(crate::lambda::schedule::run(lambda, stop_rx.clone()));
     let task = tokio::spawn(accept_loop(listener, shared, stop_rx));
@@ -455,6 +457,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
     if call.service == "ec2" && call.wire == Wire::Ec2Query {
         return Ok(ec2(&shared, &call, parts.method, parts.uri, &parts.headers, body).await);
+    }
+    if call.service == "s3" && matches!(parts.method, Method::PUT | Method::POST | Method::DELETE) {
+        // S3 evaluates a conditional write (If-Match / If-None-Match) and
+        // makes it in one step: "If multiple conditional writes occur for the
+        // same object name, the first write operation to finish succeeds" and
+        // the others get 412 PreconditionFailed (S3 User Guide,
+        // conditional-requests; API Reference, PutObject and DeleteObject).
+        // moto checks the condition and then writes, unlocked, on a threaded
+        // server; one S3 write at a time through the sandbox makes the pair
+        // atomic as S3's is.
+        let _serial = shared.s3_writes.lock().await;
+        return Ok(forward(&shared, &call, parts.method, parts.uri, &parts.headers, body).await);
     }
     Ok(forward(&shared, &call, parts.method, parts.uri, &parts.headers, body).await)
 }

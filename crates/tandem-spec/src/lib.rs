@@ -3,6 +3,7 @@
 //! [`load`] turns text into a checked [`Spec`] or a list of [`Problem`]s, each
 //! naming file, line and column, what was expected and what to do.
 
+pub mod backend;
 mod diag;
 mod load;
 mod model;
@@ -11,7 +12,8 @@ pub mod yaml;
 
 pub use diag::{suggest, Problem, Problems, SourceFile};
 pub use load::{load, VarInputs, ID_OUTPUT};
-pub use model::{Evaluated, Expr, ExprKind, OutputSpec, Part, Resource, Spec, VarType, Variable};
+pub use backend::{load_backend, resolve_backend, BackendConfig, BackendOverrides, BackendSpec};
+pub use model::{Evaluated, Expr, ExprKind, Moved, OutputSpec, Part, Resource, Spec, VarType, Variable};
 pub use yaml::Span;
 
 impl Spec {

@@ -31,7 +31,7 @@ impl VarInputs {
     }
 }
 
-const TOP_KEYS: &[&str] = &["version", "name", "variables", "resources", "outputs"];
+const TOP_KEYS: &[&str] = &["version", "name", "backend", "variables", "resources", "outputs", "moved"];
 const RESOURCE_KEYS: &[&str] = &["type", "for_each", "region", "stage", "properties", "depends_on", "lifecycle"];
 const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 /// Every resource exposes its cloud id as `id`, whatever its kind's other outputs.
@@ -51,7 +51,16 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
             return Err(problems);
         }
     };
-    let mut l = Loader { src: src.clone(), problems, kinds, typed_refs: Vec::new(), networks: Vec::new(), asns: Vec::new(), links: Vec::new() };
+    let mut l = Loader {
+        src: src.clone(),
+        problems,
+        kinds,
+        typed_refs: Vec::new(),
+        networks: Vec::new(),
+        asns: Vec::new(),
+        links: Vec::new(),
+        sensitive_vars: Default::default(),
+    };
     let spec = l.spec(&root, inputs);
     // A for_each resource repeats its problems once per instance; say each once.
     fn once(problems: &mut Vec<Problem>) {
@@ -91,6 +100,8 @@ struct Loader<'a> {
     asns: Vec<(String, String, i64, String, Span)>,
     /// (resource, resource it references) through a field that carries traffic.
     links: Vec<(String, String)>,
+    /// Variables declared `sensitive: true`.
+    sensitive_vars: std::collections::BTreeSet<String>,
 }
 
 impl Loader<'_> {
@@ -149,7 +160,9 @@ impl Loader<'_> {
             },
             None => String::new(),
         };
+        let backend = top.get("backend").and_then(|(_, n)| crate::backend::parse_backend(&self.src, n, &mut self.problems));
         let variables = self.variables(top.get("variables").map(|(_, n)| n), inputs);
+        self.sensitive_vars = variables.values().filter(|v| v.sensitive).map(|v| v.name.clone()).collect();
         let var_values: BTreeMap<String, Value> = variables.iter().map(|(k, v)| (k.clone(), v.value.clone())).collect();
 
         let mut resources = IndexMap::new();
@@ -187,6 +200,7 @@ impl Loader<'_> {
                             _ => (node, false, None),
                         };
                         let value = self.expr(value_node, &var_values, None);
+                        let sensitive = sensitive || self.mentions_sensitive(value_node);
                         outputs.insert(
                             name.clone(),
                             OutputSpec { name: name.clone(), value, sensitive, description, span: *kspan },
@@ -216,7 +230,8 @@ impl Loader<'_> {
             }
             r.depends_on = expanded;
         }
-        let mut spec = Spec { source: self.src.clone(), version, name, variables, resources, outputs, warnings: Vec::new() };
+        let moved = top.get("moved").map(|(_, n)| self.moved(n, &resources)).unwrap_or_default();
+        let mut spec = Spec { source: self.src.clone(), version, name, variables, resources, outputs, warnings: Vec::new(), backend, moved };
         spec.warnings = self.check_references(&spec);
         Some(spec)
     }
@@ -525,6 +540,10 @@ impl Loader<'_> {
             Some((_, pn)) => self.expr(pn, vars, each.as_ref()),
             None => Expr { span: kspan, kind: ExprKind::Map(IndexMap::new()) },
         };
+        let sensitive = match m.get("properties").and_then(|(_, pn)| pn.as_map()) {
+            Some(pm) => pm.iter().filter(|(_, (_, v))| self.mentions_sensitive(v)).map(|(k, _)| k.clone()).collect(),
+            None => Default::default(),
+        };
         if !matches!(properties.kind, ExprKind::Map(_)) {
             self.err("tandem::spec::shape", properties.span, "`properties` must be a mapping", "expected a mapping");
         } else {
@@ -602,7 +621,91 @@ impl Loader<'_> {
             depends_on,
             prevent_destroy,
             stage,
+            sensitive,
         })
+    }
+
+    /// Whether a value refers to a `sensitive: true` variable anywhere inside.
+    fn mentions_sensitive(&self, node: &Node) -> bool {
+        if self.sensitive_vars.is_empty() {
+            return false;
+        }
+        match &node.kind {
+            NodeKind::Scalar(Scalar::Str(s)) => template::parse(s).is_ok_and(|pieces| {
+                pieces.iter().any(|p| matches!(p, Piece::Ref(RefTarget::Var(v)) if self.sensitive_vars.contains(v)))
+            }),
+            NodeKind::Scalar(_) => false,
+            NodeKind::Seq(items) => items.iter().any(|n| self.mentions_sensitive(n)),
+            NodeKind::Map(m) => m.values().any(|(_, n)| self.mentions_sensitive(n)),
+        }
+    }
+
+    /// `moved:` entries, one mapping or a list of them: `from` is no longer
+    /// declared, `to` is.
+    fn moved(&mut self, node: &Node, resources: &IndexMap<String, Resource>) -> Vec<Moved> {
+        let items: Vec<&Node> = match &node.kind {
+            NodeKind::Seq(items) => items.iter().collect(),
+            NodeKind::Map(_) => vec![node],
+            NodeKind::Scalar(Scalar::Null) => vec![],
+            _ => {
+                self.err("tandem::spec::moved", node.span, "`moved` is a mapping `{ from: OLD, to: NEW }` or a list of them", "expected a mapping or a list");
+                return vec![];
+            }
+        };
+        let declared = |a: &str| resources.contains_key(a) || resources.values().any(|r| r.base == a);
+        let mut out: Vec<Moved> = Vec::new();
+        for it in items {
+            let Some(m) = it.as_map() else {
+                self.err("tandem::spec::moved", it.span, "a move is a mapping `{ from: OLD, to: NEW }`", "expected a mapping");
+                continue;
+            };
+            for (k, (ks, _)) in m {
+                if k != "from" && k != "to" {
+                    self.unknown_key("a move", k, *ks, &["from", "to"]);
+                }
+            }
+            let mut get = |key: &str| -> Option<(String, Span)> {
+                match m.get(key) {
+                    Some((_, v)) => match v.as_str() {
+                        Some(s) if valid_address(s) => Some((s.to_string(), v.span)),
+                        _ => {
+                            self.err("tandem::spec::moved", v.span, format!("`{key}` is a resource address such as `vpc` or `queue[us-east-1]`"), "not an address");
+                            None
+                        }
+                    },
+                    None => {
+                        self.err("tandem::spec::moved", it.span, format!("this move has no `{key}`"), &format!("add `{key}:`"));
+                        None
+                    }
+                }
+            };
+            let (Some((from, fspan)), Some((to, tspan))) = (get("from"), get("to")) else { continue };
+            if from == to {
+                self.err("tandem::spec::moved", tspan, "a move from an address to itself", "same as `from`");
+                continue;
+            }
+            if declared(&from) {
+                self.err("tandem::spec::moved", fspan, format!("`{from}` is still declared under `resources`, so it cannot have moved"), "still declared")
+                    .help = Some(format!("rename the resource itself to `{to}` and keep this move, or drop the move"));
+                continue;
+            }
+            if !declared(&to) {
+                let names: Vec<&str> = resources.values().map(|r| r.base.as_str()).collect();
+                let p = self.err("tandem::spec::moved", tspan, format!("`{to}` is not a resource of this spec"), "not declared");
+                p.help = Some(match suggest(&to, names) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "`to` names the resource's new key under `resources`".into(),
+                });
+                continue;
+            }
+            if let Some(prev) = out.iter().find(|m| m.from == from) {
+                let other = prev.to.clone();
+                self.err("tandem::spec::moved", fspan, format!("`{from}` already moved to `{other}`"), "moved twice");
+                continue;
+            }
+            out.push(Moved { from, to, span: it.span });
+        }
+        out
     }
 
     fn kind_names(&self) -> Vec<String> {
@@ -1198,4 +1301,12 @@ fn describe_json(v: &Value) -> String {
 
 fn is_stage_name(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// `name` or `name[key]`.
+fn valid_address(s: &str) -> bool {
+    match s.split_once('[') {
+        None => valid_name(s),
+        Some((name, rest)) => valid_name(name) && rest.len() > 1 && rest.ends_with(']') && !rest[..rest.len() - 1].contains(['[', ']']),
+    }
 }

@@ -18,6 +18,18 @@ pub struct Spec {
     /// What is allowed but likely a mistake (overlapping networks nothing
     /// connects yet): shown, never fatal.
     pub warnings: Vec<crate::diag::Problem>,
+    /// Where the state is kept (`backend:`); the local file when absent.
+    pub backend: Option<crate::backend::BackendSpec>,
+    /// Renames (`moved:`): the state's `from` is now the spec's `to`.
+    pub moved: Vec<Moved>,
+}
+
+/// `moved: { from: old_name, to: new_name }`: a refactor, not a replacement.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +92,10 @@ pub struct Resource {
     pub prevent_destroy: bool,
     /// The deployment stage this resource belongs to (`stage:`), if any.
     pub stage: Option<String>,
+    /// Top-level properties whose value comes from a `sensitive: true`
+    /// variable: redacted in plans and encrypted in state like a field the
+    /// kind marks sensitive.
+    pub sensitive: BTreeSet<String>,
 }
 
 impl Resource {

@@ -414,3 +414,49 @@ fn file_function_reads_relative_to_the_spec() {
     assert!(e.contains("cannot read") && e.contains("flows/nope.txt") && e.contains(":8:"), "{e}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn moved_blocks_rename_and_point_at_mistakes() {
+    let ok = r#"version: 1
+resources:
+  main_vpc:
+    type: aws.ec2.vpc
+    region: us-east-1
+    properties: { cidr_block: 10.0.0.0/16 }
+moved:
+  - { from: vpc, to: main_vpc }
+"#;
+    let spec = try_load(ok, &VarInputs::default()).unwrap();
+    assert_eq!((spec.moved[0].from.as_str(), spec.moved[0].to.as_str()), ("vpc", "main_vpc"));
+    let single = ok.replace("  - { from: vpc, to: main_vpc }", "  { from: vpc, to: main_vpc }");
+    assert_eq!(try_load(&single, &VarInputs::default()).unwrap().moved.len(), 1);
+
+    let bad = ok.replace("  - { from: vpc, to: main_vpc }", "  - { from: main_vpc, to: vpc }\n  - { from: old, to: main_vcp }\n  - { form: x, to: main_vpc }");
+    let p = problems(&bad).join("\n");
+    assert!(p.contains("tandem.yaml:8:13: `main_vpc` is still declared"), "{p}");
+    assert!(p.contains("tandem.yaml:9:22: `main_vcp` is not a resource of this spec"), "{p}");
+    assert!(p.contains("unknown field `form` in a move"), "{p}");
+}
+
+#[test]
+fn properties_from_sensitive_variables_are_marked() {
+    let text = r#"version: 1
+variables:
+  secret: { type: string, default: hunter2, sensitive: true }
+  plain: { type: string, default: x }
+resources:
+  s:
+    type: aws.kinesis.stream
+    region: us-east-1
+    properties:
+      stream_name: "pre-${var.secret}"
+      shard_count: 1
+outputs:
+  leaked: { value: "${var.secret}" }
+  fine: "${var.plain}"
+"#;
+    let spec = try_load(text, &VarInputs::default()).unwrap();
+    assert_eq!(spec.resources["s"].sensitive.iter().collect::<Vec<_>>(), vec!["stream_name"]);
+    assert!(spec.outputs["leaked"].sensitive);
+    assert!(!spec.outputs["fine"].sensitive);
+}
