@@ -187,10 +187,11 @@ for region, cl in (('us-east-1', east), ('us-west-2', west)):
     out['alarms'][region] = sorted(a['AlarmName'] for a in c('cloudwatch', region).describe_alarms()['MetricAlarms'])
 out['dashboards'] = [d['DashboardName'] for d in c('cloudwatch').list_dashboards()['DashboardEntries']]
 # The failover controller: a role, and in each region a function on a one-minute schedule that may invoke it.
-out['controller'] = {'roles': [r['RoleName'] for r in c('iam').list_roles()['Roles'] if r['RoleName'].startswith('contact-center')]}
+out['controller'] = {'roles': [r['RoleName'] for r in c('iam').list_roles()['Roles'] if r['RoleName'].startswith('contact-center-failover')]}
 for region in ('us-east-1', 'us-west-2'):
     lam, ev = c('lambda', region), c('events', region)
-    fns = lam.list_functions()['Functions']
+    # The controller's functions; the agent-state sync (fed by Kinesis, no resource policy) is checked on its own.
+    fns = [f for f in lam.list_functions()['Functions'] if f['FunctionName'].startswith('contact-center-failover-')]
     out['controller'][region] = [{'name': f['FunctionName'], 'role': f['Role'].split('/')[-1], 'env': sorted(f.get('Environment', {}).get('Variables', {})),
         'schedule': [ev.describe_rule(Name=r)['ScheduleExpression'] for r in ev.list_rule_names_by_target(TargetArn=f['FunctionArn'])['RuleNames']],
         'invokers': [s['Principal']['Service'] for s in json.loads(lam.get_policy(FunctionName=f['FunctionName'])['Policy'])['Statement']]} for f in fns]
