@@ -2,6 +2,7 @@
 
 mod args;
 mod failover;
+mod migrate;
 mod render;
 
 use args::*;
@@ -22,7 +23,7 @@ use tandem_state::LocalBackend;
 /// Exit codes: 0 success; 1 a cloud operation failed or was refused; 2 the
 /// plan has changes (with --detailed-exitcode); 3 the spec or arguments are invalid.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     Invalid(Problems, bool),
     Failed(String),
 }
@@ -71,6 +72,7 @@ async fn run(cmd: Command) -> CmdResult {
         Command::Import(a) => import(a).await,
         Command::Output(a) => output(a),
         Command::Docs(a) => docs(a),
+        Command::Migrate(a) => migrate::run(a).await,
         Command::Sandbox(a) => {
             let opts = tandem_sim::SandboxOptions { port: a.port, upstream: a.upstream, moto: a.moto, venv: a.venv };
             tandem_sim::run_foreground(opts).await.map_err(|e| Failure::Failed(format!("sandbox: {e:#}")))?;
@@ -81,14 +83,14 @@ async fn run(cmd: Command) -> CmdResult {
     }
 }
 
-fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     let mut reg = Registry::new();
     tandem_aws::register(&mut reg, Arc::new(tandem_aws::AwsContext::from_env()));
     tandem_gcp::register(&mut reg, Arc::new(tandem_gcp::GcpContext::from_env()));
     reg
 }
 
-fn invalid(message: String, json: bool) -> Failure {
+pub(crate) fn invalid(message: String, json: bool) -> Failure {
     Failure::Invalid(Problems(vec![Problem::new("tandem::usage", message)]), json)
 }
 
@@ -123,7 +125,7 @@ fn load(a: &SpecArgs, reporter: Arc<dyn Reporter>) -> Result<(Spec, Engine), Fai
     load_text(SourceFile { name: a.spec.display().to_string(), text }, &var_inputs(a)?, reporter, a.json)
 }
 
-fn load_text(src: SourceFile, inputs: &VarInputs, reporter: Arc<dyn Reporter>, json: bool) -> Result<(Spec, Engine), Failure> {
+pub(crate) fn load_text(src: SourceFile, inputs: &VarInputs, reporter: Arc<dyn Reporter>, json: bool) -> Result<(Spec, Engine), Failure> {
     let engine = Engine::new(registry(), reporter);
     let spec = {
         let schemas = engine.schemas();
@@ -217,7 +219,7 @@ async fn plan(a: PlanArgs) -> CmdResult {
     Ok(if a.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
