@@ -124,7 +124,7 @@ for region, a, _ in each("aws_dynamodb_table"):
     wait(lambda: d.describe_table(TableName=a["name"])["Table"]["TableStatus"] == "ACTIVE", a["name"])
     for r in a["replica"]:
         d.update_table(TableName=a["name"], ReplicaUpdates=[{"Create": {"RegionName": r["region_name"]}}])
-        wait(lambda: all(x.get("ReplicaStatus") == "ACTIVE" for x in d.describe_table(TableName=a["name"])["Table"].get("Replicas", [])), "replica")
+        wait(lambda: all(x.get("ReplicaStatus") == "ACTIVE" for x in d.describe_table(TableName=a["name"])["Table"].get("Replicas", [])), "the table replica")
     remember(a["stream_arn"], d.describe_table(TableName=a["name"])["Table"]["LatestStreamArn"])
 
 for region, a, _ in each("aws_connect_instance"):
@@ -148,7 +148,7 @@ for region, a, r in each("terraform_data"):
         inst = each("aws_connect_instance")[0]
         c = aws("connect", inst[0])
         c.replicate_instance(InstanceId=sub(inst[1]["id"]), ReplicaRegion="us-west-2", ReplicaAlias="contact-center-secondary")
-        wait(lambda: c.describe_instance(InstanceId=sub(inst[1]["id"]))["Instance"].get("ReplicationConfiguration", {}).get("ReplicationStatusSummaryList", [{}])[0].get("ReplicationStatus") == "INSTANCE_REPLICATED", "replica")
+        wait(lambda: c.describe_instance(InstanceId=sub(inst[1]["id"])).get("ReplicationConfiguration", {}).get("ReplicationStatusSummaryList", [{}])[0].get("ReplicationStatus") == "INSTANCE_REPLICATION_COMPLETE", "the Connect replica")
 
 
 def connect_object(t, create, id_key, arn_key):

@@ -21,8 +21,9 @@ fn rank(output: &str) -> u8 {
     }
 }
 
+/// Long enough, and not a bare number (numeric ids, ASNs and sizes repeat by chance).
 fn distinctive(s: &str) -> bool {
-    s.len() >= 6 && !s.chars().all(|c| c.is_ascii_digit() || c == '.')
+    s.len() >= 6 && !s.chars().all(|c| c.is_ascii_digit())
 }
 
 pub fn rebuild(nodes: &mut [Node], registry: &Registry) {

@@ -159,7 +159,21 @@ pub fn vpn_connection(src: &Source<'_>) -> Outcome {
         m.out(&format!("tunnel{n}_inside_cidr"), cidr.map(Value::String));
     }
     m.note("the tunnels' pre-shared keys are not written to the spec: they stay as they are (tandem reads them as the `tunnelN_pre_shared_key` outputs)");
-    unmodelled(&mut m, a, &[("enable_acceleration", "accelerated VPN"), ("local_ipv4_network_cidr", "traffic selectors"), ("remote_ipv4_network_cidr", "traffic selectors"), ("tunnel1_ike_versions", "IKE settings"), ("tunnel2_ike_versions", "IKE settings")]);
+    unmodelled(&mut m, a, &[("enable_acceleration", "accelerated VPN")]);
+    // Traffic selectors and IKE settings other than AWS's defaults.
+    for k in ["local_ipv4_network_cidr", "remote_ipv4_network_cidr"] {
+        if s(a, k).is_some_and(|v| v != "0.0.0.0/0") {
+            m.note(format!("`{k}` ({}) is not managed by tandem: it stays as it is in the cloud", a[k]));
+        }
+    }
+    for n in [1, 2] {
+        let k = format!("tunnel{n}_ike_versions");
+        let mut v = strings(a, &k);
+        v.sort();
+        if !v.is_empty() && v != ["ikev1", "ikev2"] {
+            m.note(format!("`{k}` ({}) is not managed by tandem: it stays as it is in the cloud", v.join(", ")));
+        }
+    }
     Outcome::Kind(m)
 }
 
@@ -269,7 +283,10 @@ pub fn lambda_function(src: &Source<'_>) -> Outcome {
     }
     m.set("tags", tags(a));
     m.out("id", Some(json!(name))).out("arn", sv(a, "arn")).out("code_sha256", sv(a, "code_sha256"));
-    unmodelled(&mut m, a, &[("layers", "layers"), ("vpc_config", "VPC access"), ("dead_letter_config", "a dead-letter queue"), ("reserved_concurrent_executions", "reserved concurrency"), ("kms_key_arn", "a KMS key")]);
+    unmodelled(&mut m, a, &[("layers", "layers"), ("vpc_config", "VPC access"), ("dead_letter_config", "a dead-letter queue"), ("kms_key_arn", "a KMS key")]);
+    if int(a, "reserved_concurrent_executions").is_some_and(|n| n >= 0) {
+        m.note(format!("`reserved_concurrent_executions` ({}) is not managed by tandem: it stays as it is in the cloud", a["reserved_concurrent_executions"]));
+    }
     if block(a, "tracing_config").and_then(|t| s(t, "mode")).is_some_and(|m| m != "PassThrough") {
         m.note("`tracing_config` is not managed by tandem: it stays as it is in the cloud");
     }

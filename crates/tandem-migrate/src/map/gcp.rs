@@ -187,6 +187,8 @@ pub fn interconnect_attachment(src: &Source<'_>) -> Outcome {
     m.set("router", sv(a, "router")).set("type", sv(a, "type")).set("edge_availability_domain", sv(a, "edge_availability_domain"));
     m.set("admin_enabled", b(a, "admin_enabled")).set("mtu", iv(a, "mtu"));
     m.out("pairing_key", sv(a, "pairing_key")).out("state", sv(a, "state"));
-    unmodelled(&mut m, a, &[("encryption", "HA VPN over interconnect encryption"), ("ipsec_internal_addresses", "IPsec addresses")]);
+    if s(a, "encryption").is_some_and(|e| e != "NONE") {
+        unmodelled(&mut m, a, &[("encryption", "HA VPN over interconnect encryption"), ("ipsec_internal_addresses", "IPsec addresses")]);
+    }
     Outcome::Kind(m)
 }
