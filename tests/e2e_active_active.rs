@@ -131,6 +131,13 @@ impl Run {
         assert!(o.status.success(), "python: {}", text(&o.stderr));
         serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("no JSON ({e}): {}", text(&o.stdout)))
     }
+    /// How many `operation` calls to `service` in `region` the sandbox counted.
+    fn calls(&self, service: &str, operation: &str, region: &str) -> u64 {
+        let v = self.py(&format!(
+            "calls = json.loads(urllib.request.urlopen(E + '/_tandem/calls').read())['calls']\nprint(json.dumps(sum(c['count'] for c in calls if c['service'] == '{service}' and c['operation'] == '{operation}' and c['region'] == '{region}')))"
+        ));
+        v.as_u64().unwrap_or_else(|| panic!("a count: {v}"))
+    }
     fn admin(&self, method: &str, path: &str, body: Value) -> Value {
         self.py(&format!(
             "req = urllib.request.Request(E + '{path}', data=json.dumps({body}).encode(), method='{method}', headers={{'content-type': 'application/json'}})\nprint(urllib.request.urlopen(req).read().decode() or '{{}}')",
@@ -202,14 +209,27 @@ for region, cl in (('us-east-1', east), ('us-west-2', west)):
         flows = {f['Id']: f['Name'] for f in cl.list_contact_flows(InstanceId=iid)['ContactFlowSummaryList']}
         rps = cl.list_routing_profiles(InstanceId=iid)['RoutingProfileSummaryList']
         users = [cl.describe_user(InstanceId=iid, UserId=u['Id'])['User'] for u in cl.list_users(InstanceId=iid)['UserSummaryList']]
+        # AWS's own defaults (Basic Hours, BasicQueue, Default ... flows) are not the spec's.
+        ours = lambda name: not (name.startswith('Basic') or name.startswith('Default ') or name.startswith('Sample '))
+        hours = {h['Name']: h['Id'] for h in cl.list_hours_of_operations(InstanceId=iid)['HoursOfOperationSummaryList'] if ours(h['Name'])}
+        queues = {q['Name']: q['Id'] for q in cl.list_queues(InstanceId=iid, QueueTypes=['STANDARD'])['QueueSummaryList'] if ours(q['Name'])}
         out['routing'][region] = {
-            'hours': sorted(h['Name'] for h in cl.list_hours_of_operations(InstanceId=iid)['HoursOfOperationSummaryList']),
-            'queues': sorted(q['Name'] for q in cl.list_queues(InstanceId=iid, QueueTypes=['STANDARD'])['QueueSummaryList']),
-            'flows': sorted(flows.values()),
-            'profiles': {r['Name']: sorted([q['QueueName'], q['Channel'], q['Priority']] for q in cl.list_routing_profile_queues(InstanceId=iid, RoutingProfileId=r['Id'])['RoutingProfileQueueConfigSummaryList']) for r in rps},
+            'hours': sorted(hours),
+            'queues': sorted(queues),
+            'flows': sorted(n for n in flows.values() if ours(n)),
+            'profiles': {r['Name']: sorted([q['QueueName'], q['Channel'], q['Priority']] for q in cl.list_routing_profile_queues(InstanceId=iid, RoutingProfileId=r['Id'])['RoutingProfileQueueConfigSummaryList']) for r in rps if ours(r['Name'])},
             'users': sorted(u['Username'] for u in users),
             'numbers': sorted(flows.get(a['FlowId'].split('/')[-1], a['FlowId']) for a in cl.list_flow_associations(InstanceId=iid, ResourceType='VOICE_PHONE_NUMBER')['FlowAssociationSummaryList']),
+            # Ids, to show the replica holds the same objects (mirrored), not look-alikes.
+            'ids': {'hours': hours, 'queues': queues, 'flows': {v: k for k, v in flows.items() if ours(v)},
+                    'profiles': {r['Name']: r['Id'] for r in rps if ours(r['Name'])}, 'users': {u['Username']: u['Id'] for u in users}},
         }
+# Agents in the tandem-made group, by user name.
+for g in east.list_traffic_distribution_groups()['TrafficDistributionGroupSummaryList']:
+    if g['Status'] == 'ACTIVE' and not g['IsDefault']:
+        iid = g['InstanceArn'].split('/')[-1]
+        names = {u['Id']: u['Username'] for u in east.list_users(InstanceId=iid)['UserSummaryList']}
+        out.setdefault('group_agents', {})[g['Name']] = sorted(names.get(u['UserId'], u['UserId']) for u in east.list_traffic_distribution_group_users(TrafficDistributionGroupId=g['Id'])['TrafficDistributionGroupUserSummaryList'])
 print(json.dumps(out))
 "#;
 
@@ -246,16 +266,26 @@ fn reference_stack_apply_drift_destroy() {
         assert_eq!(f[0]["invokers"], json!(["events.amazonaws.com"]));
         assert!(f[0]["env"].as_array().unwrap().contains(&json!("TANDEM_GROUP_ARN")), "{seen}");
     }
-    // The same contact routing in both regions, and both numbers start the inbound flow in each.
+    // Contact routing declared once is in both regions, and both numbers start the inbound flow in each.
     for region in ["us-east-1", "us-west-2"] {
+        let mut r = seen["routing"][region].clone();
+        r.as_object_mut().unwrap().remove("ids");
         assert_eq!(
-            seen["routing"][region],
+            r,
             json!({"hours": ["business-hours"], "queues": ["sales", "support"], "flows": ["after-hours", "inbound"],
                 "profiles": {"front-line": [["sales", "VOICE", 2], ["support", "CHAT", 1], ["support", "VOICE", 1]]},
                 "users": ["alice", "bob"], "numbers": ["inbound", "inbound"]}),
             "{region}: {seen}"
         );
     }
+    // The replica's are the source's objects, mirrored under the same ids (boto3 in both regions).
+    assert_eq!(seen["routing"]["us-west-2"]["ids"], seen["routing"]["us-east-1"]["ids"], "{seen}");
+    // tandem made nothing in the replica region itself.
+    for op in ["CreateQueue", "CreateContactFlow", "CreateUser", "CreateRoutingProfile", "CreateHoursOfOperation", "AssociatePhoneNumberContactFlow"] {
+        assert_eq!(run.calls("connect", op, "us-west-2"), 0, "{op} in us-west-2");
+    }
+    // Both agents are in the group, so they follow its agent distribution.
+    assert_eq!(seen["group_agents"]["contact-center-tdg"], json!(["alice", "bob"]), "{seen}");
 
     // A second plan has nothing to do.
     let o = run.tandem(&["plan", "--detailed-exitcode"]);
@@ -297,18 +327,18 @@ fn import_an_instance_and_group_made_outside_tandem() {
         r#"
 import time
 e = c('connect')
-i = e.create_instance(IdentityManagementType='CONNECT_MANAGED', InstanceAlias='legacy-cc', InboundCallsEnabled=True, OutboundCallsEnabled=False)
+i = e.create_instance(IdentityManagementType='SAML', InstanceAlias='legacy-cc', InboundCallsEnabled=True, OutboundCallsEnabled=False)
 while e.describe_instance(InstanceId=i['Id'])['Instance']['InstanceStatus'] != 'ACTIVE': time.sleep(0.05)
 r = e.replicate_instance(InstanceId=i['Id'], ReplicaRegion='us-west-2', ReplicaAlias='legacy-cc-west')
 w = c('connect', 'us-west-2')
 while w.describe_instance(InstanceId=r['Arn'].split('/')[-1])['Instance']['InstanceStatus'] != 'ACTIVE': time.sleep(0.05)
 g = e.create_traffic_distribution_group(Name='legacy-tdg', InstanceId=i['Arn'])
 while e.describe_traffic_distribution_group(TrafficDistributionGroupId=g['Id'])['TrafficDistributionGroup']['Status'] != 'ACTIVE': time.sleep(0.05)
-print(json.dumps({'instance': i['Id'], 'instance_arn': i['Arn'], 'group': g['Arn']}))
+print(json.dumps({'instance': i['Id'], 'instance_arn': i['Arn'], 'replica': r['Arn'], 'group': g['Arn']}))
 "#,
     );
     let spec = format!(
-        "version: 1\nresources:\n  legacy:\n    type: aws.connect.instance\n    region: us-east-1\n    properties:\n      identity_management_type: CONNECT_MANAGED\n      instance_alias: legacy-cc\n      inbound_calls_enabled: true\n      outbound_calls_enabled: true\n  legacy_tdg:\n    type: aws.connect.traffic_distribution_group\n    region: us-east-1\n    properties:\n      name: legacy-tdg\n      instance_id: {}\n      telephony_config:\n        distributions: [{{ region: us-east-1, percentage: 50 }}, {{ region: us-west-2, percentage: 50 }}]\n",
+        "version: 1\nresources:\n  legacy:\n    type: aws.connect.instance\n    region: us-east-1\n    properties:\n      identity_management_type: SAML\n      instance_alias: legacy-cc\n      inbound_calls_enabled: true\n      outbound_calls_enabled: true\n  legacy_replica:\n    type: aws.connect.replica\n    region: us-east-1\n    properties:\n      instance_id: ${{legacy.id}}\n      replica_region: us-west-2\n      replica_alias: legacy-cc-west\n  legacy_tdg:\n    type: aws.connect.traffic_distribution_group\n    region: us-east-1\n    depends_on: [legacy_replica]\n    properties:\n      name: legacy-tdg\n      instance_id: {}\n      telephony_config:\n        distributions: [{{ region: us-east-1, percentage: 50 }}, {{ region: us-west-2, percentage: 50 }}]\n",
         made["instance_arn"].as_str().unwrap()
     );
     std::fs::write(run.dir.path().join("legacy.yaml"), spec).unwrap();
@@ -317,6 +347,7 @@ print(json.dumps({'instance': i['Id'], 'instance_arn': i['Arn'], 'group': g['Arn
         assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
     };
     imp("legacy", made["instance"].as_str().unwrap());
+    imp("legacy_replica", made["replica"].as_str().unwrap());
     imp("legacy_tdg", made["group"].as_str().unwrap());
     let o = Command::new(env!("CARGO_BIN_EXE_tandem"))
         .args(["plan", "--spec", "legacy.yaml"])
@@ -346,7 +377,8 @@ fn reference_stack_with_creation_latency() {
             {"service": "connect", "kind": "instance", "creation_ms": 1500, "deletion_ms": 500},
             {"service": "connect", "kind": "replica", "creation_ms": 1500},
             {"service": "connect", "kind": "traffic-distribution-group", "creation_ms": 1000, "deletion_ms": 500},
-            {"service": "connect", "kind": "phone-number", "creation_ms": 500}]}),
+            {"service": "connect", "kind": "phone-number", "creation_ms": 500},
+            {"service": "connect", "kind": "mirror", "creation_ms": 400}]}),
     );
     let o = run.tandem(&["apply", "--auto-approve"]);
     let (out, err) = (text(&o.stdout), text(&o.stderr));
@@ -374,7 +406,7 @@ fn staged_apply_as_the_seed_guide_does() {
     assert_eq!(seen["routing"]["us-east-1"]["queues"], json!([]), "routing waits for its stage: {seen}");
     let plan = run.tandem(&["plan", "--stage", "contact_routing_config"]);
     let out = text(&plan.stdout);
-    assert!(out.contains("+ queue_support[us-west-2]") && !out.contains("connect_instance"), "only the stage's resources are left to make: {out}");
+    assert!(out.contains("+ queue_support") && !out.contains("connect_instance"), "only the stage's resources are left to make: {out}");
     run.ok(&["apply", "--auto-approve", "--stage", "contact_routing_config"]);
     run.ok(&["apply", "--auto-approve", "--stage", "failover_controller"]);
     let o = run.tandem(&["plan", "--detailed-exitcode"]);
@@ -558,12 +590,13 @@ fn reference_stack_converges_with_eventual_consistency() {
     run.admin(
         "PUT",
         "/_tandem/consistency",
-        json!({"rules": [{"service": "dynamodb", "not_found_ms": 800}, {"service": "ec2", "not_found_ms": 800}, {"service": "compute", "not_found_ms": 800}]}),
+        json!({"rules": [{"service": "dynamodb", "not_found_ms": 800}, {"service": "ec2", "not_found_ms": 800}, {"service": "compute", "not_found_ms": 800}, {"service": "connect", "not_found_ms": 800}]}),
     );
     run.admin(
         "PUT",
         "/_tandem/latency",
-        json!({"scale": 1.0, "rules": [{"service": "compute", "kind": "interconnect_attachment_turnup", "creation_ms": 2500}, {"service": "compute", "kind": "router_update", "creation_ms": 150}]}),
+        json!({"scale": 1.0, "rules": [{"service": "compute", "kind": "interconnect_attachment_turnup", "creation_ms": 2500}, {"service": "compute", "kind": "router_update", "creation_ms": 150},
+            {"service": "connect", "kind": "mirror", "creation_ms": 300}]}),
     );
     let o = run.tandem(&["apply", "--auto-approve"]);
     let (out, err) = (text(&o.stdout), text(&o.stderr));
@@ -578,6 +611,14 @@ fn reference_stack_converges_with_eventual_consistency() {
     assert_eq!(count("ec2", "CreateVpnConnection"), 2, "{calls}");
     assert_eq!(count("ec2", "CreateVpc"), 2, "{calls}");
     assert_eq!(count("compute", "interconnectAttachments.POST"), 1, "{calls}");
+    for op in ["CreateInstance", "ReplicateInstance", "CreateTrafficDistributionGroup", "CreateQueue", "CreateUser", "AssociateTrafficDistributionGroupUser"] {
+        let want = match op {
+            "CreateQueue" | "CreateUser" | "AssociateTrafficDistributionGroupUser" => 2,
+            _ => 1,
+        };
+        assert_eq!(count("connect", op), want, "{op}: {calls}");
+    }
+    assert_eq!(count("connect", "ClaimPhoneNumber"), 2, "{calls}");
 
     for i in 0..20 {
         let o = run.tandem(&["plan", "--detailed-exitcode"]);
@@ -598,4 +639,52 @@ fn reference_stack_converges_with_eventual_consistency() {
     assert!(out.contains("Destroy complete"), "{out}");
     let seen = run.py("print(json.dumps({r: c('dynamodb', r).list_tables()['TableNames'] for r in ('us-east-1', 'us-west-2')}))");
     assert_eq!(seen, json!({"us-east-1": [], "us-west-2": []}), "the replica's table went with it");
+}
+
+/// `tandem preflight` against the sandbox: what a real account needs for the
+/// reference stack, found with reads only.
+#[test]
+fn preflight_says_what_the_account_needs_before_anything_is_made() {
+    let run = Run::new();
+    let o = run.tandem(&["preflight"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    assert!(out.contains("ok   connect_replica: region pair: us-east-1 -> us-west-2 is a pair Global Resiliency allows"), "{out}");
+    assert!(out.contains("ok   connect_replica: SAML:"), "{out}");
+    assert!(out.contains("ok   connect_replica: Global Resiliency access in us-east-1"), "{out}");
+    assert!(out.contains("??   primary_number: phone number +12065550100: SearchAvailablePhoneNumbers needs an instance or group"), "{out}");
+    for action in ["ReplicateInstance", "AssociateTrafficDistributionGroupUser", "ClaimPhoneNumber", "CreateTrafficDistributionGroup"] {
+        assert!(out.contains(action), "{action} in {out}");
+    }
+    let policy: Value = serde_json::from_str(&run.ok(&["preflight", "--iam-policy"])).unwrap();
+    let actions = policy["Statement"][0]["Action"].as_array().unwrap();
+    assert!(actions.contains(&json!("connect:ReplicateInstance")) && actions.contains(&json!("iam:PassRole")), "{policy}");
+    assert!(actions.iter().all(|a| a.as_str().unwrap().contains(':')), "only AWS actions: {policy}");
+    // Nothing was made: only reads reached the sandbox.
+    let calls = run.py("print(urllib.request.urlopen(E + '/_tandem/calls').read().decode())");
+    let writes: Vec<&Value> = calls["calls"].as_array().unwrap().iter().filter(|c| {
+        let op = c["operation"].as_str().unwrap();
+        !(op.starts_with("List") || op.starts_with("Describe") || op.starts_with("Get") || op.starts_with("Search"))
+    }).collect();
+    assert!(writes.is_empty(), "preflight only reads: {writes:?}");
+
+    // An account without Global Resiliency access: the probe says so, and what to do.
+    run.admin("POST", "/_tandem/faults", json!({"service": "connect", "operation": "ListTrafficDistributionGroups", "kind": "access_denied"}));
+    let o = run.tandem(&["preflight", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["failed"], json!(true));
+    let findings = report["preflight"]["findings"].to_string();
+    assert!(findings.contains("AccessDeniedException") && findings.contains("Solutions Architect"), "{findings}");
+    run.admin("DELETE", "/_tandem/faults", json!({}));
+
+    // Once the instance and group exist, the numbers are searched for.
+    run.ok(&["apply", "--auto-approve", "--stage", "aws_connect"]);
+    let out = run.ok(&["preflight"]);
+    assert!(out.contains("ok   primary_number: phone number +12065550100: available to claim in us-east-1"), "{out}");
+    let o = run.tandem(&["preflight", "--var", "primary_phone_number=+12065559999"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL primary_number: phone number +12065559999: not offered in us-east-1"), "{out}");
+    run.ok(&["destroy", "--auto-approve"]);
 }

@@ -120,6 +120,10 @@ impl ResourceKind for GlobalTable {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:CreateTableReplica", "dynamodb:DeleteTableReplica", "dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "iam:CreateServiceLinkedRole"]
+    }
+
     // Global tables 2019.11.21 need streams with NEW_AND_OLD_IMAGES; a replica
     // cannot be in the table's own region.
     fn validate(&self, region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {

@@ -150,6 +150,10 @@ impl ResourceKind for Table {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource"]
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.dynamodb(ctx.region()?).await;
         let name = prop_str(props, "table_name").unwrap_or(&ctx.name).to_string();

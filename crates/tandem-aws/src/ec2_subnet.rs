@@ -63,6 +63,10 @@ impl ResourceKind for Subnet {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["ec2:CreateSubnet", "ec2:DescribeSubnets", "ec2:ModifySubnetAttribute", "ec2:DeleteSubnet", "ec2:CreateTags", "ec2:DeleteTags"]
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         let vpc = prop_str(props, "vpc_id").ok_or_else(|| ProviderError::invalid("vpc_id is required"))?;

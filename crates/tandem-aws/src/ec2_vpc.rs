@@ -105,6 +105,10 @@ impl ResourceKind for Vpc {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["ec2:CreateVpc", "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcAttribute", "ec2:DescribeRouteTables", "ec2:DeleteVpc", "ec2:CreateTags", "ec2:DeleteTags"]
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         let cidr = prop_str(props, "cidr_block").ok_or_else(|| ProviderError::invalid("cidr_block is required"))?;

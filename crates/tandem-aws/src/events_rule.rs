@@ -148,6 +148,10 @@ impl ResourceKind for Rule {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule", "events:ListTagsForResource", "events:TagResource", "events:UntagResource"]
+    }
+
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
         match (prop_str(props, "schedule_expression"), props.get("event_pattern").filter(|v| !v.is_null())) {

@@ -164,6 +164,10 @@ impl ResourceKind for Role {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["iam:CreateRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies", "iam:TagRole", "iam:UntagRole"]
+    }
+
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out: Vec<Invalid> = props.get("assume_role_policy").and_then(|d| check_document("assume_role_policy", d)).into_iter().collect();
         for p in props.get("inline_policies").and_then(Value::as_array).into_iter().flatten() {

@@ -128,6 +128,10 @@ impl ResourceKind for Stream {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["kinesis:CreateStream", "kinesis:DescribeStreamSummary", "kinesis:DeleteStream", "kinesis:UpdateShardCount", "kinesis:UpdateStreamMode", "kinesis:IncreaseStreamRetentionPeriod", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StartStreamEncryption", "kinesis:StopStreamEncryption", "kinesis:AddTagsToStream", "kinesis:RemoveTagsFromStream", "kinesis:ListTagsForStream"]
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.kinesis(ctx.region()?).await;
         let name = prop_str(props, "stream_name").unwrap_or(&ctx.name).to_string();

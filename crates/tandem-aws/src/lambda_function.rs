@@ -99,6 +99,10 @@ impl ResourceKind for Function {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["lambda:CreateFunction", "lambda:GetFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction", "lambda:TagResource", "lambda:UntagResource", "iam:PassRole"]
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let c = self.aws.lambda(ctx.region()?).await;
         let name = prop_str(props, "function_name").ok_or_else(|| ProviderError::invalid("function_name is required"))?;

@@ -55,6 +55,10 @@ impl ResourceKind for Permission {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["lambda:AddPermission", "lambda:GetPolicy", "lambda:RemovePermission"]
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let c = self.aws.lambda(ctx.region()?).await;
         let function = prop_str(props, "function_name").ok_or_else(|| ProviderError::invalid("function_name is required"))?;

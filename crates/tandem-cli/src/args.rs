@@ -27,6 +27,10 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Record an existing cloud object under a spec address.
     Import(ImportArgs),
+    /// Say what a real account must have for this spec before anything is
+    /// made (Global Resiliency access, SAML, region pairs, numbers to claim)
+    /// and the permissions its kinds call with. Harmless reads only.
+    Preflight(PreflightArgs),
     /// Print the dependency graph as DOT.
     Graph(SpecArgs),
     /// Print the spec's outputs from the state.
@@ -91,6 +95,19 @@ pub struct StateArgs {
     /// (destroy: and what depends on them); repeatable.
     #[arg(long = "stage", value_name = "NAME")]
     pub stages: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PreflightArgs {
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    /// The state file [default: .tandem/state.json next to the spec]; what
+    /// exists already lets more be checked (the numbers' group, the instance).
+    #[arg(long)]
+    pub state: Option<std::path::PathBuf>,
+    /// Print only the IAM policy document (AWS actions the spec's kinds call).
+    #[arg(long)]
+    pub iam_policy: bool,
 }
 
 #[derive(Args, Debug)]

@@ -397,6 +397,9 @@ impl FaultInjector for SandboxOutage {
     async fn clear(&self, region: &str) -> Result<(), RuntimeError> {
         self.0.clear_outage(region).await.map_err(|e| RuntimeError::Invalid(format!("sandbox: {e:#}")))
     }
+    async fn agent_regions(&self, group_arn: &str) -> Option<Result<std::collections::BTreeMap<String, String>, RuntimeError>> {
+        Some(self.0.agent_regions(group_arn).await.map_err(|e| RuntimeError::Invalid(format!("sandbox: {e:#}"))))
+    }
 }
 
 pub async fn drill(a: DrillArgs) -> Result<u8, String> {

@@ -60,6 +60,7 @@ fn main() -> ExitCode {
 async fn run(cmd: Command) -> CmdResult {
     match cmd {
         Command::Validate(a) => validate(a),
+        Command::Preflight(a) => preflight(a).await,
         Command::Graph(a) => {
             let (spec, engine) = load(&a, Arc::new(tandem_core::Silent))?;
             let g = engine.check(&spec).map_err(|p| Failure::Invalid(p, a.json))?;
@@ -146,6 +147,21 @@ fn validate(a: SpecArgs) -> CmdResult {
         println!("{} is valid: {} resources, {} outputs.", a.spec.display(), spec.resources.len(), spec.outputs.len());
     }
     Ok(0)
+}
+
+async fn preflight(a: PreflightArgs) -> CmdResult {
+    let json = a.spec.json;
+    let (spec, engine) = load(&a.spec, Arc::new(tandem_core::Silent))?;
+    let state = LocalBackend::new(state_path(&a.spec.spec, &a.state)).load().map_err(|e| Failure::Failed(e.to_string()))?;
+    let found = engine.preflight(&spec, &state).await.map_err(|e| engine_err(e, json))?;
+    if a.iam_policy {
+        println!("{}", serde_json::to_string_pretty(&render::iam_policy(&found.permissions)).unwrap_or_default());
+    } else if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "spec": spec.name, "failed": found.failed(), "preflight": found })).unwrap_or_default());
+    } else {
+        print!("{}", render::preflight_text(&spec.name, &found));
+    }
+    Ok(if found.failed() { 1 } else { 0 })
 }
 
 fn state_path(spec: &Path, given: &Option<PathBuf>) -> PathBuf {

@@ -152,3 +152,46 @@ impl Reporter for Lines {
         eprintln!("{line}");
     }
 }
+
+/// `tandem preflight`: what was found per resource, then the permissions.
+pub fn preflight_text(spec: &str, p: &tandem_core::Preflight) -> String {
+    use std::fmt::Write;
+    use tandem_provider::FindingStatus;
+    let mut out = format!("Preflight of {spec}: what a real account needs before apply.\n");
+    if p.findings.is_empty() {
+        out.push_str("  (nothing in this spec has account-level checks)\n");
+    }
+    for (address, findings) in &p.findings {
+        for f in findings {
+            let tag = match f.status {
+                FindingStatus::Ok => "ok",
+                FindingStatus::Unknown => "??",
+                FindingStatus::Warn => "warn",
+                FindingStatus::Fail => "FAIL",
+            };
+            let _ = writeln!(out, "  {tag:<4} {address}: {}: {}", f.check, f.detail);
+        }
+    }
+    let _ = writeln!(out, "\nPermissions the spec's kinds call with ({}); `tandem preflight --iam-policy` prints the AWS ones as a policy:", p.permissions.len());
+    let mut by_service: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for perm in &p.permissions {
+        let (service, action) = perm.split_once([':', '.']).unwrap_or(("", perm));
+        by_service.entry(service).or_default().push(action);
+    }
+    for (service, actions) in by_service {
+        let _ = writeln!(out, "  {service}: {}", actions.join(", "));
+    }
+    if !p.unlisted.is_empty() {
+        let _ = writeln!(out, "  (no list for: {})", p.unlisted.join(", "));
+    }
+    let failed = p.findings.iter().flat_map(|(_, f)| f).filter(|f| f.status == FindingStatus::Fail).count();
+    let _ = writeln!(out, "\n{}", if failed == 0 { "Preflight passed.".to_string() } else { format!("Preflight FAILED: {failed} check(s) would stop apply on this account.") });
+    out
+}
+
+/// The AWS actions among `permissions` as an IAM policy document (GCP
+/// permissions go to a custom role instead and are left out).
+pub fn iam_policy(permissions: &[String]) -> serde_json::Value {
+    let actions: Vec<&String> = permissions.iter().filter(|p| p.contains(':')).collect();
+    serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "TandemSpec", "Effect": "Allow", "Action": actions, "Resource": "*" }] })
+}

@@ -21,9 +21,15 @@ pub(crate) struct View {
 
 impl View {
     pub fn new(spec: &Spec) -> View {
+        Self::with(spec, &|_, _| None)
+    }
+
+    /// The spec with references resolved where `lookup` knows the value
+    /// (outputs of resources the state has).
+    pub fn with(spec: &Spec, lookup: &dyn Fn(&str, &str) -> Option<serde_json::Value>) -> View {
         let mut entries = IndexMap::new();
         for (address, r) in &spec.resources {
-            let props = match r.properties.eval(&|_, _| None).value {
+            let props = match r.properties.eval(lookup).value {
                 Value::Object(m) => m,
                 _ => Map::new(),
             };

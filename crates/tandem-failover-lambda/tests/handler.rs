@@ -31,7 +31,7 @@ async fn a_scheduled_invocation_fails_over_on_a_critical_alarm() {
     let sb = tandem_sim::start(SandboxOptions { moto: true, ..Default::default() }).await.expect("sandbox with moto");
     let clients = ClientOptions { api_timeout: Duration::from_secs(2), max_attempts: 1, endpoint_url: Some(sb.url()), static_credentials: Some(("AKIDTEST".into(), "secret".into())) };
     let east = clients.connect(P).await;
-    let inst = east.create_instance().identity_management_type(aws_sdk_connect::types::DirectoryType::ConnectManaged).instance_alias("lambda-cc").inbound_calls_enabled(true).outbound_calls_enabled(true).send().await.unwrap();
+    let inst = east.create_instance().identity_management_type(aws_sdk_connect::types::DirectoryType::Saml).instance_alias("lambda-cc").inbound_calls_enabled(true).outbound_calls_enabled(true).send().await.unwrap();
     let (iid, iarn) = (inst.id().unwrap().to_string(), inst.arn().unwrap().to_string());
     east.replicate_instance().instance_id(&iid).replica_region(S).replica_alias("lambda-cc-west").send().await.unwrap();
     let group = east.create_traffic_distribution_group().name("lambda").instance_id(&iarn).send().await.unwrap().arn().unwrap().to_string();

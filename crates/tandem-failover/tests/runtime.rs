@@ -58,7 +58,7 @@ async fn setup() -> Env {
     let east = connect(&sb, P);
     let inst = east
         .create_instance()
-        .identity_management_type(aws_sdk_connect::types::DirectoryType::ConnectManaged)
+        .identity_management_type(aws_sdk_connect::types::DirectoryType::Saml)
         .instance_alias("tandem-failover")
         .inbound_calls_enabled(true)
         .outbound_calls_enabled(true)
@@ -83,6 +83,9 @@ async fn setup() -> Env {
         .send()
         .await
         .expect("50/50");
+    for name in ["alice", "bob"] {
+        join_group(&east, &instance_id, &group_arn, name).await;
+    }
     dynamodb(&sb, P)
         .create_table()
         .table_name(TABLE)
@@ -93,6 +96,18 @@ async fn setup() -> Env {
         .await
         .expect("create table");
     Env { sb, admin, instance_id, group_arn }
+}
+
+/// An agent of the source instance (the instance's Agent profile and Basic
+/// Routing Profile), associated with the group so agent shifts move it.
+async fn join_group(east: &aws_sdk_connect::Client, instance: &str, group_arn: &str, name: &str) {
+    let sp = east.list_security_profiles().instance_id(instance).send().await.unwrap();
+    let agent = sp.security_profile_summary_list().iter().find(|p| p.name() == Some("Agent")).unwrap().id().unwrap().to_string();
+    let rp = east.list_routing_profiles().instance_id(instance).send().await.unwrap();
+    let basic = rp.routing_profile_summary_list().iter().find(|p| p.name() == Some("Basic Routing Profile")).unwrap().id().unwrap().to_string();
+    let phone = aws_sdk_connect::types::UserPhoneConfig::builder().phone_type(aws_sdk_connect::types::PhoneType::SoftPhone).build();
+    let u = east.create_user().instance_id(instance).username(name).phone_config(phone).security_profile_ids(agent).routing_profile_id(basic).send().await.unwrap();
+    east.associate_traffic_distribution_group_user().traffic_distribution_group_id(group_arn).instance_id(instance).user_id(u.user_id().unwrap()).send().await.expect("associate the agent");
 }
 
 /// N = 2, M = 3, no dwell, a pass every 20 ms.
@@ -286,6 +301,9 @@ impl FaultInjector for SandboxOutage {
     async fn clear(&self, region: &str) -> Result<(), RuntimeError> {
         self.0.clear_outage(region).await.map_err(|e| RuntimeError::Invalid(e.to_string()))
     }
+    async fn agent_regions(&self, group_arn: &str) -> Option<Result<std::collections::BTreeMap<String, String>, RuntimeError>> {
+        Some(self.0.agent_regions(group_arn).await.map_err(|e| RuntimeError::Invalid(e.to_string())))
+    }
 }
 
 #[tokio::test]
@@ -295,7 +313,11 @@ async fn the_drill_passes_end_to_end_with_both_times_measured() {
     let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20) }).await;
     assert!(report.passed, "{report:#?}");
     let names: Vec<&str> = report.phases.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, ["normal", "inject_outage", "failover", "clear_outage", "recover"]);
+    // The associated agents moved with the calls and came back.
+    assert_eq!(names, ["normal", "agents", "inject_outage", "failover", "agents_moved", "clear_outage", "recover", "agents_back"]);
+    assert!(report.phases[1].detail.contains("2 agent(s)"), "{}", report.phases[1].detail);
+    assert!(report.phases[4].detail.contains("us-west-2=2"), "{}", report.phases[4].detail);
+    assert!(report.phases[7].detail.contains("us-east-1=1") && report.phases[7].detail.contains("us-west-2=1"), "{}", report.phases[7].detail);
     let (f, r) = (report.time_to_failover_s.unwrap(), report.time_to_recover_s.unwrap());
     assert!(f > 0.0 && r > 0.0, "{f} {r}");
     assert_eq!(live(&env, P).await, ((50, 50), (50, 50)));
@@ -315,6 +337,21 @@ async fn the_drill_with_a_forced_health_override() {
     let report = run_drill(&mut c, &forced, &DrillOptions { phase_timeout: Duration::from_secs(20) }).await;
     assert!(report.passed, "{report:#?}");
     assert!(c.forced_down().lock().unwrap().is_empty(), "the override is cleared");
+}
+
+#[tokio::test]
+async fn the_drill_fails_when_no_agent_would_move() {
+    let env = setup().await;
+    let east = connect(&env.sb, P);
+    for u in east.list_traffic_distribution_group_users().traffic_distribution_group_id(&env.group_arn).send().await.unwrap().traffic_distribution_group_user_summary_list() {
+        east.disassociate_traffic_distribution_group_user().traffic_distribution_group_id(&env.group_arn).instance_id(&env.instance_id).user_id(u.user_id().unwrap()).send().await.unwrap();
+    }
+    let mut c = controller(&env, S).await;
+    let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions::default()).await;
+    assert!(!report.passed);
+    assert_eq!(report.phases.last().unwrap().name, "agents");
+    assert!(report.phases.last().unwrap().detail.contains("no agent is associated"), "{report:#?}");
+    assert!(env.admin.faults().await.unwrap().is_empty(), "nothing was injected");
 }
 
 #[tokio::test]

@@ -47,6 +47,31 @@ impl Coll {
     pub fn regional(self) -> bool {
         !matches!(self, Coll::Networks | Coll::Firewalls | Coll::ExternalVpnGateways)
     }
+
+    /// The IAM permissions tandem's calls on the collection need, its
+    /// operations' waits included
+    /// (https://cloud.google.com/compute/docs/access/iam-permissions).
+    pub fn permissions(self) -> &'static [&'static str] {
+        match self {
+            Coll::Networks => &["compute.networks.create", "compute.networks.get", "compute.networks.list", "compute.networks.update", "compute.networks.delete", "compute.globalOperations.get"],
+            Coll::Subnetworks => &[
+                "compute.subnetworks.create", "compute.subnetworks.get", "compute.subnetworks.list", "compute.subnetworks.update", "compute.subnetworks.delete",
+                "compute.networks.updatePolicy", "compute.regionOperations.get",
+            ],
+            Coll::Firewalls => &[
+                "compute.firewalls.create", "compute.firewalls.get", "compute.firewalls.list", "compute.firewalls.update", "compute.firewalls.delete",
+                "compute.networks.updatePolicy", "compute.globalOperations.get",
+            ],
+            Coll::Routers => &["compute.routers.create", "compute.routers.get", "compute.routers.list", "compute.routers.update", "compute.routers.delete", "compute.networks.updatePolicy", "compute.regionOperations.get"],
+            Coll::VpnGateways => &["compute.vpnGateways.create", "compute.vpnGateways.get", "compute.vpnGateways.list", "compute.vpnGateways.delete", "compute.vpnGateways.use", "compute.regionOperations.get"],
+            Coll::ExternalVpnGateways => &["compute.externalVpnGateways.create", "compute.externalVpnGateways.get", "compute.externalVpnGateways.list", "compute.externalVpnGateways.delete", "compute.externalVpnGateways.use", "compute.globalOperations.get"],
+            Coll::VpnTunnels => &["compute.vpnTunnels.create", "compute.vpnTunnels.get", "compute.vpnTunnels.list", "compute.vpnTunnels.delete", "compute.routers.use", "compute.regionOperations.get"],
+            Coll::InterconnectAttachments => &[
+                "compute.interconnectAttachments.create", "compute.interconnectAttachments.get", "compute.interconnectAttachments.list", "compute.interconnectAttachments.update",
+                "compute.interconnectAttachments.delete", "compute.routers.use", "compute.regionOperations.get",
+            ],
+        }
+    }
 }
 
 /// Where one resource lives: `projects/P/global/C/N` or `projects/P/regions/R/C/N`,

@@ -64,6 +64,10 @@ impl ResourceKind for Kind {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        self.coll().permissions()
+    }
+
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = crate::mapping::check_common(&self.schema, props);
         out.extend(self.mapping.validate(props));

@@ -175,6 +175,11 @@ impl ResourceKind for RouterPeer {
         &self.schema
     }
 
+    /// A peer is an edit of its router (get, then update the whole router).
+    fn permissions(&self) -> &'static [&'static str] {
+        &["compute.routers.get", "compute.routers.update", "compute.regionOperations.get"]
+    }
+
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = check_common(&self.schema, props);
         if let Some(r) = prop_str(props, "ip_range") {

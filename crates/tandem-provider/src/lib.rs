@@ -202,6 +202,33 @@ pub trait SpecView: Send + Sync {
     fn all(&self) -> Vec<SpecResource<'_>>;
 }
 
+/// What a preflight check found about an account, before anything is made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub status: FindingStatus,
+    /// What was checked ("Global Resiliency access in us-east-1").
+    pub check: String,
+    /// What was seen, and what to do when it is not ok.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingStatus {
+    Ok,
+    /// Could not be checked now (says why and when it will be).
+    Unknown,
+    Warn,
+    /// Apply would fail on this account as it is.
+    Fail,
+}
+
+impl Finding {
+    pub fn new(status: FindingStatus, check: impl Into<String>, detail: impl Into<String>) -> Self {
+        Finding { status, check: check.into(), detail: detail.into() }
+    }
+}
+
 /// One resource kind: `aws.ec2.vpc`, `gcp.compute.router`, ...
 ///
 /// Properties arrive fully resolved (no references left) and coerced to the
@@ -244,6 +271,19 @@ pub trait ResourceKind: Send + Sync {
     /// `validate` alone.
     fn validate_in(&self, me: &SpecResource<'_>, _spec: &dyn SpecView) -> Vec<Invalid> {
         self.validate(me.region, me.props)
+    }
+
+    /// The cloud permissions the kind's calls need (`connect:ReplicateInstance`,
+    /// `compute.routers.update`), for `tandem preflight`'s policy.
+    fn permissions(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// What a real account must have for this resource, found with harmless
+    /// reads before anything is made (`tandem preflight`). `me` holds what is
+    /// known now: values that wait on resources not made yet are null.
+    async fn preflight(&self, _ctx: &Ctx, _me: &SpecResource<'_>, _spec: &dyn SpecView) -> Vec<Finding> {
+        Vec::new()
     }
 
     /// Find an existing resource by the id a user gives to `tandem import`.

@@ -20,6 +20,9 @@ pub enum FaultKind {
     Reset,
     /// The request is held for `hold_ms` (past the client's timeout), then dropped.
     Timeout,
+    /// The service's own access-denied error (a caller or an account without
+    /// the permission or the feature).
+    AccessDenied,
 }
 
 /// One fault rule. `service`, `operation`, `region`: `None` matches all.
@@ -148,6 +151,19 @@ pub fn server_error(service: &str) -> ApiError {
     ApiError::new(status, code, "We encountered an internal error. Please try again.")
 }
 
+/// The service's real access-denied error.
+/// https://docs.aws.amazon.com/connect/latest/APIReference/CommonErrors.html
+pub fn access_denied(service: &str) -> ApiError {
+    let (status, code) = match service {
+        "ec2" => (403, "UnauthorizedOperation"),
+        "s3" => (403, "AccessDenied"),
+        "compute" => (403, "forbidden"),
+        "iam" | "monitoring" => (403, "AccessDenied"),
+        _ => (403, "AccessDeniedException"),
+    };
+    ApiError::new(status, code, "You do not have sufficient access to perform this action.")
+}
+
 impl Faults {
     pub fn add(&mut self, mut rule: FaultRule) -> u64 {
         self.next_id += 1;
@@ -196,6 +212,7 @@ impl Faults {
                 FaultKind::ServerError => FaultAction::Error(server_error(service)),
                 FaultKind::Reset => FaultAction::Reset,
                 FaultKind::Timeout => FaultAction::Hold(Duration::from_millis(rule.hold_ms.unwrap_or(30_000))),
+                FaultKind::AccessDenied => FaultAction::Error(access_denied(service)),
             });
         }
         None

@@ -101,6 +101,10 @@ impl ResourceKind for Alarm {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"]
+    }
+
     // PutMetricAlarm: "DatapointsToAlarm ... must be less than or equal to EvaluationPeriods";
     // Period is 10, 30 or a multiple of 60.
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {

@@ -53,6 +53,10 @@ impl ResourceKind for Dashboard {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"]
+    }
+
     // PutDashboard: the body is a JSON object with a `widgets` array.
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         let body = match props.get("dashboard_body") {

@@ -53,11 +53,12 @@ fn problems(doc: &Value) -> Option<String> {
 impl ObjectApi for ContactFlow {
     const ARN_SEGMENT: &'static str = "contact-flow";
     const NOUN: &'static str = "flow";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateContactFlow", "connect:DescribeContactFlow", "connect:ListContactFlows", "connect:UpdateContactFlowContent", "connect:UpdateContactFlowName", "connect:DeleteContactFlow", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         KindSchema {
             type_name: "aws.connect.contact_flow",
-            doc: "A flow of an Amazon Connect instance, in the flow language: what a caller hears and where the contact goes.",
+            doc: "A flow of an Amazon Connect instance, in the flow language: what a caller hears and where the contact goes. Global Resiliency mirrors it to the replica of a replicated instance under the same id and keeps both in sync (https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html#mirrored-resources): declare it once, against the source instance; tandem waits for the copy and reports drift in either region.",
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateContactFlow.html",
             regional: true,
             properties: vec![

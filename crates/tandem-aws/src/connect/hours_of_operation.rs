@@ -53,11 +53,12 @@ fn config(p: &Map<String, Value>) -> Result<Vec<HoursOfOperationConfig>> {
 impl ObjectApi for HoursOfOperation {
     const ARN_SEGMENT: &'static str = "operating-hours";
     const NOUN: &'static str = "hours of operation";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateHoursOfOperation", "connect:DescribeHoursOfOperation", "connect:ListHoursOfOperations", "connect:UpdateHoursOfOperation", "connect:DeleteHoursOfOperation", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         KindSchema {
             type_name: "aws.connect.hours_of_operation",
-            doc: "Hours of operation of an Amazon Connect instance: the days and times its queues take contacts.",
+            doc: "Hours of operation of an Amazon Connect instance: the days and times its queues take contacts. Global Resiliency mirrors it to the replica of a replicated instance under the same id and keeps both in sync (https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html#mirrored-resources): declare it once, against the source instance; tandem waits for the copy and reports drift in either region.",
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateHoursOfOperation.html",
             regional: true,
             properties: vec![

@@ -259,6 +259,10 @@ impl ResourceKind for Instance {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["connect:CreateInstance", "connect:DescribeInstance", "connect:ListInstances", "connect:DeleteInstance", "connect:UpdateInstanceAttribute", "connect:DescribeInstanceAttribute", "connect:AssociateInstanceStorageConfig", "connect:DisassociateInstanceStorageConfig", "connect:ListInstanceStorageConfigs", "connect:TagResource", "connect:UntagResource", "ds:CheckAlias", "ds:CreateAlias", "ds:CreateIdentityPoolDirectory", "ds:DeleteDirectory", "ds:DescribeDirectories", "ds:UnauthorizeApplication", "iam:CreateServiceLinkedRole", "iam:PutRolePolicy", "kinesis:DescribeStream"]
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.connect(ctx.region()?).await;
         let idm = prop_str(props, "identity_management_type").ok_or_else(|| ProviderError::invalid("identity_management_type is required"))?;

@@ -12,6 +12,7 @@ mod instance;
 mod linked;
 mod object;
 mod phone_number;
+mod preflight;
 mod queue;
 mod routing_profile;
 mod user;

@@ -45,6 +45,9 @@ pub(super) trait ObjectApi: Send + Sync + 'static {
     const ARN_SEGMENT: &'static str;
     /// How error messages name it.
     const NOUN: &'static str;
+    /// Every permission its calls need, the shared ones included
+    /// (connect:DescribeInstance for the linked region, Tag/UntagResource).
+    const PERMISSIONS: &'static [&'static str];
     fn schema() -> KindSchema;
     /// Rules beyond the schema, checked before any call.
     fn check(_props: &Map<String, Value>) -> Vec<Invalid> {
@@ -155,6 +158,10 @@ impl<A: ObjectApi> Object<A> {
 impl<A: ObjectApi> ResourceKind for Object<A> {
     fn schema(&self) -> &KindSchema {
         &self.schema
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        A::PERMISSIONS
     }
 
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use super::linked;
 use aws_sdk_connect::types::ListFlowAssociationResourceType;
-use tandem_provider::{await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter};
+use tandem_provider::{await_visible, prop_str, wait_until, Ctx, ErrorClass, Finding, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 const NUMBER_TYPES: &[&str] = &["TOLL_FREE", "DID", "UIFN", "SHARED", "THIRD_PARTY_TF", "THIRD_PARTY_DID", "SHORT_CODE"];
@@ -55,7 +55,7 @@ impl PhoneNumber {
     pub fn new(aws: Arc<AwsContext>) -> Self {
         let schema = KindSchema {
             type_name: "aws.connect.phone_number",
-            doc: "A phone number claimed to a traffic distribution group (or an instance), given explicitly or found with SearchAvailablePhoneNumbers, and the flow it starts in each instance of the group.",
+            doc: "A phone number claimed to a traffic distribution group (or an instance), given explicitly or found with SearchAvailablePhoneNumbers, and the flow it starts. The number-to-flow association is mirrored to the replica by Global Resiliency (https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html#mirrored-resources): associate it once, in the source region.",
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_ClaimPhoneNumber.html",
             regional: true,
             properties: vec![
@@ -207,6 +207,14 @@ impl PhoneNumber {
 impl ResourceKind for PhoneNumber {
     fn schema(&self) -> &KindSchema {
         &self.schema
+    }
+
+    fn permissions(&self) -> &'static [&'static str] {
+        &["connect:SearchAvailablePhoneNumbers", "connect:ClaimPhoneNumber", "connect:DescribePhoneNumber", "connect:ListPhoneNumbersV2", "connect:UpdatePhoneNumber", "connect:ReleasePhoneNumber", "connect:AssociatePhoneNumberContactFlow", "connect:DisassociatePhoneNumberContactFlow", "connect:ListFlowAssociations", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"]
+    }
+
+    async fn preflight(&self, ctx: &Ctx, me: &SpecResource<'_>, _spec: &dyn SpecView) -> Vec<Finding> {
+        super::preflight::phone_number(&self.aws, ctx, me).await
     }
 
     /// "You can call this API only in the same AWS Region where the ...

@@ -17,11 +17,12 @@ pub(super) struct Queue;
 impl ObjectApi for Queue {
     const ARN_SEGMENT: &'static str = "queue";
     const NOUN: &'static str = "queue";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateQueue", "connect:DescribeQueue", "connect:ListQueues", "connect:UpdateQueueName", "connect:UpdateQueueHoursOfOperation", "connect:UpdateQueueMaxContacts", "connect:DeleteQueue", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         KindSchema {
             type_name: "aws.connect.queue",
-            doc: "A standard queue of an Amazon Connect instance: where contacts wait for an agent, open during its hours of operation.",
+            doc: "A standard queue of an Amazon Connect instance: where contacts wait for an agent, open during its hours of operation. Global Resiliency mirrors it to the replica of a replicated instance under the same id and keeps both in sync (https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html#mirrored-resources): declare it once, against the source instance; tandem waits for the copy and reports drift in either region.",
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateQueue.html",
             regional: true,
             properties: vec![

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter,
+    await_visible, prop_str, wait_until, Ctx, ErrorClass, Finding, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter,
     };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -158,6 +158,10 @@ impl ResourceKind for Replica {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["connect:ReplicateInstance", "connect:DescribeInstance", "connect:DeleteInstance", "connect:UpdateInstanceAttribute", "connect:DescribeInstanceAttribute", "connect:AssociateInstanceStorageConfig", "connect:DisassociateInstanceStorageConfig", "connect:ListInstanceStorageConfigs", "ds:CheckAlias", "ds:CreateAlias", "ds:CreateIdentityPoolDirectory", "ds:DeleteDirectory", "ds:DescribeDirectories", "ds:UnauthorizeApplication", "iam:CreateServiceLinkedRole", "iam:PutRolePolicy", "kinesis:DescribeStream"]
+    }
+
     fn validate(&self, region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         match (region, prop_str(props, "replica_region")) {
             (Some(source), Some(replica)) => pair_problem(source, replica).map(|m| vec![Invalid::new("replica_region", m)]).unwrap_or_default(),
@@ -207,6 +211,10 @@ impl ResourceKind for Replica {
             }
         }
         out
+    }
+
+    async fn preflight(&self, ctx: &Ctx, me: &SpecResource<'_>, spec: &dyn SpecView) -> Vec<Finding> {
+        super::preflight::replica(&self.aws, ctx, me, spec).await
     }
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {

@@ -84,6 +84,7 @@ async fn current_queues(c: &Client, instance: &str, id: &str) -> Result<QueueCon
 impl ObjectApi for RoutingProfile {
     const ARN_SEGMENT: &'static str = "routing-profile";
     const NOUN: &'static str = "routing profile";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateRoutingProfile", "connect:DescribeRoutingProfile", "connect:ListRoutingProfiles", "connect:UpdateRoutingProfileName", "connect:UpdateRoutingProfileDefaultOutboundQueue", "connect:UpdateRoutingProfileConcurrency", "connect:AssociateRoutingProfileQueues", "connect:DisassociateRoutingProfileQueues", "connect:UpdateRoutingProfileQueues", "connect:ListRoutingProfileQueues", "connect:DeleteRoutingProfile", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         let queue_config = Type::Object(vec![
@@ -94,7 +95,7 @@ impl ObjectApi for RoutingProfile {
         ]);
         KindSchema {
             type_name: "aws.connect.routing_profile",
-            doc: "A routing profile of an Amazon Connect instance: the queues its agents serve, per channel, with priorities, and how many contacts they take at once.",
+            doc: "A routing profile of an Amazon Connect instance: the queues its agents serve, per channel, with priorities, and how many contacts they take at once. Global Resiliency mirrors it to the replica of a replicated instance under the same id and keeps both in sync (https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html#mirrored-resources): declare it once, against the source instance; tandem waits for the copy and reports drift in either region.",
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateRoutingProfile.html",
             regional: true,
             properties: vec![

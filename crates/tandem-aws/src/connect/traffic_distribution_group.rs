@@ -176,6 +176,10 @@ impl ResourceKind for TrafficDistributionGroup {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["connect:CreateTrafficDistributionGroup", "connect:DescribeTrafficDistributionGroup", "connect:ListTrafficDistributionGroups", "connect:GetTrafficDistribution", "connect:UpdateTrafficDistribution", "connect:DeleteTrafficDistributionGroup", "connect:TagResource", "connect:UntagResource"]
+    }
+
     /// UpdateTrafficDistribution's rules, before any call: both regions once,
     /// 10% steps, summing to 100 (InvalidRequestException otherwise).
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {

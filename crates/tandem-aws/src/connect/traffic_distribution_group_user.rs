@@ -81,6 +81,10 @@ impl ResourceKind for TrafficDistributionGroupUser {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["connect:AssociateTrafficDistributionGroupUser", "connect:DisassociateTrafficDistributionGroupUser", "connect:ListTrafficDistributionGroupUsers", "connect:DescribeUser", "connect:DescribeInstance"]
+    }
+
     fn validate_in(&self, me: &SpecResource<'_>, spec: &dyn SpecView) -> Vec<Invalid> {
         let mut out = Vec::new();
         if let Some(group) = me.referenced("traffic_distribution_group_id").and_then(|a| spec.get(a)) {

@@ -73,11 +73,12 @@ async fn profile_ids(c: &Client, instance: &str, p: &Map<String, Value>) -> Resu
 impl ObjectApi for User {
     const ARN_SEGMENT: &'static str = "agent";
     const NOUN: &'static str = "user";
+    const PERMISSIONS: &'static [&'static str] = &["connect:CreateUser", "connect:DescribeUser", "connect:ListUsers", "connect:ListSecurityProfiles", "connect:UpdateUserRoutingProfile", "connect:UpdateUserPhoneConfig", "connect:UpdateUserIdentityInfo", "connect:UpdateUserSecurityProfiles", "connect:DeleteUser", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
 
     fn schema() -> KindSchema {
         KindSchema {
             type_name: "aws.connect.user",
-            doc: "A user (agent) of an Amazon Connect instance: who they are, the routing profile that gives them contacts, their phone, and their permissions.",
+            doc: "A user (agent) of an Amazon Connect instance: who they are, the routing profile that gives them contacts, their phone, and their permissions. Global Resiliency mirrors it to the replica of a replicated instance under the same id and keeps both in sync (https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html#mirrored-resources): declare it once, against the source instance; tandem waits for the copy and reports drift in either region.",
             api_reference: "https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateUser.html",
             regional: true,
             properties: vec![

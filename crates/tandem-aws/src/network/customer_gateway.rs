@@ -54,6 +54,10 @@ impl ResourceKind for CustomerGateway {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["ec2:CreateCustomerGateway", "ec2:DescribeCustomerGateways", "ec2:DeleteCustomerGateway", "ec2:CreateTags", "ec2:DeleteTags"]
+    }
+
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
         if let Some(ip) = prop_str(props, "ip_address") {

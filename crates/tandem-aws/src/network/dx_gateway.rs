@@ -83,6 +83,10 @@ impl ResourceKind for DxGateway {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["directconnect:CreateDirectConnectGateway", "directconnect:DescribeDirectConnectGateways", "directconnect:DeleteDirectConnectGateway"]
+    }
+
     /// amazonSideAsn: "The autonomous system number (ASN) for Border Gateway
     /// Protocol (BGP) to be configured on the Amazon side of the connection.
     /// The ASN must be in the private range of 64,512 to 65,534 or

@@ -54,6 +54,10 @@ impl ResourceKind for DxGatewayAssociation {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["directconnect:CreateDirectConnectGatewayAssociation", "directconnect:DescribeDirectConnectGatewayAssociations", "directconnect:DeleteDirectConnectGatewayAssociation"]
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.directconnect(ctx.region()?).await;
         let gw = prop_str(props, "direct_connect_gateway_id").ok_or_else(|| ProviderError::invalid("direct_connect_gateway_id is required"))?;

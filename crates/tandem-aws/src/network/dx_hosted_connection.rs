@@ -59,6 +59,10 @@ impl ResourceKind for DxHostedConnectionConfirmation {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["directconnect:DescribeConnections", "directconnect:ConfirmConnection"]
+    }
+
     /// ConfirmConnection applies to a connection in state `ordering`; one
     /// already confirmed (pending, available) is only waited for, so a re-run
     /// is harmless.

@@ -70,6 +70,10 @@ impl ResourceKind for DxPrivateVirtualInterface {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["directconnect:CreatePrivateVirtualInterface", "directconnect:DescribeVirtualInterfaces", "directconnect:DeleteVirtualInterface"]
+    }
+
     /// NewPrivateVirtualInterface: virtualInterfaceName "a maximum of 100
     /// characters. The following are valid characters: a-z, 0-9 and a hyphen
     /// (-)"; amazonAddress and customerAddress go together (IPv4 only).

@@ -70,6 +70,10 @@ impl ResourceKind for RoutePropagation {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["ec2:EnableVgwRoutePropagation", "ec2:DisableVgwRoutePropagation", "ec2:DescribeRouteTables"]
+    }
+
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         let table = prop_str(props, "route_table_id").ok_or_else(|| ProviderError::invalid("route_table_id is required"))?;

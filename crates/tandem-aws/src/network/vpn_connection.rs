@@ -168,6 +168,10 @@ impl ResourceKind for VpnConnection {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["ec2:CreateVpnConnection", "ec2:DescribeVpnConnections", "ec2:DeleteVpnConnection", "ec2:DescribeVpnGateways", "ec2:CreateTags", "ec2:DeleteTags"]
+    }
+
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
         let tunnels = Self::tunnel_specs(props);

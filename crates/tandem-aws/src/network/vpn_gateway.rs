@@ -100,6 +100,10 @@ impl ResourceKind for VpnGateway {
         &self.schema
     }
 
+    fn permissions(&self) -> &'static [&'static str] {
+        &["ec2:CreateVpnGateway", "ec2:DescribeVpnGateways", "ec2:AttachVpnGateway", "ec2:DetachVpnGateway", "ec2:DeleteVpnGateway", "ec2:CreateTags", "ec2:DeleteTags"]
+    }
+
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         match prop_i64(props, "amazon_side_asn") {
             Some(asn) if !private_asn(asn) => vec![Invalid::new("amazon_side_asn", format!("{asn} is not a private ASN: use 64512-65534 or 4200000000-4294967294"))],

@@ -88,6 +88,36 @@ impl Actuator {
     }
 }
 
+impl Actuator {
+    /// `ListTrafficDistributionGroupUsers`: the agents the group's agent
+    /// distribution moves (only associated users follow it). The group goes
+    /// by ARN, which both regions accept.
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ListTrafficDistributionGroupUsers.html
+    pub async fn users(&self) -> Result<Vec<String>> {
+        let mut last = RuntimeError::Invalid("no region to call".into());
+        'regions: for (region, client) in &self.clients {
+            let mut out = Vec::new();
+            let mut next: Option<String> = None;
+            loop {
+                match client.list_traffic_distribution_group_users().traffic_distribution_group_id(&self.group_arn).set_next_token(next.take()).send().await {
+                    Ok(page) => {
+                        out.extend(page.traffic_distribution_group_user_summary_list().iter().filter_map(|u| u.user_id().map(str::to_string)));
+                        match page.next_token() {
+                            Some(t) if !t.is_empty() => next = Some(t.to_string()),
+                            _ => return Ok(out),
+                        }
+                    }
+                    Err(e) => {
+                        last = RuntimeError::Aws { operation: "ListTrafficDistributionGroupUsers", region: region.clone(), message: sdk_message(&e) };
+                        continue 'regions;
+                    }
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
 fn weights(list: Option<&[SdkDistribution]>) -> Weights {
     let mut map = BTreeMap::new();
     for d in list.unwrap_or_default() {

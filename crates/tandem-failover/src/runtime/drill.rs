@@ -8,6 +8,7 @@ use super::{Result, RuntimeError};
 use crate::distribution::Distribution;
 use async_trait::async_trait;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Takes a region's Connect down and brings it back.
@@ -17,6 +18,12 @@ pub trait FaultInjector: Send + Sync {
     fn describe(&self) -> String;
     async fn inject(&self, region: &str) -> Result<()>;
     async fn clear(&self, region: &str) -> Result<()>;
+    /// Where each agent associated with the group works now (user id ->
+    /// region), when the injector can see it (a sandbox can; AWS has no API
+    /// for it). `None`: not observable, the drill checks the association only.
+    async fn agent_regions(&self, _group_arn: &str) -> Option<Result<BTreeMap<String, String>>> {
+        None
+    }
 }
 
 /// Against real AWS: nothing is broken; the controller's probes of the
@@ -95,6 +102,32 @@ async fn until(controller: &mut Controller, want: &Distribution, timeout: Durati
     }
 }
 
+/// Where the injector sees the group's agents, against `want` (region ->
+/// how many agents there): a phase, or `None` when it cannot see them.
+async fn agents_where(
+    injector: &dyn FaultInjector,
+    group_arn: &str,
+    agents: usize,
+    want: impl Fn(&String) -> Option<usize>,
+) -> Option<impl FnOnce(&str) -> DrillPhase> {
+    let t = Instant::now();
+    let seen = injector.agent_regions(group_arn).await?;
+    let (ok, detail) = match seen {
+        Err(e) => (false, e.to_string()),
+        Ok(map) => {
+            let mut count: BTreeMap<String, usize> = BTreeMap::new();
+            for r in map.values() {
+                *count.entry(r.clone()).or_default() += 1;
+            }
+            let wrong: Vec<String> = count.iter().filter(|(r, n)| want(r).is_some_and(|w| w != **n)).map(|(r, n)| format!("{n} in {r}")).collect();
+            let ok = map.len() == agents && wrong.is_empty();
+            (ok, format!("agents by region: {}", count.iter().map(|(r, n)| format!("{r}={n}")).collect::<Vec<_>>().join(", ")))
+        }
+    };
+    let d = t.elapsed();
+    Some(move |name: &str| DrillPhase { name: name.into(), passed: ok, seconds: secs(d), detail })
+}
+
 /// The drill; the outage is always cleared, whatever happens.
 pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector, opts: &DrillOptions) -> DrillReport {
     let policy = controller.config.policy.clone();
@@ -112,6 +145,24 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
         Err(e) => (false, e.to_string()),
     };
     report.phases.push(phase("normal", ok, t.elapsed(), detail));
+    if !ok {
+        return report;
+    }
+
+    // Agents follow the agent distribution only once associated with the
+    // group: with none, a failover moves calls to a region with no agents
+    // (https://docs.aws.amazon.com/connect/latest/adminguide/associate-agents-across-regions.html).
+    let t = Instant::now();
+    let (ok, detail, agents) = match controller.actuator.users().await {
+        Ok(u) if u.is_empty() => (
+            false,
+            "no agent is associated with the group, so a failover would move calls but no agents; associate them (aws.connect.traffic_distribution_group_user)".to_string(),
+            0,
+        ),
+        Ok(u) => (true, format!("{} agent(s) in the group follow its agent distribution", u.len()), u.len()),
+        Err(e) => (false, e.to_string(), 0),
+    };
+    report.phases.push(phase("agents", ok, t.elapsed(), detail));
     if !ok {
         return report;
     }
@@ -136,6 +187,9 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
     report.phases.push(phase("failover", ok, d, format!("{passes} passes; last: {last}")));
     if ok {
         report.time_to_failover_s = Some(secs(d));
+        if let Some(p) = agents_where(injector, &controller.actuator.group_arn, agents, |n| if n == &secondary { Some(agents) } else { Some(0) }).await {
+            report.phases.push(p("agents_moved"));
+        }
     }
 
     // 4. clear the outage (always).
@@ -157,6 +211,11 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
     report.phases.push(phase("recover", ok, d, format!("{passes} passes; last: {last}")));
     if ok {
         report.time_to_recover_s = Some(secs(d));
+        // Back at the default: each region has its share of the agents (rounded).
+        let share = |region: &String| default.agents.0.get(region).map(|p| (agents * *p as usize + 50) / 100);
+        if let Some(p) = agents_where(injector, &controller.actuator.group_arn, agents, share).await {
+            report.phases.push(p("agents_back"));
+        }
     }
     report.passed = report.phases.iter().all(|p| p.passed);
     report
