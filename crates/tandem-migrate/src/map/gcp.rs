@@ -171,7 +171,10 @@ pub fn router_peer(src: &Source<'_>) -> Outcome {
     if s(a, "advertise_mode").is_some_and(|m| m != "DEFAULT") {
         m.note("`advertise_mode` CUSTOM and its ranges are not managed by tandem on a peer: they stay as they are in the cloud");
     }
-    unmodelled(&mut m, a, &[("md5_authentication_key", "MD5 authentication")]);
+    if !blocks(a, "md5_authentication_key").is_empty() {
+        // The key itself is a secret: named, never shown.
+        m.note("`md5_authentication_key` (MD5 authentication of the session) is not managed by tandem: it stays as it is in the cloud");
+    }
     if block(a, "bfd").and_then(|b| s(b, "session_initialization_mode")).is_some_and(|m| m != "DISABLED") {
         m.note("`bfd` is not managed by tandem: it stays as it is in the cloud");
     }
