@@ -199,3 +199,22 @@ fn bad_input_is_refused_with_the_place_and_nothing_is_written() {
     assert!(text(&o.stderr).contains("--force"), "{}", text(&o.stderr));
     assert_eq!(std::fs::read_to_string(dir.path().join("out/tandem.yaml")).unwrap(), "version: 1\n");
 }
+
+#[test]
+fn values_tandem_refuses_leave_that_resource_out_with_the_reason() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    // A table name shorter than DynamoDB's minimum of 3 (tandem checks it); the VPC next to it migrates.
+    let state = serde_json::json!({"version": 4, "terraform_version": "1.11.4", "resources": [
+        {"mode": "managed", "type": "aws_dynamodb_table", "name": "t", "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+         "instances": [{"attributes": {"arn": "arn:aws:dynamodb:us-east-1:123456789012:table/t", "name": "t", "hash_key": "id", "attribute": [{"name": "id", "type": "S"}], "billing_mode": "PAY_PER_REQUEST"}}]},
+        {"mode": "managed", "type": "aws_vpc", "name": "main", "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+         "instances": [{"attributes": {"id": "vpc-0123456789abcdef0", "arn": "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0123456789abcdef0", "cidr_block": "10.9.0.0/16"}}]}]});
+    std::fs::write(dir.path().join("s.tfstate"), state.to_string()).unwrap();
+    let o = tandem(&sb, dir.path(), &["migrate", "--from-tfstate", "s.tfstate", "--out", "out"]);
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
+    assert!(out.contains("aws_dynamodb_table.t: its values do not pass tandem's checks (`table_name` must be 3 to 255 characters long, found 1)"), "{out}");
+    let spec = std::fs::read_to_string(dir.path().join("out/tandem.yaml")).unwrap();
+    assert!(spec.contains("vpc_main:") && !spec.contains("dynamodb_table_t:"), "{spec}");
+}

@@ -25,12 +25,28 @@ pub async fn run(a: crate::args::MigrateArgs) -> Result<u8, Failure> {
     if let Some(dir) = &a.tf_dir {
         opts.provider_regions = provider_regions(dir).map_err(|e| invalid(e, json))?;
     }
-    let m = tandem_migrate::migrate(&tf, &registry(), &opts);
-    // What was written must load as any spec does (a failure here is a bug of the mapping).
-    let inputs = VarInputs { files: m.secrets.iter().map(|t| SourceFile { name: tandem_migrate::write::SECRETS_FILE.into(), text: t.clone() }).collect(), ..Default::default() };
-    if let Err(Failure::Invalid(p, _)) = load_text(SourceFile { name: spec_path.display().to_string(), text: m.spec.clone() }, &inputs, std::sync::Arc::new(tandem_core::Silent), json) {
-        return Err(Failure::Failed(format!("the spec migrate made does not load (a bug in tandem migrate; please report it with the Terraform state's resource types):\n{p}")));
-    }
+    // What is written must load as any spec does. A resource whose values
+    // tandem's checks refuse (the cloud took them, tandem would not) is left
+    // out and reported; anything else failing here is a bug of the mapping.
+    let m = loop {
+        let m = tandem_migrate::migrate(&tf, &registry(), &opts);
+        let inputs = VarInputs { files: m.secrets.iter().map(|t| SourceFile { name: tandem_migrate::write::SECRETS_FILE.into(), text: t.clone() }).collect(), ..Default::default() };
+        let problems = match load_text(SourceFile { name: spec_path.display().to_string(), text: m.spec.clone() }, &inputs, std::sync::Arc::new(tandem_core::Silent), json) {
+            Ok(_) => break m,
+            Err(Failure::Invalid(p, _)) => p,
+            Err(other) => return Err(other),
+        };
+        let mut excluded = false;
+        for p in problems.iter() {
+            if let Some(key) = p.span.and_then(|s| tandem_migrate::resource_at(&m.spec, s.start)).filter(|k| !opts.exclude.contains_key(k)) {
+                opts.exclude.insert(key, format!("its values do not pass tandem's checks ({}); it stays as it is in the cloud, not managed by tandem", p.message));
+                excluded = true;
+            }
+        }
+        if !excluded {
+            return Err(Failure::Failed(format!("the spec migrate made does not load (a bug in tandem migrate; please report it with the Terraform state's resource types):\n{problems}")));
+        }
+    };
     std::fs::create_dir_all(&a.out).map_err(|e| Failure::Failed(format!("cannot create {}: {e}", a.out.display())))?;
     std::fs::write(&spec_path, &m.spec).map_err(|e| Failure::Failed(format!("cannot write {}: {e}", spec_path.display())))?;
     if let Some(s) = &m.secrets {

@@ -39,6 +39,9 @@ pub struct Options {
     /// Region of each AWS provider configuration (`aws`, `aws.secondary`),
     /// from the Terraform configuration; otherwise read from ARNs in the state.
     pub provider_regions: BTreeMap<String, String>,
+    /// Resources (by their tandem key) not to migrate, with the reason: what
+    /// a first pass wrote that tandem's checks refused.
+    pub exclude: BTreeMap<String, String>,
 }
 
 /// What one Terraform resource instance became.
@@ -153,6 +156,10 @@ pub fn migrate(tf: &TfState, registry: &Registry, opts: &Options) -> Migration {
                         continue;
                     }
                     let base = names[ri].clone();
+                    if let Some(reason) = opts.exclude.get(&base) {
+                        skip(&mut report, reason.clone());
+                        continue;
+                    }
                     let key = res.each_mode().and(inst.key());
                     let address = match &key {
                         Some(k) => format!("{base}[{k}]"),
@@ -344,6 +351,15 @@ fn base_names(tf: &TfState) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// The resource key of the spec text's declaration that holds byte `offset`.
+pub fn resource_at(spec: &str, offset: usize) -> Option<String> {
+    let head = spec.get(..offset.min(spec.len()))?;
+    head.lines().rev().find_map(|l| {
+        let key = l.strip_prefix("  ")?.strip_suffix(':')?;
+        (!key.starts_with(' ') && !key.starts_with('#') && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')).then(|| key.to_string())
+    })
 }
 
 /// Letters, digits, `_` and `-`, starting with a letter: what a spec key may be.
