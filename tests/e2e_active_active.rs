@@ -74,6 +74,7 @@ impl Run {
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", text(&o.stderr));
+        std::fs::copy(&zip, dir.path().join("agent-state.zip")).unwrap();
         // The files the spec reads with `${file(...)}`, relative to it.
         std::fs::create_dir_all(dir.path().join("flows")).unwrap();
         for entry in std::fs::read_dir(root().join("specs/flows")).unwrap() {
@@ -99,7 +100,7 @@ impl Run {
         run
     }
     fn tandem(&self, args: &[&str]) -> Output {
-        let mut all = vec!["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip"];
+        let mut all = vec!["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"];
         if args[0] == "import" {
             all.clear();
         }

@@ -27,6 +27,7 @@ fn reference_dir() -> tempfile::TempDir {
         std::fs::copy(&p, dir.path().join("flows").join(p.file_name().unwrap())).unwrap();
     }
     std::fs::write(dir.path().join("controller.zip"), b"PK").unwrap();
+    std::fs::write(dir.path().join("agent-state.zip"), b"PK").unwrap();
     dir
 }
 
@@ -44,7 +45,7 @@ fn tandem(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn validate_reference(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["validate", "--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip"];
+    let mut args = vec!["validate", "--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"];
     args.extend_from_slice(extra);
     tandem(dir, &args)
 }

@@ -28,11 +28,12 @@ fn reference_dir(edit: impl Fn(String) -> String) -> tempfile::TempDir {
         std::fs::copy(&p, dir.path().join("flows").join(p.file_name().unwrap())).unwrap();
     }
     std::fs::write(dir.path().join("controller.zip"), b"PK").unwrap();
+    std::fs::write(dir.path().join("agent-state.zip"), b"PK").unwrap();
     dir
 }
 
 fn validate(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["validate", "--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip"];
+    let mut args = vec!["validate", "--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"];
     args.extend_from_slice(extra);
     Command::new(env!("CARGO_BIN_EXE_tandem"))
         .args(&args)

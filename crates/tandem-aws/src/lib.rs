@@ -17,6 +17,7 @@ mod error;
 mod events_rule;
 mod iam_role;
 mod lambda_function;
+mod lambda_event_source_mapping;
 mod lambda_permission;
 mod kinesis_stream;
 mod tags;
@@ -120,6 +121,7 @@ pub fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
         Arc::new(iam_role::Role::new(aws.clone())),
         Arc::new(lambda_function::Function::new(aws.clone())),
         Arc::new(lambda_permission::Permission::new(aws.clone())),
+        Arc::new(lambda_event_source_mapping::EventSourceMapping::new(aws.clone())),
         Arc::new(events_rule::Rule::new(aws.clone())),
     ];
     core.into_iter().chain(connect::kinds(aws.clone())).chain(network::kinds(aws.clone())).chain(cloudwatch::kinds(aws)).collect()

@@ -65,6 +65,15 @@ pub struct DrillArgs {
     /// Give up on the failover or the recovery after this long.
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub phase_timeout: Duration,
+    /// Drill the controllers the spec deployed (scheduled Lambda functions in
+    /// both regions) instead of running one here: inject, watch them shift and
+    /// return, then check agent-state sync through the deployed pipeline.
+    #[arg(long)]
+    pub deployed: bool,
+    /// With --deployed and --sandbox: run the sandbox's schedules this many
+    /// times as fast (12: a one-minute schedule every 5 s) during the drill.
+    #[arg(long, default_value_t = 12.0)]
+    pub time_scale: f64,
 }
 
 /// Where the controller finds its resources, and its policy.
@@ -171,6 +180,14 @@ struct FromState {
     primary_instance_id: Option<String>,
     secondary_instance_id: Option<String>,
     table: Option<String>,
+    /// The group's distribution as the spec declared it (telephony, and
+    /// agents when declared: else agents follow telephony).
+    declared: Option<Distribution>,
+    agents_declared: bool,
+    /// Deployed controller functions: (region, name, environment).
+    controllers: Vec<(String, String, std::collections::BTreeMap<String, String>)>,
+    /// The agent event streams feeding a deployed function: (region, stream ARN).
+    agent_feeds: Vec<(String, String)>,
 }
 
 fn out_str(r: &tandem_state::ResourceState, key: &str) -> Option<String> {
@@ -185,6 +202,17 @@ fn from_state(state: &tandem_state::State) -> FromState {
     if let Some((_, g)) = of(state, "aws.connect.traffic_distribution_group").next() {
         f.group_arn = out_str(g, "arn").or_else(|| Some(g.id.clone()).filter(|id| id.starts_with("arn:")));
         f.primary_region = g.region.clone();
+        let weights = |prop: &str| -> Option<tandem_failover::Weights> {
+            let list = g.properties.get(prop)?.get("distributions")?.as_array()?;
+            let map: std::collections::BTreeMap<String, u32> =
+                list.iter().filter_map(|d| Some((d.get("region")?.as_str()?.to_string(), d.get("percentage")?.as_u64()? as u32))).collect();
+            (!map.is_empty()).then_some(tandem_failover::Weights(map))
+        };
+        if let Some(telephony) = weights("telephony_config") {
+            let agents = weights("agent_config");
+            f.agents_declared = agents.is_some();
+            f.declared = Some(Distribution { agents: agents.unwrap_or_else(|| telephony.clone()), telephony });
+        }
     }
     if let Some((_, i)) = of(state, "aws.connect.instance").find(|(_, i)| f.primary_region.is_none() || i.region == f.primary_region) {
         f.primary_instance_id = out_str(i, "id").or_else(|| Some(i.id.clone()));
@@ -194,6 +222,22 @@ fn from_state(state: &tandem_state::State) -> FromState {
         f.secondary_region = out_str(r, "replica_region");
         f.secondary_instance_id = out_str(r, "id");
     }
+    for (_, r) in of(state, "aws.lambda.function") {
+        let env: std::collections::BTreeMap<String, String> = r
+            .properties
+            .get("environment")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
+            .unwrap_or_default();
+        if env.contains_key("TANDEM_GROUP_ARN") {
+            f.controllers.push((r.region.clone().unwrap_or_default(), r.id.clone(), env));
+        }
+    }
+    for (_, r) in of(state, "aws.lambda.event_source_mapping") {
+        if let Some(arn) = r.properties.get("event_source_arn").and_then(Value::as_str) {
+            f.agent_feeds.push((r.region.clone().unwrap_or_default(), arn.to_string()));
+        }
+    }
     let tables: Vec<_> = of(state, "aws.dynamodb.global_table").chain(of(state, "aws.dynamodb.table")).collect();
     let table = tables.iter().find(|(addr, _)| addr.contains("agent_state")).or_else(|| tables.first());
     if let Some((_, t)) = table {
@@ -202,16 +246,21 @@ fn from_state(state: &tandem_state::State) -> FromState {
     f
 }
 
+/// The state the flags name; like every verb, `tandem.yaml`'s state in the
+/// working directory when none is named (and there is one).
+fn from_args(a: &ControllerArgs) -> Result<FromState, String> {
+    let spec = a.spec.clone().unwrap_or_else(|| std::path::PathBuf::from("tandem.yaml"));
+    let path = crate::state_path(&spec, &a.state);
+    if a.spec.is_none() && a.state.is_none() && !path.exists() {
+        return Ok(FromState::default());
+    }
+    let state = LocalBackend::new(&path).load().map_err(|e| format!("cannot read the state {}: {e}", path.display()))?;
+    Ok(from_state(&state))
+}
+
 /// The controller's configuration from the flags over the state.
 fn config(a: &ControllerArgs, drill: bool) -> Result<ControllerConfig, String> {
-    let st = match (&a.spec, &a.state) {
-        (None, None) => FromState::default(),
-        (spec, state) => {
-            let path = crate::state_path(spec.as_deref().unwrap_or(std::path::Path::new("tandem.yaml")), state);
-            let state = LocalBackend::new(&path).load().map_err(|e| format!("cannot read the state {}: {e}", path.display()))?;
-            from_state(&state)
-        }
-    };
+    let st = from_args(a)?;
     let mut missing = Vec::new();
     let mut need = |v: Option<String>, what: &str| {
         if v.is_none() {
@@ -232,6 +281,10 @@ fn config(a: &ControllerArgs, drill: bool) -> Result<ControllerConfig, String> {
     }
     let secondary_instance = a.instance_id.clone().or(st.secondary_instance_id).unwrap_or_else(|| instance.clone());
     let mut policy = Policy::new(&primary, &secondary);
+    // The default is what the spec declared for the group, not an assumed 50/50.
+    if let Some(d) = st.declared.clone() {
+        policy.default_distribution = d;
+    }
     if drill {
         policy.probe_interval = Duration::from_secs(1);
         policy.min_dwell = Duration::ZERO;
@@ -403,6 +456,11 @@ impl FaultInjector for SandboxOutage {
 }
 
 pub async fn drill(a: DrillArgs) -> Result<u8, String> {
+    let st = from_args(&a.controller)?;
+    let opts = DrillOptions { phase_timeout: a.phase_timeout, agents_declared: st.declared.is_none() || st.agents_declared };
+    if a.deployed {
+        return drill_deployed(&a, &st, &opts).await;
+    }
     let mut c = controller(&a.controller, true).await?;
     let injector: Box<dyn FaultInjector> = match &a.controller.sandbox {
         Some(url) => Box::new(SandboxOutage(tandem_sim::SandboxClient::new(url.clone()))),
@@ -421,8 +479,13 @@ pub async fn drill(a: DrillArgs) -> Result<u8, String> {
             human(p.min_dwell)
         );
     }
-    let report = run_drill(&mut c, injector.as_ref(), &DrillOptions { phase_timeout: a.phase_timeout }).await;
-    if a.controller.json {
+    let report = run_drill(&mut c, injector.as_ref(), &opts).await;
+    print_drill(&report, a.controller.json);
+    Ok(if report.passed { 0 } else { 1 })
+}
+
+fn print_drill(report: &tandem_failover::runtime::DrillReport, json: bool) {
+    if json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {
         for p in &report.phases {
@@ -436,6 +499,65 @@ pub async fn drill(a: DrillArgs) -> Result<u8, String> {
             t(report.time_to_recover_s)
         );
     }
+}
+
+/// `tandem drill --deployed`: the controllers the spec deployed do the work.
+async fn drill_deployed(a: &DrillArgs, st: &FromState, opts: &DrillOptions) -> Result<u8, String> {
+    use tandem_failover::runtime::{run_deployed_drill, AgentStateProbe, AlarmInjector};
+    if st.controllers.is_empty() {
+        return Err("the state has no deployed failover controller (an aws.lambda.function with TANDEM_GROUP_ARN in its environment): apply the failover_controller stage first, or drill without --deployed".into());
+    }
+    let c = controller(&a.controller, false).await?;
+    let p = c.config.policy.clone();
+    let injector: Box<dyn FaultInjector> = match &a.controller.sandbox {
+        Some(url) => Box::new(SandboxOutage(tandem_sim::SandboxClient::new(url.clone()))),
+        None => {
+            // The critical alarms the deployed controllers read (TANDEM_ALARMS: region/name[/warning]).
+            let mut alarms: Vec<(String, String)> = Vec::new();
+            for (_, _, env) in &st.controllers {
+                for item in env.get("TANDEM_ALARMS").map(String::as_str).unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let parts: Vec<&str> = item.split('/').collect();
+                    if parts.len() == 2 && !alarms.iter().any(|(r, n)| r == parts[0] && n == parts[1]) {
+                        alarms.push((parts[0].to_string(), parts[1].to_string()));
+                    }
+                }
+            }
+            let mut clients = std::collections::BTreeMap::new();
+            for region in [&p.primary_region, &p.secondary_region] {
+                clients.insert(region.clone(), c.config.clients.cloudwatch(region).await);
+            }
+            Box::new(AlarmInjector { alarms, clients })
+        }
+    };
+    let probe = match st.agent_feeds.iter().find(|(r, _)| *r == p.primary_region) {
+        Some((_, stream)) => Some(AgentStateProbe {
+            kinesis: c.config.clients.kinesis(&p.primary_region).await,
+            stream_name: stream.rsplit('/').next().unwrap_or_default().to_string(),
+            table: c.config.table.clone(),
+            dynamodb: c.config.clients.dynamodb(&p.secondary_region).await,
+            read_region: p.secondary_region.clone(),
+        }),
+        None => None,
+    };
+    let sandbox = a.controller.sandbox.as_ref().map(|u| tandem_sim::SandboxClient::new(u.clone()));
+    if let Some(sb) = &sandbox {
+        sb.set_time_scale(a.time_scale).await.map_err(|e| format!("sandbox: {e:#}"))?;
+    }
+    if !a.controller.json {
+        let names: Vec<String> = st.controllers.iter().map(|(r, n, _)| format!("{n} ({r})")).collect();
+        println!(
+            "Drill of the deployed controllers {}: {} down by {}{}.",
+            names.join(", "),
+            p.primary_region,
+            injector.describe(),
+            sandbox.as_ref().map(|_| format!(", the sandbox's schedules {}x as fast", a.time_scale)).unwrap_or_default()
+        );
+    }
+    let report = run_deployed_drill(&c.actuator, &p, injector.as_ref(), probe.as_ref(), opts).await;
+    if let Some(sb) = &sandbox {
+        let _ = sb.set_time_scale(1.0).await;
+    }
+    print_drill(&report, a.controller.json);
     Ok(if report.passed { 0 } else { 1 })
 }
 

@@ -17,6 +17,9 @@
 //! | POST | /_tandem/seed/hosted-connections | `{"region":.., <DX seed input>}` -> the connection |
 //! | GET | /_tandem/connect/agents | `{"groups":[{"Id","Arn","IsDefault","AgentConfig","Agents":[{"UserId","Username","Region"}]}]}`: where each group's associated agents work under its AgentConfig |
 //! | PUT | /_tandem/connect/replication-failure | `{"region":R,"reason":..}`: the next ReplicateInstance into R fails (INSTANCE_REPLICATION_FAILED with the reason) |
+//! | GET | /_tandem/lambda/invocations?function=F&region=R | `{"invocations":[{request_id,function,region,source,status,error,response,logs,...}]}` (newest last) |
+//! | GET | /_tandem/lambda/event-source-mappings | every mapping, with `Delivered` and `FailedInvocations` |
+//! | GET, PUT | /_tandem/schedules | `{"time_scale":60}`: the schedules' clock runs that many times as fast; GET adds the followed rules |
 //! | POST | /_tandem/seed/phone-numbers | `{"region":..,"numbers":[{"PhoneNumber":..,"PhoneNumberCountryCode":..,"PhoneNumberType":..}]}` |
 
 use bytes::Bytes;
@@ -41,11 +44,60 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
     serde_json::from_slice(body).map_err(|e| bad(format!("invalid admin request body: {e}")))
 }
 
-pub(crate) fn handle(shared: &Shared, method: &Method, path: &str, _query: &str, body: &[u8]) -> Response<Full<Bytes>> {
+pub(crate) fn handle(shared: &Shared, method: &Method, path: &str, query: &str, body: &[u8]) -> Response<Full<Bytes>> {
+    if let Some(v) = lambda_route(shared, method, path, query, body) {
+        return match v {
+            Ok(v) => json_response(200, &v),
+            Err((status, body)) => json_response(status, &body),
+        };
+    }
     match route(shared, method, path, body) {
         Ok(v) => json_response(200, &v),
         Err((status, body)) => json_response(status, &body),
     }
+}
+
+/// Lambda's admin views: invocations, schedules and their clock, mappings.
+fn lambda_route(shared: &Shared, method: &Method, path: &str, query: &str, body: &[u8]) -> Option<Result<Value, Failure>> {
+    let segs: Vec<&str> = path.trim_start_matches("/_tandem").trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let q: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    Some(match (method.as_str(), segs.as_slice()) {
+        ("GET", ["lambda", "invocations"]) => Ok(json!({ "invocations": shared.lambda.records(get("function").as_deref(), get("region").as_deref()) })),
+        ("GET", ["lambda", "event-source-mappings"]) => {
+            let maps = shared.lambda.mappings.lock().unwrap_or_else(|e| e.into_inner());
+            let list: Vec<Value> = maps
+                .values()
+                .map(|m| {
+                    let mut v = m.describe();
+                    v["Delivered"] = json!(m.delivered);
+                    v["FailedInvocations"] = json!(m.failed_invocations);
+                    v
+                })
+                .collect();
+            Ok(json!({ "mappings": list }))
+        }
+        ("GET", ["schedules"]) => {
+            let s = shared.lambda.schedules.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(json!({ "time_scale": s.time_scale, "clock": s.clock(), "rules": s.rules.values().collect::<Vec<_>>() }))
+        }
+        ("PUT", ["schedules"]) => {
+            #[derive(serde::Deserialize)]
+            struct Scale {
+                time_scale: f64,
+            }
+            match parse::<Scale>(body) {
+                Ok(sc) if sc.time_scale.is_finite() && sc.time_scale > 0.0 => {
+                    let mut s = shared.lambda.schedules.lock().unwrap_or_else(|e| e.into_inner());
+                    s.set_scale(sc.time_scale);
+                    Ok(json!({ "time_scale": s.time_scale }))
+                }
+                Ok(_) => Err(bad("time_scale must be a number above 0")),
+                Err(e) => Err(e),
+            }
+        }
+        _ => return None,
+    })
 }
 
 fn route(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Result<Value, Failure> {
@@ -55,6 +107,7 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Result<Va
         ("GET", ["health"]) => Ok(json!({ "service": "tandem-sim", "upstream": shared.upstream.as_ref().map(|u| u.base.clone()) })),
         ("POST", ["reset"]) => {
             *st = SimState::default();
+            shared.lambda.reset();
             Ok(json!({}))
         }
         ("GET", ["latency"]) => Ok(serde_json::to_value(&st.latency).unwrap_or_default()),

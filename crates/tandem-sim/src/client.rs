@@ -100,6 +100,28 @@ impl SandboxClient {
     pub async fn seed_phone_numbers(&self, region: &str, numbers: &[AvailableNumber]) -> anyhow::Result<()> {
         self.call::<Value>("POST", "seed/phone-numbers", Some(json!({ "region": region, "numbers": numbers }))).await.map(|_| ())
     }
+    /// The Lambda invocations the sandbox ran (of `function` when given), oldest first.
+    pub async fn lambda_invocations(&self, function: Option<&str>) -> anyhow::Result<Vec<Value>> {
+        let path = match function {
+            Some(f) => format!("lambda/invocations?function={f}"),
+            None => "lambda/invocations".into(),
+        };
+        let v: Value = self.call("GET", &path, None).await?;
+        Ok(v["invocations"].as_array().cloned().unwrap_or_default())
+    }
+    /// The event source mappings, with what each delivered.
+    pub async fn event_source_mappings(&self) -> anyhow::Result<Vec<Value>> {
+        let v: Value = self.call("GET", "lambda/event-source-mappings", None).await?;
+        Ok(v["mappings"].as_array().cloned().unwrap_or_default())
+    }
+    /// The followed EventBridge rules and the schedules' clock.
+    pub async fn schedules(&self) -> anyhow::Result<Value> {
+        self.call("GET", "schedules", None).await
+    }
+    /// Runs the schedules' clock `scale` times as fast (60: a minute a second).
+    pub async fn set_time_scale(&self, scale: f64) -> anyhow::Result<()> {
+        self.call::<Value>("PUT", "schedules", Some(json!({ "time_scale": scale }))).await.map(|_| ())
+    }
     /// Where each traffic distribution group's associated agents work now
     /// (the admin view `GET /_tandem/connect/agents`).
     pub async fn connect_agents(&self) -> anyhow::Result<Value> {

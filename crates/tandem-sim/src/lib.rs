@@ -12,6 +12,7 @@ pub mod connect;
 pub mod env;
 pub mod error;
 pub mod faults;
+pub mod lambda;
 pub mod latency;
 pub mod server;
 pub mod upstream;

@@ -68,6 +68,8 @@ pub(crate) struct SimState {
 pub(crate) struct Shared {
     state: Mutex<SimState>,
     pub upstream: Option<Upstream>,
+    /// Functions run, schedules fired, Kinesis delivered (outside the state's lock).
+    pub lambda: Arc<crate::lambda::Lambda>,
     /// Serializes DynamoDB item writes with their replication (see `dynamodb`).
     pub dynamodb_writes: tokio::sync::Mutex<()>,
 }
@@ -140,8 +142,11 @@ pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
         .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
     let addr = listener.local_addr()?;
     let upstream_url = upstream.as_ref().map(|u| u.base.clone());
-    let shared = Arc::new(Shared { state: Mutex::new(SimState::default()), upstream, dynamodb_writes: tokio::sync::Mutex::new(()) });
+    let lambda = Arc::new(crate::lambda::Lambda::new(upstream.clone()));
+    lambda.set_url(format!("http://{addr}"));
+    let shared = Arc::new(Shared { state: Mutex::new(SimState::default()), upstream, lambda: lambda.clone(), dynamodb_writes: tokio::sync::Mutex::new(()) });
     let (stop, stop_rx) = watch::channel(false);
+    tokio::spawn(crate::lambda::schedule::run(lambda, stop_rx.clone()));
     let task = tokio::spawn(accept_loop(listener, shared, stop_rx));
     Ok(Sandbox { addr, upstream: upstream_url, stop, task: Some(task), moto })
 }
@@ -281,6 +286,9 @@ pub(crate) fn identify(method: &Method, path: &str, query: &str, headers: &Heade
         let op = connect::operation(method, &connect::segments(path)).unwrap_or("Unknown").to_string();
         return Call { service, region, operation: op, wire: Wire::RestJson };
     }
+    if let (true, Some(op)) = (service == "lambda", crate::lambda::operation(method, path)) {
+        return Call { service, region, operation: op.to_string(), wire: Wire::RestJson };
+    }
     let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
     let wire = if service == "s3" { Wire::RestXml } else { Wire::RestJson };
     Call { service, region, operation: format!("{method} /{first}"), wire }
@@ -409,6 +417,22 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         if let Some(resp) = serve_connect(&shared, &call, &parts.method, &path, &query, &body) {
             return Ok(resp);
         }
+    }
+    if call.service == "lambda" {
+        if let Some(resp) = lambda_call(&shared, &call, parts.method.clone(), parts.uri.clone(), &parts.headers, body.clone()).await {
+            return Ok(resp);
+        }
+    }
+    if call.service == "events" && crate::lambda::schedule::FOLLOWED.contains(&call.operation.as_str()) {
+        let resp = forward(&shared, &call, parts.method, parts.uri, &parts.headers, body.clone()).await;
+        if resp.status().is_success() {
+            let (resp, bytes) = body_text(resp).await;
+            let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            shared.lambda.schedules.lock().unwrap_or_else(|e| e.into_inner()).follow(&call.region, &call.operation, &input, &answer);
+            return Ok(resp);
+        }
+        return Ok(resp);
     }
     if call.service == "directconnect" && matches!(call.wire, Wire::AwsJson(_)) && crate::directconnect::OPERATIONS.contains(&call.operation.as_str()) {
         return Ok(serve_json(&shared, &call, &body, |st, env, input| st.directconnect.handle(env, &call.operation, input)));
@@ -745,6 +769,74 @@ async fn upstream_json(shared: &Shared, call: &Call, headers: &HeaderMap, region
     let (_, bytes) = body_text(resp).await;
     let v = if bytes.is_empty() { Value::Object(Default::default()) } else { serde_json::from_slice(&bytes).ok()? };
     Some((status, v))
+}
+
+/// Lambda: Invoke and event source mappings served here; the package of
+/// CreateFunction / UpdateFunctionCode kept as moto accepts it; everything
+/// else (and those, first) moto's. `None`: forward unchanged.
+async fn lambda_call(shared: &Shared, call: &Call, method: Method, uri: http::Uri, headers: &HeaderMap, body: Bytes) -> Option<Response<Full<Bytes>>> {
+    use crate::lambda::{path_function, InvocationType};
+    let lambda = shared.lambda.clone();
+    let path = uri.path().to_string();
+    let query: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect();
+    let q = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let json_body = || serde_json::from_slice::<Value>(&body).unwrap_or(Value::Object(Default::default()));
+    let answer = |r: Result<Value, ApiError>, ok: u16| match r {
+        Ok(v) => json_response(ok, &v),
+        Err(e) => render_error(&Wire::RestJson, &e),
+    };
+    let uuid = path.trim_matches('/').split('/').nth(2).unwrap_or_default().to_string();
+    Some(match call.operation.as_str() {
+        "Invoke" => {
+            let name = path_function(&path).unwrap_or_default();
+            let kind = match header(headers, "x-amz-invocation-type") {
+                Some("Event") => InvocationType::Event,
+                Some("DryRun") => InvocationType::DryRun,
+                _ => InvocationType::RequestResponse,
+            };
+            let tail = header(headers, "x-amz-log-type") == Some("Tail");
+            let source = if kind == InvocationType::Event { "event" } else { "api" };
+            match lambda.invoke(&call.region, &name, body, kind, tail, source).await {
+                Ok(a) => {
+                    let mut h = vec![("content-type", "application/json".to_string()), ("x-amzn-RequestId", request_id()), ("x-amz-executed-version", "$LATEST".to_string())];
+                    if a.function_error {
+                        h.push(("x-amz-function-error", "Unhandled".to_string()));
+                    }
+                    if let Some(t) = a.log_tail {
+                        h.push(("x-amz-log-result", t));
+                    }
+                    respond(a.status, &h, a.payload)
+                }
+                Err(e) => render_error(&Wire::RestJson, &e),
+            }
+        }
+        "CreateEventSourceMapping" => answer(lambda.create_mapping(&call.region, &json_body()).await, 202),
+        "GetEventSourceMapping" => answer(lambda.get_mapping(&uuid), 200),
+        "ListEventSourceMappings" => json_response(200, &lambda.list_mappings(&call.region, q("EventSourceArn").as_deref(), q("FunctionName").as_deref())),
+        "UpdateEventSourceMapping" => answer(lambda.update_mapping(&uuid, &json_body()), 202),
+        "DeleteEventSourceMapping" => answer(lambda.delete_mapping(&uuid), 202),
+        "CreateFunction" | "UpdateFunctionCode" | "DeleteFunction" => {
+            let resp = forward(shared, call, method, uri, headers, body.clone()).await;
+            if resp.status().is_success() {
+                let (resp, bytes) = body_text(resp).await;
+                let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                let name = match call.operation.as_str() {
+                    "CreateFunction" => answer.get("FunctionName").and_then(Value::as_str).map(str::to_string),
+                    _ => path_function(&path),
+                };
+                if let Some(name) = name {
+                    if call.operation == "DeleteFunction" {
+                        lambda.forget(&call.region, &name);
+                    } else {
+                        lambda.keep_code(&call.region, &name, &json_body());
+                    }
+                }
+                return Some(resp);
+            }
+            resp
+        }
+        _ => return None,
+    })
 }
 
 /// A 200 answer in the call's JSON dialect.

@@ -10,6 +10,7 @@
 
 pub mod actuator;
 pub mod controller;
+pub mod deployed;
 pub mod drill;
 pub mod metrics;
 pub mod probe;
@@ -17,6 +18,7 @@ pub mod record_store;
 
 pub use actuator::Actuator;
 pub use controller::{health_text, Action, Controller, ControllerConfig, ForcedDown, PassReport};
+pub use deployed::{run_deployed_drill, AgentStateProbe, AlarmInjector};
 pub use drill::{run_drill, DrillOptions, DrillPhase, DrillReport, FaultInjector, ForcedHealth};
 pub use probe::{AlarmSource, CloudWatchAlarms, ConnectProbe, DeclaredAlarm, NoAlarms};
 pub use record_store::{RecordStore, WriteOutcome};
@@ -129,6 +131,10 @@ impl ClientOptions {
 
     pub async fn dynamodb(&self, region: &str) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.sdk_config(region).await)
+    }
+
+    pub async fn kinesis(&self, region: &str) -> aws_sdk_kinesis::Client {
+        aws_sdk_kinesis::Client::new(&self.sdk_config(region).await)
     }
 }
 
