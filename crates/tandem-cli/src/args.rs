@@ -44,6 +44,8 @@ pub enum Command {
     Graph(SpecArgs),
     /// Print the spec's outputs from the state.
     Output(OutputArgs),
+    /// Adopt a Terraform state into a tandem spec and state, with no cloud change.
+    Migrate(MigrateArgs),
     /// Write the per-kind reference pages and the spec's JSON Schema.
     Docs(DocsArgs),
     /// Run the local sandbox: the AWS APIs no emulator serves (Connect,
@@ -303,4 +305,30 @@ pub struct DocsArgs {
     /// Do not write; fail if the files on disk differ from what would be written.
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// The Terraform state (format version 4): a file, or the object of an S3 backend as s3://BUCKET/KEY.
+    #[arg(long = "from-tfstate", value_name = "FILE|s3://BUCKET/KEY")]
+    pub from_tfstate: String,
+    /// The directory to write tandem.yaml and .tandem/state.json to.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The Terraform configuration's directory: its provider blocks give the
+    /// regions of provider aliases the state alone does not tell.
+    #[arg(long, value_name = "DIR")]
+    pub tf_dir: Option<PathBuf>,
+    /// The spec's `name` [default: the --out directory's name].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The region of the S3 bucket [default: AWS_REGION, else us-east-1].
+    #[arg(long, value_name = "REGION")]
+    pub s3_region: Option<String>,
+    /// Overwrite a spec or state already in --out.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

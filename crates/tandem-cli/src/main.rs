@@ -3,6 +3,7 @@
 mod args;
 mod backends;
 mod failover;
+mod migrate;
 mod render;
 mod state_cmd;
 
@@ -89,6 +90,7 @@ async fn run(cmd: Command) -> CmdResult {
         Command::ForceUnlock(a) => state_cmd::force_unlock(a).await,
         Command::Output(a) => output(a).await,
         Command::Docs(a) => docs(a),
+        Command::Migrate(a) => migrate::run(a).await,
         Command::Sandbox(a) => {
             let opts = tandem_sim::SandboxOptions { port: a.port, upstream: a.upstream, moto: a.moto, venv: a.venv };
             tandem_sim::run_foreground(opts).await.map_err(|e| Failure::Failed(format!("sandbox: {e:#}")))?;
@@ -99,7 +101,7 @@ async fn run(cmd: Command) -> CmdResult {
     }
 }
 
-fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     let mut reg = Registry::new();
     tandem_aws::register(&mut reg, Arc::new(tandem_aws::AwsContext::from_env()));
     tandem_gcp::register(&mut reg, Arc::new(tandem_gcp::GcpContext::from_env()));
@@ -141,7 +143,7 @@ fn load(a: &SpecArgs, reporter: Arc<dyn Reporter>) -> Result<(Spec, Engine), Fai
     load_text(SourceFile { name: a.spec.display().to_string(), text }, &var_inputs(a)?, reporter, a.json)
 }
 
-fn load_text(src: SourceFile, inputs: &VarInputs, reporter: Arc<dyn Reporter>, json: bool) -> Result<(Spec, Engine), Failure> {
+pub(crate) fn load_text(src: SourceFile, inputs: &VarInputs, reporter: Arc<dyn Reporter>, json: bool) -> Result<(Spec, Engine), Failure> {
     let engine = Engine::new(registry(), reporter);
     let spec = {
         let schemas = engine.schemas();
@@ -287,7 +289,7 @@ async fn plan(a: PlanArgs) -> CmdResult {
     Ok(if a.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]

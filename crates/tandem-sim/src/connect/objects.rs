@@ -85,6 +85,14 @@ pub(super) fn operation(method: &str, s: &[&str]) -> Option<&'static str> {
             _ => None,
         };
     }
+    // Security profiles are the instance's defaults here: described, not made.
+    // https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeSecurityProfile.html
+    if let (["security-profiles", _, _], "GET") = (s, method) {
+        return Some("DescribeSecurityProfile");
+    }
+    if let (["security-profiles-permissions", _, _], "GET") = (s, method) {
+        return Some("ListSecurityProfilePermissions");
+    }
     if let Some(coll) = s.first().and_then(|c| c.strip_suffix("-summary")) {
         let k = KINDS.iter().find(|k| k.path == coll)?;
         return (method == "GET" && s.len() == 2).then_some(k.list_op);
@@ -100,6 +108,7 @@ pub(super) fn operation(method: &str, s: &[&str]) -> Option<&'static str> {
         ("POST", 4, Some("name")) if k.kind == "contact-flow" => "UpdateContactFlowName",
         ("POST", 4, Some("hours-of-operation")) if k.kind == "queue" => "UpdateQueueHoursOfOperation",
         ("POST", 4, Some("max-contacts")) if k.kind == "queue" => "UpdateQueueMaxContacts",
+        ("GET", 4, Some("quick-connects")) if k.kind == "queue" => "ListQueueQuickConnects",
         ("POST", 4, Some("name")) if k.kind == "routing-profile" => "UpdateRoutingProfileName",
         ("POST", 4, Some("default-outbound-queue")) if k.kind == "routing-profile" => "UpdateRoutingProfileDefaultOutboundQueue",
         ("POST", 4, Some("concurrency")) if k.kind == "routing-profile" => "UpdateRoutingProfileConcurrency",
@@ -217,6 +226,8 @@ impl Connect {
             "UpdateQueueHoursOfOperation" | "UpdateQueueMaxContacts" | "UpdateUserRoutingProfile" | "UpdateUserPhoneConfig" | "UpdateUserIdentityInfo" | "UpdateUserSecurityProfiles" => {
                 return self.update_member(env, op, req)
             }
+            "ListQueueQuickConnects" => return self.list_queue_quick_connects(env, req),
+            "ListSecurityProfilePermissions" => return self.list_security_profile_permissions(env, req),
             "UpdateRoutingProfileName" | "UpdateRoutingProfileDefaultOutboundQueue" | "UpdateRoutingProfileConcurrency" | "AssociateRoutingProfileQueues" | "DisassociateRoutingProfileQueues" | "UpdateRoutingProfileQueues" | "ListRoutingProfileQueues" => {
                 return self.routing_profile_op(env, op, req)
             }
@@ -281,6 +292,25 @@ impl Connect {
                 Ok(out)
             }
         }
+    }
+
+    /// The quick connects of a queue: the sandbox makes none (no
+    /// CreateQuickConnect), so an existing queue lists none.
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ListQueueQuickConnects.html
+    fn list_queue_quick_connects(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
+        let iid = self.instance(env, req.seg(1))?.id.clone();
+        self.object_id(env.region, &iid, "queue", req.seg(2))?;
+        Ok(json!({ "QuickConnectSummaryList": [] }))
+    }
+
+    /// The permissions of a security profile. The sandbox models no
+    /// permissions (only the default profiles, by name), so a profile that
+    /// exists lists none.
+    /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ListSecurityProfilePermissions.html
+    fn list_security_profile_permissions(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
+        let iid = self.instance(env, req.seg(1))?.id.clone();
+        self.object_id(env.region, &iid, "security-profile", req.seg(2))?;
+        Ok(json!({ "Permissions": [] }))
     }
 
     /// ResourceInUseException when another object still refers to this one.
