@@ -135,8 +135,18 @@ pub fn classify<E>(operation: &str, what: &str, e: SdkError<E, HttpResponse>) ->
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let mut request_id = None;
     let (class, code, message) = match &e {
         SdkError::ServiceError(se) => {
+            // The SDK keeps the id the service sent (header or body) in the
+            // error's metadata; S3 names its header differently.
+            request_id = se
+                .err()
+                .meta()
+                .extra("aws_request_id")
+                .or_else(|| se.raw().headers().get("x-amzn-requestid"))
+                .or_else(|| se.raw().headers().get("x-amz-request-id"))
+                .map(str::to_string);
             let code = se.err().code().unwrap_or("").to_string();
             let msg = se.err().message().unwrap_or("").to_string();
             let status = se.raw().status().as_u16();
@@ -168,6 +178,9 @@ where
     let mut err = ProviderError::new(class, text);
     if let Some(c) = code.filter(|c| !c.is_empty()) {
         err = err.with_code(c);
+    }
+    if let Some(id) = request_id.filter(|id| !id.is_empty()) {
+        err = err.with_request_id(id);
     }
     err
 }

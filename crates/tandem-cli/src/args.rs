@@ -15,6 +15,35 @@ pub struct Cli {
     pub log: String,
 }
 
+impl Command {
+    /// `--json` was asked for: errors are printed as JSON too.
+    pub fn json(&self) -> bool {
+        match self {
+            Command::Validate(a) | Command::Graph(a) => a.json,
+            Command::Plan(a) => a.spec.json,
+            Command::Apply(a) => a.spec.json,
+            Command::Destroy(a) => a.spec.json,
+            Command::Import(a) => a.spec.json,
+            Command::Preflight(a) => a.spec.json,
+            Command::Output(a) => a.spec.json,
+            Command::Show(a) => a.store.json,
+            Command::Init(a) => a.store.json,
+            Command::ForceUnlock(a) => a.store.json,
+            Command::Migrate(a) => a.json,
+            Command::State(a) => match &a.command {
+                StateCommand::List(s) | StateCommand::Pull(s) | StateCommand::RotateKey(s) => s.json,
+                StateCommand::Show { store, .. } | StateCommand::Rm { store, .. } | StateCommand::Mv { store, .. } | StateCommand::Push { store, .. } => store.json,
+            },
+            _ => false,
+        }
+    }
+
+    /// The commands whose `--json` output is a stream of lines (docs/json.md).
+    pub fn json_stream(&self) -> bool {
+        self.json() && matches!(self, Command::Plan(_) | Command::Apply(_) | Command::Destroy(_) | Command::Import(_))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Parse and check the spec: types, references, cycles. No cloud calls.
@@ -44,6 +73,13 @@ pub enum Command {
     Graph(SpecArgs),
     /// Print the spec's outputs from the state.
     Output(OutputArgs),
+    /// Show the state (every resource, secrets redacted, and the outputs),
+    /// or a plan saved by `tandem plan --out`.
+    Show(ShowArgs),
+    /// Print a shell completion script: `tandem completions bash > /etc/bash_completion.d/tandem`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `tandem man > tandem.1`.
+    Man,
     /// Adopt a Terraform state into a tandem spec and state, with no cloud change.
     Migrate(MigrateArgs),
     /// Write the per-kind reference pages and the spec's JSON Schema.
@@ -130,12 +166,27 @@ pub struct PreflightArgs {
     pub iam_policy: bool,
 }
 
+/// How much of the cloud a plan reads first.
+#[derive(Args, Debug, Clone)]
+pub struct RefreshArgs {
+    /// Read what exists before planning; `--refresh=false` plans against
+    /// the state as recorded, with no reads (a region is down, or speed).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub refresh: bool,
+    /// Only read what exists: plan shows how the cloud differs from the
+    /// state, apply records it in the state. Nothing in the cloud changes.
+    #[arg(long, conflicts_with = "refresh")]
+    pub refresh_only: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub spec: SpecArgs,
     #[command(flatten)]
     pub state: StateArgs,
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
     /// Save the plan for `tandem apply PLANFILE`.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -153,10 +204,15 @@ pub struct ApplyArgs {
     pub spec: SpecArgs,
     #[command(flatten)]
     pub state: StateArgs,
+    #[command(flatten)]
+    pub refresh: RefreshArgs,
     /// Apply without asking.
     #[arg(long)]
     pub auto_approve: bool,
-    /// A plan saved by `tandem plan --out`; applied as it is, if the state has not changed since.
+    /// A plan saved by `tandem plan --out`; applied as it is, if the state
+    /// has not changed since. The plan already holds the spec, variables,
+    /// targets and stages it was made with, so those options are refused.
+    #[arg(conflicts_with_all = ["spec", "vars", "var_files", "targets", "stages", "backend_config", "refresh", "refresh_only"])]
     pub planfile: Option<PathBuf>,
 }
 
@@ -295,6 +351,20 @@ pub struct OutputArgs {
     /// Print sensitive values too.
     #[arg(long)]
     pub show_sensitive: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// A plan saved by `tandem plan --out`: shown instead of the state.
+    pub planfile: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Args, Debug)]

@@ -125,7 +125,7 @@ pub async fn open(spec: &Path, state: Option<&Path>, flags: &[String], json: boo
 
 /// Lock waits are told on stderr: stdout stays the command's output.
 fn tell_waits(store: &Store) {
-    store.on_lock_wait(|msg| eprintln!("{msg}"));
+    store.on_lock_wait(|msg| errln!("{msg}"));
 }
 
 #[derive(Serialize, Deserialize)]

@@ -351,26 +351,26 @@ async fn status(a: ControllerArgs) -> Result<u8, String> {
     if a.json {
         let mut v = pass_json(&r);
         v["record"] = serde_json::to_value(&record).unwrap_or(Value::Null);
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         let p = &c.config.policy;
-        println!("group      {}", c.config.group_arn);
-        println!("primary    {}: {}", p.primary_region, health_text(&r.primary));
-        println!("secondary  {}: {}", p.secondary_region, health_text(&r.secondary));
+        outln!("group      {}", c.config.group_arn);
+        outln!("primary    {}: {}", p.primary_region, health_text(&r.primary));
+        outln!("secondary  {}: {}", p.secondary_region, health_text(&r.secondary));
         match &r.live {
-            Some(d) => println!("live       {d}"),
-            None => println!("live       unknown"),
+            Some(d) => outln!("live       {d}"),
+            None => outln!("live       unknown"),
         }
         match &record {
-            Some(rec) => println!("record     v{}: {} (by {} at {})", rec.version, rec.distribution, rec.by_region, rec.decided_at),
-            None => println!("record     none (the default {} applies)", p.default_distribution),
+            Some(rec) => outln!("record     v{}: {} (by {} at {})", rec.version, rec.distribution, rec.by_region, rec.decided_at),
+            None => outln!("record     none (the default {} applies)", p.default_distribution),
         }
         match &r.decision {
-            Some(d) => println!("decision   {d} (one check; the controller needs {} in a row to move traffic)", p.failures_to_fail_over),
-            None => println!("decision   none"),
+            Some(d) => outln!("decision   {d} (one check; the controller needs {} in a row to move traffic)", p.failures_to_fail_over),
+            None => outln!("decision   none"),
         }
         if let Action::Failed { error } = &r.action {
-            println!("error      {error}");
+            outln!("error      {error}");
         }
     }
     Ok(if matches!(r.action, Action::Failed { .. }) { 1 } else { 0 })
@@ -386,9 +386,9 @@ async fn shift(a: ShiftArgs) -> Result<u8, String> {
     };
     let (version, via) = c.shift_to(&to).await.map_err(|e| e.to_string())?;
     if a.controller.json {
-        println!("{}", json!({ "distribution": to, "record_version": version, "via_region": via }));
+        outln!("{}", json!({ "distribution": to, "record_version": version, "via_region": via }));
     } else {
-        println!("Shifted to {to} (decision record v{version}, UpdateTrafficDistribution via {via}).");
+        outln!("Shifted to {to} (decision record v{version}, UpdateTrafficDistribution via {via}).");
     }
     Ok(0)
 }
@@ -402,14 +402,14 @@ async fn watch(a: WatchArgs) -> Result<u8, String> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: finishing the current pass, then stopping");
+            errln!("interrupted: finishing the current pass, then stopping");
             let _ = tx.send(true);
         }
     });
     let json = a.controller.json;
     if !json {
         let p = &c.config.policy;
-        println!(
+        outln!(
             "Watching {} from {} every {} (N={}, M={}, min dwell {}); Ctrl-C stops after the current pass.",
             c.config.group_arn,
             c.config.own_region,
@@ -422,14 +422,14 @@ async fn watch(a: WatchArgs) -> Result<u8, String> {
     let passes = c
         .watch(rx, a.passes, |r| {
             if json {
-                println!("{}", pass_json(r));
+                outln!("{}", pass_json(r));
             } else {
-                println!("{}", r.summary());
+                outln!("{}", r.summary());
             }
         })
         .await;
     if !json {
-        println!("Stopped after {passes} passes.");
+        outln!("Stopped after {passes} passes.");
     }
     Ok(0)
 }
@@ -468,7 +468,7 @@ pub async fn drill(a: DrillArgs) -> Result<u8, String> {
     };
     if !a.controller.json {
         let p = &c.config.policy;
-        println!(
+        outln!(
             "Drill: {} down by {}, controller in {}, a pass every {}, N={}, M={}, min dwell {}.",
             p.primary_region,
             injector.describe(),
@@ -486,13 +486,13 @@ pub async fn drill(a: DrillArgs) -> Result<u8, String> {
 
 fn print_drill(report: &tandem_failover::runtime::DrillReport, json: bool) {
     if json {
-        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        outln!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {
         for p in &report.phases {
-            println!("  {:<14} {:<4} {:>8.3}s  {}", p.name, if p.passed { "ok" } else { "FAIL" }, p.seconds, p.detail);
+            outln!("  {:<14} {:<4} {:>8.3}s  {}", p.name, if p.passed { "ok" } else { "FAIL" }, p.seconds, p.detail);
         }
         let t = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |s| format!("{s:.3}s"));
-        println!(
+        outln!(
             "Drill {}: time to failover {}, time to recover {}.",
             if report.passed { "passed" } else { "FAILED" },
             t(report.time_to_failover_s),
@@ -545,7 +545,7 @@ async fn drill_deployed(a: &DrillArgs, st: &FromState, opts: &DrillOptions) -> R
     }
     if !a.controller.json {
         let names: Vec<String> = st.controllers.iter().map(|(r, n, _)| format!("{n} ({r})")).collect();
-        println!(
+        outln!(
             "Drill of the deployed controllers {}: {} down by {}{}.",
             names.join(", "),
             p.primary_region,

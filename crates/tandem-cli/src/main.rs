@@ -1,5 +1,7 @@
 //! The `tandem` command: argument parsing, wiring, rendering.
 
+#[macro_use]
+mod out;
 mod args;
 mod backends;
 mod failover;
@@ -26,11 +28,14 @@ use tandem_spec::BackendConfig;
 use tandem_state::crypt;
 
 /// Exit codes: 0 success; 1 a cloud operation failed or was refused; 2 the
-/// plan has changes (with --detailed-exitcode); 3 the spec or arguments are invalid.
+/// plan has changes (with --detailed-exitcode); 3 the spec or arguments are
+/// invalid; 130 interrupted twice.
 #[derive(Debug)]
 pub(crate) enum Failure {
     Invalid(Problems, bool),
     Failed(String),
+    /// Cloud operations that failed, each with its class, code and request id.
+    Cloud(String, Vec<tandem_core::FailedOp>),
 }
 
 impl Failure {
@@ -38,14 +43,43 @@ impl Failure {
         match self {
             Failure::Invalid(p, _) => p.to_string(),
             Failure::Failed(s) => s.clone(),
+            Failure::Cloud(what, ops) => format!("{what}:\n{}", ops.iter().map(|o| format!("  {o}")).collect::<Vec<_>>().join("\n")),
         }
+    }
+}
+
+/// A failure as the JSON error object docs/json.md describes.
+fn error_json(f: &Failure) -> Value {
+    match f {
+        Failure::Cloud(_, ops) => {
+            let first = ops.first();
+            serde_json::json!({ "error": {
+                "class": first.map(|o| o.class).unwrap_or("other"),
+                "code": first.and_then(|o| o.code.clone()),
+                "request_id": first.and_then(|o| o.request_id.clone()),
+                "message": f.message(),
+            }, "failures": ops })
+        }
+        other => serde_json::json!({ "error": { "class": "failed", "message": other.message() } }),
     }
 }
 
 pub(crate) type CmdResult = Result<u8, Failure>;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let _ = e.print();
+            // Asked-for help is a success; every other parse error is a
+            // usage error (3), never 2, which means "the plan has changes".
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(3),
+            };
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
@@ -53,19 +87,28 @@ fn main() -> ExitCode {
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };
     let detailed = matches!(&cli.command, Command::Plan(p) if p.detailed_exitcode);
+    let (json, stream) = (cli.command.json(), cli.command.json_stream());
     match rt.block_on(run(cli.command)) {
         Ok(code) => ExitCode::from(code),
         Err(Failure::Invalid(p, json)) => {
-            render::problems(&p, json);
+            render::problems(&p, json, stream);
             ExitCode::from(if detailed { 1 } else { 3 })
         }
-        Err(Failure::Failed(msg)) => {
-            eprintln!("error: {msg}");
+        Err(f) => {
+            if json && stream {
+                render::json_line("error", error_json(&f));
+            } else if json {
+                let mut v = error_json(&f);
+                v["type"] = Value::String("error".into());
+                outln!("{v}");
+            } else {
+                errln!("error: {}", f.message());
+            }
             ExitCode::from(1)
         }
     }
@@ -78,7 +121,7 @@ async fn run(cmd: Command) -> CmdResult {
         Command::Graph(a) => {
             let (spec, engine) = load(&a, Arc::new(tandem_core::Silent))?;
             let g = engine.check(&spec).map_err(|p| Failure::Invalid(p, a.json))?;
-            print!("{}", g.to_dot(&spec));
+            out!("{}", g.to_dot(&spec));
             Ok(0)
         }
         Command::Plan(a) => plan(a).await,
@@ -89,6 +132,22 @@ async fn run(cmd: Command) -> CmdResult {
         Command::State(a) => state_cmd::state(a.command).await,
         Command::ForceUnlock(a) => state_cmd::force_unlock(a).await,
         Command::Output(a) => output(a).await,
+        Command::Show(a) => show(a).await,
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(a.shell, &mut cmd, "tandem", &mut buf);
+            out!("{}", String::from_utf8_lossy(&buf));
+            Ok(0)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut buf)
+                .map_err(|e| Failure::Failed(format!("cannot render the man page: {e}")))?;
+            out!("{}", String::from_utf8_lossy(&buf));
+            Ok(0)
+        }
         Command::Docs(a) => docs(a),
         Command::Migrate(a) => migrate::run(a).await,
         Command::Sandbox(a) => {
@@ -159,9 +218,9 @@ fn validate(a: SpecArgs) -> CmdResult {
     let (spec, _) = load(&a, Arc::new(tandem_core::Silent))?;
     if a.json {
         let warnings: Vec<serde_json::Value> = spec.warnings.iter().map(|w| w.to_json()).collect();
-        println!("{}", serde_json::json!({ "valid": true, "resources": spec.resources.len(), "warnings": warnings }));
+        outln!("{}", serde_json::json!({ "valid": true, "resources": spec.resources.len(), "warnings": warnings }));
     } else {
-        println!("{} is valid: {} resources, {} outputs.", a.spec.display(), spec.resources.len(), spec.outputs.len());
+        outln!("{} is valid: {} resources, {} outputs.", a.spec.display(), spec.resources.len(), spec.outputs.len());
     }
     Ok(0)
 }
@@ -173,28 +232,36 @@ async fn preflight(a: PreflightArgs) -> CmdResult {
     let state = opened.store.load().await.map_err(state_err)?;
     let found = engine.preflight(&spec, &state).await.map_err(|e| engine_err(e, json))?;
     if a.iam_policy {
-        println!("{}", serde_json::to_string_pretty(&render::iam_policy(&found.permissions)).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&render::iam_policy(&found.permissions)).unwrap_or_default());
     } else if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "spec": spec.name, "failed": found.failed(), "preflight": found })).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "spec": spec.name, "failed": found.failed(), "preflight": found })).unwrap_or_default());
     } else {
-        print!("{}", render::preflight_text(&spec.name, &found));
+        out!("{}", render::preflight_text(&spec.name, &found));
     }
     Ok(if found.failed() { 1 } else { 0 })
 }
 
-fn engine_err(e: EngineError, json: bool) -> Failure {
+pub(crate) fn engine_err(e: EngineError, json: bool) -> Failure {
     match e {
         EngineError::Spec(p) => Failure::Invalid(p, json),
+        EngineError::Usage(m) => invalid(m, json),
+        EngineError::Refresh(ops) => Failure::Cloud("refresh failed (--target/--stage read less; --refresh=false reads nothing)".into(), ops),
         other => Failure::Failed(other.to_string()),
     }
 }
 
+/// The first Ctrl-C lets running operations finish and saves the state; a
+/// second one exits at once (130), for a wait nobody wants to sit through.
 fn interrupt_on_ctrl_c(engine: &Engine) {
     let cancel = engine.cancel.clone();
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: starting nothing new; running operations finish and the state is saved");
+            errln!("interrupted: starting nothing new; running operations finish and the state is saved (Ctrl-C again to exit now)");
             cancel.store(true, Ordering::SeqCst);
+        }
+        if tokio::signal::ctrl_c().await.is_ok() {
+            errln!("interrupted again: exiting now. Operations in flight go on in the cloud without being recorded; the state has everything finished before. Run `tandem plan` to see where things stand.");
+            std::process::exit(130);
         }
     });
 }
@@ -233,23 +300,36 @@ fn absolute(cfg: &BackendConfig, dir: &Path, explicit: bool) -> BackendConfig {
     }
 }
 
+fn plan_options(a: &StateArgs, r: &RefreshArgs, destroy: bool) -> PlanOptions {
+    PlanOptions { destroy, targets: a.targets.clone(), stages: a.stages.clone(), no_refresh: !r.refresh }
+}
+
 async fn plan(a: PlanArgs) -> CmdResult {
     let json = a.spec.json;
-    let (spec, mut engine) = load(&a.spec, Arc::new(render::Lines::new(false)))?;
-    if json {
-        engine.reporter = Arc::new(tandem_core::Silent);
-    }
+    let (spec, mut engine) = load(&a.spec, Arc::new(render::Lines::new(json)))?;
     engine.parallelism = a.state.parallelism;
     let opened = backends::open(&a.spec.spec, a.state.state.as_deref(), &a.state.backend_config, json).await?;
     let state = opened.store.load().await.map_err(state_err)?;
     opened.store.check_writable(&state).map_err(state_err)?;
     opened.store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
-    let opts = PlanOptions { destroy: a.destroy, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
+    let opts = plan_options(&a.state, &a.refresh, a.destroy);
+    if a.refresh.refresh_only {
+        if a.out.is_some() || a.destroy {
+            return Err(invalid("--refresh-only shows drift and saves no plan: leave out --out and --destroy".into(), json));
+        }
+        let (_, drift) = engine.refresh_only(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
+        if json {
+            render::json_line("drift", serde_json::json!({ "drift": drift }));
+        } else {
+            out!("{}", render::drift_text(&drift));
+        }
+        return Ok(if a.detailed_exitcode && !drift.is_empty() { 2 } else { 0 });
+    }
     let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&plan).unwrap_or_default());
+        render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
     } else {
-        print!("{}", render::plan_text(&plan));
+        out!("{}", render::plan_text(&plan));
     }
     if let Some(out) = &a.out {
         let secret = spec.variables.values().any(|v| v.sensitive);
@@ -282,8 +362,10 @@ async fn plan(a: PlanArgs) -> CmdResult {
         };
         write_private(out, &serde_json::to_string_pretty(&pf).unwrap_or_default())
             .map_err(|e| Failure::Failed(format!("cannot write the plan to {}: {e}", out.display())))?;
-        if !json {
-            println!("Saved the plan to {}. Apply exactly this plan with `tandem apply {}`.", out.display(), out.display());
+        if json {
+            render::json_line("plan_saved", serde_json::json!({ "path": out.display().to_string() }));
+        } else {
+            outln!("Saved the plan to {}. Apply exactly this plan with `tandem apply {}`.", out.display(), out.display());
         }
     }
     Ok(if a.detailed_exitcode && plan.has_changes() { 2 } else { 0 })
@@ -310,7 +392,7 @@ fn confirm(plan_text: &str, what: &str, auto_approve: bool) -> Result<bool, Fail
             "refusing to {what} without --auto-approve: there is no terminal to ask for confirmation"
         )));
     }
-    print!("{plan_text}\nDo you want to {what}? Only `yes` is accepted: ");
+    out!("{plan_text}\nDo you want to {what}? Only `yes` is accepted: ");
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
@@ -319,7 +401,8 @@ fn confirm(plan_text: &str, what: &str, auto_approve: bool) -> Result<bool, Fail
 
 async fn apply(a: ApplyArgs) -> CmdResult {
     let json = a.spec.json;
-    let reporter: Arc<dyn Reporter> = Arc::new(render::Lines::new(json));
+    let lines = Arc::new(render::Lines::new(json));
+    let reporter: Arc<dyn Reporter> = lines.clone();
     let (spec, mut engine, store, saved) = match &a.planfile {
         Some(pf_path) => {
             let text = read_file(pf_path, "plan file", json)?;
@@ -362,6 +445,9 @@ async fn apply(a: ApplyArgs) -> CmdResult {
         }
     };
     engine.parallelism = a.state.parallelism;
+    if a.refresh.refresh_only {
+        return apply_refresh_only(&a, &spec, &engine, &store).await;
+    }
     let summary = locked!(store, "apply", a.state.lock_timeout, async {
         let state = store.load().await.map_err(state_err)?;
         store.check_writable(&state).map_err(state_err)?;
@@ -369,23 +455,29 @@ async fn apply(a: ApplyArgs) -> CmdResult {
         let plan = match saved {
             Some(p) => p,
             None => {
-                let opts = PlanOptions { destroy: false, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
+                let opts = plan_options(&a.state, &a.refresh, false);
                 engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?
             }
         };
         let text = render::plan_text(&plan);
+        if json {
+            render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
+        }
         if !plan.has_changes() && plan.moved.is_empty() {
-            if !json {
-                print!("{text}");
+            if json {
+                render::json_line("summary", serde_json::json!({ "ok": true, "summary": tandem_core::Summary::default() }));
+            } else {
+                out!("{text}");
             }
             return Ok::<_, Failure>(None);
         }
+        lines.set_total(operations(&plan));
         if !confirm(&text, "apply these changes", a.auto_approve || a.planfile.is_some())? {
-            println!("Apply cancelled.");
+            outln!("Apply cancelled.");
             return Err(Failure::Failed("apply cancelled".into()));
         }
         if !json && a.auto_approve {
-            println!("{text}");
+            outln!("{text}");
         }
         interrupt_on_ctrl_c(&engine);
         Ok(Some(engine.apply(&spec, &plan, &store, state).await.map_err(|e| engine_err(e, json))?))
@@ -397,11 +489,62 @@ async fn apply(a: ApplyArgs) -> CmdResult {
     }
 }
 
+/// How many operations carrying out `plan` takes (a replacement is two).
+fn operations(plan: &Plan) -> usize {
+    plan.changes
+        .iter()
+        .map(|c| match c.action {
+            tandem_core::Action::NoOp => 0,
+            tandem_core::Action::Replace => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `apply --refresh-only`: record in the state what the cloud has now
+/// (deleted objects forgotten, changed values taken), changing nothing there.
+async fn apply_refresh_only(a: &ApplyArgs, spec: &Spec, engine: &Engine, store: &tandem_state::Store) -> CmdResult {
+    use tandem_state::StateWriter;
+    let json = a.spec.json;
+    let code = locked!(store, "apply", a.state.lock_timeout, async {
+        let state = store.load().await.map_err(state_err)?;
+        store.check_writable(&state).map_err(state_err)?;
+        let opts = plan_options(&a.state, &a.refresh, false);
+        let (mut refreshed, drift) = engine.refresh_only(spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
+        let text = render::drift_text(&drift);
+        if json {
+            render::json_line("drift", serde_json::json!({ "drift": drift }));
+        }
+        if drift.is_empty() {
+            if !json {
+                out!("{text}");
+            }
+            return Ok::<_, Failure>(0);
+        }
+        if !confirm(&text, "record these changes in the state", a.auto_approve)? {
+            outln!("Apply cancelled.");
+            return Err(Failure::Failed("apply cancelled".into()));
+        }
+        if !json && a.auto_approve {
+            out!("{text}");
+        }
+        store.save_state(&mut refreshed).await.map_err(state_err)?;
+        if json {
+            render::json_line("state_saved", serde_json::json!({ "serial": refreshed.serial, "recorded": drift.len() }));
+        } else {
+            outln!("Recorded {} change(s) made outside tandem in the state (serial {}).", drift.len(), refreshed.serial);
+        }
+        Ok(0)
+    }
+    .await);
+    Ok(code)
+}
+
 async fn finish(summary: &tandem_core::Summary, verb: &str, json: bool, store: &tandem_state::Store, destroy: bool) -> CmdResult {
     if json {
-        println!("{}", serde_json::json!({ "summary": summary }));
+        render::json_line("summary", serde_json::json!({ "ok": summary.ok(), "summary": summary }));
     } else {
-        print!("{}", render::summary_text(summary, verb));
+        out!("{}", render::summary_text(summary, verb));
         if !destroy && summary.ok() {
             if let Ok(state) = store.load().await {
                 print_outputs(&state, None, false);
@@ -413,28 +556,35 @@ async fn finish(summary: &tandem_core::Summary, verb: &str, json: bool, store: &
 
 async fn destroy(a: DestroyArgs) -> CmdResult {
     let json = a.spec.json;
-    let (spec, mut engine) = load(&a.spec, Arc::new(render::Lines::new(json)))?;
+    let lines = Arc::new(render::Lines::new(json));
+    let (spec, mut engine) = load(&a.spec, lines.clone())?;
     engine.parallelism = a.state.parallelism;
     let opened = backends::open(&a.spec.spec, a.state.state.as_deref(), &a.state.backend_config, json).await?;
     let store = &opened.store;
     let summary = locked!(store, "destroy", a.state.lock_timeout, async {
         let state = store.load().await.map_err(state_err)?;
         store.check_writable(&state).map_err(state_err)?;
-        let opts = PlanOptions { destroy: true, targets: a.state.targets.clone(), stages: a.state.stages.clone() };
+        let opts = PlanOptions { destroy: true, targets: a.state.targets.clone(), stages: a.state.stages.clone(), no_refresh: false };
         let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
         let text = render::plan_text(&plan);
+        if json {
+            render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
+        }
         if !plan.has_changes() {
-            if !json {
-                println!("Nothing to destroy: the state records no resources.");
+            if json {
+                render::json_line("summary", serde_json::json!({ "ok": true, "summary": tandem_core::Summary::default() }));
+            } else {
+                outln!("Nothing to destroy: the state records no resources.");
             }
             return Ok::<_, Failure>(None);
         }
+        lines.set_total(operations(&plan));
         if !confirm(&text, "destroy these resources", a.auto_approve)? {
-            println!("Destroy cancelled.");
+            outln!("Destroy cancelled.");
             return Err(Failure::Failed("destroy cancelled".into()));
         }
         if !json && a.auto_approve {
-            println!("{text}");
+            outln!("{text}");
         }
         interrupt_on_ctrl_c(&engine);
         Ok(Some(engine.apply(&spec, &plan, store, state).await.map_err(|e| engine_err(e, json))?))
@@ -513,17 +663,17 @@ async fn import(a: ImportArgs) -> CmdResult {
     .await);
     let failed = results.iter().filter(|r| r.result.is_err()).count();
     if json {
-        println!("{}", serde_json::json!({ "imported": results.iter().filter_map(|r| r.result.as_ref().ok().map(|id| serde_json::json!({"address": r.address, "id": id}))).collect::<Vec<_>>(),
+        render::json_line("import", serde_json::json!({ "imported": results.iter().filter_map(|r| r.result.as_ref().ok().map(|id| serde_json::json!({"address": r.address, "id": id}))).collect::<Vec<_>>(),
             "failed": results.iter().filter_map(|r| r.result.as_ref().err().map(|e| serde_json::json!({"address": r.address, "error": e}))).collect::<Vec<_>>() }));
     } else {
         for r in &results {
             match &r.result {
-                Ok(id) => println!("Imported {id} ({}) as `{}`.", state.resources[&r.address].type_name, r.address),
-                Err(e) => eprintln!("error: {e}"),
+                Ok(id) => outln!("Imported {id} ({}) as `{}`.", state.resources[&r.address].type_name, r.address),
+                Err(e) => errln!("error: {e}"),
             }
         }
         if failed == 0 {
-            println!("Run `tandem plan` to see how they differ from the spec.");
+            outln!("Run `tandem plan` to see how they differ from the spec.");
         }
     }
     if items.len() == 1 && failed == 1 {
@@ -537,7 +687,7 @@ fn print_outputs(state: &tandem_state::State, name: Option<&str>, show_sensitive
         return;
     }
     if name.is_none() {
-        println!("\nOutputs:");
+        outln!("\nOutputs:");
     }
     for (k, o) in &state.outputs {
         if name.is_some_and(|n| n != k) {
@@ -552,11 +702,29 @@ fn print_outputs(state: &tandem_state::State, name: Option<&str>, show_sensitive
             }
         };
         if name.is_some() {
-            println!("{v}");
+            outln!("{v}");
         } else {
-            println!("  {k} = {v}");
+            outln!("  {k} = {v}");
         }
     }
+}
+
+/// `tandem show`: the state as a whole (secrets redacted), or a saved plan.
+async fn show(a: ShowArgs) -> CmdResult {
+    let json = a.store.json;
+    let Some(path) = &a.planfile else {
+        return state_cmd::show_all(a.store).await;
+    };
+    let text = read_file(path, "plan file", json)?;
+    let pf: PlanFile = serde_json::from_str(&text)
+        .map_err(|e| invalid(format!("{} is not a tandem plan file of this version ({PLAN_FORMAT}): {e}", path.display()), json))?;
+    if json {
+        outln!("{}", serde_json::json!({ "format": render::JSON_FORMAT, "spec": pf.spec_name, "changes": pf.plan.has_changes(), "plan": pf.plan }));
+    } else {
+        outln!("Plan saved from {} against serial {} of the state (lineage {}):\n", pf.spec_name, pf.plan.serial, pf.plan.lineage);
+        out!("{}", render::plan_text(&pf.plan));
+    }
+    Ok(0)
 }
 
 async fn output(a: OutputArgs) -> CmdResult {
@@ -579,7 +747,7 @@ async fn output(a: OutputArgs) -> CmdResult {
             .filter(|(k, _)| a.name.as_ref().is_none_or(|n| n == *k))
             .map(|(k, o)| (k, if o.sensitive && !a.show_sensitive { Value::String(tandem_schema::SENSITIVE.into()) } else { o.value.clone() }))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());
     } else {
         print_outputs(&state, a.name.as_deref(), a.show_sensitive);
     }
@@ -649,7 +817,7 @@ fn docs(a: DocsArgs) -> CmdResult {
         return Err(Failure::Failed(format!("generated docs are stale; run `tandem docs`:\n  {}", stale.join("\n  "))));
     }
     if !a.check {
-        println!("Wrote {} files under {}.", files.len(), a.out.display());
+        outln!("Wrote {} files under {}.", files.len(), a.out.display());
     }
     Ok(0)
 }

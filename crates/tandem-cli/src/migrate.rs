@@ -57,10 +57,10 @@ pub async fn run(a: crate::args::MigrateArgs) -> Result<u8, Failure> {
     state.serial = 0;
     backend.save(&mut state).map_err(|e| Failure::Failed(e.to_string()))?;
     if json {
-        println!("{}", serde_json::json!({ "spec": spec_path, "state": backend.path(), "secrets": m.secrets.as_ref().map(|_| a.out.join(tandem_migrate::write::SECRETS_FILE)), "entries": m.report.entries }));
+        outln!("{}", serde_json::json!({ "spec": spec_path, "state": backend.path(), "secrets": m.secrets.as_ref().map(|_| a.out.join(tandem_migrate::write::SECRETS_FILE)), "entries": m.report.entries }));
         return Ok(0);
     }
-    print!("{}", report_text(&m.report, &spec_path, backend.path(), m.secrets.is_some()));
+    out!("{}", report_text(&m.report, &spec_path, backend.path(), m.secrets.is_some()));
     Ok(0)
 }
 

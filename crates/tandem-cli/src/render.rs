@@ -1,22 +1,65 @@
 //! Everything the CLI prints: plans, progress, summaries, problems.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
-use tandem_core::{Action, Event, Plan, Reporter, Summary};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tandem_core::{Action, Event, Op, Plan, Reporter, Summary};
 use tandem_spec::Problems;
 
-pub fn problems(p: &Problems, json: bool) {
+/// The JSON output's format: the first line of every `--json` stream says
+/// it (docs/json.md). Bumped when a field changes meaning or goes away.
+pub const JSON_FORMAT: &str = "tandem-json/1";
+
+static VERSION_SENT: AtomicBool = AtomicBool::new(false);
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+/// One line of a `--json` stream: `{"type": TY, "time": ..., ...body}`,
+/// after the version line if it is the first.
+pub fn json_line(ty: &str, body: Value) {
+    let mut o = std::io::stdout().lock();
+    if !VERSION_SENT.swap(true, Ordering::SeqCst) {
+        let v = serde_json::json!({ "type": "version", "format": JSON_FORMAT, "tandem": env!("CARGO_PKG_VERSION"), "time": now() });
+        let _ = writeln!(o, "{v}");
+    }
+    let mut line = Map::new();
+    line.insert("type".into(), Value::String(ty.into()));
+    line.insert("time".into(), Value::String(now()));
+    match body {
+        Value::Object(m) => line.extend(m),
+        Value::Null => {}
+        other => {
+            line.insert("value".into(), other);
+        }
+    }
+    let _ = writeln!(o, "{}", Value::Object(line));
+    let _ = o.flush();
+}
+
+pub fn problems(p: &Problems, json: bool, stream: bool) {
     if json {
         let list: Vec<Value> = p.iter().map(|p| p.to_json()).collect();
-        println!("{}", serde_json::json!({ "valid": false, "problems": list }));
+        let message = p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n");
+        let body = serde_json::json!({ "valid": false, "error": { "class": "invalid", "message": message }, "problems": list });
+        if stream {
+            json_line("error", body);
+        } else {
+            let mut body = body;
+            body["type"] = Value::String("error".into());
+            outln!("{body}");
+        }
         return;
     }
     let graphical = std::io::stderr().is_terminal();
     for pr in p.iter() {
-        eprintln!("{}", pr.render(graphical));
+        errln!("{}", pr.render(graphical));
     }
-    eprintln!("{} problem{} found.", p.len(), if p.len() == 1 { "" } else { "s" });
+    errln!("{} problem{} found.", p.len(), if p.len() == 1 { "" } else { "s" });
 }
 
 /// Allowed but worth a look (overlapping networks nothing connects), on
@@ -27,7 +70,7 @@ pub fn warnings(w: &[tandem_spec::Problem]) {
         if let Some(h) = &p.help {
             s.push_str(&format!("\n  help: {h}"));
         }
-        eprintln!("{s}");
+        errln!("{s}");
     }
 }
 
@@ -73,6 +116,12 @@ pub fn plan_text(plan: &Plan) -> String {
                 f.after.as_ref().map(show).unwrap_or_else(|| "(unset)".into())
             };
             let forces = if f.forces_replacement && c.action == Action::Replace { "  # forces replacement" } else { "" };
+            if let (Some(before), Some(after)) = (&f.before, &f.after) {
+                if let Some(lines) = document_diff(before, after) {
+                    s.push_str(&format!("      {:width$}: (document){forces}\n{lines}", f.field));
+                    continue;
+                }
+            }
             match (c.action, &f.before) {
                 (Action::Create, _) => s.push_str(&format!("      {:width$} = {after}\n", f.field)),
                 (_, Some(before)) => s.push_str(&format!("      {:width$}: {} -> {after}{forces}\n", f.field, show(before))),
@@ -90,6 +139,77 @@ pub fn plan_text(plan: &Plan) -> String {
     s
 }
 
+/// A JSON document (an object or list, or a string holding one: a contact
+/// flow, an IAM policy, a dashboard) pretty-printed both ways and compared
+/// line by line, with three lines of context; None for anything short.
+fn document_diff(before: &Value, after: &Value) -> Option<String> {
+    fn doc(v: &Value) -> Option<Value> {
+        match v {
+            Value::Object(_) | Value::Array(_) => Some(v.clone()),
+            Value::String(s) if s.trim_start().starts_with(['{', '[']) => serde_json::from_str(s).ok(),
+            _ => None,
+        }
+    }
+    let (b, a) = (doc(before)?, doc(after)?);
+    if before.to_string().len() + after.to_string().len() < 80 {
+        return None;
+    }
+    let (b, a) = (serde_json::to_string_pretty(&b).ok()?, serde_json::to_string_pretty(&a).ok()?);
+    let diff = similar::TextDiff::from_lines(&b, &a);
+    let mut out = String::new();
+    for (i, group) in diff.grouped_ops(3).iter().enumerate() {
+        if i > 0 {
+            out.push_str("          ...\n");
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => "-",
+                    similar::ChangeTag::Insert => "+",
+                    similar::ChangeTag::Equal => " ",
+                };
+                out.push_str(&format!("        {sign} {}", change.value()));
+                if change.missing_newline() {
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `--refresh-only`: what the cloud has that the state does not say.
+pub fn drift_text(drift: &[tandem_core::Drift]) -> String {
+    if drift.is_empty() {
+        return "No changes outside tandem: the state matches the cloud.\n".into();
+    }
+    let mut s = String::from("Changed outside tandem since the last apply:\n\n");
+    for d in drift {
+        if d.deleted {
+            s.push_str(&format!("  - {} ({}) was deleted\n", d.address, d.type_name));
+            continue;
+        }
+        s.push_str(&format!("  ~ {} ({}) changed\n", d.address, d.type_name));
+        let width = d.fields.iter().map(|f| f.field.len()).max().unwrap_or(0);
+        for f in &d.fields {
+            let (b, a) = (f.before.as_ref().map(show).unwrap_or_else(|| "(unset)".into()), f.after.as_ref().map(show).unwrap_or_else(|| "(unset)".into()));
+            match (&f.before, &f.after) {
+                (Some(before), Some(after)) if document_diff(before, after).is_some() => {
+                    s.push_str(&format!("      {:width$}: (document)\n{}", f.field, document_diff(before, after).unwrap_or_default()));
+                }
+                _ => s.push_str(&format!("      {:width$}: {b} -> {a}\n", f.field)),
+            }
+        }
+    }
+    let deleted = drift.iter().filter(|d| d.deleted).count();
+    s.push_str(&format!(
+        "\n{} changed, {} deleted. `tandem apply --refresh-only` records this in the state; `tandem plan` shows what brings them back to the spec.\n",
+        drift.len() - deleted,
+        deleted
+    ));
+    s
+}
+
 fn past(a: Action) -> &'static str {
     match a {
         Action::NoOp => "left alone",
@@ -102,8 +222,8 @@ fn past(a: Action) -> &'static str {
 
 pub fn summary_text(s: &Summary, verb: &str) -> String {
     let mut out = String::new();
-    for (a, e) in &s.failed {
-        out.push_str(&format!("FAILED {a}: {e}\n"));
+    for f in &s.failed {
+        out.push_str(&format!("FAILED {f}\n"));
     }
     for (a, b) in &s.skipped {
         out.push_str(&format!("skipped {a}: `{b}` did not finish\n"));
@@ -124,38 +244,122 @@ pub fn summary_text(s: &Summary, verb: &str) -> String {
     out
 }
 
-/// Progress as lines on stderr (human) or JSON lines on stdout.
+/// Progress as lines on stderr (human) or JSON lines on stdout: a line per
+/// event, a count of the operations done (`[3/70]`), and a heartbeat for
+/// every operation still running (`still creating... [1m10s elapsed]`).
 pub struct Lines {
-    pub json: bool,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    json: bool,
     out: Mutex<()>,
+    running: Mutex<BTreeMap<String, (Op, Instant)>>,
+    total: AtomicUsize,
+    done: AtomicUsize,
+}
+
+/// How often a running operation says it is still running: $TANDEM_HEARTBEAT
+/// (`10s` by default, as Terraform; `0` for never).
+fn heartbeat_interval() -> Option<Duration> {
+    let d = match std::env::var("TANDEM_HEARTBEAT") {
+        Ok(v) if v.trim() == "0" => return None,
+        Ok(v) => humantime::parse_duration(v.trim()).unwrap_or(Duration::from_secs(10)),
+        Err(_) => Duration::from_secs(10),
+    };
+    (!d.is_zero()).then_some(d)
+}
+
+fn elapsed(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
 }
 
 impl Lines {
     pub fn new(json: bool) -> Self {
-        Lines { json, out: Mutex::new(()) }
+        let shared = Arc::new(Shared { json, out: Mutex::new(()), running: Mutex::new(BTreeMap::new()), total: AtomicUsize::new(0), done: AtomicUsize::new(0) });
+        if let Some(every) = heartbeat_interval() {
+            let weak = Arc::downgrade(&shared);
+            std::thread::spawn(move || loop {
+                std::thread::sleep(every);
+                let Some(sh) = weak.upgrade() else { return };
+                sh.heartbeat(every);
+            });
+        }
+        Lines { shared }
+    }
+
+    /// How many operations the apply will run: finished ones are counted against it.
+    pub fn set_total(&self, n: usize) {
+        self.shared.total.store(n, Ordering::SeqCst);
+    }
+}
+
+impl Shared {
+    fn heartbeat(&self, every: Duration) {
+        let running: Vec<(String, Op, Duration)> =
+            self.running.lock().map(|r| r.iter().map(|(a, (op, t))| (a.clone(), *op, t.elapsed())).collect()).unwrap_or_default();
+        let _g = self.out.lock();
+        for (address, op, took) in running.into_iter().filter(|(_, _, t)| *t >= every) {
+            if self.json {
+                json_line("event", serde_json::json!({ "event": "heartbeat", "address": address, "op": op, "elapsed_seconds": took.as_secs() }));
+            } else {
+                errln!("{address}: still {}... [{} elapsed]", op.doing(), elapsed(took));
+            }
+        }
+    }
+
+    fn count(&self, op: Op) -> String {
+        let total = self.total.load(Ordering::SeqCst);
+        if op == Op::Refresh || total == 0 {
+            return String::new();
+        }
+        let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        format!("[{}/{total}] ", done.min(total))
     }
 }
 
 impl Reporter for Lines {
     fn event(&self, e: &Event) {
-        let _g = self.out.lock();
-        if self.json {
-            let mut o = std::io::stdout().lock();
-            let _ = writeln!(o, "{}", serde_json::to_string(e).unwrap_or_default());
+        let sh = &self.shared;
+        if let Ok(mut r) = sh.running.lock() {
+            match e {
+                Event::Started { address, op } => {
+                    r.insert(address.clone(), (*op, Instant::now()));
+                }
+                Event::Finished { address, .. } | Event::Failed { address, .. } => {
+                    r.remove(address);
+                }
+                _ => {}
+            }
+        }
+        let _g = sh.out.lock();
+        if sh.json {
+            if let Event::Finished { op, .. } | Event::Failed { op, .. } = e {
+                let _ = sh.count(*op);
+            }
+            json_line("event", serde_json::to_value(e).unwrap_or_default());
             return;
         }
         let line = match e {
             Event::Started { address, op } => format!("{address}: {}...", op.doing()),
             Event::Progress { address, message } => format!("{address}: {message}"),
             Event::Finished { address, op, id, seconds } => match id {
-                Some(id) if !id.is_empty() => format!("{address}: {} ({id}) in {seconds}s", op.done()),
-                _ => format!("{address}: {} in {seconds}s", op.done()),
+                Some(id) if !id.is_empty() => format!("{}{address}: {} ({id}) in {seconds}s", sh.count(*op), op.done()),
+                _ => format!("{}{address}: {} in {seconds}s", sh.count(*op), op.done()),
             },
-            Event::Failed { address, op, error, seconds } => format!("{address}: {} failed after {seconds}s: {error}", op.doing()),
+            Event::Failed { address, op, error, request_id, seconds, .. } => {
+                let rid = request_id.as_ref().map(|r| format!(" (request id {r})")).unwrap_or_default();
+                format!("{}{address}: {} failed after {seconds}s: {error}{rid}", sh.count(*op), op.doing())
+            }
             Event::Skipped { address, because, .. } => format!("{address}: skipped, `{because}` did not finish"),
             Event::StateSaved { .. } => return,
         };
-        eprintln!("{line}");
+        errln!("{line}");
     }
 }
 

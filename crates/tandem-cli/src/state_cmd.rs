@@ -42,13 +42,13 @@ async fn list(a: StoreArgs) -> CmdResult {
     let s = o.store.load().await.map_err(state_err)?;
     if a.json {
         let rows: Vec<Value> = s.resources.iter().map(|(k, r)| json!({ "address": k, "type": r.type_name, "region": r.region, "id": r.id })).collect();
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
         return Ok(0);
     }
     let w = s.resources.keys().map(String::len).max().unwrap_or(0);
     let tw = s.resources.values().map(|r| r.type_name.len()).max().unwrap_or(0);
     for (k, r) in &s.resources {
-        println!("{k:w$}  {:tw$}  {}", r.type_name, r.id);
+        outln!("{k:w$}  {:tw$}  {}", r.type_name, r.id);
     }
     Ok(0)
 }
@@ -88,10 +88,42 @@ async fn show(a: StoreArgs, address: String) -> CmdResult {
     };
     let v = redacted(r);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&json!({ "address": address, "resource": v })).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&json!({ "address": address, "resource": v })).unwrap_or_default());
     } else {
-        println!("# {address}");
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("# {address}");
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    }
+    Ok(0)
+}
+
+/// `tandem show`: every resource as the state records it (secrets
+/// redacted), then the outputs (sensitive ones redacted).
+pub async fn show_all(a: StoreArgs) -> CmdResult {
+    let o = open(&a).await?;
+    let s = o.store.load().await.map_err(state_err)?;
+    let marker = Value::String(tandem_schema::SENSITIVE.into());
+    let outputs: serde_json::Map<String, Value> = s
+        .outputs
+        .iter()
+        .map(|(k, v)| (k.clone(), if v.sensitive || tandem_state::crypt::any_sealed(&v.value) { marker.clone() } else { v.value.clone() }))
+        .collect();
+    if a.json {
+        let resources: serde_json::Map<String, Value> = s.resources.iter().map(|(k, r)| (k.clone(), redacted(r))).collect();
+        outln!("{}", json!({ "format": crate::render::JSON_FORMAT, "serial": s.serial, "lineage": s.lineage, "resources": resources, "outputs": outputs }));
+        return Ok(0);
+    }
+    if s.resources.is_empty() {
+        outln!("The state records no resources.");
+    }
+    for (k, r) in &s.resources {
+        outln!("# {k}");
+        outln!("{}\n", serde_json::to_string_pretty(&redacted(r)).unwrap_or_default());
+    }
+    if !outputs.is_empty() {
+        outln!("Outputs:");
+        for (k, v) in &outputs {
+            outln!("  {k} = {v}");
+        }
     }
     Ok(0)
 }
@@ -119,10 +151,10 @@ async fn rm(a: StoreArgs, addresses: Vec<String>) -> CmdResult {
     }
     .await);
     if a.json {
-        println!("{}", json!({ "removed": removed }));
+        outln!("{}", json!({ "removed": removed }));
     } else {
         for r in &removed {
-            println!("Removed `{r}` from the state. The cloud object still exists; tandem no longer manages it.");
+            outln!("Removed `{r}` from the state. The cloud object still exists; tandem no longer manages it.");
         }
     }
     Ok(0)
@@ -142,10 +174,10 @@ async fn mv(a: StoreArgs, from: String, to: String) -> CmdResult {
     }
     .await);
     if a.json {
-        println!("{}", json!({ "moved": moves }));
+        outln!("{}", json!({ "moved": moves }));
     } else {
         for m in &moves {
-            println!("Moved `{}` to `{}`.", m.from, m.to);
+            outln!("Moved `{}` to `{}`.", m.from, m.to);
         }
     }
     Ok(0)
@@ -204,7 +236,7 @@ async fn push(a: StoreArgs, file: std::path::PathBuf, force: bool) -> CmdResult 
         Ok::<_, Failure>(incoming.serial)
     }
     .await);
-    println!("Pushed {} to {} (now serial {serial}).", file.display(), store.location());
+    outln!("Pushed {} to {} (now serial {serial}).", file.display(), store.location());
     Ok(0)
 }
 
@@ -230,8 +262,8 @@ async fn rotate(a: StoreArgs) -> CmdResult {
     }
     .await);
     match header {
-        Some(h) => println!("Re-encrypted the secrets in {} with {} (key {}).", store.location(), h.describe(), h.key_id()),
-        None => println!("The state {} holds no secrets to encrypt.", store.location()),
+        Some(h) => outln!("Re-encrypted the secrets in {} with {} (key {}).", store.location(), h.describe(), h.key_id()),
+        None => outln!("The state {} holds no secrets to encrypt.", store.location()),
     }
     Ok(0)
 }
@@ -245,17 +277,17 @@ pub async fn force_unlock(a: ForceUnlockArgs) -> CmdResult {
                 a.id
             )));
         }
-        print!("Remove the lock {} on {}? Only do this if the process holding it is gone. Type `yes`: ", a.id, o.store.location());
+        out!("Remove the lock {} on {}? Only do this if the process holding it is gone. Type `yes`: ", a.id, o.store.location());
         let _ = std::io::stdout().flush();
         let mut line = String::new();
         let _ = std::io::stdin().lock().read_line(&mut line);
         if line.trim() != "yes" {
-            println!("Left the lock in place.");
+            outln!("Left the lock in place.");
             return Ok(1);
         }
     }
     let held = o.store.force_unlock(&a.id).await.map_err(state_err)?;
-    println!("Removed the lock {} held by {}. The state {} is unlocked.", a.id, held.describe(), o.store.location());
+    outln!("Removed the lock {} held by {}. The state {} is unlocked.", a.id, held.describe(), o.store.location());
     Ok(0)
 }
 
@@ -268,7 +300,7 @@ pub async fn init(a: InitArgs) -> CmdResult {
     if let Some(prev) = previous {
         if a.reconfigure {
             backends::record(&config, &dir);
-            println!("Now using {}. The state in {} was left as it is, unused.", config.describe(), prev.describe());
+            outln!("Now using {}. The state in {} was left as it is, unused.", config.describe(), prev.describe());
             return Ok(0);
         }
         if !a.migrate_state {
@@ -283,7 +315,7 @@ pub async fn init(a: InitArgs) -> CmdResult {
         let copied = migrate(&old, &store, a.store.lock_timeout, a.force_copy).await?;
         backends::record(&config, &dir);
         match copied {
-            Some(st) => println!(
+            Some(st) => outln!(
                 "Copied the state ({} resources, lineage {}, now serial {}) from {} to {}. The copy in {} was left as it is; delete it once you no longer need it.",
                 st.resources.len(),
                 st.lineage,
@@ -292,7 +324,7 @@ pub async fn init(a: InitArgs) -> CmdResult {
                 config.describe(),
                 prev.describe()
             ),
-            None => println!("{} already holds this state; nothing to copy.", config.describe()),
+            None => outln!("{} already holds this state; nothing to copy.", config.describe()),
         }
         return Ok(0);
     }
@@ -300,12 +332,12 @@ pub async fn init(a: InitArgs) -> CmdResult {
         backends::record(&config, &dir);
     }
     let st = store.load().await.map_err(state_err)?;
-    println!("Backend {} is ready: {} resources, serial {}.", config.describe(), st.resources.len(), st.serial);
+    outln!("Backend {} is ready: {} resources, serial {}.", config.describe(), st.resources.len(), st.serial);
     if let tandem_spec::BackendConfig::S3 { .. } = config {
         // A versioned bucket is the state's history; say so when it is off.
         if let Some(s3) = s3_of(&config, &dir).await {
             if let Ok(false) = s3.versioning_enabled().await {
-                eprintln!("warning: versioning is off on the bucket: earlier versions of the state are not kept. Turn it on: aws s3api put-bucket-versioning --bucket BUCKET --versioning-configuration Status=Enabled");
+                errln!("warning: versioning is off on the bucket: earlier versions of the state are not kept. Turn it on: aws s3api put-bucket-versioning --bucket BUCKET --versioning-configuration Status=Enabled");
             }
         }
     }

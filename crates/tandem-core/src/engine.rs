@@ -24,10 +24,48 @@ pub enum EngineError {
     Spec(Problems),
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("refresh failed:\n{}", .0.join("\n"))]
-    Refresh(Vec<String>),
+    #[error("refresh failed:\n{}", .0.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n"))]
+    Refresh(Vec<FailedOp>),
     #[error("{0}")]
     Refused(String),
+    /// The command's arguments do not fit the spec (a `--target` or
+    /// `--stage` that names nothing): the user's to fix, not the cloud's.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// An operation that failed, for people (`message`) and for machines: the
+/// class, the cloud's error code and the request id to quote to support.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedOp {
+    pub address: String,
+    pub message: String,
+    pub class: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl FailedOp {
+    pub fn new(address: &str, e: &ProviderError) -> FailedOp {
+        FailedOp { address: address.to_string(), message: e.message.clone(), class: e.class.as_str(), code: e.code.clone(), request_id: e.request_id.clone() }
+    }
+}
+
+impl std::fmt::Display for FailedOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.address, self.message)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// An engine-side refusal as a provider error, so every failure in a walk has one type.
+fn refused(message: impl Into<String>) -> ProviderError {
+    ProviderError::new(ErrorClass::Invalid, message)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -38,6 +76,20 @@ pub struct PlanOptions {
     /// Limit the plan to the resources labelled with these stages (`stage:`),
     /// as targets.
     pub stages: Vec<String>,
+    /// `--refresh=false`: plan against the state as recorded, reading
+    /// nothing (when a region is down, or to plan quickly).
+    pub no_refresh: bool,
+}
+
+/// What a refresh found different from the state (`--refresh-only`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    pub address: String,
+    pub type_name: String,
+    /// Gone from the cloud: the refreshed state forgets it.
+    pub deleted: bool,
+    /// Fields whose value in the cloud (after) differs from the state's (before).
+    pub fields: Vec<crate::plan::FieldChange>,
 }
 
 pub struct Engine {
@@ -73,7 +125,7 @@ pub struct Summary {
     pub updated: Vec<String>,
     pub replaced: Vec<String>,
     pub deleted: Vec<String>,
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<FailedOp>,
     pub skipped: Vec<(String, String)>,
     pub cancelled: Vec<String>,
 }
@@ -155,17 +207,24 @@ impl Engine {
     }
 
     /// [`Self::refresh`], with what each read remarked (see `Ctx::remark`).
+    /// `only`: read just these addresses (a `--target`/`--stage` plan reads
+    /// what it may change and nothing else, so a region that is down does
+    /// not block a change elsewhere); the rest keep their recorded values.
     async fn refresh_with_remarks(&self, state: &State) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
+        self.refresh_scoped(state, None).await
+    }
+
+    async fn refresh_scoped(&self, state: &State, only: Option<&BTreeSet<String>>) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
         let recorder = Arc::new(crate::event::RemarkRecorder { inner: self.reporter.clone(), remarks: Default::default() });
-        let addrs: Vec<String> = state.resources.keys().cloned().collect();
-        let results: Mutex<BTreeMap<String, Result<Option<Observed>, String>>> = Mutex::new(BTreeMap::new());
+        let addrs: Vec<String> = state.resources.keys().filter(|a| only.is_none_or(|s| s.contains(*a))).cloned().collect();
+        let results: Mutex<BTreeMap<String, Result<Option<Observed>, FailedOp>>> = Mutex::new(BTreeMap::new());
         walk(&addrs, &[], self.parallelism, &AtomicBool::new(false), |addr| {
             let results = &results;
             let recorder = recorder.clone();
             async move {
                 let r = &state.resources[&addr];
                 let out = match self.kind(&r.type_name) {
-                    Err(e) => Err(e),
+                    Err(e) => Err(FailedOp::new(&addr, &refused(e))),
                     Ok(kind) => {
                         let mut ctx = self.ctx(&addr, r.region.as_deref());
                         ctx.progress = recorder.clone();
@@ -179,18 +238,13 @@ impl Engine {
                                 id: o.as_ref().map(|o| o.id.clone()),
                                 seconds: secs(t.elapsed()),
                             }),
-                            Err(e) => self.reporter.event(&Event::Failed {
-                                address: addr.clone(),
-                                op: Op::Refresh,
-                                error: e.message.clone(),
-                                seconds: secs(t.elapsed()),
-                            }),
+                            Err(e) => self.reporter.event(&Event::failed(&addr, Op::Refresh, e, secs(t.elapsed()))),
                         }
-                        res.map_err(|e| format!("{addr}: {}", e.message))
+                        res.map_err(|e| FailedOp::new(&addr, &e))
                     }
                 };
                 results.lock().expect("not poisoned").insert(addr, out);
-                Ok(())
+                Ok::<(), String>(())
             }
         })
         .await;
@@ -224,9 +278,14 @@ impl Engine {
     pub async fn plan(&self, spec: &Spec, state: &State, opts: &PlanOptions) -> Result<Plan, EngineError> {
         let graph = self.check(spec).map_err(EngineError::Spec)?;
         let (moved_state, moved) = moves(spec, state)?;
-        let (refreshed, observed, gone, remarks) = self.refresh_with_remarks(&moved_state).await?;
+        // The scope first: only what the plan may change is read.
+        let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, opts.destroy).map_err(EngineError::Usage)?;
+        let (refreshed, observed, gone, remarks) = if opts.no_refresh {
+            (moved_state.clone(), BTreeMap::new(), Vec::new(), BTreeMap::new())
+        } else {
+            self.refresh_scoped(&moved_state, in_scope.as_ref()).await?
+        };
         let mut changes = Vec::new();
-        let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, opts.destroy).map_err(EngineError::Refused)?;
 
         if opts.destroy {
             for (addr, r) in refreshed.resources.iter().filter(|(a, _)| in_scope.as_ref().is_none_or(|s| s.contains(*a))) {
@@ -241,6 +300,17 @@ impl Engine {
             }
             self.refuse_protected(spec, &refreshed, &changes)?;
             return Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: true, changes, gone, moved });
+        }
+
+        // Files a resource in this plan names must exist now.
+        let unreadable: Vec<Problem> = spec
+            .resources
+            .values()
+            .filter(|r| in_scope.as_ref().is_none_or(|s| s.contains(&r.address)))
+            .flat_map(|r| r.unreadable.iter().cloned())
+            .collect();
+        if !unreadable.is_empty() {
+            return Err(EngineError::Spec(Problems(unreadable)));
         }
 
         // Resources whose outputs are unknown until apply makes them.
@@ -358,6 +428,53 @@ impl Engine {
         }
         self.refuse_protected(spec, &refreshed, &changes)?;
         Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: false, changes, gone, moved })
+    }
+
+    /// `--refresh-only`: read what the state records (in scope), and say
+    /// what differs. Returns the state as the cloud has it, for `apply
+    /// --refresh-only` to save; changes nothing in the cloud.
+    pub async fn refresh_only(&self, spec: &Spec, state: &State, opts: &PlanOptions) -> Result<(State, Vec<Drift>), EngineError> {
+        let graph = self.check(spec).map_err(EngineError::Spec)?;
+        let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, false).map_err(EngineError::Usage)?;
+        let (mut refreshed, observed, gone, _) = self.refresh_scoped(state, in_scope.as_ref()).await?;
+        let mut drift: Vec<Drift> = gone
+            .iter()
+            .map(|a| Drift { address: a.clone(), type_name: state.resources[a].type_name.clone(), deleted: true, fields: vec![] })
+            .collect();
+        for (addr, o) in &observed {
+            let prior = &state.resources[addr];
+            let Some(schema) = self.registry.schema(&prior.type_name) else { continue };
+            // Only what the state records is compared and taken: a default the
+            // cloud filled in (and the spec never set) is not drift, and
+            // recording it would make the next plan want to unset it.
+            let mut cloud = prior.properties.clone();
+            for (k, v) in &o.properties {
+                if prior.properties.contains_key(k) {
+                    cloud.insert(k.clone(), v.clone());
+                }
+            }
+            let mut fields = diff_fields(schema, &cloud, &BTreeSet::new(), &prior.properties, &prior.properties);
+            for f in &mut fields {
+                f.forces_replacement = false;
+            }
+            if o.id != prior.id {
+                fields.insert(0, crate::plan::FieldChange {
+                    field: "id".into(),
+                    before: Some(Value::String(prior.id.clone())),
+                    after: Some(Value::String(o.id.clone())),
+                    after_unknown: false,
+                    forces_replacement: false,
+                });
+            }
+            if let Some(rs) = refreshed.resources.get_mut(addr) {
+                rs.properties = cloud;
+            }
+            if !fields.is_empty() {
+                drift.push(Drift { address: addr.clone(), type_name: prior.type_name.clone(), deleted: false, fields });
+            }
+        }
+        drift.sort_by(|a, b| a.address.cmp(&b.address));
+        Ok((refreshed, drift))
     }
 
     /// The targets and what they need (apply), or the targets and what needs
@@ -536,11 +653,11 @@ impl Engine {
         Ok(summarize(plan, &statuses))
     }
 
-    async fn run_delete(&self, change: &Change, shared: &Mutex<State>, saver: &Saver<'_>) -> Result<(), String> {
+    async fn run_delete(&self, change: &Change, shared: &Mutex<State>, saver: &Saver<'_>) -> Result<(), ProviderError> {
         let Some(rs) = shared.lock().expect("not poisoned").resources.get(&change.address).cloned() else {
             return Ok(());
         };
-        let kind = self.kind(&rs.type_name)?;
+        let kind = self.kind(&rs.type_name).map_err(refused)?;
         let ctx = self.ctx(&change.address, rs.region.as_deref());
         self.reporter.event(&Event::Started { address: change.address.clone(), op: Op::Delete });
         let t = Instant::now();
@@ -555,29 +672,29 @@ impl Engine {
                 Ok(())
             }
             Err(e) => {
-                self.reporter.event(&Event::Failed { address: change.address.clone(), op: Op::Delete, error: e.message.clone(), seconds: secs(t.elapsed()) });
-                Err(e.message)
+                self.reporter.event(&Event::failed(&change.address, Op::Delete, &e, secs(t.elapsed())));
+                Err(e)
             }
         }
     }
 
-    async fn run_apply(&self, spec: &Spec, change: &Change, shared: &Mutex<State>, saver: &Saver<'_>) -> Result<(), String> {
+    async fn run_apply(&self, spec: &Spec, change: &Change, shared: &Mutex<State>, saver: &Saver<'_>) -> Result<(), ProviderError> {
         let addr = &change.address;
-        let r = spec.resources.get(addr).ok_or_else(|| format!("`{addr}` is not in the spec this plan was made from"))?;
-        let kind = self.kind(&r.type_name)?;
+        let r = spec.resources.get(addr).ok_or_else(|| refused(format!("`{addr}` is not in the spec this plan was made from")))?;
+        let kind = self.kind(&r.type_name).map_err(refused)?;
         let schema = kind.schema();
         let ev = {
             let s = shared.lock().expect("not poisoned");
             r.properties.eval(&|res, attr| lookup(&s, res, attr))
         };
         if !ev.is_known() {
-            return Err(format!(
+            return Err(refused(format!(
                 "{} still unknown: the resources they refer to did not report those outputs",
                 ev.unknown.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-            ));
+            )));
         }
         let name = name_default(r, schema, &shared.lock().expect("not poisoned"));
-        let desired = finalize(schema, &name, ev.value)?;
+        let desired = finalize(schema, &name, ev.value).map_err(refused)?;
         let mut ctx = self.ctx(addr, r.region.as_deref());
         ctx.name = name;
         let existing = shared.lock().expect("not poisoned").resources.get(addr).cloned();
@@ -609,8 +726,8 @@ impl Engine {
                     })
                     .await;
                 }
-                self.reporter.event(&Event::Failed { address: addr.clone(), op, error: e.message.clone(), seconds: secs(t.elapsed()) });
-                Err(e.message)
+                self.reporter.event(&Event::failed(addr, op, &e, secs(t.elapsed())));
+                Err(e)
             }
         }
     }
@@ -656,7 +773,7 @@ impl Engine {
                         found.lock().expect("not poisoned").insert(addr, f);
                     }
                 }
-                Ok(())
+                Ok::<(), String>(())
             }
         })
         .await;
@@ -724,7 +841,15 @@ impl Engine {
             };
             match &found {
                 Ok(obs) => self.reporter.event(&Event::Finished { address: address.clone(), op: Op::Import, id: Some(obs.id.clone()), seconds: secs(t.elapsed()) }),
-                Err(e) => self.reporter.event(&Event::Failed { address: address.clone(), op: Op::Import, error: e.clone(), seconds: secs(t.elapsed()) }),
+                Err(e) => self.reporter.event(&Event::Failed {
+                    address: address.clone(),
+                    op: Op::Import,
+                    error: e.clone(),
+                    class: None,
+                    code: None,
+                    request_id: None,
+                    seconds: secs(t.elapsed()),
+                }),
             }
             (address.clone(), found)
         });
@@ -858,16 +983,16 @@ fn finalize(schema: &KindSchema, address: &str, value: Value) -> Result<Map<Stri
     })
 }
 
-fn summarize(plan: &Plan, statuses: &BTreeMap<(String, Step), NodeStatus<(String, Step)>>) -> Summary {
+fn summarize(plan: &Plan, statuses: &BTreeMap<(String, Step), NodeStatus<(String, Step), ProviderError>>) -> Summary {
     let mut s = Summary::default();
     for c in &plan.changes {
-        let steps: Vec<&NodeStatus<(String, Step)>> =
+        let steps: Vec<&NodeStatus<(String, Step), ProviderError>> =
             statuses.iter().filter(|((a, _), _)| a == &c.address).map(|(_, st)| st).collect();
         if steps.is_empty() {
             continue;
         }
         if let Some(NodeStatus::Failed(e)) = steps.iter().find(|st| matches!(st, NodeStatus::Failed(_))) {
-            s.failed.push((c.address.clone(), e.clone()));
+            s.failed.push(FailedOp::new(&c.address, e));
         } else if let Some(NodeStatus::Skipped { because }) = steps.iter().find(|st| matches!(st, NodeStatus::Skipped { .. })) {
             s.skipped.push((c.address.clone(), because.0.clone()));
         } else if steps.iter().any(|st| matches!(st, NodeStatus::Cancelled)) {

@@ -42,9 +42,35 @@ pub enum Event {
     Started { address: String, op: Op },
     Progress { address: String, message: String },
     Finished { address: String, op: Op, id: Option<String>, seconds: f64 },
-    Failed { address: String, op: Op, error: String, seconds: f64 },
+    Failed {
+        address: String,
+        op: Op,
+        error: String,
+        /// The error's class (`invalid`, `auth`, `transient`, ...) when the cloud gave one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        class: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<String>,
+        seconds: f64,
+    },
     Skipped { address: String, action: Action, because: String },
     StateSaved { serial: u64 },
+}
+
+impl Event {
+    pub(crate) fn failed(address: &str, op: Op, e: &tandem_provider::ProviderError, seconds: f64) -> Event {
+        Event::Failed {
+            address: address.to_string(),
+            op,
+            error: e.message.clone(),
+            class: Some(e.class.as_str()),
+            code: e.code.clone(),
+            request_id: e.request_id.clone(),
+            seconds,
+        }
+    }
 }
 
 pub trait Reporter: Send + Sync {

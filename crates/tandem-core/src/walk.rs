@@ -13,9 +13,11 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NodeStatus<K> {
+pub enum NodeStatus<K, E = String> {
     Done,
-    Failed(String),
+    /// Failed with the node's own error (typed: the engine keeps the cloud's
+    /// class, code and request id through the walk).
+    Failed(E),
     /// Not run because `because` (a failed or skipped dependency) did not finish.
     Skipped { because: K },
     /// Not started because the walk was interrupted.
@@ -24,17 +26,17 @@ pub enum NodeStatus<K> {
 
 /// Walk `nodes`; `edges` are (before, after) pairs. Nodes in a cycle never
 /// become ready and are reported Cancelled (callers reject cycles first).
-pub async fn walk<K, F, Fut>(
+pub async fn walk<K, E, F, Fut>(
     nodes: &[K],
     edges: &[(K, K)],
     parallelism: usize,
     cancel: &AtomicBool,
     run: F,
-) -> BTreeMap<K, NodeStatus<K>>
+) -> BTreeMap<K, NodeStatus<K, E>>
 where
     K: Ord + Clone,
     F: Fn(K) -> Fut,
-    Fut: Future<Output = Result<(), String>>,
+    Fut: Future<Output = Result<(), E>>,
 {
     let parallelism = parallelism.max(1);
     let mut waiting_on: BTreeMap<K, usize> = nodes.iter().map(|n| (n.clone(), 0)).collect();
@@ -48,7 +50,7 @@ where
         dependents.entry(a.clone()).or_default().push(b.clone());
     }
     let mut ready: VecDeque<K> = nodes.iter().filter(|n| waiting_on[*n] == 0).cloned().collect();
-    let mut status: BTreeMap<K, NodeStatus<K>> = BTreeMap::new();
+    let mut status: BTreeMap<K, NodeStatus<K, E>> = BTreeMap::new();
     let mut running = FuturesUnordered::new();
 
     loop {

@@ -218,7 +218,7 @@ async fn failure_fails_only_its_branch() {
     w.cloud.lock().unwrap().fail_create.push("net".into());
     let s = w.apply(SPEC).await;
     assert_eq!(s.failed.len(), 1);
-    assert_eq!(s.failed[0].0, "net");
+    assert_eq!(s.failed[0].address, "net");
     assert_eq!(s.skipped, vec![("sub".to_string(), "net".to_string())]);
     assert_eq!(s.created, vec!["other".to_string()]);
     let state = w.backend.load().unwrap();

@@ -17,6 +17,14 @@ fn reason(e: &Error) -> Option<String> {
     })
 }
 
+/// The request id Google attached (a RequestInfo detail), for a support case.
+fn request_id(e: &Error) -> Option<String> {
+    e.status()?.details.iter().find_map(|d| match d {
+        StatusDetails::RequestInfo(info) if !info.request_id.is_empty() => Some(info.request_id.clone()),
+        _ => None,
+    })
+}
+
 pub fn is_not_found(e: &Error) -> bool {
     e.http_status_code() == Some(404) || e.status().is_some_and(|s| s.code == google_cloud_gax::error::rpc::Code::NotFound)
 }
@@ -47,6 +55,9 @@ pub fn classify(verb: &str, what: &str, e: Error) -> ProviderError {
     let mut err = ProviderError::new(class, format!("{verb} {what}: {message}{help}"));
     if let Some(r) = reason {
         err = err.with_code(r);
+    }
+    if let Some(id) = request_id(&e) {
+        err = err.with_request_id(id);
     }
     err
 }

@@ -118,6 +118,8 @@ pub struct ProviderError {
     pub class: ErrorClass,
     /// The cloud's error code when it gave one (`ResourceInUseException`).
     pub code: Option<String>,
+    /// The cloud's id of the failed request, for a support case.
+    pub request_id: Option<String>,
     pub message: String,
     /// When a create got far enough to make something (the call succeeded
     /// but the waiter failed), what exists, so state can keep it as tainted
@@ -125,9 +127,24 @@ pub struct ProviderError {
     pub partial: Option<Box<Observed>>,
 }
 
+impl ErrorClass {
+    /// The class as JSON output and docs/json.md name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Invalid => "invalid",
+            ErrorClass::NotFound => "not_found",
+            ErrorClass::Transient => "transient",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Conflict => "conflict",
+            ErrorClass::Auth => "auth",
+            ErrorClass::Other => "other",
+        }
+    }
+}
+
 impl ProviderError {
     pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
-        ProviderError { class, code: None, message: message.into(), partial: None }
+        ProviderError { class, code: None, request_id: None, message: message.into(), partial: None }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorClass::Invalid, message)
@@ -137,6 +154,10 @@ impl ProviderError {
     }
     pub fn with_code(mut self, code: impl Into<String>) -> Self {
         self.code = Some(code.into());
+        self
+    }
+    pub fn with_request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
         self
     }
     pub fn with_partial(mut self, observed: Observed) -> Self {

@@ -346,9 +346,11 @@ pub(crate) fn render_error(wire: &Wire, e: &ApiError) -> Response<Full<Bytes>> {
             &[("content-type", ct.clone()), ("x-amzn-RequestId", rid)],
             e.json_body(Protocol::AwsJson).to_string(),
         ),
+        // EC2 answers the request id in the body and in `x-amzn-RequestId`;
+        // the SDK reads it from the header.
         Wire::Ec2Query => respond(
             e.status,
-            &[("content-type", "text/xml;charset=UTF-8".into())],
+            &[("content-type", "text/xml;charset=UTF-8".into()), ("x-amzn-RequestId", rid.clone())],
             format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{rid}</RequestID></Response>",
                 xml_escape(&e.code),

@@ -60,6 +60,7 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
         asns: Vec::new(),
         links: Vec::new(),
         sensitive_vars: Default::default(),
+        deferred: None,
     };
     let spec = l.spec(&root, inputs);
     // A for_each resource repeats its problems once per instance; say each once.
@@ -102,6 +103,10 @@ struct Loader<'a> {
     links: Vec<(String, String)>,
     /// Variables declared `sensitive: true`.
     sensitive_vars: std::collections::BTreeSet<String>,
+    /// Inside a resource: the files it names that cannot be read. They stop
+    /// only a plan that includes the resource (a Lambda zip not built yet
+    /// must not block a stage that does not deploy it).
+    deferred: Option<Vec<Problem>>,
 }
 
 impl Loader<'_> {
@@ -233,6 +238,9 @@ impl Loader<'_> {
         let moved = top.get("moved").map(|(_, n)| self.moved(n, &resources)).unwrap_or_default();
         let mut spec = Spec { source: self.src.clone(), version, name, variables, resources, outputs, warnings: Vec::new(), backend, moved };
         spec.warnings = self.check_references(&spec);
+        for r in spec.resources.values() {
+            spec.warnings.extend(r.unreadable.iter().cloned());
+        }
         Some(spec)
     }
 
@@ -468,7 +476,17 @@ impl Loader<'_> {
         out
     }
 
-    fn resource(&mut self, key: &str, kspan: Span, node: &Node, vars: &BTreeMap<String, Value>, mut each: Option<EachCtx>) -> Option<Resource> {
+    fn resource(&mut self, key: &str, kspan: Span, node: &Node, vars: &BTreeMap<String, Value>, each: Option<EachCtx>) -> Option<Resource> {
+        self.deferred = Some(Vec::new());
+        let r = self.resource_inner(key, kspan, node, vars, each);
+        let unreadable = self.deferred.take().unwrap_or_default();
+        r.map(|mut r| {
+            r.unreadable = unreadable;
+            r
+        })
+    }
+
+    fn resource_inner(&mut self, key: &str, kspan: Span, node: &Node, vars: &BTreeMap<String, Value>, mut each: Option<EachCtx>) -> Option<Resource> {
         if !valid_name(key) {
             self.err(
                 "tandem::spec::resource_name",
@@ -622,6 +640,7 @@ impl Loader<'_> {
             prevent_destroy,
             stage,
             sensitive,
+            unreadable: Vec::new(),
         })
     }
 
@@ -778,7 +797,17 @@ impl Loader<'_> {
         match read {
             Ok(text) => text,
             Err(e) => {
-                self.err("tandem::spec::file", span, format!("cannot read {} (`{path}`, relative to the spec's directory): {e}", full.display()), "unreadable file");
+                let message = format!("cannot read {} (`{path}`, relative to the spec's directory): {e}", full.display());
+                match self.deferred.as_mut() {
+                    Some(d) => d.push(
+                        Problem::new("tandem::spec::file", message)
+                            .at(&self.src, span, "unreadable file")
+                            .help("make the file (for a Lambda package: scripts/build-lambda), or leave this resource out with --target/--stage; until then it cannot be planned or applied"),
+                    ),
+                    None => {
+                        self.err("tandem::spec::file", span, message, "unreadable file");
+                    }
+                }
                 String::new()
             }
         }

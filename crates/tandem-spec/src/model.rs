@@ -96,6 +96,9 @@ pub struct Resource {
     /// variable: redacted in plans and encrypted in state like a field the
     /// kind marks sensitive.
     pub sensitive: BTreeSet<String>,
+    /// Files this resource names that could not be read: a warning at
+    /// validate, an error when a plan includes the resource.
+    pub unreadable: Vec<crate::diag::Problem>,
 }
 
 impl Resource {

@@ -1,0 +1,463 @@
+//! The workflow a Terraform user expects on day one, through the real
+//! binary: exit codes for usage errors, saved plans (before the first apply,
+//! and refusing the options they already hold), a closed pipe, files only the
+//! resources in scope need, refresh scoped or skipped or alone, the JSON
+//! event stream and its errors (class, cloud code, request id), heartbeats
+//! and the operation count, a second Ctrl-C, document diffs, `show`,
+//! completions and the man page. Cloud calls go to `tandem sandbox --moto`.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn venv() -> PathBuf {
+    std::env::var_os("TANDEM_VENV").map(PathBuf::from).unwrap_or_else(|| root().join(".venv"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+struct Sandbox {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn sandbox() -> Sandbox {
+    if !venv().join("bin/moto_server").exists() {
+        assert!(Command::new("bash").arg(root().join("scripts/python-env.sh")).status().unwrap().success());
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["sandbox", "--moto", "--port", "0", "--venv"])
+        .arg(venv())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
+    Sandbox { child, url }
+}
+
+/// A sandbox control call (`/_tandem/...`), through Python's standard library.
+fn admin(sb: &Sandbox, method: &str, path: &str, body: &str) {
+    let script = "import sys, urllib.request\nr = urllib.request.Request(sys.argv[1], data=sys.argv[3].encode() or None, method=sys.argv[2], headers={'content-type': 'application/json'})\nurllib.request.urlopen(r).read()";
+    let o = Command::new(venv().join("bin/python")).args(["-c", script, &format!("{}{path}", sb.url), method, body]).output().unwrap();
+    assert!(o.status.success(), "admin {method} {path}: {}", text(&o.stderr));
+}
+
+/// boto3, an independent client, against the sandbox.
+fn boto3(sb: &Sandbox, script: &str) -> String {
+    let prelude = format!(
+        "import boto3, json\ndef c(s, r='us-east-1'): return boto3.client(s, region_name=r, endpoint_url='{}', aws_access_key_id='testing', aws_secret_access_key='testing')\n",
+        sb.url
+    );
+    let o = Command::new(venv().join("bin/python")).arg("-c").arg(format!("{prelude}{script}")).output().unwrap();
+    assert!(o.status.success(), "boto3: {}", text(&o.stderr));
+    text(&o.stdout)
+}
+
+/// `tandem` in `dir`, with the cloud at `url` (port 9: nothing answers, so
+/// a test without a sandbox proves no call was made).
+fn cmd(dir: &Path, url: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tandem"));
+    c.args(args)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", url)
+        .env("TANDEM_GCP_ENDPOINT", url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("TANDEM_HEARTBEAT")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(dir: &Path, url: &str, args: &[&str]) -> Output {
+    cmd(dir, url, args).output().unwrap()
+}
+
+const NO_CLOUD: &str = "http://127.0.0.1:9";
+
+fn spec_dir(spec: &str) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("tandem.yaml"), spec).unwrap();
+    d
+}
+
+const TWO_REGIONS: &str = r#"version: 1
+name: day-one
+resources:
+  east:
+    type: aws.ec2.vpc
+    region: us-east-1
+    stage: east
+    properties:
+      cidr_block: 10.10.0.0/16
+      tags: { Name: east }
+  west:
+    type: aws.ec2.vpc
+    region: us-west-2
+    stage: west
+    properties:
+      cidr_block: 10.20.0.0/16
+"#;
+
+/// JSON lines of a `--json` stream; every line must parse.
+fn lines(out: &[u8]) -> Vec<Value> {
+    text(out).lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect()
+}
+
+#[test]
+fn usage_errors_exit_3_and_asked_for_help_exits_0() {
+    let d = spec_dir(TWO_REGIONS);
+    for args in [&["plan", "--bogus"][..], &["apply", "--parallelism", "many"], &[], &["no-such-verb"], &["plan", "--refresh", "maybe"]] {
+        let o = run(d.path(), NO_CLOUD, args);
+        assert_eq!(o.status.code(), Some(3), "tandem {args:?}: {}", text(&o.stderr));
+    }
+    for args in [&["--help"][..], &["plan", "--help"], &["--version"]] {
+        let o = run(d.path(), NO_CLOUD, args);
+        assert_eq!(o.status.code(), Some(0), "tandem {args:?}");
+    }
+    // A --target or --stage that names nothing is the user's to fix: 3, with a suggestion.
+    let o = run(d.path(), NO_CLOUD, &["plan", "--target", "eats"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o.stderr).contains("did you mean `east`"), "{}", text(&o.stderr));
+    let o = run(d.path(), NO_CLOUD, &["plan", "--stage", "north"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o.stderr).contains("the stages of this spec: east, west"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn a_saved_plan_refuses_the_options_it_already_holds() {
+    let d = spec_dir(TWO_REGIONS);
+    std::fs::write(d.path().join("vars.yaml"), "{}\n").unwrap();
+    // An empty state: the plan reads nothing, so no cloud is needed.
+    let o = run(d.path(), NO_CLOUD, &["plan", "--out", "p.json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for extra in [&["--var", "a=b"][..], &["--var-file", "vars.yaml"], &["--target", "east"], &["--stage", "east"], &["--spec", "tandem.yaml"], &["--refresh=false"], &["--refresh-only"]] {
+        let mut args = vec!["apply", "p.json"];
+        args.extend_from_slice(extra);
+        let o = run(d.path(), NO_CLOUD, &args);
+        assert_eq!(o.status.code(), Some(3), "tandem {args:?} must be refused: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("cannot be used with"), "{}", text(&o.stderr));
+    }
+    // `show PLANFILE` renders the saved plan without touching the cloud.
+    let o = run(d.path(), NO_CLOUD, &["show", "p.json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("+ east (aws.ec2.vpc, us-east-1) will be created"), "{}", text(&o.stdout));
+    let o = run(d.path(), NO_CLOUD, &["show", "p.json", "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["format"], "tandem-json/1");
+    assert_eq!(v["plan"]["changes"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_closed_stdout_does_not_panic() {
+    // A plan long enough to fill the pipe, whose reader goes away at once.
+    let mut spec = String::from("version: 1\nname: big\nresources:\n");
+    for i in 0..800 {
+        spec.push_str(&format!("  vpc{i}:\n    type: aws.ec2.vpc\n    region: us-east-1\n    properties:\n      cidr_block: 10.{}.{}.0/24\n      tags: {{ Name: a-rather-long-name-so-that-the-plan-fills-the-pipe-{i} }}\n", i / 200, i % 200));
+    }
+    let d = spec_dir(&spec);
+    for args in [&["plan"][..], &["plan", "--json"]] {
+        let mut child = cmd(d.path(), NO_CLOUD, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut first = [0u8; 16];
+        let _ = child.stdout.as_mut().unwrap().read(&mut first);
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "tandem {args:?} after its reader left: {}", text(&o.stderr));
+        assert!(!text(&o.stderr).contains("panicked"), "{}", text(&o.stderr));
+    }
+}
+
+/// The reference spec on a fresh checkout: the Lambda zips are not built.
+#[test]
+fn a_missing_file_blocks_only_the_plans_that_include_its_resource() {
+    let d = tempfile::tempdir().unwrap();
+    for f in ["active-active.yaml", "active-active.vars.yaml"] {
+        std::fs::copy(root().join("specs").join(f), d.path().join(f)).unwrap();
+    }
+    std::fs::create_dir_all(d.path().join("flows")).unwrap();
+    for entry in std::fs::read_dir(root().join("specs/flows")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, d.path().join("flows").join(p.file_name().unwrap())).unwrap();
+    }
+    let base = ["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"];
+    let with = |verb: &str, extra: &[&str]| {
+        let mut a = vec![verb];
+        a.extend_from_slice(&base);
+        a.extend_from_slice(extra);
+        run(d.path(), NO_CLOUD, &a)
+    };
+    let o = with("validate", &[]);
+    assert!(o.status.success(), "validate must pass with a warning: {}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("warning[tandem::spec::file]") && text(&o.stderr).contains("controller.zip"), "{}", text(&o.stderr));
+    // A stage that deploys no Lambda plans (empty state: no cloud call).
+    let o = with("plan", &["--stage", "aws_connect"]);
+    assert!(o.status.success(), "plan --stage aws_connect: {}", text(&o.stderr));
+    // The stage that deploys the controller cannot.
+    let o = with("plan", &["--stage", "failover_controller"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("controller.zip") && text(&o.stderr).contains("scripts/build-lambda"), "{}", text(&o.stderr));
+    let o = with("plan", &[]);
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn completions_and_the_man_page() {
+    let d = spec_dir(TWO_REGIONS);
+    for (shell, needle) in [("bash", "_tandem()"), ("zsh", "#compdef tandem"), ("fish", "complete -c tandem")] {
+        let o = run(d.path(), NO_CLOUD, &["completions", shell]);
+        assert!(o.status.success());
+        assert!(text(&o.stdout).contains(needle), "{shell}: {}", &text(&o.stdout)[..200.min(o.stdout.len())]);
+        assert!(text(&o.stdout).contains("refresh-only"), "{shell} completes the options too");
+    }
+    let o = run(d.path(), NO_CLOUD, &["man"]);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).starts_with(".ie") && text(&o.stdout).contains(".TH tandem 1"), "{}", text(&o.stdout));
+}
+
+#[test]
+fn json_is_a_versioned_stream_and_errors_are_json_too() {
+    let d = spec_dir(TWO_REGIONS);
+    let o = run(d.path(), NO_CLOUD, &["plan", "--json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let l = lines(&o.stdout);
+    assert_eq!(l[0]["type"], "version");
+    assert_eq!(l[0]["format"], "tandem-json/1");
+    assert!(l.iter().all(|x| x["time"].as_str().is_some_and(|t| t.ends_with('Z'))), "every line has a timestamp");
+    let last = l.last().unwrap();
+    assert_eq!(last["type"], "plan");
+    assert_eq!(last["changes"], true);
+    // A usage error: the stream ends with an error line; exit 3.
+    let o = run(d.path(), NO_CLOUD, &["plan", "--json", "--stage", "north"]);
+    assert_eq!(o.status.code(), Some(3));
+    let l = lines(&o.stdout);
+    assert_eq!(l[0]["type"], "version");
+    let err = l.last().unwrap();
+    assert_eq!(err["type"], "error");
+    assert_eq!(err["error"]["class"], "invalid");
+    assert!(err["error"]["message"].as_str().unwrap().contains("north"));
+    // An invalid spec: the problems, with where they are.
+    std::fs::write(d.path().join("bad.yaml"), "version: 1\nname: bad\nresources:\n  v:\n    type: aws.ec2.vpcc\n").unwrap();
+    let o = run(d.path(), NO_CLOUD, &["apply", "--spec", "bad.yaml", "--json", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = lines(&o.stdout).pop().unwrap();
+    assert_eq!(err["type"], "error");
+    assert_eq!(err["problems"][0]["line"], 5);
+    // A non-stream command prints one error object.
+    let o = run(d.path(), NO_CLOUD, &["state", "show", "nothing", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stdout)));
+    assert_eq!(v["type"], "error");
+}
+
+#[test]
+fn a_plan_saved_before_the_first_apply_applies_and_show_lists_the_state() {
+    let sb = sandbox();
+    let d = spec_dir(TWO_REGIONS);
+    let o = run(d.path(), &sb.url, &["plan", "--out", "first.plan"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(d.path(), &sb.url, &["apply", "first.plan"]);
+    assert!(o.status.success(), "the first saved plan must apply: {}{}", text(&o.stdout), text(&o.stderr));
+    assert!(text(&o.stdout).contains("2 created"), "{}", text(&o.stdout));
+    // The count of operations done, on each finished one.
+    assert!(text(&o.stderr).contains("[2/2] "), "{}", text(&o.stderr));
+    let o = run(d.path(), &sb.url, &["show"]);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).contains("# east") && text(&o.stdout).contains("\"cidr_block\": \"10.20.0.0/16\""), "{}", text(&o.stdout));
+    let v: Value = serde_json::from_slice(&run(d.path(), &sb.url, &["show", "--json"]).stdout).unwrap();
+    assert!(v["resources"]["west"]["id"].as_str().unwrap().starts_with("vpc-"));
+    // Nothing to do: apply --json still says so, as a plan and a summary.
+    let o = run(d.path(), &sb.url, &["apply", "--json", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let l = lines(&o.stdout);
+    let types: Vec<&str> = l.iter().map(|x| x["type"].as_str().unwrap()).collect();
+    assert_eq!(types.first(), Some(&"version"));
+    assert!(types.contains(&"plan") && types.last() == Some(&"summary"), "{types:?}");
+    assert_eq!(l.last().unwrap()["ok"], true);
+}
+
+#[test]
+fn a_region_outage_blocks_only_plans_that_read_it_and_refresh_can_be_skipped() {
+    let sb = sandbox();
+    let d = spec_dir(TWO_REGIONS);
+    let o = run(d.path(), &sb.url, &["apply", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    admin(&sb, "PUT", "/_tandem/outages", r#"{"region":"us-west-2","service":"ec2","mode":"error"}"#);
+    // A full plan reads us-west-2: it fails, naming the resource, the cloud's code and the request id.
+    let o = run(d.path(), &sb.url, &["plan", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let err = lines(&o.stdout).pop().unwrap();
+    assert_eq!(err["type"], "error");
+    assert_eq!(err["error"]["class"], "transient");
+    assert_eq!(err["error"]["code"], "InternalError");
+    assert!(!err["error"]["request_id"].as_str().unwrap_or("").is_empty(), "{err}");
+    assert_eq!(err["failures"][0]["address"], "west");
+    // Scoped to the healthy region, only that region is read.
+    let o = run(d.path(), &sb.url, &["plan", "--stage", "east"]);
+    assert!(o.status.success(), "plan --stage east during a us-west-2 outage: {}", text(&o.stderr));
+    assert!(!text(&o.stderr).contains("west: refreshing"), "{}", text(&o.stderr));
+    let o = run(d.path(), &sb.url, &["plan", "--target", "east", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // Or nothing is read at all.
+    let o = run(d.path(), &sb.url, &["plan", "--refresh=false"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(!text(&o.stderr).contains("refreshing"), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("No changes"), "{}", text(&o.stdout));
+}
+
+#[test]
+fn refresh_only_shows_drift_and_records_it_without_changing_the_cloud() {
+    let sb = sandbox();
+    let d = spec_dir(TWO_REGIONS);
+    assert!(run(d.path(), &sb.url, &["apply", "--auto-approve"]).status.success());
+    let o = run(d.path(), &sb.url, &["plan", "--refresh-only"]);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).contains("No changes outside tandem"), "{}", text(&o.stdout));
+    let state = |d: &Path| -> Value { serde_json::from_slice(&run(d, NO_CLOUD, &["show", "--json"]).stdout).unwrap() };
+    let east = state(d.path())["resources"]["east"]["id"].as_str().unwrap().to_string();
+    // Someone retags the VPC by hand.
+    boto3(&sb, &format!("c('ec2').create_tags(Resources=['{east}'], Tags=[{{'Key': 'Name', 'Value': 'renamed'}}, {{'Key': 'owner', 'Value': 'ops'}}])"));
+    let o = run(d.path(), &sb.url, &["plan", "--refresh-only", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("~ east (aws.ec2.vpc) changed") && text(&o.stdout).contains("renamed"), "{}", text(&o.stdout));
+    let serial = state(d.path())["serial"].as_u64().unwrap();
+    let o = run(d.path(), &sb.url, &["apply", "--refresh-only", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let after = state(d.path());
+    assert_eq!(after["serial"].as_u64().unwrap(), serial + 1);
+    assert_eq!(after["resources"]["east"]["properties"]["tags"]["owner"], "ops");
+    // The cloud was not touched: the hand-made tags are still there.
+    let tags = boto3(&sb, &format!("t = {{x['Key']: x['Value'] for x in c('ec2').describe_vpcs(VpcIds=['{east}'])['Vpcs'][0]['Tags']}}\nprint(t['Name'], t['owner'])"));
+    assert_eq!(tags.trim(), "renamed ops");
+    let o = run(d.path(), &sb.url, &["plan", "--refresh-only"]);
+    assert!(text(&o.stdout).contains("No changes outside tandem"), "{}", text(&o.stdout));
+    // A normal plan now proposes to bring the tags back to the spec.
+    let o = run(d.path(), &sb.url, &["plan"]);
+    assert!(text(&o.stdout).contains("~ east"), "{}", text(&o.stdout));
+}
+
+#[test]
+fn cloud_errors_keep_their_class_code_and_request_id_to_the_output() {
+    let sb = sandbox();
+    let d = spec_dir("version: 1\nname: err\nresources:\n  ctr:\n    type: aws.kinesis.stream\n    region: us-east-1\n    properties:\n      shard_count: 1\n");
+    admin(&sb, "POST", "/_tandem/faults", r#"{"service":"kinesis","operation":"CreateStream","kind":"access_denied","count":1}"#);
+    let o = run(d.path(), &sb.url, &["apply", "--auto-approve", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let l = lines(&o.stdout);
+    let failed = l.iter().find(|x| x["type"] == "event" && x["event"] == "failed").unwrap_or_else(|| panic!("no failed event: {l:?}"));
+    assert_eq!(failed["class"], "auth");
+    assert_eq!(failed["code"], "AccessDeniedException");
+    let summary = l.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["ok"], false);
+    let f = &summary["summary"]["failed"][0];
+    assert_eq!(f["address"], "ctr");
+    assert_eq!(f["class"], "auth");
+    assert_eq!(f["code"], "AccessDeniedException");
+    let rid = f["request_id"].as_str().unwrap();
+    assert!(!rid.is_empty());
+    // People see it too.
+    admin(&sb, "POST", "/_tandem/faults", r#"{"service":"kinesis","operation":"CreateStream","kind":"access_denied","count":1}"#);
+    let o = run(d.path(), &sb.url, &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stdout).contains("FAILED ctr: ") && text(&o.stdout).contains("(request id "), "{}", text(&o.stdout));
+}
+
+const GCP_NETWORK: &str = "version: 1\nname: slow\nresources:\n  net:\n    type: gcp.compute.network\n    properties:\n      project: tandem-test\n      name: slow-net\n";
+
+#[test]
+fn long_operations_say_they_are_still_running() {
+    let sb = sandbox();
+    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":5000,"deletion_ms":0}]}"#);
+    let d = spec_dir(GCP_NETWORK);
+    let o = cmd(d.path(), &sb.url, &["apply", "--auto-approve"]).env("TANDEM_HEARTBEAT", "1s").output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("net: still creating... [1s elapsed]") && err.contains("net: still creating... [2s elapsed]"), "{err}");
+    assert!(err.contains("[1/1] net: created"), "{err}");
+    // In JSON, as heartbeat events.
+    let o = cmd(d.path(), &sb.url, &["destroy", "--auto-approve", "--json"]).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":3000,"deletion_ms":0}]}"#);
+    let o = cmd(d.path(), &sb.url, &["apply", "--auto-approve", "--json"]).env("TANDEM_HEARTBEAT", "1s").output().unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let beats: Vec<Value> = lines(&o.stdout).into_iter().filter(|x| x["event"] == "heartbeat").collect();
+    assert!(!beats.is_empty() && beats[0]["address"] == "net" && beats[0]["op"] == "create", "{}", text(&o.stdout));
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let sb = sandbox();
+    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":120000,"deletion_ms":0}]}"#);
+    let d = spec_dir(GCP_NETWORK);
+    let mut child = cmd(d.path(), &sb.url, &["apply", "--auto-approve"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(l) if l.contains(needle) => return,
+                Ok(_) => {}
+                Err(_) => panic!("no line with {needle:?}"),
+            }
+        }
+    };
+    wait_for("net: creating...");
+    let int = || assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    int();
+    wait_for("interrupted: starting nothing new");
+    let t = Instant::now();
+    int();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(t.elapsed() < Duration::from_secs(30), "the second Ctrl-C must not wait for the 120 s create");
+}
+
+#[test]
+fn a_policy_document_change_is_shown_line_by_line() {
+    let sb = sandbox();
+    let spec = |service: &str| {
+        format!(
+            "version: 1\nname: doc\nresources:\n  role:\n    type: aws.iam.role\n    properties:\n      role_name: doc-role\n      assume_role_policy:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Principal: {{ Service: {service} }}\n            Action: sts:AssumeRole\n"
+        )
+    };
+    let d = spec_dir(&spec("lambda.amazonaws.com"));
+    let o = run(d.path(), &sb.url, &["apply", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    std::fs::write(d.path().join("tandem.yaml"), spec("events.amazonaws.com")).unwrap();
+    let o = run(d.path(), &sb.url, &["plan"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("assume_role_policy: (document)"), "{out}");
+    let minus = out.lines().find(|l| l.trim_start().starts_with("- ") && l.contains("lambda.amazonaws.com"));
+    let plus = out.lines().find(|l| l.trim_start().starts_with("+ ") && l.contains("events.amazonaws.com"));
+    assert!(minus.is_some() && plus.is_some(), "{out}");
+    // Unchanged lines are context, not changes.
+    assert!(out.lines().any(|l| l.trim_start().starts_with("\"Action\": \"sts:AssumeRole\"")), "{out}");
+}
