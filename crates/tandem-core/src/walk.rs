@@ -115,7 +115,7 @@ mod tests {
                 };
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 log.lock().unwrap().push(format!("end {n}"));
-                Ok(())
+                Ok::<(), String>(())
             }
         })
         .await;
@@ -160,7 +160,7 @@ mod tests {
                 }
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 now.lock().unwrap().0 -= 1;
-                Ok(())
+                Ok::<(), String>(())
             }
         })
         .await;
@@ -178,7 +178,7 @@ mod tests {
                 if n == "a" {
                     cancel.store(true, Ordering::SeqCst);
                 }
-                Ok(())
+                Ok::<(), String>(())
             }
         })
         .await;
