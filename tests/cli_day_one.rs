@@ -311,6 +311,10 @@ fn a_region_outage_blocks_only_plans_that_read_it_and_refresh_can_be_skipped() {
     assert_eq!(err["error"]["code"], "InternalError");
     assert!(!err["error"]["request_id"].as_str().unwrap_or("").is_empty(), "{err}");
     assert_eq!(err["failures"][0]["address"], "west");
+    assert_eq!(err["failures"][0]["region"], "us-west-2");
+    // The message names the region and the call, and says what still works.
+    let msg = err["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("in us-west-2") && msg.contains("DescribeVpcs") && msg.contains("--refresh=false"), "{msg}");
     // Scoped to the healthy region, only that region is read.
     let o = run(d.path(), &sb.url, &["plan", "--stage", "east"]);
     assert!(o.status.success(), "plan --stage east during a us-west-2 outage: {}", text(&o.stderr));
@@ -371,6 +375,7 @@ fn cloud_errors_keep_their_class_code_and_request_id_to_the_output() {
     assert_eq!(summary["ok"], false);
     let f = &summary["summary"]["failed"][0];
     assert_eq!(f["address"], "ctr");
+    assert_eq!(f["region"], "us-east-1");
     assert_eq!(f["class"], "auth");
     assert_eq!(f["code"], "AccessDeniedException");
     let rid = f["request_id"].as_str().unwrap();
@@ -379,7 +384,7 @@ fn cloud_errors_keep_their_class_code_and_request_id_to_the_output() {
     admin(&sb, "POST", "/_tandem/faults", r#"{"service":"kinesis","operation":"CreateStream","kind":"access_denied","count":1}"#);
     let o = run(d.path(), &sb.url, &["apply", "--auto-approve"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stdout).contains("FAILED ctr: ") && text(&o.stdout).contains("(request id "), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("FAILED ctr (us-east-1): ") && text(&o.stdout).contains("(request id "), "{}", text(&o.stdout));
 }
 
 const GCP_NETWORK: &str = "version: 1\nname: slow\nresources:\n  net:\n    type: gcp.compute.network\n    properties:\n      project: tandem-test\n      name: slow-net\n";
@@ -460,4 +465,51 @@ fn a_policy_document_change_is_shown_line_by_line() {
     assert!(minus.is_some() && plus.is_some(), "{out}");
     // Unchanged lines are context, not changes.
     assert!(out.lines().any(|l| l.trim_start().starts_with("\"Action\": \"sts:AssumeRole\"")), "{out}");
+}
+
+/// Colour only on a terminal, and never with NO_COLOR: `script` gives the
+/// command a pseudo-terminal.
+#[test]
+fn colour_on_terminals_only_and_no_color_is_honoured() {
+    let d = spec_dir(TWO_REGIONS);
+    let bin = env!("CARGO_BIN_EXE_tandem");
+    let under_pty = |no_color: bool| {
+        let mut c = Command::new("script");
+        c.args(["-qec", &format!("{bin} plan"), "/dev/null"]).current_dir(d.path()).env("AWS_ENDPOINT_URL", NO_CLOUD).env("TERM", "xterm");
+        if no_color {
+            c.env("NO_COLOR", "1");
+        } else {
+            c.env_remove("NO_COLOR");
+        }
+        let o = c.stdin(Stdio::null()).output().unwrap();
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    let coloured = under_pty(false);
+    assert!(coloured.contains("\x1b[32m+\x1b[0m east"), "{coloured:?}");
+    assert!(!under_pty(true).contains('\x1b'));
+    let piped = run(d.path(), NO_CLOUD, &["plan"]);
+    assert!(!text(&piped.stdout).contains('\x1b'));
+}
+
+/// Two specs side by side (as in specs/): the second must not plan to
+/// delete what the first made.
+#[test]
+fn a_state_belongs_to_its_spec() {
+    let sb = sandbox();
+    let d = spec_dir(TWO_REGIONS);
+    assert!(run(d.path(), &sb.url, &["apply", "--auto-approve"]).status.success());
+    std::fs::write(d.path().join("other.yaml"), "version: 1\nname: other\nresources:\n  q:\n    type: aws.kinesis.stream\n    region: us-east-1\n    properties: { shard_count: 1 }\n").unwrap();
+    for verb in [&["plan"][..], &["apply", "--auto-approve"], &["destroy", "--auto-approve"], &["import", "q", "q"]] {
+        let mut args = verb.to_vec();
+        args.extend_from_slice(&["--spec", "other.yaml"]);
+        let o = run(d.path(), &sb.url, &args);
+        assert_eq!(o.status.code(), Some(1), "tandem {args:?}: {}", text(&o.stdout));
+        assert!(text(&o.stderr).contains("belongs to the spec named `day-one`") && text(&o.stderr).contains("--state .tandem/other.json"), "{}", text(&o.stderr));
+    }
+    // With its own state it works, and the first stack is untouched.
+    let o = run(d.path(), &sb.url, &["apply", "--spec", "other.yaml", "--state", ".tandem/other.json", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(d.path(), &sb.url, &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
 }

@@ -398,7 +398,7 @@ fn reference_stack_with_creation_latency() {
 fn staged_apply_as_the_seed_guide_does() {
     let run = Run::new();
     let o = run.tandem(&["plan", "--stage", "aws_conect"]);
-    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(3), "{}{}", text(&o.stdout), text(&o.stderr));
     assert!(text(&o.stderr).contains("did you mean `aws_connect`?"), "{}", text(&o.stderr));
     run.ok(&["apply", "--auto-approve", "--stage", "aws_connect"]);
     run.ok(&["apply", "--auto-approve", "--stage", "gcp_cloud_router"]);

@@ -84,6 +84,7 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
+    render::set_color(render::wants_color(std::io::stdout().is_terminal()));
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -245,7 +246,18 @@ pub(crate) fn engine_err(e: EngineError, json: bool) -> Failure {
     match e {
         EngineError::Spec(p) => Failure::Invalid(p, json),
         EngineError::Usage(m) => invalid(m, json),
-        EngineError::Refresh(ops) => Failure::Cloud("refresh failed (--target/--stage read less; --refresh=false reads nothing)".into(), ops),
+        EngineError::Refresh(ops) => {
+            // Say where: during a regional outage the way on is to work elsewhere.
+            let regions: std::collections::BTreeSet<&str> = ops.iter().filter_map(|o| o.region.as_deref()).collect();
+            let services: std::collections::BTreeSet<&str> = ops.iter().filter_map(|o| o.message.split_whitespace().next()).collect();
+            let what = format!(
+                "refresh could not read {} resource(s){}{}; a plan that reads only elsewhere still works (`--stage`/`--target` on what is not there), `--refresh=false` reads nothing, and `tandem failover shift` moves traffic",
+                ops.len(),
+                if regions.is_empty() { String::new() } else { format!(" in {}", regions.into_iter().collect::<Vec<_>>().join(", ")) },
+                if services.is_empty() { String::new() } else { format!(" (calls {})", services.into_iter().collect::<Vec<_>>().join(", ")) },
+            );
+            Failure::Cloud(what, ops)
+        }
         other => Failure::Failed(other.to_string()),
     }
 }

@@ -15,6 +15,28 @@ pub const JSON_FORMAT: &str = "tandem-json/1";
 
 static VERSION_SENT: AtomicBool = AtomicBool::new(false);
 
+/// Colour on stdout: a terminal, `NO_COLOR` unset or empty, `TERM` not dumb
+/// (https://no-color.org). Set once by main.
+static COLOR: AtomicBool = AtomicBool::new(false);
+
+/// Whether `stream` should get colour.
+pub fn wants_color(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+pub fn set_color(on: bool) {
+    COLOR.store(on, Ordering::Relaxed);
+}
+
+/// `text` in the ANSI colour `code` (32 green, 33 yellow, 31 red) when colour is on.
+fn paint(text: &str, code: u8) -> String {
+    if COLOR.load(Ordering::Relaxed) {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
 fn now() -> String {
     humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
 }
@@ -56,8 +78,9 @@ pub fn problems(p: &Problems, json: bool, stream: bool) {
         return;
     }
     let graphical = std::io::stderr().is_terminal();
+    let color = wants_color(graphical);
     for pr in p.iter() {
-        errln!("{}", pr.render(graphical));
+        errln!("{}", pr.render_styled(graphical, color));
     }
     errln!("{} problem{} found.", p.len(), if p.len() == 1 { "" } else { "s" });
 }
@@ -107,7 +130,12 @@ pub fn plan_text(plan: &Plan) -> String {
             None => c.type_name.clone(),
         };
         let why = if c.reasons.is_empty() { String::new() } else { format!(": {}", c.reasons.join("; ")) };
-        s.push_str(&format!("  {} {} ({place}) will be {}{why}\n", c.action.symbol(), c.address, past(c.action)));
+        let code = match c.action {
+            Action::Create => 32,
+            Action::Delete | Action::Replace => 31,
+            _ => 33,
+        };
+        s.push_str(&format!("  {} {} ({place}) will be {}{why}\n", paint(c.action.symbol(), code), c.address, past(c.action)));
         let width = c.fields.iter().map(|f| f.field.len()).max().unwrap_or(0);
         for f in &c.fields {
             let after = if f.after_unknown {
@@ -163,15 +191,12 @@ fn document_diff(before: &Value, after: &Value) -> Option<String> {
         }
         for op in group {
             for change in diff.iter_changes(op) {
-                let sign = match change.tag() {
-                    similar::ChangeTag::Delete => "-",
-                    similar::ChangeTag::Insert => "+",
-                    similar::ChangeTag::Equal => " ",
+                let line = match change.tag() {
+                    similar::ChangeTag::Delete => paint(&format!("- {}", change.value().trim_end_matches('\n')), 31),
+                    similar::ChangeTag::Insert => paint(&format!("+ {}", change.value().trim_end_matches('\n')), 32),
+                    similar::ChangeTag::Equal => format!("  {}", change.value().trim_end_matches('\n')),
                 };
-                out.push_str(&format!("        {sign} {}", change.value()));
-                if change.missing_newline() {
-                    out.push('\n');
-                }
+                out.push_str(&format!("        {line}\n"));
             }
         }
     }

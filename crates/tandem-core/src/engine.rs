@@ -39,6 +39,8 @@ pub enum EngineError {
 #[derive(Debug, Clone, Serialize)]
 pub struct FailedOp {
     pub address: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub message: String,
     pub class: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,13 +51,21 @@ pub struct FailedOp {
 
 impl FailedOp {
     pub fn new(address: &str, e: &ProviderError) -> FailedOp {
-        FailedOp { address: address.to_string(), message: e.message.clone(), class: e.class.as_str(), code: e.code.clone(), request_id: e.request_id.clone() }
+        FailedOp { address: address.to_string(), region: None, message: e.message.clone(), class: e.class.as_str(), code: e.code.clone(), request_id: e.request_id.clone() }
+    }
+
+    pub fn in_region(mut self, region: Option<&str>) -> FailedOp {
+        self.region = region.map(str::to_string);
+        self
     }
 }
 
 impl std::fmt::Display for FailedOp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.address, self.message)?;
+        match &self.region {
+            Some(r) => write!(f, "{} ({r}): {}", self.address, self.message)?,
+            None => write!(f, "{}: {}", self.address, self.message)?,
+        }
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
         }
@@ -85,6 +95,7 @@ pub struct PlanOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct Drift {
     pub address: String,
+    #[serde(rename = "type")]
     pub type_name: String,
     /// Gone from the cloud: the refreshed state forgets it.
     pub deleted: bool,
@@ -240,7 +251,7 @@ impl Engine {
                             }),
                             Err(e) => self.reporter.event(&Event::failed(&addr, Op::Refresh, e, secs(t.elapsed()))),
                         }
-                        res.map_err(|e| FailedOp::new(&addr, &e))
+                        res.map_err(|e| FailedOp::new(&addr, &e).in_region(r.region.as_deref()))
                     }
                 };
                 results.lock().expect("not poisoned").insert(addr, out);
@@ -277,6 +288,7 @@ impl Engine {
     /// Refresh, then compare the spec with what exists.
     pub async fn plan(&self, spec: &Spec, state: &State, opts: &PlanOptions) -> Result<Plan, EngineError> {
         let graph = self.check(spec).map_err(EngineError::Spec)?;
+        check_owner(spec, state)?;
         let (moved_state, moved) = moves(spec, state)?;
         // The scope first: only what the plan may change is read.
         let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, opts.destroy).map_err(EngineError::Usage)?;
@@ -435,6 +447,7 @@ impl Engine {
     /// --refresh-only` to save; changes nothing in the cloud.
     pub async fn refresh_only(&self, spec: &Spec, state: &State, opts: &PlanOptions) -> Result<(State, Vec<Drift>), EngineError> {
         let graph = self.check(spec).map_err(EngineError::Spec)?;
+        check_owner(spec, state)?;
         let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, false).map_err(EngineError::Usage)?;
         let (mut refreshed, observed, gone, _) = self.refresh_scoped(state, in_scope.as_ref()).await?;
         let mut drift: Vec<Drift> = gone
@@ -805,6 +818,10 @@ impl Engine {
     /// cloud call (declared, not yet in the state, named once); then the
     /// reads run in parallel and one write records every object found.
     pub async fn import_many(&self, spec: &Spec, backend: &dyn StateWriter, mut state: State, items: &[(String, String)]) -> Result<(State, Vec<Imported>), EngineError> {
+        check_owner(spec, &state)?;
+        if state.spec_name.is_empty() {
+            state.spec_name = spec.name.clone();
+        }
         let mut refused = Vec::new();
         let mut seen = BTreeSet::new();
         for (address, _) in items {
@@ -964,6 +981,22 @@ fn name_default(r: &tandem_spec::Resource, schema: &KindSchema, state: &State) -
         .unwrap_or_else(|| default_name(r))
 }
 
+/// A state belongs to the spec that wrote it (its `name`). Two specs in one
+/// directory share `.tandem/state.json` unless told otherwise, and the
+/// second would plan to delete everything the first made as "no longer in
+/// the spec"; refuse instead.
+fn check_owner(spec: &Spec, state: &State) -> Result<(), EngineError> {
+    if state.resources.is_empty() || state.spec_name.is_empty() || state.spec_name == spec.name {
+        return Ok(());
+    }
+    Err(EngineError::Refused(format!(
+        "this state belongs to the spec named `{owner}` ({n} resources), not to `{name}`: specs in one directory share `.tandem/state.json` unless each has its own. Give `{name}` its own state (`--state .tandem/{name}.json`, or a `backend:` block); if you renamed the spec, put `name: {owner}` back",
+        owner = state.spec_name,
+        n = state.resources.len(),
+        name = spec.name
+    )))
+}
+
 /// Fill in the default name and bring values to their declared types.
 fn finalize(schema: &KindSchema, address: &str, value: Value) -> Result<Map<String, Value>, String> {
     let mut map = match value {
@@ -992,7 +1025,7 @@ fn summarize(plan: &Plan, statuses: &BTreeMap<(String, Step), NodeStatus<(String
             continue;
         }
         if let Some(NodeStatus::Failed(e)) = steps.iter().find(|st| matches!(st, NodeStatus::Failed(_))) {
-            s.failed.push(FailedOp::new(&c.address, e));
+            s.failed.push(FailedOp::new(&c.address, e).in_region(c.region.as_deref()));
         } else if let Some(NodeStatus::Skipped { because }) = steps.iter().find(|st| matches!(st, NodeStatus::Skipped { .. })) {
             s.skipped.push((c.address.clone(), because.0.clone()));
         } else if steps.iter().any(|st| matches!(st, NodeStatus::Cancelled)) {

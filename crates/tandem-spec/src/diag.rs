@@ -137,6 +137,11 @@ impl Problem {
     /// Render for a terminal (graphical, with the snippet headed by
     /// `file:line:col`) or as plain text (what logs and tests read).
     pub fn render(&self, graphical: bool) -> String {
+        self.render_styled(graphical, false)
+    }
+
+    /// [`Self::render`], in colour when `color` (a terminal that did not ask for NO_COLOR).
+    pub fn render_styled(&self, graphical: bool, color: bool) -> String {
         let src = match (&self.source, graphical) {
             (Some(src), true) => src,
             _ => {
@@ -150,7 +155,8 @@ impl Problem {
         let report = miette::Report::new(self.clone())
             .with_source_code(NamedSource::new(src.name.clone(), src.text.clone()));
         let mut out = String::new();
-        let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+        let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+        let handler = miette::GraphicalReportHandler::new_themed(theme);
         let _ = handler.render_report(&mut out, report.as_ref());
         out
     }

@@ -410,8 +410,12 @@ fn file_function_reads_relative_to_the_spec() {
     assert_eq!(v["tags"]["Hash"], "2CuUEDGafh2xCld3uPXjYzok0LMUWEQ+2piunhcHv5A=");
     assert_eq!(v["tags"]["Path"], dir.join("flows/tag.txt").display().to_string());
     let missing = text.replace("flows/tag.txt", "flows/nope.txt");
-    let e = load(SourceFile { name: dir.join("tandem.yaml").display().to_string(), text: missing }, &VarInputs::default(), &refs).err().unwrap().to_string();
+    // A missing file is the resource's problem, not the spec's: a warning
+    // now, an error for a plan that includes `v` (the engine's check).
+    let spec = load(SourceFile { name: dir.join("tandem.yaml").display().to_string(), text: missing }, &VarInputs::default(), &refs).unwrap();
+    let e = spec.resources["v"].unreadable.iter().map(|p| p.render(false)).collect::<Vec<_>>().join("\n");
     assert!(e.contains("cannot read") && e.contains("flows/nope.txt") && e.contains(":8:"), "{e}");
+    assert!(spec.warnings.iter().any(|w| w.code == "tandem::spec::file"));
     let _ = std::fs::remove_dir_all(dir);
 }
 
