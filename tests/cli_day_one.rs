@@ -513,3 +513,54 @@ fn a_state_belongs_to_its_spec() {
     let o = run(d.path(), &sb.url, &["plan", "--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
 }
+
+/// On a terminal an apply shows a progress bar of operations done.
+#[test]
+fn a_progress_bar_on_terminals() {
+    let sb = sandbox();
+    let d = spec_dir(TWO_REGIONS);
+    let bin = env!("CARGO_BIN_EXE_tandem");
+    let o = Command::new("script")
+        .args(["-qec", &format!("{bin} apply --auto-approve"), "/dev/null"])
+        .current_dir(d.path())
+        .env("AWS_ENDPOINT_URL", &sb.url)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stdout));
+    let out = text(&o.stdout);
+    assert!(out.contains("[==============================] 2/2 done"), "{out:?}");
+    // Piped, no bar: lines only.
+    let o = run(d.path(), &sb.url, &["destroy", "--auto-approve"]);
+    assert!(o.status.success());
+    assert!(!text(&o.stderr).contains("2/2 done") && text(&o.stderr).contains("[2/2] "), "{}", text(&o.stderr));
+}
+
+#[test]
+fn fmt_lays_out_specs_and_check_fails_ci_until_it_is_done() {
+    let d = spec_dir("version: 1\nname: f   \n\n\n\n# a VPC\nresources:\n    vpc:\n        type: aws.ec2.vpc\n        region: us-east-1\n        properties:\n            cidr_block: 10.0.0.0/16\n            tags: { Name: a }\n");
+    let before = std::fs::read_to_string(d.path().join("tandem.yaml")).unwrap();
+    let o = run(d.path(), NO_CLOUD, &["fmt", "--check"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o.stdout).contains("tandem.yaml"));
+    assert_eq!(std::fs::read_to_string(d.path().join("tandem.yaml")).unwrap(), before, "--check writes nothing");
+    let o = run(d.path(), NO_CLOUD, &["fmt"]);
+    assert!(o.status.success());
+    let after = std::fs::read_to_string(d.path().join("tandem.yaml")).unwrap();
+    assert_eq!(after, "version: 1\nname: f\n\n# a VPC\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    region: us-east-1\n    properties:\n      cidr_block: 10.0.0.0/16\n      tags: { Name: a }\n");
+    assert_eq!(run(d.path(), NO_CLOUD, &["fmt", "--check"]).status.code(), Some(0));
+    // The repository's own specs are formatted, and stay valid.
+    for f in ["quickstart.yaml", "active-active.yaml", "active-active.vars.yaml"] {
+        let o = run(&root().join("specs"), NO_CLOUD, &["fmt", "--check", f]);
+        assert_eq!(o.status.code(), Some(0), "specs/{f} is not formatted: {}{}", text(&o.stdout), text(&o.stderr));
+    }
+    // Broken YAML is refused with where, and left alone.
+    std::fs::write(d.path().join("bad.yaml"), "a: [1, 2\n").unwrap();
+    let o = run(d.path(), NO_CLOUD, &["fmt", "bad.yaml"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o.stderr).contains("bad.yaml"), "{}", text(&o.stderr));
+}

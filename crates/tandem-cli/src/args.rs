@@ -76,6 +76,9 @@ pub enum Command {
     /// Show the state (every resource, secrets redacted, and the outputs),
     /// or a plan saved by `tandem plan --out`.
     Show(ShowArgs),
+    /// Lay out specs and var files canonically (two-space indentation, no
+    /// trailing blanks), keeping comments and values; `--check` for CI.
+    Fmt(FmtArgs),
     /// Print a shell completion script: `tandem completions bash > /etc/bash_completion.d/tandem`.
     Completions(CompletionsArgs),
     /// Print the man page (roff): `tandem man > tandem.1`.
@@ -359,6 +362,15 @@ pub struct ShowArgs {
     pub store: StoreArgs,
     /// A plan saved by `tandem plan --out`: shown instead of the state.
     pub planfile: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct FmtArgs {
+    /// The files [default: tandem.yaml].
+    pub files: Vec<PathBuf>,
+    /// Write nothing; list the files that are not formatted and exit 3 if any.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Args, Debug)]

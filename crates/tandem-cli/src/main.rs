@@ -134,6 +134,7 @@ async fn run(cmd: Command) -> CmdResult {
         Command::ForceUnlock(a) => state_cmd::force_unlock(a).await,
         Command::Output(a) => output(a).await,
         Command::Show(a) => show(a).await,
+        Command::Fmt(a) => fmt(a),
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
@@ -492,7 +493,9 @@ async fn apply(a: ApplyArgs) -> CmdResult {
             outln!("{text}");
         }
         interrupt_on_ctrl_c(&engine);
-        Ok(Some(engine.apply(&spec, &plan, &store, state).await.map_err(|e| engine_err(e, json))?))
+        let done = engine.apply(&spec, &plan, &store, state).await;
+        lines.finish();
+        Ok(Some(done.map_err(|e| engine_err(e, json))?))
     }
     .await);
     match summary {
@@ -599,7 +602,9 @@ async fn destroy(a: DestroyArgs) -> CmdResult {
             outln!("{text}");
         }
         interrupt_on_ctrl_c(&engine);
-        Ok(Some(engine.apply(&spec, &plan, store, state).await.map_err(|e| engine_err(e, json))?))
+        let done = engine.apply(&spec, &plan, store, state).await;
+        lines.finish();
+        Ok(Some(done.map_err(|e| engine_err(e, json))?))
     }
     .await);
     match summary {
@@ -719,6 +724,33 @@ fn print_outputs(state: &tandem_state::State, name: Option<&str>, show_sensitive
             outln!("  {k} = {v}");
         }
     }
+}
+
+/// `tandem fmt`: rewrite each file in the canonical layout, or with
+/// `--check` say which are not (exit 3), as `terraform fmt -check` does.
+fn fmt(a: FmtArgs) -> CmdResult {
+    let files = if a.files.is_empty() { vec![PathBuf::from("tandem.yaml")] } else { a.files };
+    let mut unformatted = Vec::new();
+    for f in &files {
+        let text = read_file(f, "spec", false)?;
+        let src = Arc::new(SourceFile { name: f.display().to_string(), text: text.clone() });
+        let formatted = tandem_spec::fmt::format(&text).map_err(|e| {
+            Failure::Invalid(Problems(vec![Problem::new("tandem::fmt", e.message).at(&src, e.span, "here")]), false)
+        })?;
+        if formatted == text {
+            continue;
+        }
+        unformatted.push(f.display().to_string());
+        if !a.check {
+            std::fs::write(f, &formatted).map_err(|e| Failure::Failed(format!("cannot write {}: {e}", f.display())))?;
+        }
+        outln!("{}", f.display());
+    }
+    if a.check && !unformatted.is_empty() {
+        errln!("{} file(s) not formatted; run `tandem fmt {}`", unformatted.len(), unformatted.join(" "));
+        return Ok(3);
+    }
+    Ok(0)
 }
 
 /// `tandem show`: the state as a whole (secrets redacted), or a saved plan.

@@ -282,6 +282,8 @@ struct Shared {
     running: Mutex<BTreeMap<String, (Op, Instant)>>,
     total: AtomicUsize,
     done: AtomicUsize,
+    /// On a terminal: a bar under the lines, operations done of the plan's.
+    bar: Mutex<Option<indicatif::ProgressBar>>,
 }
 
 /// How often a running operation says it is still running: $TANDEM_HEARTBEAT
@@ -306,7 +308,14 @@ fn elapsed(d: Duration) -> String {
 
 impl Lines {
     pub fn new(json: bool) -> Self {
-        let shared = Arc::new(Shared { json, out: Mutex::new(()), running: Mutex::new(BTreeMap::new()), total: AtomicUsize::new(0), done: AtomicUsize::new(0) });
+        let shared = Arc::new(Shared {
+            json,
+            out: Mutex::new(()),
+            running: Mutex::new(BTreeMap::new()),
+            total: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            bar: Mutex::new(None),
+        });
         if let Some(every) = heartbeat_interval() {
             let weak = Arc::downgrade(&shared);
             std::thread::spawn(move || loop {
@@ -318,9 +327,28 @@ impl Lines {
         Lines { shared }
     }
 
-    /// How many operations the apply will run: finished ones are counted against it.
+    /// How many operations the apply will run: finished ones are counted
+    /// against it, and on a terminal a progress bar shows it.
     pub fn set_total(&self, n: usize) {
         self.shared.total.store(n, Ordering::SeqCst);
+        if self.shared.json || n == 0 || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(n as u64);
+        let template = if wants_color(true) { "{elapsed:>4} [{bar:30.green}] {pos}/{len} {msg}" } else { "{elapsed:>4} [{bar:30}] {pos}/{len} {msg}" };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        if let Ok(mut b) = self.shared.bar.lock() {
+            *b = Some(bar);
+        }
+    }
+
+    /// The apply is over: the bar stays, at its final count.
+    pub fn finish(&self) {
+        if let Some(bar) = self.shared.bar.lock().ok().and_then(|mut b| b.take()) {
+            bar.finish_with_message("done");
+        }
     }
 }
 
@@ -333,8 +361,16 @@ impl Shared {
             if self.json {
                 json_line("event", serde_json::json!({ "event": "heartbeat", "address": address, "op": op, "elapsed_seconds": took.as_secs() }));
             } else {
-                errln!("{address}: still {}... [{} elapsed]", op.doing(), elapsed(took));
+                self.line(&format!("{address}: still {}... [{} elapsed]", op.doing(), elapsed(took)));
             }
+        }
+    }
+
+    /// A line on stderr, above the bar when there is one.
+    fn line(&self, text: &str) {
+        match self.bar.lock().ok().and_then(|b| b.clone()) {
+            Some(bar) => bar.println(text),
+            None => errln!("{text}"),
         }
     }
 
@@ -344,6 +380,11 @@ impl Shared {
             return String::new();
         }
         let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(bar) = self.bar.lock().ok().and_then(|b| b.clone()) {
+            bar.set_position(done.min(total) as u64);
+            let running = self.running.lock().map(|r| r.len()).unwrap_or(0);
+            bar.set_message(format!("{running} running"));
+        }
         format!("[{}/{total}] ", done.min(total))
     }
 }
@@ -384,7 +425,7 @@ impl Reporter for Lines {
             Event::Skipped { address, because, .. } => format!("{address}: skipped, `{because}` did not finish"),
             Event::StateSaved { .. } => return,
         };
-        errln!("{line}");
+        sh.line(&line);
     }
 }
 

@@ -4,6 +4,7 @@
 //! naming file, line and column, what was expected and what to do.
 
 pub mod backend;
+pub mod fmt;
 mod diag;
 mod load;
 mod model;
