@@ -564,3 +564,22 @@ fn fmt_lays_out_specs_and_check_fails_ci_until_it_is_done() {
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o.stderr).contains("bad.yaml"), "{}", text(&o.stderr));
 }
+
+/// The reference var file names its schema; the committed schema is what
+/// `tandem vars-schema` makes of the spec, and the var file fits it.
+#[test]
+fn var_files_have_a_schema_made_from_the_spec() {
+    let specs = root().join("specs");
+    let o = run(&specs, NO_CLOUD, &["vars-schema", "--spec", "active-active.yaml"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let committed = std::fs::read_to_string(specs.join("active-active.vars.schema.json")).unwrap();
+    assert_eq!(text(&o.stdout), committed, "regenerate: tandem vars-schema --spec specs/active-active.yaml > specs/active-active.vars.schema.json");
+    let schema: Value = serde_json::from_str(&committed).unwrap();
+    assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(schema["properties"]["failover_min_dwell_seconds"]["type"], "number");
+    let vars = std::fs::read_to_string(specs.join("active-active.vars.yaml")).unwrap();
+    assert!(vars.starts_with("# yaml-language-server: $schema=active-active.vars.schema.json\n"));
+    for key in vars.lines().filter(|l| !l.starts_with([' ', '#', '-']) && l.contains(':')).map(|l| l.split(':').next().unwrap().trim()) {
+        assert!(schema["properties"].get(key).is_some(), "`{key}` of the var file is not in the schema");
+    }
+}

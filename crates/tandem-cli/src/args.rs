@@ -79,6 +79,8 @@ pub enum Command {
     /// Lay out specs and var files canonically (two-space indentation, no
     /// trailing blanks), keeping comments and values; `--check` for CI.
     Fmt(FmtArgs),
+    /// Print the JSON Schema of the spec's var files (its variables, typed), for editors.
+    VarsSchema(VarsSchemaArgs),
     /// Print a shell completion script: `tandem completions bash > /etc/bash_completion.d/tandem`.
     Completions(CompletionsArgs),
     /// Print the man page (roff): `tandem man > tandem.1`.
@@ -371,6 +373,13 @@ pub struct FmtArgs {
     /// Write nothing; list the files that are not formatted and exit 3 if any.
     #[arg(long)]
     pub check: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VarsSchemaArgs {
+    /// The spec file.
+    #[arg(long, short = 's', default_value = "tandem.yaml")]
+    pub spec: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -135,6 +135,15 @@ async fn run(cmd: Command) -> CmdResult {
         Command::Output(a) => output(a).await,
         Command::Show(a) => show(a).await,
         Command::Fmt(a) => fmt(a),
+        Command::VarsSchema(a) => {
+            let text = read_file(&a.spec, "spec", false)?;
+            let src = Arc::new(SourceFile { name: a.spec.display().to_string(), text: text.clone() });
+            let title = a.spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let schema = tandem_spec::vars_schema::vars_schema(&text, &title)
+                .map_err(|e| Failure::Invalid(Problems(vec![Problem::new("tandem::spec::yaml", e.message).at(&src, e.span, "here")]), false))?;
+            outln!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            Ok(0)
+        }
         Command::Completions(a) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

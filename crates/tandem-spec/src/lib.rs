@@ -5,6 +5,7 @@
 
 pub mod backend;
 pub mod fmt;
+pub mod vars_schema;
 mod diag;
 mod load;
 mod model;
