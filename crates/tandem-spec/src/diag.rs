@@ -166,10 +166,16 @@ impl Problem {
 /// typo: a high Jaro-Winkler similarity, or (for short names, where
 /// Jaro-Winkler is unreliable) few edits, swaps included.
 pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // Edit distance costs length x length: a typo of a name is short, and a
+    // 300 KB "type" must not take seconds to refuse.
+    const LONGEST: usize = 128;
+    if word.len() > LONGEST {
+        return None;
+    }
     let max_edits = (word.chars().count() / 3).max(1);
     known
         .into_iter()
-        .filter(|k| *k != word)
+        .filter(|k| *k != word && k.len() <= LONGEST)
         .map(|k| {
             let jw = strsim::jaro_winkler(word, k);
             let edits = strsim::damerau_levenshtein(word, k);

@@ -785,7 +785,19 @@ impl Loader<'_> {
         let path = path.as_str();
         let dir = std::path::Path::new(&self.src.name).parent().unwrap_or(std::path::Path::new(""));
         let full = dir.join(path);
-        let read = match r {
+        // Regular files only, of a size a spec can hold (a Lambda zip for
+        // direct upload is at most 50 MB): not a device, a FIFO or a directory.
+        const MAX_FILE: u64 = 64 << 20;
+        let kind = std::fs::metadata(&full).and_then(|m| {
+            if !m.is_file() {
+                Err(std::io::Error::other("not a regular file"))
+            } else if m.len() > MAX_FILE {
+                Err(std::io::Error::other(format!("{} bytes, more than the {} MiB a spec may read", m.len(), MAX_FILE >> 20)))
+            } else {
+                Ok(())
+            }
+        });
+        let read = kind.and_then(|()| match r {
             RefTarget::File(_) => std::fs::read_to_string(&full),
             RefTarget::Path(_) => std::fs::metadata(&full).map(|_| full.display().to_string()),
             _ => std::fs::read(&full).map(|bytes| {
@@ -793,7 +805,7 @@ impl Loader<'_> {
                 use sha2::Digest;
                 base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes))
             }),
-        };
+        });
         match read {
             Ok(text) => text,
             Err(e) => {

@@ -86,14 +86,35 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// How deep collections may nest: far beyond any spec, and shallow enough
+/// that walking (and dropping) the tree can never overflow the stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// How many nodes a document may hold once aliases are expanded: a spec has
+/// a few thousand; "billion laughs" (aliases of aliases) would need gigabytes.
+pub const MAX_NODES: usize = 1_000_000;
+
 /// Parse one YAML document. An empty document is an empty mapping.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
-    let mut b = Builder { stack: Vec::new(), root: None, error: None, anchors: Default::default() };
+    let mut b = Builder { stack: Vec::new(), root: None, error: None, anchors: Default::default(), sizes: Default::default(), nodes: 0, skip: 0 };
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut b, false).map_err(|e| {
-        let m = e.marker();
-        YamlError { span: Span::new(m.index().min(text.len()), 0), message: e.info().to_string() }
-    })?;
+    // Event by event: the parser's own `load` recurses once per nesting
+    // level and overflows the stack on a hostile document.
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| {
+            let m = e.marker();
+            YamlError { span: Span::new(m.index().min(text.len()), 0), message: e.info().to_string() }
+        })?;
+        match ev {
+            Event::StreamEnd => break,
+            // One document, as before: the rest of a stream is not read.
+            Event::DocumentEnd => {
+                b.on_event(ev, mark);
+                break;
+            }
+            ev => b.on_event(ev, mark),
+        }
+    }
     if let Some(e) = b.error {
         return Err(e);
     }
@@ -110,9 +131,29 @@ struct Builder {
     root: Option<Node>,
     error: Option<YamlError>,
     anchors: std::collections::HashMap<usize, Node>,
+    /// Nodes in each anchored value: what an alias of it adds.
+    sizes: std::collections::HashMap<usize, usize>,
+    /// Nodes so far, aliases expanded.
+    nodes: usize,
+    /// Nesting levels being skipped past the depth budget.
+    skip: usize,
+}
+
+fn size(n: &Node) -> usize {
+    1 + match &n.kind {
+        NodeKind::Scalar(_) => 0,
+        NodeKind::Seq(items) => items.iter().map(size).sum(),
+        NodeKind::Map(m) => m.values().map(|(_, v)| 1 + size(v)).sum(),
+    }
 }
 
 impl Builder {
+    fn fail(&mut self, at: usize, message: String) {
+        if self.error.is_none() {
+            self.error = Some(YamlError { span: Span::new(at, 1), message });
+        }
+    }
+
     fn push_node(&mut self, node: Node) {
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -220,12 +261,38 @@ fn plain_scalar(v: &str) -> Scalar {
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let at = mark.index();
+        // Past a budget nothing more is built: the error says where it was hit.
+        if self.skip > 0 {
+            match ev {
+                Event::SequenceStart(..) | Event::MappingStart(..) => self.skip += 1,
+                Event::SequenceEnd | Event::MappingEnd => self.skip -= 1,
+                _ => {}
+            }
+            return;
+        }
+        if matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..)) && self.stack.len() >= MAX_DEPTH {
+            self.fail(at, format!("lists and mappings nest deeper than {MAX_DEPTH} levels here; a spec never needs that"));
+            self.skip = 1;
+            return;
+        }
+        self.nodes += 1;
+        if let Event::Alias(id) = &ev {
+            self.nodes += self.sizes.get(id).copied().unwrap_or(1);
+        }
+        if self.nodes > MAX_NODES {
+            if self.error.is_none() {
+                self.fail(at, format!("the document expands to more than {MAX_NODES} values (aliases of aliases?); a spec never needs that"));
+            }
+            self.skip = usize::from(matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..)));
+            return;
+        }
         match ev {
             Event::Scalar(v, style, anchor, _tag) => {
                 let len = v.len();
                 let scalar = if style == TScalarStyle::Plain { plain_scalar(&v) } else { Scalar::Str(v) };
                 let node = Node { span: Span::new(at, len.max(1)), kind: NodeKind::Scalar(scalar) };
                 if anchor > 0 {
+                    self.sizes.insert(anchor, 1);
                     self.anchors.insert(anchor, node.clone());
                 }
                 self.push_node(node);
@@ -253,6 +320,7 @@ impl MarkedEventReceiver for Builder {
                     None => return,
                 };
                 if node.0 > 0 {
+                    self.sizes.insert(node.0, size(&node.1));
                     self.anchors.insert(node.0, node.1.clone());
                 }
                 self.push_node(node.1);
