@@ -583,3 +583,23 @@ fn var_files_have_a_schema_made_from_the_spec() {
         assert!(schema["properties"].get(key).is_some(), "`{key}` of the var file is not in the schema");
     }
 }
+
+/// A state that repeats a key is corrupt, not "last one wins", and is left as it is.
+#[test]
+fn a_state_with_a_repeated_key_is_refused_and_left_alone() {
+    let d = spec_dir(TWO_REGIONS);
+    std::fs::create_dir_all(d.path().join(".tandem")).unwrap();
+    let r = r#"{"type":"aws.ec2.vpc","region":"us-east-1","id":"vpc-1","properties":{},"outputs":{}}"#;
+    for state in [
+        format!(r#"{{"format_version":1,"lineage":"l","serial":3,"spec_name":"day-one","resources":{{"east":{r}}},"resources":{{}}}}"#),
+        format!(r#"{{"format_version":1,"lineage":"l","serial":3,"spec_name":"day-one","resources":{{"east":{r},"east":{r}}}}}"#),
+    ] {
+        std::fs::write(d.path().join(".tandem/state.json"), &state).unwrap();
+        for args in [&["plan"][..], &["state", "list"]] {
+            let o = run(d.path(), NO_CLOUD, args);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o.stdout));
+            assert!(text(&o.stderr).contains("appears twice"), "{}", text(&o.stderr));
+        }
+        assert_eq!(std::fs::read_to_string(d.path().join(".tandem/state.json")).unwrap(), state);
+    }
+}

@@ -29,12 +29,65 @@ pub const FORMAT_VERSION: u32 = 1;
 
 pub(crate) fn parse(at: &str, restore: &str, text: &str) -> Result<State, StateError> {
     let corrupt = |detail: String| StateError::Corrupt { at: at.to_string(), detail, restore: restore.to_string() };
+    // serde_json keeps the last of a repeated key silently: a state that
+    // says "resources" twice (or names one address twice) is corrupt.
+    serde_json::from_str::<NoDuplicateKeys>(text).map_err(|e| corrupt(format!("not JSON as tandem writes it: {e}")))?;
     let raw: Value = serde_json::from_str(text).map_err(|e| corrupt(format!("not JSON: {e}")))?;
     let version = raw.get("format_version").and_then(Value::as_u64).ok_or_else(|| corrupt("no format_version".into()))?;
     if version != FORMAT_VERSION as u64 {
         return Err(StateError::UnknownVersion { at: at.to_string(), found: version });
     }
     serde_json::from_value(raw).map_err(|e| corrupt(e.to_string()))
+}
+
+/// Any JSON, refused where an object repeats a key.
+struct NoDuplicateKeys;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeysVisitor)
+    }
+}
+
+struct NoDuplicateKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicateKeysVisitor {
+    type Value = NoDuplicateKeys;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        while a.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(k) = a.next_key::<String>()? {
+            if !seen.insert(k.clone()) {
+                return Err(serde::de::Error::custom(format!("the key `{k}` appears twice in one object")));
+            }
+            a.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(NoDuplicateKeys)
+    }
 }
 
 /// Parse state bytes that came from elsewhere (`tandem state push FILE`).
