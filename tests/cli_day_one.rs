@@ -603,3 +603,24 @@ fn a_state_with_a_repeated_key_is_refused_and_left_alone() {
         assert_eq!(std::fs::read_to_string(d.path().join(".tandem/state.json")).unwrap(), state);
     }
 }
+
+/// A sensitive variable stays hidden wherever tandem prints what it flows
+/// into, and validate warns when it flows into a field the cloud shows.
+#[test]
+fn sensitive_values_stay_hidden_and_validate_warns_about_plain_fields() {
+    let sb = sandbox();
+    let d = spec_dir("version: 1\nname: secret\nvariables:\n  token: { type: string, sensitive: true }\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    region: us-east-1\n    properties:\n      cidr_block: 10.0.0.0/16\n      tags: { Name: \"prefix-${var.token}\" }\noutputs:\n  derived: { value: \"x-${var.token}\" }\n");
+    let secret = "hunter2-not-for-output";
+    let with = |args: &[&str]| cmd(d.path(), &sb.url, args).env("TANDEM_VAR_token", secret).output().unwrap();
+    let o = with(&["validate"]);
+    assert!(o.status.success());
+    assert!(text(&o.stderr).contains("warning[tandem::spec::sensitive_in_plain_field]") && text(&o.stderr).contains("`tags` of `vpc`"), "{}", text(&o.stderr));
+    for args in [&["plan"][..], &["plan", "--json"], &["apply", "--auto-approve"], &["output"], &["show"], &["show", "--json"]] {
+        let o = with(args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+        let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
+        assert!(!all.contains(secret), "tandem {args:?} printed the secret: {all}");
+    }
+    let o = with(&["output", "derived", "--show-sensitive"]);
+    assert!(text(&o.stdout).contains(&format!("x-{secret}")), "{}", text(&o.stdout));
+}

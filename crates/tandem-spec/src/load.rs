@@ -8,7 +8,7 @@ use crate::template::{self, FileArg, Index, Piece, RefTarget};
 use crate::yaml::{self, Node, NodeKind, Scalar, Span};
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tandem_schema::{Check, Field, KindSchema, Type};
 
@@ -61,6 +61,7 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
         links: Vec::new(),
         sensitive_vars: Default::default(),
         deferred: None,
+        warnings: Vec::new(),
     };
     let spec = l.spec(&root, inputs);
     // A for_each resource repeats its problems once per instance; say each once.
@@ -107,6 +108,8 @@ struct Loader<'a> {
     /// only a plan that includes the resource (a Lambda zip not built yet
     /// must not block a stage that does not deploy it).
     deferred: Option<Vec<Problem>>,
+    /// Allowed, but worth a look (a secret in a field the cloud shows).
+    warnings: Vec<Problem>,
 }
 
 impl Loader<'_> {
@@ -241,6 +244,7 @@ impl Loader<'_> {
         for r in spec.resources.values() {
             spec.warnings.extend(r.unreadable.iter().cloned());
         }
+        spec.warnings.append(&mut self.warnings);
         Some(spec)
     }
 
@@ -558,10 +562,24 @@ impl Loader<'_> {
             Some((_, pn)) => self.expr(pn, vars, each.as_ref()),
             None => Expr { span: kspan, kind: ExprKind::Map(IndexMap::new()) },
         };
-        let sensitive = match m.get("properties").and_then(|(_, pn)| pn.as_map()) {
+        let sensitive: BTreeSet<String> = match m.get("properties").and_then(|(_, pn)| pn.as_map()) {
             Some(pm) => pm.iter().filter(|(_, (_, v))| self.mentions_sensitive(v)).map(|(k, _)| k.clone()).collect(),
             None => Default::default(),
         };
+        // tandem redacts these in its own output, but a tag or a name is
+        // shown by the cloud to anyone who may list the resource.
+        if let (Some(kind), Some(pm)) = (self.kinds.iter().copied().find(|k| k.type_name == type_name), m.get("properties").and_then(|(_, pn)| pn.as_map())) {
+            for field in &sensitive {
+                if kind.field(field).is_some_and(|f| !f.sensitive) {
+                    let span = pm.get(field).map(|(ks, _)| *ks).unwrap_or(kspan);
+                    self.warnings.push(
+                        Problem::new("tandem::spec::sensitive_in_plain_field", format!("`{field}` of `{key}` takes a sensitive variable, but {type_name} does not keep `{field}` secret"))
+                            .at(&self.src, span, "visible in the cloud")
+                            .help("tandem redacts it in plans, state and output; the cloud shows it to anyone who may read the resource. Keep secrets out of tags and names"),
+                    );
+                }
+            }
+        }
         if !matches!(properties.kind, ExprKind::Map(_)) {
             self.err("tandem::spec::shape", properties.span, "`properties` must be a mapping", "expected a mapping");
         } else {
