@@ -624,3 +624,58 @@ fn sensitive_values_stay_hidden_and_validate_warns_about_plain_fields() {
     let o = with(&["output", "derived", "--show-sensitive"]);
     assert!(text(&o.stdout).contains(&format!("x-{secret}")), "{}", text(&o.stdout));
 }
+
+/// Fail-stop: when the state cannot be written mid-apply (here S3 refuses
+/// every write), nothing new starts, and what was made but not recorded is
+/// named with the command that records it.
+#[test]
+fn a_failed_state_write_stops_the_apply_and_names_what_is_unrecorded() {
+    let sb = sandbox();
+    boto3(&sb, "c('s3').create_bucket(Bucket='failstop')");
+    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":3000,"deletion_ms":0}]}"#);
+    let net = |name: &str, after: &str| format!("  {name}:\n    type: gcp.compute.network\n{after}    properties:\n      project: tandem-test\n      name: fs-{name}\n");
+    let spec = format!(
+        "version: 1\nname: failstop\nbackend:\n  s3: {{ bucket: failstop, key: s.json, region: us-east-1, use_path_style: true }}\nresources:\n{}{}{}",
+        net("a", ""),
+        net("b", "    depends_on: [a]\n"),
+        net("c", "    depends_on: [b]\n")
+    );
+    let d = spec_dir(&spec);
+    let mut child = cmd(d.path(), &sb.url, &["apply", "--auto-approve"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    loop {
+        let l = rx.recv_timeout(Duration::from_secs(60)).expect("a: created");
+        if l.contains("a: created") {
+            break;
+        }
+    }
+    // From now on every state write fails.
+    admin(&sb, "POST", "/_tandem/faults", r#"{"service":"s3","operation":"PUT /failstop","kind":"server_error"}"#);
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    let status = child.wait().unwrap();
+    let stderr = reader.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("STATE NOT SAVED") && stdout.contains("Nothing new was started"), "{stdout}");
+    assert!(stdout.contains("tandem import b "), "b was made and must be named: {stdout}");
+    assert!(!stderr.contains("c: creating"), "c must not start once the state cannot be written: {stderr}");
+    // Recover: the state can be written again; import what was named; c is all that is left.
+    admin(&sb, "DELETE", "/_tandem/faults", "");
+    let import = stdout.lines().find(|l| l.trim_start().starts_with("tandem import b ")).unwrap();
+    let id = import.split_whitespace().nth(3).unwrap();
+    let o = run(d.path(), &sb.url, &["import", "b", id]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(d.path(), &sb.url, &["plan"]);
+    assert!(text(&o.stdout).contains("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete."), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("+ c "), "{}", text(&o.stdout));
+}

@@ -247,6 +247,15 @@ fn past(a: Action) -> &'static str {
 
 pub fn summary_text(s: &Summary, verb: &str) -> String {
     let mut out = String::new();
+    if let Some(e) = &s.state_error {
+        out.push_str(&format!("STATE NOT SAVED: {e}\nNothing new was started after that.\n"));
+        if !s.unrecorded.is_empty() {
+            out.push_str("Made in the cloud but NOT recorded in the state; once the state can be written again, record each:\n");
+            for u in &s.unrecorded {
+                out.push_str(&format!("  tandem import {} {}   # {}{}\n", u.address, u.id, u.type_name, u.region.as_ref().map(|r| format!(", {r}")).unwrap_or_default()));
+            }
+        }
+    }
     for f in &s.failed {
         out.push_str(&format!("FAILED {f}\n"));
     }

@@ -109,8 +109,10 @@ pub struct Engine {
     pub parallelism: usize,
     /// How long any one waiter may wait.
     pub timeout: Duration,
-    /// Set (by Ctrl-C) to stop starting new operations.
+    /// Set (by Ctrl-C, or a failed state write) to stop starting new operations.
     pub cancel: Arc<AtomicBool>,
+    /// Objects made during the current apply whose state write failed.
+    unrecorded: Mutex<Vec<Unrecorded>>,
 }
 
 /// What `preflight` found: per resource (in spec order), and the permissions
@@ -137,14 +139,30 @@ pub struct Summary {
     pub replaced: Vec<String>,
     pub deleted: Vec<String>,
     pub failed: Vec<FailedOp>,
+    /// The state could not be written: nothing new was started after that.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_error: Option<String>,
+    /// Made in the cloud but not in the state (its write failed): import them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unrecorded: Vec<Unrecorded>,
     pub skipped: Vec<(String, String)>,
     pub cancelled: Vec<String>,
 }
 
 impl Summary {
     pub fn ok(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty() && self.cancelled.is_empty()
+        self.failed.is_empty() && self.skipped.is_empty() && self.cancelled.is_empty() && self.state_error.is_none()
     }
+}
+
+/// A cloud object an apply made whose state write failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unrecorded {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub region: Option<String>,
+    pub id: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -161,6 +179,7 @@ impl Engine {
             parallelism: 10,
             timeout: Duration::from_secs(30 * 60),
             cancel: Arc::new(AtomicBool::new(false)),
+            unrecorded: Mutex::new(Vec::new()),
         }
     }
 
@@ -631,7 +650,7 @@ impl Engine {
         }
 
         let shared = Mutex::new(state);
-        let saver = Saver::new(backend, &shared, self.reporter.as_ref());
+        let saver = Saver::new(backend, &shared, self.reporter.as_ref(), &self.cancel);
         let statuses = walk(&nodes, &edges, self.parallelism, &self.cancel, |(addr, step)| {
             let (shared, saver, changes) = (&shared, &saver, &changes);
             async move {
@@ -643,7 +662,13 @@ impl Engine {
             }
         })
         .await;
-        saver.finish()?;
+        let unrecorded = std::mem::take(&mut *self.unrecorded.lock().expect("not poisoned"));
+        if let Err(e) = saver.finish() {
+            let mut summary = summarize(plan, &statuses);
+            summary.state_error = Some(e.to_string());
+            summary.unrecorded = unrecorded;
+            return Ok(summary);
+        }
         let mut state = shared.into_inner().expect("not poisoned");
         // Outputs, from what now exists.
         state.outputs.clear();
@@ -660,10 +685,13 @@ impl Engine {
                 state.outputs.insert(name.clone(), OutputState { value: ev.value, sensitive: o.sensitive || inherited });
             }
         }
+        let mut summary = summarize(plan, &statuses);
         if !plan.destroy || !state.outputs.is_empty() || !plan.changes.is_empty() {
-            backend.save_state(&mut state).await?;
+            if let Err(e) = backend.save_state(&mut state).await {
+                summary.state_error = Some(format!("{e} (every resource was recorded; the outputs were not)"));
+            }
         }
-        Ok(summarize(plan, &statuses))
+        Ok(summary)
     }
 
     async fn run_delete(&self, change: &Change, shared: &Mutex<State>, saver: &Saver<'_>) -> Result<(), ProviderError> {
@@ -677,10 +705,17 @@ impl Engine {
         let r = retry(&ctx, "delete", RetryPolicy::default(), || kind.delete(&ctx, &rs.id, &rs.properties)).await;
         match r {
             Ok(()) | Err(ProviderError { class: ErrorClass::NotFound, .. }) => {
-                saver.commit(|s| {
-                    s.resources.remove(&change.address);
-                })
-                .await;
+                if let Err(e) = saver
+                    .commit(|s| {
+                        s.resources.remove(&change.address);
+                    })
+                    .await
+                {
+                    // Gone from the cloud, still in the state: the next refresh finds it gone.
+                    let e = ProviderError::new(ErrorClass::Other, format!("deleted {}, but the state could not be saved: {e}", rs.id));
+                    self.reporter.event(&Event::failed(&change.address, Op::Delete, &e, secs(t.elapsed())));
+                    return Err(e);
+                }
                 self.reporter.event(&Event::Finished { address: change.address.clone(), op: Op::Delete, id: Some(rs.id), seconds: secs(t.elapsed()) });
                 Ok(())
             }
@@ -724,20 +759,32 @@ impl Engine {
         };
         match result {
             Ok(obs) => {
-                saver.commit(|s| {
-                    s.resources.insert(addr.clone(), resource_state(r, schema, &obs, desired, false));
-                })
-                .await;
+                if let Err(e) = saver
+                    .commit(|s| {
+                        s.resources.insert(addr.clone(), resource_state(r, schema, &obs, desired, false));
+                    })
+                    .await
+                {
+                    self.unrecorded.lock().expect("not poisoned").push(Unrecorded { address: addr.clone(), id: obs.id.clone(), region: r.region.clone(), type_name: r.type_name.clone() });
+                    let e = ProviderError::new(ErrorClass::Other, format!("{} {} in the cloud, but the state could not be saved: {e}", op.done(), obs.id));
+                    self.reporter.event(&Event::failed(addr, op, &e, secs(t.elapsed())));
+                    return Err(e);
+                }
                 self.reporter.event(&Event::Finished { address: addr.clone(), op, id: Some(obs.id), seconds: secs(t.elapsed()) });
                 Ok(())
             }
             Err(e) => {
                 if let Some(partial) = &e.partial {
                     // Made but not confirmed usable: keep track of it, marked for replacement.
-                    saver.commit(|s| {
-                        s.resources.insert(addr.clone(), resource_state(r, schema, partial, desired, true));
-                    })
-                    .await;
+                    if saver
+                        .commit(|s| {
+                            s.resources.insert(addr.clone(), resource_state(r, schema, partial, desired, true));
+                        })
+                        .await
+                        .is_err()
+                    {
+                        self.unrecorded.lock().expect("not poisoned").push(Unrecorded { address: addr.clone(), id: partial.id.clone(), region: r.region.clone(), type_name: r.type_name.clone() });
+                    }
                 }
                 self.reporter.event(&Event::failed(addr, op, &e, secs(t.elapsed())));
                 Err(e)

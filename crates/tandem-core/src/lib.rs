@@ -11,7 +11,7 @@ mod saver;
 mod view;
 pub mod walk;
 
-pub use engine::{lookup, Drift, Engine, EngineError, FailedOp, Imported, PlanOptions, Preflight, Summary};
+pub use engine::{lookup, Drift, Engine, EngineError, FailedOp, Imported, PlanOptions, Preflight, Summary, Unrecorded};
 pub use event::{Event, Op, Reporter, Silent};
 pub use graph::Graph;
 pub use plan::{Action, Change, FieldChange, Plan};

@@ -10,7 +10,7 @@
 //! together cost about two writes, not N.
 
 use crate::event::{Event, Reporter};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use tandem_state::{State, StateError, StateWriter};
 
@@ -25,10 +25,13 @@ pub(crate) struct Saver<'a> {
     /// One write at a time; the waiters behind it are covered by the next one.
     writer: tokio::sync::Mutex<()>,
     error: Mutex<Option<StateError>>,
+    /// Set on the first failed write: nothing new may start (fail-stop), since
+    /// whatever it made could not be recorded either.
+    stop: &'a AtomicBool,
 }
 
 impl<'a> Saver<'a> {
-    pub(crate) fn new(backend: &'a dyn StateWriter, state: &'a Mutex<State>, reporter: &'a dyn Reporter) -> Self {
+    pub(crate) fn new(backend: &'a dyn StateWriter, state: &'a Mutex<State>, reporter: &'a dyn Reporter, stop: &'a AtomicBool) -> Self {
         Saver {
             backend,
             state,
@@ -37,18 +40,24 @@ impl<'a> Saver<'a> {
             durable: AtomicU64::new(0),
             writer: tokio::sync::Mutex::new(()),
             error: Mutex::new(None),
+            stop,
         }
     }
 
-    /// Change the state and return once the change is on disk (or the write
-    /// failed: the error is kept for [`Saver::finish`]).
-    pub(crate) async fn commit(&self, change: impl FnOnce(&mut State)) {
+    /// Change the state and return once the change is on disk. Err when the
+    /// write failed (or an earlier one did): the change is NOT recorded; the
+    /// error is also kept for [`Saver::finish`].
+    pub(crate) async fn commit(&self, change: impl FnOnce(&mut State)) -> Result<(), String> {
         let mine = {
             let mut s = self.state.lock().expect("not poisoned");
             change(&mut s);
             self.changed.fetch_add(1, Ordering::SeqCst) + 1
         };
         self.durable_up_to(mine).await;
+        match &*self.error.lock().expect("not poisoned") {
+            Some(e) => Err(e.to_string()),
+            None => Ok(()),
+        }
     }
 
     async fn durable_up_to(&self, mine: u64) {
@@ -85,6 +94,7 @@ impl<'a> Saver<'a> {
 
     fn fail(&self, e: StateError) {
         self.error.lock().expect("not poisoned").get_or_insert(e);
+        self.stop.store(true, Ordering::SeqCst);
     }
 
     /// The first write error, if any.
