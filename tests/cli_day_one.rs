@@ -679,3 +679,23 @@ fn a_failed_state_write_stops_the_apply_and_names_what_is_unrecorded() {
     assert!(text(&o.stdout).contains("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete."), "{}", text(&o.stdout));
     assert!(text(&o.stdout).contains("+ c "), "{}", text(&o.stdout));
 }
+
+/// A create whose read-back fails is recorded (tainted), never lost: destroy
+/// finds and deletes it.
+#[test]
+fn a_create_whose_read_back_fails_is_recorded_and_destroyable() {
+    let sb = sandbox();
+    let d = spec_dir("version: 1\nname: rb\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    region: us-east-1\n    properties:\n      cidr_block: 10.30.0.0/16\n");
+    admin(&sb, "POST", "/_tandem/faults", r#"{"service":"ec2","operation":"DescribeVpcAttribute","kind":"server_error","count":100}"#);
+    let o = run(d.path(), &sb.url, &["apply", "--auto-approve"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    admin(&sb, "DELETE", "/_tandem/faults", "");
+    let v: Value = serde_json::from_slice(&run(d.path(), NO_CLOUD, &["show", "--json"]).stdout).unwrap();
+    assert_eq!(v["resources"]["vpc"]["tainted"], true, "{v}");
+    let id = v["resources"]["vpc"]["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("vpc-"));
+    let o = run(d.path(), &sb.url, &["destroy", "--auto-approve"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let left = boto3(&sb, &format!("print(len(c('ec2').describe_vpcs(Filters=[{{'Name': 'vpc-id', 'Values': ['{id}']}}])['Vpcs']))"));
+    assert_eq!(left.trim(), "0");
+}

@@ -109,7 +109,7 @@ impl ResourceKind for Subnet {
         if let Some(b) = props.get("map_public_ip_on_launch").and_then(Value::as_bool) {
             self.set_public_ip(&client, &id, b).await.map_err(|e| e.with_partial(partial.clone()))?;
         }
-        self.read(ctx, &id).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {

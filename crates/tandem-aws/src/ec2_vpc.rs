@@ -156,7 +156,7 @@ impl ResourceKind for Vpc {
         }
         let dns = |k: &str| props.get(k).and_then(Value::as_bool);
         self.set_dns(&client, &id, dns("enable_dns_support"), dns("enable_dns_hostnames")).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, &id).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {

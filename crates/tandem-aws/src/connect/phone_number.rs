@@ -265,7 +265,7 @@ impl ResourceKind for PhoneNumber {
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
         self.wait_claimed(ctx, &client, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
-        let now = self.read(ctx, &id).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("phone number {id} vanished right after its claim")).with_partial(partial.clone()))?;
+        let now = self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("phone number {id} vanished right after its claim")).with_partial(partial.clone()))?;
         let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default().to_string();
         self.associate(ctx, &arn, &associations).await.map_err(|e| e.with_partial(now.clone()))?;
         Ok(now)

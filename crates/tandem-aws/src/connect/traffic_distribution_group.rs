@@ -270,7 +270,7 @@ impl ResourceKind for TrafficDistributionGroup {
         let partial = Observed { id: id.clone(), ..Default::default() };
         self.wait_active(ctx, &client, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
         self.distribute(ctx, &client, &id, props).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, &id).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("group {id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("group {id} vanished right after creation")).with_partial(partial))
     }
 
     /// DescribeTrafficDistributionGroup + GetTrafficDistribution (only ACTIVE
