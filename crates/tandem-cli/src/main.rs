@@ -276,12 +276,30 @@ pub(crate) fn engine_err(e: EngineError, json: bool) -> Failure {
 /// second one exits at once (130), for a wait nobody wants to sit through.
 fn interrupt_on_ctrl_c(engine: &Engine) {
     let cancel = engine.cancel.clone();
+    // Registered now, not when the task first runs: a Ctrl-C right after
+    // the first operation starts must not meet the default (kill) action.
+    #[cfg(unix)]
+    let mut sigint = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+        Ok(s) => s,
+        Err(e) => {
+            errln!("warning: cannot catch Ctrl-C ({e}); an interrupt kills tandem at once");
+            return;
+        }
+    };
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            errln!("interrupted: starting nothing new; running operations finish and the state is saved (Ctrl-C again to exit now)");
+        #[cfg(unix)]
+        let first = sigint.recv().await.is_some();
+        #[cfg(not(unix))]
+        let first = tokio::signal::ctrl_c().await.is_ok();
+        if first {
+            errln!("interrupted: starting nothing new; waits stop, the state is saved (Ctrl-C again to exit now)");
             cancel.store(true, Ordering::SeqCst);
         }
-        if tokio::signal::ctrl_c().await.is_ok() {
+        #[cfg(unix)]
+        let second = sigint.recv().await.is_some();
+        #[cfg(not(unix))]
+        let second = tokio::signal::ctrl_c().await.is_ok();
+        if second {
             errln!("interrupted again: exiting now. Operations in flight go on in the cloud without being recorded; the state has everything finished before. Run `tandem plan` to see where things stand.");
             std::process::exit(130);
         }

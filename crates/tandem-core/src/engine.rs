@@ -226,6 +226,7 @@ impl Engine {
             progress: Arc::new(ProgressBridge(self.reporter.clone())),
             timeout: self.timeout,
             consistency: tandem_provider::CONSISTENCY_WINDOW,
+            interrupt: self.cancel.clone(),
         }
     }
 

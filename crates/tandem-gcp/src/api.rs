@@ -300,9 +300,19 @@ impl GcpContext {
                 ctx.report(format!("waiting for operation {name}"));
                 announced = true;
             }
-            let polled = match &path.region {
-                Some(r) => self.region_operations().await?.wait().set_project(&path.project).set_region(r).set_operation(&name).send().await,
-                None => self.global_operations().await?.wait().set_project(&path.project).set_operation(&name).send().await,
+            let wait = async {
+                Ok::<_, ProviderError>(match &path.region {
+                    Some(r) => self.region_operations().await?.wait().set_project(&path.project).set_region(r).set_operation(&name).send().await,
+                    None => self.global_operations().await?.wait().set_project(&path.project).set_operation(&name).send().await,
+                })
+            };
+            // `wait` holds the call open until the operation ends (up to two
+            // minutes): an interrupt must not sit behind it.
+            let polled = tokio::select! {
+                r = wait => r?,
+                () = tandem_provider::interrupted(ctx) => {
+                    return Err(ProviderError::new(ErrorClass::Interrupted, format!("operation {name}: interrupted while it was still {}", v["status"].as_str().unwrap_or("running"))));
+                }
             };
             match polled {
                 Ok(next) => op = next,

@@ -94,6 +94,11 @@ impl ResourceKind for Kind {
                 if let Ok(Some(api)) = self.gcp.get(ctx, self.coll(), &path).await {
                     return Err(e.with_partial(self.observed(&path, &api)));
                 }
+                // Stopped while the insert's operation ran: the object may
+                // still appear, under the name it was given; keep track of it.
+                if matches!(e.class, ErrorClass::Interrupted | ErrorClass::Timeout) {
+                    return Err(e.with_partial(Observed { id: path.render(self.coll()), ..Default::default() }));
+                }
                 return Err(e);
             }
         }

@@ -36,6 +36,10 @@ pub struct Ctx {
     /// How long a just-created object may stay invisible to reads before it
     /// counts as gone ([`CONSISTENCY_WINDOW`] unless set).
     pub consistency: Duration,
+    /// Set when the run is interrupted (Ctrl-C) or must stop (the state
+    /// cannot be written): waiters give up promptly instead of waiting out
+    /// a slow create.
+    pub interrupt: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Ctx {
@@ -65,7 +69,15 @@ impl Ctx {
             progress: Arc::new(NoProgress),
             timeout: Duration::from_secs(600),
             consistency: CONSISTENCY_WINDOW,
+            interrupt: Arc::default(),
         }
+    }
+}
+
+/// Resolves once `ctx`'s run is interrupted: race a long call against it.
+pub async fn interrupted(ctx: &Ctx) {
+    while !ctx.interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
@@ -109,6 +121,8 @@ pub enum ErrorClass {
     Conflict,
     /// Credentials or permissions.
     Auth,
+    /// The run was interrupted (Ctrl-C) or had to stop while this waited.
+    Interrupted,
     Other,
 }
 
@@ -137,6 +151,7 @@ impl ErrorClass {
             ErrorClass::Timeout => "timeout",
             ErrorClass::Conflict => "conflict",
             ErrorClass::Auth => "auth",
+            ErrorClass::Interrupted => "interrupted",
             ErrorClass::Other => "other",
         }
     }

@@ -67,7 +67,21 @@ where
                 ),
             ));
         }
-        tokio::time::sleep(delay).await;
+        // Sleep in short steps, so an interrupt is seen within a quarter second.
+        let until = Instant::now() + delay;
+        while Instant::now() < until {
+            if ctx.interrupt.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(ProviderError::new(
+                    ErrorClass::Interrupted,
+                    format!(
+                        "{what}: interrupted while {} after {}s; what was made is kept in the state as tainted, and the next apply replaces it",
+                        if last_state.is_empty() { "waiting" } else { &last_state },
+                        start.elapsed().as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep((until - Instant::now()).min(Duration::from_millis(250))).await;
+        }
         delay = (delay * 2).min(waiter.max);
     }
 }
