@@ -91,15 +91,16 @@ pub enum OutageMode {
     Unreachable,
 }
 
-fn connect() -> String {
-    "connect".to_string()
+fn every_service() -> String {
+    "*".to_string()
 }
 
-/// A region outage of one service (Connect by default).
+/// A region outage: of one service, or of every service (`*`, the default:
+/// a region that goes down takes all its endpoints with it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outage {
     pub region: String,
-    #[serde(default = "connect")]
+    #[serde(default = "every_service")]
     pub service: String,
     #[serde(default)]
     pub mode: OutageMode,
@@ -187,7 +188,7 @@ impl Faults {
 
     /// Decides whether this call fails, and how. Counts down count-limited rules.
     pub fn check(&mut self, service: &str, operation: &str, region: &str) -> Option<FaultAction> {
-        if let Some(o) = self.outages.iter().find(|o| o.region == region && o.service == service) {
+        if let Some(o) = self.outages.iter().find(|o| o.region == region && (o.service == service || o.service == "*")) {
             return Some(match o.mode {
                 OutageMode::Error => FaultAction::Error(server_error(service)),
                 OutageMode::Unreachable => FaultAction::Reset,
@@ -231,6 +232,17 @@ mod tests {
         assert!(f.check("connect", "ListInstances", "us-east-1").is_none());
         assert!(f.check("connect", "DescribeInstance", "us-west-2").is_some());
         assert!(f.check("connect", "DescribeInstance", "us-east-1").is_none());
+    }
+
+    #[test]
+    fn an_outage_without_a_service_takes_the_whole_region() {
+        let o: Outage = serde_json::from_str(r#"{"region":"us-west-2"}"#).unwrap();
+        let mut f = Faults::default();
+        f.set_outage(o);
+        for service in ["connect", "ec2", "dynamodb", "kinesis", "lambda"] {
+            assert!(f.check(service, "X", "us-west-2").is_some(), "{service}");
+            assert!(f.check(service, "X", "us-east-1").is_none(), "{service}");
+        }
     }
 
     #[test]
