@@ -729,3 +729,27 @@ fn one_ctrl_c_stops_a_slow_create_promptly_and_keeps_track_of_it() {
     assert_eq!(v["resources"]["net"]["tainted"], true, "{v}");
     assert!(v["resources"]["net"]["id"].as_str().unwrap().ends_with("/global/networks/slow-net"), "{v}");
 }
+
+/// The local state, its backup and its lock file are for their owner only.
+#[cfg(unix)]
+#[test]
+fn state_and_lock_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = sandbox();
+    let d = spec_dir(TWO_REGIONS);
+    assert!(run(d.path(), &sb.url, &["apply", "--auto-approve", "--target", "east"]).status.success());
+    assert!(run(d.path(), &sb.url, &["apply", "--auto-approve"]).status.success());
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(d.path().join(".tandem")).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if !name.starts_with("state") {
+            continue; // backend.json records where the state is: no secret
+        }
+        seen.push(name);
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is {mode:o}", p.display());
+    }
+    seen.sort();
+    assert!(seen.iter().any(|n| n.ends_with(".lock")) && seen.len() >= 3, "{seen:?}");
+}

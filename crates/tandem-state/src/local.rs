@@ -123,6 +123,8 @@ impl LocalBackend {
             fs::create_dir_all(dir).map_err(err)?;
         }
         let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&lock_path).map_err(err)?;
+        // It names the holder (user, host, pid): for the owner only, as the state is.
+        set_owner_only(&file).map_err(err)?;
         match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
             Ok(true) => {}
             Ok(false) => {
