@@ -753,3 +753,23 @@ fn state_and_lock_files_are_owner_only() {
     seen.sort();
     assert!(seen.iter().any(|n| n.ends_with(".lock")) && seen.len() >= 3, "{seen:?}");
 }
+
+/// After an apply, tandem says how close it came to the critical path: the
+/// chain of dependent operations no schedule can beat.
+#[test]
+fn an_apply_reports_its_critical_path() {
+    let sb = sandbox();
+    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":1500,"deletion_ms":0}]}"#);
+    let net = |name: &str, after: &str| format!("  {name}:\n    type: gcp.compute.network\n{after}    properties:\n      project: tandem-test\n      name: cp-{name}\n");
+    let d = spec_dir(&format!("version: 1\nname: cp\nresources:\n{}{}{}", net("a", ""), net("b", "    depends_on: [a]\n"), net("c", "")));
+    let o = run(d.path(), &sb.url, &["apply", "--auto-approve", "--json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let summary = lines(&o.stdout).pop().unwrap();
+    let t = &summary["summary"]["timing"];
+    assert_eq!(t["critical_path"], serde_json::json!(["a", "b"]), "{summary}");
+    assert!(t["critical_path_seconds"].as_f64().unwrap() >= 3.0, "two creates of 1.5 s in a row: {t}");
+    assert!(t["ratio"].as_f64().unwrap() >= 1.0, "no schedule beats the critical path: {t}");
+    let o = run(d.path(), &sb.url, &["destroy", "--auto-approve"]);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).contains("Critical path ") && text(&o.stdout).contains("x the critical path"), "{}", text(&o.stdout));
+}

@@ -275,6 +275,15 @@ pub fn summary_text(s: &Summary, verb: &str) -> String {
         s.failed.len(),
         s.skipped.len() + s.cancelled.len()
     ));
+    if let Some(t) = &s.timing {
+        out.push_str(&format!(
+            "Critical path {}s ({}); wall {}s, {}x the critical path.\n",
+            t.critical_path_seconds,
+            t.critical_path.join(" -> "),
+            t.wall_seconds,
+            t.ratio
+        ));
+    }
     out
 }
 

@@ -147,6 +147,21 @@ pub struct Summary {
     pub unrecorded: Vec<Unrecorded>,
     pub skipped: Vec<(String, String)>,
     pub cancelled: Vec<String>,
+    /// How close the apply came to its critical path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+}
+
+/// Wall time against the critical path: the chain of operations whose
+/// measured durations add up to the most, which no schedule can beat.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub wall_seconds: f64,
+    pub critical_path_seconds: f64,
+    /// wall / critical path: 1.0 is the physical limit.
+    pub ratio: f64,
+    /// The chain, first to last (`vpc (delete)` for the delete half of a replacement).
+    pub critical_path: Vec<String>,
 }
 
 impl Summary {
@@ -652,20 +667,27 @@ impl Engine {
 
         let shared = Mutex::new(state);
         let saver = Saver::new(backend, &shared, self.reporter.as_ref(), &self.cancel);
+        let took: Mutex<BTreeMap<(String, Step), Duration>> = Mutex::new(BTreeMap::new());
+        let wall = Instant::now();
         let statuses = walk(&nodes, &edges, self.parallelism, &self.cancel, |(addr, step)| {
-            let (shared, saver, changes) = (&shared, &saver, &changes);
+            let (shared, saver, changes, took) = (&shared, &saver, &changes, &took);
             async move {
                 let change = changes[addr.as_str()];
-                match step {
+                let t = Instant::now();
+                let r = match step {
                     Step::Delete => self.run_delete(change, shared, saver).await,
                     Step::Apply => self.run_apply(spec, change, shared, saver).await,
-                }
+                };
+                took.lock().expect("not poisoned").insert((addr, step), t.elapsed());
+                r
             }
         })
         .await;
+        let timing = timing(wall.elapsed(), &took.into_inner().expect("not poisoned"), &edges, &changes);
         let unrecorded = std::mem::take(&mut *self.unrecorded.lock().expect("not poisoned"));
         if let Err(e) = saver.finish() {
             let mut summary = summarize(plan, &statuses);
+            summary.timing = timing;
             summary.state_error = Some(e.to_string());
             summary.unrecorded = unrecorded;
             return Ok(summary);
@@ -687,6 +709,7 @@ impl Engine {
             }
         }
         let mut summary = summarize(plan, &statuses);
+        summary.timing = timing;
         if !plan.destroy || !state.outputs.is_empty() || !plan.changes.is_empty() {
             if let Err(e) = backend.save_state(&mut state).await {
                 summary.state_error = Some(format!("{e} (every resource was recorded; the outputs were not)"));
@@ -1043,6 +1066,24 @@ fn check_owner(spec: &Spec, state: &State) -> Result<(), EngineError> {
         n = state.resources.len(),
         name = spec.name
     )))
+}
+
+/// The apply's wall time against its critical path (None when nothing ran).
+fn timing(wall: Duration, took: &BTreeMap<(String, Step), Duration>, edges: &[((String, Step), (String, Step))], changes: &BTreeMap<&str, &Change>) -> Option<Timing> {
+    let (length, path) = crate::critical::critical_path(took, edges);
+    if path.is_empty() || length.is_zero() {
+        return None;
+    }
+    let name = |(addr, step): &(String, Step)| match (step, changes.get(addr.as_str()).map(|c| c.action)) {
+        (Step::Delete, Some(Action::Replace)) => format!("{addr} (delete)"),
+        _ => addr.clone(),
+    };
+    Some(Timing {
+        wall_seconds: secs(wall),
+        critical_path_seconds: secs(length),
+        ratio: (wall.as_secs_f64() / length.as_secs_f64() * 100.0).round() / 100.0,
+        critical_path: path.iter().map(name).collect(),
+    })
 }
 
 /// Fill in the default name and bring values to their declared types.

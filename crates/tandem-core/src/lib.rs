@@ -3,6 +3,7 @@
 //! It knows no cloud: resource kinds come in through
 //! [`tandem_provider::Registry`], progress goes out through [`Reporter`].
 
+pub mod critical;
 pub mod engine;
 pub mod event;
 pub mod graph;
@@ -11,7 +12,7 @@ mod saver;
 mod view;
 pub mod walk;
 
-pub use engine::{lookup, Drift, Engine, EngineError, FailedOp, Imported, PlanOptions, Preflight, Summary, Unrecorded};
+pub use engine::{lookup, Drift, Engine, EngineError, FailedOp, Imported, PlanOptions, Preflight, Summary, Timing, Unrecorded};
 pub use event::{Event, Op, Reporter, Silent};
 pub use graph::Graph;
 pub use plan::{Action, Change, FieldChange, Plan};
