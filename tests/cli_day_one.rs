@@ -151,7 +151,15 @@ fn a_saved_plan_refuses_the_options_it_already_holds() {
     // An empty state: the plan reads nothing, so no cloud is needed.
     let o = run(d.path(), NO_CLOUD, &["plan", "--out", "p.json"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    for extra in [&["--var", "a=b"][..], &["--var-file", "vars.yaml"], &["--target", "east"], &["--stage", "east"], &["--spec", "tandem.yaml"], &["--refresh=false"], &["--refresh-only"]] {
+    for extra in [
+        &["--var", "a=b"][..],
+        &["--var-file", "vars.yaml"],
+        &["--target", "east"],
+        &["--stage", "east"],
+        &["--spec", "tandem.yaml"],
+        &["--refresh=false"],
+        &["--refresh-only"],
+    ] {
         let mut args = vec!["apply", "p.json"];
         args.extend_from_slice(extra);
         let o = run(d.path(), NO_CLOUD, &args);
@@ -199,7 +207,16 @@ fn a_missing_file_blocks_only_the_plans_that_include_its_resource() {
         let p = entry.unwrap().path();
         std::fs::copy(&p, d.path().join("flows").join(p.file_name().unwrap())).unwrap();
     }
-    let base = ["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"];
+    let base = [
+        "--spec",
+        "active-active.yaml",
+        "--var-file",
+        "active-active.vars.yaml",
+        "--var",
+        "controller_zip=controller.zip",
+        "--var",
+        "agent_state_zip=agent-state.zip",
+    ];
     let with = |verb: &str, extra: &[&str]| {
         let mut a = vec![verb];
         a.extend_from_slice(&base);
@@ -339,7 +356,12 @@ fn refresh_only_shows_drift_and_records_it_without_changing_the_cloud() {
     let state = |d: &Path| -> Value { serde_json::from_slice(&run(d, NO_CLOUD, &["show", "--json"]).stdout).unwrap() };
     let east = state(d.path())["resources"]["east"]["id"].as_str().unwrap().to_string();
     // Someone retags the VPC by hand.
-    boto3(&sb, &format!("c('ec2').create_tags(Resources=['{east}'], Tags=[{{'Key': 'Name', 'Value': 'renamed'}}, {{'Key': 'owner', 'Value': 'ops'}}])"));
+    boto3(
+        &sb,
+        &format!(
+            "c('ec2').create_tags(Resources=['{east}'], Tags=[{{'Key': 'Name', 'Value': 'renamed'}}, {{'Key': 'owner', 'Value': 'ops'}}])"
+        ),
+    );
     let o = run(d.path(), &sb.url, &["plan", "--refresh-only", "--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("~ east (aws.ec2.vpc) changed") && text(&o.stdout).contains("renamed"), "{}", text(&o.stdout));
@@ -392,7 +414,12 @@ const GCP_NETWORK: &str = "version: 1\nname: slow\nresources:\n  net:\n    type:
 #[test]
 fn long_operations_say_they_are_still_running() {
     let sb = sandbox();
-    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":5000,"deletion_ms":0}]}"#);
+    admin(
+        &sb,
+        "PUT",
+        "/_tandem/latency",
+        r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":5000,"deletion_ms":0}]}"#,
+    );
     let d = spec_dir(GCP_NETWORK);
     let o = cmd(d.path(), &sb.url, &["apply", "--auto-approve"]).env("TANDEM_HEARTBEAT", "1s").output().unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -402,7 +429,12 @@ fn long_operations_say_they_are_still_running() {
     // In JSON, as heartbeat events.
     let o = cmd(d.path(), &sb.url, &["destroy", "--auto-approve", "--json"]).output().unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
-    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":3000,"deletion_ms":0}]}"#);
+    admin(
+        &sb,
+        "PUT",
+        "/_tandem/latency",
+        r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":3000,"deletion_ms":0}]}"#,
+    );
     let o = cmd(d.path(), &sb.url, &["apply", "--auto-approve", "--json"]).env("TANDEM_HEARTBEAT", "1s").output().unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
     let beats: Vec<Value> = lines(&o.stdout).into_iter().filter(|x| x["event"] == "heartbeat").collect();
@@ -507,7 +539,11 @@ fn a_state_belongs_to_its_spec() {
         args.extend_from_slice(&["--spec", "other.yaml"]);
         let o = run(d.path(), &sb.url, &args);
         assert_eq!(o.status.code(), Some(1), "tandem {args:?}: {}", text(&o.stdout));
-        assert!(text(&o.stderr).contains("belongs to the spec named `day-one`") && text(&o.stderr).contains("--state .tandem/other.json"), "{}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("belongs to the spec named `day-one`") && text(&o.stderr).contains("--state .tandem/other.json"),
+            "{}",
+            text(&o.stderr)
+        );
     }
     // With its own state it works, and the first stack is untouched.
     let o = run(d.path(), &sb.url, &["apply", "--spec", "other.yaml", "--state", ".tandem/other.json", "--auto-approve"]);
@@ -575,7 +611,11 @@ fn var_files_have_a_schema_made_from_the_spec() {
     let o = run(&specs, NO_CLOUD, &["vars-schema", "--spec", "active-active.yaml"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let committed = std::fs::read_to_string(specs.join("active-active.vars.schema.json")).unwrap();
-    assert_eq!(text(&o.stdout), committed, "regenerate: tandem vars-schema --spec specs/active-active.yaml > specs/active-active.vars.schema.json");
+    assert_eq!(
+        text(&o.stdout),
+        committed,
+        "regenerate: tandem vars-schema --spec specs/active-active.yaml > specs/active-active.vars.schema.json"
+    );
     let schema: Value = serde_json::from_str(&committed).unwrap();
     assert_eq!(schema["additionalProperties"], false);
     assert_eq!(schema["properties"]["failover_min_dwell_seconds"]["type"], "number");
@@ -616,7 +656,11 @@ fn sensitive_values_stay_hidden_and_validate_warns_about_plain_fields() {
     let with = |args: &[&str]| cmd(d.path(), &sb.url, args).env("TANDEM_VAR_token", secret).output().unwrap();
     let o = with(&["validate"]);
     assert!(o.status.success());
-    assert!(text(&o.stderr).contains("warning[tandem::spec::sensitive_in_plain_field]") && text(&o.stderr).contains("`tags` of `vpc`"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("warning[tandem::spec::sensitive_in_plain_field]") && text(&o.stderr).contains("`tags` of `vpc`"),
+        "{}",
+        text(&o.stderr)
+    );
     for args in [&["plan"][..], &["plan", "--json"], &["apply", "--auto-approve"], &["output"], &["show"], &["show", "--json"]] {
         let o = with(args);
         assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
@@ -634,8 +678,15 @@ fn sensitive_values_stay_hidden_and_validate_warns_about_plain_fields() {
 fn a_failed_state_write_stops_the_apply_and_names_what_is_unrecorded() {
     let sb = sandbox();
     boto3(&sb, "c('s3').create_bucket(Bucket='failstop')");
-    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":3000,"deletion_ms":0}]}"#);
-    let net = |name: &str, after: &str| format!("  {name}:\n    type: gcp.compute.network\n{after}    properties:\n      project: tandem-test\n      name: fs-{name}\n");
+    admin(
+        &sb,
+        "PUT",
+        "/_tandem/latency",
+        r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":3000,"deletion_ms":0}]}"#,
+    );
+    let net = |name: &str, after: &str| {
+        format!("  {name}:\n    type: gcp.compute.network\n{after}    properties:\n      project: tandem-test\n      name: fs-{name}\n")
+    };
     let spec = format!(
         "version: 1\nname: failstop\nbackend:\n  s3: {{ bucket: failstop, key: s.json, region: us-east-1, use_path_style: true }}\nresources:\n{}{}{}",
         net("a", ""),
@@ -707,7 +758,12 @@ fn a_create_whose_read_back_fails_is_recorded_and_destroyable() {
 #[test]
 fn one_ctrl_c_stops_a_slow_create_promptly_and_keeps_track_of_it() {
     let sb = sandbox();
-    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":120000,"deletion_ms":0}]}"#);
+    admin(
+        &sb,
+        "PUT",
+        "/_tandem/latency",
+        r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":120000,"deletion_ms":0}]}"#,
+    );
     let d = spec_dir(GCP_NETWORK);
     let mut child = cmd(d.path(), &sb.url, &["apply", "--auto-approve"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
@@ -759,8 +815,15 @@ fn state_and_lock_files_are_owner_only() {
 #[test]
 fn an_apply_reports_its_critical_path() {
     let sb = sandbox();
-    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":1500,"deletion_ms":0}]}"#);
-    let net = |name: &str, after: &str| format!("  {name}:\n    type: gcp.compute.network\n{after}    properties:\n      project: tandem-test\n      name: cp-{name}\n");
+    admin(
+        &sb,
+        "PUT",
+        "/_tandem/latency",
+        r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":1500,"deletion_ms":0}]}"#,
+    );
+    let net = |name: &str, after: &str| {
+        format!("  {name}:\n    type: gcp.compute.network\n{after}    properties:\n      project: tandem-test\n      name: cp-{name}\n")
+    };
     let d = spec_dir(&format!("version: 1\nname: cp\nresources:\n{}{}{}", net("a", ""), net("b", "    depends_on: [a]\n"), net("c", "")));
     let o = run(d.path(), &sb.url, &["apply", "--auto-approve", "--json"]);
     assert!(o.status.success(), "{}", text(&o.stderr));

@@ -100,7 +100,16 @@ impl Run {
         run
     }
     fn tandem(&self, args: &[&str]) -> Output {
-        let mut all = vec!["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"];
+        let mut all = vec![
+            "--spec",
+            "active-active.yaml",
+            "--var-file",
+            "active-active.vars.yaml",
+            "--var",
+            "controller_zip=controller.zip",
+            "--var",
+            "agent_state_zip=agent-state.zip",
+        ];
         if args[0] == "import" {
             all.clear();
         }
@@ -252,11 +261,20 @@ fn reference_stack_apply_drift_destroy() {
     assert_eq!(seen["streams"]["us-west-2"], json!(["contact-center-agent-events-secondary", "contact-center-ctr-secondary"]));
     assert_eq!(
         seen["alarms"]["us-west-2"],
-        json!(["contact-center-missed-calls-us-west-2", "contact-center-packet-loss-us-west-2", "contact-center-throttled-calls-us-west-2"])
+        json!([
+            "contact-center-missed-calls-us-west-2",
+            "contact-center-packet-loss-us-west-2",
+            "contact-center-throttled-calls-us-west-2"
+        ])
     );
     assert_eq!(seen["dashboards"], json!(["contact-center"]), "{seen}");
-    assert_eq!(seen["tables"]["contact-center-agent-state"], json!([["us-west-2", "ACTIVE"]]), "the agent-state global table has its replica: {seen}");
-    let numbers: Vec<&str> = seen["numbers"].as_array().unwrap().iter().filter(|n| n["target"] == group["arn"]).filter_map(|n| n["number"].as_str()).collect();
+    assert_eq!(
+        seen["tables"]["contact-center-agent-state"],
+        json!([["us-west-2", "ACTIVE"]]),
+        "the agent-state global table has its replica: {seen}"
+    );
+    let numbers: Vec<&str> =
+        seen["numbers"].as_array().unwrap().iter().filter(|n| n["target"] == group["arn"]).filter_map(|n| n["number"].as_str()).collect();
     assert_eq!(numbers.len(), 2, "both numbers are claimed to the group: {seen}");
     // The controller runs in both regions, every minute, as the role.
     assert_eq!(seen["controller"]["roles"], json!(["contact-center-failover-controller"]), "{seen}");
@@ -283,7 +301,14 @@ fn reference_stack_apply_drift_destroy() {
     // The replica's are the source's objects, mirrored under the same ids (boto3 in both regions).
     assert_eq!(seen["routing"]["us-west-2"]["ids"], seen["routing"]["us-east-1"]["ids"], "{seen}");
     // tandem made nothing in the replica region itself.
-    for op in ["CreateQueue", "CreateContactFlow", "CreateUser", "CreateRoutingProfile", "CreateHoursOfOperation", "AssociatePhoneNumberContactFlow"] {
+    for op in [
+        "CreateQueue",
+        "CreateContactFlow",
+        "CreateUser",
+        "CreateRoutingProfile",
+        "CreateHoursOfOperation",
+        "AssociatePhoneNumberContactFlow",
+    ] {
         assert_eq!(run.calls("connect", op, "us-west-2"), 0, "{op} in us-west-2");
     }
     // Both agents are in the group, so they follow its agent distribution.
@@ -301,7 +326,10 @@ fn reference_stack_apply_drift_destroy() {
     let o = run.tandem(&["plan", "--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(2));
     let plan = text(&o.stdout);
-    assert!(plan.contains("~ traffic_distribution_group (aws.connect.traffic_distribution_group, us-east-1) will be updated in place"), "{plan}");
+    assert!(
+        plan.contains("~ traffic_distribution_group (aws.connect.traffic_distribution_group, us-east-1) will be updated in place"),
+        "{plan}"
+    );
     assert!(plan.contains("telephony_config"), "{plan}");
     run.ok(&["apply", "--auto-approve"]);
     let seen = run.py(INSPECT);
@@ -385,7 +413,10 @@ fn reference_stack_with_creation_latency() {
     let o = run.tandem(&["apply", "--auto-approve"]);
     let (out, err) = (text(&o.stdout), text(&o.stderr));
     assert!(o.status.success(), "{out}{err}");
-    assert!(err.contains("connect_instance: ") && err.contains("CREATION_IN_PROGRESS"), "waiters report the state they wait through: {err}");
+    assert!(
+        err.contains("connect_instance: ") && err.contains("CREATION_IN_PROGRESS"),
+        "waiters report the state they wait through: {err}"
+    );
     let o = run.tandem(&["plan", "--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
     let out = run.ok(&["destroy", "--auto-approve"]);
@@ -430,7 +461,11 @@ fn network_across_clouds_apply_drift_destroy() {
     let run = Run::new();
     // A Cloud Router change takes a moment, as in GCP: the four BGP peers,
     // applied at once, meet resourceNotReady and each other's edits.
-    run.admin("PUT", "/_tandem/latency", json!({"scale": 1.0, "rules": [{"service": "compute", "kind": "router_update", "creation_ms": 150}]}));
+    run.admin(
+        "PUT",
+        "/_tandem/latency",
+        json!({"scale": 1.0, "rules": [{"service": "compute", "kind": "router_update", "creation_ms": 150}]}),
+    );
     let stages = ["--stage", "gcp_cloud_router", "--stage", "aws_gcp_interconnect"];
     let out = run.ok(&[&["apply", "--auto-approve"][..], &stages[..]].concat());
     assert!(out.contains("Apply complete"), "{out}");
@@ -462,15 +497,23 @@ fn network_across_clouds_apply_drift_destroy() {
     peer_ips.sort_by_key(|v| v.to_string());
     assert_eq!(peer_ips, external);
     assert!(tunnels.values().all(|t| t["status"] == "ESTABLISHED" && t["secret_shown"] == false), "{seen}");
-    assert_eq!([0, 0, 1, 1], ["contact-center-aws-0", "contact-center-aws-1", "contact-center-aws-2", "contact-center-aws-3"].map(|n| tunnels[n]["iface"].as_i64().unwrap()));
+    assert_eq!(
+        [0, 0, 1, 1],
+        ["contact-center-aws-0", "contact-center-aws-1", "contact-center-aws-2", "contact-center-aws-3"]
+            .map(|n| tunnels[n]["iface"].as_i64().unwrap())
+    );
     // Every BGP peer landed on the router (none lost to a concurrent edit),
     // on the AWS inside /30s: router on the customer side, AWS ASN as peer.
     let vpn_router = &gcp["routers"]["contact-center-vpn"];
     assert_eq!(vpn_router["asn"], 65010);
     assert_eq!(
         vpn_router["peers"],
-        json!([["aws-0", "169.254.10.2", "169.254.10.1", 64512], ["aws-1", "169.254.10.6", "169.254.10.5", 64512],
-               ["aws-2", "169.254.11.2", "169.254.11.1", 64512], ["aws-3", "169.254.11.6", "169.254.11.5", 64512]]),
+        json!([
+            ["aws-0", "169.254.10.2", "169.254.10.1", 64512],
+            ["aws-1", "169.254.10.6", "169.254.10.5", 64512],
+            ["aws-2", "169.254.11.2", "169.254.11.1", 64512],
+            ["aws-3", "169.254.11.6", "169.254.11.5", 64512]
+        ]),
         "{seen}"
     );
     assert_eq!(vpn_router["interfaces"][0], json!(["aws-0", "169.254.10.2/30", "contact-center-aws-0"]), "{seen}");
@@ -564,7 +607,10 @@ fn cross_cloud_mistakes_are_caught_by_validate() {
     let o = run.tandem(&["validate", "--var", "gcp_subnet_cidr=10.0.128.0/20"]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "invalid spec: {err}");
-    assert!(err.contains("tandem::spec::overlap") && err.contains("10.0.128.0/20 (in `gcp_subnet`) overlaps 10.0.0.0/16 (in `primary_vpc`)"), "{err}");
+    assert!(
+        err.contains("tandem::spec::overlap") && err.contains("10.0.128.0/20 (in `gcp_subnet`) overlaps 10.0.0.0/16 (in `primary_vpc`)"),
+        "{err}"
+    );
     assert!(err.contains("active-active.yaml:"), "points at the spec: {err}");
     let o = run.tandem(&["validate", "--var", "gcp_bgp_asn=64512"]);
     let err = text(&o.stderr);
@@ -604,16 +650,34 @@ fn reference_stack_converges_with_eventual_consistency() {
     let (out, err) = (text(&o.stdout), text(&o.stderr));
     assert!(o.status.success() && out.contains("Apply complete"), "{out}{err}");
     assert!(err.contains("not visible yet"), "reads right after creates did answer not found: {err}");
-    assert!(err.contains("gcp_interconnect_attachment: ") && err.contains("UNPROVISIONED"), "the attachment's turnup was waited out: {err}");
+    assert!(
+        err.contains("gcp_interconnect_attachment: ") && err.contains("UNPROVISIONED"),
+        "the attachment's turnup was waited out: {err}"
+    );
     let key = run.ok(&["output", "partner_interconnect_pairing_key", "--show-sensitive"]);
     assert!(key.trim().ends_with("/us-east4/1"), "the pairing key, read once provisioned: {key}");
     let calls = run.py("print(urllib.request.urlopen(E + '/_tandem/calls').read().decode())");
-    let count = |service: &str, op: &str| calls["calls"].as_array().unwrap().iter().filter(|c| c["service"] == service && c["operation"] == op).map(|c| c["count"].as_u64().unwrap()).sum::<u64>();
+    let count = |service: &str, op: &str| {
+        calls["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["service"] == service && c["operation"] == op)
+            .map(|c| c["count"].as_u64().unwrap())
+            .sum::<u64>()
+    };
     assert_eq!(count("dynamodb", "CreateTable"), 1, "{calls}");
     assert_eq!(count("ec2", "CreateVpnConnection"), 2, "{calls}");
     assert_eq!(count("ec2", "CreateVpc"), 2, "{calls}");
     assert_eq!(count("compute", "interconnectAttachments.POST"), 1, "{calls}");
-    for op in ["CreateInstance", "ReplicateInstance", "CreateTrafficDistributionGroup", "CreateQueue", "CreateUser", "AssociateTrafficDistributionGroupUser"] {
+    for op in [
+        "CreateInstance",
+        "ReplicateInstance",
+        "CreateTrafficDistributionGroup",
+        "CreateQueue",
+        "CreateUser",
+        "AssociateTrafficDistributionGroupUser",
+    ] {
         let want = match op {
             "CreateQueue" | "CreateUser" | "AssociateTrafficDistributionGroupUser" => 2,
             _ => 1,
@@ -628,7 +692,11 @@ fn reference_stack_converges_with_eventual_consistency() {
     }
 
     // The agent-state global table: an item written in one region reaches the other once the lag has passed.
-    run.admin("PUT", "/_tandem/latency", json!({"scale": 1.0, "rules": [{"service": "dynamodb", "kind": "item-replication", "creation_ms": 3_600_000}]}));
+    run.admin(
+        "PUT",
+        "/_tandem/latency",
+        json!({"scale": 1.0, "rules": [{"service": "dynamodb", "kind": "item-replication", "creation_ms": 3_600_000}]}),
+    );
     let seen = run.py(
         "t = 'contact-center-agent-state'\nc('dynamodb').put_item(TableName=t, Item={'agent_id': {'S': 'alice'}, 'state': {'S': 'on-call'}})\nprint(json.dumps({'west': c('dynamodb', 'us-west-2').get_item(TableName=t, Key={'agent_id': {'S': 'alice'}}).get('Item')}))",
     );
@@ -654,7 +722,10 @@ fn preflight_says_what_the_account_needs_before_anything_is_made() {
     assert!(out.contains("ok   connect_replica: region pair: us-east-1 -> us-west-2 is a pair Global Resiliency allows"), "{out}");
     assert!(out.contains("ok   connect_replica: SAML:"), "{out}");
     assert!(out.contains("ok   connect_replica: Global Resiliency access in us-east-1"), "{out}");
-    assert!(out.contains("??   primary_number: phone number +12065550100: SearchAvailablePhoneNumbers needs an instance or group"), "{out}");
+    assert!(
+        out.contains("??   primary_number: phone number +12065550100: SearchAvailablePhoneNumbers needs an instance or group"),
+        "{out}"
+    );
     for action in ["ReplicateInstance", "AssociateTrafficDistributionGroupUser", "ClaimPhoneNumber", "CreateTrafficDistributionGroup"] {
         assert!(out.contains(action), "{action} in {out}");
     }
@@ -664,14 +735,23 @@ fn preflight_says_what_the_account_needs_before_anything_is_made() {
     assert!(actions.iter().all(|a| a.as_str().unwrap().contains(':')), "only AWS actions: {policy}");
     // Nothing was made: only reads reached the sandbox.
     let calls = run.py("print(urllib.request.urlopen(E + '/_tandem/calls').read().decode())");
-    let writes: Vec<&Value> = calls["calls"].as_array().unwrap().iter().filter(|c| {
-        let op = c["operation"].as_str().unwrap();
-        !(op.starts_with("List") || op.starts_with("Describe") || op.starts_with("Get") || op.starts_with("Search"))
-    }).collect();
+    let writes: Vec<&Value> = calls["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            let op = c["operation"].as_str().unwrap();
+            !(op.starts_with("List") || op.starts_with("Describe") || op.starts_with("Get") || op.starts_with("Search"))
+        })
+        .collect();
     assert!(writes.is_empty(), "preflight only reads: {writes:?}");
 
     // An account without Global Resiliency access: the probe says so, and what to do.
-    run.admin("POST", "/_tandem/faults", json!({"service": "connect", "operation": "ListTrafficDistributionGroups", "kind": "access_denied"}));
+    run.admin(
+        "POST",
+        "/_tandem/faults",
+        json!({"service": "connect", "operation": "ListTrafficDistributionGroups", "kind": "access_denied"}),
+    );
     let o = run.tandem(&["preflight", "--json"]);
     assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -726,10 +806,22 @@ fn the_deployed_controllers_fail_over_and_agent_state_syncs() {
     let report: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("JSON ({e}): {}{}", text(&o.stdout), text(&o.stderr)));
     assert_eq!(report["passed"], json!(true), "{report}");
     let names: Vec<&str> = report["phases"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["normal", "agents", "inject_outage", "failover", "agents_moved", "clear_outage", "recover", "agent_state"], "{report}");
+    assert_eq!(
+        names,
+        ["normal", "agents", "inject_outage", "failover", "agents_moved", "clear_outage", "recover", "agent_state"],
+        "{report}"
+    );
     // The work was done by the functions the spec deployed, in both regions, on their schedules.
     let inv = run.py("print(urllib.request.urlopen(E + '/_tandem/lambda/invocations').read().decode())");
-    let sources = |f: &str| inv["invocations"].as_array().unwrap().iter().filter(|i| i["function"] == f).map(|i| i["source"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let sources = |f: &str| {
+        inv["invocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["function"] == f)
+            .map(|i| i["source"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
     for f in ["contact-center-failover-primary", "contact-center-failover-secondary"] {
         let s = sources(f);
         assert!(!s.is_empty() && s.iter().all(|x| x.starts_with("schedule:contact-center-failover-")), "{f}: {s:?}");

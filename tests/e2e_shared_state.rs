@@ -86,7 +86,16 @@ impl Team {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tandem"));
         cmd.arg(args[0]);
         if !["state", "force-unlock", "init"].contains(&args[0]) {
-            cmd.args(["--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"]);
+            cmd.args([
+                "--spec",
+                "active-active.yaml",
+                "--var-file",
+                "active-active.vars.yaml",
+                "--var",
+                "controller_zip=controller.zip",
+                "--var",
+                "agent_state_zip=agent-state.zip",
+            ]);
         } else {
             cmd.args(&args[1..2]).args(["--spec", "active-active.yaml"]);
         }
@@ -138,12 +147,10 @@ fn reference_stack_from_two_working_directories_sharing_one_s3_backend() {
     let team = Team { sb: sandbox() };
     let base = tempfile::tempdir().unwrap();
     let (alice, bob) = (workdir(base.path(), "alice"), workdir(base.path(), "bob"));
-    team.py(
-        "s3 = c('s3'); s3.create_bucket(Bucket='acme-contact-center-state')\n\
+    team.py("s3 = c('s3'); s3.create_bucket(Bucket='acme-contact-center-state')\n\
          s3.put_bucket_versioning(Bucket='acme-contact-center-state', VersioningConfiguration={'Status': 'Enabled'})\n\
          k = c('kms').create_key()['KeyMetadata']['KeyId']; c('kms').create_alias(AliasName='alias/tandem-state', TargetKeyId=k)\n\
-         print('{}')",
-    );
+         print('{}')");
     team.admin(
         "/_tandem/seed/phone-numbers",
         json!({"region": "us-east-1", "numbers": [

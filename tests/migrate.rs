@@ -92,7 +92,31 @@ fn admin(sb: &Sandbox, method: &str, path: &str, body: &str) -> Value {
 
 /// The calls that change something, from the sandbox's accounting.
 fn mutating(calls: &Value) -> Vec<String> {
-    let verbs = ["Create", "Update", "Delete", "Put", "Associate", "Disassociate", "Claim", "Release", "Replicate", "Tag", "Untag", "Attach", "Detach", "Modify", "Enable", "Disable", "Confirm", "Add", "Remove", "Start", "Stop", "Increase", "Decrease"];
+    let verbs = [
+        "Create",
+        "Update",
+        "Delete",
+        "Put",
+        "Associate",
+        "Disassociate",
+        "Claim",
+        "Release",
+        "Replicate",
+        "Tag",
+        "Untag",
+        "Attach",
+        "Detach",
+        "Modify",
+        "Enable",
+        "Disable",
+        "Confirm",
+        "Add",
+        "Remove",
+        "Start",
+        "Stop",
+        "Increase",
+        "Decrease",
+    ];
     calls["calls"]
         .as_array()
         .into_iter()
@@ -109,11 +133,24 @@ fn mutating(calls: &Value) -> Vec<String> {
 /// rewritten with the ids that sandbox gave them.
 fn adopted_cloud(name: &str) -> (Sandbox, tempfile::TempDir, PathBuf) {
     let sb = sandbox();
-    admin(&sb, "POST", "/_tandem/seed/phone-numbers", r#"{"region":"us-east-1","numbers":[{"PhoneNumber":"+12065550100","PhoneNumberCountryCode":"US","PhoneNumberType":"DID"},{"PhoneNumber":"+12065550101","PhoneNumberCountryCode":"US","PhoneNumberType":"DID"}]}"#);
-    admin(&sb, "POST", "/_tandem/seed/hosted-connections", r#"{"region":"us-east-1","connectionId":"dxcon-ffgcp001","connectionName":"gcp-partner-interconnect","bandwidth":"1Gbps","vlan":101,"partnerName":"Equinix"}"#);
+    admin(
+        &sb,
+        "POST",
+        "/_tandem/seed/phone-numbers",
+        r#"{"region":"us-east-1","numbers":[{"PhoneNumber":"+12065550100","PhoneNumberCountryCode":"US","PhoneNumberType":"DID"},{"PhoneNumber":"+12065550101","PhoneNumberCountryCode":"US","PhoneNumberType":"DID"}]}"#,
+    );
+    admin(
+        &sb,
+        "POST",
+        "/_tandem/seed/hosted-connections",
+        r#"{"region":"us-east-1","connectionId":"dxcon-ffgcp001","connectionName":"gcp-partner-interconnect","bandwidth":"1Gbps","vlan":101,"partnerName":"Equinix"}"#,
+    );
     let state = fixture(name).join("terraform.tfstate");
     let zip = fixture(name).join("controller.zip");
-    let o = python(&[root().join("tests/python/recreate_from_tfstate.py").to_str().unwrap(), &sb.url, state.to_str().unwrap(), zip.to_str().unwrap()], None);
+    let o = python(
+        &[root().join("tests/python/recreate_from_tfstate.py").to_str().unwrap(), &sb.url, state.to_str().unwrap(), zip.to_str().unwrap()],
+        None,
+    );
     assert!(o.status.success(), "recreating the fixture's resources failed: {}", text(&o.stderr));
     let subs: serde_json::Map<String, Value> = serde_json::from_slice(&o.stdout).unwrap();
     let mut tf = std::fs::read_to_string(&state).unwrap();
@@ -133,7 +170,11 @@ fn the_seed_migrates_and_plans_no_change_with_no_mutating_call() {
     let (sb, dir, tfstate) = adopted_cloud("seed");
     admin(&sb, "DELETE", "/_tandem/calls", "");
     let out = dir.path().join("tandem");
-    let o = tandem(&sb, dir.path(), &["migrate", "--from-tfstate", tfstate.to_str().unwrap(), "--out", "tandem", "--tf-dir", fixture("seed").to_str().unwrap()]);
+    let o = tandem(
+        &sb,
+        dir.path(),
+        &["migrate", "--from-tfstate", tfstate.to_str().unwrap(), "--out", "tandem", "--tf-dir", fixture("seed").to_str().unwrap()],
+    );
     let report = text(&o.stdout);
     assert!(o.status.success(), "migrate failed: {report}\n{}", text(&o.stderr));
     let spec = std::fs::read_to_string(out.join("tandem.yaml")).unwrap();
@@ -149,13 +190,23 @@ fn the_seed_migrates_and_plans_no_change_with_no_mutating_call() {
     // What Terraform had that tandem has no kind for is listed, with the reason.
     assert!(report.contains("module.aws_connect.terraform_data.replica: tandem has no resource kind for terraform_data"), "{report}");
     let o = tandem(&sb, &out, &["plan", "--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(0), "the plan after migrate is not empty:\n{}\n{}\n--- spec ---\n{spec}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the plan after migrate is not empty:\n{}\n{}\n--- spec ---\n{spec}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
     let calls = admin(&sb, "GET", "/_tandem/calls", "");
     assert_eq!(mutating(&calls), Vec::<String>::new(), "migrate and plan made mutating calls");
     assert!(!calls["calls"].as_array().unwrap().is_empty(), "the plan read nothing: {calls}");
     // Secrets never reach the spec or the report.
     let tf: Value = serde_json::from_str(&std::fs::read_to_string(&tfstate).unwrap()).unwrap();
-    let psk = tf["resources"].as_array().unwrap().iter().find(|r| r["type"] == "aws_vpn_connection").unwrap()["instances"][0]["attributes"]["tunnel1_preshared_key"].as_str().unwrap().to_string();
+    let psk = tf["resources"].as_array().unwrap().iter().find(|r| r["type"] == "aws_vpn_connection").unwrap()["instances"][0]["attributes"]
+        ["tunnel1_preshared_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(!spec.contains(&psk) && !report.contains(&psk), "a pre-shared key leaked");
 }
 
@@ -166,7 +217,8 @@ fn a_state_in_an_s3_backend_is_read_from_the_bucket() {
     let script = "import sys, boto3\ns3 = boto3.client('s3', region_name='us-east-1', endpoint_url=sys.argv[1], aws_access_key_id='testing', aws_secret_access_key='testing')\ns3.create_bucket(Bucket='tf-state')\ns3.put_object(Bucket='tf-state', Key='contact-center/terraform.tfstate', Body=open(sys.argv[2], 'rb').read())";
     let o = python(&[&sb.url, fixture("seed").join("terraform.tfstate").to_str().unwrap()], Some(script));
     assert!(o.status.success(), "{}", text(&o.stderr));
-    let o = tandem(&sb, dir.path(), &["migrate", "--from-tfstate", "s3://tf-state/contact-center/terraform.tfstate", "--out", "out", "--json"]);
+    let o =
+        tandem(&sb, dir.path(), &["migrate", "--from-tfstate", "s3://tf-state/contact-center/terraform.tfstate", "--out", "out", "--json"]);
     assert!(o.status.success(), "{}\n{}", text(&o.stdout), text(&o.stderr));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     let resources = report["entries"].as_array().unwrap().iter().filter(|e| e["outcome"] == "resource").count();
@@ -194,7 +246,11 @@ fn bad_input_is_refused_with_the_place_and_nothing_is_written() {
     // An existing spec is not overwritten without --force.
     std::fs::create_dir_all(dir.path().join("out")).unwrap();
     std::fs::write(dir.path().join("out/tandem.yaml"), "version: 1\n").unwrap();
-    let o = tandem(&sb, dir.path(), &["migrate", "--from-tfstate", fixture("seed").join("terraform.tfstate").to_str().unwrap(), "--out", "out"]);
+    let o = tandem(
+        &sb,
+        dir.path(),
+        &["migrate", "--from-tfstate", fixture("seed").join("terraform.tfstate").to_str().unwrap(), "--out", "out"],
+    );
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o.stderr).contains("--force"), "{}", text(&o.stderr));
     assert_eq!(std::fs::read_to_string(dir.path().join("out/tandem.yaml")).unwrap(), "version: 1\n");
@@ -214,7 +270,12 @@ fn values_tandem_refuses_leave_that_resource_out_with_the_reason() {
     let o = tandem(&sb, dir.path(), &["migrate", "--from-tfstate", "s.tfstate", "--out", "out"]);
     let out = text(&o.stdout);
     assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
-    assert!(out.contains("aws_dynamodb_table.t: its values do not pass tandem's checks (`table_name` must be 3 to 255 characters long, found 1)"), "{out}");
+    assert!(
+        out.contains(
+            "aws_dynamodb_table.t: its values do not pass tandem's checks (`table_name` must be 3 to 255 characters long, found 1)"
+        ),
+        "{out}"
+    );
     let spec = std::fs::read_to_string(dir.path().join("out/tandem.yaml")).unwrap();
     assert!(spec.contains("vpc_main:") && !spec.contains("dynamodb_table_t:"), "{spec}");
 }

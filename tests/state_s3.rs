@@ -65,12 +65,10 @@ const PSK: &str = "Team_secret_psk_42";
 impl Team {
     fn new() -> Team {
         let t = Team { sb: sandbox(), root: tempfile::tempdir().unwrap() };
-        t.py(
-            "s3 = c('s3'); s3.create_bucket(Bucket='acme-tandem-state')\n\
+        t.py("s3 = c('s3'); s3.create_bucket(Bucket='acme-tandem-state')\n\
              s3.put_bucket_versioning(Bucket='acme-tandem-state', VersioningConfiguration={'Status': 'Enabled'})\n\
              k = c('kms').create_key()['KeyMetadata']['KeyId']; c('kms').create_alias(AliasName='alias/tandem-state', TargetKeyId=k)\n\
-             print(json.dumps({}))",
-        );
+             print(json.dumps({}))");
         t
     }
     fn dir(&self, name: &str, spec: &str) -> PathBuf {
@@ -202,7 +200,10 @@ fn two_working_directories_apply_at_once_and_lose_nothing() {
     assert!(oa.status.success(), "alice: {}\n{}", text(&oa.stdout), text(&oa.stderr));
     assert!(ob.status.success(), "bob: {}\n{}", text(&ob.stdout), text(&ob.stderr));
     let waited = format!("{}{}", text(&oa.stderr), text(&ob.stderr));
-    assert!(waited.contains("is locked by `tandem apply` (pid") && waited.contains("waiting up to 2m"), "one waited, naming the holder: {waited}");
+    assert!(
+        waited.contains("is locked by `tandem apply` (pid") && waited.contains("waiting up to 2m"),
+        "one waited, naming the holder: {waited}"
+    );
     let st = t.state();
     assert!(st["resources"]["vpc_a"]["id"].is_string() && st["resources"]["vpc_b"]["id"].is_string(), "nothing lost: {st}");
     assert_eq!(st["serial"].as_u64().unwrap(), t.versions(), "the serial counts the writes (one object version each)");
@@ -215,7 +216,10 @@ fn two_working_directories_apply_at_once_and_lose_nothing() {
     let refused = t.run(&b, &["apply", "--auto-approve", "--target", "cgw"]);
     assert_eq!(refused.status.code(), Some(1));
     let e = text(&refused.stderr);
-    assert!(e.contains(&format!("is locked by `tandem apply` (pid {holder} on")) && e.contains("lock ID") && e.contains("tandem force-unlock"), "{e}");
+    assert!(
+        e.contains(&format!("is locked by `tandem apply` (pid {holder} on")) && e.contains("lock ID") && e.contains("tandem force-unlock"),
+        "{e}"
+    );
     let oa = wait_out(pa);
     assert!(oa.status.success(), "{}", text(&oa.stderr));
     assert!(t.object("team/stack.json.lock").is_empty(), "the lock is released at the end");
@@ -226,7 +230,9 @@ fn two_working_directories_apply_at_once_and_lose_nothing() {
     assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stdout), text(&o.stderr));
     let st = t.state();
     assert_eq!(st["serial"].as_u64().unwrap(), t.versions());
-    let vpcs = t.py("print(json.dumps(sorted(t['Value'] for v in c('ec2').describe_vpcs()['Vpcs'] for t in v.get('Tags', []) if t['Key'] == 'Name')))");
+    let vpcs = t.py(
+        "print(json.dumps(sorted(t['Value'] for v in c('ec2').describe_vpcs()['Vpcs'] for t in v.get('Tags', []) if t['Key'] == 'Name')))",
+    );
     assert_eq!(vpcs, json!(["team-a", "team-b", "team-c"]), "each VPC made once");
 }
 
@@ -254,7 +260,12 @@ fn a_killed_holders_lock_is_forced_open() {
     let o = t.run(&b, &["apply", "--auto-approve", "--target", "cgw", "--target", "vpc_b"]);
     assert_eq!(o.status.code(), Some(1));
     let e = text(&o.stderr);
-    let id = e.split("tandem force-unlock ").nth(1).and_then(|s| s.split(|c: char| c.is_whitespace() || c == '`').next()).unwrap_or_else(|| panic!("no lock ID in: {e}")).to_string();
+    let id = e
+        .split("tandem force-unlock ")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| c.is_whitespace() || c == '`').next())
+        .unwrap_or_else(|| panic!("no lock ID in: {e}"))
+        .to_string();
     let lock: Value = serde_json::from_str(&t.object("team/stack.json.lock")).unwrap();
     assert_eq!(lock["id"], json!(id));
     assert_eq!(lock["operation"], json!("apply"));
@@ -353,10 +364,8 @@ fn moved_surgery_and_migration_from_local_to_s3_and_back() {
     let local: Value = serde_json::from_str(&std::fs::read_to_string(d.join(".tandem/state.json")).unwrap()).unwrap();
 
     // The spec now names S3: nothing runs until the state is migrated.
-    let with_backend = LOCAL.replace(
-        "name: moves\n",
-        "name: moves\nbackend:\n  s3: { bucket: acme-tandem-state, region: us-east-1, use_path_style: true }\n",
-    );
+    let with_backend = LOCAL
+        .replace("name: moves\n", "name: moves\nbackend:\n  s3: { bucket: acme-tandem-state, region: us-east-1, use_path_style: true }\n");
     std::fs::write(d.join("tandem.yaml"), &with_backend).unwrap();
     let o = t.run(&d, &["plan"]);
     assert_eq!(o.status.code(), Some(3), "the missing key is a spec problem: {}", text(&o.stderr));
@@ -378,7 +387,8 @@ fn moved_surgery_and_migration_from_local_to_s3_and_back() {
     assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stdout), text(&o.stderr));
 
     // A rename with `moved` plans no change, and apply records it without cloud calls.
-    let renamed = with_backend.replace("  vpc:\n", "  main_vpc:\n").replace("${vpc.id}", "${main_vpc.id}") + "moved:\n  - { from: vpc, to: main_vpc }\n";
+    let renamed = with_backend.replace("  vpc:\n", "  main_vpc:\n").replace("${vpc.id}", "${main_vpc.id}")
+        + "moved:\n  - { from: vpc, to: main_vpc }\n";
     std::fs::write(d.join("tandem.yaml"), &renamed).unwrap();
     let o = t.run(&d, &["plan", "--detailed-exitcode", key[0], key[1]]);
     assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o.stdout), text(&o.stderr));
@@ -386,7 +396,9 @@ fn moved_surgery_and_migration_from_local_to_s3_and_back() {
     t.ok(&d, &["apply", "--auto-approve", key[0], key[1]]);
     let listed = t.ok(&d, &["state", "list", key[0], key[1]]);
     assert!(listed.contains("main_vpc") && !listed.lines().any(|l| l.starts_with("vpc ")), "{listed}");
-    let n = t.py("print(json.dumps(len([v for v in c('ec2').describe_vpcs()['Vpcs'] if any(t['Value'] == 'moves' for t in v.get('Tags', []))])))");
+    let n = t.py(
+        "print(json.dumps(len([v for v in c('ec2').describe_vpcs()['Vpcs'] if any(t['Value'] == 'moves' for t in v.get('Tags', []))])))",
+    );
     assert_eq!(n, json!(1), "the VPC was kept, not replaced");
 
     // Surgery: mv, rm, import from a file, pull and push with their checks.

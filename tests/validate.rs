@@ -45,7 +45,17 @@ fn tandem(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn validate_reference(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["validate", "--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"];
+    let mut args = vec![
+        "validate",
+        "--spec",
+        "active-active.yaml",
+        "--var-file",
+        "active-active.vars.yaml",
+        "--var",
+        "controller_zip=controller.zip",
+        "--var",
+        "agent_state_zip=agent-state.zip",
+    ];
     args.extend_from_slice(extra);
     tandem(dir, &args)
 }
@@ -66,7 +76,12 @@ fn overlaps_are_refused_where_networks_meet_and_warned_about_elsewhere() {
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(out.contains("is valid"), "{out}");
     assert!(err.contains("warning[tandem::spec::overlap_unconnected]: active-active.yaml:"), "{err}");
-    assert!(err.contains("10.0.0.0/16 (in `secondary_vpc`) overlaps 10.0.0.0/16 (in `primary_vpc`); nothing in the spec routes traffic between them"), "{err}");
+    assert!(
+        err.contains(
+            "10.0.0.0/16 (in `secondary_vpc`) overlaps 10.0.0.0/16 (in `primary_vpc`); nothing in the spec routes traffic between them"
+        ),
+        "{err}"
+    );
     assert!(err.contains("help:"), "{err}");
     // --json carries it too.
     let o = validate_reference(dir.path(), &["--var", "vpc_cidr_secondary=10.0.0.0/16", "--json"]);
@@ -172,9 +187,15 @@ fn a_provisioned_global_table_with_replicas_is_refused() {
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("tandem.yaml:9:21"), "points at billing_mode: {err}");
-    assert!(err.contains("Table write capacity should either be Pay-Per-Request or AutoScaled.") && err.contains("use billing_mode: PAY_PER_REQUEST"), "{err}");
+    assert!(
+        err.contains("Table write capacity should either be Pay-Per-Request or AutoScaled.")
+            && err.contains("use billing_mode: PAY_PER_REQUEST"),
+        "{err}"
+    );
     // On demand, or no replicas: fine.
-    let on_demand = GLOBAL_TABLE.replace("billing_mode: PROVISIONED", "billing_mode: PAY_PER_REQUEST").replace("      provisioned_throughput: { read_capacity_units: 5, write_capacity_units: 5 }\n", "");
+    let on_demand = GLOBAL_TABLE
+        .replace("billing_mode: PROVISIONED", "billing_mode: PAY_PER_REQUEST")
+        .replace("      provisioned_throughput: { read_capacity_units: 5, write_capacity_units: 5 }\n", "");
     std::fs::write(dir.path().join("tandem.yaml"), on_demand).unwrap();
     assert!(tandem(dir.path(), &["validate"]).status.success());
     let no_replicas = GLOBAL_TABLE.replace("      replicas: [{ region_name: us-west-2 }]\n", "");

@@ -33,7 +33,17 @@ fn reference_dir(edit: impl Fn(String) -> String) -> tempfile::TempDir {
 }
 
 fn validate(dir: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["validate", "--spec", "active-active.yaml", "--var-file", "active-active.vars.yaml", "--var", "controller_zip=controller.zip", "--var", "agent_state_zip=agent-state.zip"];
+    let mut args = vec![
+        "validate",
+        "--spec",
+        "active-active.yaml",
+        "--var-file",
+        "active-active.vars.yaml",
+        "--var",
+        "controller_zip=controller.zip",
+        "--var",
+        "agent_state_zip=agent-state.zip",
+    ];
     args.extend_from_slice(extra);
     Command::new(env!("CARGO_BIN_EXE_tandem"))
         .args(&args)
@@ -72,7 +82,14 @@ fn the_reference_spec_is_valid() {
 fn a_region_pair_global_resiliency_does_not_allow_is_refused() {
     let dir = reference_dir(|s| s);
     let o = validate(dir.path(), &["--var", "secondary_region=eu-west-1"]);
-    refused(&o, &["active-active.yaml:", "cannot replicate an instance from us-east-1 to eu-west-1", "from us-east-1 the replica region must be us-west-2"]);
+    refused(
+        &o,
+        &[
+            "active-active.yaml:",
+            "cannot replicate an instance from us-east-1 to eu-west-1",
+            "from us-east-1 the replica region must be us-west-2",
+        ],
+    );
     let o = validate(dir.path(), &["--var", "primary_region=ap-northeast-3", "--var", "secondary_region=ap-northeast-1"]);
     refused(&o, &["cannot replicate an instance from ap-northeast-3 to ap-northeast-1", "ap-northeast-3 is not a source region"]);
 }
@@ -81,14 +98,20 @@ fn a_region_pair_global_resiliency_does_not_allow_is_refused() {
 fn replicating_needs_saml_and_an_alias() {
     let dir = reference_dir(|s| replace(s, "identity_management_type: SAML", "identity_management_type: CONNECT_MANAGED"));
     let o = validate(dir.path(), &[]);
-    refused(&o, &[
-        "`connect_instance` uses CONNECT_MANAGED identity management, but Global Resiliency replicates only SAML instances",
-        "set `identity_management_type: SAML` on `connect_instance`",
-        // Its agents would then need passwords.
-        "so a user needs a `password`",
-    ]);
+    refused(
+        &o,
+        &[
+            "`connect_instance` uses CONNECT_MANAGED identity management, but Global Resiliency replicates only SAML instances",
+            "set `identity_management_type: SAML` on `connect_instance`",
+            // Its agents would then need passwords.
+            "so a user needs a `password`",
+        ],
+    );
     let dir = reference_dir(|s| replace(s, "      instance_alias: ${var.primary_connect_instance_alias}\n", ""));
-    refused(&validate(dir.path(), &[]), &["`connect_instance` has no instance_alias, and an instance without an alias cannot be replicated"]);
+    refused(
+        &validate(dir.path(), &[]),
+        &["`connect_instance` has no instance_alias, and an instance without an alias cannot be replicated"],
+    );
 }
 
 #[test]
@@ -103,7 +126,10 @@ fn a_group_needs_its_instance_replicated_first() {
         let s = s.replace("    depends_on: [connect_replica]\n", "");
         s.replace("${connect_replica.", "${connect_instance.")
     });
-    refused(&validate(dir.path(), &[]), &["`connect_instance` has no aws.connect.replica in this spec, and a traffic distribution group needs a replicated instance"]);
+    refused(
+        &validate(dir.path(), &[]),
+        &["`connect_instance` has no aws.connect.replica in this spec, and a traffic distribution group needs a replicated instance"],
+    );
 }
 
 #[test]
@@ -123,14 +149,20 @@ fn routing_declared_against_the_replica_is_refused_with_the_fix() {
         let block = s[start..end].replace("${connect_instance.id}", "${connect_replica.id}");
         format!("{}{}{}", &s[..start], block, &s[end..])
     });
-    refused(&validate(dir.path(), &[]), &[
-        "`instance_id` refers to `connect_replica`, a aws.connect.replica, but it takes an aws.connect.instance",
-        "Declare the object once: Global Resiliency copies it to the replica",
-    ]);
+    refused(
+        &validate(dir.path(), &[]),
+        &[
+            "`instance_id` refers to `connect_replica`, a aws.connect.replica, but it takes an aws.connect.instance",
+            "Declare the object once: Global Resiliency copies it to the replica",
+        ],
+    );
 }
 
 #[test]
 fn a_saml_instance_user_has_no_password() {
     let dir = reference_dir(|s| replace(s, "      username: alice\n", "      username: alice\n      password: Secret-pass-1\n"));
-    refused(&validate(dir.path(), &[]), &["`connect_instance` signs users in through SAML: CreateUser refuses a password; remove `password`"]);
+    refused(
+        &validate(dir.path(), &[]),
+        &["`connect_instance` signs users in through SAML: CreateUser refuses a password; remove `password`"],
+    );
 }

@@ -70,7 +70,11 @@ pub fn parse(event: &Value) -> Result<AgentState, Skip> {
     let snapshot = event.get("CurrentAgentSnapshot");
     let status = match event_type {
         "LOGOUT" => "Offline".to_string(),
-        _ => snapshot.and_then(|s| s.pointer("/AgentStatus/Name")).and_then(Value::as_str).ok_or_else(|| Skip(format!("{event_type} without CurrentAgentSnapshot.AgentStatus.Name")))?.to_string(),
+        _ => snapshot
+            .and_then(|s| s.pointer("/AgentStatus/Name"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| Skip(format!("{event_type} without CurrentAgentSnapshot.AgentStatus.Name")))?
+            .to_string(),
     };
     Ok(AgentState {
         agent_id: agent_id.to_string(),
@@ -94,7 +98,9 @@ pub fn records(event: &Value) -> Vec<(String, Result<Value, Skip>)> {
         .map(|r| {
             let id = r.get("eventID").and_then(Value::as_str).unwrap_or_default().to_string();
             let data = r.pointer("/kinesis/data").and_then(Value::as_str).ok_or_else(|| Skip("no kinesis.data".into()));
-            let json = data.and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).map_err(|e| Skip(format!("data is not base64: {e}")))).and_then(|b| serde_json::from_slice(&b).map_err(|e| Skip(format!("data is not JSON: {e}"))));
+            let json = data
+                .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).map_err(|e| Skip(format!("data is not base64: {e}"))))
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| Skip(format!("data is not JSON: {e}"))));
             (id, json)
         })
         .collect()
@@ -144,7 +150,9 @@ pub async fn apply(db: &aws_sdk_dynamodb::Client, table: &str, region: &str, eve
         match put.send().await {
             Ok(_) => out.written += 1,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => out.stale += 1,
-            Err(e) => return Err(format!("PutItem {} for {}: {}", table, state.agent_id, aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
+            Err(e) => {
+                return Err(format!("PutItem {} for {}: {}", table, state.agent_id, aws_sdk_dynamodb::error::DisplayErrorContext(&e)))
+            }
         }
     }
     Ok(out)
@@ -173,7 +181,9 @@ mod tests {
         let out = json!({ "AgentARN": "arn:aws:connect:us-east-1:1:instance/i/agent/a1", "EventType": "LOGOUT", "EventTimestamp": "2026-11-30T10:00:01Z" });
         assert_eq!(parse(&out).unwrap().status, "Offline");
         assert!(parse(&json!({ "EventType": "LOGIN" })).is_err());
-        let recs = records(&json!({ "Records": [{ "eventID": "s:1", "kinesis": { "data": base64::engine::general_purpose::STANDARD.encode(e.to_string()) } }, { "eventID": "s:2", "kinesis": { "data": "%%%" } }] }));
+        let recs = records(
+            &json!({ "Records": [{ "eventID": "s:1", "kinesis": { "data": base64::engine::general_purpose::STANDARD.encode(e.to_string()) } }, { "eventID": "s:2", "kinesis": { "data": "%%%" } }] }),
+        );
         assert!(recs[0].1.is_ok() && recs[1].1.is_err());
     }
 }

@@ -6,7 +6,10 @@ use serde_json::{json, Value};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG").unwrap_or_else(|_| "info".into())).without_time().init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG").unwrap_or_else(|_| "info".into()))
+        .without_time()
+        .init();
     let table = std::env::var("TANDEM_TABLE").map_err(|_| "TANDEM_TABLE (the agent-state table's name) is not set")?;
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let region = config.region().map(|r| r.to_string()).unwrap_or_default();

@@ -4,7 +4,9 @@
 
 #[tokio::test]
 async fn agent_events_reach_the_global_table_in_both_regions_newest_first() {
-    let sb = tandem_sim::start(tandem_sim::SandboxOptions { moto: true, ..Default::default() }).await.expect("the sandbox starts with moto (scripts/python-env.sh)");
+    let sb = tandem_sim::start(tandem_sim::SandboxOptions { moto: true, ..Default::default() })
+        .await
+        .expect("the sandbox starts with moto (scripts/python-env.sh)");
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let venv = std::env::var_os("TANDEM_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".venv"));
     let run = tokio::process::Command::new(venv.join("bin/python"))
@@ -13,7 +15,8 @@ async fn agent_events_reach_the_global_table_in_both_regions_newest_first() {
         .env("AGENT_STATE_BOOTSTRAP", env!("CARGO_BIN_EXE_agent-state"))
         .env_remove("AWS_PROFILE")
         .output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(180), run).await.expect("python finishes in 3 minutes").expect("python runs");
+    let out =
+        tokio::time::timeout(std::time::Duration::from_secs(180), run).await.expect("python finishes in 3 minutes").expect("python runs");
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && stdout.contains("test_agent_state_sync: ok"), "stdout:\n{stdout}\nstderr:\n{stderr}");
 }

@@ -9,7 +9,9 @@
 use crate::dynamodb_table::Table;
 use crate::{classify, AwsContext};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{CreateReplicationGroupMemberAction, DeleteReplicationGroupMemberAction, ReplicationGroupUpdate, TableStatus};
+use aws_sdk_dynamodb::types::{
+    CreateReplicationGroupMemberAction, DeleteReplicationGroupMemberAction, ReplicationGroupUpdate, TableStatus,
+};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -30,9 +32,12 @@ impl GlobalTable {
         schema.doc = "A DynamoDB global table (2019.11.21): the table in this region plus a replica in each listed region.";
         schema.api_reference = "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html";
         schema.properties.push(
-            Field::new("replicas", Type::list(Type::Object(vec![Field::new("region_name", Type::String).required().doc("RegionName of the replica.")])))
-                .unordered()
-                .doc("One entry per replica region (not the table's own region); added and removed one at a time."),
+            Field::new(
+                "replicas",
+                Type::list(Type::Object(vec![Field::new("region_name", Type::String).required().doc("RegionName of the replica.")])),
+            )
+            .unordered()
+            .doc("One entry per replica region (not the table's own region); added and removed one at a time."),
         );
         GlobalTable { aws, table, schema }
     }
@@ -63,7 +68,9 @@ impl GlobalTable {
             .map(|t| {
                 t.replicas()
                     .iter()
-                    .filter_map(|r| Some((r.region_name()?.to_string(), r.replica_status().map(|s| s.as_str().to_string()).unwrap_or_default())))
+                    .filter_map(|r| {
+                        Some((r.region_name()?.to_string(), r.replica_status().map(|s| s.as_str().to_string()).unwrap_or_default()))
+                    })
                     .collect()
             })
             .unwrap_or_default())
@@ -73,16 +80,35 @@ impl GlobalTable {
     async fn change(&self, ctx: &Ctx, name: &str, region: &str, add: bool) -> Result<()> {
         let client = self.aws.dynamodb(ctx.region()?).await;
         let update = if add {
-            ReplicationGroupUpdate::builder().create(CreateReplicationGroupMemberAction::builder().region_name(region).build().map_err(|e| ProviderError::invalid(e.to_string()))?).build()
+            ReplicationGroupUpdate::builder()
+                .create(
+                    CreateReplicationGroupMemberAction::builder()
+                        .region_name(region)
+                        .build()
+                        .map_err(|e| ProviderError::invalid(e.to_string()))?,
+                )
+                .build()
         } else {
-            ReplicationGroupUpdate::builder().delete(DeleteReplicationGroupMemberAction::builder().region_name(region).build().map_err(|e| ProviderError::invalid(e.to_string()))?).build()
+            ReplicationGroupUpdate::builder()
+                .delete(
+                    DeleteReplicationGroupMemberAction::builder()
+                        .region_name(region)
+                        .build()
+                        .map_err(|e| ProviderError::invalid(e.to_string()))?,
+                )
+                .build()
         };
         client.update_table().table_name(name).replica_updates(update).send().await.map_err(|e| classify("UpdateTable", name, e))?;
         let what = format!("replica in {region}");
         wait_until(ctx, &what, Waiter::default(), || async {
             let d = client.describe_table().table_name(name).send().await.map_err(|e| classify("DescribeTable", name, e))?;
             let Some(t) = d.table() else { return Ok(WaitOutcome::Pending("not visible".into())) };
-            let status = t.replicas().iter().find(|r| r.region_name() == Some(region)).and_then(|r| r.replica_status()).map(|s| s.as_str().to_string());
+            let status = t
+                .replicas()
+                .iter()
+                .find(|r| r.region_name() == Some(region))
+                .and_then(|r| r.replica_status())
+                .map(|s| s.as_str().to_string());
             let table_active = t.table_status() == Some(&TableStatus::Active);
             Ok(match (add, status.as_deref()) {
                 (true, Some("ACTIVE")) if table_active => WaitOutcome::Ready(()),
@@ -121,7 +147,24 @@ impl ResourceKind for GlobalTable {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:CreateTableReplica", "dynamodb:DeleteTableReplica", "dynamodb:Scan", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "iam:CreateServiceLinkedRole"]
+        &[
+            "dynamodb:CreateTable",
+            "dynamodb:DeleteTable",
+            "dynamodb:ListTagsOfResource",
+            "dynamodb:TagResource",
+            "dynamodb:UntagResource",
+            "dynamodb:DescribeTable",
+            "dynamodb:UpdateTable",
+            "dynamodb:CreateTableReplica",
+            "dynamodb:DeleteTableReplica",
+            "dynamodb:Scan",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchWriteItem",
+            "iam:CreateServiceLinkedRole",
+        ]
     }
 
     // Global tables 2019.11.21 need streams with NEW_AND_OLD_IMAGES; a replica
@@ -179,7 +222,14 @@ impl ResourceKind for GlobalTable {
         }
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let table_fields: Vec<String> = changed.iter().filter(|f| *f != "replicas").cloned().collect();
         if !table_fields.is_empty() {
             self.table.update(ctx, id, &without_replicas(prior), &without_replicas(desired), &table_fields).await?;

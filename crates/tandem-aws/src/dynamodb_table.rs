@@ -5,12 +5,15 @@
 use crate::{classify, tags, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus, Tag,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType, StreamSpecification,
+    StreamViewType, TableStatus, Tag,
 };
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct Table {
@@ -30,7 +33,11 @@ impl Table {
             api_reference: "https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html",
             regional: true,
             properties: vec![
-                Field::new("table_name", Type::String).required().force_new().check(Check::Length(3, 255)).doc("TableName; defaults to the resource key."),
+                Field::new("table_name", Type::String)
+                    .required()
+                    .force_new()
+                    .check(Check::Length(3, 255))
+                    .doc("TableName; defaults to the resource key."),
                 Field::new(
                     "attribute_definitions",
                     Type::list(Type::Object(vec![
@@ -151,7 +158,15 @@ impl ResourceKind for Table {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource"]
+        &[
+            "dynamodb:CreateTable",
+            "dynamodb:DescribeTable",
+            "dynamodb:UpdateTable",
+            "dynamodb:DeleteTable",
+            "dynamodb:ListTagsOfResource",
+            "dynamodb:TagResource",
+            "dynamodb:UntagResource",
+        ]
     }
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
@@ -170,7 +185,11 @@ impl ResourceKind for Table {
         // PROVISIONED needs ProvisionedThroughput, PAY_PER_REQUEST refuses it; with
         // neither given, on-demand is the one that works.
         // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html
-        let billing = prop_str(props, "billing_mode").unwrap_or(if props.contains_key("provisioned_throughput") { "PROVISIONED" } else { "PAY_PER_REQUEST" });
+        let billing = prop_str(props, "billing_mode").unwrap_or(if props.contains_key("provisioned_throughput") {
+            "PROVISIONED"
+        } else {
+            "PAY_PER_REQUEST"
+        });
         req = req.billing_mode(BillingMode::from(billing));
         if let Some(t) = throughput(props)? {
             req = req.provisioned_throughput(t);
@@ -194,7 +213,9 @@ impl ResourceKind for Table {
         }
         let partial = Observed { id: name.clone(), ..Default::default() };
         self.wait_active(ctx, &client, &name, true).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, &name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{name} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &name)
+            .await?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{name} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -215,16 +236,27 @@ impl ResourceKind for Table {
         p.insert("table_name".into(), json!(name));
         p.insert(
             "attribute_definitions".into(),
-            Value::Array(t.attribute_definitions().iter().map(|a| json!({"attribute_name": a.attribute_name(), "attribute_type": a.attribute_type().as_str()})).collect()),
+            Value::Array(
+                t.attribute_definitions()
+                    .iter()
+                    .map(|a| json!({"attribute_name": a.attribute_name(), "attribute_type": a.attribute_type().as_str()}))
+                    .collect(),
+            ),
         );
         p.insert(
             "key_schema".into(),
-            Value::Array(t.key_schema().iter().map(|k| json!({"attribute_name": k.attribute_name(), "key_type": k.key_type().as_str()})).collect()),
+            Value::Array(
+                t.key_schema().iter().map(|k| json!({"attribute_name": k.attribute_name(), "key_type": k.key_type().as_str()})).collect(),
+            ),
         );
-        let billing = t.billing_mode_summary().and_then(|b| b.billing_mode()).map(|b| b.as_str().to_string()).unwrap_or_else(|| "PROVISIONED".into());
+        let billing =
+            t.billing_mode_summary().and_then(|b| b.billing_mode()).map(|b| b.as_str().to_string()).unwrap_or_else(|| "PROVISIONED".into());
         if billing == "PROVISIONED" {
             if let Some(pt) = t.provisioned_throughput() {
-                p.insert("provisioned_throughput".into(), json!({"read_capacity_units": pt.read_capacity_units(), "write_capacity_units": pt.write_capacity_units()}));
+                p.insert(
+                    "provisioned_throughput".into(),
+                    json!({"read_capacity_units": pt.read_capacity_units(), "write_capacity_units": pt.write_capacity_units()}),
+                );
             }
         }
         p.insert("billing_mode".into(), json!(billing));
@@ -243,7 +275,8 @@ impl ResourceKind for Table {
         }
         let arn = t.table_arn().unwrap_or_default().to_string();
         if !arn.is_empty() {
-            let tg = client.list_tags_of_resource().resource_arn(&arn).send().await.map_err(|e| classify("ListTagsOfResource", &name, e))?;
+            let tg =
+                client.list_tags_of_resource().resource_arn(&arn).send().await.map_err(|e| classify("ListTagsOfResource", &name, e))?;
             p.insert("tags".into(), tags::to_value(tg.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))));
         }
         let mut outputs = BTreeMap::new();
@@ -253,18 +286,34 @@ impl ResourceKind for Table {
         Ok(Some(Observed { id: name, properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.dynamodb(ctx.region()?).await;
-        if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "billing_mode" | "provisioned_throughput" | "stream_specification" | "tags")) {
+        if let Some(other) =
+            changed.iter().find(|f| !matches!(f.as_str(), "billing_mode" | "provisioned_throughput" | "stream_specification" | "tags"))
+        {
             return Err(ProviderError::invalid(format!("{other} of table {id} cannot be changed in place")));
         }
-        let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("UpdateTable {id}: the table is gone; re-run plan to create it")))?;
+        let now = self
+            .read(ctx, id)
+            .await?
+            .ok_or_else(|| ProviderError::not_found(format!("UpdateTable {id}: the table is gone; re-run plan to create it")))?;
         let has = |f: &str| changed.iter().any(|c| c == f);
         // UpdateTable does one kind of change per call (throughput/billing mode, or
         // streams, or an index), and the table must be ACTIVE again before the next.
         // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html
         if has("billing_mode") || has("provisioned_throughput") {
-            let billing = prop_str(desired, "billing_mode").unwrap_or(if desired.contains_key("provisioned_throughput") { "PROVISIONED" } else { "PAY_PER_REQUEST" });
+            let billing = prop_str(desired, "billing_mode").unwrap_or(if desired.contains_key("provisioned_throughput") {
+                "PROVISIONED"
+            } else {
+                "PAY_PER_REQUEST"
+            });
             let mut req = client.update_table().table_name(id);
             let mut any = false;
             if now.properties.get("billing_mode").and_then(Value::as_str) != Some(billing) {
@@ -304,7 +353,13 @@ impl ResourceKind for Table {
             }
             if want_enabled && (!now_enabled || want_view != now_view) {
                 if let Some(spec) = want {
-                    client.update_table().table_name(id).stream_specification(spec).send().await.map_err(|e| classify("UpdateTable", id, e))?;
+                    client
+                        .update_table()
+                        .table_name(id)
+                        .stream_specification(spec)
+                        .send()
+                        .await
+                        .map_err(|e| classify("UpdateTable", id, e))?;
                     self.wait_active(ctx, &client, id, false).await?;
                 }
             }
@@ -322,7 +377,13 @@ impl ResourceKind for Table {
                 req.send().await.map_err(|e| classify("TagResource", id, e))?;
             }
             if !remove.is_empty() {
-                client.untag_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await.map_err(|e| classify("UntagResource", id, e))?;
+                client
+                    .untag_resource()
+                    .resource_arn(arn)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .map_err(|e| classify("UntagResource", id, e))?;
             }
         }
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone")))
@@ -342,7 +403,9 @@ impl ResourceKind for Table {
         }
         wait_until(ctx, "table deletion", Waiter::default(), || async {
             match client.describe_table().table_name(id).send().await {
-                Ok(d) => Ok(WaitOutcome::Pending(d.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_string()).unwrap_or_default())),
+                Ok(d) => {
+                    Ok(WaitOutcome::Pending(d.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_string()).unwrap_or_default()))
+                }
                 Err(e) => {
                     let e = classify("DescribeTable", id, e);
                     if e.class == ErrorClass::NotFound {

@@ -9,7 +9,9 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, SubnetStat
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct Subnet {
@@ -26,7 +28,11 @@ impl Subnet {
             regional: true,
             properties: vec![
                 Field::new("vpc_id", Type::String).required().force_new().carries_traffic().doc("The VPC (VpcId)."),
-                Field::new("cidr_block", Type::String).required().force_new().check(Check::Ipv4Cidr).doc("The IPv4 range (CidrBlock), inside the VPC's."),
+                Field::new("cidr_block", Type::String)
+                    .required()
+                    .force_new()
+                    .check(Check::Ipv4Cidr)
+                    .doc("The IPv4 range (CidrBlock), inside the VPC's."),
                 Field::new("availability_zone", Type::String).force_new().computed().doc("AvailabilityZone; AWS picks one when absent."),
                 Field::new("map_public_ip_on_launch", Type::Boolean).computed().doc("The MapPublicIpOnLaunch attribute."),
                 Field::new("tags", Type::map(Type::String)).doc("Tags."),
@@ -83,19 +89,29 @@ impl ResourceKind for Subnet {
         let id = match existing.subnets().iter().find_map(|s| s.subnet_id()) {
             Some(id) => id.to_string(),
             None => {
-                let mut req = client.create_subnet().vpc_id(vpc).cidr_block(cidr).tag_specifications(tag_specification(ResourceType::Subnet, &ctx.address, &tags::desired(props)));
+                let mut req = client.create_subnet().vpc_id(vpc).cidr_block(cidr).tag_specifications(tag_specification(
+                    ResourceType::Subnet,
+                    &ctx.address,
+                    &tags::desired(props),
+                ));
                 if let Some(az) = prop_str(props, "availability_zone") {
                     req = req.availability_zone(az);
                 }
                 let out = req.send().await.map_err(|e| classify("CreateSubnet", &ctx.address, e))?;
-                out.subnet().and_then(|s| s.subnet_id()).ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateSubnet returned no id"))?.to_string()
+                out.subnet()
+                    .and_then(|s| s.subnet_id())
+                    .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateSubnet returned no id"))?
+                    .to_string()
             }
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
         wait_until(ctx, "subnet", Waiter::default(), || async {
             // Right after CreateSubnet, EC2 may still answer InvalidSubnetID.NotFound
             // (eventual consistency): not yet visible, not gone.
-            let Some(s) = crate::error::gone_is_none(client.describe_subnets().subnet_ids(&id).send().await.map_err(|e| classify("DescribeSubnets", &id, e)))? else {
+            let Some(s) = crate::error::gone_is_none(
+                client.describe_subnets().subnet_ids(&id).send().await.map_err(|e| classify("DescribeSubnets", &id, e)),
+            )?
+            else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             Ok(match s.subnets().first().and_then(|s| s.state()) {
@@ -109,7 +125,10 @@ impl ResourceKind for Subnet {
         if let Some(b) = props.get("map_public_ip_on_launch").and_then(Value::as_bool) {
             self.set_public_ip(&client, &id, b).await.map_err(|e| e.with_partial(partial.clone()))?;
         }
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id)
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -141,7 +160,14 @@ impl ResourceKind for Subnet {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         for f in changed {
             match f.as_str() {
@@ -151,7 +177,10 @@ impl ResourceKind for Subnet {
                 }
                 "tags" => {
                     // The delta is taken from what the cloud has now, so tags added outside tandem go too.
-                    let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
+                    let now = self
+                        .read(ctx, id)
+                        .await?
+                        .ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
                     apply_tags(&client, id, &tandem_provider::prop_tags(&now.properties, "tags"), &tags::desired(desired)).await?
                 }
                 other => return Err(ProviderError::invalid(format!("{other} cannot be changed in place"))),

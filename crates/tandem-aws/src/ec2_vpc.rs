@@ -8,7 +8,9 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Tag, TagSp
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct Vpc {
@@ -24,7 +26,12 @@ impl Vpc {
             api_reference: "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html",
             regional: true,
             properties: vec![
-                Field::new("cidr_block", Type::String).required().force_new().check(Check::Ipv4Cidr).check(Check::DistinctNetwork).doc("The IPv4 network range (CidrBlock)."),
+                Field::new("cidr_block", Type::String)
+                    .required()
+                    .force_new()
+                    .check(Check::Ipv4Cidr)
+                    .check(Check::DistinctNetwork)
+                    .doc("The IPv4 network range (CidrBlock)."),
                 Field::new("instance_tenancy", Type::enumeration(&["default", "dedicated"])).force_new().computed().doc("InstanceTenancy."),
                 Field::new("enable_dns_support", Type::Boolean).computed().doc("The enableDnsSupport attribute."),
                 Field::new("enable_dns_hostnames", Type::Boolean).computed().doc("The enableDnsHostnames attribute."),
@@ -35,7 +42,10 @@ impl Vpc {
                 OutputDef::new("arn", "The VPC ARN."),
                 OutputDef::new("cidr_block", "The primary CIDR block."),
                 OutputDef::new("owner_id", "The owning account."),
-                OutputDef::new("main_route_table_id", "The VPC's main route table (rtb-...): where a virtual private gateway propagates the routes it learns."),
+                OutputDef::new(
+                    "main_route_table_id",
+                    "The VPC's main route table (rtb-...): where a virtual private gateway propagates the routes it learns.",
+                ),
             ],
             name_field: None,
             import_id: "the VPC id (vpc-...)",
@@ -76,7 +86,12 @@ pub(crate) fn tag_specification(rt: ResourceType, address: &str, desired: &BTree
     b.build()
 }
 
-pub(crate) async fn apply_tags(client: &aws_sdk_ec2::Client, id: &str, current: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> Result<()> {
+pub(crate) async fn apply_tags(
+    client: &aws_sdk_ec2::Client,
+    id: &str,
+    current: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> Result<()> {
     let (set, remove) = tags::delta(current, desired);
     if !set.is_empty() {
         let mut req = client.create_tags().resources(id);
@@ -106,7 +121,16 @@ impl ResourceKind for Vpc {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["ec2:CreateVpc", "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:ModifyVpcAttribute", "ec2:DescribeRouteTables", "ec2:DeleteVpc", "ec2:CreateTags", "ec2:DeleteTags"]
+        &[
+            "ec2:CreateVpc",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeVpcAttribute",
+            "ec2:ModifyVpcAttribute",
+            "ec2:DescribeRouteTables",
+            "ec2:DeleteVpc",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ]
     }
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
@@ -128,12 +152,19 @@ impl ResourceKind for Vpc {
                 id.to_string()
             }
             None => {
-                let mut req = client.create_vpc().cidr_block(cidr).tag_specifications(tag_specification(ResourceType::Vpc, &ctx.address, &tags::desired(props)));
+                let mut req = client.create_vpc().cidr_block(cidr).tag_specifications(tag_specification(
+                    ResourceType::Vpc,
+                    &ctx.address,
+                    &tags::desired(props),
+                ));
                 if let Some(t) = prop_str(props, "instance_tenancy") {
                     req = req.instance_tenancy(Tenancy::from(t));
                 }
                 let out = req.send().await.map_err(|e| classify("CreateVpc", &ctx.address, e))?;
-                out.vpc().and_then(|v| v.vpc_id()).ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateVpc returned no VPC id"))?.to_string()
+                out.vpc()
+                    .and_then(|v| v.vpc_id())
+                    .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateVpc returned no VPC id"))?
+                    .to_string()
             }
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
@@ -141,7 +172,9 @@ impl ResourceKind for Vpc {
             // Right after CreateVpc, EC2 may still answer InvalidVpcID.NotFound
             // (eventual consistency): not yet visible, not gone.
             // https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
-            let Some(v) = crate::error::gone_is_none(client.describe_vpcs().vpc_ids(&id).send().await.map_err(|e| classify("DescribeVpcs", &id, e)))? else {
+            let Some(v) =
+                crate::error::gone_is_none(client.describe_vpcs().vpc_ids(&id).send().await.map_err(|e| classify("DescribeVpcs", &id, e)))?
+            else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             Ok(match v.vpcs().first().and_then(|v| v.state()) {
@@ -155,8 +188,13 @@ impl ResourceKind for Vpc {
             return Err(e.with_partial(partial));
         }
         let dns = |k: &str| props.get(k).and_then(Value::as_bool);
-        self.set_dns(&client, &id, dns("enable_dns_support"), dns("enable_dns_hostnames")).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.set_dns(&client, &id, dns("enable_dns_support"), dns("enable_dns_hostnames"))
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?;
+        self.read(ctx, &id)
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -179,8 +217,16 @@ impl ResourceKind for Vpc {
         if let Some(t) = v.instance_tenancy() {
             p.insert("instance_tenancy".into(), json!(t.as_str()));
         }
-        for (name, attr) in [("enable_dns_support", VpcAttributeName::EnableDnsSupport), ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames)] {
-            let a = client.describe_vpc_attribute().vpc_id(id).attribute(attr).send().await.map_err(|e| classify("DescribeVpcAttribute", id, e))?;
+        for (name, attr) in
+            [("enable_dns_support", VpcAttributeName::EnableDnsSupport), ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames)]
+        {
+            let a = client
+                .describe_vpc_attribute()
+                .vpc_id(id)
+                .attribute(attr)
+                .send()
+                .await
+                .map_err(|e| classify("DescribeVpcAttribute", id, e))?;
             let val = if name == "enable_dns_support" { a.enable_dns_support() } else { a.enable_dns_hostnames() };
             if let Some(b) = val.and_then(|b| b.value()) {
                 p.insert(name.into(), json!(b));
@@ -211,7 +257,14 @@ impl ResourceKind for Vpc {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "enable_dns_support" | "enable_dns_hostnames" | "tags")) {
             return Err(ProviderError::invalid(format!("{other} of {id} cannot be changed in place")));
@@ -223,7 +276,8 @@ impl ResourceKind for Vpc {
         self.set_dns(&client, id, support, hostnames).await?;
         if has("tags") {
             // The delta is taken from what the cloud has now, so tags added outside tandem go too.
-            let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
+            let now =
+                self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
             apply_tags(&client, id, &tandem_provider::prop_tags(&now.properties, "tags"), &tags::desired(desired)).await?;
         }
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone")))

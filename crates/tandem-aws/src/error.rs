@@ -113,7 +113,9 @@ fn hint(class: ErrorClass) -> &'static str {
     match class {
         ErrorClass::Auth => "; check the AWS credentials and the permissions of the identity tandem runs as",
         ErrorClass::Transient => "; AWS is throttling or unavailable and retries did not get through, try again later",
-        ErrorClass::Conflict => "; another object depends on it or a change is still in progress: remove the dependency or wait, then re-run",
+        ErrorClass::Conflict => {
+            "; another object depends on it or a change is still in progress: remove the dependency or wait, then re-run"
+        }
         ErrorClass::Invalid => "; the request was refused as invalid: fix the resource's properties",
         ErrorClass::NotFound => "; it does not exist (deleted outside tandem, or a wrong id or region)",
         _ => "",

@@ -25,18 +25,23 @@ pub struct Rule {
 fn check_schedule(s: &str) -> Option<String> {
     if let Some(body) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
         let mut it = body.split_whitespace();
-        let (Some(n), Some(unit), None) = (it.next(), it.next(), it.next()) else { return Some(format!("{s}: write rate(VALUE UNIT), e.g. rate(1 minute)")) };
+        let (Some(n), Some(unit), None) = (it.next(), it.next(), it.next()) else {
+            return Some(format!("{s}: write rate(VALUE UNIT), e.g. rate(1 minute)"));
+        };
         let Ok(n) = n.parse::<u64>() else { return Some(format!("{s}: the rate's value must be a whole number")) };
         let ok = match n {
             0 => return Some(format!("{s}: the rate's value must be more than 0")),
             1 => matches!(unit, "minute" | "hour" | "day"),
             _ => matches!(unit, "minutes" | "hours" | "days"),
         };
-        return (!ok).then(|| format!("{s}: the unit must be {} for a value of {n}", if n == 1 { "minute, hour or day" } else { "minutes, hours or days" }));
+        return (!ok).then(|| {
+            format!("{s}: the unit must be {} for a value of {n}", if n == 1 { "minute, hour or day" } else { "minutes, hours or days" })
+        });
     }
     if let Some(body) = s.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
         let fields = body.split_whitespace().count();
-        return (fields != 6).then(|| format!("{s}: a cron expression has six fields (minutes hours day-of-month month day-of-week year), found {fields}"));
+        return (fields != 6)
+            .then(|| format!("{s}: a cron expression has six fields (minutes hours day-of-month month day-of-week year), found {fields}"));
     }
     Some(format!("{s}: a schedule is rate(...) or cron(...)"))
 }
@@ -54,7 +59,12 @@ fn targets(props: &Map<String, Value>) -> Result<Vec<Target>> {
                 Some(v) if !v.is_null() => Some(v.to_string()),
                 _ => None,
             };
-            Target::builder().set_id(s("id")).set_arn(s("arn")).set_input(input).build().map_err(|e| ProviderError::invalid(format!("targets: {e}")))
+            Target::builder()
+                .set_id(s("id"))
+                .set_arn(s("arn"))
+                .set_input(input)
+                .build()
+                .map_err(|e| ProviderError::invalid(format!("targets: {e}")))
         })
         .collect()
 }
@@ -67,8 +77,13 @@ impl Rule {
             api_reference: "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html",
             regional: true,
             properties: vec![
-                Field::new("name", Type::String).required().force_new().check(Check::Length(1, 64)).doc("Name; defaults to the resource's key."),
-                Field::new("schedule_expression", Type::String).doc("ScheduleExpression: rate(1 minute), rate(5 minutes), cron(0 12 * * ? *)."),
+                Field::new("name", Type::String)
+                    .required()
+                    .force_new()
+                    .check(Check::Length(1, 64))
+                    .doc("Name; defaults to the resource's key."),
+                Field::new("schedule_expression", Type::String)
+                    .doc("ScheduleExpression: rate(1 minute), rate(5 minutes), cron(0 12 * * ? *)."),
                 Field::new("event_pattern", Type::Any).doc("EventPattern, as a mapping or JSON text."),
                 Field::new("state", Type::enumeration(&["ENABLED", "DISABLED"])).computed().doc("State (default ENABLED)."),
                 Field::new("description", Type::String).check(Check::Length(0, 512)).doc("Description."),
@@ -76,7 +91,10 @@ impl Rule {
                     "targets",
                     Type::list(Type::Object(vec![
                         Field::new("id", Type::String).required().check(Check::Length(1, 64)).doc("Id, unique in the rule."),
-                        Field::new("arn", Type::String).required().refers_to(&["aws.lambda.function"]).doc("Arn: what the rule invokes (a Lambda function's ARN)."),
+                        Field::new("arn", Type::String)
+                            .required()
+                            .refers_to(&["aws.lambda.function"])
+                            .doc("Arn: what the rule invokes (a Lambda function's ARN)."),
                         Field::new("input", Type::Any).doc("Input: the JSON the target receives instead of the event."),
                     ])),
                 )
@@ -91,7 +109,13 @@ impl Rule {
         Rule { aws, schema }
     }
 
-    async fn put_rule(&self, c: &aws_sdk_eventbridge::Client, name: &str, props: &Map<String, Value>, tags: Option<Vec<Tag>>) -> Result<()> {
+    async fn put_rule(
+        &self,
+        c: &aws_sdk_eventbridge::Client,
+        name: &str,
+        props: &Map<String, Value>,
+        tags: Option<Vec<Tag>>,
+    ) -> Result<()> {
         let pattern = match props.get("event_pattern") {
             Some(Value::String(s)) => Some(s.clone()),
             Some(v) if !v.is_null() => Some(v.to_string()),
@@ -114,7 +138,13 @@ impl Rule {
         let mut out = Vec::new();
         let mut next: Option<String> = None;
         loop {
-            let page = c.list_targets_by_rule().rule(name).set_next_token(next.take()).send().await.map_err(|e| classify("ListTargetsByRule", name, e))?;
+            let page = c
+                .list_targets_by_rule()
+                .rule(name)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListTargetsByRule", name, e))?;
             out.extend(page.targets().iter().cloned());
             match page.next_token() {
                 Some(t) if !t.is_empty() => next = Some(t.to_string()),
@@ -134,7 +164,11 @@ impl Rule {
         if !want.is_empty() {
             let out = c.put_targets().rule(name).set_targets(Some(want)).send().await.map_err(|e| classify("PutTargets", name, e))?;
             if out.failed_entry_count() > 0 {
-                let why: Vec<String> = out.failed_entries().iter().map(|f| format!("{}: {}", f.target_id().unwrap_or("?"), f.error_message().unwrap_or("failed"))).collect();
+                let why: Vec<String> = out
+                    .failed_entries()
+                    .iter()
+                    .map(|f| format!("{}: {}", f.target_id().unwrap_or("?"), f.error_message().unwrap_or("failed")))
+                    .collect();
                 return Err(ProviderError::invalid(format!("PutTargets {name}: {}", why.join("; "))));
             }
         }
@@ -149,7 +183,17 @@ impl ResourceKind for Rule {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets", "events:ListTargetsByRule", "events:ListTagsForResource", "events:TagResource", "events:UntagResource"]
+        &[
+            "events:PutRule",
+            "events:DescribeRule",
+            "events:DeleteRule",
+            "events:PutTargets",
+            "events:RemoveTargets",
+            "events:ListTargetsByRule",
+            "events:ListTagsForResource",
+            "events:TagResource",
+            "events:UntagResource",
+        ]
     }
 
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
@@ -158,7 +202,9 @@ impl ResourceKind for Rule {
             (Some(s), _) => out.extend(check_schedule(s).map(|m| Invalid::new("schedule_expression", m))),
             (None, Some(_)) => {}
             // Unknown until apply (a reference) is fine; neither at all is not.
-            (None, None) if !props.contains_key("schedule_expression") => out.push(Invalid::new("schedule_expression", "a rule needs a schedule_expression or an event_pattern")),
+            (None, None) if !props.contains_key("schedule_expression") => {
+                out.push(Invalid::new("schedule_expression", "a rule needs a schedule_expression or an event_pattern"))
+            }
             _ => {}
         }
         out
@@ -182,7 +228,9 @@ impl ResourceKind for Rule {
         self.put_rule(&c, name, props, Some(t)).await?;
         let partial = Observed { id: name.to_string(), ..Default::default() };
         self.converge_targets(&c, name, props).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("rule {name} vanished right after it was created")).with_partial(partial))
+        self.read(ctx, name).await?.ok_or_else(|| {
+            ProviderError::new(ErrorClass::Other, format!("rule {name} vanished right after it was created")).with_partial(partial)
+        })
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -230,7 +278,14 @@ impl ResourceKind for Rule {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let c = self.aws.eventbridge(ctx.region()?).await;
         let has = |f: &str| changed.iter().any(|c| c == f);
         if ["schedule_expression", "event_pattern", "state", "description"].iter().any(|f| has(f)) {
@@ -240,14 +295,23 @@ impl ResourceKind for Rule {
             self.converge_targets(&c, id, desired).await?;
         }
         if has("tags") {
-            let arn = self.read(ctx, id).await?.and_then(|o| o.outputs.get("arn").and_then(Value::as_str).map(str::to_string)).unwrap_or_default();
+            let arn = self
+                .read(ctx, id)
+                .await?
+                .and_then(|o| o.outputs.get("arn").and_then(Value::as_str).map(str::to_string))
+                .unwrap_or_default();
             let (set, remove) = tags::delta(&tags::desired(prior), &tags::desired(desired));
             if !set.is_empty() {
                 let t: Vec<Tag> = set.into_iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect();
                 c.tag_resource().resource_arn(&arn).set_tags(Some(t)).send().await.map_err(|e| classify("TagResource", &arn, e))?;
             }
             if !remove.is_empty() {
-                c.untag_resource().resource_arn(&arn).set_tag_keys(Some(remove)).send().await.map_err(|e| classify("UntagResource", &arn, e))?;
+                c.untag_resource()
+                    .resource_arn(&arn)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .map_err(|e| classify("UntagResource", &arn, e))?;
             }
         }
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("rule {id} is gone; re-run plan to create it again")))

@@ -99,7 +99,13 @@ impl Role {
         let mut out = BTreeMap::new();
         let mut marker: Option<String> = None;
         loop {
-            let page = c.list_role_policies().role_name(name).set_marker(marker.take()).send().await.map_err(|e| classify("ListRolePolicies", name, e))?;
+            let page = c
+                .list_role_policies()
+                .role_name(name)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListRolePolicies", name, e))?;
             for p in page.policy_names() {
                 let d = c.get_role_policy().role_name(name).policy_name(p).send().await.map_err(|e| classify("GetRolePolicy", p, e))?;
                 out.insert(p.clone(), decoded(d.policy_document()));
@@ -115,7 +121,13 @@ impl Role {
         let mut out = BTreeSet::new();
         let mut marker: Option<String> = None;
         loop {
-            let page = c.list_attached_role_policies().role_name(name).set_marker(marker.take()).send().await.map_err(|e| classify("ListAttachedRolePolicies", name, e))?;
+            let page = c
+                .list_attached_role_policies()
+                .role_name(name)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListAttachedRolePolicies", name, e))?;
             out.extend(page.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)));
             match page.marker() {
                 Some(m) if page.is_truncated() => marker = Some(m.to_string()),
@@ -138,14 +150,27 @@ impl Role {
             let text = document(Some(doc), &format!("inline_policies {policy} document"))?;
             let same = have.get(policy).is_some_and(|h| serde_json::from_str::<Value>(&text).is_ok_and(|w| &w == h));
             if !same {
-                c.put_role_policy().role_name(name).policy_name(policy).policy_document(text).send().await.map_err(|e| classify("PutRolePolicy", policy, e))?;
+                c.put_role_policy()
+                    .role_name(name)
+                    .policy_name(policy)
+                    .policy_document(text)
+                    .send()
+                    .await
+                    .map_err(|e| classify("PutRolePolicy", policy, e))?;
             }
         }
         for policy in have.keys().filter(|p| !want.contains_key(*p)) {
             c.delete_role_policy().role_name(name).policy_name(policy).send().await.map_err(|e| classify("DeleteRolePolicy", policy, e))?;
         }
         if desired.contains_key("managed_policy_arns") {
-            let want: BTreeSet<String> = desired.get("managed_policy_arns").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+            let want: BTreeSet<String> = desired
+                .get("managed_policy_arns")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
             let have = self.attached(c, name).await?;
             for arn in want.difference(&have) {
                 c.attach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(|e| classify("AttachRolePolicy", arn, e))?;
@@ -165,11 +190,27 @@ impl ResourceKind for Role {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["iam:CreateRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies", "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies", "iam:TagRole", "iam:UntagRole"]
+        &[
+            "iam:CreateRole",
+            "iam:GetRole",
+            "iam:UpdateRole",
+            "iam:UpdateAssumeRolePolicy",
+            "iam:DeleteRole",
+            "iam:PutRolePolicy",
+            "iam:GetRolePolicy",
+            "iam:DeleteRolePolicy",
+            "iam:ListRolePolicies",
+            "iam:AttachRolePolicy",
+            "iam:DetachRolePolicy",
+            "iam:ListAttachedRolePolicies",
+            "iam:TagRole",
+            "iam:UntagRole",
+        ]
     }
 
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
-        let mut out: Vec<Invalid> = props.get("assume_role_policy").and_then(|d| check_document("assume_role_policy", d)).into_iter().collect();
+        let mut out: Vec<Invalid> =
+            props.get("assume_role_policy").and_then(|d| check_document("assume_role_policy", d)).into_iter().collect();
         for p in props.get("inline_policies").and_then(Value::as_array).into_iter().flatten() {
             if let Some(i) = p.get("document").and_then(|d| check_document("inline_policies", d)) {
                 let name = p.get("name").and_then(Value::as_str).unwrap_or("?");
@@ -214,7 +255,9 @@ impl ResourceKind for Role {
         }
         let partial = Observed { id: name.to_string(), ..Default::default() };
         self.converge_policies(&c, name, props).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("role {name} vanished right after it was created")).with_partial(partial))
+        self.read(ctx, name).await?.ok_or_else(|| {
+            ProviderError::new(ErrorClass::Other, format!("role {name} vanished right after it was created")).with_partial(partial)
+        })
     }
 
     async fn read(&self, _ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -239,7 +282,8 @@ impl ResourceKind for Role {
         if let Some(m) = r.max_session_duration() {
             p.insert("max_session_duration".into(), json!(m));
         }
-        let inline: Vec<Value> = self.inline(&c, id).await?.into_iter().map(|(name, document)| json!({"name": name, "document": document})).collect();
+        let inline: Vec<Value> =
+            self.inline(&c, id).await?.into_iter().map(|(name, document)| json!({"name": name, "document": document})).collect();
         p.insert("inline_policies".into(), json!(inline));
         p.insert("managed_policy_arns".into(), json!(self.attached(&c, id).await?));
         p.insert("tags".into(), tags::to_value(r.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))));
@@ -250,7 +294,14 @@ impl ResourceKind for Role {
         Ok(Some(Observed { id: r.role_name().to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let c = self.aws.iam().await;
         let has = |f: &str| changed.iter().any(|c| c == f);
         if has("description") || has("max_session_duration") {
@@ -263,7 +314,12 @@ impl ResourceKind for Role {
                 .map_err(|e| classify("UpdateRole", id, e))?;
         }
         if has("assume_role_policy") {
-            c.update_assume_role_policy().role_name(id).policy_document(document(desired.get("assume_role_policy"), "assume_role_policy")?).send().await.map_err(|e| classify("UpdateAssumeRolePolicy", id, e))?;
+            c.update_assume_role_policy()
+                .role_name(id)
+                .policy_document(document(desired.get("assume_role_policy"), "assume_role_policy")?)
+                .send()
+                .await
+                .map_err(|e| classify("UpdateAssumeRolePolicy", id, e))?;
         }
         if has("inline_policies") || has("managed_policy_arns") {
             self.converge_policies(&c, id, desired).await?;

@@ -10,7 +10,9 @@ use aws_sdk_kinesis::types::{EncryptionType, ScalingType, StreamMode, StreamMode
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct Stream {
@@ -26,15 +28,25 @@ impl Stream {
             api_reference: "https://docs.aws.amazon.com/kinesis/latest/APIReference/API_CreateStream.html",
             regional: true,
             properties: vec![
-                Field::new("stream_name", Type::String).required().force_new().check(Check::Length(1, 128)).doc("StreamName; defaults to the resource key."),
-                Field::new("shard_count", Type::Integer).computed().check(Check::Range(1, 10000)).doc("ShardCount, for PROVISIONED streams; changed with UpdateShardCount (uniform scaling)."),
+                Field::new("stream_name", Type::String)
+                    .required()
+                    .force_new()
+                    .check(Check::Length(1, 128))
+                    .doc("StreamName; defaults to the resource key."),
+                Field::new("shard_count", Type::Integer)
+                    .computed()
+                    .check(Check::Range(1, 10000))
+                    .doc("ShardCount, for PROVISIONED streams; changed with UpdateShardCount (uniform scaling)."),
                 Field::new(
                     "stream_mode_details",
                     Type::Object(vec![Field::new("stream_mode", Type::enumeration(&["PROVISIONED", "ON_DEMAND"])).required()]),
                 )
                 .computed()
                 .doc("StreamModeDetails.StreamMode; changed with UpdateStreamMode."),
-                Field::new("retention_period_hours", Type::Integer).computed().check(Check::Range(24, 8760)).doc("Retention, 24 to 8760 hours."),
+                Field::new("retention_period_hours", Type::Integer)
+                    .computed()
+                    .check(Check::Range(24, 8760))
+                    .doc("Retention, 24 to 8760 hours."),
                 Field::new("encryption_type", Type::enumeration(&["NONE", "KMS"])).computed().doc("Server-side encryption."),
                 Field::new("key_id", Type::String).doc("The KMS key for KMS encryption (alias/aws/kinesis for the AWS managed key)."),
                 Field::new("tags", Type::map(Type::String)).doc("Tags."),
@@ -48,7 +60,8 @@ impl Stream {
 
     async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_kinesis::Client, name: &str) -> Result<()> {
         wait_until(ctx, "stream", Waiter::default(), || async {
-            let d = client.describe_stream_summary().stream_name(name).send().await.map_err(|e| classify("DescribeStreamSummary", name, e))?;
+            let d =
+                client.describe_stream_summary().stream_name(name).send().await.map_err(|e| classify("DescribeStreamSummary", name, e))?;
             Ok(match d.stream_description_summary().map(|s| s.stream_status()) {
                 Some(StreamStatus::Active) => WaitOutcome::Ready(()),
                 Some(s) => WaitOutcome::Pending(s.as_str().to_string()),
@@ -61,9 +74,21 @@ impl Stream {
     async fn set_retention(&self, client: &aws_sdk_kinesis::Client, name: &str, from: i64, to: i64) -> Result<()> {
         let to32 = i32::try_from(to).map_err(|_| ProviderError::invalid("retention_period_hours is out of range"))?;
         if to > from {
-            client.increase_stream_retention_period().stream_name(name).retention_period_hours(to32).send().await.map_err(|e| classify("IncreaseStreamRetentionPeriod", name, e))?;
+            client
+                .increase_stream_retention_period()
+                .stream_name(name)
+                .retention_period_hours(to32)
+                .send()
+                .await
+                .map_err(|e| classify("IncreaseStreamRetentionPeriod", name, e))?;
         } else if to < from {
-            client.decrease_stream_retention_period().stream_name(name).retention_period_hours(to32).send().await.map_err(|e| classify("DecreaseStreamRetentionPeriod", name, e))?;
+            client
+                .decrease_stream_retention_period()
+                .stream_name(name)
+                .retention_period_hours(to32)
+                .send()
+                .await
+                .map_err(|e| classify("DecreaseStreamRetentionPeriod", name, e))?;
         }
         Ok(())
     }
@@ -73,28 +98,67 @@ impl Stream {
     /// needs the key the stream is encrypted with now.
     /// https://docs.aws.amazon.com/kinesis/latest/APIReference/API_StartStreamEncryption.html
     /// https://docs.aws.amazon.com/kinesis/latest/APIReference/API_StopStreamEncryption.html
-    async fn set_encryption(&self, client: &aws_sdk_kinesis::Client, name: &str, desired: &Map<String, Value>, current_type: Option<&str>, current_key: Option<&str>) -> Result<()> {
+    async fn set_encryption(
+        &self,
+        client: &aws_sdk_kinesis::Client,
+        name: &str,
+        desired: &Map<String, Value>,
+        current_type: Option<&str>,
+        current_key: Option<&str>,
+    ) -> Result<()> {
         let want = prop_str(desired, "encryption_type").unwrap_or("NONE");
         if want == "KMS" {
             let key = prop_str(desired, "key_id").unwrap_or(DEFAULT_KEY);
             if current_type == Some("KMS") && current_key == Some(key) {
                 return Ok(());
             }
-            client.start_stream_encryption().stream_name(name).encryption_type(EncryptionType::Kms).key_id(key).send().await.map_err(|e| classify("StartStreamEncryption", name, e))?;
+            client
+                .start_stream_encryption()
+                .stream_name(name)
+                .encryption_type(EncryptionType::Kms)
+                .key_id(key)
+                .send()
+                .await
+                .map_err(|e| classify("StartStreamEncryption", name, e))?;
         } else if current_type == Some("KMS") {
             let key = current_key.unwrap_or(DEFAULT_KEY);
-            client.stop_stream_encryption().stream_name(name).encryption_type(EncryptionType::Kms).key_id(key).send().await.map_err(|e| classify("StopStreamEncryption", name, e))?;
+            client
+                .stop_stream_encryption()
+                .stream_name(name)
+                .encryption_type(EncryptionType::Kms)
+                .key_id(key)
+                .send()
+                .await
+                .map_err(|e| classify("StopStreamEncryption", name, e))?;
         }
         Ok(())
     }
 
-    async fn set_tags(&self, client: &aws_sdk_kinesis::Client, name: &str, current: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> Result<()> {
+    async fn set_tags(
+        &self,
+        client: &aws_sdk_kinesis::Client,
+        name: &str,
+        current: &BTreeMap<String, String>,
+        desired: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let (set, remove) = tags::delta(current, desired);
         if !set.is_empty() {
-            client.add_tags_to_stream().stream_name(name).set_tags(Some(set.into_iter().collect())).send().await.map_err(|e| classify("AddTagsToStream", name, e))?;
+            client
+                .add_tags_to_stream()
+                .stream_name(name)
+                .set_tags(Some(set.into_iter().collect()))
+                .send()
+                .await
+                .map_err(|e| classify("AddTagsToStream", name, e))?;
         }
         if !remove.is_empty() {
-            client.remove_tags_from_stream().stream_name(name).set_tag_keys(Some(remove)).send().await.map_err(|e| classify("RemoveTagsFromStream", name, e))?;
+            client
+                .remove_tags_from_stream()
+                .stream_name(name)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .map_err(|e| classify("RemoveTagsFromStream", name, e))?;
         }
         Ok(())
     }
@@ -129,7 +193,20 @@ impl ResourceKind for Stream {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["kinesis:CreateStream", "kinesis:DescribeStreamSummary", "kinesis:DeleteStream", "kinesis:UpdateShardCount", "kinesis:UpdateStreamMode", "kinesis:IncreaseStreamRetentionPeriod", "kinesis:DecreaseStreamRetentionPeriod", "kinesis:StartStreamEncryption", "kinesis:StopStreamEncryption", "kinesis:AddTagsToStream", "kinesis:RemoveTagsFromStream", "kinesis:ListTagsForStream"]
+        &[
+            "kinesis:CreateStream",
+            "kinesis:DescribeStreamSummary",
+            "kinesis:DeleteStream",
+            "kinesis:UpdateShardCount",
+            "kinesis:UpdateStreamMode",
+            "kinesis:IncreaseStreamRetentionPeriod",
+            "kinesis:DecreaseStreamRetentionPeriod",
+            "kinesis:StartStreamEncryption",
+            "kinesis:StopStreamEncryption",
+            "kinesis:AddTagsToStream",
+            "kinesis:RemoveTagsFromStream",
+            "kinesis:ListTagsForStream",
+        ]
     }
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
@@ -138,7 +215,8 @@ impl ResourceKind for Stream {
         let mut req = client.create_stream().stream_name(&name);
         let on_demand = mode(props) == Some("ON_DEMAND");
         if let Some(m) = mode(props) {
-            let details = StreamModeDetails::builder().stream_mode(StreamMode::from(m)).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
+            let details =
+                StreamModeDetails::builder().stream_mode(StreamMode::from(m)).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
             req = req.stream_mode_details(details);
         }
         // ShardCount is for PROVISIONED streams; ON_DEMAND streams scale themselves.
@@ -178,7 +256,9 @@ impl ResourceKind for Stream {
             Ok::<(), ProviderError>(())
         };
         finish.await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, &name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{name} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &name)
+            .await?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{name} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -219,13 +299,25 @@ impl ResourceKind for Stream {
         Ok(Some(Observed { id: s.stream_name().to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.kinesis(ctx.region()?).await;
         let name = name_of(id).to_string();
         // What the stream is now decides the calls (increase or decrease, stop with which key).
-        let now = self.read(ctx, &name).await?.ok_or_else(|| ProviderError::not_found(format!("UpdateStream {name}: the stream is gone; re-run plan to create it")))?;
+        let now = self
+            .read(ctx, &name)
+            .await?
+            .ok_or_else(|| ProviderError::not_found(format!("UpdateStream {name}: the stream is gone; re-run plan to create it")))?;
         let now_str = |k: &str| now.properties.get(k).and_then(Value::as_str).map(str::to_string);
-        if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "stream_mode_details" | "shard_count" | "retention_period_hours" | "encryption_type" | "key_id" | "tags")) {
+        if let Some(other) = changed.iter().find(|f| {
+            !matches!(f.as_str(), "stream_mode_details" | "shard_count" | "retention_period_hours" | "encryption_type" | "key_id" | "tags")
+        }) {
             return Err(ProviderError::invalid(format!("{other} of stream {name} cannot be changed in place")));
         }
         let has = |f: &str| changed.iter().any(|c| c == f);
@@ -235,8 +327,17 @@ impl ResourceKind for Stream {
         if has("stream_mode_details") {
             if let Some(m) = mode(desired).filter(|m| mode(&now.properties) != Some(*m)) {
                 let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default();
-                let details = StreamModeDetails::builder().stream_mode(StreamMode::from(m)).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
-                client.update_stream_mode().stream_arn(arn).stream_mode_details(details).send().await.map_err(|e| classify("UpdateStreamMode", &name, e))?;
+                let details = StreamModeDetails::builder()
+                    .stream_mode(StreamMode::from(m))
+                    .build()
+                    .map_err(|e| ProviderError::invalid(e.to_string()))?;
+                client
+                    .update_stream_mode()
+                    .stream_arn(arn)
+                    .stream_mode_details(details)
+                    .send()
+                    .await
+                    .map_err(|e| classify("UpdateStreamMode", &name, e))?;
                 self.wait_active(ctx, &client, &name).await?;
             }
         }
@@ -251,7 +352,14 @@ impl ResourceKind for Stream {
                     let step = shard_step(current, target);
                     let n = i32::try_from(step).map_err(|_| ProviderError::invalid("shard_count is out of range"))?;
                     ctx.report(format!("resharding {name}: {current} -> {step} shards"));
-                    client.update_shard_count().stream_name(&name).target_shard_count(n).scaling_type(ScalingType::UniformScaling).send().await.map_err(|e| classify("UpdateShardCount", &name, e))?;
+                    client
+                        .update_shard_count()
+                        .stream_name(&name)
+                        .target_shard_count(n)
+                        .scaling_type(ScalingType::UniformScaling)
+                        .send()
+                        .await
+                        .map_err(|e| classify("UpdateShardCount", &name, e))?;
                     self.wait_active(ctx, &client, &name).await?;
                     current = step;
                 }
@@ -292,7 +400,9 @@ impl ResourceKind for Stream {
         }
         wait_until(ctx, "stream deletion", Waiter::default(), || async {
             match client.describe_stream_summary().stream_name(&name).send().await {
-                Ok(d) => Ok(WaitOutcome::Pending(d.stream_description_summary().map(|s| s.stream_status().as_str().to_string()).unwrap_or_default())),
+                Ok(d) => Ok(WaitOutcome::Pending(
+                    d.stream_description_summary().map(|s| s.stream_status().as_str().to_string()).unwrap_or_default(),
+                )),
                 Err(e) => {
                     let e = classify("DescribeStreamSummary", &name, e);
                     if e.class == ErrorClass::NotFound {

@@ -12,7 +12,10 @@ use aws_sdk_lambda::types::EventSourcePosition;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{await_visible, prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    await_visible, prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
+    WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct EventSourceMapping {
@@ -21,7 +24,15 @@ pub struct EventSourceMapping {
 }
 
 /// The fields UpdateEventSourceMapping changes in place.
-const IN_PLACE: &[&str] = &["batch_size", "maximum_batching_window_in_seconds", "maximum_retry_attempts", "maximum_record_age_in_seconds", "bisect_batch_on_function_error", "parallelization_factor", "enabled"];
+const IN_PLACE: &[&str] = &[
+    "batch_size",
+    "maximum_batching_window_in_seconds",
+    "maximum_retry_attempts",
+    "maximum_record_age_in_seconds",
+    "bisect_batch_on_function_error",
+    "parallelization_factor",
+    "enabled",
+];
 
 fn found<T>(r: Result<T>) -> Result<Option<T>> {
     match r {
@@ -59,7 +70,9 @@ impl EventSourceMapping {
 
     async fn wait_settled(&self, ctx: &Ctx, c: &aws_sdk_lambda::Client, uuid: &str) -> Result<()> {
         wait_until(ctx, "event source mapping", Waiter::default(), || async {
-            let Some(m) = found(c.get_event_source_mapping().uuid(uuid).send().await.map_err(|e| classify("GetEventSourceMapping", uuid, e)))? else {
+            let Some(m) =
+                found(c.get_event_source_mapping().uuid(uuid).send().await.map_err(|e| classify("GetEventSourceMapping", uuid, e)))?
+            else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             Ok(match m.state() {
@@ -79,7 +92,13 @@ impl ResourceKind for EventSourceMapping {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["lambda:CreateEventSourceMapping", "lambda:GetEventSourceMapping", "lambda:ListEventSourceMappings", "lambda:UpdateEventSourceMapping", "lambda:DeleteEventSourceMapping"]
+        &[
+            "lambda:CreateEventSourceMapping",
+            "lambda:GetEventSourceMapping",
+            "lambda:ListEventSourceMappings",
+            "lambda:UpdateEventSourceMapping",
+            "lambda:DeleteEventSourceMapping",
+        ]
     }
 
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
@@ -98,7 +117,13 @@ impl ResourceKind for EventSourceMapping {
         let function = prop_str(props, "function_name").ok_or_else(|| ProviderError::invalid("function_name is required"))?;
         let source = prop_str(props, "event_source_arn").ok_or_else(|| ProviderError::invalid("event_source_arn is required"))?;
         // One mapping per function and stream: one that exists is a crashed run's (no client token here).
-        let existing = c.list_event_source_mappings().function_name(function).event_source_arn(source).send().await.map_err(|e| classify("ListEventSourceMappings", function, e))?;
+        let existing = c
+            .list_event_source_mappings()
+            .function_name(function)
+            .event_source_arn(source)
+            .send()
+            .await
+            .map_err(|e| classify("ListEventSourceMappings", function, e))?;
         let uuid = match existing.event_source_mappings().first().and_then(|m| m.uuid()) {
             Some(u) => {
                 ctx.report(format!("a mapping of {source} to {function} exists already (an earlier interrupted run?); adopting {u}"));
@@ -120,20 +145,29 @@ impl ResourceKind for EventSourceMapping {
                     .send()
                     .await
                     .map_err(|e| classify("CreateEventSourceMapping", &format!("{source} -> {function}"), e))?;
-                out.uuid().map(str::to_string).ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateEventSourceMapping answered without a UUID"))?
+                out.uuid()
+                    .map(str::to_string)
+                    .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateEventSourceMapping answered without a UUID"))?
             }
         };
         let partial = Observed { id: uuid.clone(), ..Default::default() };
-        await_visible(ctx, "event source mapping", ctx.consistency, || async { found(c.get_event_source_mapping().uuid(&uuid).send().await.map_err(|e| classify("GetEventSourceMapping", &uuid, e))) })
-            .await
-            .map_err(|e| e.with_partial(partial.clone()))?;
+        await_visible(ctx, "event source mapping", ctx.consistency, || async {
+            found(c.get_event_source_mapping().uuid(&uuid).send().await.map_err(|e| classify("GetEventSourceMapping", &uuid, e)))
+        })
+        .await
+        .map_err(|e| e.with_partial(partial.clone()))?;
         self.wait_settled(ctx, &c, &uuid).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, &uuid).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("mapping {uuid} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &uuid).await?.ok_or_else(|| {
+            ProviderError::new(ErrorClass::Other, format!("mapping {uuid} vanished right after creation")).with_partial(partial)
+        })
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let c = self.aws.lambda(ctx.region()?).await;
-        let Some(m) = found(c.get_event_source_mapping().uuid(id).send().await.map_err(|e| classify("GetEventSourceMapping", id, e)))? else { return Ok(None) };
+        let Some(m) = found(c.get_event_source_mapping().uuid(id).send().await.map_err(|e| classify("GetEventSourceMapping", id, e)))?
+        else {
+            return Ok(None);
+        };
         if m.state() == Some("Deleting") {
             return Ok(None);
         }
@@ -168,7 +202,14 @@ impl ResourceKind for EventSourceMapping {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         if let Some(f) = changed.iter().find(|f| !IN_PLACE.contains(&f.as_str())) {
             return Err(ProviderError::invalid(format!("{f} of mapping {id} cannot change in place")));
         }
@@ -182,7 +223,11 @@ impl ResourceKind for EventSourceMapping {
             .set_maximum_retry_attempts(int("maximum_retry_attempts"))
             .set_maximum_record_age_in_seconds(int("maximum_record_age_in_seconds"))
             .set_parallelization_factor(int("parallelization_factor"))
-            .set_bisect_batch_on_function_error(if has("bisect_batch_on_function_error") { desired.get("bisect_batch_on_function_error").and_then(Value::as_bool) } else { None })
+            .set_bisect_batch_on_function_error(if has("bisect_batch_on_function_error") {
+                desired.get("bisect_batch_on_function_error").and_then(Value::as_bool)
+            } else {
+                None
+            })
             .set_enabled(if has("enabled") { Some(desired.get("enabled").and_then(Value::as_bool).unwrap_or(true)) } else { None })
             .send()
             .await
@@ -193,7 +238,8 @@ impl ResourceKind for EventSourceMapping {
 
     async fn delete(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>) -> Result<()> {
         let c = self.aws.lambda(ctx.region()?).await;
-        if found(c.delete_event_source_mapping().uuid(id).send().await.map_err(|e| classify("DeleteEventSourceMapping", id, e)))?.is_none() {
+        if found(c.delete_event_source_mapping().uuid(id).send().await.map_err(|e| classify("DeleteEventSourceMapping", id, e)))?.is_none()
+        {
             return Ok(());
         }
         wait_until(ctx, "event source mapping deletion", Waiter::default(), || async {

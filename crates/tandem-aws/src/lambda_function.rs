@@ -18,7 +18,9 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct Function {
@@ -84,9 +86,13 @@ impl Function {
             let reason = |r: Option<&str>| r.map(|r| format!(": {r}")).unwrap_or_default();
             Ok(match (cfg.state(), cfg.last_update_status()) {
                 (Some(State::Failed), _) => WaitOutcome::Failed(format!("State Failed{}", reason(cfg.state_reason()))),
-                (_, Some(LastUpdateStatus::Failed)) => WaitOutcome::Failed(format!("LastUpdateStatus Failed{}", reason(cfg.last_update_status_reason()))),
+                (_, Some(LastUpdateStatus::Failed)) => {
+                    WaitOutcome::Failed(format!("LastUpdateStatus Failed{}", reason(cfg.last_update_status_reason())))
+                }
                 (Some(State::Active) | None, Some(LastUpdateStatus::Successful) | None) => WaitOutcome::Ready(()),
-                (s, u) => WaitOutcome::Pending(format!("{} / {}", s.map(|s| s.as_str()).unwrap_or("?"), u.map(|u| u.as_str()).unwrap_or("?"))),
+                (s, u) => {
+                    WaitOutcome::Pending(format!("{} / {}", s.map(|s| s.as_str()).unwrap_or("?"), u.map(|u| u.as_str()).unwrap_or("?")))
+                }
             })
         })
         .await
@@ -100,7 +106,16 @@ impl ResourceKind for Function {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["lambda:CreateFunction", "lambda:GetFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:DeleteFunction", "lambda:TagResource", "lambda:UntagResource", "iam:PassRole"]
+        &[
+            "lambda:CreateFunction",
+            "lambda:GetFunction",
+            "lambda:UpdateFunctionCode",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:DeleteFunction",
+            "lambda:TagResource",
+            "lambda:UntagResource",
+            "iam:PassRole",
+        ]
     }
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
@@ -118,7 +133,12 @@ impl ResourceKind for Function {
                 .runtime(Runtime::from(prop_str(props, "runtime").unwrap_or("provided.al2023")))
                 .handler(prop_str(props, "handler").unwrap_or("bootstrap"))
                 .code(FunctionCode::builder().zip_file(code.clone()).build())
-                .set_architectures(props.get("architectures").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(Architecture::from).collect()))
+                .set_architectures(
+                    props
+                        .get("architectures")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(Architecture::from).collect()),
+                )
                 .set_description(prop_str(props, "description").map(str::to_string))
                 .set_memory_size(prop_i64(props, "memory_size").map(|n| n as i32))
                 .set_timeout(prop_i64(props, "timeout").map(|n| n as i32))
@@ -147,7 +167,9 @@ impl ResourceKind for Function {
         }
         let partial = Observed { id: name.to_string(), ..Default::default() };
         self.wait_ready(ctx, &c, name).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("function {name} vanished right after it was created")).with_partial(partial))
+        self.read(ctx, name).await?.ok_or_else(|| {
+            ProviderError::new(ErrorClass::Other, format!("function {name} vanished right after it was created")).with_partial(partial)
+        })
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -174,7 +196,8 @@ impl ResourceKind for Function {
         }
         p.insert("memory_size".into(), json!(cfg.memory_size()));
         p.insert("timeout".into(), json!(cfg.timeout()));
-        let vars: BTreeMap<String, String> = cfg.environment().and_then(|e| e.variables()).map(|v| v.clone().into_iter().collect()).unwrap_or_default();
+        let vars: BTreeMap<String, String> =
+            cfg.environment().and_then(|e| e.variables()).map(|v| v.clone().into_iter().collect()).unwrap_or_default();
         p.insert("environment".into(), json!(vars));
         p.insert("tags".into(), tags::to_value(f.tags().cloned().unwrap_or_default()));
         let mut outputs = BTreeMap::new();
@@ -184,14 +207,26 @@ impl ResourceKind for Function {
         Ok(Some(Observed { id: cfg.function_name().unwrap_or(id).to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let c = self.aws.lambda(ctx.region()?).await;
         let has = |f: &str| changed.iter().any(|c| c == f);
         if has("zip_file") || has("source_code_hash") || has("architectures") {
             c.update_function_code()
                 .function_name(id)
                 .zip_file(zip(desired)?)
-                .set_architectures(desired.get("architectures").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(Architecture::from).collect()))
+                .set_architectures(
+                    desired
+                        .get("architectures")
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(Architecture::from).collect()),
+                )
                 .send()
                 .await
                 .map_err(|e| classify("UpdateFunctionCode", id, e))?;
@@ -217,10 +252,20 @@ impl ResourceKind for Function {
             let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default().to_string();
             let (set, remove) = tags::delta(&tags::desired(prior), &tags::desired(desired));
             if !set.is_empty() {
-                c.tag_resource().resource(&arn).set_tags(Some(set.into_iter().collect())).send().await.map_err(|e| classify("TagResource", &arn, e))?;
+                c.tag_resource()
+                    .resource(&arn)
+                    .set_tags(Some(set.into_iter().collect()))
+                    .send()
+                    .await
+                    .map_err(|e| classify("TagResource", &arn, e))?;
             }
             if !remove.is_empty() {
-                c.untag_resource().resource(&arn).set_tag_keys(Some(remove)).send().await.map_err(|e| classify("UntagResource", &arn, e))?;
+                c.untag_resource()
+                    .resource(&arn)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await
+                    .map_err(|e| classify("UntagResource", &arn, e))?;
             }
         }
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("function {id} is gone; re-run plan to create it again")))

@@ -40,13 +40,18 @@ impl Permission {
     }
 
     fn split(id: &str) -> Result<(&str, &str)> {
-        id.rsplit_once('/').filter(|(f, s)| !f.is_empty() && !s.is_empty()).ok_or_else(|| ProviderError::invalid(format!("`{id}` is not FUNCTION_NAME/STATEMENT_ID")))
+        id.rsplit_once('/')
+            .filter(|(f, s)| !f.is_empty() && !s.is_empty())
+            .ok_or_else(|| ProviderError::invalid(format!("`{id}` is not FUNCTION_NAME/STATEMENT_ID")))
     }
 }
 
 /// The value of a condition on the source ARN, wherever the policy put it.
 fn source_arn(statement: &Value) -> Option<&str> {
-    statement.pointer("/Condition/ArnLike/AWS:SourceArn").or_else(|| statement.pointer("/Condition/ArnEquals/AWS:SourceArn")).and_then(Value::as_str)
+    statement
+        .pointer("/Condition/ArnLike/AWS:SourceArn")
+        .or_else(|| statement.pointer("/Condition/ArnEquals/AWS:SourceArn"))
+        .and_then(Value::as_str)
 }
 
 #[async_trait]
@@ -81,7 +86,9 @@ impl ResourceKind for Permission {
             }
         }
         let id = format!("{function}/{sid}");
-        self.read(ctx, &id).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("permission {id} is not in the function's policy after AddPermission")))
+        self.read(ctx, &id).await?.ok_or_else(|| {
+            ProviderError::new(ErrorClass::Other, format!("permission {id} is not in the function's policy after AddPermission"))
+        })
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -95,7 +102,13 @@ impl ResourceKind for Permission {
             }
         };
         let doc: Value = serde_json::from_str(policy.policy().unwrap_or("{}")).unwrap_or(Value::Null);
-        let Some(st) = doc.get("Statement").and_then(Value::as_array).and_then(|l| l.iter().find(|s| s.get("Sid").and_then(Value::as_str) == Some(sid))) else { return Ok(None) };
+        let Some(st) = doc
+            .get("Statement")
+            .and_then(Value::as_array)
+            .and_then(|l| l.iter().find(|s| s.get("Sid").and_then(Value::as_str) == Some(sid)))
+        else {
+            return Ok(None);
+        };
         let mut p = Map::new();
         p.insert("function_name".into(), json!(function));
         p.insert("statement_id".into(), json!(sid));
@@ -113,14 +126,25 @@ impl ResourceKind for Permission {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, _ctx: &Ctx, id: &str, _prior: &Map<String, Value>, _desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
-        Err(ProviderError::invalid(format!("permission {id}: {} cannot change in place (every field replaces the statement)", changed.join(", "))))
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        _desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
+        Err(ProviderError::invalid(format!(
+            "permission {id}: {} cannot change in place (every field replaces the statement)",
+            changed.join(", ")
+        )))
     }
 
     async fn delete(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>) -> Result<()> {
         let (function, sid) = Self::split(id)?;
         let c = self.aws.lambda(ctx.region()?).await;
-        match c.remove_permission().function_name(function).statement_id(sid).send().await.map_err(|e| classify("RemovePermission", id, e)) {
+        match c.remove_permission().function_name(function).statement_id(sid).send().await.map_err(|e| classify("RemovePermission", id, e))
+        {
             Err(e) if e.class != ErrorClass::NotFound => Err(e),
             _ => Ok(()),
         }

@@ -8,7 +8,6 @@
 
 mod cloudwatch;
 mod connect;
-mod network;
 mod dynamodb_global_table;
 mod dynamodb_table;
 mod ec2_subnet;
@@ -16,10 +15,11 @@ mod ec2_vpc;
 mod error;
 mod events_rule;
 mod iam_role;
-mod lambda_function;
-mod lambda_event_source_mapping;
-mod lambda_permission;
 mod kinesis_stream;
+mod lambda_event_source_mapping;
+mod lambda_function;
+mod lambda_permission;
+mod network;
 mod tags;
 
 use aws_config::retry::RetryConfig;
@@ -147,7 +147,21 @@ mod tests {
     fn registers_every_kind() {
         let r = registry();
         let names: Vec<&str> = r.type_names().collect();
-        for t in ["aws.dynamodb.table", "aws.ec2.subnet", "aws.ec2.vpc", "aws.kinesis.stream", "aws.connect.instance", "aws.connect.replica", "aws.connect.traffic_distribution_group", "aws.connect.phone_number", "aws.connect.hours_of_operation", "aws.connect.queue", "aws.connect.contact_flow", "aws.connect.routing_profile", "aws.connect.user"] {
+        for t in [
+            "aws.dynamodb.table",
+            "aws.ec2.subnet",
+            "aws.ec2.vpc",
+            "aws.kinesis.stream",
+            "aws.connect.instance",
+            "aws.connect.replica",
+            "aws.connect.traffic_distribution_group",
+            "aws.connect.phone_number",
+            "aws.connect.hours_of_operation",
+            "aws.connect.queue",
+            "aws.connect.contact_flow",
+            "aws.connect.routing_profile",
+            "aws.connect.user",
+        ] {
             assert!(names.contains(&t), "{t} is not registered: {names:?}");
         }
         for s in r.schemas() {
@@ -157,7 +171,8 @@ mod tests {
             if let Some(n) = s.name_field {
                 let f = s.field(n).expect("the name field is a property");
                 // Connect's instance objects can be renamed in place; elsewhere the name is the identity.
-                let renamable = ["aws.connect.hours_of_operation", "aws.connect.queue", "aws.connect.contact_flow", "aws.connect.routing_profile"];
+                let renamable =
+                    ["aws.connect.hours_of_operation", "aws.connect.queue", "aws.connect.contact_flow", "aws.connect.routing_profile"];
                 assert!(f.required && f.force_new != renamable.contains(&s.type_name), "{}", s.type_name);
             }
         }

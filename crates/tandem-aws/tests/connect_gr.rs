@@ -30,7 +30,10 @@ async fn replicated(env: &Env, alias: &str) -> (Observed, Observed) {
         .await
         .expect("instance");
     let r = replica
-        .create(&ctx(&format!("{alias}_replica"), SOURCE), &props(json!({ "instance_id": out(&i, "id"), "replica_region": REPLICA, "replica_alias": format!("{alias}-west") })))
+        .create(
+            &ctx(&format!("{alias}_replica"), SOURCE),
+            &props(json!({ "instance_id": out(&i, "id"), "replica_region": REPLICA, "replica_alias": format!("{alias}-west") })),
+        )
         .await
         .expect("replica");
     (i, r)
@@ -90,7 +93,8 @@ async fn instance_create_read_update_delete() {
         "agent_events_stream_arn": AGENT,
         "tags": { "app": "connect", "tier": "gold" }
     }));
-    let fields = changed(&["outbound_calls_enabled", "contact_flow_logs", "contact_trace_records_stream_arn", "agent_events_stream_arn", "tags"]);
+    let fields =
+        changed(&["outbound_calls_enabled", "contact_flow_logs", "contact_trace_records_stream_arn", "agent_events_stream_arn", "tags"]);
     let updated = instance.update(&c, &id, &read.properties, &desired1, &fields).await.unwrap();
     assert_eq!(updated.properties["outbound_calls_enabled"], json!(true));
     assert_eq!(updated.properties["contact_flow_logs"], json!(false));
@@ -134,7 +138,10 @@ async fn instance_needs_an_alias_or_a_directory() {
     let env = sandbox().await;
     let instance = kind(&env.aws, "aws.connect.instance");
     let e = instance
-        .create(&ctx("x", SOURCE), &props(json!({ "identity_management_type": "CONNECT_MANAGED", "inbound_calls_enabled": true, "outbound_calls_enabled": true })))
+        .create(
+            &ctx("x", SOURCE),
+            &props(json!({ "identity_management_type": "CONNECT_MANAGED", "inbound_calls_enabled": true, "outbound_calls_enabled": true })),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.class, ErrorClass::Invalid);
@@ -179,9 +186,14 @@ async fn replica_create_read_delete() {
 async fn replica_pairs_aws_does_not_allow_are_refused() {
     let env = sandbox().await;
     let replica = kind(&env.aws, "aws.connect.replica");
-    for (source, target) in [("us-east-1", "eu-west-2"), ("us-east-1", "us-east-1"), ("ap-northeast-3", "ap-northeast-1"), ("sa-east-1", "us-east-1")] {
+    for (source, target) in
+        [("us-east-1", "eu-west-2"), ("us-east-1", "us-east-1"), ("ap-northeast-3", "ap-northeast-1"), ("sa-east-1", "us-east-1")]
+    {
         let e = replica
-            .create(&ctx("r", source), &props(json!({ "instance_id": "00000000-0000-0000-0000-000000000000", "replica_region": target, "replica_alias": "x" })))
+            .create(
+                &ctx("r", source),
+                &props(json!({ "instance_id": "00000000-0000-0000-0000-000000000000", "replica_region": target, "replica_alias": "x" })),
+            )
             .await
             .unwrap_err();
         assert_eq!(e.class, ErrorClass::Invalid, "{source} -> {target}");
@@ -226,7 +238,8 @@ async fn traffic_distribution_group_lifecycle_and_drift() {
     desired1.insert("telephony_config".into(), split(70));
     desired1.insert("agent_config".into(), split(70));
     desired1.insert("tags".into(), json!({ "app": "connect", "tier": "gold" }));
-    let updated = group.update(&c, &id, &read.properties, &desired1, &changed(&["telephony_config", "agent_config", "tags"])).await.unwrap();
+    let updated =
+        group.update(&c, &id, &read.properties, &desired1, &changed(&["telephony_config", "agent_config", "tags"])).await.unwrap();
     assert_eq!(updated.properties["telephony_config"], split(70));
     assert_eq!(updated.properties["agent_config"], split(70));
     assert_eq!(updated.properties["tags"], json!({ "app": "connect", "tier": "gold" }));
@@ -259,11 +272,17 @@ async fn traffic_distribution_group_lifecycle_and_drift() {
 
     // Distributions the API refuses are refused before the call.
     let mut bad = desired1.clone();
-    bad.insert("telephony_config".into(), json!({ "distributions": [{ "region": SOURCE, "percentage": 55 }, { "region": REPLICA, "percentage": 45 }] }));
+    bad.insert(
+        "telephony_config".into(),
+        json!({ "distributions": [{ "region": SOURCE, "percentage": 55 }, { "region": REPLICA, "percentage": 45 }] }),
+    );
     let e = group.update(&c, &id, &back.properties, &bad, &changed(&["telephony_config"])).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Invalid);
     // A region outside the group: refused by the API (InvalidRequestException).
-    bad.insert("telephony_config".into(), json!({ "distributions": [{ "region": SOURCE, "percentage": 50 }, { "region": "eu-west-2", "percentage": 50 }] }));
+    bad.insert(
+        "telephony_config".into(),
+        json!({ "distributions": [{ "region": SOURCE, "percentage": 50 }, { "region": "eu-west-2", "percentage": 50 }] }),
+    );
     let e = group.update(&c, &id, &back.properties, &bad, &changed(&["telephony_config"])).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Invalid);
     assert_eq!(e.code.as_deref(), Some("InvalidRequestException"));
@@ -282,11 +301,17 @@ async fn traffic_distribution_group_needs_a_replicated_instance() {
         .await
         .unwrap();
     let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
-    let e = group.create(&ctx("tdg", SOURCE), &props(json!({ "name": "tdg", "instance_id": out(&i, "arn"), "telephony_config": split(50) }))).await.unwrap_err();
+    let e = group
+        .create(&ctx("tdg", SOURCE), &props(json!({ "name": "tdg", "instance_id": out(&i, "arn"), "telephony_config": split(50) })))
+        .await
+        .unwrap_err();
     assert_eq!(e.class, ErrorClass::Invalid, "{}", e.message);
     assert_eq!(e.code.as_deref(), Some("InvalidRequestException"), "{}", e.message);
     // By id, the same: the API takes the id or the ARN.
-    let e = group.create(&ctx("tdg", SOURCE), &props(json!({ "name": "tdg", "instance_id": out(&i, "id"), "telephony_config": split(50) }))).await.unwrap_err();
+    let e = group
+        .create(&ctx("tdg", SOURCE), &props(json!({ "name": "tdg", "instance_id": out(&i, "id"), "telephony_config": split(50) })))
+        .await
+        .unwrap_err();
     assert_eq!(e.code.as_deref(), Some("InvalidRequestException"), "{}", e.message);
     assert!(e.message.contains("ReplicateInstance"), "{}", e.message);
 }
@@ -314,7 +339,10 @@ async fn phone_numbers_claim_associate_release_and_the_delete_order() {
     let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
     let number = kind(&env.aws, "aws.connect.phone_number");
     let gc = ctx("tdg", SOURCE);
-    let g = group.create(&gc, &props(json!({ "name": "tandem-pn", "instance_id": out(&i, "arn"), "telephony_config": split(50) }))).await.unwrap();
+    let g = group
+        .create(&gc, &props(json!({ "name": "tandem-pn", "instance_id": out(&i, "arn"), "telephony_config": split(50) })))
+        .await
+        .unwrap();
     let group_arn = out(&g, "arn");
 
     // Two flows made in the source instance; Global Resiliency mirrors them to the replica.
@@ -322,7 +350,15 @@ async fn phone_numbers_claim_associate_release_and_the_delete_order() {
     let west = env.aws.connect(REPLICA).await;
     let mut flow_ids = Vec::new();
     for name in ["inbound", "inbound-2"] {
-        let f = east.create_contact_flow().instance_id(out(&i, "id")).name(name).r#type(ContactFlowType::ContactFlow).content(FLOW).send().await.unwrap();
+        let f = east
+            .create_contact_flow()
+            .instance_id(out(&i, "id"))
+            .name(name)
+            .r#type(ContactFlowType::ContactFlow)
+            .content(FLOW)
+            .send()
+            .await
+            .unwrap();
         flow_ids.push(f.contact_flow_id().unwrap().to_string());
     }
     // Associated once, in the source region.
@@ -339,11 +375,16 @@ async fn phone_numbers_claim_associate_release_and_the_delete_order() {
 
     // By search: the first DID the sandbox offers for the group.
     env.admin
-        .seed_phone_numbers(SOURCE, &[AvailableNumber { phone_number: "+12065550142".into(), country_code: "US".into(), number_type: "DID".into() }])
+        .seed_phone_numbers(
+            SOURCE,
+            &[AvailableNumber { phone_number: "+12065550142".into(), country_code: "US".into(), number_type: "DID".into() }],
+        )
         .await
         .unwrap();
     let nc = ctx("main_number", SOURCE);
-    let desired0 = props(json!({ "target_arn": group_arn, "country_code": "US", "phone_number_type": "DID", "phone_number_prefix": "+1206", "contact_flows": flows, "tags": { "app": "connect" } }));
+    let desired0 = props(
+        json!({ "target_arn": group_arn, "country_code": "US", "phone_number_type": "DID", "phone_number_prefix": "+1206", "contact_flows": flows, "tags": { "app": "connect" } }),
+    );
     let created = number.create(&nc, &desired0).await.unwrap();
     let id = created.id.clone();
     assert_eq!(out(&created, "phone_number"), "+12065550142");
@@ -384,7 +425,13 @@ async fn phone_numbers_claim_associate_release_and_the_delete_order() {
     let _ = &r;
 
     // An explicit number, claimed to the instance itself.
-    env.admin.seed_phone_numbers(SOURCE, &[AvailableNumber { phone_number: "+18005550199".into(), country_code: "US".into(), number_type: "TOLL_FREE".into() }]).await.unwrap();
+    env.admin
+        .seed_phone_numbers(
+            SOURCE,
+            &[AvailableNumber { phone_number: "+18005550199".into(), country_code: "US".into(), number_type: "TOLL_FREE".into() }],
+        )
+        .await
+        .unwrap();
     let xc = ctx("toll_free", SOURCE);
     let explicit = props(json!({ "target_arn": out(&i, "arn"), "phone_number": "+18005550199" }));
     let x = number.create(&xc, &explicit).await.unwrap();
@@ -413,7 +460,10 @@ async fn phone_numbers_claim_associate_release_and_the_delete_order() {
 async fn creates_wait_for_active_and_deletes_wait_for_gone() {
     use tandem_sim::latency::{LatencyConfig, LatencyRule};
     let env = sandbox().await;
-    let rules = ["instance", "replica", "traffic-distribution-group", "traffic-distribution", "phone-number"].iter().map(|k| LatencyRule::kind("connect", k, 400, 300)).collect();
+    let rules = ["instance", "replica", "traffic-distribution-group", "traffic-distribution", "phone-number"]
+        .iter()
+        .map(|k| LatencyRule::kind("connect", k, 400, 300))
+        .collect();
     env.admin.set_latency(&LatencyConfig { scale: 1.0, rules }).await.unwrap();
     let (i, r) = replicated(&env, "tandem-slow").await;
     let west = env.aws.connect(REPLICA).await;
@@ -422,7 +472,13 @@ async fn creates_wait_for_active_and_deletes_wait_for_gone() {
 
     let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
     let gc = ctx("tdg", SOURCE);
-    let g = group.create(&gc, &props(json!({ "name": "slow", "instance_id": out(&i, "arn"), "telephony_config": split(60), "agent_config": split(60) }))).await.unwrap();
+    let g = group
+        .create(
+            &gc,
+            &props(json!({ "name": "slow", "instance_id": out(&i, "arn"), "telephony_config": split(60), "agent_config": split(60) })),
+        )
+        .await
+        .unwrap();
     // Created, distributed and ACTIVE again before create returns.
     assert_eq!(g.properties["telephony_config"], split(60));
     let east = env.aws.connect(SOURCE).await;
@@ -431,7 +487,10 @@ async fn creates_wait_for_active_and_deletes_wait_for_gone() {
 
     let number = kind(&env.aws, "aws.connect.phone_number");
     let nc = ctx("n", SOURCE);
-    let n = number.create(&nc, &props(json!({ "target_arn": out(&g, "arn"), "country_code": "US", "phone_number_type": "TOLL_FREE" }))).await.unwrap();
+    let n = number
+        .create(&nc, &props(json!({ "target_arn": out(&g, "arn"), "country_code": "US", "phone_number_type": "TOLL_FREE" })))
+        .await
+        .unwrap();
     let st = east.describe_phone_number().phone_number_id(&n.id).send().await.unwrap();
     assert_eq!(st.claimed_phone_number_summary().unwrap().phone_number_status().unwrap().status().unwrap().as_str(), "CLAIMED");
 
@@ -453,7 +512,10 @@ async fn a_failed_replication_is_reported_with_its_reason() {
         .unwrap();
     let replica = kind(&env.aws, "aws.connect.replica");
     let e = replica
-        .create(&ctx("src_replica", SOURCE), &props(json!({ "instance_id": out(&i, "id"), "replica_region": REPLICA, "replica_alias": "tandem-fails-west" })))
+        .create(
+            &ctx("src_replica", SOURCE),
+            &props(json!({ "instance_id": out(&i, "id"), "replica_region": REPLICA, "replica_alias": "tandem-fails-west" })),
+        )
         .await
         .unwrap_err();
     assert!(e.message.contains("INSTANCE_REPLICATION_FAILED") && e.message.contains("service-linked role"), "{}", e.message);
@@ -468,9 +530,15 @@ async fn not_found_right_after_a_create_is_waited_out_never_created_twice() {
     env.admin.set_consistency(&[tandem_sim::latency::ConsistencyRule { service: "connect".into(), not_found_ms: 1200 }]).await.unwrap();
     let (i, _r) = replicated(&env, "tandem-eventual").await;
     let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
-    let g = group.create(&ctx("tdg", SOURCE), &props(json!({ "name": "eventual", "instance_id": out(&i, "id"), "telephony_config": split(50) }))).await.unwrap();
+    let g = group
+        .create(&ctx("tdg", SOURCE), &props(json!({ "name": "eventual", "instance_id": out(&i, "id"), "telephony_config": split(50) })))
+        .await
+        .unwrap();
     let number = kind(&env.aws, "aws.connect.phone_number");
-    number.create(&ctx("n", SOURCE), &props(json!({ "target_arn": out(&g, "arn"), "country_code": "US", "phone_number_type": "DID" }))).await.unwrap();
+    number
+        .create(&ctx("n", SOURCE), &props(json!({ "target_arn": out(&g, "arn"), "country_code": "US", "phone_number_type": "DID" })))
+        .await
+        .unwrap();
     let queue_hours = kind(&env.aws, "aws.connect.hours_of_operation");
     queue_hours
         .create(
@@ -492,13 +560,20 @@ async fn agents_join_a_group_once_mirrored_and_follow_its_agent_distribution() {
     let (i, _r) = replicated(&env, "tandem-agents").await;
     let iid = out(&i, "id");
     let group = kind(&env.aws, "aws.connect.traffic_distribution_group");
-    let g = group.create(&ctx("tdg", SOURCE), &props(json!({ "name": "agents", "instance_id": iid, "telephony_config": split(50), "agent_config": split(50) }))).await.unwrap();
+    let g = group
+        .create(
+            &ctx("tdg", SOURCE),
+            &props(json!({ "name": "agents", "instance_id": iid, "telephony_config": split(50), "agent_config": split(50) })),
+        )
+        .await
+        .unwrap();
     // An agent, declared once in the source instance, with the copy's wait.
     let east = env.aws.connect(SOURCE).await;
     let profiles = east.list_security_profiles().instance_id(&iid).send().await.unwrap();
     assert!(profiles.security_profile_summary_list().iter().any(|p| p.name() == Some("Agent")));
     let rps = east.list_routing_profiles().instance_id(&iid).send().await.unwrap();
-    let basic = rps.routing_profile_summary_list().iter().find(|p| p.name() == Some("Basic Routing Profile")).unwrap().id().unwrap().to_string();
+    let basic =
+        rps.routing_profile_summary_list().iter().find(|p| p.name() == Some("Basic Routing Profile")).unwrap().id().unwrap().to_string();
     let user = kind(&env.aws, "aws.connect.user");
     let u = user
         .create(
@@ -522,7 +597,13 @@ async fn agents_join_a_group_once_mirrored_and_follow_its_agent_distribution() {
     assert_eq!(listed, json!([{ "UserId": out(&u, "id") }]));
     // All agents to the replica region: the associated agent moves.
     let updated = group
-        .update(&ctx("tdg", SOURCE), &g.id, &g.properties, &props(json!({ "name": "agents", "instance_id": iid, "telephony_config": split(0), "agent_config": split(0) })), &changed(&["telephony_config", "agent_config"]))
+        .update(
+            &ctx("tdg", SOURCE),
+            &g.id,
+            &g.properties,
+            &props(json!({ "name": "agents", "instance_id": iid, "telephony_config": split(0), "agent_config": split(0) })),
+            &changed(&["telephony_config", "agent_config"]),
+        )
         .await
         .unwrap();
     assert_eq!(updated.properties["agent_config"], split(0));

@@ -49,25 +49,40 @@ async fn routing_objects_create_read_update_import_delete() {
 
     // Hours: create, read back as given, update in place.
     let c = ctx("hours.office", SOURCE);
-    let hp = props(json!({"instance_id": iid, "name": "office", "time_zone": "America/New_York", "config": weekdays(9, 17), "tags": {"team": "cc"}}));
+    let hp = props(
+        json!({"instance_id": iid, "name": "office", "time_zone": "America/New_York", "config": weekdays(9, 17), "tags": {"team": "cc"}}),
+    );
     let hours = hours_k.create(&c, &hp).await.unwrap();
-    assert!(hours.id.starts_with("arn:aws:connect:us-east-1:") && hours.id.contains(&format!("instance/{iid}/operating-hours/")), "{}", hours.id);
+    assert!(
+        hours.id.starts_with("arn:aws:connect:us-east-1:") && hours.id.contains(&format!("instance/{iid}/operating-hours/")),
+        "{}",
+        hours.id
+    );
     assert!(satisfies("aws.connect.hours_of_operation", &env, &hp, &hours.properties), "{:?}", hours.properties);
-    let hp2 = props(json!({"instance_id": iid, "name": "office", "time_zone": "America/Chicago", "config": weekdays(8, 18), "tags": {"team": "cc"}}));
+    let hp2 = props(
+        json!({"instance_id": iid, "name": "office", "time_zone": "America/Chicago", "config": weekdays(8, 18), "tags": {"team": "cc"}}),
+    );
     let h2 = hours_k.update(&c, &hours.id, &hours.properties, &hp2, &changed(&["time_zone", "config"])).await.unwrap();
     assert!(satisfies("aws.connect.hours_of_operation", &env, &hp2, &h2.properties), "{:?}", h2.properties);
     let hours_id = out(&hours, "id");
 
     // Queues: create, rename, cap.
     let qc = ctx("queue.support", SOURCE);
-    let qp = props(json!({"instance_id": iid, "name": "support", "description": "Support line", "hours_of_operation_id": hours_id, "max_contacts": 50}));
+    let qp = props(
+        json!({"instance_id": iid, "name": "support", "description": "Support line", "hours_of_operation_id": hours_id, "max_contacts": 50}),
+    );
     let q = queue_k.create(&qc, &qp).await.unwrap();
     assert!(satisfies("aws.connect.queue", &env, &qp, &q.properties), "{:?}", q.properties);
-    let qp2 = props(json!({"instance_id": iid, "name": "support-tier1", "description": "Support line", "hours_of_operation_id": hours_id, "max_contacts": 80, "tags": {"tier": "1"}}));
+    let qp2 = props(
+        json!({"instance_id": iid, "name": "support-tier1", "description": "Support line", "hours_of_operation_id": hours_id, "max_contacts": 80, "tags": {"tier": "1"}}),
+    );
     let q2 = queue_k.update(&qc, &q.id, &q.properties, &qp2, &changed(&["name", "max_contacts", "tags"])).await.unwrap();
     assert!(satisfies("aws.connect.queue", &env, &qp2, &q2.properties), "{:?}", q2.properties);
     let queue_id = out(&q, "id");
-    let sales = queue_k.create(&ctx("queue.sales", SOURCE), &props(json!({"instance_id": iid, "name": "sales", "hours_of_operation_id": hours_id}))).await.unwrap();
+    let sales = queue_k
+        .create(&ctx("queue.sales", SOURCE), &props(json!({"instance_id": iid, "name": "sales", "hours_of_operation_id": hours_id})))
+        .await
+        .unwrap();
     let sales_id = out(&sales, "id");
 
     // A flow written as JSON text is the same document as the YAML mapping.
@@ -76,7 +91,12 @@ async fn routing_objects_create_read_update_import_delete() {
     let flow = flow_k.create(&fc, &fp).await.unwrap();
     assert!(satisfies("aws.connect.contact_flow", &env, &fp, &flow.properties), "{:?}", flow.properties);
     let as_mapping: Value = serde_json::from_str(FLOW_TEXT).unwrap();
-    assert!(satisfies("aws.connect.contact_flow", &env, &props(json!({"instance_id": iid, "name": "inbound", "content": as_mapping})), &flow.properties));
+    assert!(satisfies(
+        "aws.connect.contact_flow",
+        &env,
+        &props(json!({"instance_id": iid, "name": "inbound", "content": as_mapping})),
+        &flow.properties
+    ));
     assert_eq!(flow.properties["type"], "CONTACT_FLOW");
     let fp2 = props(json!({"instance_id": iid, "name": "inbound", "content": FLOW_TEXT.replace("Thanks for calling", "Welcome")}));
     assert!(!satisfies("aws.connect.contact_flow", &env, &fp2, &flow.properties), "a changed greeting is a change");
@@ -104,15 +124,20 @@ async fn routing_objects_create_read_update_import_delete() {
 
     // Users: security profiles by name, phone config and profile in place.
     let uc = ctx("agent.alice", SOURCE);
-    let up = props(json!({"instance_id": iid, "username": "alice", "password": "Sandbox-Pass-1", "identity_info": {"first_name": "Alice", "last_name": "Agent"},
-        "phone_config": {"phone_type": "SOFT_PHONE", "auto_accept": false, "after_contact_work_time_limit": 30}, "routing_profile_id": rp_id, "security_profile_names": ["Agent"]}));
+    let up = props(
+        json!({"instance_id": iid, "username": "alice", "password": "Sandbox-Pass-1", "identity_info": {"first_name": "Alice", "last_name": "Agent"},
+        "phone_config": {"phone_type": "SOFT_PHONE", "auto_accept": false, "after_contact_work_time_limit": 30}, "routing_profile_id": rp_id, "security_profile_names": ["Agent"]}),
+    );
     let u = user_k.create(&uc, &up).await.unwrap();
     assert!(u.properties.get("password").is_none(), "passwords are never read back");
     let mut up_read = up.clone();
     up_read.remove("password");
     assert!(satisfies("aws.connect.user", &env, &up_read, &u.properties), "{:?}", u.properties);
     let mut up2 = up_read.clone();
-    up2.insert("phone_config".into(), json!({"phone_type": "DESK_PHONE", "desk_phone_number": "+12065550199", "auto_accept": true, "after_contact_work_time_limit": 0}));
+    up2.insert(
+        "phone_config".into(),
+        json!({"phone_type": "DESK_PHONE", "desk_phone_number": "+12065550199", "auto_accept": true, "after_contact_work_time_limit": 0}),
+    );
     up2.insert("security_profile_names".into(), json!(["CallCenterManager", "Agent"]));
     let u2 = user_k.update(&uc, &u.id, &u.properties, &up2, &changed(&["phone_config", "security_profile_names"])).await.unwrap();
     assert!(satisfies("aws.connect.user", &env, &up2, &u2.properties), "{:?}", u2.properties);
@@ -136,7 +161,10 @@ async fn routing_objects_create_read_update_import_delete() {
         ),
     )
     .await;
-    assert_eq!(seen, json!({"rp": rp_id, "phone": "DESK_PHONE", "profiles": ["Agent", "CallCenterManager"], "queues": [["sales", "VOICE", 1]], "greeting": "Welcome"}));
+    assert_eq!(
+        seen,
+        json!({"rp": rp_id, "phone": "DESK_PHONE", "profiles": ["Agent", "CallCenterManager"], "queues": [["sales", "VOICE", 1]], "greeting": "Welcome"})
+    );
 
     // Import by ARN; anything else is refused with the form it takes.
     let imported = queue_k.import(&qc, &q.id).await.unwrap().expect("the queue exists");
@@ -148,9 +176,15 @@ async fn routing_objects_create_read_update_import_delete() {
     assert!(e.message.contains("is not the ARN of a queue"), "{e:?}");
 
     // A re-run after a crash adopts what it made; someone else's object of that name is refused.
-    let again = queue_k.create(&ctx("queue.sales", SOURCE), &props(json!({"instance_id": iid, "name": "sales", "hours_of_operation_id": hours_id}))).await.unwrap();
+    let again = queue_k
+        .create(&ctx("queue.sales", SOURCE), &props(json!({"instance_id": iid, "name": "sales", "hours_of_operation_id": hours_id})))
+        .await
+        .unwrap();
     assert_eq!(again.id, sales.id);
-    let e = queue_k.create(&ctx("queue.other", SOURCE), &props(json!({"instance_id": iid, "name": "sales", "hours_of_operation_id": hours_id}))).await.unwrap_err();
+    let e = queue_k
+        .create(&ctx("queue.other", SOURCE), &props(json!({"instance_id": iid, "name": "sales", "hours_of_operation_id": hours_id})))
+        .await
+        .unwrap_err();
     assert_eq!(e.class, ErrorClass::Conflict);
     assert!(e.message.contains(&format!("tandem import queue.other {}", sales.id)), "{e:?}");
 
@@ -168,18 +202,35 @@ async fn routing_objects_create_read_update_import_delete() {
 #[tokio::test]
 async fn routing_objects_are_checked_before_any_call() {
     let env = sandbox().await;
-    let problems = |k: &str, p: Value| -> Vec<String> { kind(&env.aws, k).validate(Some(SOURCE), &props(p)).into_iter().map(|i| format!("{}: {}", i.field, i.message)).collect() };
+    let problems = |k: &str, p: Value| -> Vec<String> {
+        kind(&env.aws, k).validate(Some(SOURCE), &props(p)).into_iter().map(|i| format!("{}: {}", i.field, i.message)).collect()
+    };
     let flow = problems("aws.connect.contact_flow", json!({"instance_id": "i", "name": "f", "content": "{not json"}));
     assert!(flow.iter().any(|m| m.starts_with("content: the flow is not JSON")), "{flow:?}");
-    let flow = problems("aws.connect.contact_flow", json!({"instance_id": "i", "name": "f", "content": {"Version": "2019-10-30", "StartAction": "x", "Actions": []}}));
+    let flow = problems(
+        "aws.connect.contact_flow",
+        json!({"instance_id": "i", "name": "f", "content": {"Version": "2019-10-30", "StartAction": "x", "Actions": []}}),
+    );
     assert!(flow.iter().any(|m| m.contains("StartAction` x is not the Identifier")), "{flow:?}");
-    let arn = problems("aws.connect.queue", json!({"instance_id": "arn:aws:connect:us-east-1:123456789012:instance/abc", "name": "q", "hours_of_operation_id": "h"}));
+    let arn = problems(
+        "aws.connect.queue",
+        json!({"instance_id": "arn:aws:connect:us-east-1:123456789012:instance/abc", "name": "q", "hours_of_operation_id": "h"}),
+    );
     assert!(arn.iter().any(|m| m.starts_with("instance_id: give the instance's id")), "{arn:?}");
-    let hours = problems("aws.connect.hours_of_operation", json!({"instance_id": "i", "name": "h", "time_zone": "UTC", "config": [{"day": "MONDAY", "start_time": {"hours": 17, "minutes": 0}, "end_time": {"hours": 9, "minutes": 0}}]}));
+    let hours = problems(
+        "aws.connect.hours_of_operation",
+        json!({"instance_id": "i", "name": "h", "time_zone": "UTC", "config": [{"day": "MONDAY", "start_time": {"hours": 17, "minutes": 0}, "end_time": {"hours": 9, "minutes": 0}}]}),
+    );
     assert!(hours.iter().any(|m| m.contains("MONDAY: the period ends (09:00) before it starts (17:00)")), "{hours:?}");
-    let midnight = problems("aws.connect.hours_of_operation", json!({"instance_id": "i", "name": "h", "time_zone": "UTC", "config": [{"day": "MONDAY", "start_time": {"hours": 0, "minutes": 0}, "end_time": {"hours": 0, "minutes": 0}}]}));
+    let midnight = problems(
+        "aws.connect.hours_of_operation",
+        json!({"instance_id": "i", "name": "h", "time_zone": "UTC", "config": [{"day": "MONDAY", "start_time": {"hours": 0, "minutes": 0}, "end_time": {"hours": 0, "minutes": 0}}]}),
+    );
     assert!(midnight.is_empty(), "00:00-00:00 is the whole day: {midnight:?}");
-    let desk = problems("aws.connect.user", json!({"instance_id": "i", "username": "u", "phone_config": {"phone_type": "DESK_PHONE"}, "routing_profile_id": "r", "security_profile_names": ["Agent"]}));
+    let desk = problems(
+        "aws.connect.user",
+        json!({"instance_id": "i", "username": "u", "phone_config": {"phone_type": "DESK_PHONE"}, "routing_profile_id": "r", "security_profile_names": ["Agent"]}),
+    );
     assert!(desk.iter().any(|m| m.contains("DESK_PHONE needs desk_phone_number")), "{desk:?}");
     env.sandbox.shutdown().await;
 }
@@ -206,7 +257,10 @@ async fn routing_declared_once_is_mirrored_and_drift_in_either_region_shows() {
         .unwrap();
     let iid = out(&i, "id");
     kind(&env.aws, "aws.connect.replica")
-        .create(&ctx("cc_replica", SOURCE), &props(json!({ "instance_id": iid, "replica_region": REPLICA, "replica_alias": "mirrored-west" })))
+        .create(
+            &ctx("cc_replica", SOURCE),
+            &props(json!({ "instance_id": iid, "replica_region": REPLICA, "replica_alias": "mirrored-west" })),
+        )
         .await
         .unwrap();
     // Copies take a moment, as on AWS ("near real-time").
@@ -217,7 +271,8 @@ async fn routing_declared_once_is_mirrored_and_drift_in_either_region_shows() {
         .unwrap();
     let queue_k = kind(&env.aws, "aws.connect.queue");
     let qc = ctx("queue", SOURCE);
-    let qp = props(json!({"instance_id": iid, "name": "support", "description": "Support line", "hours_of_operation_id": out(&hours, "id")}));
+    let qp =
+        props(json!({"instance_id": iid, "name": "support", "description": "Support line", "hours_of_operation_id": out(&hours, "id")}));
     let q = queue_k.create(&qc, &qp).await.unwrap();
     let flow = kind(&env.aws, "aws.connect.contact_flow")
         .create(&ctx("flow", SOURCE), &props(json!({"instance_id": iid, "name": "inbound", "content": FLOW_TEXT})))
@@ -248,7 +303,11 @@ async fn routing_declared_once_is_mirrored_and_drift_in_either_region_shows() {
     rc.progress = remarks.clone();
     let read = queue_k.read(&rc, &q.id).await.unwrap().unwrap();
     assert_eq!(read.properties["description"], json!("changed in Oregon"));
-    assert!(remarks.0.lock().unwrap().iter().any(|m| m.contains("`description` differs in the copy in us-west-2")), "{:?}", remarks.0.lock().unwrap());
+    assert!(
+        remarks.0.lock().unwrap().iter().any(|m| m.contains("`description` differs in the copy in us-west-2")),
+        "{:?}",
+        remarks.0.lock().unwrap()
+    );
     assert!(!satisfies("aws.connect.queue", &env, &qp, &read.properties), "the plan shows the drift");
     // Apply writes the spec's value in the source; the mirror carries it over, and update waits for that.
     let fixed = queue_k.update(&qc, &q.id, &read.properties, &qp, &changed(&["description"])).await.unwrap();

@@ -33,7 +33,9 @@ async fn table_create_read_update_delete() {
     assert!(created.outputs["stream_arn"].as_str().unwrap().contains("/stream/"), "{:?}", created.outputs);
 
     let read = table.read(&c, "tandem-agent-state").await.unwrap().expect("the table exists");
-    for key in ["table_name", "attribute_definitions", "key_schema", "billing_mode", "provisioned_throughput", "stream_specification", "tags"] {
+    for key in
+        ["table_name", "attribute_definitions", "key_schema", "billing_mode", "provisioned_throughput", "stream_specification", "tags"]
+    {
         assert_eq!(read.properties[key], desired0[key], "{key}");
     }
 

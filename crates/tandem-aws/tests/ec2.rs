@@ -31,7 +31,8 @@ async fn vpc_create_read_update_delete() {
     assert_eq!(read.properties["tags"], json!({"Name": "one", "team": "cc"}));
 
     let prior = read.properties.clone();
-    let desired = props(json!({"cidr_block": "10.1.0.0/16", "enable_dns_hostnames": false, "enable_dns_support": true, "tags": {"Name": "two"}}));
+    let desired =
+        props(json!({"cidr_block": "10.1.0.0/16", "enable_dns_hostnames": false, "enable_dns_support": true, "tags": {"Name": "two"}}));
     let updated = vpc.update(&c, &id, &prior, &desired, &["enable_dns_hostnames".into(), "tags".into()]).await.unwrap();
     assert_eq!(updated.properties["enable_dns_hostnames"], json!(false));
     assert_eq!(updated.properties["tags"], json!({"Name": "two"}));
@@ -47,7 +48,8 @@ async fn vpc_create_read_update_delete() {
     assert_eq!(seen["tags"], json!({"Name": "two", "tandem:address": "net.vpc_lifecycle"}));
 
     // DNS support off (hostnames need it, so they go off first).
-    let desired2 = props(json!({"cidr_block": "10.1.0.0/16", "enable_dns_hostnames": false, "enable_dns_support": false, "tags": {"Name": "two"}}));
+    let desired2 =
+        props(json!({"cidr_block": "10.1.0.0/16", "enable_dns_hostnames": false, "enable_dns_support": false, "tags": {"Name": "two"}}));
     let updated2 = vpc.update(&c, &id, &updated.properties, &desired2, &["enable_dns_support".into()]).await.unwrap();
     assert_eq!(updated2.properties["enable_dns_support"], json!(false));
     assert_eq!(updated2.properties["enable_dns_hostnames"], json!(false));
@@ -121,7 +123,9 @@ async fn subnet_create_read_update_delete_and_import() {
     let drifted = subnet.read(&c, &s.id).await.unwrap().unwrap();
     assert_eq!(drifted.properties["tags"], json!({"Name": "a", "outside": "x"}));
 
-    let desired = props(json!({"vpc_id": v.id, "cidr_block": "10.4.1.0/24", "map_public_ip_on_launch": true, "tags": {"Name": "b", "tier": "public"}}));
+    let desired = props(
+        json!({"vpc_id": v.id, "cidr_block": "10.4.1.0/24", "map_public_ip_on_launch": true, "tags": {"Name": "b", "tier": "public"}}),
+    );
     let u = subnet.update(&c, &s.id, &read.properties, &desired, &["map_public_ip_on_launch".into(), "tags".into()]).await.unwrap();
     assert_eq!(u.properties["map_public_ip_on_launch"], json!(true));
     assert_eq!(u.properties["tags"], json!({"Name": "b", "tier": "public"}));

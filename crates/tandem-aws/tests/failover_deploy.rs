@@ -21,7 +21,9 @@ fn satisfies(env: &connect_common::Env, kind_name: &str, desired: &Map<String, V
 /// A zip holding `bootstrap` with `body`, and its base64 SHA-256 (Lambda's CodeSha256).
 fn zip(dir: &std::path::Path, name: &str, body: &str) -> (String, String) {
     let path = dir.join(name);
-    let venv = std::env::var_os("TANDEM_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv"));
+    let venv = std::env::var_os("TANDEM_VENV")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv"));
     let script = "import sys, zipfile, hashlib, base64\nwith zipfile.ZipFile(sys.argv[1], 'w') as z: z.writestr('bootstrap', sys.argv[2])\nprint(base64.b64encode(hashlib.sha256(open(sys.argv[1], 'rb').read()).digest()).decode())";
     let o = std::process::Command::new(venv.join("bin/python")).arg("-c").arg(script).arg(&path).arg(body).output().expect("python runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -38,8 +40,12 @@ fn policy(actions: &[&str]) -> Value {
 async fn controller_deployment_kinds_lifecycle() {
     let env = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let (role_k, fn_k, perm_k, rule_k) =
-        (kind(&env.aws, "aws.iam.role"), kind(&env.aws, "aws.lambda.function"), kind(&env.aws, "aws.lambda.permission"), kind(&env.aws, "aws.events.rule"));
+    let (role_k, fn_k, perm_k, rule_k) = (
+        kind(&env.aws, "aws.iam.role"),
+        kind(&env.aws, "aws.lambda.function"),
+        kind(&env.aws, "aws.lambda.permission"),
+        kind(&env.aws, "aws.events.rule"),
+    );
 
     // Role: trust policy as JSON text, inline policy as a mapping; both compare by meaning.
     let rc = tandem_provider::Ctx::quiet("failover_role", None);
@@ -60,8 +66,10 @@ async fn controller_deployment_kinds_lifecycle() {
     // Function from a zip; a new zip is a code update, seen as CodeSha256.
     let fc = ctx("failover_fn", SOURCE);
     let (zip1, sha1) = zip(dir.path(), "v1.zip", "#!/bin/sh\necho v1\n");
-    let fp = props(json!({"function_name": "failover-controller", "role": role_arn, "zip_file": zip1, "source_code_hash": sha1, "timeout": 50, "memory_size": 256,
-        "environment": {"TANDEM_PRIMARY_REGION": "us-east-1", "TANDEM_SECONDARY_REGION": "us-west-2"}}));
+    let fp = props(
+        json!({"function_name": "failover-controller", "role": role_arn, "zip_file": zip1, "source_code_hash": sha1, "timeout": 50, "memory_size": 256,
+        "environment": {"TANDEM_PRIMARY_REGION": "us-east-1", "TANDEM_SECONDARY_REGION": "us-west-2"}}),
+    );
     let f = fn_k.create(&fc, &fp).await.unwrap();
     assert_eq!(out(&f, "code_sha256"), sha1);
     let mut fp_read = fp.clone();
@@ -81,8 +89,10 @@ async fn controller_deployment_kinds_lifecycle() {
 
     // The schedule and the permission that lets it invoke the function.
     let sc = ctx("failover_schedule", SOURCE);
-    let sp = props(json!({"name": "failover-controller-every-minute", "schedule_expression": "rate(1 minute)", "description": "One controller pass a minute",
-        "targets": [{"id": "controller", "arn": fn_arn, "input": {"source": "schedule"}}]}));
+    let sp = props(
+        json!({"name": "failover-controller-every-minute", "schedule_expression": "rate(1 minute)", "description": "One controller pass a minute",
+        "targets": [{"id": "controller", "arn": fn_arn, "input": {"source": "schedule"}}]}),
+    );
     let rule = rule_k.create(&sc, &sp).await.unwrap();
     assert!(satisfies(&env, "aws.events.rule", &sp, &rule.properties), "{:?}", rule.properties);
     assert_eq!(rule.properties["state"], "ENABLED");
@@ -108,7 +118,10 @@ async fn controller_deployment_kinds_lifecycle() {
            'sids': [s['Sid'] for s in json.loads(lam.get_policy(FunctionName='failover-controller')['Policy'])['Statement']]}))",
     )
     .await;
-    assert_eq!(seen, json!({"policies": ["cloudwatch"], "sha": sha2, "targets": [fn_arn], "schedule": "rate(2 minutes)", "sids": ["events-invoke"]}));
+    assert_eq!(
+        seen,
+        json!({"policies": ["cloudwatch"], "sha": sha2, "targets": [fn_arn], "schedule": "rate(2 minutes)", "sids": ["events-invoke"]})
+    );
 
     // Import by name; delete dependents first; gone reads as None; deleting again succeeds.
     assert_eq!(out(&fn_k.import(&fc, "failover-controller").await.unwrap().unwrap(), "arn"), fn_arn);
@@ -129,8 +142,13 @@ async fn controller_deployment_kinds_lifecycle() {
 #[tokio::test]
 async fn deployment_kinds_are_checked_before_any_call() {
     let env = sandbox().await;
-    let problems = |k: &str, p: Value| -> Vec<String> { kind(&env.aws, k).validate(Some(SOURCE), &props(p)).into_iter().map(|i| format!("{}: {}", i.field, i.message)).collect() };
-    let role = problems("aws.iam.role", json!({"role_name": "r", "assume_role_policy": "{not json", "inline_policies": [{"name": "p", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Maybe"}]}}]}));
+    let problems = |k: &str, p: Value| -> Vec<String> {
+        kind(&env.aws, k).validate(Some(SOURCE), &props(p)).into_iter().map(|i| format!("{}: {}", i.field, i.message)).collect()
+    };
+    let role = problems(
+        "aws.iam.role",
+        json!({"role_name": "r", "assume_role_policy": "{not json", "inline_policies": [{"name": "p", "document": {"Version": "2012-10-17", "Statement": [{"Effect": "Maybe"}]}}]}),
+    );
     assert!(role.iter().any(|m| m.starts_with("assume_role_policy: the policy is not JSON")), "{role:?}");
     assert!(role.iter().any(|m| m.contains("p: Statement[0] needs `Effect: Allow` or `Effect: Deny`")), "{role:?}");
     let version = problems("aws.iam.role", json!({"role_name": "r", "assume_role_policy": {"Statement": []}}));
@@ -146,23 +164,35 @@ async fn deployment_kinds_are_checked_before_any_call() {
 async fn event_source_mapping_lifecycle() {
     let env = sandbox().await;
     let dir = tempfile::tempdir().unwrap();
-    let role = kind(&env.aws, "aws.iam.role").create(&tandem_provider::Ctx::quiet("r", None), &props(json!({"role_name": "sync", "assume_role_policy": TRUST}))).await.unwrap();
-    let (zip1, sha1) = zip(dir.path(), "f.zip", "#!/bin/sh\nexit 0\n");
-    let f = kind(&env.aws, "aws.lambda.function")
-        .create(&ctx("f", SOURCE), &props(json!({"function_name": "sync", "role": out(&role, "arn"), "zip_file": zip1, "source_code_hash": sha1})))
+    let role = kind(&env.aws, "aws.iam.role")
+        .create(&tandem_provider::Ctx::quiet("r", None), &props(json!({"role_name": "sync", "assume_role_policy": TRUST})))
         .await
         .unwrap();
-    let stream = kind(&env.aws, "aws.kinesis.stream").create(&ctx("s", SOURCE), &props(json!({"stream_name": "agent-events", "shard_count": 1}))).await.unwrap();
+    let (zip1, sha1) = zip(dir.path(), "f.zip", "#!/bin/sh\nexit 0\n");
+    let f = kind(&env.aws, "aws.lambda.function")
+        .create(
+            &ctx("f", SOURCE),
+            &props(json!({"function_name": "sync", "role": out(&role, "arn"), "zip_file": zip1, "source_code_hash": sha1})),
+        )
+        .await
+        .unwrap();
+    let stream = kind(&env.aws, "aws.kinesis.stream")
+        .create(&ctx("s", SOURCE), &props(json!({"stream_name": "agent-events", "shard_count": 1})))
+        .await
+        .unwrap();
     let esm = kind(&env.aws, "aws.lambda.event_source_mapping");
     let c = ctx("feed", SOURCE);
-    let p = props(json!({"function_name": out(&f, "id"), "event_source_arn": out(&stream, "arn"), "starting_position": "TRIM_HORIZON", "batch_size": 50, "bisect_batch_on_function_error": true}));
+    let p = props(
+        json!({"function_name": out(&f, "id"), "event_source_arn": out(&stream, "arn"), "starting_position": "TRIM_HORIZON", "batch_size": 50, "bisect_batch_on_function_error": true}),
+    );
     let m = esm.create(&c, &p).await.unwrap();
     assert_eq!(out(&m, "state"), "Enabled");
     assert!(satisfies(&env, "aws.lambda.event_source_mapping", &p, &m.properties), "{:?}", m.properties);
     // A re-run after a crash adopts the mapping of that function and stream.
     assert_eq!(esm.create(&c, &p).await.unwrap().id, m.id);
     // boto3 sees it.
-    let seen = boto3(&env.sandbox.url(), &format!("print(json.dumps(c('lambda').get_event_source_mapping(UUID='{}')['BatchSize']))", m.id)).await;
+    let seen =
+        boto3(&env.sandbox.url(), &format!("print(json.dumps(c('lambda').get_event_source_mapping(UUID='{}')['BatchSize']))", m.id)).await;
     assert_eq!(seen, json!(50));
     let mut p2 = p.clone();
     p2.insert("batch_size".into(), json!(10));

@@ -70,7 +70,10 @@ async fn customer_gateway_create_read_tag_delete() {
     let cgw = kind(&env.aws, "aws.ec2.customer_gateway");
     let c = ctx("net.cgw0");
     assert!(!cgw.validate(None, &props(json!({"bgp_asn": 65010, "ip_address": "not-an-ip"}))).is_empty());
-    let created = cgw.create(&c, &props(json!({"bgp_asn": 65010, "ip_address": "34.157.1.2", "device_name": "gcp-ha-vpn-if0", "tags": {"Name": "if0"}}))).await.unwrap();
+    let created = cgw
+        .create(&c, &props(json!({"bgp_asn": 65010, "ip_address": "34.157.1.2", "device_name": "gcp-ha-vpn-if0", "tags": {"Name": "if0"}})))
+        .await
+        .unwrap();
     let id = created.id.clone();
     assert!(id.starts_with("cgw-"), "{id}");
     assert_eq!(created.outputs["id"], json!(id));
@@ -80,7 +83,10 @@ async fn customer_gateway_create_read_tag_delete() {
     assert_eq!(read.properties["type"], json!("ipsec.1"));
     assert_eq!(read.properties["tags"], json!({"Name": "if0"}));
 
-    let updated = cgw.update(&c, &id, &read.properties, &props(json!({"bgp_asn": 65010, "ip_address": "34.157.1.2", "tags": {}})), &changed(&["tags"])).await.unwrap();
+    let updated = cgw
+        .update(&c, &id, &read.properties, &props(json!({"bgp_asn": 65010, "ip_address": "34.157.1.2", "tags": {}})), &changed(&["tags"]))
+        .await
+        .unwrap();
     assert_eq!(updated.properties["tags"], json!({}));
     let e = cgw.update(&c, &id, &read.properties, &read.properties, &changed(&["ip_address"])).await.unwrap_err();
     assert_eq!(e.class, ErrorClass::Invalid);
@@ -90,10 +96,13 @@ async fn customer_gateway_create_read_tag_delete() {
     cgw.delete(&c, &id, &updated.properties).await.unwrap();
     // Made again at the same address (the next apply after a destroy): a new
     // gateway, not the deleted one that moto still lists under the tag.
-    let again = tokio::time::timeout(std::time::Duration::from_secs(20), cgw.create(&c, &props(json!({"bgp_asn": 65010, "ip_address": "34.157.1.2"}))))
-        .await
-        .expect("not waiting on the deleted gateway")
-        .unwrap();
+    let again = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        cgw.create(&c, &props(json!({"bgp_asn": 65010, "ip_address": "34.157.1.2"}))),
+    )
+    .await
+    .expect("not waiting on the deleted gateway")
+    .unwrap();
     assert_ne!(again.id, id);
     cgw.delete(&c, &again.id, &again.properties).await.unwrap();
     env.sandbox.shutdown().await;
@@ -154,7 +163,8 @@ async fn vpn_connections_for_ha_vpn_have_tunnel_outputs() {
     assert_eq!(o["tunnel1_pre_shared_key"], json!(k1));
     assert_eq!(o["tunnel2_pre_shared_key"], json!(k2));
     assert_eq!(o["vgw_asn"], json!(64512));
-    let ips: Vec<Ipv4Addr> = ["tunnel1_outside_ip", "tunnel2_outside_ip"].iter().map(|k| o[*k].as_str().expect(k).parse().expect(k)).collect();
+    let ips: Vec<Ipv4Addr> =
+        ["tunnel1_outside_ip", "tunnel2_outside_ip"].iter().map(|k| o[*k].as_str().expect(k).parse().expect(k)).collect();
     assert_ne!(ips[0], ips[1]);
     // Sensitive outputs are declared so.
     let schema = vpn.schema();
@@ -173,7 +183,8 @@ async fn vpn_connections_for_ha_vpn_have_tunnel_outputs() {
     let p1 = props(json!({"customer_gateway_id": cg1.id, "vpn_gateway_id": gw.id}));
     let c1 = vpn.create(&ctx("net.vpn[1]"), &p1).await.unwrap();
     let o1 = &c1.outputs;
-    let mut outside: Vec<&Value> = vec![&o["tunnel1_outside_ip"], &o["tunnel2_outside_ip"], &o1["tunnel1_outside_ip"], &o1["tunnel2_outside_ip"]];
+    let mut outside: Vec<&Value> =
+        vec![&o["tunnel1_outside_ip"], &o["tunnel2_outside_ip"], &o1["tunnel1_outside_ip"], &o1["tunnel2_outside_ip"]];
     outside.sort_by_key(|v| v.to_string());
     outside.dedup();
     assert_eq!(outside.len(), 4, "four distinct AWS tunnel outside IPs: {outside:?}");
@@ -228,7 +239,8 @@ async fn tunnel_outputs_stay_put_whatever_order_ec2_answers() {
     let gw = vgw.create(&ctx("order.vgw"), &props(json!({"vpc_id": vpc_id}))).await.unwrap();
     let cg = cgw.create(&ctx("order.cgw"), &props(json!({"bgp_asn": 65020, "ip_address": "34.157.20.1"}))).await.unwrap();
     // Listed with the higher CIDR first: the order of the spec's list means nothing either.
-    let p = props(json!({"customer_gateway_id": cg.id, "vpn_gateway_id": gw.id, "options": {"static_routes_only": false, "tunnel_options": [
+    let p =
+        props(json!({"customer_gateway_id": cg.id, "vpn_gateway_id": gw.id, "options": {"static_routes_only": false, "tunnel_options": [
         {"tunnel_inside_cidr": "169.254.20.4/30", "pre_shared_key": "secondKey_4"},
         {"tunnel_inside_cidr": "169.254.20.0/30", "pre_shared_key": "firstKey_0"}]}}));
     let c = ctx("order.vpn");
@@ -248,7 +260,11 @@ async fn tunnel_outputs_stay_put_whatever_order_ec2_answers() {
         orders.insert(t.iter().map(|x| x.tunnel_inside_cidr().unwrap().to_string()).collect::<Vec<_>>());
         for x in t {
             let ip = x.outside_ip_address().unwrap().to_string();
-            assert_eq!(outside_by_cidr.entry(x.tunnel_inside_cidr().unwrap().to_string()).or_insert_with(|| ip.clone()), &ip, "a tunnel keeps its address");
+            assert_eq!(
+                outside_by_cidr.entry(x.tunnel_inside_cidr().unwrap().to_string()).or_insert_with(|| ip.clone()),
+                &ip,
+                "a tunnel keeps its address"
+            );
         }
     }
     assert_eq!(orders.len(), 2, "both orders seen: {orders:?}");
@@ -279,13 +295,28 @@ async fn creates_wait_out_describes_that_do_not_see_them_yet() {
     let env = sandbox().await;
     env.admin.set_consistency(&[tandem_sim::latency::ConsistencyRule { service: "ec2".into(), not_found_ms: 600 }]).await.unwrap();
     let vpc_id = vpc(&env.aws, "late.vpc", "10.32.0.0/16").await;
-    let subnet = kind(&env.aws, "aws.ec2.subnet").create(&ctx("late.subnet"), &props(json!({"vpc_id": vpc_id, "cidr_block": "10.32.1.0/24"}))).await.unwrap();
+    let subnet = kind(&env.aws, "aws.ec2.subnet")
+        .create(&ctx("late.subnet"), &props(json!({"vpc_id": vpc_id, "cidr_block": "10.32.1.0/24"})))
+        .await
+        .unwrap();
     assert!(subnet.id.starts_with("subnet-"));
     let gw = kind(&env.aws, "aws.ec2.vpn_gateway").create(&ctx("late.vgw"), &props(json!({"vpc_id": vpc_id}))).await.unwrap();
-    let cg = kind(&env.aws, "aws.ec2.customer_gateway").create(&ctx("late.cgw"), &props(json!({"bgp_asn": 65020, "ip_address": "34.157.30.1"}))).await.unwrap();
-    let vpn = kind(&env.aws, "aws.ec2.vpn_connection").create(&ctx("late.vpn"), &props(json!({"customer_gateway_id": cg.id, "vpn_gateway_id": gw.id}))).await.unwrap();
+    let cg = kind(&env.aws, "aws.ec2.customer_gateway")
+        .create(&ctx("late.cgw"), &props(json!({"bgp_asn": 65020, "ip_address": "34.157.30.1"})))
+        .await
+        .unwrap();
+    let vpn = kind(&env.aws, "aws.ec2.vpn_connection")
+        .create(&ctx("late.vpn"), &props(json!({"customer_gateway_id": cg.id, "vpn_gateway_id": gw.id})))
+        .await
+        .unwrap();
     assert!(vpn.outputs["tunnel1_outside_ip"].is_string(), "{vpn:?}");
-    for (create, describe) in [("CreateVpc", "DescribeVpcs"), ("CreateSubnet", "DescribeSubnets"), ("CreateVpnGateway", "DescribeVpnGateways"), ("CreateCustomerGateway", "DescribeCustomerGateways"), ("CreateVpnConnection", "DescribeVpnConnections")] {
+    for (create, describe) in [
+        ("CreateVpc", "DescribeVpcs"),
+        ("CreateSubnet", "DescribeSubnets"),
+        ("CreateVpnGateway", "DescribeVpnGateways"),
+        ("CreateCustomerGateway", "DescribeCustomerGateways"),
+        ("CreateVpnConnection", "DescribeVpnConnections"),
+    ] {
         assert_eq!(env.admin.count(Some("ec2"), Some(create), None).await.unwrap(), 1, "one {create}");
         assert!(env.admin.count(Some("ec2"), Some(describe), None).await.unwrap() >= 2, "{describe} was polled");
     }
@@ -302,7 +333,12 @@ async fn vpn_gateway_route_propagation_enable_read_disable() {
     let vpc_id = vpc(&env.aws, "net.vpc", "10.40.0.0/16").await;
     let gw = vgw.create(&ctx("net.vgw"), &props(json!({"vpc_id": vpc_id}))).await.unwrap();
     let ec2 = env.aws.ec2(network_common::REGION).await;
-    let tables = ec2.describe_route_tables().filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&vpc_id).build()).send().await.unwrap();
+    let tables = ec2
+        .describe_route_tables()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(&vpc_id).build())
+        .send()
+        .await
+        .unwrap();
     let rtb = tables.route_tables()[0].route_table_id().unwrap().to_string();
     let c = ctx("net.propagation");
     // A gateway attached to another VPC cannot propagate into this table.
@@ -338,7 +374,9 @@ async fn direct_connect_gateway_association_and_private_vif() {
     // Asynchronous transitions, so every waiter really waits.
     let mut latency = env.admin.latency().await.unwrap();
     for k in ["connection", "gateway", "gateway-association", "virtual-interface"] {
-        latency.rules.push(serde_json::from_value(json!({"service": "directconnect", "kind": k, "creation_ms": 300, "deletion_ms": 300})).unwrap());
+        latency
+            .rules
+            .push(serde_json::from_value(json!({"service": "directconnect", "kind": k, "creation_ms": 300, "deletion_ms": 300})).unwrap());
     }
     env.admin.set_latency(&latency).await.unwrap();
     let seeded = env

@@ -32,7 +32,10 @@ impl Command {
             Command::Migrate(a) => a.json,
             Command::State(a) => match &a.command {
                 StateCommand::List(s) | StateCommand::Pull(s) | StateCommand::RotateKey(s) => s.json,
-                StateCommand::Show { store, .. } | StateCommand::Rm { store, .. } | StateCommand::Mv { store, .. } | StateCommand::Push { store, .. } => store.json,
+                StateCommand::Show { store, .. }
+                | StateCommand::Rm { store, .. }
+                | StateCommand::Mv { store, .. }
+                | StateCommand::Push { store, .. } => store.json,
             },
             _ => false,
         }

@@ -43,12 +43,21 @@ pub fn config(spec: &Path, state: Option<&Path>, flags: &[String], json: bool) -
         Err(e) => return Err(invalid(format!("cannot read the spec {}: {e}", spec.display()), json)),
     };
     let block = match text {
-        Some(text) => tandem_spec::load_backend(SourceFile { name: spec.display().to_string(), text }).map_err(|p| Failure::Invalid(p, json))?,
+        Some(text) => {
+            tandem_spec::load_backend(SourceFile { name: spec.display().to_string(), text }).map_err(|p| Failure::Invalid(p, json))?
+        }
         None => None,
     };
     if let Some(path) = state {
         if block.as_ref().is_some_and(|b| b.type_name != "local") {
-            return Err(invalid(format!("`--state {}` names a local file, but the spec keeps its state in the {} backend; drop --state", path.display(), block.map(|b| b.type_name).unwrap_or_default()), json));
+            return Err(invalid(
+                format!(
+                    "`--state {}` names a local file, but the spec keeps its state in the {} backend; drop --state",
+                    path.display(),
+                    block.map(|b| b.type_name).unwrap_or_default()
+                ),
+                json,
+            ));
         }
         return Ok((BackendConfig::Local { path: Some(path.display().to_string()), kms_key_id: None, kms_region: None }, true));
     }
@@ -160,9 +169,10 @@ pub fn same_place(a: &BackendConfig, b: &BackendConfig) -> bool {
         (BackendConfig::Local { path: p1, .. }, BackendConfig::Local { path: p2, .. }) => {
             p1.as_deref().unwrap_or(".tandem/state.json") == p2.as_deref().unwrap_or(".tandem/state.json")
         }
-        (BackendConfig::S3 { bucket: b1, key: k1, region: r1, endpoint: e1, .. }, BackendConfig::S3 { bucket: b2, key: k2, region: r2, endpoint: e2, .. }) => {
-            (b1, k1, r1, e1) == (b2, k2, r2, e2)
-        }
+        (
+            BackendConfig::S3 { bucket: b1, key: k1, region: r1, endpoint: e1, .. },
+            BackendConfig::S3 { bucket: b2, key: k2, region: r2, endpoint: e2, .. },
+        ) => (b1, k1, r1, e1) == (b2, k2, r2, e2),
         _ => false,
     }
 }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_failover::runtime::{
-    health_text, run_drill, Action, AlarmSource, ClientOptions, CloudWatchAlarms, DeclaredAlarm, Controller, ControllerConfig, DrillOptions, FaultInjector, ForcedHealth, NoAlarms, PassReport,
-    RuntimeError,
+    health_text, run_drill, Action, AlarmSource, ClientOptions, CloudWatchAlarms, Controller, ControllerConfig, DeclaredAlarm,
+    DrillOptions, FaultInjector, ForcedHealth, NoAlarms, PassReport, RuntimeError,
 };
 use tandem_failover::{Distribution, Policy, Severity};
 
@@ -398,7 +398,8 @@ async fn watch(a: WatchArgs) -> Result<u8, String> {
     // Health per region and shifts go to CloudWatch (the dashboard's source).
     let cw = c.config.clients.cloudwatch(&c.config.own_region).await;
     let p = &c.config.policy;
-    c.metrics = Some(tandem_failover::runtime::metrics::MetricsPublisher::new(cw, &p.primary_region, &p.secondary_region, &c.config.group_arn));
+    c.metrics =
+        Some(tandem_failover::runtime::metrics::MetricsPublisher::new(cw, &p.primary_region, &p.secondary_region, &c.config.group_arn));
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -515,7 +516,9 @@ async fn drill_deployed(a: &DrillArgs, st: &FromState, opts: &DrillOptions) -> R
             // The critical alarms the deployed controllers read (TANDEM_ALARMS: region/name[/warning]).
             let mut alarms: Vec<(String, String)> = Vec::new();
             for (_, _, env) in &st.controllers {
-                for item in env.get("TANDEM_ALARMS").map(String::as_str).unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                for item in
+                    env.get("TANDEM_ALARMS").map(String::as_str).unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty())
+                {
                     let parts: Vec<&str> = item.split('/').collect();
                     if parts.len() == 2 && !alarms.iter().any(|(r, n)| r == parts[0] && n == parts[1]) {
                         alarms.push((parts[0].to_string(), parts[1].to_string()));

@@ -10,9 +10,11 @@ mod render;
 mod state_cmd;
 
 use args::*;
+use backends::state_err;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use state_cmd::locked;
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -21,10 +23,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tandem_core::{Engine, EngineError, Plan, PlanOptions, Reporter};
 use tandem_provider::Registry;
-use tandem_spec::{Problem, Problems, SourceFile, Spec, VarInputs};
-use backends::state_err;
-use state_cmd::locked;
 use tandem_spec::BackendConfig;
+use tandem_spec::{Problem, Problems, SourceFile, Spec, VarInputs};
 use tandem_state::crypt;
 
 /// Exit codes: 0 success; 1 a cloud operation failed or was refused; 2 the
@@ -139,8 +139,9 @@ async fn run(cmd: Command) -> CmdResult {
             let text = read_file(&a.spec, "spec", false)?;
             let src = Arc::new(SourceFile { name: a.spec.display().to_string(), text: text.clone() });
             let title = a.spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-            let schema = tandem_spec::vars_schema::vars_schema(&text, &title)
-                .map_err(|e| Failure::Invalid(Problems(vec![Problem::new("tandem::spec::yaml", e.message).at(&src, e.span, "here")]), false))?;
+            let schema = tandem_spec::vars_schema::vars_schema(&text, &title).map_err(|e| {
+                Failure::Invalid(Problems(vec![Problem::new("tandem::spec::yaml", e.message).at(&src, e.span, "here")]), false)
+            })?;
             outln!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
             Ok(0)
         }
@@ -245,7 +246,11 @@ async fn preflight(a: PreflightArgs) -> CmdResult {
     if a.iam_policy {
         outln!("{}", serde_json::to_string_pretty(&render::iam_policy(&found.permissions)).unwrap_or_default());
     } else if json {
-        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "spec": spec.name, "failed": found.failed(), "preflight": found })).unwrap_or_default());
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "spec": spec.name, "failed": found.failed(), "preflight": found }))
+                .unwrap_or_default()
+        );
     } else {
         out!("{}", render::preflight_text(&spec.name, &found));
     }
@@ -333,7 +338,8 @@ fn absolute(cfg: &BackendConfig, dir: &Path, explicit: bool) -> BackendConfig {
                 Some(p) => dir.join(p),
                 None => dir.join(".tandem").join("state.json"),
             };
-            let p = std::fs::canonicalize(p.parent().unwrap_or(Path::new("."))).map(|d| d.join(p.file_name().unwrap_or_default())).unwrap_or(p);
+            let p =
+                std::fs::canonicalize(p.parent().unwrap_or(Path::new("."))).map(|d| d.join(p.file_name().unwrap_or_default())).unwrap_or(p);
             BackendConfig::Local { path: Some(p.display().to_string()), kms_key_id: kms_key_id.clone(), kms_region: kms_region.clone() }
         }
         other => other.clone(),
@@ -428,9 +434,7 @@ fn confirm(plan_text: &str, what: &str, auto_approve: bool) -> Result<bool, Fail
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Failure::Failed(format!(
-            "refusing to {what} without --auto-approve: there is no terminal to ask for confirmation"
-        )));
+        return Err(Failure::Failed(format!("refusing to {what} without --auto-approve: there is no terminal to ask for confirmation")));
     }
     out!("{plan_text}\nDo you want to {what}? Only `yes` is accepted: ");
     let _ = std::io::stdout().flush();
@@ -446,8 +450,12 @@ async fn apply(a: ApplyArgs) -> CmdResult {
     let (spec, mut engine, store, saved) = match &a.planfile {
         Some(pf_path) => {
             let text = read_file(pf_path, "plan file", json)?;
-            let pf: PlanFile = serde_json::from_str(&text)
-                .map_err(|e| invalid(format!("{} is not a tandem plan file of this version ({PLAN_FORMAT}): {e}; make a new plan", pf_path.display()), json))?;
+            let pf: PlanFile = serde_json::from_str(&text).map_err(|e| {
+                invalid(
+                    format!("{} is not a tandem plan file of this version ({PLAN_FORMAT}): {e}; make a new plan", pf_path.display()),
+                    json,
+                )
+            })?;
             if pf.format != PLAN_FORMAT {
                 return Err(invalid(format!("{} has plan format {}; this tandem reads {PLAN_FORMAT}", pf_path.display(), pf.format), json));
             }
@@ -469,10 +477,13 @@ async fn apply(a: ApplyArgs) -> CmdResult {
                     (Some(dk), true) => crypt::open(dk, &pf.plan.lineage, v).map_err(state_err)?,
                     _ => v.clone(),
                 };
-                cli.push((k.clone(), match v {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                }));
+                cli.push((
+                    k.clone(),
+                    match v {
+                        Value::String(s) => s,
+                        other => other.to_string(),
+                    },
+                ));
             }
             let inputs = VarInputs { cli, ..Default::default() };
             let (spec, engine) = load_text(SourceFile { name: pf.spec_name, text: pf.spec_text }, &inputs, reporter, json)?;
@@ -488,43 +499,48 @@ async fn apply(a: ApplyArgs) -> CmdResult {
     if a.refresh.refresh_only {
         return apply_refresh_only(&a, &spec, &engine, &store).await;
     }
-    let summary = locked!(store, "apply", a.state.lock_timeout, async {
-        let state = store.load().await.map_err(state_err)?;
-        store.check_writable(&state).map_err(state_err)?;
-        store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
-        let plan = match saved {
-            Some(p) => p,
-            None => {
-                let opts = plan_options(&a.state, &a.refresh, false);
-                engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?
-            }
-        };
-        let text = render::plan_text(&plan);
-        if json {
-            render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
-        }
-        if !plan.has_changes() && plan.moved.is_empty() {
+    let summary = locked!(
+        store,
+        "apply",
+        a.state.lock_timeout,
+        async {
+            let state = store.load().await.map_err(state_err)?;
+            store.check_writable(&state).map_err(state_err)?;
+            store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
+            let plan = match saved {
+                Some(p) => p,
+                None => {
+                    let opts = plan_options(&a.state, &a.refresh, false);
+                    engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?
+                }
+            };
+            let text = render::plan_text(&plan);
             if json {
-                render::json_line("summary", serde_json::json!({ "ok": true, "summary": tandem_core::Summary::default() }));
-            } else {
-                out!("{text}");
+                render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
             }
-            return Ok::<_, Failure>(None);
+            if !plan.has_changes() && plan.moved.is_empty() {
+                if json {
+                    render::json_line("summary", serde_json::json!({ "ok": true, "summary": tandem_core::Summary::default() }));
+                } else {
+                    out!("{text}");
+                }
+                return Ok::<_, Failure>(None);
+            }
+            lines.set_total(operations(&plan));
+            if !confirm(&text, "apply these changes", a.auto_approve || a.planfile.is_some())? {
+                outln!("Apply cancelled.");
+                return Err(Failure::Failed("apply cancelled".into()));
+            }
+            if !json && a.auto_approve {
+                outln!("{text}");
+            }
+            interrupt_on_ctrl_c(&engine);
+            let done = engine.apply(&spec, &plan, &store, state).await;
+            lines.finish();
+            Ok(Some(done.map_err(|e| engine_err(e, json))?))
         }
-        lines.set_total(operations(&plan));
-        if !confirm(&text, "apply these changes", a.auto_approve || a.planfile.is_some())? {
-            outln!("Apply cancelled.");
-            return Err(Failure::Failed("apply cancelled".into()));
-        }
-        if !json && a.auto_approve {
-            outln!("{text}");
-        }
-        interrupt_on_ctrl_c(&engine);
-        let done = engine.apply(&spec, &plan, &store, state).await;
-        lines.finish();
-        Ok(Some(done.map_err(|e| engine_err(e, json))?))
-    }
-    .await);
+        .await
+    );
     match summary {
         None => Ok(0),
         Some(summary) => finish(&summary, "Apply", json, &store, false).await,
@@ -548,37 +564,42 @@ fn operations(plan: &Plan) -> usize {
 async fn apply_refresh_only(a: &ApplyArgs, spec: &Spec, engine: &Engine, store: &tandem_state::Store) -> CmdResult {
     use tandem_state::StateWriter;
     let json = a.spec.json;
-    let code = locked!(store, "apply", a.state.lock_timeout, async {
-        let state = store.load().await.map_err(state_err)?;
-        store.check_writable(&state).map_err(state_err)?;
-        let opts = plan_options(&a.state, &a.refresh, false);
-        let (mut refreshed, drift) = engine.refresh_only(spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
-        let text = render::drift_text(&drift);
-        if json {
-            render::json_line("drift", serde_json::json!({ "drift": drift }));
-        }
-        if drift.is_empty() {
-            if !json {
+    let code = locked!(
+        store,
+        "apply",
+        a.state.lock_timeout,
+        async {
+            let state = store.load().await.map_err(state_err)?;
+            store.check_writable(&state).map_err(state_err)?;
+            let opts = plan_options(&a.state, &a.refresh, false);
+            let (mut refreshed, drift) = engine.refresh_only(spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
+            let text = render::drift_text(&drift);
+            if json {
+                render::json_line("drift", serde_json::json!({ "drift": drift }));
+            }
+            if drift.is_empty() {
+                if !json {
+                    out!("{text}");
+                }
+                return Ok::<_, Failure>(0);
+            }
+            if !confirm(&text, "record these changes in the state", a.auto_approve)? {
+                outln!("Apply cancelled.");
+                return Err(Failure::Failed("apply cancelled".into()));
+            }
+            if !json && a.auto_approve {
                 out!("{text}");
             }
-            return Ok::<_, Failure>(0);
+            store.save_state(&mut refreshed).await.map_err(state_err)?;
+            if json {
+                render::json_line("state_saved", serde_json::json!({ "serial": refreshed.serial, "recorded": drift.len() }));
+            } else {
+                outln!("Recorded {} change(s) made outside tandem in the state (serial {}).", drift.len(), refreshed.serial);
+            }
+            Ok(0)
         }
-        if !confirm(&text, "record these changes in the state", a.auto_approve)? {
-            outln!("Apply cancelled.");
-            return Err(Failure::Failed("apply cancelled".into()));
-        }
-        if !json && a.auto_approve {
-            out!("{text}");
-        }
-        store.save_state(&mut refreshed).await.map_err(state_err)?;
-        if json {
-            render::json_line("state_saved", serde_json::json!({ "serial": refreshed.serial, "recorded": drift.len() }));
-        } else {
-            outln!("Recorded {} change(s) made outside tandem in the state (serial {}).", drift.len(), refreshed.serial);
-        }
-        Ok(0)
-    }
-    .await);
+        .await
+    );
     Ok(code)
 }
 
@@ -603,37 +624,42 @@ async fn destroy(a: DestroyArgs) -> CmdResult {
     engine.parallelism = a.state.parallelism;
     let opened = backends::open(&a.spec.spec, a.state.state.as_deref(), &a.state.backend_config, json).await?;
     let store = &opened.store;
-    let summary = locked!(store, "destroy", a.state.lock_timeout, async {
-        let state = store.load().await.map_err(state_err)?;
-        store.check_writable(&state).map_err(state_err)?;
-        let opts = PlanOptions { destroy: true, targets: a.state.targets.clone(), stages: a.state.stages.clone(), no_refresh: false };
-        let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
-        let text = render::plan_text(&plan);
-        if json {
-            render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
-        }
-        if !plan.has_changes() {
+    let summary = locked!(
+        store,
+        "destroy",
+        a.state.lock_timeout,
+        async {
+            let state = store.load().await.map_err(state_err)?;
+            store.check_writable(&state).map_err(state_err)?;
+            let opts = PlanOptions { destroy: true, targets: a.state.targets.clone(), stages: a.state.stages.clone(), no_refresh: false };
+            let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
+            let text = render::plan_text(&plan);
             if json {
-                render::json_line("summary", serde_json::json!({ "ok": true, "summary": tandem_core::Summary::default() }));
-            } else {
-                outln!("Nothing to destroy: the state records no resources.");
+                render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
             }
-            return Ok::<_, Failure>(None);
+            if !plan.has_changes() {
+                if json {
+                    render::json_line("summary", serde_json::json!({ "ok": true, "summary": tandem_core::Summary::default() }));
+                } else {
+                    outln!("Nothing to destroy: the state records no resources.");
+                }
+                return Ok::<_, Failure>(None);
+            }
+            lines.set_total(operations(&plan));
+            if !confirm(&text, "destroy these resources", a.auto_approve)? {
+                outln!("Destroy cancelled.");
+                return Err(Failure::Failed("destroy cancelled".into()));
+            }
+            if !json && a.auto_approve {
+                outln!("{text}");
+            }
+            interrupt_on_ctrl_c(&engine);
+            let done = engine.apply(&spec, &plan, store, state).await;
+            lines.finish();
+            Ok(Some(done.map_err(|e| engine_err(e, json))?))
         }
-        lines.set_total(operations(&plan));
-        if !confirm(&text, "destroy these resources", a.auto_approve)? {
-            outln!("Destroy cancelled.");
-            return Err(Failure::Failed("destroy cancelled".into()));
-        }
-        if !json && a.auto_approve {
-            outln!("{text}");
-        }
-        interrupt_on_ctrl_c(&engine);
-        let done = engine.apply(&spec, &plan, store, state).await;
-        lines.finish();
-        Ok(Some(done.map_err(|e| engine_err(e, json))?))
-    }
-    .await);
+        .await
+    );
     match summary {
         None => Ok(0),
         Some(summary) => finish(&summary, "Destroy", json, store, true).await,
@@ -698,17 +724,25 @@ async fn import(a: ImportArgs) -> CmdResult {
     engine.parallelism = a.state.parallelism;
     let opened = backends::open(&a.spec.spec, a.state.state.as_deref(), &a.state.backend_config, json).await?;
     let store = &opened.store;
-    let (state, results) = locked!(store, "import", a.state.lock_timeout, async {
-        let state = store.load().await.map_err(state_err)?;
-        store.check_writable(&state).map_err(state_err)?;
-        store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
-        engine.import_many(&spec, store, state, &items).await.map_err(|e| engine_err(e, json))
-    }
-    .await);
+    let (state, results) = locked!(
+        store,
+        "import",
+        a.state.lock_timeout,
+        async {
+            let state = store.load().await.map_err(state_err)?;
+            store.check_writable(&state).map_err(state_err)?;
+            store.check_can_seal(engine.has_secrets(&spec)).map_err(state_err)?;
+            engine.import_many(&spec, store, state, &items).await.map_err(|e| engine_err(e, json))
+        }
+        .await
+    );
     let failed = results.iter().filter(|r| r.result.is_err()).count();
     if json {
-        render::json_line("import", serde_json::json!({ "imported": results.iter().filter_map(|r| r.result.as_ref().ok().map(|id| serde_json::json!({"address": r.address, "id": id}))).collect::<Vec<_>>(),
-            "failed": results.iter().filter_map(|r| r.result.as_ref().err().map(|e| serde_json::json!({"address": r.address, "error": e}))).collect::<Vec<_>>() }));
+        render::json_line(
+            "import",
+            serde_json::json!({ "imported": results.iter().filter_map(|r| r.result.as_ref().ok().map(|id| serde_json::json!({"address": r.address, "id": id}))).collect::<Vec<_>>(),
+            "failed": results.iter().filter_map(|r| r.result.as_ref().err().map(|e| serde_json::json!({"address": r.address, "error": e}))).collect::<Vec<_>>() }),
+        );
     } else {
         for r in &results {
             match &r.result {
@@ -761,9 +795,8 @@ fn fmt(a: FmtArgs) -> CmdResult {
     for f in &files {
         let text = read_file(f, "spec", false)?;
         let src = Arc::new(SourceFile { name: f.display().to_string(), text: text.clone() });
-        let formatted = tandem_spec::fmt::format(&text).map_err(|e| {
-            Failure::Invalid(Problems(vec![Problem::new("tandem::fmt", e.message).at(&src, e.span, "here")]), false)
-        })?;
+        let formatted = tandem_spec::fmt::format(&text)
+            .map_err(|e| Failure::Invalid(Problems(vec![Problem::new("tandem::fmt", e.message).at(&src, e.span, "here")]), false))?;
         if formatted == text {
             continue;
         }
@@ -790,7 +823,10 @@ async fn show(a: ShowArgs) -> CmdResult {
     let pf: PlanFile = serde_json::from_str(&text)
         .map_err(|e| invalid(format!("{} is not a tandem plan file of this version ({PLAN_FORMAT}): {e}", path.display()), json))?;
     if json {
-        outln!("{}", serde_json::json!({ "format": render::JSON_FORMAT, "spec": pf.spec_name, "changes": pf.plan.has_changes(), "plan": pf.plan }));
+        outln!(
+            "{}",
+            serde_json::json!({ "format": render::JSON_FORMAT, "spec": pf.spec_name, "changes": pf.plan.has_changes(), "plan": pf.plan })
+        );
     } else {
         outln!("Plan saved from {} against serial {} of the state (lineage {}):\n", pf.spec_name, pf.plan.serial, pf.plan.lineage);
         out!("{}", render::plan_text(&pf.plan));
@@ -816,7 +852,9 @@ async fn output(a: OutputArgs) -> CmdResult {
             .outputs
             .iter()
             .filter(|(k, _)| a.name.as_ref().is_none_or(|n| n == *k))
-            .map(|(k, o)| (k, if o.sensitive && !a.show_sensitive { Value::String(tandem_schema::SENSITIVE.into()) } else { o.value.clone() }))
+            .map(|(k, o)| {
+                (k, if o.sensitive && !a.show_sensitive { Value::String(tandem_schema::SENSITIVE.into()) } else { o.value.clone() })
+            })
             .collect();
         outln!("{}", serde_json::to_string_pretty(&shown).unwrap_or_default());
     } else {

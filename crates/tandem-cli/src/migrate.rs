@@ -14,11 +14,21 @@ pub async fn run(a: crate::args::MigrateArgs) -> Result<u8, Failure> {
     let backend = LocalBackend::new(a.out.join(".tandem").join("state.json"));
     for p in [spec_path.as_path(), backend.path()] {
         if p.exists() && !a.force {
-            return Err(invalid(format!("{} exists already; migrate into an empty directory, or pass --force to overwrite it", p.display()), json));
+            return Err(invalid(
+                format!("{} exists already; migrate into an empty directory, or pass --force to overwrite it", p.display()),
+                json,
+            ));
         }
     }
     let mut opts = tandem_migrate::Options {
-        name: a.name.clone().unwrap_or_else(|| a.out.canonicalize().unwrap_or(a.out.clone()).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "migrated".into())),
+        name: a.name.clone().unwrap_or_else(|| {
+            a.out
+                .canonicalize()
+                .unwrap_or(a.out.clone())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "migrated".into())
+        }),
         source: source.clone(),
         ..Default::default()
     };
@@ -30,16 +40,31 @@ pub async fn run(a: crate::args::MigrateArgs) -> Result<u8, Failure> {
     // out and reported; anything else failing here is a bug of the mapping.
     let m = loop {
         let m = tandem_migrate::migrate(&tf, &registry(), &opts);
-        let inputs = VarInputs { files: m.secrets.iter().map(|t| SourceFile { name: tandem_migrate::write::SECRETS_FILE.into(), text: t.clone() }).collect(), ..Default::default() };
-        let problems = match load_text(SourceFile { name: spec_path.display().to_string(), text: m.spec.clone() }, &inputs, std::sync::Arc::new(tandem_core::Silent), json) {
+        let inputs = VarInputs {
+            files: m.secrets.iter().map(|t| SourceFile { name: tandem_migrate::write::SECRETS_FILE.into(), text: t.clone() }).collect(),
+            ..Default::default()
+        };
+        let problems = match load_text(
+            SourceFile { name: spec_path.display().to_string(), text: m.spec.clone() },
+            &inputs,
+            std::sync::Arc::new(tandem_core::Silent),
+            json,
+        ) {
             Ok(_) => break m,
             Err(Failure::Invalid(p, _)) => p,
             Err(other) => return Err(other),
         };
         let mut excluded = false;
         for p in problems.iter() {
-            if let Some(key) = p.span.and_then(|s| tandem_migrate::resource_at(&m.spec, s.start)).filter(|k| !opts.exclude.contains_key(k)) {
-                opts.exclude.insert(key, format!("its values do not pass tandem's checks ({}); it stays as it is in the cloud, not managed by tandem", p.message));
+            if let Some(key) = p.span.and_then(|s| tandem_migrate::resource_at(&m.spec, s.start)).filter(|k| !opts.exclude.contains_key(k))
+            {
+                opts.exclude.insert(
+                    key,
+                    format!(
+                        "its values do not pass tandem's checks ({}); it stays as it is in the cloud, not managed by tandem",
+                        p.message
+                    ),
+                );
                 excluded = true;
             }
         }
@@ -57,7 +82,10 @@ pub async fn run(a: crate::args::MigrateArgs) -> Result<u8, Failure> {
     state.serial = 0;
     backend.save(&mut state).map_err(|e| Failure::Failed(e.to_string()))?;
     if json {
-        outln!("{}", serde_json::json!({ "spec": spec_path, "state": backend.path(), "secrets": m.secrets.as_ref().map(|_| a.out.join(tandem_migrate::write::SECRETS_FILE)), "entries": m.report.entries }));
+        outln!(
+            "{}",
+            serde_json::json!({ "spec": spec_path, "state": backend.path(), "secrets": m.secrets.as_ref().map(|_| a.out.join(tandem_migrate::write::SECRETS_FILE)), "entries": m.report.entries })
+        );
         return Ok(0);
     }
     out!("{}", report_text(&m.report, &spec_path, backend.path(), m.secrets.is_some()));

@@ -107,10 +107,7 @@ fn show(v: &Value) -> String {
 pub fn plan_text(plan: &Plan) -> String {
     let mut s = String::new();
     if !plan.gone.is_empty() {
-        s.push_str(&format!(
-            "Deleted outside tandem (dropped from the state): {}\n\n",
-            plan.gone.join(", ")
-        ));
+        s.push_str(&format!("Deleted outside tandem (dropped from the state): {}\n\n", plan.gone.join(", ")));
     }
     for m in &plan.moved {
         s.push_str(&format!("  `{}` has moved to `{}` (recorded in the state; nothing changes in the cloud)\n", m.from, m.to));
@@ -217,7 +214,10 @@ pub fn drift_text(drift: &[tandem_core::Drift]) -> String {
         s.push_str(&format!("  ~ {} ({}) changed\n", d.address, d.type_name));
         let width = d.fields.iter().map(|f| f.field.len()).max().unwrap_or(0);
         for f in &d.fields {
-            let (b, a) = (f.before.as_ref().map(show).unwrap_or_else(|| "(unset)".into()), f.after.as_ref().map(show).unwrap_or_else(|| "(unset)".into()));
+            let (b, a) = (
+                f.before.as_ref().map(show).unwrap_or_else(|| "(unset)".into()),
+                f.after.as_ref().map(show).unwrap_or_else(|| "(unset)".into()),
+            );
             match (&f.before, &f.after) {
                 (Some(before), Some(after)) if document_diff(before, after).is_some() => {
                     s.push_str(&format!("      {:width$}: (document)\n{}", f.field, document_diff(before, after).unwrap_or_default()));
@@ -252,7 +252,13 @@ pub fn summary_text(s: &Summary, verb: &str) -> String {
         if !s.unrecorded.is_empty() {
             out.push_str("Made in the cloud but NOT recorded in the state; once the state can be written again, record each:\n");
             for u in &s.unrecorded {
-                out.push_str(&format!("  tandem import {} {}   # {}{}\n", u.address, u.id, u.type_name, u.region.as_ref().map(|r| format!(", {r}")).unwrap_or_default()));
+                out.push_str(&format!(
+                    "  tandem import {} {}   # {}{}\n",
+                    u.address,
+                    u.id,
+                    u.type_name,
+                    u.region.as_ref().map(|r| format!(", {r}")).unwrap_or_default()
+                ));
             }
         }
     }
@@ -353,7 +359,8 @@ impl Lines {
             return;
         }
         let bar = indicatif::ProgressBar::new(n as u64);
-        let template = if wants_color(true) { "{elapsed:>4} [{bar:30.green}] {pos}/{len} {msg}" } else { "{elapsed:>4} [{bar:30}] {pos}/{len} {msg}" };
+        let template =
+            if wants_color(true) { "{elapsed:>4} [{bar:30.green}] {pos}/{len} {msg}" } else { "{elapsed:>4} [{bar:30}] {pos}/{len} {msg}" };
         if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
             bar.set_style(style.progress_chars("=> "));
         }
@@ -377,7 +384,10 @@ impl Shared {
         let _g = self.out.lock();
         for (address, op, took) in running.into_iter().filter(|(_, _, t)| *t >= every) {
             if self.json {
-                json_line("event", serde_json::json!({ "event": "heartbeat", "address": address, "op": op, "elapsed_seconds": took.as_secs() }));
+                json_line(
+                    "event",
+                    serde_json::json!({ "event": "heartbeat", "address": address, "op": op, "elapsed_seconds": took.as_secs() }),
+                );
             } else {
                 self.line(&format!("{address}: still {}... [{} elapsed]", op.doing(), elapsed(took)));
             }
@@ -466,7 +476,11 @@ pub fn preflight_text(spec: &str, p: &tandem_core::Preflight) -> String {
             let _ = writeln!(out, "  {tag:<4} {address}: {}: {}", f.check, f.detail);
         }
     }
-    let _ = writeln!(out, "\nPermissions the spec's kinds call with ({}); `tandem preflight --iam-policy` prints the AWS ones as a policy:", p.permissions.len());
+    let _ = writeln!(
+        out,
+        "\nPermissions the spec's kinds call with ({}); `tandem preflight --iam-policy` prints the AWS ones as a policy:",
+        p.permissions.len()
+    );
     let mut by_service: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
     for perm in &p.permissions {
         let (service, action) = perm.split_once([':', '.']).unwrap_or(("", perm));
@@ -479,7 +493,15 @@ pub fn preflight_text(spec: &str, p: &tandem_core::Preflight) -> String {
         let _ = writeln!(out, "  (no list for: {})", p.unlisted.join(", "));
     }
     let failed = p.findings.iter().flat_map(|(_, f)| f).filter(|f| f.status == FindingStatus::Fail).count();
-    let _ = writeln!(out, "\n{}", if failed == 0 { "Preflight passed.".to_string() } else { format!("Preflight FAILED: {failed} check(s) would stop apply on this account.") });
+    let _ = writeln!(
+        out,
+        "\n{}",
+        if failed == 0 {
+            "Preflight passed.".to_string()
+        } else {
+            format!("Preflight FAILED: {failed} check(s) would stop apply on this account.")
+        }
+    );
     out
 }
 

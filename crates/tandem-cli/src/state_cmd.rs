@@ -41,7 +41,8 @@ async fn list(a: StoreArgs) -> CmdResult {
     let o = open(&a).await?;
     let s = o.store.load().await.map_err(state_err)?;
     if a.json {
-        let rows: Vec<Value> = s.resources.iter().map(|(k, r)| json!({ "address": k, "type": r.type_name, "region": r.region, "id": r.id })).collect();
+        let rows: Vec<Value> =
+            s.resources.iter().map(|(k, r)| json!({ "address": k, "type": r.type_name, "region": r.region, "id": r.id })).collect();
         outln!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
         return Ok(0);
     }
@@ -109,7 +110,10 @@ pub async fn show_all(a: StoreArgs) -> CmdResult {
         .collect();
     if a.json {
         let resources: serde_json::Map<String, Value> = s.resources.iter().map(|(k, r)| (k.clone(), redacted(r))).collect();
-        outln!("{}", json!({ "format": crate::render::JSON_FORMAT, "serial": s.serial, "lineage": s.lineage, "resources": resources, "outputs": outputs }));
+        outln!(
+            "{}",
+            json!({ "format": crate::render::JSON_FORMAT, "serial": s.serial, "lineage": s.lineage, "resources": resources, "outputs": outputs })
+        );
         return Ok(0);
     }
     if s.resources.is_empty() {
@@ -129,27 +133,33 @@ pub async fn show_all(a: StoreArgs) -> CmdResult {
 }
 
 fn not_in_state(s: &State, address: &str) -> String {
-    let hint = tandem_spec::suggest(address, s.resources.keys().map(String::as_str)).map(|x| format!("; did you mean `{x}`?")).unwrap_or_default();
+    let hint =
+        tandem_spec::suggest(address, s.resources.keys().map(String::as_str)).map(|x| format!("; did you mean `{x}`?")).unwrap_or_default();
     format!("`{address}` is not in the state{hint} (`tandem state list` shows what is)")
 }
 
 async fn rm(a: StoreArgs, addresses: Vec<String>) -> CmdResult {
     let o = open(&a).await?;
     let store = &o.store;
-    let removed = locked!(store, "state rm", a.lock_timeout, async {
-        let mut s = store.load().await.map_err(state_err)?;
-        let mut removed = Vec::new();
-        for addr in &addresses {
-            let gone = s.remove_resource(addr);
-            if gone.is_empty() {
-                return Err(Failure::Failed(not_in_state(&s, addr)));
+    let removed = locked!(
+        store,
+        "state rm",
+        a.lock_timeout,
+        async {
+            let mut s = store.load().await.map_err(state_err)?;
+            let mut removed = Vec::new();
+            for addr in &addresses {
+                let gone = s.remove_resource(addr);
+                if gone.is_empty() {
+                    return Err(Failure::Failed(not_in_state(&s, addr)));
+                }
+                removed.extend(gone);
             }
-            removed.extend(gone);
+            store.save(&mut s).await.map_err(state_err)?;
+            Ok::<_, Failure>(removed)
         }
-        store.save(&mut s).await.map_err(state_err)?;
-        Ok::<_, Failure>(removed)
-    }
-    .await);
+        .await
+    );
     if a.json {
         outln!("{}", json!({ "removed": removed }));
     } else {
@@ -163,16 +173,21 @@ async fn rm(a: StoreArgs, addresses: Vec<String>) -> CmdResult {
 async fn mv(a: StoreArgs, from: String, to: String) -> CmdResult {
     let o = open(&a).await?;
     let store = &o.store;
-    let moves = locked!(store, "state mv", a.lock_timeout, async {
-        let mut s = store.load().await.map_err(state_err)?;
-        let moves = s.move_resource(&from, &to).map_err(Failure::Failed)?;
-        if moves.is_empty() {
-            return Err(Failure::Failed(not_in_state(&s, &from)));
+    let moves = locked!(
+        store,
+        "state mv",
+        a.lock_timeout,
+        async {
+            let mut s = store.load().await.map_err(state_err)?;
+            let moves = s.move_resource(&from, &to).map_err(Failure::Failed)?;
+            if moves.is_empty() {
+                return Err(Failure::Failed(not_in_state(&s, &from)));
+            }
+            store.save(&mut s).await.map_err(state_err)?;
+            Ok::<_, Failure>(moves)
         }
-        store.save(&mut s).await.map_err(state_err)?;
-        Ok::<_, Failure>(moves)
-    }
-    .await);
+        .await
+    );
     if a.json {
         outln!("{}", json!({ "moved": moves }));
     } else {
@@ -253,14 +268,19 @@ fn strip(s: &State) -> Value {
 async fn rotate(a: StoreArgs) -> CmdResult {
     let o = open(&a).await?;
     let store = &o.store;
-    let header = locked!(store, "state rotate-key", a.lock_timeout, async {
-        let mut s = store.load().await.map_err(state_err)?;
-        store.check_writable(&s).map_err(state_err)?;
-        store.rotate().map_err(state_err)?;
-        store.save(&mut s).await.map_err(state_err)?;
-        Ok::<_, Failure>(s.encryption.clone())
-    }
-    .await);
+    let header = locked!(
+        store,
+        "state rotate-key",
+        a.lock_timeout,
+        async {
+            let mut s = store.load().await.map_err(state_err)?;
+            store.check_writable(&s).map_err(state_err)?;
+            store.rotate().map_err(state_err)?;
+            store.save(&mut s).await.map_err(state_err)?;
+            Ok::<_, Failure>(s.encryption.clone())
+        }
+        .await
+    );
     match header {
         Some(h) => outln!("Re-encrypted the secrets in {} with {} (key {}).", store.location(), h.describe(), h.key_id()),
         None => outln!("The state {} holds no secrets to encrypt.", store.location()),

@@ -3,6 +3,9 @@
 //! against the ideal (critical path or N / parallelism). Run with
 //! `cargo bench -p tandem-core --bench executor`.
 
+// A benchmark prints its figures.
+#![allow(clippy::print_stdout)]
+
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

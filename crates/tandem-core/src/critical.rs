@@ -59,7 +59,8 @@ mod tests {
     #[test]
     fn the_longest_chain_wins_not_the_longest_node() {
         let ms = Duration::from_millis;
-        let d: BTreeMap<&str, Duration> = [("instance", ms(3000)), ("replica", ms(3000)), ("group", ms(2000)), ("vpc", ms(5000)), ("subnet", ms(100))].into();
+        let d: BTreeMap<&str, Duration> =
+            [("instance", ms(3000)), ("replica", ms(3000)), ("group", ms(2000)), ("vpc", ms(5000)), ("subnet", ms(100))].into();
         let edges = [("instance", "replica"), ("replica", "group"), ("vpc", "subnet")];
         let (len, path) = critical_path(&d, &edges);
         assert_eq!(len, ms(8000));

@@ -6,14 +6,14 @@ use crate::graph::Graph;
 use crate::plan::{diff_fields, Action, Change, Plan};
 use crate::saver::Saver;
 use crate::walk::{walk, NodeStatus};
+use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use futures::StreamExt;
-use tandem_provider::{retry, Ctx, SpecView, ErrorClass, Observed, ProviderError, Registry, ResourceKind, RetryPolicy};
+use tandem_provider::{retry, Ctx, ErrorClass, Observed, ProviderError, Registry, ResourceKind, RetryPolicy, SpecView};
 use tandem_schema::KindSchema;
 use tandem_spec::{Problem, Problems, Spec, ID_OUTPUT};
 use tandem_state::{Move, OutputState, ResourceState, State, StateError, StateWriter};
@@ -51,7 +51,14 @@ pub struct FailedOp {
 
 impl FailedOp {
     pub fn new(address: &str, e: &ProviderError) -> FailedOp {
-        FailedOp { address: address.to_string(), region: None, message: e.message.clone(), class: e.class.as_str(), code: e.code.clone(), request_id: e.request_id.clone() }
+        FailedOp {
+            address: address.to_string(),
+            region: None,
+            message: e.message.clone(),
+            class: e.class.as_str(),
+            code: e.code.clone(),
+            request_id: e.request_id.clone(),
+        }
     }
 
     pub fn in_region(mut self, region: Option<&str>) -> FailedOp {
@@ -203,9 +210,10 @@ impl Engine {
     pub fn has_secrets(&self, spec: &Spec) -> bool {
         spec.variables.values().any(|v| v.sensitive)
             || spec.outputs.values().any(|o| o.sensitive)
-            || spec.resources.values().any(|r| {
-                !r.sensitive.is_empty() || self.registry.schema(&r.type_name).is_some_and(|k| k.has_sensitive())
-            })
+            || spec
+                .resources
+                .values()
+                .any(|r| !r.sensitive.is_empty() || self.registry.schema(&r.type_name).is_some_and(|k| k.has_sensitive()))
     }
 
     pub fn schemas(&self) -> Vec<&KindSchema> {
@@ -228,9 +236,9 @@ impl Engine {
     }
 
     fn kind(&self, type_name: &str) -> Result<&Arc<dyn ResourceKind>, String> {
-        self.registry
-            .get(type_name)
-            .ok_or_else(|| format!("this tandem has no resource kind `{type_name}` (known: {})", self.registry.type_names().collect::<Vec<_>>().join(", ")))
+        self.registry.get(type_name).ok_or_else(|| {
+            format!("this tandem has no resource kind `{type_name}` (known: {})", self.registry.type_names().collect::<Vec<_>>().join(", "))
+        })
     }
 
     fn ctx(&self, address: &str, region: Option<&str>) -> Ctx {
@@ -256,11 +264,18 @@ impl Engine {
     /// `only`: read just these addresses (a `--target`/`--stage` plan reads
     /// what it may change and nothing else, so a region that is down does
     /// not block a change elsewhere); the rest keep their recorded values.
-    async fn refresh_with_remarks(&self, state: &State) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
+    async fn refresh_with_remarks(
+        &self,
+        state: &State,
+    ) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
         self.refresh_scoped(state, None).await
     }
 
-    async fn refresh_scoped(&self, state: &State, only: Option<&BTreeSet<String>>) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
+    async fn refresh_scoped(
+        &self,
+        state: &State,
+        only: Option<&BTreeSet<String>>,
+    ) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
         let recorder = Arc::new(crate::event::RemarkRecorder { inner: self.reporter.clone(), remarks: Default::default() });
         let addrs: Vec<String> = state.resources.keys().filter(|a| only.is_none_or(|s| s.contains(*a))).cloned().collect();
         let results: Mutex<BTreeMap<String, Result<Option<Observed>, FailedOp>>> = Mutex::new(BTreeMap::new());
@@ -412,7 +427,10 @@ impl Engine {
                     let fields = diff_fields(schema, &desired, &ev.unknown, &current, &prior.properties);
                     let forcing: Vec<&str> = fields.iter().filter(|f| f.forces_replacement).map(|f| f.field.as_str()).collect();
                     if !forcing.is_empty() {
-                        reasons.push(format!("{} forces replacement", forcing.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")));
+                        reasons.push(format!(
+                            "{} forces replacement",
+                            forcing.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                        ));
                         (Action::Replace, fields)
                     } else if fields.is_empty() {
                         (Action::NoOp, fields)
@@ -449,7 +467,13 @@ impl Engine {
                         f.after_unknown = true;
                         f.after = None;
                     } else {
-                        all.push(crate::plan::FieldChange { field: top, before: None, after: None, after_unknown: true, forces_replacement: false });
+                        all.push(crate::plan::FieldChange {
+                            field: top,
+                            before: None,
+                            after: None,
+                            after_unknown: true,
+                            forces_replacement: false,
+                        });
                     }
                 }
                 all
@@ -457,7 +481,14 @@ impl Engine {
                 fields
             };
             let fields = redact_fields(fields, &r.sensitive);
-            changes.push(Change { address: addr.clone(), type_name: r.type_name.clone(), region: r.region.clone(), action, reasons, fields });
+            changes.push(Change {
+                address: addr.clone(),
+                type_name: r.type_name.clone(),
+                region: r.region.clone(),
+                action,
+                reasons,
+                fields,
+            });
         }
         // What the state has and the spec no longer declares goes.
         for (addr, r) in &refreshed.resources {
@@ -506,13 +537,16 @@ impl Engine {
                 f.forces_replacement = false;
             }
             if o.id != prior.id {
-                fields.insert(0, crate::plan::FieldChange {
-                    field: "id".into(),
-                    before: Some(Value::String(prior.id.clone())),
-                    after: Some(Value::String(o.id.clone())),
-                    after_unknown: false,
-                    forces_replacement: false,
-                });
+                fields.insert(
+                    0,
+                    crate::plan::FieldChange {
+                        field: "id".into(),
+                        before: Some(Value::String(prior.id.clone())),
+                        after: Some(Value::String(o.id.clone())),
+                        after_unknown: false,
+                        forces_replacement: false,
+                    },
+                );
             }
             if let Some(rs) = refreshed.resources.get_mut(addr) {
                 rs.properties = cloud;
@@ -527,13 +561,21 @@ impl Engine {
 
     /// The targets and what they need (apply), or the targets and what needs
     /// them (destroy: nothing may be left pointing at a deleted resource).
-    fn scope(&self, spec: &Spec, graph: &Graph, targets: &[String], stages: &[String], destroy: bool) -> Result<Option<BTreeSet<String>>, String> {
+    fn scope(
+        &self,
+        spec: &Spec,
+        graph: &Graph,
+        targets: &[String],
+        stages: &[String],
+        destroy: bool,
+    ) -> Result<Option<BTreeSet<String>>, String> {
         if targets.is_empty() && stages.is_empty() {
             return Ok(None);
         }
         let mut targets = targets.to_vec();
         for stage in stages {
-            let members: Vec<String> = spec.resources.values().filter(|r| r.stage.as_deref() == Some(stage)).map(|r| r.address.clone()).collect();
+            let members: Vec<String> =
+                spec.resources.values().filter(|r| r.stage.as_deref() == Some(stage)).map(|r| r.address.clone()).collect();
             if members.is_empty() {
                 let known: BTreeSet<&str> = spec.resources.values().filter_map(|r| r.stage.as_deref()).collect();
                 let hint = tandem_spec::suggest(stage, known.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
@@ -563,7 +605,8 @@ impl Engine {
         };
         for t in &targets {
             // A for_each resource's key targets all its instances.
-            let instances: Vec<&String> = spec.resources.values().filter(|r| &r.base == t && r.each_key.is_some()).map(|r| &r.address).collect();
+            let instances: Vec<&String> =
+                spec.resources.values().filter(|r| &r.base == t && r.each_key.is_some()).map(|r| &r.address).collect();
             if !graph.index.contains_key(t) && !instances.is_empty() {
                 for a in instances {
                     reach(graph.index[a], &mut set);
@@ -740,7 +783,12 @@ impl Engine {
                     self.reporter.event(&Event::failed(&change.address, Op::Delete, &e, secs(t.elapsed())));
                     return Err(e);
                 }
-                self.reporter.event(&Event::Finished { address: change.address.clone(), op: Op::Delete, id: Some(rs.id), seconds: secs(t.elapsed()) });
+                self.reporter.event(&Event::Finished {
+                    address: change.address.clone(),
+                    op: Op::Delete,
+                    id: Some(rs.id),
+                    seconds: secs(t.elapsed()),
+                });
                 Ok(())
             }
             Err(e) => {
@@ -789,8 +837,16 @@ impl Engine {
                     })
                     .await
                 {
-                    self.unrecorded.lock().expect("not poisoned").push(Unrecorded { address: addr.clone(), id: obs.id.clone(), region: r.region.clone(), type_name: r.type_name.clone() });
-                    let e = ProviderError::new(ErrorClass::Other, format!("{} {} in the cloud, but the state could not be saved: {e}", op.done(), obs.id));
+                    self.unrecorded.lock().expect("not poisoned").push(Unrecorded {
+                        address: addr.clone(),
+                        id: obs.id.clone(),
+                        region: r.region.clone(),
+                        type_name: r.type_name.clone(),
+                    });
+                    let e = ProviderError::new(
+                        ErrorClass::Other,
+                        format!("{} {} in the cloud, but the state could not be saved: {e}", op.done(), obs.id),
+                    );
                     self.reporter.event(&Event::failed(addr, op, &e, secs(t.elapsed())));
                     return Err(e);
                 }
@@ -807,7 +863,12 @@ impl Engine {
                         .await
                         .is_err()
                     {
-                        self.unrecorded.lock().expect("not poisoned").push(Unrecorded { address: addr.clone(), id: partial.id.clone(), region: r.region.clone(), type_name: r.type_name.clone() });
+                        self.unrecorded.lock().expect("not poisoned").push(Unrecorded {
+                            address: addr.clone(),
+                            id: partial.id.clone(),
+                            region: r.region.clone(),
+                            type_name: r.type_name.clone(),
+                        });
                     }
                 }
                 self.reporter.event(&Event::failed(addr, op, &e, secs(t.elapsed())));
@@ -817,7 +878,13 @@ impl Engine {
     }
 
     /// Update in place, from a fresh read so the change is computed against what exists now.
-    async fn update(&self, ctx: &Ctx, kind: &dyn ResourceKind, prior: &ResourceState, desired: &Map<String, Value>) -> Result<Observed, ProviderError> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        kind: &dyn ResourceKind,
+        prior: &ResourceState,
+        desired: &Map<String, Value>,
+    ) -> Result<Observed, ProviderError> {
         let current = retry(ctx, "read", RetryPolicy::default(), || kind.read(ctx, &prior.id)).await?;
         let Some(current) = current else {
             return Err(ProviderError::not_found(format!("{} was deleted while this apply ran; apply again to re-create it", ctx.address)));
@@ -873,11 +940,22 @@ impl Engine {
         }
         let found = found.into_inner().expect("not poisoned");
         let findings = spec.resources.keys().filter_map(|a| found.get(a).map(|f| (a.clone(), f.clone()))).collect();
-        Ok(Preflight { findings, permissions: permissions.into_iter().map(str::to_string).collect(), unlisted: unlisted.into_iter().collect() })
+        Ok(Preflight {
+            findings,
+            permissions: permissions.into_iter().map(str::to_string).collect(),
+            unlisted: unlisted.into_iter().collect(),
+        })
     }
 
     /// Record an existing cloud object under `address` without changing it.
-    pub async fn import(&self, spec: &Spec, backend: &dyn StateWriter, state: State, address: &str, id: &str) -> Result<State, EngineError> {
+    pub async fn import(
+        &self,
+        spec: &Spec,
+        backend: &dyn StateWriter,
+        state: State,
+        address: &str,
+        id: &str,
+    ) -> Result<State, EngineError> {
         let (state, mut results) = self.import_many(spec, backend, state, &[(address.to_string(), id.to_string())]).await?;
         match results.pop().map(|r| r.result) {
             Some(Err(e)) => Err(EngineError::Refused(e)),
@@ -888,7 +966,13 @@ impl Engine {
     /// Import many objects at once. Every address is checked before any
     /// cloud call (declared, not yet in the state, named once); then the
     /// reads run in parallel and one write records every object found.
-    pub async fn import_many(&self, spec: &Spec, backend: &dyn StateWriter, mut state: State, items: &[(String, String)]) -> Result<(State, Vec<Imported>), EngineError> {
+    pub async fn import_many(
+        &self,
+        spec: &Spec,
+        backend: &dyn StateWriter,
+        mut state: State,
+        items: &[(String, String)],
+    ) -> Result<(State, Vec<Imported>), EngineError> {
         check_owner(spec, &state)?;
         if state.spec_name.is_empty() {
             state.spec_name = spec.name.clone();
@@ -901,9 +985,14 @@ impl Engine {
             } else if !spec.resources.contains_key(address) {
                 let names: Vec<&str> = spec.resources.keys().map(String::as_str).collect();
                 let hint = tandem_spec::suggest(address, names).map(|s| format!(" Did you mean `{s}`?")).unwrap_or_default();
-                refused.push(format!("`{address}` is not a resource of this spec; declare it first so tandem knows its type and region.{hint}"));
+                refused.push(format!(
+                    "`{address}` is not a resource of this spec; declare it first so tandem knows its type and region.{hint}"
+                ));
             } else if let Some(existing) = state.resources.get(address) {
-                refused.push(format!("`{address}` is already in the state (id {}); remove it from the state first to import another object", existing.id));
+                refused.push(format!(
+                    "`{address}` is already in the state (id {}); remove it from the state first to import another object",
+                    existing.id
+                ));
             } else if let Err(e) = self.kind(&spec.resources[address].type_name) {
                 refused.push(e);
             }
@@ -928,7 +1017,12 @@ impl Engine {
                 Ok(Some(obs)) => Ok(obs),
             };
             match &found {
-                Ok(obs) => self.reporter.event(&Event::Finished { address: address.clone(), op: Op::Import, id: Some(obs.id.clone()), seconds: secs(t.elapsed()) }),
+                Ok(obs) => self.reporter.event(&Event::Finished {
+                    address: address.clone(),
+                    op: Op::Import,
+                    id: Some(obs.id.clone()),
+                    seconds: secs(t.elapsed()),
+                }),
                 Err(e) => self.reporter.event(&Event::Failed {
                     address: address.clone(),
                     op: Op::Import,
@@ -976,7 +1070,12 @@ fn moves(spec: &Spec, state: &State) -> Result<(State, Vec<Move>), EngineError> 
     let mut all = Vec::new();
     for m in &spec.moved {
         let done = moved.move_resource(&m.from, &m.to).map_err(|e| {
-            EngineError::Refused(format!("{e} ({}: `moved` from `{}` to `{}`); remove one of them from the state with `tandem state rm` first", spec.location(m.span), m.from, m.to))
+            EngineError::Refused(format!(
+                "{e} ({}: `moved` from `{}` to `{}`); remove one of them from the state with `tandem state rm` first",
+                spec.location(m.span),
+                m.from,
+                m.to
+            ))
         })?;
         all.extend(done);
     }
@@ -993,7 +1092,13 @@ fn redact_fields(mut fields: Vec<crate::plan::FieldChange>, sensitive: &BTreeSet
     fields
 }
 
-fn resource_state(r: &tandem_spec::Resource, schema: &KindSchema, obs: &Observed, properties: Map<String, Value>, tainted: bool) -> ResourceState {
+fn resource_state(
+    r: &tandem_spec::Resource,
+    schema: &KindSchema,
+    obs: &Observed,
+    properties: Map<String, Value>,
+    tainted: bool,
+) -> ResourceState {
     // What the state encrypts at rest: fields and outputs the kind marks
     // sensitive, and properties made from sensitive variables.
     let mut sensitive = tandem_schema::sensitive_pointers(&schema.as_type(), &Value::Object(properties.clone()), "/properties");
@@ -1048,7 +1153,9 @@ pub fn default_name(r: &tandem_spec::Resource) -> String {
 fn name_default(r: &tandem_spec::Resource, schema: &KindSchema, state: &State) -> String {
     schema
         .name_field
-        .and_then(|f| state.resources.get(&r.address).filter(|s| s.type_name == r.type_name)?.properties.get(f)?.as_str().map(str::to_string))
+        .and_then(|f| {
+            state.resources.get(&r.address).filter(|s| s.type_name == r.type_name)?.properties.get(f)?.as_str().map(str::to_string)
+        })
         .unwrap_or_else(|| default_name(r))
 }
 
@@ -1069,7 +1176,12 @@ fn check_owner(spec: &Spec, state: &State) -> Result<(), EngineError> {
 }
 
 /// The apply's wall time against its critical path (None when nothing ran).
-fn timing(wall: Duration, took: &BTreeMap<(String, Step), Duration>, edges: &[((String, Step), (String, Step))], changes: &BTreeMap<&str, &Change>) -> Option<Timing> {
+fn timing(
+    wall: Duration,
+    took: &BTreeMap<(String, Step), Duration>,
+    edges: &[((String, Step), (String, Step))],
+    changes: &BTreeMap<&str, &Change>,
+) -> Option<Timing> {
     let (length, path) = crate::critical::critical_path(took, edges);
     if path.is_empty() || length.is_zero() {
         return None;

@@ -39,9 +39,20 @@ impl Op {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Started { address: String, op: Op },
-    Progress { address: String, message: String },
-    Finished { address: String, op: Op, id: Option<String>, seconds: f64 },
+    Started {
+        address: String,
+        op: Op,
+    },
+    Progress {
+        address: String,
+        message: String,
+    },
+    Finished {
+        address: String,
+        op: Op,
+        id: Option<String>,
+        seconds: f64,
+    },
     Failed {
         address: String,
         op: Op,
@@ -55,8 +66,14 @@ pub enum Event {
         request_id: Option<String>,
         seconds: f64,
     },
-    Skipped { address: String, action: Action, because: String },
-    StateSaved { serial: u64 },
+    Skipped {
+        address: String,
+        action: Action,
+        because: String,
+    },
+    StateSaved {
+        serial: u64,
+    },
 }
 
 impl Event {

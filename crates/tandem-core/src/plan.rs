@@ -128,21 +128,22 @@ pub fn diff_fields(
         if !changed {
             continue;
         }
-        out.push(redacted(field, FieldChange {
-            field: name.to_string(),
-            before,
-            after: if is_unknown { None } else { after },
-            after_unknown: is_unknown,
-            forces_replacement: field.force_new,
-        }));
+        out.push(redacted(
+            field,
+            FieldChange {
+                field: name.to_string(),
+                before,
+                after: if is_unknown { None } else { after },
+                after_unknown: is_unknown,
+                forces_replacement: field.force_new,
+            },
+        ));
     }
     out
 }
 
 fn unknown_at(unknown: &BTreeSet<String>, field: &str) -> bool {
-    unknown.iter().any(|p| {
-        p == field || p.strip_prefix(field).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
-    })
+    unknown.iter().any(|p| p == field || p.strip_prefix(field).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('[')))
 }
 
 fn redacted(field: &Field, mut c: FieldChange) -> FieldChange {
@@ -159,6 +160,10 @@ fn redacted(field: &Field, mut c: FieldChange) -> FieldChange {
 
 pub use tandem_schema::{matches, matches_field};
 
+fn is_empty_collection(v: &Value) -> bool {
+    matches!(v, Value::Object(m) if m.is_empty()) || matches!(v, Value::Array(a) if a.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +172,11 @@ mod tests {
     #[test]
     fn documents_compare_by_meaning() {
         let doc = json!({"Version": "2019-10-30", "Actions": [{"Identifier": "a"}]});
-        assert!(matches(&Type::Any, &json!("{ \"Version\": \"2019-10-30\",\n  \"Actions\": [ {\"Identifier\": \"a\"} ] }"), &json!(doc.to_string())));
+        assert!(matches(
+            &Type::Any,
+            &json!("{ \"Version\": \"2019-10-30\",\n  \"Actions\": [ {\"Identifier\": \"a\"} ] }"),
+            &json!(doc.to_string())
+        ));
         assert!(matches(&Type::Any, &doc, &json!(doc.to_string())));
         assert!(!matches(&Type::Any, &doc, &json!("{\"Version\": \"2019-10-30\", \"Actions\": []}")));
         assert!(!matches(&Type::Any, &json!("not json"), &json!("not json either")));
@@ -186,10 +195,7 @@ mod tests {
                 Field::new("tags", Type::map(Type::String)),
                 Field::new("az", Type::String).computed(),
                 Field::new("secret", Type::String).sensitive(),
-                Field::new(
-                    "spec",
-                    Type::Object(vec![Field::new("a", Type::Integer), Field::new("b", Type::String).computed()]),
-                ),
+                Field::new("spec", Type::Object(vec![Field::new("a", Type::Integer), Field::new("b", Type::String).computed()])),
             ],
             outputs: vec![],
             name_field: None,
@@ -261,8 +267,4 @@ mod tests {
         let text = serde_json::to_string(&ch).unwrap();
         assert!(!text.contains("hunter2") && !text.contains("old-secret"), "{text}");
     }
-}
-
-fn is_empty_collection(v: &Value) -> bool {
-    matches!(v, Value::Object(m) if m.is_empty()) || matches!(v, Value::Array(a) if a.is_empty())
 }

@@ -47,7 +47,14 @@ impl View {
 }
 
 fn as_resource<'a>(address: &'a str, e: &'a Entry) -> SpecResource<'a> {
-    SpecResource { address, type_name: &e.type_name, region: e.region.as_deref(), props: &e.props, refs: &e.refs, depends_on: &e.depends_on }
+    SpecResource {
+        address,
+        type_name: &e.type_name,
+        region: e.region.as_deref(),
+        props: &e.props,
+        refs: &e.refs,
+        depends_on: &e.depends_on,
+    }
 }
 
 impl SpecView for View {

@@ -19,7 +19,9 @@ pub enum NodeStatus<K, E = String> {
     /// class, code and request id through the walk).
     Failed(E),
     /// Not run because `because` (a failed or skipped dependency) did not finish.
-    Skipped { because: K },
+    Skipped {
+        because: K,
+    },
     /// Not started because the walk was interrupted.
     Cancelled,
 }

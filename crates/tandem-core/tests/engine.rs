@@ -48,7 +48,14 @@ impl ResourceKind for Fake {
     async fn read(&self, _: &Ctx, id: &str) -> Result<Option<Observed>> {
         Ok(self.cloud.lock().unwrap().objects.get(id).map(|p| observed(id, p)))
     }
-    async fn update(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let mut c = self.cloud.lock().unwrap();
         c.log.push(format!("update {} {}", ctx.address, changed.join(",")));
         c.objects.insert(id.to_string(), desired.clone());
@@ -56,7 +63,8 @@ impl ResourceKind for Fake {
     }
     async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
         let mut c = self.cloud.lock().unwrap();
-        let children: Vec<String> = c.objects.iter().filter(|(_, p)| p.get("parent").and_then(Value::as_str) == Some(id)).map(|(k, _)| k.clone()).collect();
+        let children: Vec<String> =
+            c.objects.iter().filter(|(_, p)| p.get("parent").and_then(Value::as_str) == Some(id)).map(|(k, _)| k.clone()).collect();
         if !children.is_empty() {
             return Err(ProviderError::new(tandem_provider::ErrorClass::Conflict, format!("{id} has dependents {children:?}")));
         }
@@ -110,7 +118,10 @@ impl World {
     }
     fn spec_err(&self, text: &str) -> String {
         let schemas = self.engine.schemas();
-        load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &schemas).err().map(|p| p.to_string()).unwrap_or_default()
+        load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &schemas)
+            .err()
+            .map(|p| p.to_string())
+            .unwrap_or_default()
     }
     async fn plan(&self, text: &str) -> tandem_core::Plan {
         let spec = self.spec(text);
@@ -233,7 +244,8 @@ async fn destroy_goes_in_reverse_and_respects_prevent_destroy() {
     let w = world();
     w.apply(SPEC).await;
     w.log();
-    let protected = SPEC.replace("  other:\n    type: fake.thing\n", "  other:\n    type: fake.thing\n    lifecycle: { prevent_destroy: true }\n");
+    let protected =
+        SPEC.replace("  other:\n    type: fake.thing\n", "  other:\n    type: fake.thing\n    lifecycle: { prevent_destroy: true }\n");
     w.apply(&protected).await;
     let e = w.destroy(&protected).await.unwrap_err();
     assert!(e.to_string().contains("`other` has lifecycle.prevent_destroy set"), "{e}");
@@ -331,8 +343,17 @@ async fn stages_select_their_resources_and_what_they_need() {
     let e = w.engine.plan(&spec, &state, &stage("routnig")).await.unwrap_err().to_string();
     assert!(e.contains("did you mean `routing`?") && e.contains("the stages of this spec: base, routing"), "{e}");
     w.apply(text).await;
-    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, stages: vec!["base".into()], ..Default::default() }).await.unwrap();
-    assert_eq!(p.changes.len(), 3, "destroying a stage takes what depends on it: {:?}", p.changes.iter().map(|c| &c.address).collect::<Vec<_>>());
+    let p = w
+        .engine
+        .plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, stages: vec!["base".into()], ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(
+        p.changes.len(),
+        3,
+        "destroying a stage takes what depends on it: {:?}",
+        p.changes.iter().map(|c| &c.address).collect::<Vec<_>>()
+    );
     let bad = w.spec_err("version: 1\nresources:\n  net:\n    type: fake.thing\n    stage: \"a b\"\n    properties: { size: 1 }\n");
     assert!(bad.contains("t.yaml:5:12") && bad.contains("`stage` must be a name"), "{bad}");
 }
@@ -359,9 +380,17 @@ async fn for_each_instances_apply_with_their_own_names() {
     assert_eq!(state.resources["sub[west]"].properties["parent"], json!(state.resources["net[west]"].id));
     assert!(!w.plan(text).await.has_changes());
     let spec = w.spec(text);
-    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["sub".into()], ..Default::default() }).await.unwrap();
+    let p = w
+        .engine
+        .plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["sub".into()], ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(p.changes.len(), 2, "destroying the subs leaves the nets");
-    let p = w.engine.plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["net[east]".into()], ..Default::default() }).await.unwrap();
+    let p = w
+        .engine
+        .plan(&spec, &w.backend.load().unwrap(), &PlanOptions { destroy: true, targets: vec!["net[east]".into()], ..Default::default() })
+        .await
+        .unwrap();
     let addrs: Vec<&str> = p.changes.iter().map(|c| c.address.as_str()).collect();
     assert_eq!(addrs, vec!["net[east]", "sub[east]"], "destroying a net takes what needs it");
 }
@@ -485,7 +514,12 @@ async fn import_many_checks_every_address_first_then_records_what_it_found() {
     assert!(!w.backend.path().exists(), "nothing written when an address is wrong");
     let (state, results) = w
         .engine
-        .import_many(&spec, &w.backend, State::default(), &[("net".into(), ids[0].clone()), ("other".into(), ids[1].clone()), ("sub".into(), "obj-404".into())])
+        .import_many(
+            &spec,
+            &w.backend,
+            State::default(),
+            &[("net".into(), ids[0].clone()), ("other".into(), ids[1].clone()), ("sub".into(), "obj-404".into())],
+        )
         .await
         .unwrap();
     assert_eq!(results.iter().filter(|r| r.result.is_ok()).count(), 2);

@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_failover::runtime::metrics::MetricsPublisher;
-use tandem_failover::runtime::{AlarmSource, ClientOptions, CloudWatchAlarms, Controller, ControllerConfig, DeclaredAlarm, NoAlarms, PassReport};
+use tandem_failover::runtime::{
+    AlarmSource, ClientOptions, CloudWatchAlarms, Controller, ControllerConfig, DeclaredAlarm, NoAlarms, PassReport,
+};
 use tandem_failover::{Distribution, Policy, Severity};
 
 /// What the function is told by its environment.
@@ -58,7 +60,13 @@ impl Config {
                 String::new()
             })
         };
-        let (primary, secondary, group_arn, instance, table) = (need("TANDEM_PRIMARY_REGION"), need("TANDEM_SECONDARY_REGION"), need("TANDEM_GROUP_ARN"), need("TANDEM_INSTANCE_ID"), need("TANDEM_TABLE"));
+        let (primary, secondary, group_arn, instance, table) = (
+            need("TANDEM_PRIMARY_REGION"),
+            need("TANDEM_SECONDARY_REGION"),
+            need("TANDEM_GROUP_ARN"),
+            need("TANDEM_INSTANCE_ID"),
+            need("TANDEM_TABLE"),
+        );
         let own_region = get("TANDEM_OWN_REGION").or_else(|| get("AWS_REGION")).unwrap_or_default();
         if own_region.is_empty() {
             missing.push("AWS_REGION".into());
@@ -82,7 +90,9 @@ impl Config {
             return Err(format!("TANDEM_DEFAULT_PRIMARY_PERCENT={pct}: Connect takes 0-100 in steps of 10"));
         }
         policy.default_distribution = Distribution::split(&primary, pct as u32, &secondary);
-        policy.validate().map_err(|e| format!("the failover policy is invalid: {}", e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))?;
+        policy
+            .validate()
+            .map_err(|e| format!("the failover policy is invalid: {}", e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))?;
         let mut alarms = Vec::new();
         for item in get("TANDEM_ALARMS").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let parts: Vec<&str> = item.split('/').collect();
@@ -92,7 +102,9 @@ impl Config {
                 Some(other) => return Err(format!("TANDEM_ALARMS: {item}: severity {other:?} is neither critical nor warning")),
             };
             match parts.as_slice() {
-                [region, name, ..] if !region.is_empty() && !name.is_empty() => alarms.push(DeclaredAlarm { region: region.to_string(), name: name.to_string(), severity }),
+                [region, name, ..] if !region.is_empty() && !name.is_empty() => {
+                    alarms.push(DeclaredAlarm { region: region.to_string(), name: name.to_string(), severity })
+                }
                 _ => return Err(format!("TANDEM_ALARMS: {item:?} is not region/name[/warning]")),
             }
         }

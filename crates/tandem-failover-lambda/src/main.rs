@@ -11,7 +11,10 @@ use tokio::sync::Mutex;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG").unwrap_or_else(|_| "info".into())).without_time().init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG").unwrap_or_else(|_| "info".into()))
+        .without_time()
+        .init();
     let config = Config::from_env(|k| std::env::var(k).ok())?;
     let warm: Mutex<Option<Controller>> = Mutex::new(None);
     let (config, warm) = (&config, &warm);

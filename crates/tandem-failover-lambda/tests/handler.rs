@@ -29,9 +29,22 @@ fn dists(rows: &[(&str, i32)]) -> Vec<SdkDist> {
 #[tokio::test]
 async fn a_scheduled_invocation_fails_over_on_a_critical_alarm() {
     let sb = tandem_sim::start(SandboxOptions { moto: true, ..Default::default() }).await.expect("sandbox with moto");
-    let clients = ClientOptions { api_timeout: Duration::from_secs(2), max_attempts: 1, endpoint_url: Some(sb.url()), static_credentials: Some(("AKIDTEST".into(), "secret".into())) };
+    let clients = ClientOptions {
+        api_timeout: Duration::from_secs(2),
+        max_attempts: 1,
+        endpoint_url: Some(sb.url()),
+        static_credentials: Some(("AKIDTEST".into(), "secret".into())),
+    };
     let east = clients.connect(P).await;
-    let inst = east.create_instance().identity_management_type(aws_sdk_connect::types::DirectoryType::Saml).instance_alias("lambda-cc").inbound_calls_enabled(true).outbound_calls_enabled(true).send().await.unwrap();
+    let inst = east
+        .create_instance()
+        .identity_management_type(aws_sdk_connect::types::DirectoryType::Saml)
+        .instance_alias("lambda-cc")
+        .inbound_calls_enabled(true)
+        .outbound_calls_enabled(true)
+        .send()
+        .await
+        .unwrap();
     let (iid, iarn) = (inst.id().unwrap().to_string(), inst.arn().unwrap().to_string());
     east.replicate_instance().instance_id(&iid).replica_region(S).replica_alias("lambda-cc-west").send().await.unwrap();
     let group = east.create_traffic_distribution_group().name("lambda").instance_id(&iarn).send().await.unwrap().arn().unwrap().to_string();
@@ -54,7 +67,9 @@ async fn a_scheduled_invocation_fails_over_on_a_critical_alarm() {
         .await
         .create_table()
         .table_name("agent-state")
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("agent_id").attribute_type(ScalarAttributeType::S).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder().attribute_name("agent_id").attribute_type(ScalarAttributeType::S).build().unwrap(),
+        )
         .key_schema(KeySchemaElement::builder().attribute_name("agent_id").key_type(KeyType::Hash).build().unwrap())
         .billing_mode(BillingMode::PayPerRequest)
         .send()
@@ -73,7 +88,13 @@ async fn a_scheduled_invocation_fails_over_on_a_critical_alarm() {
         .send()
         .await
         .unwrap();
-    cw.set_alarm_state().alarm_name("packet-loss-us-east-1").state_value(aws_sdk_cloudwatch::types::StateValue::Ok).state_reason("test").send().await.unwrap();
+    cw.set_alarm_state()
+        .alarm_name("packet-loss-us-east-1")
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+        .state_reason("test")
+        .send()
+        .await
+        .unwrap();
 
     // The environment the spec gives the function in the secondary region.
     let env: BTreeMap<&str, String> = [
@@ -102,7 +123,13 @@ async fn a_scheduled_invocation_fails_over_on_a_critical_alarm() {
     assert!(a["summaries"][1].as_str().unwrap().contains("hold"), "{a}");
 
     // A critical alarm in the primary: N failed checks inside one invocation move calls and agents.
-    cw.set_alarm_state().alarm_name("packet-loss-us-east-1").state_value(aws_sdk_cloudwatch::types::StateValue::Alarm).state_reason("drill").send().await.unwrap();
+    cw.set_alarm_state()
+        .alarm_name("packet-loss-us-east-1")
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .state_reason("drill")
+        .send()
+        .await
+        .unwrap();
     let o = handle(&mut c, &config, &scheduled_event()).await;
     let a = answer(&o);
     assert_eq!(a["last"]["action"]["action"], "shifted", "{a}");
@@ -114,7 +141,13 @@ async fn a_scheduled_invocation_fails_over_on_a_critical_alarm() {
     assert_eq!((pct(t, P), pct(t, S), pct(ag, P), pct(ag, S)), (0, 100, 0, 100));
 
     // Recovered: the next scheduled invocation (the event may ask for fewer passes) brings the default back.
-    cw.set_alarm_state().alarm_name("packet-loss-us-east-1").state_value(aws_sdk_cloudwatch::types::StateValue::Ok).state_reason("fixed").send().await.unwrap();
+    cw.set_alarm_state()
+        .alarm_name("packet-loss-us-east-1")
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+        .state_reason("fixed")
+        .send()
+        .await
+        .unwrap();
     let mut ev = scheduled_event();
     ev["passes"] = json!(2);
     let a = answer(&handle(&mut c, &config, &ev).await);
@@ -128,7 +161,16 @@ async fn a_scheduled_invocation_fails_over_on_a_critical_alarm() {
 fn the_environment_is_checked() {
     let e = Config::from_env(|_| None).unwrap_err();
     assert!(e.contains("TANDEM_PRIMARY_REGION") && e.contains("TANDEM_GROUP_ARN") && e.contains("AWS_REGION"), "{e}");
-    let base: BTreeMap<&str, &str> = [("AWS_REGION", S), ("TANDEM_PRIMARY_REGION", P), ("TANDEM_SECONDARY_REGION", S), ("TANDEM_GROUP_ARN", "arn:g"), ("TANDEM_INSTANCE_ID", "i"), ("TANDEM_TABLE", "t")].into_iter().collect();
+    let base: BTreeMap<&str, &str> = [
+        ("AWS_REGION", S),
+        ("TANDEM_PRIMARY_REGION", P),
+        ("TANDEM_SECONDARY_REGION", S),
+        ("TANDEM_GROUP_ARN", "arn:g"),
+        ("TANDEM_INSTANCE_ID", "i"),
+        ("TANDEM_TABLE", "t"),
+    ]
+    .into_iter()
+    .collect();
     let with = |k: &'static str, v: &'static str| {
         let mut m = base.clone();
         m.insert(k, v);

@@ -8,6 +8,9 @@
 //! default policy (N 3, M 5, dwell 10 min), the same without the dwell, and
 //! the seed's design (act on every check: N 1, M 1, no dwell).
 
+// A benchmark prints its figures.
+#![allow(clippy::print_stdout)]
+
 use std::time::{Duration, Instant};
 use tandem_failover::{simulate, Decision, Policy};
 
@@ -49,7 +52,10 @@ fn main() {
     ];
     for p_fail in [0.05, 0.2, 0.5] {
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-        signals.push((format!("primary fails {:.0}% of checks at random", p_fail * 100.0), (0..checks).map(|_| (rng.next() >= p_fail, true)).collect()));
+        signals.push((
+            format!("primary fails {:.0}% of checks at random", p_fail * 100.0),
+            (0..checks).map(|_| (rng.next() >= p_fail, true)).collect(),
+        ));
     }
     let mut rng = XorShift(42);
     signals.push(("both fail 20% of checks at random".into(), (0..checks).map(|_| (rng.next() >= 0.2, rng.next() >= 0.2)).collect()));

@@ -24,15 +24,9 @@ impl Counters {
     /// The counters after one more check; `up` is [`RegionHealth::is_up`].
     pub fn after(self, up: bool) -> Counters {
         if up {
-            Counters {
-                consecutive_failures: 0,
-                consecutive_successes: self.consecutive_successes.saturating_add(1),
-            }
+            Counters { consecutive_failures: 0, consecutive_successes: self.consecutive_successes.saturating_add(1) }
         } else {
-            Counters {
-                consecutive_failures: self.consecutive_failures.saturating_add(1),
-                consecutive_successes: 0,
-            }
+            Counters { consecutive_failures: self.consecutive_failures.saturating_add(1), consecutive_successes: 0 }
         }
     }
 }
@@ -71,17 +65,9 @@ pub enum HoldReason {
     /// The current distribution is already what the observations call for.
     AtTarget,
     /// At target, but `region` has failed checks short of N.
-    Suspect {
-        region: String,
-        failures: u32,
-        needed: u32,
-    },
+    Suspect { region: String, failures: u32, needed: u32 },
     /// Away from the default; `region` has not had M healthy checks in a row yet.
-    Recovering {
-        region: String,
-        successes: u32,
-        needed: u32,
-    },
+    Recovering { region: String, successes: u32, needed: u32 },
     /// A region is down, but the region that would take its traffic failed its
     /// latest check too (short of N): traffic does not move into it.
     TargetNotReady { region: String, failures: u32 },
@@ -104,10 +90,7 @@ pub enum ShiftReason {
 #[serde(tag = "alert", rename_all = "snake_case")]
 pub enum AlertReason {
     /// Both regions failed N checks in a row: there is nowhere to send traffic.
-    BothDown {
-        primary_failures: u32,
-        secondary_failures: u32,
-    },
+    BothDown { primary_failures: u32, secondary_failures: u32 },
     /// `region` is down and still has traffic, but a shift happened less than
     /// min_dwell ago (typically: the region that took the traffic has now
     /// failed too).
@@ -141,10 +124,7 @@ pub fn decide(history: &History, current: &Distribution, policy: &Policy, now: u
     let (pc, sc) = (history.primary, history.secondary);
     let p_down = pc.consecutive_failures >= n;
     let s_down = sc.consecutive_failures >= n;
-    let dwell_until = history
-        .last_shift_at
-        .map(|at| at.saturating_add(policy.min_dwell.as_secs()))
-        .filter(|&until| now < until);
+    let dwell_until = history.last_shift_at.map(|at| at.saturating_add(policy.min_dwell.as_secs())).filter(|&until| now < until);
 
     if p_down && s_down {
         return Decision::Alert(AlertReason::BothDown {
@@ -154,33 +134,20 @@ pub fn decide(history: &History, current: &Distribution, policy: &Policy, now: u
     }
 
     if p_down || s_down {
-        let (down, down_c, up, up_c) = if p_down {
-            (primary, pc, secondary, sc)
-        } else {
-            (secondary, sc, primary, pc)
-        };
+        let (down, down_c, up, up_c) = if p_down { (primary, pc, secondary, sc) } else { (secondary, sc, primary, pc) };
         let target = Distribution::all_to(up, down);
         if current.equivalent(&target) {
             return Decision::Hold(HoldReason::AtTarget);
         }
         if up_c.consecutive_successes == 0 {
-            return Decision::Hold(HoldReason::TargetNotReady {
-                region: up.clone(),
-                failures: up_c.consecutive_failures,
-            });
+            return Decision::Hold(HoldReason::TargetNotReady { region: up.clone(), failures: up_c.consecutive_failures });
         }
         if let Some(until) = dwell_until {
-            return Decision::Alert(AlertReason::FailoverBlockedByDwell {
-                region: down.clone(),
-                until,
-            });
+            return Decision::Alert(AlertReason::FailoverBlockedByDwell { region: down.clone(), until });
         }
         return Decision::Shift {
             to: target,
-            reason: ShiftReason::RegionDown {
-                region: down.clone(),
-                failures: down_c.consecutive_failures,
-            },
+            reason: ShiftReason::RegionDown { region: down.clone(), failures: down_c.consecutive_failures },
         };
     }
 
@@ -188,51 +155,35 @@ pub fn decide(history: &History, current: &Distribution, policy: &Policy, now: u
     if current.equivalent(target) {
         for (region, c) in [(primary, pc), (secondary, sc)] {
             if c.consecutive_failures > 0 {
-                return Decision::Hold(HoldReason::Suspect {
-                    region: region.clone(),
-                    failures: c.consecutive_failures,
-                    needed: n,
-                });
+                return Decision::Hold(HoldReason::Suspect { region: region.clone(), failures: c.consecutive_failures, needed: n });
             }
         }
         return Decision::Hold(HoldReason::AtTarget);
     }
     for (region, c) in [(primary, pc), (secondary, sc)] {
         if c.consecutive_successes < m {
-            return Decision::Hold(HoldReason::Recovering {
-                region: region.clone(),
-                successes: c.consecutive_successes,
-                needed: m,
-            });
+            return Decision::Hold(HoldReason::Recovering { region: region.clone(), successes: c.consecutive_successes, needed: m });
         }
     }
     if let Some(until) = dwell_until {
         return Decision::Hold(HoldReason::Dwell { until });
     }
-    Decision::Shift {
-        to: target.clone(),
-        reason: ShiftReason::Recovered { successes: m },
-    }
+    Decision::Shift { to: target.clone(), reason: ShiftReason::Recovered { successes: m } }
 }
 
 impl fmt::Display for HoldReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HoldReason::AtTarget => f.write_str("traffic is already where it should be"),
-            HoldReason::Suspect {
-                region,
-                failures,
-                needed,
-            } => write!(f, "{region} failed {failures} of the {needed} checks in a row that move traffic"),
-            HoldReason::Recovering {
-                region,
-                successes,
-                needed,
-            } => write!(f, "{region} has {successes} of the {needed} healthy checks in a row that restore the default"),
-            HoldReason::TargetNotReady { region, failures } => write!(
-                f,
-                "{region} would take the traffic but failed its last {failures} check(s); waiting"
-            ),
+            HoldReason::Suspect { region, failures, needed } => {
+                write!(f, "{region} failed {failures} of the {needed} checks in a row that move traffic")
+            }
+            HoldReason::Recovering { region, successes, needed } => {
+                write!(f, "{region} has {successes} of the {needed} healthy checks in a row that restore the default")
+            }
+            HoldReason::TargetNotReady { region, failures } => {
+                write!(f, "{region} would take the traffic but failed its last {failures} check(s); waiting")
+            }
             HoldReason::Dwell { until } => {
                 write!(f, "both regions are healthy; the next shift is allowed at {until} (min dwell)")
             }
@@ -246,10 +197,9 @@ impl fmt::Display for ShiftReason {
             ShiftReason::RegionDown { region, failures } => {
                 write!(f, "{region} failed {failures} checks in a row")
             }
-            ShiftReason::Recovered { successes } => write!(
-                f,
-                "both regions passed {successes} checks in a row; back to the default distribution"
-            ),
+            ShiftReason::Recovered { successes } => {
+                write!(f, "both regions passed {successes} checks in a row; back to the default distribution")
+            }
         }
     }
 }
@@ -298,9 +248,7 @@ mod tests {
     fn health(c: char) -> RegionHealth {
         match c {
             'H' => RegionHealth::Healthy,
-            'D' => RegionHealth::Degraded(vec![Finding::InsufficientData {
-                alarm: "ThrottledCalls".into(),
-            }]),
+            'D' => RegionHealth::Degraded(vec![Finding::InsufficientData { alarm: "ThrottledCalls".into() }]),
             'F' => RegionHealth::Unhealthy(vec![Finding::ApiUnreachable]),
             other => panic!("bad check letter {other}"),
         }
@@ -312,9 +260,7 @@ mod tests {
         primary
             .chars()
             .zip(secondary.chars())
-            .fold(History::default(), |h, (p, s)| {
-                observe(&h, &health(p), &health(s))
-            })
+            .fold(History::default(), |h, (p, s)| observe(&h, &health(p), &health(s)))
             .with_last_shift(last_shift_at)
     }
 
@@ -367,10 +313,7 @@ mod tests {
                 secondary: "HHHHHHHH",
                 current: to_s(),
                 last_shift: long_ago(),
-                want: Decision::Shift {
-                    to: default(),
-                    reason: ShiftReason::Recovered { successes: 5 },
-                },
+                want: Decision::Shift { to: default(), reason: ShiftReason::Recovered { successes: 5 } },
             },
             Row {
                 name: "after failover with M-1 successes -> hold",
@@ -378,11 +321,7 @@ mod tests {
                 secondary: "HHHHHHH",
                 current: to_s(),
                 last_shift: long_ago(),
-                want: hold(HoldReason::Recovering {
-                    region: P.into(),
-                    successes: 4,
-                    needed: 5,
-                }),
+                want: hold(HoldReason::Recovering { region: P.into(), successes: 4, needed: 5 }),
             },
             Row {
                 name: "return needs BOTH regions confirmed (secondary blipped)",
@@ -390,11 +329,7 @@ mod tests {
                 secondary: "HHHHHFHH",
                 current: to_s(),
                 last_shift: long_ago(),
-                want: hold(HoldReason::Recovering {
-                    region: S.into(),
-                    successes: 2,
-                    needed: 5,
-                }),
+                want: hold(HoldReason::Recovering { region: S.into(), successes: 2, needed: 5 }),
             },
             Row {
                 name: "degraded counts as up for the return",
@@ -402,10 +337,7 @@ mod tests {
                 secondary: "HHHDDHHH",
                 current: to_s(),
                 last_shift: long_ago(),
-                want: Decision::Shift {
-                    to: default(),
-                    reason: ShiftReason::Recovered { successes: 5 },
-                },
+                want: Decision::Shift { to: default(), reason: ShiftReason::Recovered { successes: 5 } },
             },
             Row {
                 name: "recovered with M successes but inside min dwell -> hold",
@@ -421,11 +353,7 @@ mod tests {
                 secondary: "HHHHH",
                 current: default(),
                 last_shift: None,
-                want: hold(HoldReason::Suspect {
-                    region: P.into(),
-                    failures: 2,
-                    needed: 3,
-                }),
+                want: hold(HoldReason::Suspect { region: P.into(), failures: 2, needed: 3 }),
             },
             Row {
                 name: "primary fails N times -> all to secondary (calls and agents)",
@@ -433,13 +361,7 @@ mod tests {
                 secondary: "HHHHH",
                 current: default(),
                 last_shift: None,
-                want: Decision::Shift {
-                    to: to_s(),
-                    reason: ShiftReason::RegionDown {
-                        region: P.into(),
-                        failures: 3,
-                    },
-                },
+                want: Decision::Shift { to: to_s(), reason: ShiftReason::RegionDown { region: P.into(), failures: 3 } },
             },
             Row {
                 name: "secondary fails N times -> all to primary",
@@ -447,13 +369,7 @@ mod tests {
                 secondary: "HHFFF",
                 current: default(),
                 last_shift: long_ago(),
-                want: Decision::Shift {
-                    to: to_p(),
-                    reason: ShiftReason::RegionDown {
-                        region: S.into(),
-                        failures: 3,
-                    },
-                },
+                want: Decision::Shift { to: to_p(), reason: ShiftReason::RegionDown { region: S.into(), failures: 3 } },
             },
             Row {
                 name: "degraded secondary still takes the traffic",
@@ -461,13 +377,7 @@ mod tests {
                 secondary: "DDDD",
                 current: default(),
                 last_shift: None,
-                want: Decision::Shift {
-                    to: to_s(),
-                    reason: ShiftReason::RegionDown {
-                        region: P.into(),
-                        failures: 3,
-                    },
-                },
+                want: Decision::Shift { to: to_s(), reason: ShiftReason::RegionDown { region: P.into(), failures: 3 } },
             },
             Row {
                 name: "both unhealthy -> alert, no shift",
@@ -475,10 +385,7 @@ mod tests {
                 secondary: "FFF",
                 current: default(),
                 last_shift: None,
-                want: Decision::Alert(AlertReason::BothDown {
-                    primary_failures: 3,
-                    secondary_failures: 3,
-                }),
+                want: Decision::Alert(AlertReason::BothDown { primary_failures: 3, secondary_failures: 3 }),
             },
             Row {
                 name: "both unhealthy while failed over -> alert, no shift",
@@ -486,10 +393,7 @@ mod tests {
                 secondary: "HHHFFF",
                 current: to_s(),
                 last_shift: long_ago(),
-                want: Decision::Alert(AlertReason::BothDown {
-                    primary_failures: 6,
-                    secondary_failures: 3,
-                }),
+                want: Decision::Alert(AlertReason::BothDown { primary_failures: 6, secondary_failures: 3 }),
             },
             Row {
                 name: "primary down, already all on secondary -> hold (idempotent)",
@@ -505,10 +409,7 @@ mod tests {
                 secondary: "HHF",
                 current: default(),
                 last_shift: None,
-                want: hold(HoldReason::TargetNotReady {
-                    region: S.into(),
-                    failures: 1,
-                }),
+                want: hold(HoldReason::TargetNotReady { region: S.into(), failures: 1 }),
             },
             Row {
                 name: "failed over to secondary, then secondary fails N -> all to primary",
@@ -516,13 +417,7 @@ mod tests {
                 secondary: "HHHHFFF",
                 current: to_s(),
                 last_shift: long_ago(),
-                want: Decision::Shift {
-                    to: to_p(),
-                    reason: ShiftReason::RegionDown {
-                        region: S.into(),
-                        failures: 3,
-                    },
-                },
+                want: Decision::Shift { to: to_p(), reason: ShiftReason::RegionDown { region: S.into(), failures: 3 } },
             },
             Row {
                 name: "down region still has traffic inside min dwell -> alert, no shift",
@@ -530,10 +425,7 @@ mod tests {
                 secondary: "HHHHFFF",
                 current: to_s(),
                 last_shift: Some(T0 - 240),
-                want: Decision::Alert(AlertReason::FailoverBlockedByDwell {
-                    region: S.into(),
-                    until: T0 + 360,
-                }),
+                want: Decision::Alert(AlertReason::FailoverBlockedByDwell { region: S.into(), until: T0 + 360 }),
             },
             Row {
                 name: "dwell ends exactly at last shift + min_dwell",
@@ -541,13 +433,7 @@ mod tests {
                 secondary: "HHHHH",
                 current: default(),
                 last_shift: Some(T0 - 600),
-                want: Decision::Shift {
-                    to: to_s(),
-                    reason: ShiftReason::RegionDown {
-                        region: P.into(),
-                        failures: 3,
-                    },
-                },
+                want: Decision::Shift { to: to_s(), reason: ShiftReason::RegionDown { region: P.into(), failures: 3 } },
             },
             Row {
                 name: "a last shift stamped in the future (clock skew) counts as recent",
@@ -563,24 +449,15 @@ mod tests {
                 secondary: "HHHHH",
                 current: Distribution::split(P, 70, S),
                 last_shift: long_ago(),
-                want: Decision::Shift {
-                    to: default(),
-                    reason: ShiftReason::Recovered { successes: 5 },
-                },
+                want: Decision::Shift { to: default(), reason: ShiftReason::Recovered { successes: 5 } },
             },
             Row {
                 name: "calls back at default but agents stranded -> shift moves agents too",
                 primary: "HHHHH",
                 secondary: "HHHHH",
-                current: Distribution {
-                    telephony: default().telephony,
-                    agents: to_s().agents,
-                },
+                current: Distribution { telephony: default().telephony, agents: to_s().agents },
                 last_shift: long_ago(),
-                want: Decision::Shift {
-                    to: default(),
-                    reason: ShiftReason::Recovered { successes: 5 },
-                },
+                want: Decision::Shift { to: default(), reason: ShiftReason::Recovered { successes: 5 } },
             },
         ];
         let p = policy();
@@ -593,12 +470,7 @@ mod tests {
             // Idempotent: applying a shift and deciding again holds.
             if let Decision::Shift { to, .. } = &got {
                 let after = h.clone().with_last_shift(Some(T0));
-                assert_eq!(
-                    decide(&after, to, &p, T0),
-                    hold(HoldReason::AtTarget),
-                    "row: {} (after applying)",
-                    row.name
-                );
+                assert_eq!(decide(&after, to, &p, T0), hold(HoldReason::AtTarget), "row: {} (after applying)", row.name);
             }
         }
     }
@@ -618,24 +490,9 @@ mod tests {
     #[test]
     fn observe_counts_consecutive_checks() {
         let h = history("HHFDF", "FFHHD", None);
-        assert_eq!(
-            h.primary,
-            Counters {
-                consecutive_failures: 1,
-                consecutive_successes: 0
-            }
-        );
-        assert_eq!(
-            h.secondary,
-            Counters {
-                consecutive_failures: 0,
-                consecutive_successes: 3
-            }
-        );
-        let saturated = Counters {
-            consecutive_failures: u32::MAX,
-            consecutive_successes: 0,
-        };
+        assert_eq!(h.primary, Counters { consecutive_failures: 1, consecutive_successes: 0 });
+        assert_eq!(h.secondary, Counters { consecutive_failures: 0, consecutive_successes: 3 });
+        let saturated = Counters { consecutive_failures: u32::MAX, consecutive_successes: 0 };
         assert_eq!(saturated.after(false).consecutive_failures, u32::MAX);
     }
 
@@ -649,15 +506,8 @@ mod tests {
         let json = serde_json::to_string(&d).unwrap();
         let back: Decision = serde_json::from_str(&json).unwrap();
         assert_eq!(back, d);
-        let h = hold(HoldReason::Suspect {
-            region: P.into(),
-            failures: 2,
-            needed: 3,
-        });
-        assert_eq!(
-            h.to_string(),
-            "hold: us-east-1 failed 2 of the 3 checks in a row that move traffic"
-        );
+        let h = hold(HoldReason::Suspect { region: P.into(), failures: 2, needed: 3 });
+        assert_eq!(h.to_string(), "hold: us-east-1 failed 2 of the 3 checks in a row that move traffic");
         let back: Decision = serde_json::from_str(&serde_json::to_string(&h).unwrap()).unwrap();
         assert_eq!(back, h);
     }

@@ -29,20 +29,13 @@ impl Weights {
     /// Same traffic for every region named on either side (a missing region
     /// and an explicit 0% are the same thing).
     pub fn equivalent(&self, other: &Weights) -> bool {
-        self.0
-            .keys()
-            .chain(other.0.keys())
-            .all(|region| self.get(region) == other.get(region))
+        self.0.keys().chain(other.0.keys()).all(|region| self.get(region) == other.get(region))
     }
 }
 
 impl fmt::Display for Weights {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .0
-            .iter()
-            .map(|(region, percent)| format!("{region} {percent}%"))
-            .collect();
+        let parts: Vec<String> = self.0.iter().map(|(region, percent)| format!("{region} {percent}%")).collect();
         f.write_str(&parts.join(" / "))
     }
 }
@@ -60,10 +53,7 @@ impl Distribution {
     /// Calls and agents both split `percent_a` to `a`, the rest to `b`.
     pub fn split(a: &str, percent_a: u32, b: &str) -> Self {
         let weights = Weights::split(a, percent_a, b);
-        Distribution {
-            telephony: weights.clone(),
-            agents: weights,
-        }
+        Distribution { telephony: weights.clone(), agents: weights }
     }
 
     /// Everything (calls and agents) to `to`, nothing to `from`.
@@ -101,10 +91,7 @@ mod tests {
     #[test]
     fn display_names_both_dimensions() {
         let d = Distribution::all_to("us-west-2", "us-east-1");
-        assert_eq!(
-            d.to_string(),
-            "telephony us-east-1 0% / us-west-2 100%, agents us-east-1 0% / us-west-2 100%"
-        );
+        assert_eq!(d.to_string(), "telephony us-east-1 0% / us-west-2 100%, agents us-east-1 0% / us-west-2 100%");
     }
 
     #[test]

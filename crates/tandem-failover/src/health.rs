@@ -99,10 +99,7 @@ impl Finding {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Finding::ApiUnreachable
-                | Finding::InstanceStatusUnknown
-                | Finding::InstanceNotActive { .. }
-                | Finding::CriticalAlarm { .. }
+            Finding::ApiUnreachable | Finding::InstanceStatusUnknown | Finding::InstanceNotActive { .. } | Finding::CriticalAlarm { .. }
         )
     }
 }
@@ -111,9 +108,7 @@ impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Finding::ApiUnreachable => f.write_str("the Connect API did not answer"),
-            Finding::InstanceStatusUnknown => {
-                f.write_str("the Connect API gave no instance status")
-            }
+            Finding::InstanceStatusUnknown => f.write_str("the Connect API gave no instance status"),
             Finding::InstanceNotActive { status } => {
                 write!(f, "the instance is {status}, not ACTIVE")
             }
@@ -160,15 +155,9 @@ pub fn assess(probe: &Probe) -> RegionHealth {
         let name = alarm.name.clone();
         match (alarm.state, alarm.severity) {
             (StateValue::Ok, _) => {}
-            (StateValue::Alarm, Severity::Critical) => {
-                findings.push(Finding::CriticalAlarm { alarm: name })
-            }
-            (StateValue::Alarm, Severity::Warning) => {
-                findings.push(Finding::WarningAlarm { alarm: name })
-            }
-            (StateValue::InsufficientData, _) => {
-                findings.push(Finding::InsufficientData { alarm: name })
-            }
+            (StateValue::Alarm, Severity::Critical) => findings.push(Finding::CriticalAlarm { alarm: name }),
+            (StateValue::Alarm, Severity::Warning) => findings.push(Finding::WarningAlarm { alarm: name }),
+            (StateValue::InsufficientData, _) => findings.push(Finding::InsufficientData { alarm: name }),
         }
     }
     if findings.is_empty() {
@@ -194,19 +183,11 @@ mod tests {
     use super::*;
 
     fn alarm(name: &str, state: StateValue, severity: Severity) -> AlarmState {
-        AlarmState {
-            name: name.to_string(),
-            state,
-            severity,
-        }
+        AlarmState { name: name.to_string(), state, severity }
     }
 
     fn probe(status: Option<InstanceStatus>, api: bool, alarms: Vec<AlarmState>) -> Probe {
-        Probe {
-            instance_status: status,
-            api_reachable: api,
-            alarms,
-        }
+        Probe { instance_status: status, api_reachable: api, alarms }
     }
 
     use InstanceStatus::*;
@@ -232,65 +213,37 @@ mod tests {
                 ),
                 RegionHealth::Healthy,
             ),
-            (
-                "active, reachable, no alarms declared",
-                probe(Some(Active), true, vec![]),
-                RegionHealth::Healthy,
-            ),
-            (
-                "API unreachable",
-                probe(None, false, vec![]),
-                RegionHealth::Unhealthy(vec![Finding::ApiUnreachable]),
-            ),
+            ("active, reachable, no alarms declared", probe(Some(Active), true, vec![]), RegionHealth::Healthy),
+            ("API unreachable", probe(None, false, vec![]), RegionHealth::Unhealthy(vec![Finding::ApiUnreachable])),
             (
                 "API unreachable even with a stale ACTIVE status",
                 probe(Some(Active), false, vec![]),
                 RegionHealth::Unhealthy(vec![Finding::ApiUnreachable]),
             ),
-            (
-                "reachable but no status",
-                probe(None, true, vec![]),
-                RegionHealth::Unhealthy(vec![Finding::InstanceStatusUnknown]),
-            ),
+            ("reachable but no status", probe(None, true, vec![]), RegionHealth::Unhealthy(vec![Finding::InstanceStatusUnknown])),
             (
                 "instance CREATION_IN_PROGRESS",
                 probe(Some(CreationInProgress), true, vec![]),
-                RegionHealth::Unhealthy(vec![Finding::InstanceNotActive {
-                    status: CreationInProgress,
-                }]),
+                RegionHealth::Unhealthy(vec![Finding::InstanceNotActive { status: CreationInProgress }]),
             ),
             (
                 "instance CREATION_FAILED",
                 probe(Some(CreationFailed), true, vec![]),
-                RegionHealth::Unhealthy(vec![Finding::InstanceNotActive {
-                    status: CreationFailed,
-                }]),
+                RegionHealth::Unhealthy(vec![Finding::InstanceNotActive { status: CreationFailed }]),
             ),
             (
                 "critical alarm in ALARM",
-                probe(
-                    Some(Active),
-                    true,
-                    vec![alarm("ToInstancePacketLossRate", Alarm, Critical)],
-                ),
+                probe(Some(Active), true, vec![alarm("ToInstancePacketLossRate", Alarm, Critical)]),
                 RegionHealth::Unhealthy(vec![crit("ToInstancePacketLossRate")]),
             ),
             (
                 "warning alarm in ALARM only degrades",
-                probe(
-                    Some(Active),
-                    true,
-                    vec![alarm("MissedCalls", Alarm, Warning)],
-                ),
+                probe(Some(Active), true, vec![alarm("MissedCalls", Alarm, Warning)]),
                 RegionHealth::Degraded(vec![warn("MissedCalls")]),
             ),
             (
                 "INSUFFICIENT_DATA on a critical alarm never fails a region",
-                probe(
-                    Some(Active),
-                    true,
-                    vec![alarm("ThrottledCalls", InsufficientData, Critical)],
-                ),
+                probe(Some(Active), true, vec![alarm("ThrottledCalls", InsufficientData, Critical)]),
                 RegionHealth::Degraded(vec![nodata("ThrottledCalls")]),
             ),
             (
@@ -304,11 +257,7 @@ mod tests {
                         alarm("MissedCalls", InsufficientData, Warning),
                     ],
                 ),
-                RegionHealth::Degraded(vec![
-                    nodata("ToInstancePacketLossRate"),
-                    nodata("ThrottledCalls"),
-                    nodata("MissedCalls"),
-                ]),
+                RegionHealth::Degraded(vec![nodata("ToInstancePacketLossRate"), nodata("ThrottledCalls"), nodata("MissedCalls")]),
             ),
             (
                 "everything at once: fatal findings first, all reported",
@@ -322,9 +271,7 @@ mod tests {
                     ],
                 ),
                 RegionHealth::Unhealthy(vec![
-                    Finding::InstanceNotActive {
-                        status: CreationFailed,
-                    },
+                    Finding::InstanceNotActive { status: CreationFailed },
                     crit("ThrottledCalls"),
                     warn("MissedCalls"),
                     nodata("ToInstancePacketLossRate"),
@@ -350,31 +297,15 @@ mod tests {
         assert_eq!(
             assess(&p),
             RegionHealth::Unhealthy(vec![
-                Finding::CriticalAlarm {
-                    alarm: "ThrottledCalls".into()
-                },
-                Finding::InsufficientData {
-                    alarm: "MissedCalls".into()
-                },
+                Finding::CriticalAlarm { alarm: "ThrottledCalls".into() },
+                Finding::InsufficientData { alarm: "MissedCalls".into() },
             ])
         );
     }
 
     #[test]
     fn findings_read_as_sentences() {
-        assert_eq!(
-            Finding::InstanceNotActive {
-                status: CreationFailed
-            }
-            .to_string(),
-            "the instance is CREATION_FAILED, not ACTIVE"
-        );
-        assert_eq!(
-            Finding::InsufficientData {
-                alarm: "MissedCalls".into()
-            }
-            .to_string(),
-            "alarm MissedCalls has INSUFFICIENT_DATA"
-        );
+        assert_eq!(Finding::InstanceNotActive { status: CreationFailed }.to_string(), "the instance is CREATION_FAILED, not ACTIVE");
+        assert_eq!(Finding::InsufficientData { alarm: "MissedCalls".into() }.to_string(), "alarm MissedCalls has INSUFFICIENT_DATA");
     }
 }

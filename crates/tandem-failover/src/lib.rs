@@ -56,13 +56,9 @@ pub mod policy;
 pub mod record;
 pub mod runtime;
 
-pub use decide::{
-    decide, observe, AlertReason, Counters, Decision, History, HoldReason, ShiftReason,
-};
+pub use decide::{decide, observe, AlertReason, Counters, Decision, History, HoldReason, ShiftReason};
 pub use distribution::{Distribution, Weights};
-pub use health::{
-    assess, AlarmState, Finding, InstanceStatus, Probe, RegionHealth, Severity, StateValue,
-};
+pub use health::{assess, AlarmState, Finding, InstanceStatus, Probe, RegionHealth, Severity, StateValue};
 pub use policy::{Policy, PolicyError, CONNECT_REGION_PAIRS};
 pub use record::{compare_and_set, Conflict, DecisionRecord};
 

@@ -6,11 +6,8 @@ use std::time::Duration;
 
 /// The Amazon Connect Global Resiliency region pairs (either order here: the
 /// controller does not care which one is the source).
-pub const CONNECT_REGION_PAIRS: [(&str, &str); 3] = [
-    ("us-east-1", "us-west-2"),
-    ("eu-central-1", "eu-west-2"),
-    ("ap-northeast-1", "ap-northeast-3"),
-];
+pub const CONNECT_REGION_PAIRS: [(&str, &str); 3] =
+    [("us-east-1", "us-west-2"), ("eu-central-1", "eu-west-2"), ("ap-northeast-1", "ap-northeast-3")];
 
 /// How the controller decides. Durations are whole seconds on the wire
 /// (`min_dwell_seconds`, `probe_interval_seconds`).
@@ -70,20 +67,11 @@ impl Policy {
             }
         }
         if regions_ok && p == s {
-            errors.push(PolicyError::SameRegion {
-                region: p.to_string(),
-            });
+            errors.push(PolicyError::SameRegion { region: p.to_string() });
             regions_ok = false;
         }
-        if regions_ok
-            && !CONNECT_REGION_PAIRS
-                .iter()
-                .any(|&(a, b)| (a, b) == (p, s) || (b, a) == (p, s))
-        {
-            errors.push(PolicyError::NotAPair {
-                primary: p.to_string(),
-                secondary: s.to_string(),
-            });
+        if regions_ok && !CONNECT_REGION_PAIRS.iter().any(|&(a, b)| (a, b) == (p, s) || (b, a) == (p, s)) {
+            errors.push(PolicyError::NotAPair { primary: p.to_string(), secondary: s.to_string() });
         }
         if regions_ok {
             let d = &self.default_distribution;
@@ -98,13 +86,7 @@ impl Policy {
     }
 }
 
-fn check_weights(
-    which: &'static str,
-    weights: &Weights,
-    primary: &str,
-    secondary: &str,
-    errors: &mut Vec<PolicyError>,
-) {
+fn check_weights(which: &'static str, weights: &Weights, primary: &str, secondary: &str, errors: &mut Vec<PolicyError>) {
     for region in weights.0.keys() {
         if region != primary && region != secondary {
             errors.push(PolicyError::UnknownRegion {
@@ -117,19 +99,12 @@ fn check_weights(
     }
     for region in [primary, secondary] {
         if !weights.0.contains_key(region) {
-            errors.push(PolicyError::MissingRegion {
-                which,
-                region: region.to_string(),
-            });
+            errors.push(PolicyError::MissingRegion { which, region: region.to_string() });
         }
     }
     for (region, &percent) in &weights.0 {
         if percent % 10 != 0 || percent > 100 {
-            errors.push(PolicyError::NotATenPercentStep {
-                which,
-                region: region.clone(),
-                percent,
-            });
+            errors.push(PolicyError::NotATenPercentStep { which, region: region.clone(), percent });
         }
     }
     let sum: u64 = weights.0.values().map(|&v| u64::from(v)).sum();
@@ -153,21 +128,14 @@ pub enum PolicyError {
     SameRegion { region: String },
     #[error("{primary} and {secondary} are not an Amazon Connect Global Resiliency pair; the pairs are us-east-1 and us-west-2, eu-central-1 and eu-west-2, ap-northeast-1 and ap-northeast-3")]
     NotAPair { primary: String, secondary: String },
-    #[error("default_distribution.{which} names {region}, which is neither of the two regions ({primary}, {secondary}); list exactly those two")]
-    UnknownRegion {
-        which: &'static str,
-        region: String,
-        primary: String,
-        secondary: String,
-    },
+    #[error(
+        "default_distribution.{which} names {region}, which is neither of the two regions ({primary}, {secondary}); list exactly those two"
+    )]
+    UnknownRegion { which: &'static str, region: String, primary: String, secondary: String },
     #[error("default_distribution.{which} has no percentage for {region}; give both regions one (0 is allowed)")]
     MissingRegion { which: &'static str, region: String },
     #[error("default_distribution.{which} gives {region} {percent}%; Connect takes percentages in steps of 10 (0, 10, 20, ... 100)")]
-    NotATenPercentStep {
-        which: &'static str,
-        region: String,
-        percent: u32,
-    },
+    NotATenPercentStep { which: &'static str, region: String, percent: u32 },
     #[error("default_distribution.{which} adds up to {sum}%; the two percentages must add up to exactly 100")]
     BadSum { which: &'static str, sum: u64 },
 }
@@ -191,12 +159,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn weights(pairs: &[(&str, u32)]) -> Weights {
-        Weights(
-            pairs
-                .iter()
-                .map(|&(r, p)| (r.to_string(), p))
-                .collect::<BTreeMap<_, _>>(),
-        )
+        Weights(pairs.iter().map(|&(r, p)| (r.to_string(), p)).collect::<BTreeMap<_, _>>())
     }
 
     #[test]
@@ -283,12 +246,7 @@ mod tests {
         for (name, edit, want) in rows {
             let mut p = base.clone();
             edit(&mut p);
-            let got: Vec<String> = p
-                .validate()
-                .expect_err(name)
-                .iter()
-                .map(ToString::to_string)
-                .collect();
+            let got: Vec<String> = p.validate().expect_err(name).iter().map(ToString::to_string).collect();
             assert_eq!(got, want, "row: {name}");
         }
     }
@@ -302,14 +260,7 @@ mod tests {
         let errors = p.validate().unwrap_err();
         assert_eq!(
             errors,
-            vec![
-                PolicyError::ZeroFailures,
-                PolicyError::ZeroSuccesses,
-                PolicyError::BadSum {
-                    which: "telephony",
-                    sum: 60
-                },
-            ]
+            vec![PolicyError::ZeroFailures, PolicyError::ZeroSuccesses, PolicyError::BadSum { which: "telephony", sum: 60 },]
         );
     }
 

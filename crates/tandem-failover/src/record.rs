@@ -29,10 +29,7 @@ impl DecisionRecord {
     /// The distribution decisions start from: the record's, or the policy's
     /// default when nothing was ever recorded.
     pub fn current(stored: Option<&DecisionRecord>, policy: &Policy) -> Distribution {
-        stored.map_or_else(
-            || policy.default_distribution.clone(),
-            |r| r.distribution.clone(),
-        )
+        stored.map_or_else(|| policy.default_distribution.clone(), |r| r.distribution.clone())
     }
 
     /// `history` with its last shift time taken from the stored record.
@@ -67,10 +64,7 @@ pub fn compare_and_set(
 ) -> Result<DecisionRecord, Conflict> {
     let found = stored.map(|r| r.version);
     if found != expected_version {
-        return Err(Conflict {
-            expected: expected_version,
-            found,
-        });
+        return Err(Conflict { expected: expected_version, found });
     }
     Ok(DecisionRecord {
         version: found.map_or(1, |v| v.saturating_add(1)),
@@ -88,54 +82,20 @@ mod tests {
     const S: &str = "us-west-2";
 
     fn rec(version: u64) -> DecisionRecord {
-        DecisionRecord {
-            version,
-            distribution: Distribution::split(P, 50, S),
-            decided_at: 100,
-            by_region: P.into(),
-        }
+        DecisionRecord { version, distribution: Distribution::split(P, 50, S), decided_at: 100, by_region: P.into() }
     }
 
     #[test]
     fn compare_and_set_table() {
         let to_s = Distribution::all_to(S, P);
         // (name, stored, expected version, new version or conflict)
-        type Row = (
-            &'static str,
-            Option<DecisionRecord>,
-            Option<u64>,
-            Result<u64, Conflict>,
-        );
+        type Row = (&'static str, Option<DecisionRecord>, Option<u64>, Result<u64, Conflict>);
         let rows: Vec<Row> = vec![
             ("first write, none stored", None, None, Ok(1)),
-            (
-                "first write, but one appeared",
-                Some(rec(1)),
-                None,
-                Err(Conflict {
-                    expected: None,
-                    found: Some(1),
-                }),
-            ),
+            ("first write, but one appeared", Some(rec(1)), None, Err(Conflict { expected: None, found: Some(1) })),
             ("matching version", Some(rec(4)), Some(4), Ok(5)),
-            (
-                "stale version",
-                Some(rec(5)),
-                Some(4),
-                Err(Conflict {
-                    expected: Some(4),
-                    found: Some(5),
-                }),
-            ),
-            (
-                "expects a record that is gone",
-                None,
-                Some(4),
-                Err(Conflict {
-                    expected: Some(4),
-                    found: None,
-                }),
-            ),
+            ("stale version", Some(rec(5)), Some(4), Err(Conflict { expected: Some(4), found: Some(5) })),
+            ("expects a record that is gone", None, Some(4), Err(Conflict { expected: Some(4), found: None })),
         ];
         for (name, stored, expected, want) in rows {
             let got = compare_and_set(stored.as_ref(), expected, to_s.clone(), 200, S);
@@ -154,18 +114,12 @@ mod tests {
 
     #[test]
     fn conflict_message_says_what_to_do() {
-        let c = Conflict {
-            expected: Some(4),
-            found: Some(5),
-        };
+        let c = Conflict { expected: Some(4), found: Some(5) };
         assert_eq!(
             c.to_string(),
             "the decision record changed since it was read (expected version 4, found version 5); read it again and decide again"
         );
-        let c = Conflict {
-            expected: None,
-            found: Some(1),
-        };
+        let c = Conflict { expected: None, found: Some(1) };
         assert_eq!(
             c.to_string(),
             "the decision record changed since it was read (expected no record, found version 1); read it again and decide again"
@@ -175,28 +129,18 @@ mod tests {
     #[test]
     fn current_and_sync_come_from_the_record() {
         let policy = Policy::new(P, S);
-        assert_eq!(
-            DecisionRecord::current(None, &policy),
-            policy.default_distribution
-        );
+        assert_eq!(DecisionRecord::current(None, &policy), policy.default_distribution);
         let mut r = rec(3);
         r.distribution = Distribution::all_to(P, S);
         assert_eq!(DecisionRecord::current(Some(&r), &policy), r.distribution);
-        assert_eq!(
-            DecisionRecord::sync(Some(&r), History::default()).last_shift_at,
-            Some(100)
-        );
-        assert_eq!(
-            DecisionRecord::sync(None, History::default()).last_shift_at,
-            None
-        );
+        assert_eq!(DecisionRecord::sync(Some(&r), History::default()).last_shift_at, Some(100));
+        assert_eq!(DecisionRecord::sync(None, History::default()).last_shift_at, None);
     }
 
     #[test]
     fn record_round_trips_as_json() {
         let r = rec(7);
-        let back: DecisionRecord =
-            serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        let back: DecisionRecord = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
     }
 }

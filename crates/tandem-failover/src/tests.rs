@@ -14,10 +14,7 @@ fn policy() -> Policy {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn chance(&mut self, percent: u64) -> bool {
@@ -32,27 +29,13 @@ fn hour(policy: &Policy, f: impl Fn(usize) -> (bool, bool)) -> Vec<(bool, bool)>
 }
 
 fn shift_times(decisions: &[Decision], policy: &Policy) -> Vec<u64> {
-    decisions
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| d.is_shift())
-        .map(|(i, _)| i as u64 * policy.probe_interval.as_secs())
-        .collect()
+    decisions.iter().enumerate().filter(|(_, d)| d.is_shift()).map(|(i, _)| i as u64 * policy.probe_interval.as_secs()).collect()
 }
 
 /// The most shifts inside any window of length min_dwell.
 fn max_shifts_per_window(times: &[u64], policy: &Policy) -> usize {
     let dwell = policy.min_dwell.as_secs();
-    times
-        .iter()
-        .map(|&start| {
-            times
-                .iter()
-                .filter(|&&t| t >= start && t < start + dwell)
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
+    times.iter().map(|&start| times.iter().filter(|&&t| t >= start && t < start + dwell).count()).max().unwrap_or(0)
 }
 
 #[test]
@@ -61,9 +44,7 @@ fn flapping_signals_shift_at_most_once_per_dwell_window() {
     type Pattern = fn(usize) -> (bool, bool);
     let patterns: Vec<(&str, Pattern)> = vec![
         ("primary alternates every check", |i| (i % 2 == 0, true)),
-        ("regions alternate out of phase", |i| {
-            (i % 2 == 0, i % 2 == 1)
-        }),
+        ("regions alternate out of phase", |i| (i % 2 == 0, i % 2 == 1)),
         ("primary down N, up M, repeat", |i| (i % 8 >= 3, true)),
         ("primary down N, up 1, repeat", |i| (i % 4 == 3, true)),
         ("regions take turns failing N", |i| {
@@ -82,16 +63,8 @@ fn flapping_signals_shift_at_most_once_per_dwell_window() {
         let decisions = simulate(&signal, &p);
         let times = shift_times(&decisions, &p);
         let per_window = max_shifts_per_window(&times, &p);
-        assert!(
-            per_window <= 1,
-            "{name}: {per_window} shifts in one {}s window (shifts at {times:?})",
-            p.min_dwell.as_secs()
-        );
-        assert!(
-            times.len() <= 6,
-            "{name}: {} shifts in an hour",
-            times.len()
-        );
+        assert!(per_window <= 1, "{name}: {per_window} shifts in one {}s window (shifts at {times:?})", p.min_dwell.as_secs());
+        assert!(times.len() <= 6, "{name}: {} shifts in an hour", times.len());
         any_shift |= !times.is_empty();
     }
     assert!(any_shift, "the patterns must exercise shifting at all");
@@ -109,10 +82,7 @@ fn flapping_counts_with_and_without_dwell() {
     // failure inside that window only raises an alert.
     assert_eq!(with_dwell.first(), Some(&120));
     assert_eq!(with_dwell.get(1), Some(&900));
-    assert!(
-        with_dwell.windows(2).all(|w| w[1] - w[0] >= 600),
-        "{with_dwell:?}"
-    );
+    assert!(with_dwell.windows(2).all(|w| w[1] - w[0] >= 600), "{with_dwell:?}");
     assert_eq!(max_shifts_per_window(&with_dwell, &p), 1);
 
     let mut no_dwell = p.clone();
@@ -130,14 +100,9 @@ fn random_flapping_never_beats_the_dwell() {
     for seed in 1..=50u64 {
         for fail_percent in [10, 30, 50, 70] {
             let mut rng = Lcg(seed);
-            let signal: Vec<(bool, bool)> = (0..240)
-                .map(|_| (!rng.chance(fail_percent), !rng.chance(fail_percent)))
-                .collect();
+            let signal: Vec<(bool, bool)> = (0..240).map(|_| (!rng.chance(fail_percent), !rng.chance(fail_percent))).collect();
             let times = shift_times(&simulate(&signal, &p), &p);
-            assert!(
-                max_shifts_per_window(&times, &p) <= 1,
-                "seed {seed}, {fail_percent}% failures: shifts at {times:?}"
-            );
+            assert!(max_shifts_per_window(&times, &p) <= 1, "seed {seed}, {fail_percent}% failures: shifts at {times:?}");
         }
     }
 }
@@ -146,39 +111,22 @@ fn random_flapping_never_beats_the_dwell() {
 fn simulate_steady_signals() {
     let p = policy();
     let healthy = simulate(&[(true, true); 30], &p);
-    assert!(healthy
-        .iter()
-        .all(|d| *d == Decision::Hold(HoldReason::AtTarget)));
+    assert!(healthy.iter().all(|d| *d == Decision::Hold(HoldReason::AtTarget)));
 
     let both_down = simulate(&[(false, false); 10], &p);
     assert!(both_down.iter().all(|d| !d.is_shift()));
-    assert!(matches!(
-        both_down[2],
-        Decision::Alert(AlertReason::BothDown { .. })
-    ));
+    assert!(matches!(both_down[2], Decision::Alert(AlertReason::BothDown { .. })));
 
     let primary_down = simulate(&[(false, true); 10], &p);
-    assert_eq!(
-        primary_down.iter().filter(|d| d.is_shift()).count(),
-        1,
-        "one shift, then holds at target"
-    );
+    assert_eq!(primary_down.iter().filter(|d| d.is_shift()).count(), 1, "one shift, then holds at target");
     assert!(primary_down[2].is_shift());
 }
 
 fn probe(up: bool, alarm_state: StateValue) -> Probe {
     Probe {
-        instance_status: Some(if up {
-            InstanceStatus::Active
-        } else {
-            InstanceStatus::CreationFailed
-        }),
+        instance_status: Some(if up { InstanceStatus::Active } else { InstanceStatus::CreationFailed }),
         api_reachable: true,
-        alarms: vec![AlarmState {
-            name: "ToInstancePacketLossRate".into(),
-            state: alarm_state,
-            severity: Severity::Critical,
-        }],
+        alarms: vec![AlarmState { name: "ToInstancePacketLossRate".into(), state: alarm_state, severity: Severity::Critical }],
     }
 }
 
@@ -186,11 +134,7 @@ fn probe(up: bool, alarm_state: StateValue) -> Probe {
 fn two_controllers_fed_the_same_observations_decide_the_same() {
     let p = policy();
     let mut rng = Lcg(7);
-    let states = [
-        StateValue::Ok,
-        StateValue::Alarm,
-        StateValue::InsufficientData,
-    ];
+    let states = [StateValue::Ok, StateValue::Alarm, StateValue::InsufficientData];
     let probes: Vec<(Probe, Probe)> = (0..300)
         .map(|_| {
             let a = probe(!rng.chance(20), states[(rng.next() % 3) as usize]);
@@ -225,29 +169,16 @@ fn two_controllers_fed_the_same_observations_decide_the_same() {
 }
 
 /// One controller's read-decide step against a snapshot of the record.
-fn read_and_decide(
-    history: &History,
-    stored: Option<&DecisionRecord>,
-    policy: &Policy,
-    now: u64,
-) -> (Decision, Option<u64>) {
+fn read_and_decide(history: &History, stored: Option<&DecisionRecord>, policy: &Policy, now: u64) -> (Decision, Option<u64>) {
     let current = DecisionRecord::current(stored, policy);
     let history = DecisionRecord::sync(stored, history.clone());
-    (
-        decide(&history, &current, policy, now),
-        stored.map(|r| r.version),
-    )
+    (decide(&history, &current, policy, now), stored.map(|r| r.version))
 }
 
 #[test]
 fn two_controllers_racing_on_the_record_one_wins_the_loser_holds() {
     let p = policy();
-    let start = DecisionRecord {
-        version: 1,
-        distribution: p.default_distribution.clone(),
-        decided_at: 1_000,
-        by_region: P.into(),
-    };
+    let start = DecisionRecord { version: 1, distribution: p.default_distribution.clone(), decided_at: 1_000, by_region: P.into() };
     let now = 10_000;
     let down = RegionHealth::Unhealthy(vec![Finding::ApiUnreachable]);
     let up = RegionHealth::Healthy;
@@ -262,11 +193,7 @@ fn two_controllers_racing_on_the_record_one_wins_the_loser_holds() {
         let Decision::Shift { to, .. } = d_east else {
             panic!("expected both to want a shift, got {d_east}");
         };
-        let order = if east_first {
-            [(P, v_east), (S, v_west)]
-        } else {
-            [(S, v_west), (P, v_east)]
-        };
+        let order = if east_first { [(P, v_east), (S, v_west)] } else { [(S, v_west), (P, v_east)] };
         let mut wins = 0;
         let mut winner = "";
         for (region, expected) in order {
@@ -277,13 +204,7 @@ fn two_controllers_racing_on_the_record_one_wins_the_loser_holds() {
                     stored = Some(r);
                 }
                 Err(conflict) => {
-                    assert_eq!(
-                        conflict,
-                        Conflict {
-                            expected: Some(1),
-                            found: Some(2)
-                        }
-                    );
+                    assert_eq!(conflict, Conflict { expected: Some(1), found: Some(2) });
                     // The loser re-reads and re-decides: nothing left to do.
                     let (again, _) = read_and_decide(&seen, stored.as_ref(), &p, now);
                     assert_eq!(again, Decision::Hold(HoldReason::AtTarget));
@@ -309,9 +230,7 @@ fn controllers_that_disagree_do_not_undo_each_other() {
 
     let (d_east, v_east) = read_and_decide(&east_view, None, &p, now);
     let (d_west, v_west) = read_and_decide(&west_view, None, &p, now);
-    let (Decision::Shift { to: to_east, .. }, Decision::Shift { to: to_west, .. }) =
-        (&d_east, &d_west)
-    else {
+    let (Decision::Shift { to: to_east, .. }, Decision::Shift { to: to_west, .. }) = (&d_east, &d_west) else {
         panic!("both should want a shift: {d_east} / {d_west}");
     };
     assert_ne!(to_east, to_west);
@@ -322,10 +241,7 @@ fn controllers_that_disagree_do_not_undo_each_other() {
     for later in [now, now + 60, now + 599] {
         let (again, _) = read_and_decide(&west_view, Some(&stored), &p, later);
         assert!(!again.is_shift(), "at {later}: {again}");
-        assert!(matches!(
-            again,
-            Decision::Alert(AlertReason::FailoverBlockedByDwell { .. })
-        ));
+        assert!(matches!(again, Decision::Alert(AlertReason::FailoverBlockedByDwell { .. })));
     }
 }
 
@@ -375,28 +291,15 @@ fn two_controllers_sharing_the_record_never_fight() {
                             stored = Some(r);
                         }
                         Err(_) => {
-                            let (again, _) =
-                                read_and_decide(&histories[c], stored.as_ref(), &p, now);
-                            assert!(
-                                matches!(again, Decision::Hold(_)),
-                                "seed {seed} check {i}: loser re-decided {again}"
-                            );
+                            let (again, _) = read_and_decide(&histories[c], stored.as_ref(), &p, now);
+                            assert!(matches!(again, Decision::Hold(_)), "seed {seed} check {i}: loser re-decided {again}");
                         }
                     }
                 }
             }
         }
-        let alone_shifts: Vec<usize> = alone
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.is_shift())
-            .map(|(i, _)| i)
-            .collect();
+        let alone_shifts: Vec<usize> = alone.iter().enumerate().filter(|(_, d)| d.is_shift()).map(|(i, _)| i).collect();
         assert_eq!(writes, alone_shifts, "seed {seed}");
-        assert_eq!(
-            stored.map_or(0, |r| r.version),
-            alone_shifts.len() as u64,
-            "seed {seed}"
-        );
+        assert_eq!(stored.map_or(0, |r| r.version), alone_shifts.len() as u64, "seed {seed}");
     }
 }

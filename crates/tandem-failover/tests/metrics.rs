@@ -13,9 +13,14 @@ use tandem_failover::runtime::ClientOptions;
 #[tokio::test]
 async fn a_pass_publishes_health_and_shifts() {
     let sb = tandem_sim::start(tandem_sim::SandboxOptions::default()).await.unwrap();
-    let opts = ClientOptions { endpoint_url: Some(sb.url()), static_credentials: Some(("testing".into(), "testing".into())), ..Default::default() };
+    let opts = ClientOptions {
+        endpoint_url: Some(sb.url()),
+        static_credentials: Some(("testing".into(), "testing".into())),
+        ..Default::default()
+    };
     let cw = opts.cloudwatch("us-west-2").await;
-    let publisher = MetricsPublisher::new(cw.clone(), "us-east-1", "us-west-2", "arn:aws:connect:us-east-1:123456789012:traffic-distribution-group/g");
+    let publisher =
+        MetricsPublisher::new(cw.clone(), "us-east-1", "us-west-2", "arn:aws:connect:us-east-1:123456789012:traffic-distribution-group/g");
     let report = PassReport {
         at: 0,
         by_region: "us-west-2".into(),
@@ -34,7 +39,13 @@ async fn a_pass_publishes_health_and_shifts() {
             .id(id)
             .metric_stat(
                 MetricStat::builder()
-                    .metric(Metric::builder().namespace(NAMESPACE).metric_name(name).dimensions(Dimension::builder().name(dim.0).value(dim.1).build()).build())
+                    .metric(
+                        Metric::builder()
+                            .namespace(NAMESPACE)
+                            .metric_name(name)
+                            .dimensions(Dimension::builder().name(dim.0).value(dim.1).build())
+                            .build(),
+                    )
                     .period(60)
                     .stat("Sum")
                     .build(),
@@ -52,7 +63,9 @@ async fn a_pass_publishes_health_and_shifts() {
         .send()
         .await
         .unwrap();
-    let sum = |id: &str| -> f64 { out.metric_data_results().iter().find(|r| r.id() == Some(id)).map(|r| r.values().iter().sum()).unwrap_or(-1.0) };
+    let sum = |id: &str| -> f64 {
+        out.metric_data_results().iter().find(|r| r.id() == Some(id)).map(|r| r.values().iter().sum()).unwrap_or(-1.0)
+    };
     assert_eq!(sum("east"), 0.0, "the unhealthy primary reports 0");
     assert_eq!(sum("west"), 1.0);
     assert_eq!(sum("shifts"), 1.0);

@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_failover::runtime::{
-    run_drill, Action, AlarmSource, ClientOptions, CloudWatchAlarms, DeclaredAlarm, Controller, ControllerConfig, DrillOptions, FaultInjector, ForcedHealth, NoAlarms,
-    RuntimeError, WriteOutcome,
+    run_drill, Action, AlarmSource, ClientOptions, CloudWatchAlarms, Controller, ControllerConfig, DeclaredAlarm, DrillOptions,
+    FaultInjector, ForcedHealth, NoAlarms, RuntimeError, WriteOutcome,
 };
 use tandem_failover::{Decision, DecisionRecord, Distribution, Finding, HoldReason, Policy, RegionHealth, Severity};
 use tandem_sim::faults::OutageMode;
@@ -66,7 +66,13 @@ async fn setup() -> Env {
         .await
         .expect("create instance");
     let (instance_id, instance_arn) = (inst.id().unwrap().to_string(), inst.arn().unwrap().to_string());
-    east.replicate_instance().instance_id(&instance_id).replica_region(S).replica_alias("tandem-failover-replica").send().await.expect("replicate");
+    east.replicate_instance()
+        .instance_id(&instance_id)
+        .replica_region(S)
+        .replica_alias("tandem-failover-replica")
+        .send()
+        .await
+        .expect("replicate");
     let g = east.create_traffic_distribution_group().name("tandem").instance_id(&instance_arn).send().await.expect("create group");
     let group_arn = g.arn().unwrap().to_string();
     for _ in 0..100 {
@@ -89,7 +95,9 @@ async fn setup() -> Env {
     dynamodb(&sb, P)
         .create_table()
         .table_name(TABLE)
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("agent_id").attribute_type(ScalarAttributeType::S).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder().attribute_name("agent_id").attribute_type(ScalarAttributeType::S).build().unwrap(),
+        )
         .key_schema(KeySchemaElement::builder().attribute_name("agent_id").key_type(KeyType::Hash).build().unwrap())
         .billing_mode(BillingMode::PayPerRequest)
         .send()
@@ -104,10 +112,26 @@ async fn join_group(east: &aws_sdk_connect::Client, instance: &str, group_arn: &
     let sp = east.list_security_profiles().instance_id(instance).send().await.unwrap();
     let agent = sp.security_profile_summary_list().iter().find(|p| p.name() == Some("Agent")).unwrap().id().unwrap().to_string();
     let rp = east.list_routing_profiles().instance_id(instance).send().await.unwrap();
-    let basic = rp.routing_profile_summary_list().iter().find(|p| p.name() == Some("Basic Routing Profile")).unwrap().id().unwrap().to_string();
+    let basic =
+        rp.routing_profile_summary_list().iter().find(|p| p.name() == Some("Basic Routing Profile")).unwrap().id().unwrap().to_string();
     let phone = aws_sdk_connect::types::UserPhoneConfig::builder().phone_type(aws_sdk_connect::types::PhoneType::SoftPhone).build();
-    let u = east.create_user().instance_id(instance).username(name).phone_config(phone).security_profile_ids(agent).routing_profile_id(basic).send().await.unwrap();
-    east.associate_traffic_distribution_group_user().traffic_distribution_group_id(group_arn).instance_id(instance).user_id(u.user_id().unwrap()).send().await.expect("associate the agent");
+    let u = east
+        .create_user()
+        .instance_id(instance)
+        .username(name)
+        .phone_config(phone)
+        .security_profile_ids(agent)
+        .routing_profile_id(basic)
+        .send()
+        .await
+        .unwrap();
+    east.associate_traffic_distribution_group_user()
+        .traffic_distribution_group_id(group_arn)
+        .instance_id(instance)
+        .user_id(u.user_id().unwrap())
+        .send()
+        .await
+        .expect("associate the agent");
 }
 
 /// N = 2, M = 3, no dwell, a pass every 20 ms.
@@ -310,14 +334,23 @@ impl FaultInjector for SandboxOutage {
 async fn the_drill_passes_end_to_end_with_both_times_measured() {
     let env = setup().await;
     let mut c = controller(&env, S).await;
-    let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20), ..Default::default() }).await;
+    let report = run_drill(
+        &mut c,
+        &SandboxOutage(env.admin.clone()),
+        &DrillOptions { phase_timeout: Duration::from_secs(20), ..Default::default() },
+    )
+    .await;
     assert!(report.passed, "{report:#?}");
     let names: Vec<&str> = report.phases.iter().map(|p| p.name.as_str()).collect();
     // The associated agents moved with the calls and came back.
     assert_eq!(names, ["normal", "agents", "inject_outage", "failover", "agents_moved", "clear_outage", "recover", "agents_back"]);
     assert!(report.phases[1].detail.contains("2 agent(s)"), "{}", report.phases[1].detail);
     assert!(report.phases[4].detail.contains("us-west-2=2"), "{}", report.phases[4].detail);
-    assert!(report.phases[7].detail.contains("us-east-1=1") && report.phases[7].detail.contains("us-west-2=1"), "{}", report.phases[7].detail);
+    assert!(
+        report.phases[7].detail.contains("us-east-1=1") && report.phases[7].detail.contains("us-west-2=1"),
+        "{}",
+        report.phases[7].detail
+    );
     let (f, r) = (report.time_to_failover_s.unwrap(), report.time_to_recover_s.unwrap());
     assert!(f > 0.0 && r > 0.0, "{f} {r}");
     assert_eq!(live(&env, P).await, ((50, 50), (50, 50)));
@@ -343,8 +376,21 @@ async fn the_drill_with_a_forced_health_override() {
 async fn the_drill_fails_when_no_agent_would_move() {
     let env = setup().await;
     let east = connect(&env.sb, P);
-    for u in east.list_traffic_distribution_group_users().traffic_distribution_group_id(&env.group_arn).send().await.unwrap().traffic_distribution_group_user_summary_list() {
-        east.disassociate_traffic_distribution_group_user().traffic_distribution_group_id(&env.group_arn).instance_id(&env.instance_id).user_id(u.user_id().unwrap()).send().await.unwrap();
+    for u in east
+        .list_traffic_distribution_group_users()
+        .traffic_distribution_group_id(&env.group_arn)
+        .send()
+        .await
+        .unwrap()
+        .traffic_distribution_group_user_summary_list()
+    {
+        east.disassociate_traffic_distribution_group_user()
+            .traffic_distribution_group_id(&env.group_arn)
+            .instance_id(&env.instance_id)
+            .user_id(u.user_id().unwrap())
+            .send()
+            .await
+            .unwrap();
     }
     let mut c = controller(&env, S).await;
     let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions::default()).await;
@@ -364,10 +410,20 @@ async fn the_drill_starts_on_a_group_declared_with_telephony_only() {
         .set(&Distribution { telephony: tandem_failover::Weights::split(P, 50, S), agents: tandem_failover::Weights::split(P, 100, S) })
         .await
         .unwrap();
-    let strict = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20), agents_declared: true }).await;
+    let strict = run_drill(
+        &mut c,
+        &SandboxOutage(env.admin.clone()),
+        &DrillOptions { phase_timeout: Duration::from_secs(20), agents_declared: true },
+    )
+    .await;
     assert!(!strict.passed && strict.phases[0].detail.contains("not the default"), "{strict:#?}");
     let mut c = controller(&env, S).await;
-    let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20), agents_declared: false }).await;
+    let report = run_drill(
+        &mut c,
+        &SandboxOutage(env.admin.clone()),
+        &DrillOptions { phase_timeout: Duration::from_secs(20), agents_declared: false },
+    )
+    .await;
     assert!(report.passed, "{report:#?}");
 }
 
@@ -401,7 +457,14 @@ async fn cloudwatch_alarms_drive_health() {
             .send()
             .await
             .expect("put alarm");
-        cw_east.set_alarm_state().alarm_name(name).state_value(aws_sdk_cloudwatch::types::StateValue::Ok).state_reason("test").send().await.unwrap();
+        cw_east
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+            .state_reason("test")
+            .send()
+            .await
+            .unwrap();
     }
     let declared = vec![
         DeclaredAlarm { region: P.into(), name: "ToInstancePacketLossRate".into(), severity: Severity::Critical },
@@ -415,14 +478,28 @@ async fn cloudwatch_alarms_drive_health() {
     // An alarm CloudWatch does not know reads as INSUFFICIENT_DATA: degraded, still up.
     assert_eq!(r.secondary, RegionHealth::Degraded(vec![Finding::InsufficientData { alarm: "NeverCreated".into() }]));
     // A warning alarm degrades; it never moves traffic.
-    cw_east.set_alarm_state().alarm_name("MissedCalls").state_value(aws_sdk_cloudwatch::types::StateValue::Alarm).state_reason("drill").send().await.unwrap();
+    cw_east
+        .set_alarm_state()
+        .alarm_name("MissedCalls")
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .state_reason("drill")
+        .send()
+        .await
+        .unwrap();
     for _ in 0..3 {
         let r = c.pass().await;
         assert!(matches!(r.primary, RegionHealth::Degraded(_)), "{}", r.summary());
         assert_eq!(r.decision, Some(Decision::Hold(HoldReason::AtTarget)));
     }
     // A critical alarm fails the region: N passes later, everything is on the secondary.
-    cw_east.set_alarm_state().alarm_name("ToInstancePacketLossRate").state_value(aws_sdk_cloudwatch::types::StateValue::Alarm).state_reason("drill").send().await.unwrap();
+    cw_east
+        .set_alarm_state()
+        .alarm_name("ToInstancePacketLossRate")
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .state_reason("drill")
+        .send()
+        .await
+        .unwrap();
     for _ in 0..2 {
         c.pass().await;
     }
@@ -442,7 +519,12 @@ async fn the_drill_waits_out_update_in_progress() {
         .await
         .unwrap();
     let mut c = controller(&env, S).await;
-    let report = run_drill(&mut c, &SandboxOutage(env.admin.clone()), &DrillOptions { phase_timeout: Duration::from_secs(20), ..Default::default() }).await;
+    let report = run_drill(
+        &mut c,
+        &SandboxOutage(env.admin.clone()),
+        &DrillOptions { phase_timeout: Duration::from_secs(20), ..Default::default() },
+    )
+    .await;
     assert!(report.passed, "{report:#?}");
     assert!(report.time_to_failover_s.unwrap() >= 0.3, "{report:?}");
     assert!(report.time_to_recover_s.unwrap() >= 0.3, "{report:?}");

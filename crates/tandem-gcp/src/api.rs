@@ -53,22 +53,73 @@ impl Coll {
     /// (https://cloud.google.com/compute/docs/access/iam-permissions).
     pub fn permissions(self) -> &'static [&'static str] {
         match self {
-            Coll::Networks => &["compute.networks.create", "compute.networks.get", "compute.networks.list", "compute.networks.update", "compute.networks.delete", "compute.globalOperations.get"],
+            Coll::Networks => &[
+                "compute.networks.create",
+                "compute.networks.get",
+                "compute.networks.list",
+                "compute.networks.update",
+                "compute.networks.delete",
+                "compute.globalOperations.get",
+            ],
             Coll::Subnetworks => &[
-                "compute.subnetworks.create", "compute.subnetworks.get", "compute.subnetworks.list", "compute.subnetworks.update", "compute.subnetworks.delete",
-                "compute.networks.updatePolicy", "compute.regionOperations.get",
+                "compute.subnetworks.create",
+                "compute.subnetworks.get",
+                "compute.subnetworks.list",
+                "compute.subnetworks.update",
+                "compute.subnetworks.delete",
+                "compute.networks.updatePolicy",
+                "compute.regionOperations.get",
             ],
             Coll::Firewalls => &[
-                "compute.firewalls.create", "compute.firewalls.get", "compute.firewalls.list", "compute.firewalls.update", "compute.firewalls.delete",
-                "compute.networks.updatePolicy", "compute.globalOperations.get",
+                "compute.firewalls.create",
+                "compute.firewalls.get",
+                "compute.firewalls.list",
+                "compute.firewalls.update",
+                "compute.firewalls.delete",
+                "compute.networks.updatePolicy",
+                "compute.globalOperations.get",
             ],
-            Coll::Routers => &["compute.routers.create", "compute.routers.get", "compute.routers.list", "compute.routers.update", "compute.routers.delete", "compute.networks.updatePolicy", "compute.regionOperations.get"],
-            Coll::VpnGateways => &["compute.vpnGateways.create", "compute.vpnGateways.get", "compute.vpnGateways.list", "compute.vpnGateways.delete", "compute.vpnGateways.use", "compute.regionOperations.get"],
-            Coll::ExternalVpnGateways => &["compute.externalVpnGateways.create", "compute.externalVpnGateways.get", "compute.externalVpnGateways.list", "compute.externalVpnGateways.delete", "compute.externalVpnGateways.use", "compute.globalOperations.get"],
-            Coll::VpnTunnels => &["compute.vpnTunnels.create", "compute.vpnTunnels.get", "compute.vpnTunnels.list", "compute.vpnTunnels.delete", "compute.routers.use", "compute.regionOperations.get"],
+            Coll::Routers => &[
+                "compute.routers.create",
+                "compute.routers.get",
+                "compute.routers.list",
+                "compute.routers.update",
+                "compute.routers.delete",
+                "compute.networks.updatePolicy",
+                "compute.regionOperations.get",
+            ],
+            Coll::VpnGateways => &[
+                "compute.vpnGateways.create",
+                "compute.vpnGateways.get",
+                "compute.vpnGateways.list",
+                "compute.vpnGateways.delete",
+                "compute.vpnGateways.use",
+                "compute.regionOperations.get",
+            ],
+            Coll::ExternalVpnGateways => &[
+                "compute.externalVpnGateways.create",
+                "compute.externalVpnGateways.get",
+                "compute.externalVpnGateways.list",
+                "compute.externalVpnGateways.delete",
+                "compute.externalVpnGateways.use",
+                "compute.globalOperations.get",
+            ],
+            Coll::VpnTunnels => &[
+                "compute.vpnTunnels.create",
+                "compute.vpnTunnels.get",
+                "compute.vpnTunnels.list",
+                "compute.vpnTunnels.delete",
+                "compute.routers.use",
+                "compute.regionOperations.get",
+            ],
             Coll::InterconnectAttachments => &[
-                "compute.interconnectAttachments.create", "compute.interconnectAttachments.get", "compute.interconnectAttachments.list", "compute.interconnectAttachments.update",
-                "compute.interconnectAttachments.delete", "compute.routers.use", "compute.regionOperations.get",
+                "compute.interconnectAttachments.create",
+                "compute.interconnectAttachments.get",
+                "compute.interconnectAttachments.list",
+                "compute.interconnectAttachments.update",
+                "compute.interconnectAttachments.delete",
+                "compute.routers.use",
+                "compute.regionOperations.get",
             ],
         }
     }
@@ -96,12 +147,20 @@ impl Path {
         let tail = id.find("projects/").map(|i| &id[i..]).unwrap_or(id);
         let s: Vec<&str> = tail.split('/').collect();
         let bad = || {
-            let shape = if coll.regional() { format!("projects/PROJECT/regions/REGION/{}/NAME", coll.segment()) } else { format!("projects/PROJECT/global/{}/NAME", coll.segment()) };
+            let shape = if coll.regional() {
+                format!("projects/PROJECT/regions/REGION/{}/NAME", coll.segment())
+            } else {
+                format!("projects/PROJECT/global/{}/NAME", coll.segment())
+            };
             ProviderError::invalid(format!("{id:?} is not a {} id; expected {shape}", coll.segment()))
         };
         match s.as_slice() {
-            ["projects", p, "global", c, n] if !coll.regional() && *c == coll.segment() => Ok(Path { project: p.to_string(), region: None, name: n.to_string() }),
-            ["projects", p, "regions", r, c, n] if coll.regional() && *c == coll.segment() => Ok(Path { project: p.to_string(), region: Some(r.to_string()), name: n.to_string() }),
+            ["projects", p, "global", c, n] if !coll.regional() && *c == coll.segment() => {
+                Ok(Path { project: p.to_string(), region: None, name: n.to_string() })
+            }
+            ["projects", p, "regions", r, c, n] if coll.regional() && *c == coll.segment() => {
+                Ok(Path { project: p.to_string(), region: Some(r.to_string()), name: n.to_string() })
+            }
             _ => Err(bad()),
         }
     }
@@ -146,7 +205,14 @@ macro_rules! insert {
         $client.insert().set_project(&$path.project).set_body($body).set_request_id($rid).send().await
     };
     (regional $client:expr, $path:expr, $body:expr, $rid:expr) => {
-        $client.insert().set_project(&$path.project).set_region($path.region.as_deref().unwrap_or_default()).set_body($body).set_request_id($rid).send().await
+        $client
+            .insert()
+            .set_project(&$path.project)
+            .set_region($path.region.as_deref().unwrap_or_default())
+            .set_body($body)
+            .set_request_id($rid)
+            .send()
+            .await
     };
 }
 
@@ -187,9 +253,13 @@ impl GcpContext {
                 Coll::Firewalls => call!(global self.firewalls().await?, get, path, set_firewall).map(|v| to_json(&v)),
                 Coll::Routers => call!(regional self.routers().await?, get, path, set_router).map(|v| to_json(&v)),
                 Coll::VpnGateways => call!(regional self.vpn_gateways().await?, get, path, set_vpn_gateway).map(|v| to_json(&v)),
-                Coll::ExternalVpnGateways => call!(global self.external_vpn_gateways().await?, get, path, set_external_vpn_gateway).map(|v| to_json(&v)),
+                Coll::ExternalVpnGateways => {
+                    call!(global self.external_vpn_gateways().await?, get, path, set_external_vpn_gateway).map(|v| to_json(&v))
+                }
                 Coll::VpnTunnels => call!(regional self.vpn_tunnels().await?, get, path, set_vpn_tunnel).map(|v| to_json(&v)),
-                Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, get, path, set_interconnect_attachment).map(|v| to_json(&v)),
+                Coll::InterconnectAttachments => {
+                    call!(regional self.interconnect_attachments().await?, get, path, set_interconnect_attachment).map(|v| to_json(&v))
+                }
             };
             match r {
                 Ok(v) => Ok(Some(v)),
@@ -236,7 +306,10 @@ impl GcpContext {
             let router = router.clone();
             let what = what.clone();
             let rid = rid.clone();
-            async move { call!(regional self.routers().await?, update, path, set_router, rid &rid, to_model::<model::Router>(&what, router)?).map_err(|e| classify("update", &what, e)) }
+            async move {
+                call!(regional self.routers().await?, update, path, set_router, rid &rid, to_model::<model::Router>(&what, router)?)
+                    .map_err(|e| classify("update", &what, e))
+            }
         })
         .await?;
         self.wait(ctx, path, op).await.map(drop)
@@ -263,7 +336,9 @@ impl GcpContext {
             Coll::VpnGateways => call!(regional self.vpn_gateways().await?, delete, path, set_vpn_gateway, rid rid),
             Coll::ExternalVpnGateways => call!(global self.external_vpn_gateways().await?, delete, path, set_external_vpn_gateway, rid rid),
             Coll::VpnTunnels => call!(regional self.vpn_tunnels().await?, delete, path, set_vpn_tunnel, rid rid),
-            Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, delete, path, set_interconnect_attachment, rid rid),
+            Coll::InterconnectAttachments => {
+                call!(regional self.interconnect_attachments().await?, delete, path, set_interconnect_attachment, rid rid)
+            }
         };
         match r {
             Ok(op) => Ok(Some(op)),
@@ -288,13 +363,17 @@ impl GcpContext {
                     Some(first) => {
                         let code = first["code"].as_str().unwrap_or("OPERATION_FAILED").to_string();
                         let message = first["message"].as_str().unwrap_or("the operation failed").to_string();
-                        let class = if code.contains("IN_USE") || code.contains("CONFLICT") { ErrorClass::Conflict } else { ErrorClass::Other };
+                        let class =
+                            if code.contains("IN_USE") || code.contains("CONFLICT") { ErrorClass::Conflict } else { ErrorClass::Other };
                         Err(ProviderError::new(class, format!("operation {name} failed: {message} ({code})")).with_code(code))
                     }
                 };
             }
             if tokio::time::Instant::now() >= deadline {
-                return Err(ProviderError::new(ErrorClass::Timeout, format!("operation {name} is still {} after {}s", v["status"].as_str().unwrap_or("running"), ctx.timeout.as_secs())));
+                return Err(ProviderError::new(
+                    ErrorClass::Timeout,
+                    format!("operation {name} is still {} after {}s", v["status"].as_str().unwrap_or("running"), ctx.timeout.as_secs()),
+                ));
             }
             if !announced {
                 ctx.report(format!("waiting for operation {name}"));
@@ -302,7 +381,9 @@ impl GcpContext {
             }
             let wait = async {
                 Ok::<_, ProviderError>(match &path.region {
-                    Some(r) => self.region_operations().await?.wait().set_project(&path.project).set_region(r).set_operation(&name).send().await,
+                    Some(r) => {
+                        self.region_operations().await?.wait().set_project(&path.project).set_region(r).set_operation(&name).send().await
+                    }
                     None => self.global_operations().await?.wait().set_project(&path.project).set_operation(&name).send().await,
                 })
             };
@@ -338,7 +419,10 @@ mod tests {
         let p = Path { project: "cc".into(), region: Some("us-east4".into()), name: "r1".into() };
         assert_eq!(p.render(Coll::Routers), "projects/cc/regions/us-east4/routers/r1");
         assert_eq!(Path::parse(Coll::Routers, "projects/cc/regions/us-east4/routers/r1").unwrap(), p);
-        assert_eq!(Path::parse(Coll::Routers, "https://compute.googleapis.com/compute/v1/projects/cc/regions/us-east4/routers/r1").unwrap(), p);
+        assert_eq!(
+            Path::parse(Coll::Routers, "https://compute.googleapis.com/compute/v1/projects/cc/regions/us-east4/routers/r1").unwrap(),
+            p
+        );
         let g = Path::parse(Coll::Networks, "projects/cc/global/networks/n").unwrap();
         assert_eq!((g.region, g.name.as_str()), (None, "n"));
         let e = Path::parse(Coll::Networks, "projects/cc/regions/x/routers/r").unwrap_err();

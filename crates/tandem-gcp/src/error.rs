@@ -4,8 +4,8 @@
 //! than the HTTP status, so it becomes the error's code.
 //! https://cloud.google.com/compute/docs/api/handle-api-errors
 
-use google_cloud_gax::error::Error;
 use google_cloud_gax::error::rpc::StatusDetails;
+use google_cloud_gax::error::Error;
 use tandem_provider::{ErrorClass, ProviderError};
 
 /// `errors[0].reason` of a Google error body: the client keeps it as an
@@ -41,14 +41,18 @@ pub fn classify(verb: &str, what: &str, e: Error) -> ProviderError {
         // changed) takes the next change once that one is done.
         (_, Some("resourceNotReady")) => ErrorClass::Transient,
         (Some(409), _) | (Some(412), _) | (_, Some("resourceInUseByAnotherResource" | "conditionNotMet")) => ErrorClass::Conflict,
-        (Some(429), _) | (Some(500..=599), _) | (_, Some("rateLimitExceeded" | "userRateLimitExceeded" | "backendError")) => ErrorClass::Transient,
+        (Some(429), _) | (Some(500..=599), _) | (_, Some("rateLimitExceeded" | "userRateLimitExceeded" | "backendError")) => {
+            ErrorClass::Transient
+        }
         (Some(400), _) => ErrorClass::Invalid,
         (None, _) if e.is_io() || e.is_connect() || e.is_timeout() || e.is_transport() => ErrorClass::Transient,
         (None, _) if e.is_authentication() => ErrorClass::Auth,
         _ => ErrorClass::Other,
     };
     let help = match class {
-        ErrorClass::Auth => "; check Application Default Credentials (gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS)",
+        ErrorClass::Auth => {
+            "; check Application Default Credentials (gcloud auth application-default login, or GOOGLE_APPLICATION_CREDENTIALS)"
+        }
         ErrorClass::Invalid => "; fix the spec and plan again",
         _ => "",
     };

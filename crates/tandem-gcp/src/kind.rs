@@ -8,7 +8,9 @@ use crate::GcpContext;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 
 pub struct Kind {
     gcp: Arc<GcpContext>,
@@ -85,7 +87,12 @@ impl ResourceKind for Kind {
             Err(e) if e.code.as_deref() == Some("alreadyExists") => {
                 return Err(ProviderError::new(
                     ErrorClass::Conflict,
-                    format!("{} exists already; if it is this resource's, adopt it with `tandem import {} {}`, else choose another name", path.render(self.coll()), ctx.address, path.render(self.coll())),
+                    format!(
+                        "{} exists already; if it is this resource's, adopt it with `tandem import {} {}`, else choose another name",
+                        path.render(self.coll()),
+                        ctx.address,
+                        path.render(self.coll())
+                    ),
                 )
                 .with_code("alreadyExists"))
             }
@@ -102,7 +109,8 @@ impl ResourceKind for Kind {
                 return Err(e);
             }
         }
-        let api = self.settled(ctx, &path).await.map_err(|e| e.with_partial(Observed { id: path.render(self.coll()), ..Default::default() }))?;
+        let api =
+            self.settled(ctx, &path).await.map_err(|e| e.with_partial(Observed { id: path.render(self.coll()), ..Default::default() }))?;
         Ok(self.observed(&path, &api))
     }
 
@@ -111,16 +119,33 @@ impl ResourceKind for Kind {
         Ok(self.gcp.get(ctx, self.coll(), &path).await?.map(|api| self.observed(&path, &api)))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let path = Path::parse(self.coll(), id)?;
         // A fingerprinted patch that meets a concurrent change (412) is
         // rebuilt on the fresh resource and sent again.
         let mut attempts = 0;
         loop {
-            let current = self.gcp.get(ctx, self.coll(), &path).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone; plan again to create it")))?;
+            let current = self
+                .gcp
+                .get(ctx, self.coll(), &path)
+                .await?
+                .ok_or_else(|| ProviderError::not_found(format!("{id} is gone; plan again to create it")))?;
             let body = match self.mapping.patch(desired, changed, &current) {
                 Some(b) => b?,
-                None => return Err(ProviderError::invalid(format!("{} cannot be changed in place: {}", self.schema.type_name, changed.join(", ")))),
+                None => {
+                    return Err(ProviderError::invalid(format!(
+                        "{} cannot be changed in place: {}",
+                        self.schema.type_name,
+                        changed.join(", ")
+                    )))
+                }
             };
             match self.gcp.patch(ctx, self.coll(), &path, body).await {
                 Ok(()) => break,

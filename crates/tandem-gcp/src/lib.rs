@@ -116,7 +116,8 @@ impl GcpContext {
 
 /// Every GCP kind this tandem has.
 pub fn kinds(gcp: Arc<GcpContext>) -> Vec<Arc<dyn ResourceKind>> {
-    let mut out: Vec<Arc<dyn ResourceKind>> = mapping::all().into_iter().map(|m| Arc::new(kind::Kind::new(gcp.clone(), m)) as Arc<dyn ResourceKind>).collect();
+    let mut out: Vec<Arc<dyn ResourceKind>> =
+        mapping::all().into_iter().map(|m| Arc::new(kind::Kind::new(gcp.clone(), m)) as Arc<dyn ResourceKind>).collect();
     out.push(Arc::new(router_peer::RouterPeer::new(gcp)));
     out
 }

@@ -45,10 +45,20 @@ pub fn check_common(schema: &KindSchema, props: &Map<String, Value>) -> Vec<Inva
 }
 
 pub fn all() -> Vec<Box<dyn Mapping>> {
-    vec![Box::new(Network), Box::new(Subnetwork), Box::new(Firewall), Box::new(Router), Box::new(HaVpnGateway), Box::new(ExternalVpnGateway), Box::new(VpnTunnel), Box::new(InterconnectAttachment)]
+    vec![
+        Box::new(Network),
+        Box::new(Subnetwork),
+        Box::new(Firewall),
+        Box::new(Router),
+        Box::new(HaVpnGateway),
+        Box::new(ExternalVpnGateway),
+        Box::new(VpnTunnel),
+        Box::new(InterconnectAttachment),
+    ]
 }
 
-const NAME_DOC: &str = "The resource name: 1-63 lowercase letters, digits and hyphens, starting with a letter (RFC 1035); defaults to the resource's key.";
+const NAME_DOC: &str =
+    "The resource name: 1-63 lowercase letters, digits and hyphens, starting with a letter (RFC 1035); defaults to the resource's key.";
 
 /// project, name and description: every GCP kind has them.
 fn common(mut rest: Vec<Field>) -> Vec<Field> {
@@ -62,7 +72,10 @@ fn common(mut rest: Vec<Field>) -> Vec<Field> {
 }
 
 fn outputs(extra: Vec<OutputDef>) -> Vec<OutputDef> {
-    let mut v = vec![OutputDef::new("self_link", "The resource's URL: what other GCP resources reference it by."), OutputDef::new("name", "The resource name.")];
+    let mut v = vec![
+        OutputDef::new("self_link", "The resource's URL: what other GCP resources reference it by."),
+        OutputDef::new("name", "The resource name."),
+    ];
     v.extend(extra);
     v
 }
@@ -72,7 +85,11 @@ fn outputs(extra: Vec<OutputDef>) -> Vec<OutputDef> {
 fn check_name(props: &Map<String, Value>, out: &mut Vec<Invalid>) {
     if let Some(n) = prop_str(props, "name") {
         let b = n.as_bytes();
-        let ok = !b.is_empty() && b.len() <= 63 && b[0].is_ascii_lowercase() && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-') && b[b.len() - 1] != b'-';
+        let ok = !b.is_empty()
+            && b.len() <= 63
+            && b[0].is_ascii_lowercase()
+            && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+            && b[b.len() - 1] != b'-';
         if !ok {
             out.push(Invalid::new("name", format!("{n:?} is not a valid GCP resource name: use 1-63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (e.g. {:?})", n.to_ascii_lowercase().replace('_', "-"))));
         }
@@ -266,7 +283,9 @@ impl Mapping for Firewall {
     }
     fn schema(&self) -> KindSchema {
         let rule = Type::Object(vec![
-            Field::new("ip_protocol", Type::String).required().doc("IPProtocol: tcp, udp, icmp, esp, ah, sctp, ipip, all, or a protocol number."),
+            Field::new("ip_protocol", Type::String)
+                .required()
+                .doc("IPProtocol: tcp, udp, icmp, esp, ah, sctp, ipip, all, or a protocol number."),
             Field::new("ports", Type::list(Type::String)).doc("Ports or ranges (\"443\", \"5060-5061\"); only for tcp, udp and sctp."),
         ]);
         KindSchema {
@@ -436,7 +455,10 @@ impl Mapping for Router {
     /// gcp.compute.router_peer resources) are left as they are.
     /// https://cloud.google.com/compute/docs/reference/rest/v1/routers/patch
     fn patch(&self, desired: &Map<String, Value>, changed: &[String], _: &Value) -> Option<Result<Value>> {
-        if let Some(other) = changed.iter().find(|f| !["asn", "advertise_mode", "advertised_groups", "advertised_ip_ranges", "keepalive_interval"].contains(&f.as_str())) {
+        if let Some(other) = changed
+            .iter()
+            .find(|f| !["asn", "advertise_mode", "advertised_groups", "advertised_ip_ranges", "keepalive_interval"].contains(&f.as_str()))
+        {
             return Some(Err(ProviderError::invalid(format!("{other} of a router cannot be changed in place"))));
         }
         let mut bgp = bgp(desired);
@@ -490,7 +512,12 @@ impl Mapping for HaVpnGateway {
             doc: "An HA VPN gateway: two interfaces, each with its own public IP; AWS gets one customer gateway per interface.",
             api_reference: "https://cloud.google.com/compute/docs/reference/rest/v1/vpnGateways",
             regional: true,
-            properties: common(vec![Field::new("network", Type::String).required().force_new().refers_to(&["gcp.compute.network"]).carries_traffic().doc("The network's self_link.")]),
+            properties: common(vec![Field::new("network", Type::String)
+                .required()
+                .force_new()
+                .refers_to(&["gcp.compute.network"])
+                .carries_traffic()
+                .doc("The network's self_link.")]),
             outputs: outputs(vec![
                 OutputDef::new("interface0_ip", "The public IP of interface 0 (the first AWS customer gateway's ip_address)."),
                 OutputDef::new("interface1_ip", "The public IP of interface 1 (the second AWS customer gateway's ip_address)."),
@@ -508,7 +535,13 @@ impl Mapping for HaVpnGateway {
         let (mut p, mut o) = base_observed(api);
         set(&mut p, "network", &api["network"]);
         for i in [0, 1] {
-            let ip = api["vpnInterfaces"].as_array().into_iter().flatten().find(|v| v["id"].as_u64().unwrap_or(0) == i).map(|v| v["ipAddress"].clone()).unwrap_or(Value::Null);
+            let ip = api["vpnInterfaces"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|v| v["id"].as_u64().unwrap_or(0) == i)
+                .map(|v| v["ipAddress"].clone())
+                .unwrap_or(Value::Null);
             o.insert(format!("interface{i}_ip"), ip);
         }
         (p, o)
@@ -548,14 +581,25 @@ impl Mapping for ExternalVpnGateway {
     fn body(&self, props: &Map<String, Value>) -> Result<Value> {
         let mut b = base_body(props);
         copy(props, "redundancy_type", &mut b, "redundancyType");
-        let ifaces: Vec<Value> = props.get("interfaces").and_then(Value::as_array).into_iter().flatten().map(|i| json!({ "id": i["id"], "ipAddress": i["ip_address"] })).collect();
+        let ifaces: Vec<Value> = props
+            .get("interfaces")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|i| json!({ "id": i["id"], "ipAddress": i["ip_address"] }))
+            .collect();
         b.insert("interfaces".into(), json!(ifaces));
         Ok(Value::Object(b))
     }
     fn observe(&self, api: &Value) -> (Map<String, Value>, BTreeMap<String, Value>) {
         let (mut p, o) = base_observed(api);
         set(&mut p, "redundancy_type", &api["redundancyType"]);
-        let ifaces: Vec<Value> = api["interfaces"].as_array().into_iter().flatten().map(|i| json!({ "id": i["id"].as_u64().unwrap_or(0), "ip_address": i["ipAddress"] })).collect();
+        let ifaces: Vec<Value> = api["interfaces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|i| json!({ "id": i["id"].as_u64().unwrap_or(0), "ip_address": i["ipAddress"] }))
+            .collect();
         p.insert("interfaces".into(), json!(ifaces));
         (p, o)
     }
@@ -570,7 +614,10 @@ impl Mapping for ExternalVpnGateway {
         let mut ids: Vec<i64> = ifaces.iter().filter_map(|i| i["id"].as_i64()).collect();
         ids.sort_unstable();
         if ids.len() == ifaces.len() && ids != (0..ids.len() as i64).collect::<Vec<_>>() {
-            out.push(Invalid::new("interfaces", format!("interface ids must be 0 to {} once each, found {ids:?}", ifaces.len().saturating_sub(1))));
+            out.push(Invalid::new(
+                "interfaces",
+                format!("interface ids must be 0 to {} once each, found {ids:?}", ifaces.len().saturating_sub(1)),
+            ));
         }
         for ip in ifaces.iter().filter_map(|i| i["ip_address"].as_str()) {
             if ip.parse::<Ipv4Addr>().is_err() {
@@ -709,7 +756,9 @@ impl Mapping for InterconnectAttachment {
             match f.as_str() {
                 "admin_enabled" => copy(desired, f, &mut b, "adminEnabled"),
                 "mtu" => copy(desired, f, &mut b, "mtu"),
-                other => return Some(Err(ProviderError::invalid(format!("{other} of an interconnect attachment cannot be changed in place")))),
+                other => {
+                    return Some(Err(ProviderError::invalid(format!("{other} of an interconnect attachment cannot be changed in place"))))
+                }
             }
         }
         Some(Ok(Value::Object(b)))
@@ -721,7 +770,10 @@ impl Mapping for InterconnectAttachment {
         // https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments
         if let Some(m) = prop_i64(props, "mtu") {
             if !ATTACHMENT_MTUS.contains(&m) {
-                out.push(Invalid::new("mtu", format!("an interconnect attachment's MTU is 1440 (the default), 1460, 1500 or 8896, found {m}")));
+                out.push(Invalid::new(
+                    "mtu",
+                    format!("an interconnect attachment's MTU is 1440 (the default), 1460, 1500 or 8896, found {m}"),
+                ));
             }
         }
         out

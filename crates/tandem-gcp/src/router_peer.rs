@@ -45,7 +45,11 @@ impl PeerId {
         format!("{}/bgpPeers/{}", self.router.render(Coll::Routers), self.name)
     }
     fn parse(id: &str) -> Result<PeerId> {
-        let (router, name) = id.rsplit_once("/bgpPeers/").ok_or_else(|| ProviderError::invalid(format!("{id:?} is not a router peer id; expected projects/PROJECT/regions/REGION/routers/ROUTER/bgpPeers/NAME")))?;
+        let (router, name) = id.rsplit_once("/bgpPeers/").ok_or_else(|| {
+            ProviderError::invalid(format!(
+                "{id:?} is not a router peer id; expected projects/PROJECT/regions/REGION/routers/ROUTER/bgpPeers/NAME"
+            ))
+        })?;
         Ok(PeerId { router: Path::parse(Coll::Routers, router)?, name: name.to_string() })
     }
 }
@@ -87,7 +91,10 @@ impl RouterPeer {
         let project = prop_str(props, "project").ok_or_else(|| ProviderError::invalid("project is required"))?;
         let router = prop_str(props, "router").ok_or_else(|| ProviderError::invalid("router is required"))?;
         let name = prop_str(props, "name").unwrap_or(&ctx.name);
-        Ok(PeerId { router: Path { project: project.into(), region: Some(ctx.region()?.to_string()), name: last(router).to_string() }, name: name.to_string() })
+        Ok(PeerId {
+            router: Path { project: project.into(), region: Some(ctx.region()?.to_string()), name: last(router).to_string() },
+            name: name.to_string(),
+        })
     }
 
     /// Under the router's lock: read the router, let `edit` change its
@@ -115,10 +122,15 @@ impl RouterPeer {
                     ctx.report(format!("{} was changed by someone else meanwhile; editing it again", id.router.render(Coll::Routers)));
                     tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt + 1))).await;
                 }
-                None => return Err(ProviderError::not_found(format!("the router {} was deleted meanwhile", id.router.render(Coll::Routers)))),
+                None => {
+                    return Err(ProviderError::not_found(format!("the router {} was deleted meanwhile", id.router.render(Coll::Routers))))
+                }
             }
         }
-        Err(ProviderError::new(ErrorClass::Conflict, format!("{} kept being changed by another writer; {ATTEMPTS} edits did not stick", id.router.render(Coll::Routers))))
+        Err(ProviderError::new(
+            ErrorClass::Conflict,
+            format!("{} kept being changed by another writer; {ATTEMPTS} edits did not stick", id.router.render(Coll::Routers)),
+        ))
     }
 
     fn interface_name(props: &Map<String, Value>, peer: &str) -> String {
@@ -130,7 +142,11 @@ impl RouterPeer {
         let iface_name = Self::interface_name(props, &id.name);
         let mut iface = Map::new();
         iface.insert("name".into(), json!(iface_name));
-        for (from, to) in [("ip_range", "ipRange"), ("linked_vpn_tunnel", "linkedVpnTunnel"), ("linked_interconnect_attachment", "linkedInterconnectAttachment")] {
+        for (from, to) in [
+            ("ip_range", "ipRange"),
+            ("linked_vpn_tunnel", "linkedVpnTunnel"),
+            ("linked_interconnect_attachment", "linkedInterconnectAttachment"),
+        ] {
             if let Some(v) = prop_str(props, from) {
                 iface.insert(to.into(), json!(v));
             }
@@ -156,9 +172,11 @@ impl RouterPeer {
 
 /// Whether the router has the peer `name` (with every field of `want`, when given).
 fn has_peer(router: &Value, name: &str, want: Option<&Value>) -> bool {
-    router["bgpPeers"].as_array().into_iter().flatten().any(|p| {
-        p["name"] == json!(name) && want.and_then(Value::as_object).is_none_or(|w| w.iter().all(|(k, v)| p.get(k) == Some(v)))
-    })
+    router["bgpPeers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|p| p["name"] == json!(name) && want.and_then(Value::as_object).is_none_or(|w| w.iter().all(|(k, v)| p.get(k) == Some(v))))
 }
 
 fn list<'a>(router: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Value> {
@@ -190,10 +208,15 @@ impl ResourceKind for RouterPeer {
                 o[0] == 169 && o[1] == 254 && n.prefix_len() == 30 && n.addr() != n.network() && n.addr() != n.broadcast()
             });
             if !ok {
-                out.push(Invalid::new("ip_range", format!("{r:?} must be a host address of a /30 in 169.254.0.0/16 with its prefix, e.g. 169.254.10.2/30")));
+                out.push(Invalid::new(
+                    "ip_range",
+                    format!("{r:?} must be a host address of a /30 in 169.254.0.0/16 with its prefix, e.g. 169.254.10.2/30"),
+                ));
             }
         }
-        if let (Some(r), Some(peer)) = (prop_str(props, "ip_range").and_then(|r| r.parse::<ipnet::Ipv4Net>().ok()), prop_str(props, "peer_ip_address")) {
+        if let (Some(r), Some(peer)) =
+            (prop_str(props, "ip_range").and_then(|r| r.parse::<ipnet::Ipv4Net>().ok()), prop_str(props, "peer_ip_address"))
+        {
             match peer.parse::<std::net::Ipv4Addr>() {
                 Ok(p) if r.trunc().contains(&p) && p != r.addr() => {}
                 Ok(_) => out.push(Invalid::new("peer_ip_address", format!("{peer} must be the other host of {r}'s /30"))),
@@ -208,8 +231,13 @@ impl ResourceKind for RouterPeer {
         if prop_str(props, "peer_ip_address").is_some() && !props.contains_key("ip_range") {
             out.push(Invalid::new("peer_ip_address", "peer_ip_address needs ip_range, the router's own address on this interface (for an AWS tunnel: ${aws_vpn.tunnelN_bgp_local_ip}/30)"));
         }
-        if props.get("linked_vpn_tunnel").is_some_and(|v| !v.is_null()) && props.get("linked_interconnect_attachment").is_some_and(|v| !v.is_null()) {
-            out.push(Invalid::new("linked_interconnect_attachment", "an interface links either a VPN tunnel or an interconnect attachment, not both"));
+        if props.get("linked_vpn_tunnel").is_some_and(|v| !v.is_null())
+            && props.get("linked_interconnect_attachment").is_some_and(|v| !v.is_null())
+        {
+            out.push(Invalid::new(
+                "linked_interconnect_attachment",
+                "an interface links either a VPN tunnel or an interconnect attachment, not both",
+            ));
         }
         out
     }
@@ -218,37 +246,56 @@ impl ResourceKind for RouterPeer {
         let id = Self::id_for(ctx, props)?;
         let (iface, peer) = Self::entries(props, &id);
         let iface_name = Self::interface_name(props, &id.name);
-        self.edit_router(ctx, &id, |router| {
-            if list(router, "bgpPeers").iter().any(|p| p["name"] == json!(id.name)) {
-                return Err(ProviderError::new(ErrorClass::Conflict, format!("{} exists already; adopt it with `tandem import {} {}`", id.render(), ctx.address, id.render())));
-            }
-            let ifaces = list(router, "interfaces");
-            ifaces.retain(|i| i["name"] != json!(iface_name));
-            ifaces.push(iface.clone());
-            list(router, "bgpPeers").push(peer.clone());
-            Ok(true)
-        }, |now| has_peer(now, &id.name, Some(&peer)))
+        self.edit_router(
+            ctx,
+            &id,
+            |router| {
+                if list(router, "bgpPeers").iter().any(|p| p["name"] == json!(id.name)) {
+                    return Err(ProviderError::new(
+                        ErrorClass::Conflict,
+                        format!("{} exists already; adopt it with `tandem import {} {}`", id.render(), ctx.address, id.render()),
+                    ));
+                }
+                let ifaces = list(router, "interfaces");
+                ifaces.retain(|i| i["name"] != json!(iface_name));
+                ifaces.push(iface.clone());
+                list(router, "bgpPeers").push(peer.clone());
+                Ok(true)
+            },
+            |now| has_peer(now, &id.name, Some(&peer)),
+        )
         .await?;
-        self.read(ctx, &id.render()).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{} vanished right after creation", id.render())))
+        self.read(ctx, &id.render())
+            .await?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{} vanished right after creation", id.render())))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let pid = PeerId::parse(id)?;
         let Some(router) = self.gcp.get(ctx, Coll::Routers, &pid.router).await? else { return Ok(None) };
-        let Some(peer) = router["bgpPeers"].as_array().into_iter().flatten().find(|p| p["name"] == json!(pid.name)) else { return Ok(None) };
+        let Some(peer) = router["bgpPeers"].as_array().into_iter().flatten().find(|p| p["name"] == json!(pid.name)) else {
+            return Ok(None);
+        };
         let iface_name = peer["interfaceName"].as_str().unwrap_or_default();
-        let iface = router["interfaces"].as_array().into_iter().flatten().find(|i| i["name"] == json!(iface_name)).cloned().unwrap_or(Value::Null);
+        let iface =
+            router["interfaces"].as_array().into_iter().flatten().find(|i| i["name"] == json!(iface_name)).cloned().unwrap_or(Value::Null);
         let mut p = Map::new();
         p.insert("project".into(), json!(pid.router.project));
         p.insert("router".into(), router["selfLink"].clone());
         p.insert("name".into(), json!(pid.name));
         p.insert("interface_name".into(), json!(iface_name));
-        for (to, from) in [("ip_range", "ipRange"), ("linked_vpn_tunnel", "linkedVpnTunnel"), ("linked_interconnect_attachment", "linkedInterconnectAttachment")] {
+        for (to, from) in [
+            ("ip_range", "ipRange"),
+            ("linked_vpn_tunnel", "linkedVpnTunnel"),
+            ("linked_interconnect_attachment", "linkedInterconnectAttachment"),
+        ] {
             if let Some(v) = iface[from].as_str() {
                 p.insert(to.into(), json!(v));
             }
         }
-        for (to, from) in [("peer_ip_address", "peerIpAddress"), ("peer_asn", "peerAsn"), ("advertised_route_priority", "advertisedRoutePriority")] {
+        for (to, from) in
+            [("peer_ip_address", "peerIpAddress"), ("peer_asn", "peerAsn"), ("advertised_route_priority", "advertisedRoutePriority")]
+        {
             if !peer[from].is_null() {
                 p.insert(to.into(), peer[from].clone());
             }
@@ -259,23 +306,35 @@ impl ResourceKind for RouterPeer {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, _changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        _changed: &[String],
+    ) -> Result<Observed> {
         let pid = PeerId::parse(id)?;
         let (_, peer) = Self::entries(desired, &pid);
-        self.edit_router(ctx, &pid, |router| {
-            let peers = list(router, "bgpPeers");
-            let Some(slot) = peers.iter_mut().find(|p| p["name"] == json!(pid.name)) else {
-                return Err(ProviderError::not_found(format!("{id} is gone; plan again to create it")));
-            };
-            // Fields the spec does not set (status, MD5 settings made
-            // elsewhere) stay as the router has them.
-            if let (Some(slot), Value::Object(new)) = (slot.as_object_mut(), &peer) {
-                for (k, v) in new {
-                    slot.insert(k.clone(), v.clone());
+        self.edit_router(
+            ctx,
+            &pid,
+            |router| {
+                let peers = list(router, "bgpPeers");
+                let Some(slot) = peers.iter_mut().find(|p| p["name"] == json!(pid.name)) else {
+                    return Err(ProviderError::not_found(format!("{id} is gone; plan again to create it")));
+                };
+                // Fields the spec does not set (status, MD5 settings made
+                // elsewhere) stay as the router has them.
+                if let (Some(slot), Value::Object(new)) = (slot.as_object_mut(), &peer) {
+                    for (k, v) in new {
+                        slot.insert(k.clone(), v.clone());
+                    }
                 }
-            }
-            Ok(true)
-        }, |now| has_peer(now, &pid.name, Some(&peer)))
+                Ok(true)
+            },
+            |now| has_peer(now, &pid.name, Some(&peer)),
+        )
         .await?;
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone")))
     }
@@ -284,17 +343,27 @@ impl ResourceKind for RouterPeer {
         let pid = PeerId::parse(id)?;
         let iface_name = Self::interface_name(prior, &pid.name);
         let r = self
-            .edit_router(ctx, &pid, |router| {
-                let peers = list(router, "bgpPeers");
-                let before = peers.len();
-                let iface = peers.iter().find(|p| p["name"] == json!(pid.name)).and_then(|p| p["interfaceName"].as_str()).unwrap_or(&iface_name).to_string();
-                peers.retain(|p| p["name"] != json!(pid.name));
-                let removed_peer = peers.len() != before;
-                let ifaces = list(router, "interfaces");
-                let before = ifaces.len();
-                ifaces.retain(|i| i["name"] != json!(iface));
-                Ok(removed_peer || ifaces.len() != before)
-            }, |now| !has_peer(now, &pid.name, None))
+            .edit_router(
+                ctx,
+                &pid,
+                |router| {
+                    let peers = list(router, "bgpPeers");
+                    let before = peers.len();
+                    let iface = peers
+                        .iter()
+                        .find(|p| p["name"] == json!(pid.name))
+                        .and_then(|p| p["interfaceName"].as_str())
+                        .unwrap_or(&iface_name)
+                        .to_string();
+                    peers.retain(|p| p["name"] != json!(pid.name));
+                    let removed_peer = peers.len() != before;
+                    let ifaces = list(router, "interfaces");
+                    let before = ifaces.len();
+                    ifaces.retain(|i| i["name"] != json!(iface));
+                    Ok(removed_peer || ifaces.len() != before)
+                },
+                |now| !has_peer(now, &pid.name, None),
+            )
             .await;
         match r {
             // The router going first takes its peers with it.
@@ -320,7 +389,9 @@ mod tests {
     fn validation_names_the_field_and_the_fix() {
         let k = RouterPeer::new(Arc::new(GcpContext::default()));
         let props = |v: Value| v.as_object().unwrap().clone();
-        let ok = props(json!({"project": "p", "router": "https://compute.googleapis.com/compute/v1/projects/p/regions/r/routers/r", "name": "aws-1", "ip_range": "169.254.10.2/30", "peer_ip_address": "169.254.10.1", "peer_asn": 64512}));
+        let ok = props(
+            json!({"project": "p", "router": "https://compute.googleapis.com/compute/v1/projects/p/regions/r/routers/r", "name": "aws-1", "ip_range": "169.254.10.2/30", "peer_ip_address": "169.254.10.1", "peer_asn": 64512}),
+        );
         assert!(k.validate(Some("us-east4"), &ok).is_empty());
         for (bad, field) in [
             (json!({"ip_range": "10.0.0.2/30"}), "ip_range"),

@@ -113,11 +113,23 @@ async fn network_subnetwork_firewall_lifecycle() {
     fp2.insert("source_ranges".into(), json!(["10.0.0.0/16", "10.1.0.0/16"]));
     fp2.insert("priority".into(), json!(900));
     let fw2 = firewall.update(&fc, &fw.id, &fp, &fp2, &changed(&["source_ranges", "priority"])).await.unwrap();
-    assert_eq!((fw2.properties["source_ranges"].clone(), fw2.properties["priority"].clone()), (json!(["10.0.0.0/16", "10.1.0.0/16"]), json!(900)));
+    assert_eq!(
+        (fw2.properties["source_ranges"].clone(), fw2.properties["priority"].clone()),
+        (json!(["10.0.0.0/16", "10.1.0.0/16"]), json!(900))
+    );
 
     // The network cannot go while the subnetwork and the rule use it; GCP's reason is kept.
     // Every mutation carries a request id (Operation.clientOperationId echoes it), so a retry after a lost answer is not a second change.
-    let op = e.gcp.insert(&nc, tandem_gcp::Coll::Networks, &tandem_gcp::Path { project: PROJECT.into(), region: None, name: "other".into() }, json!({"name": "other", "autoCreateSubnetworks": false})).await.unwrap();
+    let op = e
+        .gcp
+        .insert(
+            &nc,
+            tandem_gcp::Coll::Networks,
+            &tandem_gcp::Path { project: PROJECT.into(), region: None, name: "other".into() },
+            json!({"name": "other", "autoCreateSubnetworks": false}),
+        )
+        .await
+        .unwrap();
     assert_eq!((op["status"].as_str(), op["clientOperationId"].as_str().map(str::len)), (Some("DONE"), Some(36)), "{op}");
     network.delete(&nc, "projects/tandem-test/global/networks/other", &np).await.unwrap();
     let busy = network.delete(&nc, &net.id, &np).await.unwrap_err();
@@ -172,7 +184,8 @@ async fn concurrent_peers_on_one_router_all_land() {
     rp2.insert("advertise_mode".into(), json!("CUSTOM"));
     rp2.insert("advertised_groups".into(), json!(["ALL_SUBNETS"]));
     rp2.insert("advertised_ip_ranges".into(), json!([{"range": "10.20.0.0/20"}]));
-    let r2 = router.update(&rc, &r.id, &rp, &rp2, &changed(&["advertise_mode", "advertised_groups", "advertised_ip_ranges"])).await.unwrap();
+    let r2 =
+        router.update(&rc, &r.id, &rp, &rp2, &changed(&["advertise_mode", "advertised_groups", "advertised_ip_ranges"])).await.unwrap();
     assert_eq!(r2.properties["advertised_ip_ranges"], json!([{"range": "10.20.0.0/20"}]));
     assert!(peer.read(&ctx("x", Some(REGION)), &ids[7]).await.unwrap().is_some());
 
@@ -180,7 +193,8 @@ async fn concurrent_peers_on_one_router_all_land() {
     let mut p1 = p(1);
     p1.insert("peer_asn".into(), json!(64600));
     p1.insert("advertised_route_priority".into(), json!(200));
-    let u = peer.update(&ctx("bgp_1", Some(REGION)), &ids[1], &p(1), &p1, &changed(&["peer_asn", "advertised_route_priority"])).await.unwrap();
+    let u =
+        peer.update(&ctx("bgp_1", Some(REGION)), &ids[1], &p(1), &p1, &changed(&["peer_asn", "advertised_route_priority"])).await.unwrap();
     assert_eq!((u.properties["peer_asn"].clone(), u.properties["advertised_route_priority"].clone()), (json!(64600), json!(200)));
     let gone = join_all((0..4usize).map(|i| {
         let (peer, id, pp) = (peer.clone(), ids[i * 2].clone(), p((i * 2) as u8));
@@ -210,8 +224,16 @@ async fn ha_vpn_and_partner_interconnect() {
     let net = e.kind("gcp.compute.network").create(&ctx("net", None), &props(json!({"project": PROJECT, "name": "cc"}))).await.unwrap();
     let link = net.outputs["self_link"].clone();
     let rc = ctx("router", Some(REGION));
-    let router = e.kind("gcp.compute.router").create(&rc, &props(json!({"project": PROJECT, "name": "cc-vpn", "network": link, "asn": 65010}))).await.unwrap();
-    let ha = e.kind("gcp.compute.ha_vpn_gateway").create(&ctx("ha", Some(REGION)), &props(json!({"project": PROJECT, "name": "cc-ha", "network": link}))).await.unwrap();
+    let router = e
+        .kind("gcp.compute.router")
+        .create(&rc, &props(json!({"project": PROJECT, "name": "cc-vpn", "network": link, "asn": 65010})))
+        .await
+        .unwrap();
+    let ha = e
+        .kind("gcp.compute.ha_vpn_gateway")
+        .create(&ctx("ha", Some(REGION)), &props(json!({"project": PROJECT, "name": "cc-ha", "network": link})))
+        .await
+        .unwrap();
     let (ip0, ip1) = (ha.outputs["interface0_ip"].as_str().unwrap(), ha.outputs["interface1_ip"].as_str().unwrap());
     assert!(ip0.parse::<std::net::Ipv4Addr>().is_ok() && ip0 != ip1, "{ha:?}");
     let ext = e.kind("gcp.compute.external_vpn_gateway");
@@ -238,10 +260,16 @@ async fn ha_vpn_and_partner_interconnect() {
     let busy = e.kind("gcp.compute.ha_vpn_gateway").delete(&ctx("ha", Some(REGION)), &ha.id, &Map::new()).await.unwrap_err();
     assert_eq!(busy.code.as_deref(), Some("resourceInUseByAnotherResource"), "{busy}");
 
-    let ir = e.kind("gcp.compute.router").create(&rc, &props(json!({"project": PROJECT, "name": "cc-partner", "network": link, "asn": 16550}))).await.unwrap();
+    let ir = e
+        .kind("gcp.compute.router")
+        .create(&rc, &props(json!({"project": PROJECT, "name": "cc-partner", "network": link, "asn": 16550})))
+        .await
+        .unwrap();
     let att = e.kind("gcp.compute.interconnect_attachment");
     let ac = ctx("att", Some(REGION));
-    let ap = props(json!({"project": PROJECT, "name": "cc-dx", "router": ir.outputs["self_link"], "edge_availability_domain": "AVAILABILITY_DOMAIN_1", "admin_enabled": true}));
+    let ap = props(
+        json!({"project": PROJECT, "name": "cc-dx", "router": ir.outputs["self_link"], "edge_availability_domain": "AVAILABILITY_DOMAIN_1", "admin_enabled": true}),
+    );
     let a = att.create(&ac, &ap).await.unwrap();
     assert_eq!((a.outputs["state"].as_str(), a.properties["type"].as_str()), (Some("PENDING_PARTNER"), Some("PARTNER")));
     assert!(a.outputs["pairing_key"].as_str().unwrap().ends_with("/us-east4/1"), "{a:?}");
@@ -280,17 +308,32 @@ async fn reads_after_insert_and_unprovisioned_attachments_are_waited_out() {
     let mut c = ctx("att", Some(REGION));
     c.progress = lines.clone();
 
-    let net = e.kind("gcp.compute.network").create(&c, &props(json!({"project": PROJECT, "name": "cc"}))).await.expect("the network, once GET shows it");
-    let router = e.kind("gcp.compute.router").create(&c, &props(json!({"project": PROJECT, "name": "cc-partner", "network": net.outputs["self_link"], "asn": 16550}))).await.unwrap();
+    let net = e
+        .kind("gcp.compute.network")
+        .create(&c, &props(json!({"project": PROJECT, "name": "cc"})))
+        .await
+        .expect("the network, once GET shows it");
+    let router = e
+        .kind("gcp.compute.router")
+        .create(&c, &props(json!({"project": PROJECT, "name": "cc-partner", "network": net.outputs["self_link"], "asn": 16550})))
+        .await
+        .unwrap();
     let att = e.kind("gcp.compute.interconnect_attachment");
     let ap = props(json!({"project": PROJECT, "name": "cc-dx", "router": router.outputs["self_link"], "mtu": 1460}));
     let a = att.create(&c, &ap).await.unwrap();
     assert_eq!(a.outputs["state"], "PENDING_PARTNER", "{a:?}");
-    assert!(a.outputs["pairing_key"].as_str().is_some_and(|k| k.contains("/us-east4/")), "the key is read once the attachment is provisioned: {a:?}");
+    assert!(
+        a.outputs["pairing_key"].as_str().is_some_and(|k| k.contains("/us-east4/")),
+        "the key is read once the attachment is provisioned: {a:?}"
+    );
     assert_eq!(a.properties["mtu"], 1460);
     assert!(!a.properties.contains_key("edge_availability_domain"), "input only: GCP does not read it back");
     for coll in ["networks", "routers", "interconnectAttachments"] {
-        assert_eq!(e.admin.count(Some("compute"), Some(&format!("{coll}.POST")), None).await.unwrap(), 1, "one insert of {coll}, however long GET answered 404");
+        assert_eq!(
+            e.admin.count(Some("compute"), Some(&format!("{coll}.POST")), None).await.unwrap(),
+            1,
+            "one insert of {coll}, however long GET answered 404"
+        );
     }
     let seen = lines.0.lock().unwrap().clone();
     assert!(seen.iter().any(|l| l.contains("not visible yet")), "{seen:?}");
@@ -310,12 +353,24 @@ async fn reads_after_insert_and_unprovisioned_attachments_are_waited_out() {
 async fn delete_waits_for_an_attachment_to_leave_unprovisioned() {
     let e = env().await;
     let net = e.kind("gcp.compute.network").create(&ctx("net", None), &props(json!({"project": PROJECT, "name": "cc"}))).await.unwrap();
-    let router = e.kind("gcp.compute.router").create(&ctx("r", Some(REGION)), &props(json!({"project": PROJECT, "name": "cc-partner", "network": net.outputs["self_link"], "asn": 16550}))).await.unwrap();
+    let router = e
+        .kind("gcp.compute.router")
+        .create(
+            &ctx("r", Some(REGION)),
+            &props(json!({"project": PROJECT, "name": "cc-partner", "network": net.outputs["self_link"], "asn": 16550})),
+        )
+        .await
+        .unwrap();
     // Made by someone else (the sandbox's own client here), still turning up.
     e.latency(&["interconnect_attachment_turnup"], 800).await;
     let path = tandem_gcp::Path { project: PROJECT.into(), region: Some(REGION.into()), name: "fresh".into() };
     e.gcp
-        .insert(&ctx("x", Some(REGION)), tandem_gcp::Coll::InterconnectAttachments, &path, json!({"name": "fresh", "type": "PARTNER", "router": router.outputs["self_link"]}))
+        .insert(
+            &ctx("x", Some(REGION)),
+            tandem_gcp::Coll::InterconnectAttachments,
+            &path,
+            json!({"name": "fresh", "type": "PARTNER", "router": router.outputs["self_link"]}),
+        )
         .await
         .unwrap();
     let now = e.gcp.get(&ctx("x", Some(REGION)), tandem_gcp::Coll::InterconnectAttachments, &path).await.unwrap().unwrap();
@@ -324,10 +379,17 @@ async fn delete_waits_for_an_attachment_to_leave_unprovisioned() {
     let lines = Arc::new(Lines::default());
     let mut c = ctx("att", Some(REGION));
     c.progress = lines.clone();
-    e.kind("gcp.compute.interconnect_attachment").delete(&c, &path.render(tandem_gcp::Coll::InterconnectAttachments), &Map::new()).await.unwrap();
+    e.kind("gcp.compute.interconnect_attachment")
+        .delete(&c, &path.render(tandem_gcp::Coll::InterconnectAttachments), &Map::new())
+        .await
+        .unwrap();
     let seen = lines.0.lock().unwrap().clone();
     assert!(seen.iter().any(|l| l.contains("before delete: UNPROVISIONED")), "{seen:?}");
-    assert_eq!(e.admin.count(Some("compute"), Some("interconnectAttachments.DELETE"), None).await.unwrap(), 1, "deleted once it could be, with no refused attempt");
+    assert_eq!(
+        e.admin.count(Some("compute"), Some("interconnectAttachments.DELETE"), None).await.unwrap(),
+        1,
+        "deleted once it could be, with no refused attempt"
+    );
     e.sandbox.shutdown().await;
 }
 
@@ -357,7 +419,12 @@ fn validation_explains_what_would_be_valid() {
     // A BGP peer address needs the router's own address on the interface.
     let peer = kind("gcp.compute.router_peer").validate(Some(REGION), &props(json!({"peer_ip_address": "169.254.10.1"})));
     assert_eq!(peer[0].field, "peer_ip_address", "{peer:?}");
-    assert!(kind("gcp.compute.router_peer").validate(Some(REGION), &props(json!({"peer_ip_address": "169.254.10.1", "ip_range": null}))).is_empty(), "a range not known before apply is no error");
+    assert!(
+        kind("gcp.compute.router_peer")
+            .validate(Some(REGION), &props(json!({"peer_ip_address": "169.254.10.1", "ip_range": null})))
+            .is_empty(),
+        "a range not known before apply is no error"
+    );
     // References take self links: a name would read back as a URL and show as a change forever.
     let link = kind("gcp.compute.subnetwork").validate(Some(REGION), &props(json!({"network": "contact-center"})));
     assert_eq!(link[0].field, "network");
@@ -384,11 +451,21 @@ async fn throttling_and_server_errors_are_retried() {
     let nc = ctx("net", None);
     let net = network.create(&nc, &props(json!({"project": PROJECT, "name": "cc"}))).await.expect("retried through the faults");
     assert_eq!(net.properties["name"], "cc");
-    assert_eq!(e.admin.count(Some("compute"), Some("networks.POST"), None).await.unwrap(), 3, "two throttled inserts, then one that worked");
+    assert_eq!(
+        e.admin.count(Some("compute"), Some("networks.POST"), None).await.unwrap(),
+        3,
+        "two throttled inserts, then one that worked"
+    );
     // A region that stays down: the error says what failed and is retryable.
     e.admin.set_outage(REGION, "compute", tandem_sim::faults::OutageMode::Error).await.unwrap();
     let sub = e.kind("gcp.compute.subnetwork");
-    let err = sub.create(&ctx("subnet", Some(REGION)), &props(json!({"project": PROJECT, "name": "s", "network": net.outputs["self_link"], "ip_cidr_range": "10.20.0.0/20"}))).await.unwrap_err();
+    let err = sub
+        .create(
+            &ctx("subnet", Some(REGION)),
+            &props(json!({"project": PROJECT, "name": "s", "network": net.outputs["self_link"], "ip_cidr_range": "10.20.0.0/20"})),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.class, ErrorClass::Transient, "{err}");
     assert!(err.message.contains("projects/tandem-test/regions/us-east4/subnetworks/s"), "{err}");
     e.sandbox.shutdown().await;

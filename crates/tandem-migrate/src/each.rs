@@ -34,8 +34,9 @@ pub fn group(nodes: &mut [Node], tf: &TfState) -> Vec<(String, String)> {
         let keys: Vec<String> = members.iter().map(|&i| nodes[i].key.clone().unwrap_or_default()).collect();
         let same_kind = members.iter().all(|&i| nodes[i].mapped.kind == nodes[members[0]].mapped.kind);
         let keys_ok = keys.iter().all(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
-        let templates: Vec<Map<String, Value>> = members.iter().map(|&i| template_map(&nodes[i].spec_props, nodes[i].key.as_deref().unwrap_or(""))).collect();
-        let leaves: Vec<BTreeMap<String, Value>> = templates.iter().map(|t| flatten(t)).collect();
+        let templates: Vec<Map<String, Value>> =
+            members.iter().map(|&i| template_map(&nodes[i].spec_props, nodes[i].key.as_deref().unwrap_or(""))).collect();
+        let leaves: Vec<BTreeMap<String, Value>> = templates.iter().map(flatten).collect();
         let differing: Vec<String> = {
             let mut paths: Vec<String> = leaves.iter().flat_map(|l| l.keys().cloned()).collect();
             paths.sort();
@@ -46,10 +47,16 @@ pub fn group(nodes: &mut [Node], tf: &TfState) -> Vec<(String, String)> {
             None
         } else if differing.is_empty() {
             Some((Value::Array(keys.iter().map(|k| Value::String(k.clone())).collect()), templates[0].clone()))
-        } else if differing.len() == 1 && members.iter().all(|&i| leaf(&nodes[i].spec_props, &differing[0]).is_some_and(|v| !v.is_object() && !v.is_array())) {
+        } else if differing.len() == 1
+            && members.iter().all(|&i| leaf(&nodes[i].spec_props, &differing[0]).is_some_and(|v| !v.is_object() && !v.is_array()))
+        {
             // One value differs: a for_each value is a scalar (or one reference).
             let path = &differing[0];
-            let values: Map<String, Value> = members.iter().zip(&keys).map(|(&i, k)| (k.clone(), leaf(&nodes[i].spec_props, path).cloned().unwrap_or(Value::Null))).collect();
+            let values: Map<String, Value> = members
+                .iter()
+                .zip(&keys)
+                .map(|(&i, k)| (k.clone(), leaf(&nodes[i].spec_props, path).cloned().unwrap_or(Value::Null)))
+                .collect();
             let mut props = templates[0].clone();
             set_leaf(&mut props, path, Value::String("${each.value}".into()));
             Some((Value::Object(values), props))
@@ -59,11 +66,18 @@ pub fn group(nodes: &mut [Node], tf: &TfState) -> Vec<(String, String)> {
         match decl {
             Some((for_each, props)) => {
                 for (n, &i) in members.iter().enumerate() {
-                    nodes[i].group = Some(if n == 0 { Group::Head { for_each: for_each.clone(), props: props.clone() } } else { Group::Member });
+                    nodes[i].group =
+                        Some(if n == 0 { Group::Head { for_each: for_each.clone(), props: props.clone() } } else { Group::Member });
                 }
             }
             None => {
-                let why = if !same_kind { vec!["their kind".to_string()] } else if !keys_ok { vec!["their keys (not usable as spec keys)".to_string()] } else { differing.clone() };
+                let why = if !same_kind {
+                    vec!["their kind".to_string()]
+                } else if !keys_ok {
+                    vec!["their keys (not usable as spec keys)".to_string()]
+                } else {
+                    differing.clone()
+                };
                 for &i in members {
                     let n = &mut nodes[i];
                     let new = crate::sanitize(&format!("{}_{}", n.base, n.key.as_deref().unwrap_or("")));
@@ -89,7 +103,11 @@ pub fn group(nodes: &mut [Node], tf: &TfState) -> Vec<(String, String)> {
             }
             rename_refs(for_each, &renames);
         }
-        n.deps = n.deps.iter().map(|d| renames.iter().find(|(old, _)| old == d).map(|(_, new)| new.clone()).unwrap_or_else(|| d.clone())).collect();
+        n.deps = n
+            .deps
+            .iter()
+            .map(|d| renames.iter().find(|(old, _)| old == d).map(|(_, new)| new.clone()).unwrap_or_else(|| d.clone()))
+            .collect();
     }
     renames
 }
@@ -176,21 +194,6 @@ fn literal(s: &str, key: &str) -> String {
     s.replace(key, "${each.key}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn keys_become_each_key_where_they_show() {
-        assert_eq!(template(&json!("contact-center-ctr-primary"), "ctr"), json!("contact-center-${each.key}-primary"));
-        assert_eq!(template(&json!("${cgw[0].id}"), "0"), json!("${cgw[each.key].id}"));
-        assert_eq!(template(&json!("gcp-ha-vpn-0"), "0"), json!("gcp-ha-vpn-${each.key}"));
-        assert_eq!(template(&json!("169.254.10.0/30"), "0"), json!("169.254.10.0/30"));
-        assert_eq!(template(&json!("$${literal} ctr"), "ctr"), json!("$${literal} ${each.key}"));
-    }
-}
-
 /// Leaf values by dotted path; lists are leaves.
 fn flatten(m: &Map<String, Value>) -> BTreeMap<String, Value> {
     fn go(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
@@ -232,4 +235,19 @@ fn set_leaf(m: &mut Map<String, Value>, path: &str, to: Value) {
         }
     }
     cur.insert(last.to_string(), to);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_become_each_key_where_they_show() {
+        assert_eq!(template(&json!("contact-center-ctr-primary"), "ctr"), json!("contact-center-${each.key}-primary"));
+        assert_eq!(template(&json!("${cgw[0].id}"), "0"), json!("${cgw[each.key].id}"));
+        assert_eq!(template(&json!("gcp-ha-vpn-0"), "0"), json!("gcp-ha-vpn-${each.key}"));
+        assert_eq!(template(&json!("169.254.10.0/30"), "0"), json!("169.254.10.0/30"));
+        assert_eq!(template(&json!("$${literal} ctr"), "ctr"), json!("$${literal} ${each.key}"));
+    }
 }

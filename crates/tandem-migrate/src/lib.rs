@@ -118,7 +118,14 @@ pub fn migrate(tf: &TfState, registry: &Registry, opts: &Options) -> Migration {
     for (ri, res) in tf.resources.iter().enumerate() {
         if res.mode == "data" {
             for inst in &res.instances {
-                report.entries.push(Entry { terraform: res.instance_address(inst), outcome: "data", address: None, kind: None, reason: Some("a data source: Terraform only reads it, there is nothing to adopt".into()), notes: vec![] });
+                report.entries.push(Entry {
+                    terraform: res.instance_address(inst),
+                    outcome: "data",
+                    address: None,
+                    kind: None,
+                    reason: Some("a data source: Terraform only reads it, there is nothing to adopt".into()),
+                    notes: vec![],
+                });
             }
             continue;
         }
@@ -128,7 +135,16 @@ pub fn migrate(tf: &TfState, registry: &Registry, opts: &Options) -> Migration {
                 "aws" => regions.get(&res.provider_config()).cloned(),
                 _ => map::s(&inst.attributes, "region"),
             };
-            let skip = |report: &mut Report, reason: String| report.entries.push(Entry { terraform: terraform.clone(), outcome: "skipped", address: None, kind: None, reason: Some(reason), notes: vec![] });
+            let skip = |report: &mut Report, reason: String| {
+                report.entries.push(Entry {
+                    terraform: terraform.clone(),
+                    outcome: "skipped",
+                    address: None,
+                    kind: None,
+                    reason: Some(reason),
+                    notes: vec![],
+                })
+            };
             if inst.deposed.is_some() {
                 skip(&mut report, "a deposed object (left over from a create_before_destroy replacement): Terraform deletes it on its next apply; delete it, or import it into tandem by hand".into());
                 continue;
@@ -137,7 +153,13 @@ pub fn migrate(tf: &TfState, registry: &Registry, opts: &Options) -> Migration {
             let outcome = match map::map(&src) {
                 Some(o) => o,
                 None => {
-                    skip(&mut report, format!("tandem has no resource kind for {} (kinds: docs/kinds/README.md); it stays as it is in the cloud, unmanaged", res.type_name));
+                    skip(
+                        &mut report,
+                        format!(
+                            "tandem has no resource kind for {} (kinds: docs/kinds/README.md); it stays as it is in the cloud, unmanaged",
+                            res.type_name
+                        ),
+                    );
                     continue;
                 }
             };
@@ -197,7 +219,14 @@ pub fn migrate(tf: &TfState, registry: &Registry, opts: &Options) -> Migration {
                     }
                 }
                 n.mapped.notes.extend(f.notes.iter().cloned());
-                report.entries.push(Entry { terraform, outcome: "folded", address: Some(n.address.clone()), kind: Some(f.kind.into()), reason: None, notes: f.notes });
+                report.entries.push(Entry {
+                    terraform,
+                    outcome: "folded",
+                    address: Some(n.address.clone()),
+                    kind: Some(f.kind.into()),
+                    reason: None,
+                    notes: f.notes,
+                });
             }
             None => report.entries.push(Entry {
                 terraform,
@@ -239,7 +268,14 @@ pub fn migrate(tf: &TfState, registry: &Registry, opts: &Options) -> Migration {
                     Err(e) => e.to_string(),
                     _ => "not a mapping".into(),
                 };
-                report.entries.push(Entry { terraform: n.terraform.clone(), outcome: "skipped", address: None, kind: None, reason: Some(format!("its values do not fit {}: {why}", n.mapped.kind)), notes: vec![] });
+                report.entries.push(Entry {
+                    terraform: n.terraform.clone(),
+                    outcome: "skipped",
+                    address: None,
+                    kind: None,
+                    reason: Some(format!("its values do not fit {}: {why}", n.mapped.kind)),
+                    notes: vec![],
+                });
                 false
             }
         }
@@ -319,7 +355,10 @@ fn lookups(tf: &TfState) -> Lookups {
                     }
                 }
                 "google_compute_router_interface" => {
-                    l.router_interfaces.insert((s("project"), s("region"), s("router").rsplit('/').next().unwrap_or_default().to_string(), s("name")), a.clone());
+                    l.router_interfaces.insert(
+                        (s("project"), s("region"), s("router").rsplit('/').next().unwrap_or_default().to_string(), s("name")),
+                        a.clone(),
+                    );
                 }
                 "google_compute_router" => {
                     l.routers.insert((s("project"), s("region"), s("name")), s("self_link"));
@@ -342,7 +381,12 @@ fn lookups(tf: &TfState) -> Lookups {
 /// module in front where two modules use the same.
 fn base_names(tf: &TfState) -> Vec<String> {
     let short = |r: &TfResource| {
-        let t = r.type_name.strip_prefix("google_compute_").or_else(|| r.type_name.strip_prefix("google_")).or_else(|| r.type_name.strip_prefix("aws_")).unwrap_or(&r.type_name);
+        let t = r
+            .type_name
+            .strip_prefix("google_compute_")
+            .or_else(|| r.type_name.strip_prefix("google_"))
+            .or_else(|| r.type_name.strip_prefix("aws_"))
+            .unwrap_or(&r.type_name);
         sanitize(&format!("{t}_{}", r.name))
     };
     let plain: Vec<String> = tf.resources.iter().map(short).collect();
@@ -370,7 +414,8 @@ pub fn resource_at(spec: &str, offset: usize) -> Option<String> {
     let head = spec.get(..offset.min(spec.len()))?;
     head.lines().rev().find_map(|l| {
         let key = l.strip_prefix("  ")?.strip_suffix(':')?;
-        (!key.starts_with(' ') && !key.starts_with('#') && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')).then(|| key.to_string())
+        (!key.starts_with(' ') && !key.starts_with('#') && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .then(|| key.to_string())
     })
 }
 

@@ -10,7 +10,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use tandem_provider::Registry;
 
 /// Outputs that describe rather than identify: equal values there are coincidence.
-const NOT_IDENTITIES: &[&str] = &["name", "availability_zone", "cidr_block", "ip_cidr_range", "owner_id", "vpc_id", "state", "status", "detailed_status", "peer_ip", "gateway_address", "code_sha256", "phone_number", "replica_region", "asn", "amazon_side_asn", "vgw_asn"];
+const NOT_IDENTITIES: &[&str] = &[
+    "name",
+    "availability_zone",
+    "cidr_block",
+    "ip_cidr_range",
+    "owner_id",
+    "vpc_id",
+    "state",
+    "status",
+    "detailed_status",
+    "peer_ip",
+    "gateway_address",
+    "code_sha256",
+    "phone_number",
+    "replica_region",
+    "asn",
+    "amazon_side_asn",
+    "vgw_asn",
+];
 
 fn rank(output: &str) -> u8 {
     match output {
@@ -79,7 +97,7 @@ impl Ctx<'_> {
 
     /// `${address.output}` for a value another resource outputs (or such an
     /// address with a `/NN` prefix length after it).
-    fn string(&self, s: &str, edges: &mut Vec<BTreeSet<usize>>) -> Option<Value> {
+    fn string(&self, s: &str, edges: &mut [BTreeSet<usize>]) -> Option<Value> {
         if let Some((j, out)) = self.best(s, edges) {
             edges[self.me].insert(j);
             return Some(Value::String(format!("${{{}.{out}}}", self.nodes[j].address)));
@@ -101,7 +119,8 @@ impl Ctx<'_> {
     }
 
     fn best_among(&self, s: &str, edges: &[BTreeSet<usize>], keep: impl Fn(&str) -> bool) -> Option<(usize, String)> {
-        let mut c: Vec<&(usize, String)> = self.index.get(s)?.iter().filter(|(j, o)| *j != self.me && keep(o) && !reaches(edges, *j, self.me)).collect();
+        let mut c: Vec<&(usize, String)> =
+            self.index.get(s)?.iter().filter(|(j, o)| *j != self.me && keep(o) && !reaches(edges, *j, self.me)).collect();
         c.sort_by_key(|(j, o)| (!self.refers_to.contains(&self.nodes[*j].mapped.kind), rank(o), self.nodes[*j].address.clone(), o.clone()));
         c.first().map(|(j, o)| (*j, o.clone()))
     }

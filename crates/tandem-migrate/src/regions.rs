@@ -12,18 +12,16 @@ pub fn provider_regions(tf: &TfState, configured: &BTreeMap<String, String>) -> 
     for r in tf.resources.iter().filter(|r| r.provider_type() == "aws") {
         for i in &r.instances {
             let a = &i.attributes;
-            let region = a
-                .get("arn")
-                .and_then(Value::as_str)
-                .and_then(crate::map::arn_region)
-                .map(str::to_string)
-                .or_else(|| a.get("availability_zone").and_then(Value::as_str).filter(|z| z.len() > 1).map(|z| z[..z.len() - 1].to_string()));
+            let region = a.get("arn").and_then(Value::as_str).and_then(crate::map::arn_region).map(str::to_string).or_else(|| {
+                a.get("availability_zone").and_then(Value::as_str).filter(|z| z.len() > 1).map(|z| z[..z.len() - 1].to_string())
+            });
             if let Some(region) = region {
                 *votes.entry(r.provider_config()).or_default().entry(region).or_default() += 1;
             }
         }
     }
-    let mut out: BTreeMap<String, String> = votes.into_iter().filter_map(|(p, v)| v.into_iter().max_by_key(|(_, n)| *n).map(|(r, _)| (p, r))).collect();
+    let mut out: BTreeMap<String, String> =
+        votes.into_iter().filter_map(|(p, v)| v.into_iter().max_by_key(|(_, n)| *n).map(|(r, _)| (p, r))).collect();
     for (p, r) in configured {
         out.insert(p.clone(), r.clone());
     }
@@ -62,7 +60,8 @@ pub fn from_configuration(tf_files: &[String], tfvars: &[String]) -> BTreeMap<St
                 Some(a) => format!("aws.{a}"),
                 None => "aws".to_string(),
             };
-            let region = raw_attr(&body, "region").and_then(|v| literal(&v).or_else(|| v.strip_prefix("var.").and_then(|n| vars.get(n.trim()).cloned())));
+            let region = raw_attr(&body, "region")
+                .and_then(|v| literal(&v).or_else(|| v.strip_prefix("var.").and_then(|n| vars.get(n.trim()).cloned())));
             if let Some(r) = region {
                 out.insert(config, r);
             }

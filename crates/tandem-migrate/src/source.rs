@@ -20,10 +20,18 @@ pub async fn read(location: &str, s3_region: Option<&str>) -> Result<(String, St
         let text = std::fs::read_to_string(Path::new(location)).map_err(|e| format!("cannot read the Terraform state {location}: {e}"))?;
         return Ok((text, location.to_string()));
     };
-    let region = s3_region.map(str::to_string).or_else(|| std::env::var("AWS_REGION").ok()).or_else(|| std::env::var("AWS_DEFAULT_REGION").ok()).unwrap_or_else(|| "us-east-1".into());
+    let region = s3_region
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .unwrap_or_else(|| "us-east-1".into());
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest()).region(aws_config::Region::new(region.clone())).load().await;
     // Endpoint overrides (a local emulator) serve buckets by path, not by host name.
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some())
+            .build(),
+    );
     let out = s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| {
         let e = aws_sdk_s3::error::DisplayErrorContext(e);
         format!("cannot read s3://{bucket}/{key} (region {region}; set --s3-region or AWS_REGION to the bucket's region): {e}")

@@ -85,7 +85,11 @@ impl TfResource {
 
     /// The first module of the path (`module.aws_connect.module.x` -> `aws_connect`).
     pub fn top_module(&self) -> Option<&str> {
-        self.module.as_deref().and_then(|m| m.strip_prefix("module.")).map(|m| m.split('.').next().unwrap_or(m)).map(|m| m.split('[').next().unwrap_or(m))
+        self.module
+            .as_deref()
+            .and_then(|m| m.strip_prefix("module."))
+            .map(|m| m.split('.').next().unwrap_or(m))
+            .map(|m| m.split('[').next().unwrap_or(m))
     }
 
     /// `aws` or `google` from the provider address.
@@ -130,9 +134,21 @@ pub fn parse(source_name: &str, text: &str) -> Result<TfState, ParseError> {
     match version {
         Some(4) => {}
         Some(found) => return Err(ParseError::Version { source_name: source_name.into(), found }),
-        None => return Err(ParseError::Syntax { source_name: source_name.into(), line: 1, column: 1, message: "it has no `version` (expected 4)".into() }),
+        None => {
+            return Err(ParseError::Syntax {
+                source_name: source_name.into(),
+                line: 1,
+                column: 1,
+                message: "it has no `version` (expected 4)".into(),
+            })
+        }
     }
-    serde_json::from_str(text).map_err(|e| ParseError::Syntax { source_name: source_name.into(), line: e.line(), column: e.column(), message: e.to_string() })
+    serde_json::from_str(text).map_err(|e| ParseError::Syntax {
+        source_name: source_name.into(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -88,7 +88,11 @@ pub fn spec(nodes: &[Node], tf: &TfState, opts: &Options, report: &Report, secre
                 }
             }
             if let Some(Group::Apart(fields)) = &n.group {
-                notes.push(format!("Terraform's {} made these together; they differ in {}, so they are declared one by one", tf.resources[n.res].each_mode().unwrap_or("for_each"), fields.join(", ")));
+                notes.push(format!(
+                    "Terraform's {} made these together; they differ in {}, so they are declared one by one",
+                    tf.resources[n.res].each_mode().unwrap_or("for_each"),
+                    fields.join(", ")
+                ));
             }
             t.push_str(&format!("  # from {}\n", from.join(", ")));
             for note in &notes {

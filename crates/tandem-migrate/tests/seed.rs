@@ -41,7 +41,15 @@ fn kinds_ids_regions_and_stages() {
         *acc.entry(r.type_name.as_str()).or_default() += 1;
         acc
     });
-    for (kind, n) in [("aws.ec2.vpc", 2), ("aws.kinesis.stream", 4), ("aws.dynamodb.global_table", 1), ("aws.connect.queue", 2), ("aws.connect.user", 2), ("gcp.compute.router_peer", 4), ("gcp.compute.vpn_tunnel", 4)] {
+    for (kind, n) in [
+        ("aws.ec2.vpc", 2),
+        ("aws.kinesis.stream", 4),
+        ("aws.dynamodb.global_table", 1),
+        ("aws.connect.queue", 2),
+        ("aws.connect.user", 2),
+        ("gcp.compute.router_peer", 4),
+        ("gcp.compute.vpn_tunnel", 4),
+    ] {
         assert_eq!(kinds.get(kind), Some(&n), "{kind}: {kinds:?}");
     }
     let vpc = &m.state.resources["vpc_secondary"];
@@ -67,7 +75,9 @@ fn the_spec_loads_and_every_for_each_kept_is_one_declaration() {
     let reg = registry();
     let m = migrate(&tf, &reg, &Options { name: "contact-center".into(), ..Default::default() });
     let schemas: Vec<_> = reg.schemas().collect();
-    let spec = tandem_spec::load(tandem_spec::SourceFile { name: "tandem.yaml".into(), text: m.spec.clone() }, &Default::default(), &schemas).unwrap_or_else(|p| panic!("{p}\n{}", m.spec));
+    let spec =
+        tandem_spec::load(tandem_spec::SourceFile { name: "tandem.yaml".into(), text: m.spec.clone() }, &Default::default(), &schemas)
+            .unwrap_or_else(|p| panic!("{p}\n{}", m.spec));
     let mut spec_addrs: Vec<&String> = spec.resources.keys().collect();
     let mut state_addrs: Vec<&String> = m.state.resources.keys().collect();
     spec_addrs.sort();
@@ -121,6 +131,10 @@ fn secrets_become_variables_and_nothing_is_dropped_silently() {
     assert!(notes.iter().any(|n| n.contains("contact_lens_enabled")), "{notes:?}");
     let reg = registry();
     let schemas: Vec<_> = reg.schemas().collect();
-    let inputs = tandem_spec::VarInputs { files: vec![tandem_spec::SourceFile { name: "tandem.secrets.yaml".into(), text: m.secrets.clone().unwrap() }], ..Default::default() };
-    tandem_spec::load(tandem_spec::SourceFile { name: "tandem.yaml".into(), text: m.spec.clone() }, &inputs, &schemas).unwrap_or_else(|p| panic!("{p}\n{}", m.spec));
+    let inputs = tandem_spec::VarInputs {
+        files: vec![tandem_spec::SourceFile { name: "tandem.secrets.yaml".into(), text: m.secrets.clone().unwrap() }],
+        ..Default::default()
+    };
+    tandem_spec::load(tandem_spec::SourceFile { name: "tandem.yaml".into(), text: m.spec.clone() }, &inputs, &schemas)
+        .unwrap_or_else(|p| panic!("{p}\n{}", m.spec));
 }

@@ -44,9 +44,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn region(&self) -> Result<&str, ProviderError> {
-        self.region
-            .as_deref()
-            .ok_or_else(|| ProviderError::invalid(format!("{} has no region", self.address)))
+        self.region.as_deref().ok_or_else(|| ProviderError::invalid(format!("{} has no region", self.address)))
     }
 
     pub fn report(&self, message: impl Into<String>) {
@@ -387,10 +385,6 @@ pub fn prop_tags(props: &Map<String, Value>, key: &str) -> BTreeMap<String, Stri
     props
         .get(key)
         .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
+        .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
         .unwrap_or_default()
 }

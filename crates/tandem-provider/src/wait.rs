@@ -135,11 +135,7 @@ mod tests {
         let n = AtomicU32::new(0);
         let ctx = Ctx::quiet("x", None);
         let v = wait_until(&ctx, "stream", Waiter::default(), || async {
-            Ok(if n.fetch_add(1, Ordering::SeqCst) < 3 {
-                WaitOutcome::Pending("CREATING".into())
-            } else {
-                WaitOutcome::Ready("ACTIVE")
-            })
+            Ok(if n.fetch_add(1, Ordering::SeqCst) < 3 { WaitOutcome::Pending("CREATING".into()) } else { WaitOutcome::Ready("ACTIVE") })
         })
         .await
         .unwrap();
@@ -150,11 +146,9 @@ mod tests {
     async fn times_out_with_last_state() {
         let mut ctx = Ctx::quiet("x", None);
         ctx.timeout = Duration::from_secs(30);
-        let e = wait_until::<(), _, _>(&ctx, "table", Waiter::default(), || async {
-            Ok(WaitOutcome::Pending("CREATING".into()))
-        })
-        .await
-        .unwrap_err();
+        let e = wait_until::<(), _, _>(&ctx, "table", Waiter::default(), || async { Ok(WaitOutcome::Pending("CREATING".into())) })
+            .await
+            .unwrap_err();
         assert_eq!(e.class, ErrorClass::Timeout);
         assert!(e.message.contains("CREATING"), "{}", e.message);
     }
@@ -163,7 +157,9 @@ mod tests {
     async fn not_found_right_after_create_is_waited_out() {
         let n = AtomicU32::new(0);
         let ctx = Ctx::quiet("x", None);
-        let seen = await_visible(&ctx, "queue", CONSISTENCY_WINDOW, || async { Ok((n.fetch_add(1, Ordering::SeqCst) >= 4).then_some(7)) }).await.unwrap();
+        let seen = await_visible(&ctx, "queue", CONSISTENCY_WINDOW, || async { Ok((n.fetch_add(1, Ordering::SeqCst) >= 4).then_some(7)) })
+            .await
+            .unwrap();
         assert_eq!(seen, Some(7));
         let never = await_visible::<u8, _, _>(&ctx, "queue", Duration::from_secs(3), || async { Ok(None) }).await.unwrap();
         assert_eq!(never, None);
@@ -172,11 +168,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn terminal_failure_stops() {
         let ctx = Ctx::quiet("x", None);
-        let e = wait_until::<(), _, _>(&ctx, "group", Waiter::default(), || async {
-            Ok(WaitOutcome::Failed("CREATION_FAILED".into()))
-        })
-        .await
-        .unwrap_err();
+        let e = wait_until::<(), _, _>(&ctx, "group", Waiter::default(), || async { Ok(WaitOutcome::Failed("CREATION_FAILED".into())) })
+            .await
+            .unwrap_err();
         assert!(e.message.contains("CREATION_FAILED"));
     }
 }

@@ -36,11 +36,7 @@ fn found(v: &Value) -> String {
 
 /// Coerce `value` to `ty`; `path` names the value in errors.
 pub fn coerce(ty: &Type, value: &Value, path: &str) -> Result<Value, CoerceError> {
-    let err = || CoerceError {
-        path: path.to_string(),
-        expected: ty.describe(),
-        found: found(value),
-    };
+    let err = || CoerceError { path: path.to_string(), expected: ty.describe(), found: found(value) };
     Ok(match (ty, value) {
         (_, Value::Null) => Value::Null,
         (Type::Any, v) => v.clone(),
@@ -52,13 +48,9 @@ pub fn coerce(ty: &Type, value: &Value, path: &str) -> Result<Value, CoerceError
         (Type::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => value.clone(),
         (Type::Integer, Value::String(s)) => s.trim().parse::<i64>().map(Value::from).map_err(|_| err())?,
         (Type::Number, Value::Number(_)) => value.clone(),
-        (Type::Number, Value::String(s)) => s
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number)
-            .ok_or_else(err)?,
+        (Type::Number, Value::String(s)) => {
+            s.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).ok_or_else(err)?
+        }
         (Type::Boolean, Value::Bool(_)) => value.clone(),
         (Type::Boolean, Value::String(s)) => match s.trim() {
             "true" => Value::Bool(true),
@@ -67,13 +59,9 @@ pub fn coerce(ty: &Type, value: &Value, path: &str) -> Result<Value, CoerceError
         },
         (Type::Enum(allowed), Value::String(s)) if allowed.iter().any(|a| a == s) => value.clone(),
         (Type::Enum(_), Value::String(_)) => return Err(err()),
-        (Type::List(inner), Value::Array(items)) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| coerce(inner, v, &format!("{path}[{i}]")))
-                .collect::<Result<_, _>>()?,
-        ),
+        (Type::List(inner), Value::Array(items)) => {
+            Value::Array(items.iter().enumerate().map(|(i, v)| coerce(inner, v, &format!("{path}[{i}]"))).collect::<Result<_, _>>()?)
+        }
         (Type::Map(inner), Value::Object(m)) => {
             let mut out = Map::new();
             for (k, v) in m {
@@ -89,13 +77,7 @@ pub fn coerce(ty: &Type, value: &Value, path: &str) -> Result<Value, CoerceError
                     Some(f) => {
                         out.insert(k.clone(), coerce(&f.ty, v, &sub)?);
                     }
-                    None => {
-                        return Err(CoerceError {
-                            path: sub,
-                            expected: "a known field".into(),
-                            found: "an unknown field".into(),
-                        })
-                    }
+                    None => return Err(CoerceError { path: sub, expected: "a known field".into(), found: "an unknown field".into() }),
                 }
             }
             Value::Object(out)

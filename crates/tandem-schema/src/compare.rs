@@ -16,14 +16,12 @@ pub fn matches_field(field: &Field, desired: &Value, current: &Value) -> bool {
             // Each desired element pairs with a distinct current one.
             let mut used = vec![false; c.len()];
             d.len() == c.len()
-                && d.iter().all(|dv| {
-                    match c.iter().enumerate().position(|(i, cv)| !used[i] && matches(inner, dv, cv)) {
-                        Some(i) => {
-                            used[i] = true;
-                            true
-                        }
-                        None => false,
+                && d.iter().all(|dv| match c.iter().enumerate().position(|(i, cv)| !used[i] && matches(inner, dv, cv)) {
+                    Some(i) => {
+                        used[i] = true;
+                        true
                     }
+                    None => false,
                 })
         }
         _ => matches(&field.ty, desired, current),
@@ -44,9 +42,7 @@ pub fn matches(ty: &Type, desired: &Value, current: &Value) -> bool {
                 (None, f) => f.is_some_and(|f| f.computed),
             }
         }),
-        (Type::List(inner), Value::Array(d), Value::Array(c)) => {
-            d.len() == c.len() && d.iter().zip(c).all(|(a, b)| matches(inner, a, b))
-        }
+        (Type::List(inner), Value::Array(d), Value::Array(c)) => d.len() == c.len() && d.iter().zip(c).all(|(a, b)| matches(inner, a, b)),
         (Type::Number, Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
         // Documents (flow content, policies) compare by meaning: a JSON text
         // equals the same document reformatted, or written as YAML.
@@ -61,4 +57,3 @@ fn as_document(v: &Value) -> Value {
         _ => v.clone(),
     }
 }
-

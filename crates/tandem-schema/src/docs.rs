@@ -47,7 +47,10 @@ fn rows(s: &mut String, f: &Field, prefix: &str, name_field: Option<&str>) {
             Check::Range(a, b) => format!("{a}..={b}"),
             Check::Length(a, b) => format!("length {a}..={b}"),
             Check::E164 => "E.164 phone number".to_string(),
-            Check::DistinctNetwork => "must not overlap the networks it is routed to (on either cloud; overlaps with networks nothing connects are warned about)".to_string(),
+            Check::DistinctNetwork => {
+                "must not overlap the networks it is routed to (on either cloud; overlaps with networks nothing connects are warned about)"
+                    .to_string()
+            }
             Check::DistinctAsn => "must differ from the ASNs of the other cloud".to_string(),
         };
         if notes.ends_with('.') {

@@ -349,14 +349,8 @@ pub fn redact(ty: &Type, value: &Value) -> Value {
             }
             Value::Object(out)
         }
-        (Type::List(inner), Value::Array(items)) => {
-            Value::Array(items.iter().map(|v| redact(inner, v)).collect())
-        }
-        (Type::Map(inner), Value::Object(map)) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), redact(inner, v)))
-                .collect(),
-        ),
+        (Type::List(inner), Value::Array(items)) => Value::Array(items.iter().map(|v| redact(inner, v)).collect()),
+        (Type::Map(inner), Value::Object(map)) => Value::Object(map.iter().map(|(k, v)| (k.clone(), redact(inner, v))).collect()),
         _ => value.clone(),
     }
 }
@@ -414,13 +408,7 @@ mod tests {
             regional: true,
             properties: vec![
                 Field::new("name", Type::String).required(),
-                Field::new(
-                    "tunnel",
-                    Type::Object(vec![
-                        Field::new("key", Type::String).sensitive(),
-                        Field::new("cidr", Type::String),
-                    ]),
-                ),
+                Field::new("tunnel", Type::Object(vec![Field::new("key", Type::String).sensitive(), Field::new("cidr", Type::String)])),
             ],
             outputs: vec![],
             name_field: Some("name"),
@@ -463,9 +451,6 @@ mod tests {
     #[test]
     fn describes_types_for_people() {
         assert_eq!(Type::list(Type::String).describe(), "a list of strings");
-        assert_eq!(
-            Type::enumeration(&["A", "B"]).describe(),
-            "one of A, B"
-        );
+        assert_eq!(Type::enumeration(&["A", "B"]).describe(), "one of A, B");
     }
 }

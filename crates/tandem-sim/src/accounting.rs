@@ -20,10 +20,7 @@ pub struct Accounting {
 
 impl Accounting {
     pub fn record(&mut self, service: &str, operation: &str, region: &str) {
-        *self
-            .counts
-            .entry((service.to_string(), operation.to_string(), region.to_string()))
-            .or_default() += 1;
+        *self.counts.entry((service.to_string(), operation.to_string(), region.to_string())).or_default() += 1;
     }
     pub fn snapshot(&self) -> Vec<CallCount> {
         self.counts

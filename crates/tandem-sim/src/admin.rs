@@ -63,7 +63,9 @@ fn lambda_route(shared: &Shared, method: &Method, path: &str, query: &str, body:
     let q: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     Some(match (method.as_str(), segs.as_slice()) {
-        ("GET", ["lambda", "invocations"]) => Ok(json!({ "invocations": shared.lambda.records(get("function").as_deref(), get("region").as_deref()) })),
+        ("GET", ["lambda", "invocations"]) => {
+            Ok(json!({ "invocations": shared.lambda.records(get("function").as_deref(), get("region").as_deref()) }))
+        }
         ("GET", ["lambda", "event-source-mappings"]) => {
             let maps = shared.lambda.mappings.lock().unwrap_or_else(|e| e.into_inner());
             let list: Vec<Value> = maps
@@ -205,7 +207,8 @@ fn route(shared: &Shared, method: &Method, path: &str, body: &[u8]) -> Result<Va
             }
             let latency = st.latency.clone();
             let model = crate::latency::Model { latency: &latency, consistency: &[] };
-            let env = crate::env::SimEnv { region: &region, account: crate::server::ACCOUNT_ID, now: std::time::Instant::now(), latency: &model };
+            let env =
+                crate::env::SimEnv { region: &region, account: crate::server::ACCOUNT_ID, now: std::time::Instant::now(), latency: &model };
             st.directconnect.seed_hosted_connection(&env, &input).map_err(|e| (e.status, json!({ "error": e.message, "code": e.code })))
         }
         _ => Err((404, json!({ "error": format!("no admin route {method} {path}") }))),

@@ -130,8 +130,18 @@ impl SandboxClient {
     /// Where each agent associated with the group `group_arn` works now: user id -> region.
     pub async fn agent_regions(&self, group_arn: &str) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
         let view = self.connect_agents().await?;
-        let group = view["groups"].as_array().into_iter().flatten().find(|g| g["Arn"] == group_arn).with_context(|| format!("the sandbox has no traffic distribution group {group_arn}"))?;
-        Ok(group["Agents"].as_array().into_iter().flatten().map(|a| (a["UserId"].as_str().unwrap_or_default().to_string(), a["Region"].as_str().unwrap_or_default().to_string())).collect())
+        let group = view["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|g| g["Arn"] == group_arn)
+            .with_context(|| format!("the sandbox has no traffic distribution group {group_arn}"))?;
+        Ok(group["Agents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| (a["UserId"].as_str().unwrap_or_default().to_string(), a["Region"].as_str().unwrap_or_default().to_string()))
+            .collect())
     }
     /// The next ReplicateInstance into `region` fails with `reason`.
     pub async fn fail_next_replication(&self, region: &str, reason: &str) -> anyhow::Result<()> {

@@ -72,9 +72,33 @@ const BAND_OPERATORS: &[&str] = &["LessThanLowerOrGreaterThanUpperThreshold", "L
 const STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
 const STATES: &[&str] = &["OK", "ALARM", "INSUFFICIENT_DATA"];
 const UNITS: &[&str] = &[
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits", "Kilobits", "Megabits",
-    "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
-    "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
 ];
 const TREAT_MISSING: &[&str] = &["breaching", "notBreaching", "ignore", "missing"];
 
@@ -189,7 +213,8 @@ pub fn decode_input(body: &[u8]) -> Result<Value, CwError> {
     if body.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
-    let v: Cbor = ciborium::de::from_reader(body).map_err(|e| err(400, "SerializationException", format!("request body is not CBOR: {e}")))?;
+    let v: Cbor =
+        ciborium::de::from_reader(body).map_err(|e| err(400, "SerializationException", format!("request body is not CBOR: {e}")))?;
     match cbor_to_json(&v) {
         Value::Object(m) => Ok(Value::Object(m)),
         _ => Err(err(400, "SerializationException", "request body must be a CBOR map")),
@@ -277,7 +302,9 @@ fn list<'a>(input: &'a Value, member: &str) -> Result<&'a [Value], CwError> {
 fn str_list(input: &Value, member: &str) -> Result<Vec<String>, CwError> {
     list(input, member)?
         .iter()
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(|| err(400, "SerializationException", format!("{member} must be a list of strings"))))
+        .map(|v| {
+            v.as_str().map(str::to_string).ok_or_else(|| err(400, "SerializationException", format!("{member} must be a list of strings")))
+        })
         .collect()
 }
 fn length(member: &str, s: &str, min: usize, max: usize) -> Result<(), CwError> {
@@ -328,7 +355,12 @@ fn dims_cbor(dims: &[(String, String)]) -> Cbor {
 /// means and other extended statistics are not emulated).
 fn percentile(stat: &str) -> Option<f64> {
     let n = stat.strip_prefix('p')?;
-    if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit() || c == '.') || n.starts_with('.') || n.ends_with('.') || n.matches('.').count() > 1 {
+    if n.is_empty()
+        || !n.chars().all(|c| c.is_ascii_digit() || c == '.')
+        || n.starts_with('.')
+        || n.ends_with('.')
+        || n.matches('.').count() > 1
+    {
         return None;
     }
     let p: f64 = n.parse().ok()?;
@@ -430,7 +462,9 @@ impl CloudWatch {
         if let Some(d) = opt_str(input, "AlarmDescription")? {
             length("alarmDescription", d, 0, 1024)?;
         }
-        for (member, wire) in [("OKActions", "oKActions"), ("AlarmActions", "alarmActions"), ("InsufficientDataActions", "insufficientDataActions")] {
+        for (member, wire) in
+            [("OKActions", "oKActions"), ("AlarmActions", "alarmActions"), ("InsufficientDataActions", "insufficientDataActions")]
+        {
             let actions = str_list(input, member)?;
             if actions.len() > 5 {
                 return Err(validation(format!("1 validation error detected: Value at '{wire}' failed to satisfy constraint: Member must have length less than or equal to 5")));
@@ -463,13 +497,18 @@ impl CloudWatch {
         let threshold_metric = opt_str(input, "ThresholdMetricId")?;
         if BAND_OPERATORS.contains(&op) {
             if threshold_metric.is_none() {
-                return Err(validation(format!("ComparisonOperator {op} is only valid with ThresholdMetricId (an anomaly detection band).")));
+                return Err(validation(format!(
+                    "ComparisonOperator {op} is only valid with ThresholdMetricId (an anomaly detection band)."
+                )));
             }
             if threshold.is_some() {
                 return Err(combination("Threshold must not be set for an anomaly detection alarm (ThresholdMetricId)."));
             }
         } else if threshold_metric.is_some() {
-            return Err(validation(format!("ThresholdMetricId is only valid with the comparison operators {}.", BAND_OPERATORS.join(", "))));
+            return Err(validation(format!(
+                "ThresholdMetricId is only valid with the comparison operators {}.",
+                BAND_OPERATORS.join(", ")
+            )));
         } else if threshold.is_none() {
             return Err(validation("Threshold is required for a static threshold alarm."));
         }
@@ -508,12 +547,15 @@ impl CloudWatch {
                 return Err(validation("Exactly one element of the metrics list should return data."));
             }
         } else {
-            let metric = opt_str(input, "MetricName")?.ok_or_else(|| combination("Exactly one of MetricName and Metrics must be specified."))?;
+            let metric =
+                opt_str(input, "MetricName")?.ok_or_else(|| combination("Exactly one of MetricName and Metrics must be specified."))?;
             length("metricName", metric, 1, 255)?;
             let ns = opt_str(input, "Namespace")?.ok_or_else(|| required("namespace"))?;
             namespace_ok(ns)?;
             match (statistic, extended) {
-                (Some(_), Some(_)) | (None, None) => return Err(combination("Exactly one of Statistic and ExtendedStatistic must be specified.")),
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(combination("Exactly one of Statistic and ExtendedStatistic must be specified."))
+                }
                 (Some(s), None) => one_of("statistic", s, STATISTICS)?,
                 (None, Some(e)) => {
                     if percentile(e).is_none() {
@@ -685,7 +727,9 @@ impl CloudWatch {
         let ns = opt_str(input, "Namespace")?.ok_or_else(|| missing("The parameter Namespace is required."))?;
         namespace_ok(ns)?;
         if ns.starts_with("AWS/") {
-            return Err(invalid_value(format!("The value {ns} for parameter Namespace is invalid: the AWS/ prefix is reserved for AWS services.")));
+            return Err(invalid_value(format!(
+                "The value {ns} for parameter Namespace is invalid: the AWS/ prefix is reserved for AWS services."
+            )));
         }
         let data = list(input, "MetricData")?;
         if data.is_empty() && input.get("EntityMetricData").is_none() {
@@ -697,7 +741,8 @@ impl CloudWatch {
         let mut points = Vec::new();
         for (i, d) in data.iter().enumerate() {
             let n = i + 1;
-            let metric = opt_str(d, "MetricName")?.ok_or_else(|| missing(format!("The parameter MetricData.member.{n}.MetricName is required.")))?;
+            let metric =
+                opt_str(d, "MetricName")?.ok_or_else(|| missing(format!("The parameter MetricData.member.{n}.MetricName is required.")))?;
             length(&format!("metricData.{n}.member.metricName"), metric, 1, 255)?;
             let dims = dimensions(d, &format!("metricData.{n}.member.dimensions"))?;
             let unit = opt_str(d, "Unit")?;
@@ -711,11 +756,14 @@ impl CloudWatch {
                 None | Some(Value::Null) => None,
                 Some(s) => {
                     let get = |m: &str| -> Result<f64, CwError> {
-                        opt_f64(s, m)?.ok_or_else(|| missing(format!("The parameter MetricData.member.{n}.StatisticValues.{m} is required.")))
+                        opt_f64(s, m)?
+                            .ok_or_else(|| missing(format!("The parameter MetricData.member.{n}.StatisticValues.{m} is required.")))
                     };
                     let set = (get("SampleCount")?, get("Sum")?, get("Minimum")?, get("Maximum")?);
                     if set.0 <= 0.0 || set.2 > set.3 {
-                        return Err(invalid_value(format!("The StatisticValues of MetricData.member.{n} are inconsistent (SampleCount > 0, Minimum <= Maximum).")));
+                        return Err(invalid_value(format!(
+                            "The StatisticValues of MetricData.member.{n} are inconsistent (SampleCount > 0, Minimum <= Maximum)."
+                        )));
                     }
                     Some(set)
                 }
@@ -728,7 +776,9 @@ impl CloudWatch {
                 return Err(missing(format!("One of the parameters MetricData.member.{n}.Value, Values or StatisticValues is required.")));
             }
             if !counts.is_empty() && counts.len() != values.len() {
-                return Err(invalid_value(format!("The parameters MetricData.member.{n}.Values and MetricData.member.{n}.Counts must be of the same size.")));
+                return Err(invalid_value(format!(
+                    "The parameters MetricData.member.{n}.Values and MetricData.member.{n}.Counts must be of the same size."
+                )));
             }
             if values.len() > 150 {
                 return Err(invalid_value(format!("The collection MetricData.member.{n}.Values must not have a size greater than 150.")));
@@ -740,13 +790,17 @@ impl CloudWatch {
             let all = samples.iter().flat_map(|(v, c)| [*v, *c]).chain(set.iter().flat_map(|s| [s.0, s.1, s.2, s.3]));
             for x in all {
                 if !x.is_finite() || x.abs() > 2f64.powi(360) || (x != 0.0 && x.abs() < 2f64.powi(-260)) {
-                    return Err(invalid_value(format!("The value {x} for parameter MetricData.member.{n} is invalid (not a number, infinite, or out of range).")));
+                    return Err(invalid_value(format!(
+                        "The value {x} for parameter MetricData.member.{n} is invalid (not a number, infinite, or out of range)."
+                    )));
                 }
             }
             samples.retain(|(_, c)| *c > 0.0);
             let timestamp = opt_f64(d, "Timestamp")?.unwrap_or(now);
             if timestamp < now - 14.0 * 86_400.0 || timestamp > now + 2.0 * 3600.0 {
-                return Err(invalid_value(format!("The parameter MetricData.member.{n}.Timestamp must be at most two weeks in the past and two hours in the future.")));
+                return Err(invalid_value(format!(
+                    "The parameter MetricData.member.{n}.Timestamp must be at most two weeks in the past and two hours in the future."
+                )));
             }
             points.push(Datapoint {
                 namespace: ns.to_string(),
@@ -792,8 +846,14 @@ impl CloudWatch {
             ids.push(id.clone());
             let stat = match (q.get("MetricStat"), q.get("Expression")) {
                 (Some(ms), None) => metric_stat(ms, false)?,
-                (None, Some(_)) => return Err(validation(format!("MetricDataQuery {id}: metric math expressions are not evaluated by the tandem sandbox."))),
-                _ => return Err(combination(format!("Exactly one of MetricStat and Expression must be specified in MetricDataQuery {id}."))),
+                (None, Some(_)) => {
+                    return Err(validation(format!(
+                        "MetricDataQuery {id}: metric math expressions are not evaluated by the tandem sandbox."
+                    )))
+                }
+                _ => {
+                    return Err(combination(format!("Exactly one of MetricStat and Expression must be specified in MetricDataQuery {id}.")))
+                }
             };
             parsed.push((id, q, stat));
         }
@@ -817,7 +877,8 @@ impl CloudWatch {
                     buckets.entry((p.timestamp / period).floor() as i64).or_default().push(p);
                 }
             }
-            let mut rows: Vec<(f64, f64)> = buckets.into_iter().filter_map(|(b, ps)| aggregate(&ps, &s.stat).map(|v| (b as f64 * period, v))).collect();
+            let mut rows: Vec<(f64, f64)> =
+                buckets.into_iter().filter_map(|(b, ps)| aggregate(&ps, &s.stat).map(|v| (b as f64 * period, v))).collect();
             if !ascending {
                 rows.reverse();
             }
@@ -856,8 +917,15 @@ impl CloudWatch {
 
     fn get_dashboard(&mut self, account: &str, input: &Value) -> Result<Cbor, CwError> {
         let name = opt_str(input, "DashboardName")?.ok_or_else(|| required("dashboardName"))?;
-        let d = self.dashboards.get(&(account.to_string(), name.to_string())).ok_or_else(|| not_found(format!("Dashboard {name} does not exist")))?;
-        Ok(map(vec![("DashboardArn", text(&dashboard_arn(account, name))), ("DashboardBody", text(&d.body)), ("DashboardName", text(name))]))
+        let d = self
+            .dashboards
+            .get(&(account.to_string(), name.to_string()))
+            .ok_or_else(|| not_found(format!("Dashboard {name} does not exist")))?;
+        Ok(map(vec![
+            ("DashboardArn", text(&dashboard_arn(account, name))),
+            ("DashboardBody", text(&d.body)),
+            ("DashboardName", text(name)),
+        ]))
     }
 
     fn delete_dashboards(&mut self, account: &str, input: &Value) -> Result<Cbor, CwError> {
@@ -979,11 +1047,15 @@ fn metric_stat(ms: &Value, alarm: bool) -> Result<Stat, CwError> {
     let dims = dimensions(metric, "metricStat.metric.dimensions")?;
     let period = opt_int(ms, "Period")?.ok_or_else(|| required("metricStat.period"))?;
     if period < 1 || !valid_period(period, alarm) {
-        return Err(invalid_value(format!("The value {period} for parameter MetricStat.Period is invalid: it must be 1, 5, 10, 20, 30 or a multiple of 60.")));
+        return Err(invalid_value(format!(
+            "The value {period} for parameter MetricStat.Period is invalid: it must be 1, 5, 10, 20, 30 or a multiple of 60."
+        )));
     }
     let stat = opt_str(ms, "Stat")?.ok_or_else(|| required("metricStat.stat"))?;
     if !STATISTICS.contains(&stat) && percentile(stat).is_none() {
-        return Err(invalid_value(format!("The value {stat} for parameter MetricStat.Stat is not supported (Sum, Average, Maximum, Minimum, SampleCount, pNN).")));
+        return Err(invalid_value(format!(
+            "The value {stat} for parameter MetricStat.Stat is not supported (Sum, Average, Maximum, Minimum, SampleCount, pNN)."
+        )));
     }
     let unit = opt_str(ms, "Unit")?;
     if let Some(u) = unit {
@@ -1062,7 +1134,17 @@ fn render_alarm(a: &Alarm) -> Cbor {
     }
     m.push(("StateUpdatedTimestamp", ts(a.state_updated)));
     m.push(("StateTransitionedTimestamp", ts(a.state_transitioned)));
-    for k in ["MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Unit", "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile", "ThresholdMetricId"] {
+    for k in [
+        "MetricName",
+        "Namespace",
+        "Statistic",
+        "ExtendedStatistic",
+        "Unit",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "EvaluateLowSampleCountPercentile",
+        "ThresholdMetricId",
+    ] {
         if let Some(v) = c.get(k).and_then(Value::as_str) {
             m.push((k, text(v)));
         }
@@ -1151,7 +1233,9 @@ pub fn serve(cw: &mut CloudWatch, wire: CwWire, account: &str, region: &str, op:
     match (wire, input.and_then(|input| cw.handle(account, region, op, &input))) {
         (CwWire::RpcV2Cbor, Ok(Some(out))) => respond(wire, 200, true, &[], encode(&out)),
         (CwWire::RpcV2Cbor, Ok(None)) => respond(wire, 200, false, &[], Vec::new()),
-        (CwWire::AwsJson10, Ok(out)) => respond(wire, 200, true, &[], out.map(|o| cbor_to_json(&o)).unwrap_or(Value::Object(Map::new())).to_string().into_bytes()),
+        (CwWire::AwsJson10, Ok(out)) => {
+            respond(wire, 200, true, &[], out.map(|o| cbor_to_json(&o)).unwrap_or(Value::Object(Map::new())).to_string().into_bytes())
+        }
         (_, Err(e)) => render_error(wire, &e),
     }
 }
@@ -1179,7 +1263,8 @@ mod tests {
         let mut bad = ok.clone();
         bad["ComparisonOperator"] = json!("Bigger");
         assert_eq!(cw_call(&mut cw, "us-east-1", "PutMetricAlarm", bad).unwrap_err().error.code, "ValidationError");
-        let e = cw_call(&mut cw, "us-west-2", "SetAlarmState", json!({"AlarmName":"a","StateValue":"ALARM","StateReason":"drill"})).unwrap_err();
+        let e = cw_call(&mut cw, "us-west-2", "SetAlarmState", json!({"AlarmName":"a","StateValue":"ALARM","StateReason":"drill"}))
+            .unwrap_err();
         assert_eq!((e.error.status, e.error.code.as_str()), (404, "ResourceNotFound"));
         cw_call(&mut cw, "us-east-1", "SetAlarmState", json!({"AlarmName":"a","StateValue":"ALARM","StateReason":"drill"})).unwrap();
         let out = cw_call(&mut cw, "us-east-1", "DescribeAlarms", json!({"StateValue":"ALARM"})).unwrap().unwrap();
@@ -1191,10 +1276,15 @@ mod tests {
     fn aggregates_per_period() {
         let mut cw = CloudWatch::default();
         let t = (now_secs() / 60.0).floor() * 60.0 - 600.0;
-        cw_call(&mut cw, "us-east-1", "PutMetricData", json!({"Namespace":"N","MetricData":[
+        cw_call(
+            &mut cw,
+            "us-east-1",
+            "PutMetricData",
+            json!({"Namespace":"N","MetricData":[
             {"MetricName":"m","Value":1.0,"Timestamp":t},
             {"MetricName":"m","Values":[2.0,4.0],"Counts":[1.0,3.0],"Timestamp":t+10.0},
-            {"MetricName":"m","Value":10.0,"Timestamp":t+60.0}]}))
+            {"MetricName":"m","Value":10.0,"Timestamp":t+60.0}]}),
+        )
         .unwrap();
         let q = |stat: &str| json!({"MetricDataQueries":[{"Id":"q","MetricStat":{"Metric":{"Namespace":"N","MetricName":"m"},"Period":60,"Stat":stat}}],"StartTime":t-60.0,"EndTime":t+600.0,"ScanBy":"TimestampAscending"});
         let v = cbor_to_json(&cw_call(&mut cw, "us-east-1", "GetMetricData", q("Sum")).unwrap().unwrap());

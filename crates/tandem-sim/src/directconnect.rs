@@ -385,7 +385,10 @@ impl DirectConnect {
     fn delete_gateway(&mut self, env: &SimEnv, input: &Value) -> Result<Value, ApiError> {
         let id = req_str(input, "directConnectGatewayId")?;
         let now = env.now;
-        let gw = self.gateway(id, now).filter(|g| g.owner == env.account).ok_or_else(|| client_err(format!("Direct Connect gateway {id} does not exist")))?;
+        let gw = self
+            .gateway(id, now)
+            .filter(|g| g.owner == env.account)
+            .ok_or_else(|| client_err(format!("Direct Connect gateway {id} does not exist")))?;
         let state = gw.phase.state(now);
         if state == "deleting" || state == "deleted" {
             return Err(client_err(format!("Direct Connect gateway {id} is in state {state}")));
@@ -397,10 +400,8 @@ impl DirectConnect {
                 a.phase.state(now)
             )));
         }
-        if let Some(v) = self
-            .vifs
-            .iter()
-            .find(|v| v.gateway_id.as_deref() == Some(id) && !matches!(v.phase.state(now), "deleted" | "rejected"))
+        if let Some(v) =
+            self.vifs.iter().find(|v| v.gateway_id.as_deref() == Some(id) && !matches!(v.phase.state(now), "deleted" | "rejected"))
         {
             return Err(client_err(format!("Direct Connect gateway {id} has virtual interface {} attached: delete it first", v.id)));
         }
@@ -423,7 +424,10 @@ impl DirectConnect {
             (None, None) => return Err(client_err("gatewayId or virtualGatewayId is required")),
         };
         let now = env.now;
-        let gw = self.gateway(gw_id, now).filter(|g| g.owner == env.account).ok_or_else(|| client_err(format!("Direct Connect gateway {gw_id} does not exist")))?;
+        let gw = self
+            .gateway(gw_id, now)
+            .filter(|g| g.owner == env.account)
+            .ok_or_else(|| client_err(format!("Direct Connect gateway {gw_id} does not exist")))?;
         let gw_state = gw.phase.state(now);
         if gw_state == "deleting" || gw_state == "deleted" {
             return Err(client_err(format!("Direct Connect gateway {gw_id} is in state {gw_state}")));
@@ -564,9 +568,7 @@ impl DirectConnect {
         // a-z, 0-9 and a hyphen (-)."
         let name = req_str(spec, "virtualInterfaceName")?;
         if name.len() > 100 || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            return Err(client_err(format!(
-                "virtualInterfaceName {name:?} is not valid: at most 100 characters among a-z, 0-9 and -"
-            )));
+            return Err(client_err(format!("virtualInterfaceName {name:?} is not valid: at most 100 characters among a-z, 0-9 and -")));
         }
         let vlan = opt_int(spec, "vlan")?.ok_or_else(|| client_err("vlan is required"))?;
         if !(1..=4094).contains(&vlan) {
@@ -687,7 +689,10 @@ impl DirectConnect {
     /// The Direct Connect gateway an interface attaches to must exist and not
     /// be going away; returns its Amazon side ASN.
     fn usable_gateway(&self, env: &SimEnv, id: &str) -> Result<i64, ApiError> {
-        let gw = self.gateway(id, env.now).filter(|g| g.owner == env.account).ok_or_else(|| client_err(format!("Direct Connect gateway {id} does not exist")))?;
+        let gw = self
+            .gateway(id, env.now)
+            .filter(|g| g.owner == env.account)
+            .ok_or_else(|| client_err(format!("Direct Connect gateway {id} does not exist")))?;
         match gw.phase.state(env.now) {
             "deleting" | "deleted" => Err(client_err(format!("Direct Connect gateway {id} is in state {}", gw.phase.state(env.now)))),
             _ => Ok(gw.asn),
@@ -730,7 +735,9 @@ impl DirectConnect {
             .ok_or_else(|| client_err(format!("Virtual interface {id} does not exist")))?;
         let state = vif.phase.state(env.now);
         if state != "confirming" {
-            return Err(client_err(format!("Virtual interface {id} is in state {state}; only an interface in state confirming can be confirmed")));
+            return Err(client_err(format!(
+                "Virtual interface {id} is in state {state}; only an interface in state confirming can be confirmed"
+            )));
         }
         vif.vgw_id = vgw;
         vif.gateway_id = gw;
@@ -803,7 +810,12 @@ impl DirectConnect {
         let now = env.now;
         let missing = || client_err(format!("resource {arn} does not exist"));
         match kind {
-            "dxcon" => self.connections.iter_mut().find(|c| c.id == id && c.region == *region && c.owner == env.account).map(|c| &mut c.tags).ok_or_else(missing),
+            "dxcon" => self
+                .connections
+                .iter_mut()
+                .find(|c| c.id == id && c.region == *region && c.owner == env.account)
+                .map(|c| &mut c.tags)
+                .ok_or_else(missing),
             "dxvif" => self
                 .vifs
                 .iter_mut()
@@ -1014,7 +1026,10 @@ mod tests {
 
     fn seeded(dx: &mut DirectConnect, env: &SimEnv) -> String {
         let c = dx
-            .seed_hosted_connection(env, &json!({"connectionName": "gcp-partner", "bandwidth": "1Gbps", "vlan": 201, "partnerName": "Equinix", "location": "EqDC2"}))
+            .seed_hosted_connection(
+                env,
+                &json!({"connectionName": "gcp-partner", "bandwidth": "1Gbps", "vlan": 201, "partnerName": "Equinix", "location": "EqDC2"}),
+            )
             .unwrap();
         assert_eq!(c["connectionState"], "ordering");
         assert_eq!(c["vlan"], 201);
@@ -1082,7 +1097,13 @@ mod tests {
         assert_eq!(d["directConnectGateways"][0]["directConnectGatewayState"], "pending");
         let d = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGateways", &json!({"directConnectGatewayId": id})).unwrap();
         assert_eq!(d["directConnectGateways"][0]["directConnectGatewayState"], "available");
-        assert_eq!(dx.handle(&env_at(t0, 10), "DescribeDirectConnectGateways", &json!({})).unwrap()["directConnectGateways"].as_array().unwrap().len(), 5);
+        assert_eq!(
+            dx.handle(&env_at(t0, 10), "DescribeDirectConnectGateways", &json!({})).unwrap()["directConnectGateways"]
+                .as_array()
+                .unwrap()
+                .len(),
+            5
+        );
         let r = dx.handle(&env_at(t0, 11), "DeleteDirectConnectGateway", &json!({"directConnectGatewayId": id})).unwrap();
         assert_eq!(r["directConnectGateway"]["directConnectGatewayState"], "deleting");
         assert!(dx.handle(&env_at(t0, 12), "DeleteDirectConnectGateway", &json!({"directConnectGatewayId": id})).is_err());
@@ -1100,8 +1121,12 @@ mod tests {
         let g = dx.handle(&env, "CreateDirectConnectGateway", &json!({"directConnectGatewayName": "gw", "amazonSideAsn": 64600})).unwrap();
         let gw = g["directConnectGateway"]["directConnectGatewayId"].as_str().unwrap().to_string();
         assert!(dx.handle(&env, "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw})).is_err());
-        assert!(dx.handle(&env, "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": "nope", "virtualGatewayId": "vgw-1"})).is_err());
-        let a = dx.handle(&env, "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0abc"})).unwrap();
+        assert!(dx
+            .handle(&env, "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": "nope", "virtualGatewayId": "vgw-1"}))
+            .is_err());
+        let a = dx
+            .handle(&env, "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0abc"}))
+            .unwrap();
         let a = &a["directConnectGatewayAssociation"];
         assert_eq!(a["associationState"], "associating");
         assert_eq!(a["virtualGatewayId"], "vgw-0abc");
@@ -1111,17 +1136,38 @@ mod tests {
         // The same VGW cannot be associated twice (with this or another gateway).
         let g2 = dx.handle(&env, "CreateDirectConnectGateway", &json!({"directConnectGatewayName": "gw2"})).unwrap();
         let gw2 = g2["directConnectGateway"]["directConnectGatewayId"].as_str().unwrap().to_string();
-        assert!(dx.handle(&env, "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw2, "virtualGatewayId": "vgw-0abc"})).is_err());
-        assert!(dx.handle(&env, "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw, "gatewayId": "vgw-0abc"})).is_err());
+        assert!(dx
+            .handle(&env, "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw2, "virtualGatewayId": "vgw-0abc"}))
+            .is_err());
+        assert!(dx
+            .handle(&env, "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw, "gatewayId": "vgw-0abc"}))
+            .is_err());
 
         let d = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"directConnectGatewayId": gw})).unwrap();
         assert_eq!(d["directConnectGatewayAssociations"][0]["associationState"], "associated");
-        assert_eq!(code(dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({}))), "DirectConnectClientException", "one of the lookups is required");
-        let both = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0abc"})).unwrap();
+        assert_eq!(
+            code(dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({}))),
+            "DirectConnectClientException",
+            "one of the lookups is required"
+        );
+        let both = dx
+            .handle(
+                &env_at(t0, 10),
+                "DescribeDirectConnectGatewayAssociations",
+                &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0abc"}),
+            )
+            .unwrap();
         assert_eq!(both["directConnectGatewayAssociations"].as_array().unwrap().len(), 1);
-        let other = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0ffff"})).unwrap();
+        let other = dx
+            .handle(
+                &env_at(t0, 10),
+                "DescribeDirectConnectGatewayAssociations",
+                &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0ffff"}),
+            )
+            .unwrap();
         assert_eq!(other["directConnectGatewayAssociations"], json!([]));
-        let by_associated = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"associatedGatewayId": "vgw-0abc"})).unwrap();
+        let by_associated =
+            dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"associatedGatewayId": "vgw-0abc"})).unwrap();
         assert_eq!(by_associated["directConnectGatewayAssociations"].as_array().unwrap().len(), 1);
         let d = dx.handle(&env_at(t0, 10), "DescribeDirectConnectGatewayAssociations", &json!({"virtualGatewayId": "vgw-0abc"})).unwrap();
         assert_eq!(d["directConnectGatewayAssociations"].as_array().unwrap().len(), 1);
@@ -1137,9 +1183,19 @@ mod tests {
         assert_eq!(d["directConnectGatewayAssociations"][0]["associationState"], "disassociated");
         assert!(dx.handle(&env_at(t0, 23), "DeleteDirectConnectGatewayAssociation", &json!({"associationId": assoc_id})).is_err());
         // By gateway + VGW, after re-associating.
-        dx.handle(&env_at(t0, 23), "CreateDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0abc"})).unwrap();
+        dx.handle(
+            &env_at(t0, 23),
+            "CreateDirectConnectGatewayAssociation",
+            &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0abc"}),
+        )
+        .unwrap();
         assert!(dx.handle(&env_at(t0, 24), "DeleteDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw})).is_err());
-        dx.handle(&env_at(t0, 24), "DeleteDirectConnectGatewayAssociation", &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0abc"})).unwrap();
+        dx.handle(
+            &env_at(t0, 24),
+            "DeleteDirectConnectGatewayAssociation",
+            &json!({"directConnectGatewayId": gw, "virtualGatewayId": "vgw-0abc"}),
+        )
+        .unwrap();
         let r = dx.handle(&env_at(t0, 40), "DeleteDirectConnectGateway", &json!({"directConnectGatewayId": gw})).unwrap();
         assert_eq!(r["directConnectGateway"]["directConnectGatewayState"], "deleting");
     }
@@ -1155,7 +1211,9 @@ mod tests {
         let t0 = Instant::now();
         let mut dx = DirectConnect::default();
         let conn = confirmed_connection(&mut dx, t0);
-        let g = dx.handle(&env_at(t0, 0), "CreateDirectConnectGateway", &json!({"directConnectGatewayName": "gw", "amazonSideAsn": 64700})).unwrap();
+        let g = dx
+            .handle(&env_at(t0, 0), "CreateDirectConnectGateway", &json!({"directConnectGatewayName": "gw", "amazonSideAsn": 64700}))
+            .unwrap();
         let gw = g["directConnectGateway"]["directConnectGatewayId"].as_str().unwrap().to_string();
         let req = json!({"connectionId": conn, "newPrivateVirtualInterface": {
             "virtualInterfaceName": "tandem-gcp", "vlan": 201, "asn": 16550, "authKey": "s3cretkey!",
@@ -1242,7 +1300,9 @@ mod tests {
             let r = dx.handle(&env, "CreatePrivateVirtualInterface", req);
             assert_eq!(code(r), "DirectConnectClientException", "case {i}");
         }
-        assert!(dx.handle(&env, "CreatePrivateVirtualInterface", &json!({"connectionId": "dxcon-none", "newPrivateVirtualInterface": base})).is_err());
+        assert!(dx
+            .handle(&env, "CreatePrivateVirtualInterface", &json!({"connectionId": "dxcon-none", "newPrivateVirtualInterface": base}))
+            .is_err());
         assert!(dx.handle(&env, "CreatePrivateVirtualInterface", &json!({"connectionId": conn})).is_err());
         assert!(dx.handle(&env, "CreatePrivateVirtualInterface", &with("mtu", json!(8500))).is_ok());
         assert_eq!(code(dx.handle(&env, "Bogus", &json!({}))), "UnknownOperationException");
@@ -1262,9 +1322,13 @@ mod tests {
         let d = dx.handle(&env_at(t0, 100), "DescribeVirtualInterfaces", &json!({"virtualInterfaceId": id})).unwrap();
         assert_eq!(d["virtualInterfaces"][0]["virtualInterfaceState"], "confirming");
         assert!(dx.handle(&env_at(t0, 100), "ConfirmPrivateVirtualInterface", &json!({"virtualInterfaceId": id})).is_err());
-        let r = dx.handle(&env_at(t0, 100), "ConfirmPrivateVirtualInterface", &json!({"virtualInterfaceId": id, "virtualGatewayId": "vgw-7"})).unwrap();
+        let r = dx
+            .handle(&env_at(t0, 100), "ConfirmPrivateVirtualInterface", &json!({"virtualInterfaceId": id, "virtualGatewayId": "vgw-7"}))
+            .unwrap();
         assert_eq!(r, json!({"virtualInterfaceState": "pending"}));
-        assert!(dx.handle(&env_at(t0, 101), "ConfirmPrivateVirtualInterface", &json!({"virtualInterfaceId": id, "virtualGatewayId": "vgw-7"})).is_err());
+        assert!(dx
+            .handle(&env_at(t0, 101), "ConfirmPrivateVirtualInterface", &json!({"virtualInterfaceId": id, "virtualGatewayId": "vgw-7"}))
+            .is_err());
         let d = dx.handle(&env_at(t0, 110), "DescribeVirtualInterfaces", &json!({"virtualInterfaceId": id})).unwrap();
         assert_eq!(d["virtualInterfaces"][0]["virtualInterfaceState"], "available");
         assert_eq!(d["virtualInterfaces"][0]["virtualGatewayId"], "vgw-7");
@@ -1290,12 +1354,23 @@ mod tests {
         let t0 = Instant::now();
         let mut dx = DirectConnect::default();
         let env = env_at(t0, 0);
-        let g = dx.handle(&env, "CreateDirectConnectGateway", &json!({"directConnectGatewayName": "gw", "tags": [{"key": "tandem:id", "value": "net/dxgw"}]})).unwrap();
+        let g = dx
+            .handle(
+                &env,
+                "CreateDirectConnectGateway",
+                &json!({"directConnectGatewayName": "gw", "tags": [{"key": "tandem:id", "value": "net/dxgw"}]}),
+            )
+            .unwrap();
         let id = g["directConnectGateway"]["directConnectGatewayId"].as_str().unwrap().to_string();
         let arn = format!("arn:aws:directconnect::111122223333:dx-gateway/{id}");
         let d = dx.handle(&env, "DescribeTags", &json!({"resourceArns": [arn]})).unwrap();
         assert_eq!(d["resourceTags"][0]["tags"], json!([{"key": "tandem:id", "value": "net/dxgw"}]));
-        dx.handle(&env, "TagResource", &json!({"resourceArn": arn, "tags": [{"key": "tandem:id", "value": "v2"}, {"key": "b", "value": "c"}]})).unwrap();
+        dx.handle(
+            &env,
+            "TagResource",
+            &json!({"resourceArn": arn, "tags": [{"key": "tandem:id", "value": "v2"}, {"key": "b", "value": "c"}]}),
+        )
+        .unwrap();
         dx.handle(&env, "UntagResource", &json!({"resourceArn": arn, "tagKeys": ["b"]})).unwrap();
         let d = dx.handle(&env, "DescribeTags", &json!({"resourceArns": [arn]})).unwrap();
         assert_eq!(d["resourceTags"][0]["tags"], json!([{"key": "tandem:id", "value": "v2"}]));
@@ -1304,9 +1379,13 @@ mod tests {
         let conn = seeded(&mut dx, &env);
         let carn = format!("arn:aws:directconnect:us-east-1:111122223333:dxcon/{conn}");
         dx.handle(&env, "TagResource", &json!({"resourceArn": carn, "tags": [{"key": "k"}]})).unwrap();
-        assert!(dx.handle(&env, "DescribeTags", &json!({"resourceArns": ["arn:aws:directconnect:us-east-1:111122223333:dxvif/dxvif-none"]})).is_err());
+        assert!(dx
+            .handle(&env, "DescribeTags", &json!({"resourceArns": ["arn:aws:directconnect:us-east-1:111122223333:dxvif/dxvif-none"]}))
+            .is_err());
         assert!(dx.handle(&env, "DescribeTags", &json!({"resourceArns": ["arn:aws:s3:::bucket"]})).is_err());
-        assert!(dx.handle(&env, "DescribeTags", &json!({"resourceArns": [format!("arn:aws:directconnect::999999999999:dx-gateway/{id}")]})).is_err());
+        assert!(dx
+            .handle(&env, "DescribeTags", &json!({"resourceArns": [format!("arn:aws:directconnect::999999999999:dx-gateway/{id}")]}))
+            .is_err());
     }
 
     #[test]

@@ -162,7 +162,13 @@ pub fn billing_mode(desc: &Value) -> &str {
 
 /// Names of the global secondary indexes of a table description.
 pub fn index_names(desc: &Value) -> Vec<String> {
-    desc.get("GlobalSecondaryIndexes").and_then(Value::as_array).into_iter().flatten().filter_map(|i| i.get("IndexName").and_then(Value::as_str)).map(str::to_string).collect()
+    desc.get("GlobalSecondaryIndexes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.get("IndexName").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The CreateTable input that makes a replica's table like the source's.
@@ -263,11 +269,7 @@ impl Replicas {
     /// Replicas still present at `now` (gone ones are dropped).
     fn live(table: &mut Table, now: Instant) -> Vec<(String, &'static str, Option<String>)> {
         table.replicas.retain(|r| r.phase.state(now).is_some());
-        table
-            .replicas
-            .iter()
-            .map(|r| (r.region.clone(), r.phase.state(now).unwrap_or("ACTIVE"), r.kms_key.clone()))
-            .collect()
+        table.replicas.iter().map(|r| (r.region.clone(), r.phase.state(now).unwrap_or("ACTIVE"), r.kms_key.clone())).collect()
     }
 
     /// Answers an intercepted UpdateTable. `table_description` is upstream's
@@ -281,8 +283,16 @@ impl Replicas {
 
     /// [`Replicas::update_table`], knowing which write capacities of the
     /// table are autoscaled (what a replica of a PROVISIONED table needs).
-    pub fn update_table_scaled(&mut self, env: &SimEnv, input: &Value, table_description: &Value, scaling: &WriteScaling) -> Result<Value, ApiError> {
-        let name = table_name(input).ok_or_else(|| validation("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"))?;
+    pub fn update_table_scaled(
+        &mut self,
+        env: &SimEnv,
+        input: &Value,
+        table_description: &Value,
+        scaling: &WriteScaling,
+    ) -> Result<Value, ApiError> {
+        let name = table_name(input).ok_or_else(|| {
+            validation("1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null")
+        })?;
         if let Some(other) = OTHER_UPDATES.iter().find(|k| input.get(**k).is_some_and(|v| !v.is_null())) {
             // UpdateTable: "You can only perform one of the following operations at once".
             return Err(validation(format!("ReplicaUpdates cannot be combined with {other} in one UpdateTable request")));
@@ -292,10 +302,8 @@ impl Replicas {
             return Err(validation("Only one replica update (Create, Update or Delete) is allowed per UpdateTable request"));
         }
         let update = &updates[0];
-        let actions: Vec<(&str, &Value)> = ["Create", "Update", "Delete"]
-            .iter()
-            .filter_map(|k| update.get(*k).filter(|v| !v.is_null()).map(|v| (*k, v)))
-            .collect();
+        let actions: Vec<(&str, &Value)> =
+            ["Create", "Update", "Delete"].iter().filter_map(|k| update.get(*k).filter(|v| !v.is_null()).map(|v| (*k, v))).collect();
         let (action, body) = match actions.as_slice() {
             [one] => *one,
             _ => return Err(validation("Each ReplicationGroupUpdate must contain exactly one of Create, Update or Delete")),
@@ -353,7 +361,9 @@ impl Replicas {
                 });
             }
             "Update" => {
-                let i = existing.ok_or_else(|| validation(format!("Update global table operation failed because replica {region} does not exist for table {name}")))?;
+                let i = existing.ok_or_else(|| {
+                    validation(format!("Update global table operation failed because replica {region} does not exist for table {name}"))
+                })?;
                 let r = &mut table.replicas[i];
                 if let Some(k) = body.get("KMSMasterKeyId").and_then(Value::as_str) {
                     r.kms_key = Some(k.to_string());
@@ -361,7 +371,8 @@ impl Replicas {
                 r.phase = Phase { before: "UPDATING", after: Some("ACTIVE"), at: env.ready_at(SERVICE, "replica") };
             }
             _ => {
-                let i = existing.ok_or_else(|| validation(format!("Replica {region} cannot be deleted because it does not exist for table {name}")))?;
+                let i = existing
+                    .ok_or_else(|| validation(format!("Replica {region} cannot be deleted because it does not exist for table {name}")))?;
                 table.replicas[i].phase = Phase { before: "DELETING", after: None, at: env.gone_at(SERVICE, "replica") };
             }
         }
@@ -480,7 +491,10 @@ impl Replicas {
         self.tables
             .iter()
             .find(|((a, src, n), t)| {
-                a == account && n == name && (src == region || t.replicas.iter().any(|r| r.region == region && !matches!(r.phase.state(now), None | Some("DELETING"))))
+                a == account
+                    && n == name
+                    && (src == region
+                        || t.replicas.iter().any(|r| r.region == region && !matches!(r.phase.state(now), None | Some("DELETING"))))
             })
             .map(|(k, _)| k.clone())
     }
@@ -502,7 +516,16 @@ impl Replicas {
     /// The key attribute names of a global table, from its last description.
     pub fn key_names(&self, env: &SimEnv, name: &str) -> Option<Vec<String>> {
         let g = self.group(env.account, env.region, name, env.now)?;
-        let names: Vec<String> = self.tables.get(&g)?.snapshot.get("KeySchema")?.as_array()?.iter().filter_map(|k| k.get("AttributeName").and_then(Value::as_str)).map(str::to_string).collect();
+        let names: Vec<String> = self
+            .tables
+            .get(&g)?
+            .snapshot
+            .get("KeySchema")?
+            .as_array()?
+            .iter()
+            .filter_map(|k| k.get("AttributeName").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect();
         (!names.is_empty()).then_some(names)
     }
 
@@ -518,7 +541,16 @@ impl Replicas {
         let seq = self.next_seq;
         self.applied.insert((group.0.clone(), group.1.clone(), group.2.clone(), env.region.to_string(), key_id.clone()), seq);
         for region in self.members(&group, env.now).into_iter().filter(|r| r != env.region) {
-            self.pending.push(ReplicatedWrite { region, table: table.to_string(), key: key.clone(), item: item.clone(), group: group.clone(), key_id: key_id.clone(), seq, made: env.now });
+            self.pending.push(ReplicatedWrite {
+                region,
+                table: table.to_string(),
+                key: key.clone(),
+                item: item.clone(),
+                group: group.clone(),
+                key_id: key_id.clone(),
+                seq,
+                made: env.now,
+            });
         }
     }
 
@@ -527,8 +559,9 @@ impl Replicas {
     /// wins) or whose region left the table; each returned one counts as
     /// applied.
     pub fn take_due(&mut self, latency: &dyn crate::env::LatencyModel, now: Instant) -> Vec<ReplicatedWrite> {
-        let (mut due, rest): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.pending).into_iter().partition(|w| w.made + latency.creation(SERVICE, "item-replication", &w.region) <= now);
+        let (mut due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|w| w.made + latency.creation(SERVICE, "item-replication", &w.region) <= now);
         self.pending = rest;
         due.sort_by_key(|w| w.seq);
         let mut out = Vec::new();
@@ -536,7 +569,10 @@ impl Replicas {
             if !self.members(&w.group, now).contains(&w.region) {
                 continue;
             }
-            let slot = self.applied.entry((w.group.0.clone(), w.group.1.clone(), w.group.2.clone(), w.region.clone(), w.key_id.clone())).or_default();
+            let slot = self
+                .applied
+                .entry((w.group.0.clone(), w.group.1.clone(), w.group.2.clone(), w.region.clone(), w.key_id.clone()))
+                .or_default();
             if *slot < w.seq {
                 *slot = w.seq;
                 out.push(w);
@@ -619,7 +655,10 @@ mod tests {
         let td = &out["TableDescription"];
         assert_eq!(td["TableStatus"], "UPDATING");
         assert_eq!(td["GlobalTableVersion"], "2019.11.21");
-        assert_eq!(td["Replicas"], json!([{"RegionName": "us-west-2", "ReplicaStatus": "CREATING", "ReplicaArn": "arn:aws:dynamodb:us-west-2:111122223333:table/agent-state"}]));
+        assert_eq!(
+            td["Replicas"],
+            json!([{"RegionName": "us-west-2", "ReplicaStatus": "CREATING", "ReplicaArn": "arn:aws:dynamodb:us-west-2:111122223333:table/agent-state"}])
+        );
         assert_eq!(td["KeySchema"], desc["KeySchema"]);
 
         let mut resp = json!({"Table": desc.clone()});
@@ -632,7 +671,12 @@ mod tests {
         assert_eq!(e.code, RESOURCE_IN_USE);
 
         let mut resp = json!({"Table": desc.clone()});
-        r.augment(&env_at(t0, 10), "DescribeTable", &json!({"TableName": "arn:aws:dynamodb:us-east-1:111122223333:table/agent-state"}), &mut resp);
+        r.augment(
+            &env_at(t0, 10),
+            "DescribeTable",
+            &json!({"TableName": "arn:aws:dynamodb:us-east-1:111122223333:table/agent-state"}),
+            &mut resp,
+        );
         assert_eq!(resp["Table"]["TableStatus"], "ACTIVE");
         assert_eq!(resp["Table"]["Replicas"][0]["ReplicaStatus"], "ACTIVE");
 
@@ -736,7 +780,10 @@ mod tests {
         let d = r.describe_in_replica_region(&west, &json!({"TableName": "agent-state"})).unwrap();
         assert_eq!(d["Table"]["TableStatus"], "CREATING");
         assert_eq!(d["Table"]["TableArn"], "arn:aws:dynamodb:us-west-2:111122223333:table/agent-state");
-        assert_eq!(d["Table"]["Replicas"], json!([{"RegionName": "us-east-1", "ReplicaStatus": "ACTIVE", "ReplicaArn": "arn:aws:dynamodb:us-east-1:111122223333:table/agent-state"}]));
+        assert_eq!(
+            d["Table"]["Replicas"],
+            json!([{"RegionName": "us-east-1", "ReplicaStatus": "ACTIVE", "ReplicaArn": "arn:aws:dynamodb:us-east-1:111122223333:table/agent-state"}])
+        );
         let west = SimEnv { region: "us-west-2", ..env_at(t0, 11) };
         assert_eq!(r.describe_in_replica_region(&west, &json!({"TableName": "agent-state"})).unwrap()["Table"]["TableStatus"], "ACTIVE");
         let eu = SimEnv { region: "eu-west-1", ..env_at(t0, 11) };
@@ -767,7 +814,10 @@ mod tests {
         desc["GlobalSecondaryIndexes"] = json!([{"IndexName": "by-queue"}]);
         let none = WriteScaling::default();
         let e = r.update_table_scaled(&env_at(t0, 0), &create("us-west-2"), &desc, &none).unwrap_err();
-        assert_eq!((e.status, e.code.as_str(), e.message.as_str()), (400, VALIDATION, "Table write capacity should either be Pay-Per-Request or AutoScaled."));
+        assert_eq!(
+            (e.status, e.code.as_str(), e.message.as_str()),
+            (400, VALIDATION, "Table write capacity should either be Pay-Per-Request or AutoScaled.")
+        );
         let table_only = WriteScaling { table: true, indexes: vec![] };
         let e = r.update_table_scaled(&env_at(t0, 0), &create("us-west-2"), &desc, &table_only).unwrap_err();
         assert_eq!(e.message, "GSI write capacity should either be Pay-Per-Request or AutoScaled.");
@@ -799,7 +849,10 @@ mod tests {
         desc["GlobalSecondaryIndexes"] = json!([{"IndexName": "g", "KeySchema": [], "Projection": {"ProjectionType": "ALL"}, "IndexStatus": "ACTIVE", "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 3}}]);
         let input = replica_table_input(&desc);
         assert_eq!(input["ProvisionedThroughput"], json!({"ReadCapacityUnits": 5, "WriteCapacityUnits": 7}));
-        assert_eq!(input["GlobalSecondaryIndexes"][0], json!({"IndexName": "g", "KeySchema": [], "Projection": {"ProjectionType": "ALL"}, "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 3}}));
+        assert_eq!(
+            input["GlobalSecondaryIndexes"][0],
+            json!({"IndexName": "g", "KeySchema": [], "Projection": {"ProjectionType": "ALL"}, "ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 3}})
+        );
     }
 
     #[test]
@@ -807,13 +860,22 @@ mod tests {
         struct Lag;
         impl LatencyModel for Lag {
             fn creation(&self, _: &str, kind: &str, _: &str) -> Duration {
-                if kind == "item-replication" { Duration::from_secs(1) } else { Duration::ZERO }
+                if kind == "item-replication" {
+                    Duration::from_secs(1)
+                } else {
+                    Duration::ZERO
+                }
             }
             fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
                 Duration::ZERO
             }
         }
-        let at = |t: Instant, ms: u64, region: &'static str| SimEnv { region, account: "111122223333", now: t + Duration::from_millis(ms), latency: &Lag };
+        let at = |t: Instant, ms: u64, region: &'static str| SimEnv {
+            region,
+            account: "111122223333",
+            now: t + Duration::from_millis(ms),
+            latency: &Lag,
+        };
         let t0 = Instant::now();
         let mut r = Replicas::default();
         r.update_table(&at(t0, 0, "us-east-1"), &create("us-west-2"), &table(Some("NEW_AND_OLD_IMAGES"))).unwrap();
@@ -855,11 +917,20 @@ mod tests {
                 Duration::ZERO
             }
             fn not_found_after_create(&self, service: &str) -> Duration {
-                if service == "dynamodb" { Duration::from_secs(2) } else { Duration::ZERO }
+                if service == "dynamodb" {
+                    Duration::from_secs(2)
+                } else {
+                    Duration::ZERO
+                }
             }
         }
         let t0 = Instant::now();
-        let at = |secs: u64, region: &'static str| SimEnv { region, account: "111122223333", now: t0 + Duration::from_secs(secs), latency: &Lag };
+        let at = |secs: u64, region: &'static str| SimEnv {
+            region,
+            account: "111122223333",
+            now: t0 + Duration::from_secs(secs),
+            latency: &Lag,
+        };
         let mut r = Replicas::default();
         r.note_created(&at(0, "us-east-1"), "t");
         let input = json!({"TableName": "t"});

@@ -45,15 +45,8 @@ use crate::error::ApiError;
 
 /// VpnTunnelOptionsSpecification.TunnelInsideCidr: "The following CIDR blocks
 /// are reserved and cannot be used".
-const RESERVED_INSIDE: &[&str] = &[
-    "169.254.0.0/30",
-    "169.254.1.0/30",
-    "169.254.2.0/30",
-    "169.254.3.0/30",
-    "169.254.4.0/30",
-    "169.254.5.0/30",
-    "169.254.169.252/30",
-];
+const RESERVED_INSIDE: &[&str] =
+    &["169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30", "169.254.4.0/30", "169.254.5.0/30", "169.254.169.252/30"];
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "InvalidParameterValue", message)
@@ -150,10 +143,7 @@ fn check_inside_cidr(cidr: &str) -> Result<(), ApiError> {
         return Err(invalid(msg()));
     }
     if RESERVED_INSIDE.contains(&cidr) {
-        return Err(invalid(format!(
-            "The tunnel inside CIDR {cidr} is reserved; the reserved blocks are {}",
-            RESERVED_INSIDE.join(", ")
-        )));
+        return Err(invalid(format!("The tunnel inside CIDR {cidr} is reserved; the reserved blocks are {}", RESERVED_INSIDE.join(", "))));
     }
     Ok(())
 }
@@ -208,13 +198,7 @@ pub(crate) fn iso8601(t: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, (rem % 3600) / 60, rem % 60, d.subsec_millis())
 }
 
 // ---------- a minimal XML tag scanner (enough for moto's EC2 answers) ----------
@@ -560,10 +544,8 @@ impl VpnTunnels {
         if let Some(vgw) = param(params, "VpnGatewayId") {
             for t in &tp {
                 let Some(c) = &t.inside_cidr else { continue };
-                let clash = self
-                    .conns
-                    .iter()
-                    .find(|(_, r)| r.vgw_id.as_deref() == Some(vgw) && r.tunnels.iter().any(|x| &x.inside_cidr == c));
+                let clash =
+                    self.conns.iter().find(|(_, r)| r.vgw_id.as_deref() == Some(vgw) && r.tunnels.iter().any(|x| &x.inside_cidr == c));
                 if let Some((id, _)) = clash {
                     return Err(invalid(format!(
                         "The tunnel inside CIDR {c} is already used by {id} on {vgw}; it must be unique across the VPN connections of a virtual private gateway"
@@ -654,7 +636,7 @@ impl VpnTunnels {
         let elements = scan_elements(xml, "vpnConnection", "vpnConnectionSet");
         let (swap_options, swap_telemetry) = if action == "DescribeVpnConnections" {
             self.describes += 1;
-            (self.describes % 2 == 0, (self.describes / 2) % 2 == 1)
+            (self.describes.is_multiple_of(2), (self.describes / 2) % 2 == 1)
         } else {
             (false, false)
         };
@@ -791,7 +773,8 @@ mod tests {
 
         // Describe shows the same two tunnels every time, in an order that
         // alternates: options every other call, telemetry every other pair.
-        let d: Vec<String> = (0..4).map(|_| v.augment_xml(&env(), "DescribeVpnConnections", &[], &describe_xml(&[("vpn-aaa", "available")]))).collect();
+        let d: Vec<String> =
+            (0..4).map(|_| v.augment_xml(&env(), "DescribeVpnConnections", &[], &describe_xml(&[("vpn-aaa", "available")]))).collect();
         let swapped = |x: &[String]| vec![x[1].clone(), x[0].clone()];
         assert_eq!(all(&d[0], "outsideIpAddress")[..2], ips[..2]);
         assert_eq!(all(&d[0], "tunnelInsideCidr"), cidrs);
@@ -800,7 +783,10 @@ mod tests {
         assert_eq!(all(&d[1], "preSharedKey"), swapped(&keys));
         let telemetry = |x: &str| all(x.split("<vgwTelemetry>").nth(1).unwrap(), "outsideIpAddress");
         let first: Vec<String> = ips[..2].to_vec();
-        assert_eq!([telemetry(&d[0]), telemetry(&d[1]), telemetry(&d[2]), telemetry(&d[3])], [first.clone(), swapped(&first), swapped(&first), first.clone()]);
+        assert_eq!(
+            [telemetry(&d[0]), telemetry(&d[1]), telemetry(&d[2]), telemetry(&d[3])],
+            [first.clone(), swapped(&first), swapped(&first), first.clone()]
+        );
         assert_eq!([&all(&d[2], "tunnelInsideCidr"), &all(&d[3], "tunnelInsideCidr")], [&cidrs, &swapped(&cidrs)]);
         // Each tunnel keeps its own address, key and inside CIDR whatever the order.
         for x in &d {
@@ -841,7 +827,12 @@ mod tests {
         assert_ne!(again, out, "the second answer has the tunnels the other way round");
         assert_eq!(sorted(&again), sorted(&out));
         // Delete forgets.
-        v.augment_xml(&env(), "DeleteVpnConnection", &p(&[("VpnConnectionId", "vpn-1")]), "<DeleteVpnConnectionResponse><return>true</return></DeleteVpnConnectionResponse>");
+        v.augment_xml(
+            &env(),
+            "DeleteVpnConnection",
+            &p(&[("VpnConnectionId", "vpn-1")]),
+            "<DeleteVpnConnectionResponse><return>true</return></DeleteVpnConnectionResponse>",
+        );
         assert!(!v.conns.contains_key("vpn-1"));
         assert!(v.conns.contains_key("vpn-2"));
     }
@@ -880,7 +871,8 @@ mod tests {
         let bad = |k: &str, val: &str| p(&[("VpnGatewayId", "vgw-1"), (k, val)]);
         let cidr = "Options.TunnelOptions.1.TunnelInsideCidr";
         let psk = "Options.TunnelOptions.2.PreSharedKey";
-        for c in ["169.254.10.0/29", "169.254.10.1/30", "10.0.0.0/30", "169.254.0.0/30", "169.254.5.0/30", "169.254.169.252/30", "nonsense"] {
+        for c in ["169.254.10.0/29", "169.254.10.1/30", "10.0.0.0/30", "169.254.0.0/30", "169.254.5.0/30", "169.254.169.252/30", "nonsense"]
+        {
             let e = v.validate_create(&bad(cidr, c)).unwrap_err();
             assert_eq!((e.status, e.code.as_str()), (400, "InvalidParameterValue"), "{c}");
         }

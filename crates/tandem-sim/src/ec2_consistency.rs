@@ -34,9 +34,33 @@ pub struct Kind {
 }
 
 pub const KINDS: &[Kind] = &[
-    Kind { create: "CreateVpc", id_tag: "vpcId", describe: "DescribeVpcs", id_param: "VpcId", set: "vpcSet", code: "InvalidVpcID.NotFound", noun: "vpc" },
-    Kind { create: "CreateSubnet", id_tag: "subnetId", describe: "DescribeSubnets", id_param: "SubnetId", set: "subnetSet", code: "InvalidSubnetID.NotFound", noun: "subnet" },
-    Kind { create: "CreateVpnGateway", id_tag: "vpnGatewayId", describe: "DescribeVpnGateways", id_param: "VpnGatewayId", set: "vpnGatewaySet", code: "InvalidVpnGatewayID.NotFound", noun: "vpnGateway" },
+    Kind {
+        create: "CreateVpc",
+        id_tag: "vpcId",
+        describe: "DescribeVpcs",
+        id_param: "VpcId",
+        set: "vpcSet",
+        code: "InvalidVpcID.NotFound",
+        noun: "vpc",
+    },
+    Kind {
+        create: "CreateSubnet",
+        id_tag: "subnetId",
+        describe: "DescribeSubnets",
+        id_param: "SubnetId",
+        set: "subnetSet",
+        code: "InvalidSubnetID.NotFound",
+        noun: "subnet",
+    },
+    Kind {
+        create: "CreateVpnGateway",
+        id_tag: "vpnGatewayId",
+        describe: "DescribeVpnGateways",
+        id_param: "VpnGatewayId",
+        set: "vpnGatewaySet",
+        code: "InvalidVpnGatewayID.NotFound",
+        noun: "vpnGateway",
+    },
     Kind {
         create: "CreateCustomerGateway",
         id_tag: "customerGatewayId",
@@ -122,7 +146,11 @@ mod tests {
             Duration::ZERO
         }
         fn not_found_after_create(&self, service: &str) -> Duration {
-            if service == "ec2" { Duration::from_secs(2) } else { Duration::ZERO }
+            if service == "ec2" {
+                Duration::from_secs(2)
+            } else {
+                Duration::ZERO
+            }
         }
     }
 
@@ -139,7 +167,10 @@ mod tests {
         let e = v.check(&env_at(t + Duration::from_secs(1)), "DescribeVpcs", &by_id).unwrap_err();
         assert_eq!((e.status, e.code.as_str(), e.message.as_str()), (400, "InvalidVpcID.NotFound", "The vpc ID 'vpc-1' does not exist"));
         let list = "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-0</vpcId></item><item><vpcId>vpc-1</vpcId><tagSet><item><key>k</key></item></tagSet></item></vpcSet></DescribeVpcsResponse>";
-        assert_eq!(v.filter(&env_at(t + Duration::from_secs(1)), "DescribeVpcs", list), "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-0</vpcId></item></vpcSet></DescribeVpcsResponse>");
+        assert_eq!(
+            v.filter(&env_at(t + Duration::from_secs(1)), "DescribeVpcs", list),
+            "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-0</vpcId></item></vpcSet></DescribeVpcsResponse>"
+        );
         // Other regions, other kinds and later reads see it.
         let west = SimEnv { region: "us-west-2", ..env_at(t) };
         assert!(v.check(&west, "DescribeVpcs", &by_id).is_ok());

@@ -211,7 +211,15 @@ impl Compute {
         }
     }
 
-    fn route(&mut self, latency: &dyn LatencyModel, now: Instant, method: &str, rest: &str, body: &[u8], base: &str) -> Result<Reply, GcpError> {
+    fn route(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        method: &str,
+        rest: &str,
+        body: &[u8],
+        base: &str,
+    ) -> Result<Reply, GcpError> {
         let path = rest.split('?').next().unwrap_or("");
         let s: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         let input = || -> Result<Map<String, Value>, GcpError> {
@@ -225,24 +233,38 @@ impl Compute {
             ("GET", [p, "global", "networks"]) => ok(self.list(now, p, "global", "networks", "compute#networkList", base)),
             ("POST", [p, "global", "networks"]) => ok(self.insert_network(latency, now, p, input()?, base)?),
             ("GET", [p, "global", "networks", n]) => ok(self.get(now, p, "global", "networks", n)?),
-            ("DELETE", [p, "global", "networks", n]) => ok(self.delete_unused(latency, now, p, "global", "networks", "network", n, base, NETWORK_USERS)?),
-            ("PATCH", [p, "global", "networks", n]) => ok(self.patch_simple(now, p, "global", "networks", "network", n, input()?, base, NETWORK_PATCH, no_rules)?),
+            ("DELETE", [p, "global", "networks", n]) => {
+                ok(self.delete_unused(latency, now, p, "global", "networks", "network", n, base, NETWORK_USERS)?)
+            }
+            ("PATCH", [p, "global", "networks", n]) => {
+                ok(self.patch_simple(now, p, "global", "networks", "network", n, input()?, base, NETWORK_PATCH, no_rules)?)
+            }
             ("GET", [p, "regions", r, "subnetworks"]) => ok(self.list(now, p, r, "subnetworks", "compute#subnetworkList", base)),
             ("POST", [p, "regions", r, "subnetworks"]) => ok(self.insert_subnetwork(latency, now, p, r, input()?, base)?),
             ("GET", [p, "regions", r, "subnetworks", n]) => ok(self.get(now, p, r, "subnetworks", n)?),
-            ("DELETE", [p, "regions", r, "subnetworks", n]) => ok(self.delete_simple(latency, now, p, r, "subnetworks", "subnetwork", n, base)?),
-            ("PATCH", [p, "regions", r, "subnetworks", n]) => ok(self.patch_simple(now, p, r, "subnetworks", "subnetwork", n, input()?, base, SUBNETWORK_PATCH, no_rules)?),
+            ("DELETE", [p, "regions", r, "subnetworks", n]) => {
+                ok(self.delete_simple(latency, now, p, r, "subnetworks", "subnetwork", n, base)?)
+            }
+            ("PATCH", [p, "regions", r, "subnetworks", n]) => {
+                ok(self.patch_simple(now, p, r, "subnetworks", "subnetwork", n, input()?, base, SUBNETWORK_PATCH, no_rules)?)
+            }
             // https://cloud.google.com/compute/docs/reference/rest/v1/firewalls
             ("GET", [p, "global", "firewalls"]) => ok(self.list(now, p, "global", "firewalls", "compute#firewallList", base)),
             ("POST", [p, "global", "firewalls"]) => ok(self.insert_firewall(latency, now, p, input()?, base)?),
             ("GET", [p, "global", "firewalls", n]) => ok(self.get(now, p, "global", "firewalls", n)?),
-            ("DELETE", [p, "global", "firewalls", n]) => ok(self.delete_unused(latency, now, p, "global", "firewalls", "firewall", n, base, &[])?),
-            ("PATCH", [p, "global", "firewalls", n]) => ok(self.patch_simple(now, p, "global", "firewalls", "firewall", n, input()?, base, FIREWALL_PATCH, firewall_rules)?),
+            ("DELETE", [p, "global", "firewalls", n]) => {
+                ok(self.delete_unused(latency, now, p, "global", "firewalls", "firewall", n, base, &[])?)
+            }
+            ("PATCH", [p, "global", "firewalls", n]) => {
+                ok(self.patch_simple(now, p, "global", "firewalls", "firewall", n, input()?, base, FIREWALL_PATCH, firewall_rules)?)
+            }
             // https://cloud.google.com/compute/docs/reference/rest/v1/routers
             ("GET", [p, "regions", r, "routers"]) => ok(self.list(now, p, r, "routers", "compute#routerList", base)),
             ("POST", [p, "regions", r, "routers"]) => ok(self.insert_router(latency, now, p, r, input()?, base)?),
             ("GET", [p, "regions", r, "routers", n]) => ok(self.get(now, p, r, "routers", n)?),
-            ("DELETE", [p, "regions", r, "routers", n]) => ok(self.delete_unused(latency, now, p, r, "routers", "router", n, base, ROUTER_USERS)?),
+            ("DELETE", [p, "regions", r, "routers", n]) => {
+                ok(self.delete_unused(latency, now, p, r, "routers", "router", n, base, ROUTER_USERS)?)
+            }
             ("PATCH", [p, "regions", r, "routers", n]) => ok(self.change_router(latency, now, p, r, n, input()?, base, false)?),
             ("PUT", [p, "regions", r, "routers", n]) => ok(self.change_router(latency, now, p, r, n, input()?, base, true)?),
             // https://cloud.google.com/compute/docs/reference/rest/v1/routers/getRouterStatus
@@ -251,29 +273,54 @@ impl Compute {
             ("GET", [p, "regions", r, "vpnGateways"]) => ok(self.list(now, p, r, "vpnGateways", "compute#vpnGatewayList", base)),
             ("POST", [p, "regions", r, "vpnGateways"]) => ok(self.insert_vpn_gateway(latency, now, p, r, input()?, base)?),
             ("GET", [p, "regions", r, "vpnGateways", n]) => ok(self.get(now, p, r, "vpnGateways", n)?),
-            ("DELETE", [p, "regions", r, "vpnGateways", n]) => ok(self.delete_unused(latency, now, p, r, "vpnGateways", "vpn_gateway", n, base, VPN_GATEWAY_USERS)?),
+            ("DELETE", [p, "regions", r, "vpnGateways", n]) => {
+                ok(self.delete_unused(latency, now, p, r, "vpnGateways", "vpn_gateway", n, base, VPN_GATEWAY_USERS)?)
+            }
             // https://cloud.google.com/compute/docs/reference/rest/v1/externalVpnGateways
-            ("GET", [p, "global", "externalVpnGateways"]) => ok(self.list(now, p, "global", "externalVpnGateways", "compute#externalVpnGatewayList", base)),
+            ("GET", [p, "global", "externalVpnGateways"]) => {
+                ok(self.list(now, p, "global", "externalVpnGateways", "compute#externalVpnGatewayList", base))
+            }
             ("POST", [p, "global", "externalVpnGateways"]) => ok(self.insert_external_vpn_gateway(latency, now, p, input()?, base)?),
             ("GET", [p, "global", "externalVpnGateways", n]) => ok(self.get(now, p, "global", "externalVpnGateways", n)?),
-            ("DELETE", [p, "global", "externalVpnGateways", n]) => {
-                ok(self.delete_unused(latency, now, p, "global", "externalVpnGateways", "external_vpn_gateway", n, base, EXTERNAL_GATEWAY_USERS)?)
-            }
+            ("DELETE", [p, "global", "externalVpnGateways", n]) => ok(self.delete_unused(
+                latency,
+                now,
+                p,
+                "global",
+                "externalVpnGateways",
+                "external_vpn_gateway",
+                n,
+                base,
+                EXTERNAL_GATEWAY_USERS,
+            )?),
             // https://cloud.google.com/compute/docs/reference/rest/v1/vpnTunnels
             ("GET", [p, "regions", r, "vpnTunnels"]) => ok(self.list(now, p, r, "vpnTunnels", "compute#vpnTunnelList", base)),
             ("POST", [p, "regions", r, "vpnTunnels"]) => ok(self.insert_vpn_tunnel(latency, now, p, r, input()?, base)?),
             ("GET", [p, "regions", r, "vpnTunnels", n]) => ok(self.get(now, p, r, "vpnTunnels", n)?),
-            ("DELETE", [p, "regions", r, "vpnTunnels", n]) => ok(self.delete_unused(latency, now, p, r, "vpnTunnels", "vpn_tunnel", n, base, &[])?),
+            ("DELETE", [p, "regions", r, "vpnTunnels", n]) => {
+                ok(self.delete_unused(latency, now, p, r, "vpnTunnels", "vpn_tunnel", n, base, &[])?)
+            }
             // https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments
-            ("GET", [p, "regions", r, "interconnectAttachments"]) => ok(self.list(now, p, r, "interconnectAttachments", "compute#interconnectAttachmentList", base)),
+            ("GET", [p, "regions", r, "interconnectAttachments"]) => {
+                ok(self.list(now, p, r, "interconnectAttachments", "compute#interconnectAttachmentList", base))
+            }
             ("POST", [p, "regions", r, "interconnectAttachments"]) => ok(self.insert_attachment(latency, now, p, r, input()?, base)?),
             ("GET", [p, "regions", r, "interconnectAttachments", n]) => ok(self.get(now, p, r, "interconnectAttachments", n)?),
             ("DELETE", [p, "regions", r, "interconnectAttachments", n]) => {
                 ok(self.delete_unused(latency, now, p, r, "interconnectAttachments", "interconnect_attachment", n, base, &[])?)
             }
-            ("PATCH", [p, "regions", r, "interconnectAttachments", n]) => {
-                ok(self.patch_simple(now, p, r, "interconnectAttachments", "interconnect_attachment", n, input()?, base, ATTACHMENT_PATCH, attachment_rules)?)
-            }
+            ("PATCH", [p, "regions", r, "interconnectAttachments", n]) => ok(self.patch_simple(
+                now,
+                p,
+                r,
+                "interconnectAttachments",
+                "interconnect_attachment",
+                n,
+                input()?,
+                base,
+                ATTACHMENT_PATCH,
+                attachment_rules,
+            )?),
             ("GET", [p, "global", "operations", o]) => ok(self.operation(now, p, "global", o)?),
             ("POST", [p, "global", "operations", o, "wait"]) => self.wait(now, p, "global", o, rest),
             ("GET", [p, "regions", r, "operations", o]) => ok(self.operation(now, p, r, o)?),
@@ -329,8 +376,23 @@ impl Compute {
 
     /// A new Operation for a change to `target` (a resource path), done `after` from now.
     #[allow(clippy::too_many_arguments)]
-    fn start(&mut self, now: Instant, p: &str, scope: &str, kind: &str, op_type: &str, target: &str, target_id: &str, after: Duration, base: &str) -> Value {
-        let name = format!("operation-{}-{:x}", SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default(), self.next_id + 1);
+    fn start(
+        &mut self,
+        now: Instant,
+        p: &str,
+        scope: &str,
+        kind: &str,
+        op_type: &str,
+        target: &str,
+        target_id: &str,
+        after: Duration,
+        base: &str,
+    ) -> Value {
+        let name = format!(
+            "operation-{}-{:x}",
+            SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default(),
+            self.next_id + 1
+        );
         let id = self.id();
         let wall = SystemTime::now();
         let op_path = Self::path_of(p, scope, "operations", &name);
@@ -343,7 +405,8 @@ impl Compute {
             value["region"] = json!(format!("{base}/compute/v1/projects/{p}/regions/{scope}"));
         }
         let end_time = rfc3339(wall + after);
-        self.operations.insert((p.into(), scope.into(), name), Operation { value: value.clone(), started: now, done_at: now + after, end_time });
+        self.operations
+            .insert((p.into(), scope.into(), name), Operation { value: value.clone(), started: now, done_at: now + after, end_time });
         value
     }
 
@@ -366,20 +429,32 @@ impl Compute {
     }
 
     fn operation(&mut self, now: Instant, p: &str, scope: &str, name: &str) -> Result<Value, GcpError> {
-        self.operations.get(&(p.into(), scope.into(), name.into())).map(|op| Self::op_view(op, now)).ok_or_else(|| GcpError::not_found(&Self::path_of(p, scope, "operations", name)))
+        self.operations
+            .get(&(p.into(), scope.into(), name.into()))
+            .map(|op| Self::op_view(op, now))
+            .ok_or_else(|| GcpError::not_found(&Self::path_of(p, scope, "operations", name)))
     }
 
     /// `wait` answers once the operation is DONE, or after at most 2 minutes
     /// with its current state.
     /// https://cloud.google.com/compute/docs/reference/rest/v1/globalOperations/wait
     fn wait(&mut self, now: Instant, p: &str, scope: &str, name: &str, rest: &str) -> Result<Reply, GcpError> {
-        let op = self.operations.get(&(p.into(), scope.into(), name.into())).ok_or_else(|| GcpError::not_found(&Self::path_of(p, scope, "operations", name)))?;
+        let op = self
+            .operations
+            .get(&(p.into(), scope.into(), name.into()))
+            .ok_or_else(|| GcpError::not_found(&Self::path_of(p, scope, "operations", name)))?;
         let left = op.done_at.saturating_duration_since(now).min(Duration::from_secs(120));
-        Ok(Reply::WaitThen(left, rest.trim_end_matches("/wait").split('?').next().unwrap_or_default().trim_end_matches("/wait").to_string()))
+        Ok(Reply::WaitThen(
+            left,
+            rest.trim_end_matches("/wait").split('?').next().unwrap_or_default().trim_end_matches("/wait").to_string(),
+        ))
     }
 
     fn name_of(input: &Map<String, Value>) -> Result<String, GcpError> {
-        let name = input.get("name").and_then(Value::as_str).ok_or_else(|| GcpError::new(400, "required", "Required field 'resource.name' not specified"))?;
+        let name = input
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| GcpError::new(400, "required", "Required field 'resource.name' not specified"))?;
         if !valid_name(name) {
             return Err(GcpError::invalid(format!(
                 "Invalid value for field 'resource.name': '{name}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{{0,61}}[a-z0-9])?)'"
@@ -392,11 +467,22 @@ impl Compute {
         self.resources.get(k).is_some_and(|s| s.gone_at.is_none())
     }
 
-    fn insert_network(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, input: Map<String, Value>, base: &str) -> Result<Value, GcpError> {
+    fn insert_network(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        input: Map<String, Value>,
+        base: &str,
+    ) -> Result<Value, GcpError> {
         let name = Self::name_of(&input)?;
         let k = Self::key(p, "global", "networks", &name);
         if self.exists(&k) {
-            return Err(GcpError::new(409, "alreadyExists", format!("The resource '{}' already exists", Self::path_of(p, "global", "networks", &name))));
+            return Err(GcpError::new(
+                409,
+                "alreadyExists",
+                format!("The resource '{}' already exists", Self::path_of(p, "global", "networks", &name)),
+            ));
         }
         // Legacy networks (no autoCreateSubnetworks) are deprecated; tandem makes VPC networks.
         // https://cloud.google.com/compute/docs/reference/rest/v1/networks/insert
@@ -407,7 +493,9 @@ impl Compute {
         };
         let mode = input.get("routingConfig").and_then(|r| r.get("routingMode")).and_then(Value::as_str).unwrap_or("REGIONAL");
         if mode != "REGIONAL" && mode != "GLOBAL" {
-            return Err(GcpError::invalid(format!("Invalid value for field 'resource.routingConfig.routingMode': '{mode}'. Must be REGIONAL or GLOBAL")));
+            return Err(GcpError::invalid(format!(
+                "Invalid value for field 'resource.routingConfig.routingMode': '{mode}'. Must be REGIONAL or GLOBAL"
+            )));
         }
         let mtu = input.get("mtu").and_then(Value::as_i64).unwrap_or(1460);
         if !(1300..=8896).contains(&mtu) {
@@ -427,21 +515,43 @@ impl Compute {
         Ok(self.start(now, p, "global", "network", "insert", &path, &id, after, base))
     }
 
-    fn insert_subnetwork(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, region: &str, input: Map<String, Value>, base: &str) -> Result<Value, GcpError> {
+    fn insert_subnetwork(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        region: &str,
+        input: Map<String, Value>,
+        base: &str,
+    ) -> Result<Value, GcpError> {
         let name = Self::name_of(&input)?;
         let k = Self::key(p, region, "subnetworks", &name);
         if self.exists(&k) {
-            return Err(GcpError::new(409, "alreadyExists", format!("The resource '{}' already exists", Self::path_of(p, region, "subnetworks", &name))));
+            return Err(GcpError::new(
+                409,
+                "alreadyExists",
+                format!("The resource '{}' already exists", Self::path_of(p, region, "subnetworks", &name)),
+            ));
         }
-        let network = input.get("network").and_then(Value::as_str).ok_or_else(|| GcpError::new(400, "required", "Required field 'resource.network' not specified"))?;
+        let network = input
+            .get("network")
+            .and_then(Value::as_str)
+            .ok_or_else(|| GcpError::new(400, "required", "Required field 'resource.network' not specified"))?;
         let net = last(network).to_string();
         let net_key = Self::key(p, "global", "networks", &net);
         let net_link = match self.visible(now, &net_key) {
             Some(n) => n.value["selfLink"].clone(),
             None => return Err(GcpError::not_found(&Self::path_of(p, "global", "networks", &net))),
         };
-        let cidr = input.get("ipCidrRange").and_then(Value::as_str).ok_or_else(|| GcpError::new(400, "required", "Required field 'resource.ipCidrRange' not specified"))?;
-        let Some((addr, len)) = parse_net(cidr) else { return Err(GcpError::invalid(format!("Invalid value for field 'resource.ipCidrRange': '{cidr}'. Invalid IPCidrRange: {cidr}"))) };
+        let cidr = input
+            .get("ipCidrRange")
+            .and_then(Value::as_str)
+            .ok_or_else(|| GcpError::new(400, "required", "Required field 'resource.ipCidrRange' not specified"))?;
+        let Some((addr, len)) = parse_net(cidr) else {
+            return Err(GcpError::invalid(format!(
+                "Invalid value for field 'resource.ipCidrRange': '{cidr}'. Invalid IPCidrRange: {cidr}"
+            )));
+        };
         let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
         if addr & mask != addr || len > 29 {
             return Err(GcpError::invalid(format!("Invalid value for field 'resource.ipCidrRange': '{cidr}'. Invalid IPCidrRange: {cidr} (the address must be the network's first and the prefix at most /29)")));
@@ -482,11 +592,23 @@ impl Compute {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn delete_simple(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, scope: &str, coll: &str, kind: &str, name: &str, base: &str) -> Result<Value, GcpError> {
+    fn delete_simple(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        scope: &str,
+        coll: &str,
+        kind: &str,
+        name: &str,
+        base: &str,
+    ) -> Result<Value, GcpError> {
         self.settle(now);
         let k = Self::key(p, scope, coll, name);
         let path = Self::path_of(p, scope, coll, name);
-        let Some(st) = self.resources.get(&k).filter(|s| s.ready_at <= now && s.gone_at.is_none()) else { return Err(GcpError::not_found(&path)) };
+        let Some(st) = self.resources.get(&k).filter(|s| s.ready_at <= now && s.gone_at.is_none()) else {
+            return Err(GcpError::not_found(&path));
+        };
         let (id, network) = (st.value["id"].as_str().unwrap_or_default().to_string(), st.value["network"].as_str().map(str::to_string));
         let after = latency.deletion("compute", kind, if scope == "global" { "global" } else { scope });
         if let Some(st) = self.resources.get_mut(&k) {
@@ -501,13 +623,18 @@ impl Compute {
         }
         Ok(self.start(now, p, scope, kind, "delete", &path, &id, after, base))
     }
-
 }
 
 /// Who may hold a resource: (collection, field holding its link).
 /// A network in use cannot be deleted.
 /// https://cloud.google.com/compute/docs/reference/rest/v1/networks/delete
-const NETWORK_USERS: &[(&str, &str)] = &[("subnetworks", "network"), ("firewalls", "network"), ("routers", "network"), ("vpnGateways", "network"), ("interconnectAttachments", "network")];
+const NETWORK_USERS: &[(&str, &str)] = &[
+    ("subnetworks", "network"),
+    ("firewalls", "network"),
+    ("routers", "network"),
+    ("vpnGateways", "network"),
+    ("interconnectAttachments", "network"),
+];
 const ROUTER_USERS: &[(&str, &str)] = &[("vpnTunnels", "router"), ("interconnectAttachments", "router")];
 const VPN_GATEWAY_USERS: &[(&str, &str)] = &[("vpnTunnels", "vpnGateway"), ("vpnTunnels", "peerGcpGateway")];
 const EXTERNAL_GATEWAY_USERS: &[(&str, &str)] = &[("vpnTunnels", "peerExternalGateway")];
@@ -516,7 +643,8 @@ const NETWORK_PATCH: &[&str] = &["description", "routingConfig", "mtu"];
 /// https://cloud.google.com/compute/docs/reference/rest/v1/subnetworks/patch
 const SUBNETWORK_PATCH: &[&str] = &["description", "privateIpGoogleAccess"];
 /// https://cloud.google.com/compute/docs/reference/rest/v1/firewalls/patch
-const FIREWALL_PATCH: &[&str] = &["description", "allowed", "denied", "sourceRanges", "destinationRanges", "priority", "targetTags", "disabled"];
+const FIREWALL_PATCH: &[&str] =
+    &["description", "allowed", "denied", "sourceRanges", "destinationRanges", "priority", "targetTags", "disabled"];
 /// https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments/patch
 const ATTACHMENT_PATCH: &[&str] = &["description", "adminEnabled", "mtu", "labels"];
 
@@ -546,11 +674,20 @@ fn required_str(m: &Map<String, Value>, field: &str) -> Result<String, GcpError>
 }
 
 /// An integer field: `default` when absent, else it must lie in `range`.
-fn int_field(m: &mut Map<String, Value>, field: &str, default: Option<i64>, range: std::ops::RangeInclusive<i64>) -> Result<Option<i64>, GcpError> {
+fn int_field(
+    m: &mut Map<String, Value>,
+    field: &str,
+    default: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+) -> Result<Option<i64>, GcpError> {
     let v = match present(m, field) {
         None => default,
         Some(v) => Some(num(Some(v)).filter(|n| range.contains(n)).ok_or_else(|| {
-            GcpError::invalid(format!("Invalid value for field 'resource.{field}': {v}. Must be between {} and {}", range.start(), range.end()))
+            GcpError::invalid(format!(
+                "Invalid value for field 'resource.{field}': {v}. Must be between {} and {}",
+                range.start(),
+                range.end()
+            ))
         })?),
     };
     if let Some(n) = v {
@@ -564,7 +701,12 @@ fn enum_field(m: &mut Map<String, Value>, field: &str, default: Option<&str>, va
     let v = match present(m, field) {
         None => default.map(str::to_string),
         Some(Value::String(s)) if values.contains(&s.as_str()) => Some(s.clone()),
-        Some(other) => return Err(GcpError::invalid(format!("Invalid value for field 'resource.{field}': {other}. Must be one of [{}]", values.join(", ")))),
+        Some(other) => {
+            return Err(GcpError::invalid(format!(
+                "Invalid value for field 'resource.{field}': {other}. Must be one of [{}]",
+                values.join(", ")
+            )))
+        }
     };
     if let Some(s) = &v {
         m.insert(field.into(), json!(s));
@@ -604,7 +746,9 @@ fn firewall_rules(m: &mut Map<String, Value>) -> Result<(), GcpError> {
     int_field(m, "priority", Some(1000), 0..=65535)?;
     let nonempty = |f: &str| m.get(f).and_then(Value::as_array).is_some_and(|a| !a.is_empty());
     if nonempty("allowed") == nonempty("denied") {
-        return Err(GcpError::invalid("Invalid value for field 'resource': exactly one of 'allowed' or 'denied' must be specified (and non-empty)"));
+        return Err(GcpError::invalid(
+            "Invalid value for field 'resource': exactly one of 'allowed' or 'denied' must be specified (and non-empty)",
+        ));
     }
     for f in ["allowed", "denied"] {
         for (i, rule) in m.get(f).and_then(Value::as_array).into_iter().flatten().enumerate() {
@@ -641,7 +785,9 @@ fn attachment_rules(m: &mut Map<String, Value>) -> Result<(), GcpError> {
     bool_field(m, "adminEnabled", false)?;
     let mtu = int_field(m, "mtu", Some(1440), 0..=65535)?.unwrap_or(1440);
     if !ATTACHMENT_MTUS.contains(&mtu) {
-        return Err(GcpError::invalid(format!("Invalid value for field 'resource.mtu': '{mtu}'. Valid values are 1440, 1460, 1500 and 8896")));
+        return Err(GcpError::invalid(format!(
+            "Invalid value for field 'resource.mtu': '{mtu}'. Valid values are 1440, 1460, 1500 and 8896"
+        )));
     }
     Ok(())
 }
@@ -658,7 +804,11 @@ impl Compute {
     fn new_name(&self, p: &str, scope: &str, coll: &str, input: &Map<String, Value>) -> Result<String, GcpError> {
         let name = Self::name_of(input)?;
         if self.exists(&Self::key(p, scope, coll, &name)) {
-            return Err(GcpError::new(409, "alreadyExists", format!("The resource '{}' already exists", Self::path_of(p, scope, coll, &name))));
+            return Err(GcpError::new(
+                409,
+                "alreadyExists",
+                format!("The resource '{}' already exists", Self::path_of(p, scope, coll, &name)),
+            ));
         }
         Ok(name)
     }
@@ -671,17 +821,30 @@ impl Compute {
             if let Some(i) = r.find("/regions/") {
                 let region = r[i + "/regions/".len()..].split('/').next().unwrap_or_default();
                 if region != scope {
-                    return Err(GcpError::invalid(format!("Invalid value for field 'resource.{field}': '{r}'. It must be in region '{scope}'")));
+                    return Err(GcpError::invalid(format!(
+                        "Invalid value for field 'resource.{field}': '{r}'. It must be in region '{scope}'"
+                    )));
                 }
             }
         }
         let name = last(r);
-        self.visible(now, &Self::key(p, scope, coll, name)).map(|s| s.value.clone()).ok_or_else(|| GcpError::not_found(&Self::path_of(p, scope, coll, name)))
+        self.visible(now, &Self::key(p, scope, coll, name))
+            .map(|s| s.value.clone())
+            .ok_or_else(|| GcpError::not_found(&Self::path_of(p, scope, coll, name)))
     }
 
     /// The client's fields plus the server's common ones.
     #[allow(clippy::too_many_arguments)]
-    fn fresh(&mut self, p: &str, scope: &str, coll: &str, kind: &str, name: &str, mut m: Map<String, Value>, base: &str) -> (String, String, Map<String, Value>) {
+    fn fresh(
+        &mut self,
+        p: &str,
+        scope: &str,
+        coll: &str,
+        kind: &str,
+        name: &str,
+        mut m: Map<String, Value>,
+        base: &str,
+    ) -> (String, String, Map<String, Value>) {
         let id = self.id();
         let path = Self::path_of(p, scope, coll, name);
         if present(&m, "description").is_none() {
@@ -700,7 +863,18 @@ impl Compute {
 
     /// Stores a new resource (visible once its insert operation is DONE) and answers the operation.
     #[allow(clippy::too_many_arguments)]
-    fn commit(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, scope: &str, coll: &str, kind: &str, name: &str, fresh: (String, String, Map<String, Value>), base: &str) -> Value {
+    fn commit(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        scope: &str,
+        coll: &str,
+        kind: &str,
+        name: &str,
+        fresh: (String, String, Map<String, Value>),
+        base: &str,
+    ) -> Value {
         let (id, path, m) = fresh;
         let after = latency.creation("compute", kind, scope);
         self.resources.insert(Self::key(p, scope, coll, name), Stored::new(latency, Value::Object(m), now + after));
@@ -710,16 +884,33 @@ impl Compute {
     /// Deletes unless a resource in `users` (collection, field) links to it:
     /// 400 resourceInUseByAnotherResource, as GCP answers.
     #[allow(clippy::too_many_arguments)]
-    fn delete_unused(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, scope: &str, coll: &str, kind: &str, name: &str, base: &str, users: &[(&str, &str)]) -> Result<Value, GcpError> {
+    fn delete_unused(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        scope: &str,
+        coll: &str,
+        kind: &str,
+        name: &str,
+        base: &str,
+        users: &[(&str, &str)],
+    ) -> Result<Value, GcpError> {
         self.settle(now);
         let path = Self::path_of(p, scope, coll, name);
         let suffix = format!("/{path}");
         let user = self.resources.iter().find(|((rp, _, rc, _), st)| {
-            rp == p && st.gone_at.is_none() && users.iter().any(|(uc, uf)| rc == uc && st.value[*uf].as_str().is_some_and(|l| l.ends_with(&suffix) || l == path))
+            rp == p
+                && st.gone_at.is_none()
+                && users.iter().any(|(uc, uf)| rc == uc && st.value[*uf].as_str().is_some_and(|l| l.ends_with(&suffix) || l == path))
         });
         if let Some(((_, rs, rc, rn), _)) = user {
             let word = coll.trim_end_matches('s');
-            return Err(GcpError::new(400, "resourceInUseByAnotherResource", format!("The {word} resource '{path}' is already being used by '{}'", Self::path_of(p, rs, rc, rn))));
+            return Err(GcpError::new(
+                400,
+                "resourceInUseByAnotherResource",
+                format!("The {word} resource '{path}' is already being used by '{}'", Self::path_of(p, rs, rc, rn)),
+            ));
         }
         // An attachment still turning up (UNPROVISIONED) takes no delete yet:
         // the google provider waits for it to leave that state first.
@@ -755,8 +946,14 @@ impl Compute {
         if let Some(current) = m.get("fingerprint").and_then(Value::as_str) {
             match input.get("fingerprint").and_then(Value::as_str) {
                 Some(f) if f == current => {}
-                Some(_) => return Err(GcpError::new(412, "conditionNotMet", "Supplied fingerprint does not match current metadata fingerprint.")),
-                None => return Err(GcpError::invalid(format!("Invalid value for field 'resource.fingerprint': ''. A fingerprint is required to update the {kind}"))),
+                Some(_) => {
+                    return Err(GcpError::new(412, "conditionNotMet", "Supplied fingerprint does not match current metadata fingerprint."))
+                }
+                None => {
+                    return Err(GcpError::invalid(format!(
+                        "Invalid value for field 'resource.fingerprint': ''. A fingerprint is required to update the {kind}"
+                    )))
+                }
             }
             m.insert("fingerprint".into(), json!(fingerprint(self.next_id + 1)));
         }
@@ -778,7 +975,14 @@ impl Compute {
     }
 
     /// https://cloud.google.com/compute/docs/reference/rest/v1/firewalls/insert
-    fn insert_firewall(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, mut m: Map<String, Value>, base: &str) -> Result<Value, GcpError> {
+    fn insert_firewall(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        mut m: Map<String, Value>,
+        base: &str,
+    ) -> Result<Value, GcpError> {
         let name = self.new_name(p, "global", "firewalls", &m)?;
         let network = required_str(&m, "network")?;
         let net = self.lookup(now, p, "global", "networks", "network", &network)?;
@@ -791,27 +995,38 @@ impl Compute {
     /// The router's BGP settings, interfaces and peers (insert and patch).
     /// https://cloud.google.com/compute/docs/reference/rest/v1/routers
     fn router_rules(&self, now: Instant, p: &str, region: &str, m: &mut Map<String, Value>) -> Result<(), GcpError> {
-        let Some(Value::Object(mut bgp)) = present(m, "bgp").cloned() else { return Err(GcpError::new(400, "required", "Required field 'resource.bgp' not specified")) };
-        let asn = num(Some(required(&bgp, "asn").map_err(|_| GcpError::new(400, "required", "Required field 'resource.bgp.asn' not specified"))?)).unwrap_or(-1);
+        let Some(Value::Object(mut bgp)) = present(m, "bgp").cloned() else {
+            return Err(GcpError::new(400, "required", "Required field 'resource.bgp' not specified"));
+        };
+        let asn = num(Some(
+            required(&bgp, "asn").map_err(|_| GcpError::new(400, "required", "Required field 'resource.bgp.asn' not specified"))?,
+        ))
+        .unwrap_or(-1);
         if !router_asn_ok(asn) {
             return Err(GcpError::invalid(format!(
                 "Invalid value for field 'resource.bgp.asn': '{asn}'. The Cloud Router ASN must be a private ASN (64512-65534 or 4200000000-4294967294), or 16550 for Partner Interconnect"
             )));
         }
         bgp.insert("asn".into(), json!(asn));
-        enum_field(&mut bgp, "advertiseMode", Some("DEFAULT"), &["DEFAULT", "CUSTOM"]).map_err(|e| GcpError::invalid(e.message.replace("resource.", "resource.bgp.")))?;
+        enum_field(&mut bgp, "advertiseMode", Some("DEFAULT"), &["DEFAULT", "CUSTOM"])
+            .map_err(|e| GcpError::invalid(e.message.replace("resource.", "resource.bgp.")))?;
         for g in bgp.get("advertisedGroups").and_then(Value::as_array).into_iter().flatten() {
             if g.as_str() != Some("ALL_SUBNETS") {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgp.advertisedGroups': {g}. Must be ALL_SUBNETS")));
+                return Err(GcpError::invalid(format!(
+                    "Invalid value for field 'resource.bgp.advertisedGroups': {g}. Must be ALL_SUBNETS"
+                )));
             }
         }
         for r in bgp.get("advertisedIpRanges").and_then(Value::as_array).into_iter().flatten() {
             let range = r.get("range").and_then(Value::as_str).unwrap_or_default();
             if parse_net(range).is_none() && ipv4(range).is_none() {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgp.advertisedIpRanges.range': '{range}'. Must be a CIDR range")));
+                return Err(GcpError::invalid(format!(
+                    "Invalid value for field 'resource.bgp.advertisedIpRanges.range': '{range}'. Must be a CIDR range"
+                )));
             }
         }
-        int_field(&mut bgp, "keepaliveInterval", Some(20), 20..=60).map_err(|e| GcpError::invalid(e.message.replace("resource.", "resource.bgp.")))?;
+        int_field(&mut bgp, "keepaliveInterval", Some(20), 20..=60)
+            .map_err(|e| GcpError::invalid(e.message.replace("resource.", "resource.bgp.")))?;
         m.insert("bgp".into(), Value::Object(bgp));
 
         // Interfaces: unique names, link-local /30 (or /29) ranges, a linked tunnel or attachment in this region.
@@ -822,7 +1037,9 @@ impl Compute {
         };
         let mut ranges: BTreeMap<String, Option<(u32, u8)>> = BTreeMap::new();
         for (i, itf) in interfaces.iter_mut().enumerate() {
-            let Some(o) = itf.as_object_mut() else { return Err(GcpError::invalid(format!("Invalid value for field 'resource.interfaces[{i}]'"))) };
+            let Some(o) = itf.as_object_mut() else {
+                return Err(GcpError::invalid(format!("Invalid value for field 'resource.interfaces[{i}]'")));
+            };
             let name = o.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
             if !valid_name(&name) {
                 return Err(GcpError::invalid(format!("Invalid value for field 'resource.interfaces[{i}].name': '{name}'")));
@@ -842,19 +1059,24 @@ impl Compute {
                 }
             };
             if ranges.insert(name.clone(), range).is_some() {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.interfaces[{i}].name': '{name}'. Interface names must be unique within a router")));
+                return Err(GcpError::invalid(format!(
+                    "Invalid value for field 'resource.interfaces[{i}].name': '{name}'. Interface names must be unique within a router"
+                )));
             }
             let tunnel = present(o, "linkedVpnTunnel").and_then(Value::as_str).map(str::to_string);
             let attachment = present(o, "linkedInterconnectAttachment").and_then(Value::as_str).map(str::to_string);
             if tunnel.is_some() && attachment.is_some() {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.interfaces[{i}]': set linkedVpnTunnel or linkedInterconnectAttachment, not both")));
+                return Err(GcpError::invalid(format!(
+                    "Invalid value for field 'resource.interfaces[{i}]': set linkedVpnTunnel or linkedInterconnectAttachment, not both"
+                )));
             }
             if let Some(t) = tunnel {
                 let v = self.lookup(now, p, region, "vpnTunnels", &format!("interfaces[{i}].linkedVpnTunnel"), &t)?;
                 o.insert("linkedVpnTunnel".into(), v["selfLink"].clone());
             }
             if let Some(a) = attachment {
-                let v = self.lookup(now, p, region, "interconnectAttachments", &format!("interfaces[{i}].linkedInterconnectAttachment"), &a)?;
+                let v =
+                    self.lookup(now, p, region, "interconnectAttachments", &format!("interfaces[{i}].linkedInterconnectAttachment"), &a)?;
                 o.insert("linkedInterconnectAttachment".into(), v["selfLink"].clone());
             }
         }
@@ -868,21 +1090,29 @@ impl Compute {
         };
         let mut seen = std::collections::BTreeSet::new();
         for (i, peer) in peers.iter_mut().enumerate() {
-            let Some(o) = peer.as_object_mut() else { return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgpPeers[{i}]'"))) };
+            let Some(o) = peer.as_object_mut() else {
+                return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgpPeers[{i}]'")));
+            };
             let name = o.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
             if !valid_name(&name) {
                 return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgpPeers[{i}].name': '{name}'")));
             }
             if !seen.insert(name.clone()) {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgpPeers[{i}].name': '{name}'. BGP peer names must be unique within a router")));
+                return Err(GcpError::invalid(format!(
+                    "Invalid value for field 'resource.bgpPeers[{i}].name': '{name}'. BGP peer names must be unique within a router"
+                )));
             }
             let itf = o.get("interfaceName").and_then(Value::as_str).unwrap_or_default();
             let Some(range) = ranges.get(itf) else {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgpPeers[{i}].interfaceName': '{itf}'. The router has no interface named '{itf}'")));
+                return Err(GcpError::invalid(format!(
+                    "Invalid value for field 'resource.bgpPeers[{i}].interfaceName': '{itf}'. The router has no interface named '{itf}'"
+                )));
             };
             for (f, req) in [("peerIpAddress", true), ("ipAddress", false)] {
                 match present(o, f) {
-                    None if req => return Err(GcpError::new(400, "required", format!("Required field 'resource.bgpPeers[{i}].{f}' not specified"))),
+                    None if req => {
+                        return Err(GcpError::new(400, "required", format!("Required field 'resource.bgpPeers[{i}].{f}' not specified")))
+                    }
                     None => {}
                     Some(v) => {
                         let s = v.as_str().unwrap_or_default();
@@ -917,19 +1147,33 @@ impl Compute {
                 _ => {}
             }
             match num(present(o, "peerAsn")) {
-                None => return Err(GcpError::new(400, "required", format!("Required field 'resource.bgpPeers[{i}].peerAsn' not specified"))),
-                Some(a) if !(1..=4_294_967_294).contains(&a) => return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgpPeers[{i}].peerAsn': '{a}'"))),
+                None => {
+                    return Err(GcpError::new(400, "required", format!("Required field 'resource.bgpPeers[{i}].peerAsn' not specified")))
+                }
+                Some(a) if !(1..=4_294_967_294).contains(&a) => {
+                    return Err(GcpError::invalid(format!("Invalid value for field 'resource.bgpPeers[{i}].peerAsn': '{a}'")))
+                }
                 Some(_) => {}
             }
-            enum_field(o, "advertiseMode", None, &["DEFAULT", "CUSTOM"]).map_err(|e| GcpError::invalid(e.message.replace("resource.", &format!("resource.bgpPeers[{i}]."))))?;
-            int_field(o, "advertisedRoutePriority", None, 0..=65535).map_err(|e| GcpError::invalid(e.message.replace("resource.", &format!("resource.bgpPeers[{i}]."))))?;
+            enum_field(o, "advertiseMode", None, &["DEFAULT", "CUSTOM"])
+                .map_err(|e| GcpError::invalid(e.message.replace("resource.", &format!("resource.bgpPeers[{i}]."))))?;
+            int_field(o, "advertisedRoutePriority", None, 0..=65535)
+                .map_err(|e| GcpError::invalid(e.message.replace("resource.", &format!("resource.bgpPeers[{i}]."))))?;
         }
         m.insert("bgpPeers".into(), Value::Array(peers));
         Ok(())
     }
 
     /// https://cloud.google.com/compute/docs/reference/rest/v1/routers/insert
-    fn insert_router(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, region: &str, mut m: Map<String, Value>, base: &str) -> Result<Value, GcpError> {
+    fn insert_router(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        region: &str,
+        mut m: Map<String, Value>,
+        base: &str,
+    ) -> Result<Value, GcpError> {
         let name = self.new_name(p, region, "routers", &m)?;
         let network = required_str(&m, "network")?;
         let net = self.lookup(now, p, "global", "networks", "network", &network)?;
@@ -950,7 +1194,17 @@ impl Compute {
     /// https://cloud.google.com/compute/docs/reference/rest/v1/routers/patch
     /// https://cloud.google.com/compute/docs/reference/rest/v1/routers/update
     #[allow(clippy::too_many_arguments)]
-    fn change_router(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, region: &str, name: &str, input: Map<String, Value>, base: &str, replace: bool) -> Result<Value, GcpError> {
+    fn change_router(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        region: &str,
+        name: &str,
+        input: Map<String, Value>,
+        base: &str,
+        replace: bool,
+    ) -> Result<Value, GcpError> {
         self.settle(now);
         let k = Self::key(p, region, "routers", name);
         let path = Self::path_of(p, region, "routers", name);
@@ -981,9 +1235,15 @@ impl Compute {
                         m.insert(f, v);
                     }
                 },
-                "encryptedInterconnectRouter" | "nats" | "md5AuthenticationKeys" if v.as_array().is_none_or(|a| a.is_empty()) && !v.is_boolean() => {}
+                "encryptedInterconnectRouter" | "nats" | "md5AuthenticationKeys"
+                    if v.as_array().is_none_or(|a| a.is_empty()) && !v.is_boolean() => {}
                 "encryptedInterconnectRouter" if v == m.get(&f).cloned().unwrap_or(json!(false)) => {}
-                _ => return Err(GcpError::invalid(format!("Invalid value for field 'resource.{f}': it cannot be changed by {}", if replace { "update" } else { "patch" }))),
+                _ => {
+                    return Err(GcpError::invalid(format!(
+                        "Invalid value for field 'resource.{f}': it cannot be changed by {}",
+                        if replace { "update" } else { "patch" }
+                    )))
+                }
             }
         }
         self.router_rules(now, p, region, &mut m)?;
@@ -1006,7 +1266,8 @@ impl Compute {
             .flatten()
             .map(|peer| {
                 let itf = r["interfaces"].as_array().into_iter().flatten().find(|i| i["name"] == peer["interfaceName"]);
-                let mut s = json!({ "name": peer["name"], "status": "UP", "state": "Established", "uptime": "0 seconds", "uptimeSeconds": "0" });
+                let mut s =
+                    json!({ "name": peer["name"], "status": "UP", "state": "Established", "uptime": "0 seconds", "uptimeSeconds": "0" });
                 for (to, v) in [("ipAddress", &peer["ipAddress"]), ("peerIpAddress", &peer["peerIpAddress"])] {
                     if !v.is_null() {
                         s[to] = v.clone();
@@ -1023,7 +1284,15 @@ impl Compute {
 
     /// HA VPN gateway: two interfaces with server-assigned public addresses.
     /// https://cloud.google.com/compute/docs/reference/rest/v1/vpnGateways/insert
-    fn insert_vpn_gateway(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, region: &str, mut m: Map<String, Value>, base: &str) -> Result<Value, GcpError> {
+    fn insert_vpn_gateway(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        region: &str,
+        mut m: Map<String, Value>,
+        base: &str,
+    ) -> Result<Value, GcpError> {
         let name = self.new_name(p, region, "vpnGateways", &m)?;
         let network = required_str(&m, "network")?;
         let net = self.lookup(now, p, "global", "networks", "network", &network)?;
@@ -1033,16 +1302,28 @@ impl Compute {
         // Distinct per gateway: derived from the id counter.
         let n = self.next_id;
         let (x, y) = ((n / 254) % 256, n % 254 + 1);
-        m.insert("vpnInterfaces".into(), json!([{ "id": 0, "ipAddress": format!("35.242.{x}.{y}") }, { "id": 1, "ipAddress": format!("35.220.{x}.{y}") }]));
+        m.insert(
+            "vpnInterfaces".into(),
+            json!([{ "id": 0, "ipAddress": format!("35.242.{x}.{y}") }, { "id": 1, "ipAddress": format!("35.220.{x}.{y}") }]),
+        );
         Ok(self.commit(latency, now, p, region, "vpnGateways", "vpn_gateway", &name, (id, path, m), base))
     }
 
     /// The peer side of HA VPN: 1, 2 or 4 interfaces by redundancy type.
     /// https://cloud.google.com/compute/docs/reference/rest/v1/externalVpnGateways/insert
-    fn insert_external_vpn_gateway(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, mut m: Map<String, Value>, base: &str) -> Result<Value, GcpError> {
+    fn insert_external_vpn_gateway(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        mut m: Map<String, Value>,
+        base: &str,
+    ) -> Result<Value, GcpError> {
         let name = self.new_name(p, "global", "externalVpnGateways", &m)?;
         required(&m, "redundancyType")?;
-        let kind = enum_field(&mut m, "redundancyType", None, &["SINGLE_IP_INTERNALLY_REDUNDANT", "TWO_IPS_REDUNDANCY", "FOUR_IPS_REDUNDANCY"])?.unwrap_or_default();
+        let kind =
+            enum_field(&mut m, "redundancyType", None, &["SINGLE_IP_INTERNALLY_REDUNDANT", "TWO_IPS_REDUNDANCY", "FOUR_IPS_REDUNDANCY"])?
+                .unwrap_or_default();
         let want: i64 = match kind.as_str() {
             "SINGLE_IP_INTERNALLY_REDUNDANT" => 1,
             "TWO_IPS_REDUNDANCY" => 2,
@@ -1050,18 +1331,26 @@ impl Compute {
         };
         let interfaces = present(&m, "interfaces").and_then(Value::as_array).cloned().unwrap_or_default();
         if interfaces.len() as i64 != want {
-            return Err(GcpError::invalid(format!("Invalid value for field 'resource.interfaces': {kind} requires exactly {want} interface(s), got {}", interfaces.len())));
+            return Err(GcpError::invalid(format!(
+                "Invalid value for field 'resource.interfaces': {kind} requires exactly {want} interface(s), got {}",
+                interfaces.len()
+            )));
         }
         let mut ids = std::collections::BTreeSet::new();
         let mut out = vec![];
         for (i, itf) in interfaces.iter().enumerate() {
             let id = num(itf.get("id")).unwrap_or(0);
             if !(0..want).contains(&id) || !ids.insert(id) {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.interfaces[{i}].id': '{id}'. Interface ids must be distinct, from 0 to {}", want - 1)));
+                return Err(GcpError::invalid(format!(
+                    "Invalid value for field 'resource.interfaces[{i}].id': '{id}'. Interface ids must be distinct, from 0 to {}",
+                    want - 1
+                )));
             }
             let ip = itf.get("ipAddress").and_then(Value::as_str).unwrap_or_default();
             if ipv4(ip).is_none() {
-                return Err(GcpError::invalid(format!("Invalid value for field 'resource.interfaces[{i}].ipAddress': '{ip}'. Must be an IPv4 address")));
+                return Err(GcpError::invalid(format!(
+                    "Invalid value for field 'resource.interfaces[{i}].ipAddress': '{ip}'. Must be an IPv4 address"
+                )));
             }
             let mut o = itf.clone();
             o["id"] = json!(id);
@@ -1074,7 +1363,15 @@ impl Compute {
 
     /// HA VPN tunnel. The shared secret is kept only as a hash.
     /// https://cloud.google.com/compute/docs/reference/rest/v1/vpnTunnels/insert
-    fn insert_vpn_tunnel(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, region: &str, mut m: Map<String, Value>, base: &str) -> Result<Value, GcpError> {
+    fn insert_vpn_tunnel(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        region: &str,
+        mut m: Map<String, Value>,
+        base: &str,
+    ) -> Result<Value, GcpError> {
         let name = self.new_name(p, region, "vpnTunnels", &m)?;
         let secret = required_str(&m, "sharedSecret")?;
         m.remove("sharedSecret");
@@ -1086,7 +1383,10 @@ impl Compute {
         int_field(&mut m, "vpnGatewayInterface", Some(0), 0..=gw_itfs - 1)?;
         let router = self.lookup(now, p, region, "routers", "router", &required_str(&m, "router")?)?;
         if last(router["network"].as_str().unwrap_or_default()) != last(gw["network"].as_str().unwrap_or_default()) {
-            return Err(GcpError::invalid(format!("Invalid value for field 'resource.router': '{}'. The router and the VPN gateway must be in the same network", router["name"].as_str().unwrap_or_default())));
+            return Err(GcpError::invalid(format!(
+                "Invalid value for field 'resource.router': '{}'. The router and the VPN gateway must be in the same network",
+                router["name"].as_str().unwrap_or_default()
+            )));
         }
         m.insert("router".into(), router["selfLink"].clone());
         // peerIp "can be set only for Classic VPN tunnels"; for an HA VPN tunnel
@@ -1111,7 +1411,11 @@ impl Compute {
             let peer = self.lookup(now, p, region, "vpnGateways", "peerGcpGateway", &peer)?;
             m.insert("peerGcpGateway".into(), peer["selfLink"].clone());
         } else {
-            return Err(GcpError::new(400, "required", "Required field 'resource.peerExternalGateway' not specified: an HA VPN tunnel needs peerExternalGateway or peerGcpGateway"));
+            return Err(GcpError::new(
+                400,
+                "required",
+                "Required field 'resource.peerExternalGateway' not specified: an HA VPN tunnel needs peerExternalGateway or peerGcpGateway",
+            ));
         }
         // One tunnel per (gateway interface, peer gateway interface).
         let tuple = |v: &Map<String, Value>| {
@@ -1123,7 +1427,9 @@ impl Compute {
             )
         };
         let mine = tuple(&m);
-        let clash = self.resources.iter().find(|((rp, rs, rc, _), st)| rp == p && rs == region && rc == "vpnTunnels" && st.gone_at.is_none() && st.value.as_object().is_some_and(|o| tuple(o) == mine));
+        let clash = self.resources.iter().find(|((rp, rs, rc, _), st)| {
+            rp == p && rs == region && rc == "vpnTunnels" && st.gone_at.is_none() && st.value.as_object().is_some_and(|o| tuple(o) == mine)
+        });
         if let Some(((_, _, _, other), _)) = clash {
             return Err(GcpError::invalid(format!(
                 "Invalid value for field 'resource': vpnTunnel '{other}' already uses interface {} of this VPN gateway with the same peer gateway interface",
@@ -1139,7 +1445,15 @@ impl Compute {
     /// Partner Interconnect VLAN attachment: waits for the partner
     /// (PENDING_PARTNER) with a pairing key to hand them.
     /// https://cloud.google.com/compute/docs/reference/rest/v1/interconnectAttachments/insert
-    fn insert_attachment(&mut self, latency: &dyn LatencyModel, now: Instant, p: &str, region: &str, mut m: Map<String, Value>, base: &str) -> Result<Value, GcpError> {
+    fn insert_attachment(
+        &mut self,
+        latency: &dyn LatencyModel,
+        now: Instant,
+        p: &str,
+        region: &str,
+        mut m: Map<String, Value>,
+        base: &str,
+    ) -> Result<Value, GcpError> {
         let name = self.new_name(p, region, "interconnectAttachments", &m)?;
         let t = present(&m, "type").and_then(Value::as_str).unwrap_or("DEDICATED");
         if t != "PARTNER" {
@@ -1161,7 +1475,13 @@ impl Compute {
         // AVAILABILITY_DOMAIN_2 ... If not specified, the value will default to
         // AVAILABILITY_DOMAIN_ANY." Input only: not part of what GET answers;
         // the chosen domain shows as the pairing key's last segment.
-        let domain = enum_field(&mut m, "edgeAvailabilityDomain", Some("AVAILABILITY_DOMAIN_ANY"), &["AVAILABILITY_DOMAIN_ANY", "AVAILABILITY_DOMAIN_1", "AVAILABILITY_DOMAIN_2"])?.unwrap_or_default();
+        let domain = enum_field(
+            &mut m,
+            "edgeAvailabilityDomain",
+            Some("AVAILABILITY_DOMAIN_ANY"),
+            &["AVAILABILITY_DOMAIN_ANY", "AVAILABILITY_DOMAIN_1", "AVAILABILITY_DOMAIN_2"],
+        )?
+        .unwrap_or_default();
         m.remove("edgeAvailabilityDomain");
         attachment_rules(&mut m)?;
         m.remove("partnerAsn");
@@ -1217,23 +1537,47 @@ mod tests {
     fn network_and_subnetwork_lifecycle_with_operations() {
         let mut c = Compute::default();
         let t = Instant::now();
-        let (s, op) = call(&mut c, t, "POST", "p/global/networks", json!({"name": "cc", "autoCreateSubnetworks": false, "routingConfig": {"routingMode": "GLOBAL"}}));
+        let (s, op) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/global/networks",
+            json!({"name": "cc", "autoCreateSubnetworks": false, "routingConfig": {"routingMode": "GLOBAL"}}),
+        );
         assert_eq!((s, op["status"].as_str()), (200, Some("PENDING")), "{op}");
         let (_, done) = call(&mut c, t, "GET", &format!("p/global/operations/{}", op["name"].as_str().unwrap()), json!(null));
         assert_eq!(done["status"], "DONE");
         let (_, net) = call(&mut c, t, "GET", "p/global/networks/cc", json!(null));
         assert_eq!(net["routingConfig"]["routingMode"], "GLOBAL");
-        assert_eq!(call(&mut c, t, "POST", "p/global/networks", json!({"name": "cc", "autoCreateSubnetworks": false})).1["error"]["errors"][0]["reason"], "alreadyExists");
-        let (s, _) = call(&mut c, t, "POST", "p/regions/us-east4/subnetworks", json!({"name": "a", "network": net["selfLink"], "ipCidrRange": "10.2.0.0/20"}));
+        assert_eq!(
+            call(&mut c, t, "POST", "p/global/networks", json!({"name": "cc", "autoCreateSubnetworks": false})).1["error"]["errors"][0]
+                ["reason"],
+            "alreadyExists"
+        );
+        let (s, _) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/regions/us-east4/subnetworks",
+            json!({"name": "a", "network": net["selfLink"], "ipCidrRange": "10.2.0.0/20"}),
+        );
         assert_eq!(s, 200);
-        let (s, e) = call(&mut c, t, "POST", "p/regions/us-west1/subnetworks", json!({"name": "b", "network": "cc", "ipCidrRange": "10.2.8.0/24"}));
+        let (s, e) =
+            call(&mut c, t, "POST", "p/regions/us-west1/subnetworks", json!({"name": "b", "network": "cc", "ipCidrRange": "10.2.8.0/24"}));
         assert_eq!((s, e["error"]["errors"][0]["reason"].as_str()), (400, Some("invalid")), "{e}");
         let (s, e) = call(&mut c, t, "DELETE", "p/global/networks/cc", json!(null));
         assert_eq!((s, e["error"]["errors"][0]["reason"].as_str()), (400, Some("resourceInUseByAnotherResource")), "{e}");
         let (_, sub) = call(&mut c, t, "GET", "p/regions/us-east4/subnetworks/a", json!(null));
-        let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/subnetworks/a", json!({"privateIpGoogleAccess": true, "fingerprint": "stale"}));
+        let (s, e) =
+            call(&mut c, t, "PATCH", "p/regions/us-east4/subnetworks/a", json!({"privateIpGoogleAccess": true, "fingerprint": "stale"}));
         assert_eq!((s, e["error"]["errors"][0]["reason"].as_str()), (412, Some("conditionNotMet")));
-        let (s, _) = call(&mut c, t, "PATCH", "p/regions/us-east4/subnetworks/a", json!({"privateIpGoogleAccess": true, "fingerprint": sub["fingerprint"]}));
+        let (s, _) = call(
+            &mut c,
+            t,
+            "PATCH",
+            "p/regions/us-east4/subnetworks/a",
+            json!({"privateIpGoogleAccess": true, "fingerprint": sub["fingerprint"]}),
+        );
         assert_eq!(s, 200);
         assert_eq!(call(&mut c, t, "GET", "p/regions/us-east4/subnetworks/a", json!(null)).1["privateIpGoogleAccess"], true);
         call(&mut c, t, "DELETE", "p/regions/us-east4/subnetworks/a", json!(null));
@@ -1270,7 +1614,8 @@ mod tests {
     fn firewalls_defaults_rules_and_patch() {
         let mut c = Compute::default();
         let t = Instant::now();
-        let (s, e) = call(&mut c, t, "POST", "p/global/firewalls", json!({"name": "fw", "network": "nope", "allowed": [{"IPProtocol": "tcp"}]}));
+        let (s, e) =
+            call(&mut c, t, "POST", "p/global/firewalls", json!({"name": "fw", "network": "nope", "allowed": [{"IPProtocol": "tcp"}]}));
         assert_eq!((s, reason(&e)), (404, "notFound"));
         assert_eq!(call(&mut c, t, "POST", "p/global/networks", json!({"name": "net", "autoCreateSubnetworks": false})).0, 200);
         for bad in [
@@ -1282,10 +1627,19 @@ mod tests {
             let (s, e) = call(&mut c, t, "POST", "p/global/firewalls", bad.clone());
             assert_eq!((s, reason(&e)), (400, "invalid"), "{bad}");
         }
-        let (s, e) = call(&mut c, t, "POST", "p/global/firewalls", json!({"name": "fw", "network": "net", "allowed": [{"IPProtocol": "tcp", "ports": ["443"]}], "sourceRanges": ["10.0.0.0/8"]}));
+        let (s, e) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/global/firewalls",
+            json!({"name": "fw", "network": "net", "allowed": [{"IPProtocol": "tcp", "ports": ["443"]}], "sourceRanges": ["10.0.0.0/8"]}),
+        );
         assert_eq!(s, 200, "{e}");
         let (_, fw) = call(&mut c, t, "GET", "p/global/firewalls/fw", json!(null));
-        assert_eq!((fw["kind"].as_str(), fw["direction"].as_str(), fw["priority"].as_i64(), fw["disabled"].as_bool()), (Some("compute#firewall"), Some("INGRESS"), Some(1000), Some(false)));
+        assert_eq!(
+            (fw["kind"].as_str(), fw["direction"].as_str(), fw["priority"].as_i64(), fw["disabled"].as_bool()),
+            (Some("compute#firewall"), Some("INGRESS"), Some(1000), Some(false))
+        );
         assert_eq!(fw["network"], "http://h/compute/v1/projects/p/global/networks/net");
         assert_eq!(fw["allowed"][0]["ports"][0], "443");
         assert_eq!(call(&mut c, t, "PATCH", "p/global/firewalls/fw", json!({"priority": 900, "disabled": true})).0, 200);
@@ -1307,7 +1661,8 @@ mod tests {
         let t = Instant::now();
         assert_eq!(call(&mut c, t, "POST", "p/global/networks", json!({"name": "net", "autoCreateSubnetworks": false})).0, 200);
         for asn in [64511, 65535, 100, 4_294_967_295u64] {
-            let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/routers", json!({"name": "r1", "network": "net", "bgp": {"asn": asn}}));
+            let (s, e) =
+                call(&mut c, t, "POST", "p/regions/us-east4/routers", json!({"name": "r1", "network": "net", "bgp": {"asn": asn}}));
             assert_eq!((s, reason(&e)), (400, "invalid"), "{asn}");
             assert!(e["error"]["message"].as_str().unwrap().contains("private ASN"), "{e}");
         }
@@ -1320,18 +1675,26 @@ mod tests {
         assert!(r.get("fingerprint").is_none(), "the v1 Router has no fingerprint");
         let itf = json!([{"name": "if-0", "ipRange": "169.254.0.1/30"}]);
         for bad in ["10.0.0.0/30", "169.254.0.0/24", "169.254.0.1"] {
-            let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", json!({"interfaces": [{"name": "if-0", "ipRange": bad}]}));
+            let (s, e) =
+                call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", json!({"interfaces": [{"name": "if-0", "ipRange": bad}]}));
             assert_eq!((s, reason(&e)), (400, "invalid"), "{bad}");
         }
         let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", json!({"interfaces": [{"name": "a"}, {"name": "a"}]}));
         assert_eq!((s, reason(&e)), (400, "invalid"));
-        let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", json!({"interfaces": [{"name": "a", "linkedVpnTunnel": "missing"}]}));
+        let (s, e) =
+            call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", json!({"interfaces": [{"name": "a", "linkedVpnTunnel": "missing"}]}));
         assert_eq!((s, reason(&e)), (404, "notFound"));
         let peer = |itf: &str| json!([{"name": "peer-0", "interfaceName": itf, "peerIpAddress": "169.254.0.2", "peerAsn": 65020}]);
         let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", json!({"interfaces": itf, "bgpPeers": peer("if-9")}));
         assert_eq!((s, reason(&e)), (400, "invalid"));
         assert!(e["error"]["message"].as_str().unwrap().contains("no interface named 'if-9'"), "{e}");
-        let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", json!({"interfaces": itf, "bgpPeers": peer("if-0"), "bgp": {"keepaliveInterval": 30}}));
+        let (s, e) = call(
+            &mut c,
+            t,
+            "PATCH",
+            "p/regions/us-east4/routers/r1",
+            json!({"interfaces": itf, "bgpPeers": peer("if-0"), "bgp": {"keepaliveInterval": 30}}),
+        );
         assert_eq!(s, 200, "{e}");
         let (_, r) = call(&mut c, t, "GET", "p/regions/us-east4/routers/r1", json!(null));
         assert_eq!((r["bgp"]["asn"].as_i64(), r["bgp"]["keepaliveInterval"].as_i64()), (Some(65010), Some(30)));
@@ -1366,8 +1729,20 @@ mod tests {
         // Another request id is another request: the name is taken.
         let (s3, e) = call(&mut c, t, "POST", "p/global/networks?requestId=other", body);
         assert_eq!((s3, reason(&e)), (409, "alreadyExists"));
-        let (_, r1) = call(&mut c, t, "POST", "p/regions/us-east4/routers?requestId=r-1", json!({"name": "r", "network": "cc", "bgp": {"asn": 65010}}));
-        let (_, r2) = call(&mut c, t, "POST", "p/regions/us-east4/routers?requestId=r-1", json!({"name": "r", "network": "cc", "bgp": {"asn": 65010}}));
+        let (_, r1) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/regions/us-east4/routers?requestId=r-1",
+            json!({"name": "r", "network": "cc", "bgp": {"asn": 65010}}),
+        );
+        let (_, r2) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/regions/us-east4/routers?requestId=r-1",
+            json!({"name": "r", "network": "cc", "bgp": {"asn": 65010}}),
+        );
         assert_eq!((r1["name"].clone(), r2["region"].clone()), (r2["name"].clone(), r1["region"].clone()));
     }
 
@@ -1376,7 +1751,11 @@ mod tests {
         struct Slow;
         impl LatencyModel for Slow {
             fn creation(&self, _: &str, kind: &str, _: &str) -> Duration {
-                if kind == "router_update" { Duration::from_secs(1) } else { Duration::ZERO }
+                if kind == "router_update" {
+                    Duration::from_secs(1)
+                } else {
+                    Duration::ZERO
+                }
             }
             fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
                 Duration::ZERO
@@ -1384,7 +1763,14 @@ mod tests {
         }
         let mut c = Compute::default();
         let t = Instant::now();
-        let send = |c: &mut Compute, at: Instant, method: &str, rest: &str, body: Value| match c.handle(&Slow, at, method, rest, body.to_string().as_bytes(), "http://h") {
+        let send = |c: &mut Compute, at: Instant, method: &str, rest: &str, body: Value| match c.handle(
+            &Slow,
+            at,
+            method,
+            rest,
+            body.to_string().as_bytes(),
+            "http://h",
+        ) {
             Reply::Json(s, v) => (s, v),
             Reply::WaitThen(..) => unreachable!(),
         };
@@ -1395,7 +1781,10 @@ mod tests {
         let (s, e) = send(&mut c, t + Duration::from_millis(500), "PATCH", "p/regions/us-east4/routers/r", json!({"description": "two"}));
         assert_eq!((s, reason(&e)), (400, "resourceNotReady"), "{e}");
         assert!(e["error"]["message"].as_str().unwrap().ends_with("routers/r' is not ready"), "{e}");
-        assert_eq!(send(&mut c, t + Duration::from_millis(1001), "PATCH", "p/regions/us-east4/routers/r", json!({"description": "two"})).0, 200);
+        assert_eq!(
+            send(&mut c, t + Duration::from_millis(1001), "PATCH", "p/regions/us-east4/routers/r", json!({"description": "two"})).0,
+            200
+        );
     }
 
     #[test]
@@ -1403,30 +1792,67 @@ mod tests {
         let mut c = Compute::default();
         let t = Instant::now();
         with_net_and_router(&mut c, t);
-        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/vpnGateways", json!({"name": "ha", "network": "http://x/compute/v1/projects/p/global/networks/net"}));
+        let (s, e) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/regions/us-east4/vpnGateways",
+            json!({"name": "ha", "network": "http://x/compute/v1/projects/p/global/networks/net"}),
+        );
         assert_eq!(s, 200, "{e}");
         call(&mut c, t, "POST", "p/regions/us-east4/vpnGateways", json!({"name": "ha2", "network": "net"}));
         let (_, gw) = call(&mut c, t, "GET", "p/regions/us-east4/vpnGateways/ha", json!(null));
         let (_, gw2) = call(&mut c, t, "GET", "p/regions/us-east4/vpnGateways/ha2", json!(null));
-        let ips: Vec<&str> = [&gw, &gw2].iter().flat_map(|g| g["vpnInterfaces"].as_array().unwrap().iter().map(|i| i["ipAddress"].as_str().unwrap())).collect();
+        let ips: Vec<&str> = [&gw, &gw2]
+            .iter()
+            .flat_map(|g| g["vpnInterfaces"].as_array().unwrap().iter().map(|i| i["ipAddress"].as_str().unwrap()))
+            .collect();
         assert_eq!(ips.len(), 4);
         assert_eq!(ips.iter().collect::<std::collections::BTreeSet<_>>().len(), 4, "{ips:?}");
         assert_eq!((gw["kind"].as_str(), gw["stackType"].as_str()), (Some("compute#vpnGateway"), Some("IPV4_ONLY")));
 
         let four = |n: usize| (0..n).map(|i| json!({"id": i, "ipAddress": format!("203.0.113.{}", i + 1)})).collect::<Vec<_>>();
-        let (s, e) = call(&mut c, t, "POST", "p/global/externalVpnGateways", json!({"name": "peer", "redundancyType": "FOUR_IPS_REDUNDANCY", "interfaces": four(2)}));
+        let (s, e) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/global/externalVpnGateways",
+            json!({"name": "peer", "redundancyType": "FOUR_IPS_REDUNDANCY", "interfaces": four(2)}),
+        );
         assert_eq!((s, reason(&e)), (400, "invalid"));
-        let (s, _) = call(&mut c, t, "POST", "p/global/externalVpnGateways", json!({"name": "peer", "redundancyType": "TWO_IPS_REDUNDANCY", "interfaces": [{"id": 0, "ipAddress": "1.2.3.4"}, {"id": 0, "ipAddress": "1.2.3.5"}]}));
+        let (s, _) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/global/externalVpnGateways",
+            json!({"name": "peer", "redundancyType": "TWO_IPS_REDUNDANCY", "interfaces": [{"id": 0, "ipAddress": "1.2.3.4"}, {"id": 0, "ipAddress": "1.2.3.5"}]}),
+        );
         assert_eq!(s, 400);
-        let (s, _) = call(&mut c, t, "POST", "p/global/externalVpnGateways", json!({"name": "peer", "redundancyType": "SINGLE_IP_INTERNALLY_REDUNDANT", "interfaces": [{"id": 0, "ipAddress": "nope"}]}));
+        let (s, _) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/global/externalVpnGateways",
+            json!({"name": "peer", "redundancyType": "SINGLE_IP_INTERNALLY_REDUNDANT", "interfaces": [{"id": 0, "ipAddress": "nope"}]}),
+        );
         assert_eq!(s, 400);
-        let (s, e) = call(&mut c, t, "POST", "p/global/externalVpnGateways", json!({"name": "peer", "redundancyType": "FOUR_IPS_REDUNDANCY", "interfaces": four(4)}));
+        let (s, e) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/global/externalVpnGateways",
+            json!({"name": "peer", "redundancyType": "FOUR_IPS_REDUNDANCY", "interfaces": four(4)}),
+        );
         assert_eq!(s, 200, "{e}");
 
-        let tunnel = |name: &str, gi: u32, pi: u32| {
-            json!({"name": name, "sharedSecret": "s3cret!", "vpnGateway": "ha", "vpnGatewayInterface": gi, "peerExternalGateway": "peer", "peerExternalGatewayInterface": pi, "router": "r1"})
-        };
-        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/vpnTunnels", json!({"name": "t0", "vpnGateway": "ha", "router": "r1", "peerIp": "1.2.3.4"}));
+        let tunnel = |name: &str, gi: u32, pi: u32| json!({"name": name, "sharedSecret": "s3cret!", "vpnGateway": "ha", "vpnGatewayInterface": gi, "peerExternalGateway": "peer", "peerExternalGatewayInterface": pi, "router": "r1"});
+        let (s, e) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/regions/us-east4/vpnTunnels",
+            json!({"name": "t0", "vpnGateway": "ha", "router": "r1", "peerIp": "1.2.3.4"}),
+        );
         assert_eq!((s, reason(&e)), (400, "required"));
         let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/vpnTunnels", tunnel("t0", 0, 4));
         assert_eq!((s, reason(&e)), (400, "invalid"), "interface 4 of a 4-interface gateway");
@@ -1438,21 +1864,41 @@ mod tests {
         let (_, tun) = call(&mut c, t, "GET", "p/regions/us-east4/vpnTunnels/t1", json!(null));
         assert!(tun.get("sharedSecret").is_none() && !tun.to_string().contains("s3cret"), "{tun}");
         assert!(tun["sharedSecretHash"].as_str().is_some_and(|h| !h.is_empty()));
-        assert_eq!((tun["peerIp"].as_str(), tun["ikeVersion"].as_i64(), tun["status"].as_str()), (Some("203.0.113.4"), Some(2), Some("ESTABLISHED")));
+        assert_eq!(
+            (tun["peerIp"].as_str(), tun["ikeVersion"].as_i64(), tun["status"].as_str()),
+            (Some("203.0.113.4"), Some(2), Some("ESTABLISHED"))
+        );
         assert_eq!(tun["vpnGateway"], gw["selfLink"]);
         assert_eq!(tun["detailedStatus"], "Tunnel is up and running.");
 
         // The router links the tunnel; in-use deletes are refused.
-        let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", json!({"interfaces": [{"name": "if-0", "ipRange": "169.254.0.1/30", "linkedVpnTunnel": "t0"}], "bgpPeers": [{"name": "p0", "interfaceName": "if-0", "peerIpAddress": "169.254.0.2", "peerAsn": 65020}]}));
+        let (s, e) = call(
+            &mut c,
+            t,
+            "PATCH",
+            "p/regions/us-east4/routers/r1",
+            json!({"interfaces": [{"name": "if-0", "ipRange": "169.254.0.1/30", "linkedVpnTunnel": "t0"}], "bgpPeers": [{"name": "p0", "interfaceName": "if-0", "peerIpAddress": "169.254.0.2", "peerAsn": 65020}]}),
+        );
         assert_eq!(s, 200, "{e}");
         let (_, st) = call(&mut c, t, "GET", "p/regions/us-east4/routers/r1/getRouterStatus", json!(null));
-        assert_eq!(st["result"]["bgpPeerStatus"][0]["linkedVpnTunnel"], call(&mut c, t, "GET", "p/regions/us-east4/vpnTunnels/t0", json!(null)).1["selfLink"]);
-        for path in ["p/regions/us-east4/vpnGateways/ha", "p/global/externalVpnGateways/peer", "p/regions/us-east4/routers/r1", "p/global/networks/net"] {
+        assert_eq!(
+            st["result"]["bgpPeerStatus"][0]["linkedVpnTunnel"],
+            call(&mut c, t, "GET", "p/regions/us-east4/vpnTunnels/t0", json!(null)).1["selfLink"]
+        );
+        for path in [
+            "p/regions/us-east4/vpnGateways/ha",
+            "p/global/externalVpnGateways/peer",
+            "p/regions/us-east4/routers/r1",
+            "p/global/networks/net",
+        ] {
             let (s, e) = call(&mut c, t, "DELETE", path, json!(null));
             assert_eq!((s, reason(&e)), (400, "resourceInUseByAnotherResource"), "{path}");
         }
         let (_, e) = call(&mut c, t, "DELETE", "p/regions/us-east4/vpnGateways/ha", json!(null));
-        assert!(e["error"]["message"].as_str().unwrap().contains("is already being used by 'projects/p/regions/us-east4/vpnTunnels/t"), "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("is already being used by 'projects/p/regions/us-east4/vpnTunnels/t"),
+            "{e}"
+        );
         assert_eq!(call(&mut c, t, "GET", "p/regions/us-east4/vpnTunnels", json!(null)).1["kind"], "compute#vpnTunnelList");
         assert_eq!(call(&mut c, t, "GET", "p/global/externalVpnGateways", json!(null)).1["items"][0]["kind"], "compute#externalVpnGateway");
         for path in ["vpnTunnels/t0", "vpnTunnels/t1", "vpnGateways/ha", "vpnGateways/ha2", "routers/r1"] {
@@ -1468,21 +1914,49 @@ mod tests {
         let mut c = Compute::default();
         let t = Instant::now();
         with_net_and_router(&mut c, t);
-        let att = |router: &str| json!({"name": "vlan", "type": "PARTNER", "router": router, "edgeAvailabilityDomain": "AVAILABILITY_DOMAIN_2"});
+        let att =
+            |router: &str| json!({"name": "vlan", "type": "PARTNER", "router": router, "edgeAvailabilityDomain": "AVAILABILITY_DOMAIN_2"});
         let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", att("r1"));
         assert_eq!((s, reason(&e)), (400, "invalid"));
         assert!(e["error"]["message"].as_str().unwrap().contains("Partner Interconnect requires the Cloud Router ASN 16550"), "{e}");
-        assert_eq!(call(&mut c, t, "POST", "p/regions/us-east4/routers", json!({"name": "rp", "network": "net", "bgp": {"asn": 16550}})).0, 200);
-        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "vlan", "type": "DEDICATED", "router": "rp", "edgeAvailabilityDomain": "AVAILABILITY_DOMAIN_1"}));
+        assert_eq!(
+            call(&mut c, t, "POST", "p/regions/us-east4/routers", json!({"name": "rp", "network": "net", "bgp": {"asn": 16550}})).0,
+            200
+        );
+        let (s, e) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/regions/us-east4/interconnectAttachments",
+            json!({"name": "vlan", "type": "DEDICATED", "router": "rp", "edgeAvailabilityDomain": "AVAILABILITY_DOMAIN_1"}),
+        );
         assert_eq!((s, reason(&e)), (400, "invalid"));
         assert!(e["error"]["message"].as_str().unwrap().contains("only PARTNER"), "{e}");
-        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "vlan", "type": "PARTNER", "router": "rp", "edgeAvailabilityDomain": "AVAILABILITY_DOMAIN_3"}));
+        let (s, e) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/regions/us-east4/interconnectAttachments",
+            json!({"name": "vlan", "type": "PARTNER", "router": "rp", "edgeAvailabilityDomain": "AVAILABILITY_DOMAIN_3"}),
+        );
         assert_eq!((s, reason(&e)), (400, "invalid"));
-        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "vlan", "type": "PARTNER", "router": "rp", "mtu": 9000}));
+        let (s, e) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/regions/us-east4/interconnectAttachments",
+            json!({"name": "vlan", "type": "PARTNER", "router": "rp", "mtu": 9000}),
+        );
         assert_eq!((s, reason(&e)), (400, "invalid"));
         assert!(e["error"]["message"].as_str().unwrap().contains("1440, 1460, 1500 and 8896"), "{e}");
         // No domain given: AVAILABILITY_DOMAIN_ANY, and the domain is input only.
-        let (s, e) = call(&mut c, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "any", "type": "PARTNER", "router": "rp", "mtu": 8896}));
+        let (s, e) = call(
+            &mut c,
+            t,
+            "POST",
+            "p/regions/us-east4/interconnectAttachments",
+            json!({"name": "any", "type": "PARTNER", "router": "rp", "mtu": 8896}),
+        );
         assert_eq!(s, 200, "{e}");
         let (_, any) = call(&mut c, t, "GET", "p/regions/us-east4/interconnectAttachments/any", json!(null));
         assert!(any.get("edgeAvailabilityDomain").is_none(), "{any}");
@@ -1495,11 +1969,17 @@ mod tests {
         let (_, a) = call(&mut c, t, "GET", "p/regions/us-east4/interconnectAttachments/vlan", json!(null));
         let key = a["pairingKey"].as_str().unwrap();
         assert!(key.ends_with("/us-east4/2") && key.len() > 40, "{key}");
-        assert_eq!((a["state"].as_str(), a["operationalStatus"].as_str(), a["adminEnabled"].as_bool(), a["mtu"].as_i64()), (Some("PENDING_PARTNER"), Some("OS_UNPROVISIONED"), Some(false), Some(1440)));
+        assert_eq!(
+            (a["state"].as_str(), a["operationalStatus"].as_str(), a["adminEnabled"].as_bool(), a["mtu"].as_i64()),
+            (Some("PENDING_PARTNER"), Some("OS_UNPROVISIONED"), Some(false), Some(1440))
+        );
         assert_eq!(a["network"], "http://h/compute/v1/projects/p/global/networks/net");
         assert!(a.get("partnerAsn").is_none());
         assert_eq!(call(&mut c, t, "PATCH", "p/regions/us-east4/interconnectAttachments/vlan", json!({"mtu": 1460})).0, 200);
-        assert_eq!(call(&mut c, t, "PATCH", "p/regions/us-east4/interconnectAttachments/vlan", json!({"adminEnabled": true, "mtu": 1500})).0, 200);
+        assert_eq!(
+            call(&mut c, t, "PATCH", "p/regions/us-east4/interconnectAttachments/vlan", json!({"adminEnabled": true, "mtu": 1500})).0,
+            200
+        );
         let (s, _) = call(&mut c, t, "PATCH", "p/regions/us-east4/interconnectAttachments/vlan", json!({"mtu": 9000}));
         assert_eq!(s, 400);
         let (s, _) = call(&mut c, t, "PATCH", "p/regions/us-east4/interconnectAttachments/vlan", json!({"router": "r1"}));
@@ -1520,13 +2000,21 @@ mod tests {
     }
     impl LatencyModel for Lagging {
         fn creation(&self, _: &str, kind: &str, _: &str) -> Duration {
-            if kind == "interconnect_attachment_turnup" { self.turnup } else { Duration::ZERO }
+            if kind == "interconnect_attachment_turnup" {
+                self.turnup
+            } else {
+                Duration::ZERO
+            }
         }
         fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
             Duration::ZERO
         }
         fn not_found_after_create(&self, service: &str) -> Duration {
-            if service == "compute" { self.not_found } else { Duration::ZERO }
+            if service == "compute" {
+                self.not_found
+            } else {
+                Duration::ZERO
+            }
         }
     }
 
@@ -1544,7 +2032,14 @@ mod tests {
         let t = Instant::now();
         send(&mut c, &m, t, "POST", "p/global/networks", json!({"name": "net", "autoCreateSubnetworks": false}));
         send(&mut c, &m, t, "POST", "p/regions/us-east4/routers", json!({"name": "rp", "network": "net", "bgp": {"asn": 16550}}));
-        let (s, e) = send(&mut c, &m, t, "POST", "p/regions/us-east4/interconnectAttachments", json!({"name": "vlan", "type": "PARTNER", "router": "rp"}));
+        let (s, e) = send(
+            &mut c,
+            &m,
+            t,
+            "POST",
+            "p/regions/us-east4/interconnectAttachments",
+            json!({"name": "vlan", "type": "PARTNER", "router": "rp"}),
+        );
         assert_eq!(s, 200, "{e}");
         let (_, a) = send(&mut c, &m, t + Duration::from_secs(1), "GET", "p/regions/us-east4/interconnectAttachments/vlan", json!(null));
         assert_eq!(a["state"], "UNPROVISIONED");
@@ -1556,7 +2051,10 @@ mod tests {
         let (_, a) = send(&mut c, &m, t + Duration::from_secs(3), "GET", "p/regions/us-east4/interconnectAttachments/vlan", json!(null));
         assert_eq!(a["state"], "PENDING_PARTNER");
         assert!(a["pairingKey"].as_str().is_some_and(|k| k.ends_with("/us-east4/1")), "{a}");
-        assert_eq!(send(&mut c, &m, t + Duration::from_secs(3), "DELETE", "p/regions/us-east4/interconnectAttachments/vlan", json!(null)).0, 200);
+        assert_eq!(
+            send(&mut c, &m, t + Duration::from_secs(3), "DELETE", "p/regions/us-east4/interconnectAttachments/vlan", json!(null)).0,
+            200
+        );
     }
 
     #[test]
@@ -1572,8 +2070,32 @@ mod tests {
         assert_eq!((s, reason(&e)), (404, "notFound"));
         assert!(send(&mut c, &m, t + Duration::from_secs(1), "GET", "p/global/networks", json!(null)).1.get("items").is_none());
         // Already usable by reference, and still not insertable twice.
-        assert_eq!(send(&mut c, &m, t + Duration::from_secs(1), "POST", "p/regions/us-east4/routers", json!({"name": "r", "network": "net", "bgp": {"asn": 65010}})).0, 200);
-        assert_eq!(reason(&send(&mut c, &m, t + Duration::from_secs(1), "POST", "p/global/networks", json!({"name": "net", "autoCreateSubnetworks": false})).1), "alreadyExists");
+        assert_eq!(
+            send(
+                &mut c,
+                &m,
+                t + Duration::from_secs(1),
+                "POST",
+                "p/regions/us-east4/routers",
+                json!({"name": "r", "network": "net", "bgp": {"asn": 65010}})
+            )
+            .0,
+            200
+        );
+        assert_eq!(
+            reason(
+                &send(
+                    &mut c,
+                    &m,
+                    t + Duration::from_secs(1),
+                    "POST",
+                    "p/global/networks",
+                    json!({"name": "net", "autoCreateSubnetworks": false})
+                )
+                .1
+            ),
+            "alreadyExists"
+        );
         assert_eq!(send(&mut c, &m, t + Duration::from_secs(2), "GET", "p/global/networks/net", json!(null)).0, 200);
     }
 
@@ -1583,7 +2105,13 @@ mod tests {
         let t = Instant::now();
         with_net_and_router(&mut c, t);
         call(&mut c, t, "POST", "p/regions/us-east4/vpnGateways", json!({"name": "ha", "network": "net"}));
-        call(&mut c, t, "POST", "p/global/externalVpnGateways", json!({"name": "peer", "redundancyType": "SINGLE_IP_INTERNALLY_REDUNDANT", "interfaces": [{"id": 0, "ipAddress": "203.0.113.1"}]}));
+        call(
+            &mut c,
+            t,
+            "POST",
+            "p/global/externalVpnGateways",
+            json!({"name": "peer", "redundancyType": "SINGLE_IP_INTERNALLY_REDUNDANT", "interfaces": [{"id": 0, "ipAddress": "203.0.113.1"}]}),
+        );
         let base = json!({"name": "t0", "sharedSecret": "s3cret", "vpnGateway": "ha", "router": "r1"});
         let mut with_ip = base.clone();
         with_ip["peerIp"] = json!("203.0.113.1");
@@ -1595,7 +2123,11 @@ mod tests {
         let mut ok = base.clone();
         ok["peerExternalGateway"] = json!("peer");
         assert_eq!(call(&mut c, t, "POST", "p/regions/us-east4/vpnTunnels", ok).0, 200);
-        assert_eq!(call(&mut c, t, "GET", "p/regions/us-east4/vpnTunnels/t0", json!(null)).1["peerIp"], "203.0.113.1", "GCP fills peerIp in");
+        assert_eq!(
+            call(&mut c, t, "GET", "p/regions/us-east4/vpnTunnels/t0", json!(null)).1["peerIp"],
+            "203.0.113.1",
+            "GCP fills peerIp in"
+        );
 
         let itf = json!([{"name": "if-0", "ipRange": "169.254.0.1/30", "linkedVpnTunnel": "t0"}]);
         let peer = |extra: Value| {
@@ -1605,12 +2137,22 @@ mod tests {
         };
         let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", peer(json!({"ipAddress": "169.254.0.3"})));
         assert_eq!((s, reason(&e)), (400, "invalid"));
-        assert!(e["error"]["message"].as_str().unwrap().contains("has IP address 169.254.0.3 different from interface IP address 169.254.0.1"), "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("has IP address 169.254.0.3 different from interface IP address 169.254.0.1"),
+            "{e}"
+        );
         assert_eq!(call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", peer(json!({}))).0, 200);
-        assert_eq!(call(&mut c, t, "GET", "p/regions/us-east4/routers/r1", json!(null)).1["bgpPeers"][0]["ipAddress"], "169.254.0.1", "taken from the interface");
+        assert_eq!(
+            call(&mut c, t, "GET", "p/regions/us-east4/routers/r1", json!(null)).1["bgpPeers"][0]["ipAddress"],
+            "169.254.0.1",
+            "taken from the interface"
+        );
         let bare = json!({"interfaces": [{"name": "if-1"}], "bgpPeers": [{"name": "p1", "interfaceName": "if-1", "peerIpAddress": "169.254.9.2", "peerAsn": 65020}]});
         let (s, e) = call(&mut c, t, "PATCH", "p/regions/us-east4/routers/r1", bare);
         assert_eq!((s, reason(&e)), (400, "invalid"));
-        assert!(e["error"]["message"].as_str().unwrap().contains("peer IP address 169.254.9.2 is specified, but IP address is not specified"), "{e}");
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("peer IP address 169.254.9.2 is specified, but IP address is not specified"),
+            "{e}"
+        );
     }
 }

@@ -146,9 +146,7 @@ impl LatencyConfig {
         self.rules
             .iter()
             .filter(|r| m(&r.service, service) && m(&r.kind, kind) && m(&r.region, region))
-            .max_by_key(|r| {
-                (r.service != "*") as u8 * 4 + (r.kind != "*") as u8 * 2 + (r.region != "*") as u8
-            })
+            .max_by_key(|r| (r.service != "*") as u8 * 4 + (r.kind != "*") as u8 * 2 + (r.region != "*") as u8)
     }
     fn scaled(&self, ms: u64) -> Duration {
         let scale = if self.scale.is_finite() && self.scale > 0.0 { self.scale } else { 0.0 };
@@ -173,10 +171,7 @@ mod tests {
     fn most_specific_rule_wins_and_scale_applies() {
         let cfg = LatencyConfig {
             scale: 0.5,
-            rules: vec![
-                LatencyRule::kind("connect", "*", 1000, 0),
-                LatencyRule::kind("connect", "instance", 4000, 2000),
-            ],
+            rules: vec![LatencyRule::kind("connect", "*", 1000, 0), LatencyRule::kind("connect", "instance", 4000, 2000)],
         };
         let delays = [ResponseDelay::new("connect", "DescribeInstance", 300), ResponseDelay::new("*", "*", 10)];
         assert_eq!(response_delay(&delays, 0.5, "connect", "DescribeInstance", "us-east-1"), Duration::from_millis(150));

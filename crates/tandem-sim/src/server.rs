@@ -130,23 +130,29 @@ impl Drop for Sandbox {
 pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
     let mut moto = None;
     let upstream = if opts.moto {
-        let venv = opts.venv.clone().or_else(upstream::find_venv).context(
-            "--moto needs the project venv: run scripts/python-env.sh, set TANDEM_VENV or pass --venv",
-        )?;
+        let venv = opts
+            .venv
+            .clone()
+            .or_else(upstream::find_venv)
+            .context("--moto needs the project venv: run scripts/python-env.sh, set TANDEM_VENV or pass --venv")?;
         let (child, up) = upstream::start_moto(&venv).await?;
         moto = Some(child);
         Some(up)
     } else {
         opts.upstream.as_deref().map(Upstream::new).transpose()?
     };
-    let listener = TcpListener::bind(("127.0.0.1", opts.port))
-        .await
-        .with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
+    let listener = TcpListener::bind(("127.0.0.1", opts.port)).await.with_context(|| format!("binding 127.0.0.1:{}", opts.port))?;
     let addr = listener.local_addr()?;
     let upstream_url = upstream.as_ref().map(|u| u.base.clone());
     let lambda = Arc::new(crate::lambda::Lambda::new(upstream.clone()));
     lambda.set_url(format!("http://{addr}"));
-    let shared = Arc::new(Shared { state: Mutex::new(SimState::default()), upstream, lambda: lambda.clone(), dynamodb_writes: tokio::sync::Mutex::new(()), s3_writes: tokio::sync::Mutex::new(()) });
+    let shared = Arc::new(Shared {
+        state: Mutex::new(SimState::default()),
+        upstream,
+        lambda: lambda.clone(),
+        dynamodb_writes: tokio::sync::Mutex::new(()),
+        s3_writes: tokio::sync::Mutex::new(()),
+    });
     let (stop, stop_rx) = watch::channel(false);
     tokio::spawn(crate::lambda::schedule::run(lambda, stop_rx.clone()));
     let task = tokio::spawn(accept_loop(listener, shared, stop_rx));
@@ -163,7 +169,9 @@ pub async fn run_foreground(opts: SandboxOptions) -> anyhow::Result<()> {
     // What points tandem (and the AWS and Google SDKs) at it. One write, and
     // a reader that stops after the first line (a test, `head -1`) is no error.
     let url = sandbox.url();
-    let text = format!("{first}\n  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing TANDEM_GCP_ENDPOINT={url}\n");
+    let text = format!(
+        "{first}\n  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing TANDEM_GCP_ENDPOINT={url}\n"
+    );
     {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -172,7 +180,8 @@ pub async fn run_foreground(opts: SandboxOptions) -> anyhow::Result<()> {
     // Ctrl-C or SIGTERM: either way moto (our child) goes down with us.
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("installing the SIGTERM handler")?;
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("installing the SIGTERM handler")?;
         tokio::select! {
             r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
             _ = term.recv() => {}
@@ -438,7 +447,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         }
         return Ok(resp);
     }
-    if call.service == "directconnect" && matches!(call.wire, Wire::AwsJson(_)) && crate::directconnect::OPERATIONS.contains(&call.operation.as_str()) {
+    if call.service == "directconnect"
+        && matches!(call.wire, Wire::AwsJson(_))
+        && crate::directconnect::OPERATIONS.contains(&call.operation.as_str())
+    {
         return Ok(serve_json(&shared, &call, &body, |st, env, input| st.directconnect.handle(env, &call.operation, input)));
     }
     if call.service == crate::cloudwatch::SERVICE && crate::cloudwatch::OPERATIONS.contains(&call.operation.as_str()) {
@@ -505,7 +517,15 @@ async fn body_text(resp: Response<Full<Bytes>>) -> (Response<Full<Bytes>>, Bytes
 /// replica tables made in the replica regions, item writes replicated between
 /// regions, PROVISIONED tables checked for write auto scaling, and the
 /// not-found window after CreateTable.
-async fn dynamodb(shared: &Shared, call: &Call, method: Method, uri: http::Uri, headers: &HeaderMap, body: Bytes, input: Value) -> Response<Full<Bytes>> {
+async fn dynamodb(
+    shared: &Shared,
+    call: &Call,
+    method: Method,
+    uri: http::Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+    input: Value,
+) -> Response<Full<Bytes>> {
     // Replicated writes that are due land before anything is served, so every
     // read, in any region, sees what has reached its region by now.
     replicate_due(shared, call, headers).await;
@@ -516,7 +536,10 @@ async fn dynamodb(shared: &Shared, call: &Call, method: Method, uri: http::Uri, 
         let env = env_for(call, &clock);
         if st.dynamodb.hidden(&env, &input) {
             let name = input.get("TableName").and_then(Value::as_str).unwrap_or_default();
-            return render_error(&call.wire, &ApiError::new(400, crate::dynamodb::RESOURCE_NOT_FOUND, format!("Requested resource not found: Table: {name} not found")));
+            return render_error(
+                &call.wire,
+                &ApiError::new(400, crate::dynamodb::RESOURCE_NOT_FOUND, format!("Requested resource not found: Table: {name} not found")),
+            );
         }
         if let Some(v) = st.dynamodb.describe_in_replica_region(&env, &input) {
             return json_like(call, &v);
@@ -557,7 +580,16 @@ async fn dynamodb(shared: &Shared, call: &Call, method: Method, uri: http::Uri, 
     };
     // The source table goes: its replicas' tables go with it.
     for region in doomed {
-        upstream_json(shared, call, headers, &region, "dynamodb", "DynamoDB_20120810.DeleteTable", &serde_json::json!({ "TableName": name })).await;
+        upstream_json(
+            shared,
+            call,
+            headers,
+            &region,
+            "dynamodb",
+            "DynamoDB_20120810.DeleteTable",
+            &serde_json::json!({ "TableName": name }),
+        )
+        .await;
     }
     with_body(resp, v.to_string())
 }
@@ -571,7 +603,17 @@ const DYNAMODB_WRITES: &[&str] = &["PutItem", "UpdateItem", "DeleteItem", "Batch
 async fn dynamodb_replica_update(shared: &Shared, call: &Call, headers: &HeaderMap, input: &Value) -> Response<Full<Bytes>> {
     let name = input.get("TableName").cloned().unwrap_or(Value::Null);
     // The table as upstream knows it; its errors (no such table) are returned as they are.
-    let table = match upstream_json(shared, call, headers, &call.region, "dynamodb", "DynamoDB_20120810.DescribeTable", &serde_json::json!({ "TableName": name })).await {
+    let table = match upstream_json(
+        shared,
+        call,
+        headers,
+        &call.region,
+        "dynamodb",
+        "DynamoDB_20120810.DescribeTable",
+        &serde_json::json!({ "TableName": name }),
+    )
+    .await
+    {
         Some((200, v)) => v.get("Table").cloned().unwrap_or(Value::Null),
         Some((status, v)) => {
             let code = v.get("__type").and_then(Value::as_str).unwrap_or("InternalServerError");
@@ -598,7 +640,16 @@ async fn dynamodb_replica_update(shared: &Shared, call: &Call, headers: &HeaderM
             st.dynamodb.replica_regions(&env_for(call, &clock), &table_name).contains(region)
         };
         if region != &call.region && !known {
-            let there = upstream_json(shared, call, headers, region, "dynamodb", "DynamoDB_20120810.DescribeTable", &serde_json::json!({ "TableName": table_name })).await;
+            let there = upstream_json(
+                shared,
+                call,
+                headers,
+                region,
+                "dynamodb",
+                "DynamoDB_20120810.DescribeTable",
+                &serde_json::json!({ "TableName": table_name }),
+            )
+            .await;
             if let Some((200, _)) = there {
                 return render_error(
                     &call.wire,
@@ -619,18 +670,42 @@ async fn dynamodb_replica_update(shared: &Shared, call: &Call, headers: &HeaderM
     };
     if let Some(region) = &created {
         let _serial = shared.dynamodb_writes.lock().await;
-        upstream_json(shared, call, headers, region, "dynamodb", "DynamoDB_20120810.CreateTable", &crate::dynamodb::replica_table_input(&table)).await;
+        upstream_json(
+            shared,
+            call,
+            headers,
+            region,
+            "dynamodb",
+            "DynamoDB_20120810.CreateTable",
+            &crate::dynamodb::replica_table_input(&table),
+        )
+        .await;
         copy_items(shared, call, headers, &table_name, region).await;
     }
     if let Some(region) = &deleted {
-        upstream_json(shared, call, headers, region, "dynamodb", "DynamoDB_20120810.DeleteTable", &serde_json::json!({ "TableName": table_name })).await;
+        upstream_json(
+            shared,
+            call,
+            headers,
+            region,
+            "dynamodb",
+            "DynamoDB_20120810.DeleteTable",
+            &serde_json::json!({ "TableName": table_name }),
+        )
+        .await;
     }
     json_like(call, &answer)
 }
 
 /// Whether Application Auto Scaling (upstream) manages the write capacity of
 /// the table and of each of its indexes: a scalable target and a scaling policy.
-async fn write_scaling(shared: &Shared, call: &Call, headers: &HeaderMap, table: &str, indexes: &[String]) -> crate::dynamodb::WriteScaling {
+async fn write_scaling(
+    shared: &Shared,
+    call: &Call,
+    headers: &HeaderMap,
+    table: &str,
+    indexes: &[String],
+) -> crate::dynamodb::WriteScaling {
     let scaled = |resource: String, dimension: &'static str| async move {
         let targets = upstream_json(
             shared,
@@ -652,10 +727,15 @@ async fn write_scaling(shared: &Shared, call: &Call, headers: &HeaderMap, table:
             &serde_json::json!({ "ServiceNamespace": "dynamodb", "ResourceId": resource, "ScalableDimension": dimension }),
         )
         .await;
-        let some = |r: Option<(u16, Value)>, member: &str| r.is_some_and(|(s, v)| s == 200 && v.get(member).and_then(Value::as_array).is_some_and(|a| !a.is_empty()));
+        let some = |r: Option<(u16, Value)>, member: &str| {
+            r.is_some_and(|(s, v)| s == 200 && v.get(member).and_then(Value::as_array).is_some_and(|a| !a.is_empty()))
+        };
         some(targets, "ScalableTargets") && some(policies, "ScalingPolicies")
     };
-    let mut out = crate::dynamodb::WriteScaling { table: scaled(format!("table/{table}"), "dynamodb:table:WriteCapacityUnits").await, indexes: Vec::new() };
+    let mut out = crate::dynamodb::WriteScaling {
+        table: scaled(format!("table/{table}"), "dynamodb:table:WriteCapacityUnits").await,
+        indexes: Vec::new(),
+    };
     for i in indexes {
         if scaled(format!("table/{table}/index/{i}"), "dynamodb:index:WriteCapacityUnits").await {
             out.indexes.push(i.clone());
@@ -672,9 +752,21 @@ async fn copy_items(shared: &Shared, call: &Call, headers: &HeaderMap, table: &s
         if let Some(k) = start.take() {
             scan["ExclusiveStartKey"] = k;
         }
-        let Some((200, page)) = upstream_json(shared, call, headers, &call.region, "dynamodb", "DynamoDB_20120810.Scan", &scan).await else { return };
+        let Some((200, page)) = upstream_json(shared, call, headers, &call.region, "dynamodb", "DynamoDB_20120810.Scan", &scan).await
+        else {
+            return;
+        };
         for item in page.get("Items").and_then(Value::as_array).into_iter().flatten() {
-            upstream_json(shared, call, headers, region, "dynamodb", "DynamoDB_20120810.PutItem", &serde_json::json!({ "TableName": table, "Item": item })).await;
+            upstream_json(
+                shared,
+                call,
+                headers,
+                region,
+                "dynamodb",
+                "DynamoDB_20120810.PutItem",
+                &serde_json::json!({ "TableName": table, "Item": item }),
+            )
+            .await;
         }
         match page.get("LastEvaluatedKey").filter(|k| k.is_object()) {
             Some(k) => start = Some(k.clone()),
@@ -732,7 +824,16 @@ async fn record_writes(shared: &Shared, call: &Call, headers: &HeaderMap, input:
                 if shared.lock().dynamodb.key_names(&env_for(call, &crate::env::Instant0), &t).is_none() {
                     continue;
                 }
-                let read = upstream_json(shared, call, headers, &call.region, "dynamodb", "DynamoDB_20120810.GetItem", &serde_json::json!({ "TableName": t, "Key": key, "ConsistentRead": true })).await;
+                let read = upstream_json(
+                    shared,
+                    call,
+                    headers,
+                    &call.region,
+                    "dynamodb",
+                    "DynamoDB_20120810.GetItem",
+                    &serde_json::json!({ "TableName": t, "Key": key, "ConsistentRead": true }),
+                )
+                .await;
                 let item = read.and_then(|(s, v)| (s == 200).then(|| v.get("Item").cloned()).flatten());
                 (t, key, item)
             }
@@ -765,14 +866,24 @@ async fn replicate_due(shared: &Shared, call: &Call, headers: &HeaderMap) {
 /// caller's credentials (the upstream reads service and region from the
 /// SigV4 credential scope and does not check signatures). None when the
 /// upstream is unreachable or answers no JSON.
-async fn upstream_json(shared: &Shared, call: &Call, headers: &HeaderMap, region: &str, service: &str, target: &str, body: &Value) -> Option<(u16, Value)> {
+async fn upstream_json(
+    shared: &Shared,
+    call: &Call,
+    headers: &HeaderMap,
+    region: &str,
+    service: &str,
+    target: &str,
+    body: &Value,
+) -> Option<(u16, Value)> {
     let mut h = HeaderMap::new();
     let akid = header(headers, "authorization")
         .and_then(|a| a.split("Credential=").nth(1))
         .and_then(|c| c.split('/').next())
         .unwrap_or("testing")
         .to_string();
-    let auth = format!("AWS4-HMAC-SHA256 Credential={akid}/20250101/{region}/{service}/aws4_request, SignedHeaders=host;x-amz-target, Signature=0");
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={akid}/20250101/{region}/{service}/aws4_request, SignedHeaders=host;x-amz-target, Signature=0"
+    );
     h.insert(http::header::AUTHORIZATION, HeaderValue::from_str(&auth).ok()?);
     h.insert("x-amz-target", HeaderValue::from_str(target).ok()?);
     let json_version = if service == "dynamodb" { "1.0" } else { "1.1" };
@@ -790,7 +901,14 @@ async fn upstream_json(shared: &Shared, call: &Call, headers: &HeaderMap, region
 /// Lambda: Invoke and event source mappings served here; the package of
 /// CreateFunction / UpdateFunctionCode kept as moto accepts it; everything
 /// else (and those, first) moto's. `None`: forward unchanged.
-async fn lambda_call(shared: &Shared, call: &Call, method: Method, uri: http::Uri, headers: &HeaderMap, body: Bytes) -> Option<Response<Full<Bytes>>> {
+async fn lambda_call(
+    shared: &Shared,
+    call: &Call,
+    method: Method,
+    uri: http::Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Option<Response<Full<Bytes>>> {
     use crate::lambda::{path_function, InvocationType};
     let lambda = shared.lambda.clone();
     let path = uri.path().to_string();
@@ -814,7 +932,11 @@ async fn lambda_call(shared: &Shared, call: &Call, method: Method, uri: http::Ur
             let source = if kind == InvocationType::Event { "event" } else { "api" };
             match lambda.invoke(&call.region, &name, body, kind, tail, source).await {
                 Ok(a) => {
-                    let mut h = vec![("content-type", "application/json".to_string()), ("x-amzn-RequestId", request_id()), ("x-amz-executed-version", "$LATEST".to_string())];
+                    let mut h = vec![
+                        ("content-type", "application/json".to_string()),
+                        ("x-amzn-RequestId", request_id()),
+                        ("x-amz-executed-version", "$LATEST".to_string()),
+                    ];
                     if a.function_error {
                         h.push(("x-amz-function-error", "Unhandled".to_string()));
                     }
@@ -828,7 +950,9 @@ async fn lambda_call(shared: &Shared, call: &Call, method: Method, uri: http::Ur
         }
         "CreateEventSourceMapping" => answer(lambda.create_mapping(&call.region, &json_body()).await, 202),
         "GetEventSourceMapping" => answer(lambda.get_mapping(&uuid), 200),
-        "ListEventSourceMappings" => json_response(200, &lambda.list_mappings(&call.region, q("EventSourceArn").as_deref(), q("FunctionName").as_deref())),
+        "ListEventSourceMappings" => {
+            json_response(200, &lambda.list_mappings(&call.region, q("EventSourceArn").as_deref(), q("FunctionName").as_deref()))
+        }
         "UpdateEventSourceMapping" => answer(lambda.update_mapping(&uuid, &json_body()), 202),
         "DeleteEventSourceMapping" => answer(lambda.delete_mapping(&uuid), 202),
         "CreateFunction" | "UpdateFunctionCode" | "DeleteFunction" => {
@@ -864,7 +988,8 @@ fn json_like(call: &Call, v: &Value) -> Response<Full<Bytes>> {
     respond(200, &[("content-type", ct), ("x-amzn-RequestId", request_id())], v.to_string())
 }
 
-const VPN_ACTIONS: &[&str] = &["CreateVpnConnection", "DescribeVpnConnections", "DeleteVpnConnection", "CreateCustomerGateway", "DescribeCustomerGateways"];
+const VPN_ACTIONS: &[&str] =
+    &["CreateVpnConnection", "DescribeVpnConnections", "DeleteVpnConnection", "CreateCustomerGateway", "DescribeCustomerGateways"];
 
 /// EC2: VPN tunnel options (`ec2::VpnTunnels`) on top of upstream's XML, and
 /// the not-found window after a create (`ec2_consistency`).
@@ -878,7 +1003,10 @@ async fn ec2(shared: &Shared, call: &Call, method: Method, uri: http::Uri, heade
     if !vpn && consistency.is_none() {
         return forward(shared, call, method, uri, headers, body).await;
     }
-    let params: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).chain(form_urlencoded::parse(&body)).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let params: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .chain(form_urlencoded::parse(&body))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     {
         let mut st = shared.lock();
         let clock = st.clock();
@@ -909,7 +1037,14 @@ async fn ec2(shared: &Shared, call: &Call, method: Method, uri: http::Uri, heade
 
 /// EC2 route propagation (`ec2_routes`): the table and the gateway are looked
 /// up in the upstream, the propagation itself is kept here.
-async fn ec2_routes(shared: &Shared, call: &Call, method: Method, uri: http::Uri, headers: &HeaderMap, body: Bytes) -> Response<Full<Bytes>> {
+async fn ec2_routes(
+    shared: &Shared,
+    call: &Call,
+    method: Method,
+    uri: http::Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
     use crate::ec2_routes::{attached_to, first_text};
     if call.operation == "DescribeRouteTables" {
         let resp = forward(shared, call, method, uri, headers, body).await;
@@ -920,16 +1055,26 @@ async fn ec2_routes(shared: &Shared, call: &Call, method: Method, uri: http::Uri
         let out = shared.lock().routes.augment_describe(&call.region, &String::from_utf8_lossy(&bytes));
         return with_body(resp, out);
     }
-    let params: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).chain(form_urlencoded::parse(&body)).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let params: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .chain(form_urlencoded::parse(&body))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let (Some(table), Some(gateway)) = (get("RouteTableId"), get("GatewayId")) else {
-        return render_error(&call.wire, &ApiError::new(400, "MissingParameter", "The request must contain the parameters RouteTableId and GatewayId"));
+        return render_error(
+            &call.wire,
+            &ApiError::new(400, "MissingParameter", "The request must contain the parameters RouteTableId and GatewayId"),
+        );
     };
     // The same signed headers, another body: the upstream does not check signatures.
     let mut ask_headers = headers.clone();
     ask_headers.remove(http::header::CONTENT_LENGTH);
     let ask = |action: &str, key: &str, id: &str| {
-        let body = form_urlencoded::Serializer::new(String::new()).append_pair("Action", action).append_pair("Version", "2016-11-15").append_pair(key, id).finish();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("Action", action)
+            .append_pair("Version", "2016-11-15")
+            .append_pair(key, id)
+            .finish();
         forward(shared, call, Method::POST, http::Uri::from_static("/"), &ask_headers, Bytes::from(body))
     };
     let rt = ask("DescribeRouteTables", "RouteTableId.1", &table).await;
@@ -953,7 +1098,11 @@ async fn ec2_routes(shared: &Shared, call: &Call, method: Method, uri: http::Uri
         if !attached_to(&gw_xml, vpc) {
             return render_error(
                 &call.wire,
-                &ApiError::new(400, "Gateway.NotAttached", format!("resource {gateway} is not attached to the VPC {vpc} of route table {table}")),
+                &ApiError::new(
+                    400,
+                    "Gateway.NotAttached",
+                    format!("resource {gateway} is not attached to the VPC {vpc} of route table {table}"),
+                ),
             );
         }
         shared.lock().routes.enable(&call.region, &table, &gateway);
@@ -993,7 +1142,13 @@ async fn count_and_inject(shared: &Shared, service: &str, operation: &str, regio
 }
 
 /// Compute Engine v1 (`gcp::Compute`); selfLinks point back at this server.
-async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap, body: &[u8]) -> Result<Response<Full<Bytes>>, std::io::Error> {
+async fn compute(
+    shared: &Shared,
+    method: &str,
+    rest: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     let base = format!("http://{host}");
     // Accounting by collection and verb (`networks.POST`), scope as the region.
@@ -1002,7 +1157,9 @@ async fn compute(shared: &Shared, method: &str, rest: &str, headers: &HeaderMap,
         Some("regions") => (segs.get(2).copied().unwrap_or("?"), segs.get(3).copied().unwrap_or("?")),
         _ => ("global", segs.get(2).copied().unwrap_or("?")),
     };
-    let json = |status: u16, v: serde_json::Value| respond(status, &[("content-type", "application/json; charset=UTF-8".to_string())], v.to_string());
+    let json = |status: u16, v: serde_json::Value| {
+        respond(status, &[("content-type", "application/json; charset=UTF-8".to_string())], v.to_string())
+    };
     // Google's throttling and server errors (faults::throttling_error /
     // server_error for "compute"), in Google's error body.
     if let Some(e) = count_and_inject(shared, "compute", &format!("{collection}.{method}"), scope).await? {
@@ -1036,7 +1193,9 @@ fn serve_json(
     } else {
         match serde_json::from_slice(body) {
             Ok(v) => v,
-            Err(e) => return render_error(&call.wire, &ApiError::new(400, "SerializationException", format!("request body is not JSON: {e}"))),
+            Err(e) => {
+                return render_error(&call.wire, &ApiError::new(400, "SerializationException", format!("request body is not JSON: {e}")))
+            }
         }
     };
     let mut st = shared.lock();
@@ -1063,7 +1222,10 @@ fn serve_connect(shared: &Shared, call: &Call, method: &Method, path: &str, quer
         match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => {
-                return Some(render_error(&Wire::RestJson, &ApiError::new(400, "SerializationException", format!("request body is not JSON: {e}"))))
+                return Some(render_error(
+                    &Wire::RestJson,
+                    &ApiError::new(400, "SerializationException", format!("request body is not JSON: {e}")),
+                ))
             }
         }
     };
@@ -1101,7 +1263,10 @@ async fn forward(shared: &Shared, call: &Call, method: Method, uri: http::Uri, h
             *resp.headers_mut() = f.headers;
             resp
         }
-        Err(e) => render_error(&call.wire, &ApiError::new(502, "BadGateway", format!("forwarding {} {} upstream failed: {e:#}", call.service, call.operation))),
+        Err(e) => render_error(
+            &call.wire,
+            &ApiError::new(502, "BadGateway", format!("forwarding {} {} upstream failed: {e:#}", call.service, call.operation)),
+        ),
     }
 }
 
@@ -1121,15 +1286,31 @@ mod tests {
     #[test]
     fn identifies_each_protocol() {
         let h = headers(&[("authorization", &AUTH.replace("SERVICE", "connect"))]);
-        let c = identify(&Method::PUT, "/traffic-distribution/arn%3Aaws%3Aconnect%3Aus-east-1%3A1%3Atraffic-distribution-group%2Fx", "", &h, b"{}");
-        assert_eq!((c.service.as_str(), c.region.as_str(), c.operation.as_str(), c.wire), ("connect", "eu-west-2", "UpdateTrafficDistribution", Wire::RestJson));
+        let c = identify(
+            &Method::PUT,
+            "/traffic-distribution/arn%3Aaws%3Aconnect%3Aus-east-1%3A1%3Atraffic-distribution-group%2Fx",
+            "",
+            &h,
+            b"{}",
+        );
+        assert_eq!(
+            (c.service.as_str(), c.region.as_str(), c.operation.as_str(), c.wire),
+            ("connect", "eu-west-2", "UpdateTrafficDistribution", Wire::RestJson)
+        );
 
-        let h = headers(&[("authorization", &AUTH.replace("SERVICE", "dynamodb")), ("x-amz-target", "DynamoDB_20120810.UpdateTable"), ("content-type", "application/x-amz-json-1.0")]);
+        let h = headers(&[
+            ("authorization", &AUTH.replace("SERVICE", "dynamodb")),
+            ("x-amz-target", "DynamoDB_20120810.UpdateTable"),
+            ("content-type", "application/x-amz-json-1.0"),
+        ]);
         let c = identify(&Method::POST, "/", "", &h, b"{}");
         assert_eq!((c.service.as_str(), c.operation.as_str()), ("dynamodb", "UpdateTable"));
         assert_eq!(c.wire, Wire::AwsJson("application/x-amz-json-1.0".into()));
 
-        let h = headers(&[("authorization", &AUTH.replace("SERVICE", "ec2")), ("content-type", "application/x-www-form-urlencoded; charset=utf-8")]);
+        let h = headers(&[
+            ("authorization", &AUTH.replace("SERVICE", "ec2")),
+            ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+        ]);
         let c = identify(&Method::POST, "/", "", &h, b"Action=CreateVpnConnection&Version=2016-11-15");
         assert_eq!((c.service.as_str(), c.operation.as_str(), c.wire), ("ec2", "CreateVpnConnection", Wire::Ec2Query));
 
@@ -1142,7 +1323,13 @@ mod tests {
         let c = identify(&Method::POST, "/", "", &h, b"{}");
         assert_eq!((c.service.as_str(), c.region.as_str()), ("directconnect", "us-east-1"));
         // Presigned query credential.
-        let c = identify(&Method::GET, "/bucket/key", "X-Amz-Credential=AKID%2F20250101%2Fus-west-2%2Fs3%2Faws4_request", &HeaderMap::new(), b"");
+        let c = identify(
+            &Method::GET,
+            "/bucket/key",
+            "X-Amz-Credential=AKID%2F20250101%2Fus-west-2%2Fs3%2Faws4_request",
+            &HeaderMap::new(),
+            b"",
+        );
         assert_eq!((c.service.as_str(), c.region.as_str(), c.wire), ("s3", "us-west-2", Wire::RestXml));
     }
 

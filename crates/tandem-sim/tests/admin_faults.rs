@@ -33,7 +33,10 @@ async fn throttling_is_retried_by_the_sdk_and_counted() {
 async fn count_limited_server_errors() {
     let (sb, admin) = sandbox().await;
     let c = connect_with(&sb, "us-east-1", 1, 5_000);
-    admin.add_fault(&FaultRule::new(FaultKind::ServerError).service("connect").operation("ListInstances").region("us-east-1").count(2)).await.unwrap();
+    admin
+        .add_fault(&FaultRule::new(FaultKind::ServerError).service("connect").operation("ListInstances").region("us-east-1").count(2))
+        .await
+        .unwrap();
     for _ in 0..2 {
         let e = c.list_instances().send().await.unwrap_err();
         assert_eq!(code(&e), "InternalServiceException");
@@ -71,7 +74,10 @@ async fn reset_and_timeout_faults_drop_or_hold_the_connection() {
     let c = connect_with(&sb, "us-east-1", 1, 400);
     admin.add_fault(&FaultRule::new(FaultKind::Reset).operation("ListInstances").count(1)).await.unwrap();
     let e = c.list_instances().send().await.unwrap_err();
-    assert!(matches!(e, aws_sdk_connect::error::SdkError::DispatchFailure(_) | aws_sdk_connect::error::SdkError::ResponseError(_)), "{e:?}");
+    assert!(
+        matches!(e, aws_sdk_connect::error::SdkError::DispatchFailure(_) | aws_sdk_connect::error::SdkError::ResponseError(_)),
+        "{e:?}"
+    );
     admin.add_fault(&FaultRule::new(FaultKind::Timeout).operation("ListInstances").count(1).hold_ms(2_000)).await.unwrap();
     let started = std::time::Instant::now();
     let e = c.list_instances().send().await.unwrap_err();
@@ -121,7 +127,10 @@ async fn unserved_calls_without_upstream_get_a_clear_501() {
         .uri(format!("{}/", sb.url()))
         .header("x-amz-target", "Kinesis_20131202.ListStreams")
         .header("content-type", "application/x-amz-json-1.1")
-        .header("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-2/kinesis/aws4_request, SignedHeaders=host, Signature=x")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20250101/eu-west-2/kinesis/aws4_request, SignedHeaders=host, Signature=x",
+        )
         .body(Full::new(Bytes::from("{}")))
         .unwrap();
     let resp = http.request(req).await.unwrap();

@@ -2,8 +2,10 @@
 //! unchanged, DynamoDB answers get replicas, Direct Connect is served locally.
 mod common;
 
-
-use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, CreateReplicationGroupMemberAction, KeySchemaElement, KeyType, ReplicationGroupUpdate, ScalarAttributeType, StreamSpecification, StreamViewType};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, CreateReplicationGroupMemberAction, KeySchemaElement, KeyType, ReplicationGroupUpdate,
+    ScalarAttributeType, StreamSpecification, StreamViewType,
+};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use tandem_sim::{SandboxClient, SandboxOptions};
@@ -31,7 +33,9 @@ async fn forwards_to_moto_and_adds_dynamodb_replicas() {
         .attribute_definitions(AttributeDefinition::builder().attribute_name("pk").attribute_type(ScalarAttributeType::S).build().unwrap())
         .key_schema(KeySchemaElement::builder().attribute_name("pk").key_type(KeyType::Hash).build().unwrap())
         .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewAndOldImages).build().unwrap())
+        .stream_specification(
+            StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewAndOldImages).build().unwrap(),
+        )
         .send()
         .await
         .expect("CreateTable forwarded to moto");
@@ -39,7 +43,11 @@ async fn forwards_to_moto_and_adds_dynamodb_replicas() {
     assert_eq!(tables.table_names(), ["agent-state".to_string()]);
     ddb.update_table()
         .table_name("agent-state")
-        .replica_updates(ReplicationGroupUpdate::builder().create(CreateReplicationGroupMemberAction::builder().region_name("us-west-2").build().unwrap()).build())
+        .replica_updates(
+            ReplicationGroupUpdate::builder()
+                .create(CreateReplicationGroupMemberAction::builder().region_name("us-west-2").build().unwrap())
+                .build(),
+        )
         .send()
         .await
         .expect("replica update served by the sandbox");
@@ -48,12 +56,20 @@ async fn forwards_to_moto_and_adds_dynamodb_replicas() {
     assert_eq!(replicas, vec!["us-west-2"]);
     // Unknown table: moto's own error comes back unchanged.
     let e = ddb.describe_table().table_name("nope").send().await.unwrap_err();
-    assert_eq!(e.as_service_error().and_then(|e| aws_sdk_dynamodb::error::ProvideErrorMetadata::code(e)), Some("ResourceNotFoundException"));
+    assert_eq!(
+        e.as_service_error().and_then(|e| aws_sdk_dynamodb::error::ProvideErrorMetadata::code(e)),
+        Some("ResourceNotFoundException")
+    );
     assert_eq!(admin.count(Some("dynamodb"), Some("CreateTable"), Some("us-east-1")).await.unwrap(), 1);
     assert!(admin.count(Some("dynamodb"), Some("DescribeTable"), None).await.unwrap() >= 2);
     // A throttle injected on a forwarded service uses that service's error and is retried.
     admin
-        .add_fault(&tandem_sim::faults::FaultRule::new(tandem_sim::faults::FaultKind::Throttle).service("dynamodb").operation("ListTables").count(1))
+        .add_fault(
+            &tandem_sim::faults::FaultRule::new(tandem_sim::faults::FaultKind::Throttle)
+                .service("dynamodb")
+                .operation("ListTables")
+                .count(1),
+        )
         .await
         .unwrap();
     ddb.list_tables().send().await.expect("retried past the throttle");
@@ -73,7 +89,10 @@ async fn direct_connect_is_served_locally_with_seeded_hosted_connections() {
         .uri(format!("{}/", sb.url()))
         .header("x-amz-target", "OvertureService.DescribeConnections")
         .header("content-type", "application/x-amz-json-1.1")
-        .header("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/directconnect/aws4_request, SignedHeaders=host, Signature=x")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20250101/us-east-1/directconnect/aws4_request, SignedHeaders=host, Signature=x",
+        )
         .body(Full::new(Bytes::from("{}")))
         .unwrap();
     let resp = http.request(req).await.unwrap();

@@ -11,7 +11,8 @@ use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatch::operation::put_dashboard::PutDashboardError;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
-    ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit, StateValue, Statistic, StatisticSet,
+    ComparisonOperator, Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit, StateValue, Statistic,
+    StatisticSet,
 };
 use common::sandbox;
 use tandem_sim::faults::{FaultKind, FaultRule, OutageMode};
@@ -33,7 +34,9 @@ fn cw_with(sb: &Sandbox, region: &str, attempts: u32) -> aws_sdk_cloudwatch::Cli
 }
 
 /// (error code, HTTP status) of an SDK error.
-fn failure<E: ProvideErrorMetadata + std::fmt::Debug>(e: &aws_sdk_cloudwatch::error::SdkError<E, aws_sdk_cloudwatch::config::http::HttpResponse>) -> (String, u16) {
+fn failure<E: ProvideErrorMetadata + std::fmt::Debug>(
+    e: &aws_sdk_cloudwatch::error::SdkError<E, aws_sdk_cloudwatch::config::http::HttpResponse>,
+) -> (String, u16) {
     let code = e.as_service_error().and_then(|s| s.code()).map(str::to_string).unwrap_or_else(|| format!("{e:?}"));
     (code, e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0))
 }
@@ -43,7 +46,10 @@ fn dim(name: &str, value: &str) -> Dimension {
 }
 
 /// A valid static-threshold alarm on `Tandem/Health` `Healthy`.
-fn alarm(c: &aws_sdk_cloudwatch::Client, name: &str) -> aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder {
+fn alarm(
+    c: &aws_sdk_cloudwatch::Client,
+    name: &str,
+) -> aws_sdk_cloudwatch::operation::put_metric_alarm::builders::PutMetricAlarmFluentBuilder {
     c.put_metric_alarm()
         .alarm_name(name)
         .alarm_description("region health")
@@ -106,7 +112,10 @@ async fn alarms_put_describe_set_state_delete() {
     let in_alarm = c.describe_alarms().state_value(StateValue::Alarm).send().await.unwrap();
     assert_eq!(in_alarm.metric_alarms().len(), 1);
     let a = &in_alarm.metric_alarms()[0];
-    assert_eq!((a.alarm_name(), a.state_reason(), a.state_reason_data()), (Some("tandem-us-east-1-health"), Some("drill"), Some(r#"{"drill":true}"#)));
+    assert_eq!(
+        (a.alarm_name(), a.state_reason(), a.state_reason_data()),
+        (Some("tandem-us-east-1-health"), Some("drill"), Some(r#"{"drill":true}"#))
+    );
     assert_eq!(c.describe_alarms().state_value(StateValue::InsufficientData).send().await.unwrap().metric_alarms().len(), 2);
 
     // Re-putting an alarm updates its configuration and keeps its state.
@@ -125,7 +134,14 @@ async fn alarms_put_describe_set_state_delete() {
     // Alarms are regional.
     let west = cw(&sb, "us-west-2");
     assert!(west.describe_alarms().send().await.unwrap().metric_alarms().is_empty());
-    let e = west.set_alarm_state().alarm_name("tandem-us-east-1-health").state_value(StateValue::Ok).state_reason("x").send().await.unwrap_err();
+    let e = west
+        .set_alarm_state()
+        .alarm_name("tandem-us-east-1-health")
+        .state_value(StateValue::Ok)
+        .state_reason("x")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(failure(&e), ("ResourceNotFound".to_string(), 404));
     assert!(e.as_service_error().unwrap().is_resource_not_found());
 
@@ -161,7 +177,11 @@ async fn put_metric_alarm_rules() {
         ("no threshold", alarm(&c, "x").set_threshold(None), "ValidationError"),
         ("no metric", alarm(&c, "x").set_metric_name(None), "InvalidParameterCombination"),
         ("bad treat missing data", alarm(&c, "x").treat_missing_data("sometimes"), "ValidationError"),
-        ("six actions", (0..5).fold(alarm(&c, "x"), |b, i| b.alarm_actions(format!("arn:aws:sns:us-east-1:123456789012:t{i}"))), "ValidationError"),
+        (
+            "six actions",
+            (0..5).fold(alarm(&c, "x"), |b, i| b.alarm_actions(format!("arn:aws:sns:us-east-1:123456789012:t{i}"))),
+            "ValidationError",
+        ),
     ];
     for (what, req, want) in cases {
         let e = req.send().await.expect_err(what);
@@ -208,7 +228,15 @@ async fn set_alarm_state_rules() {
     let e = c.set_alarm_state().alarm_name("nope").state_value(StateValue::Alarm).state_reason("drill").send().await.unwrap_err();
     assert_eq!(failure(&e), ("ResourceNotFound".to_string(), 404));
     alarm(&c, "a").send().await.unwrap();
-    let e = c.set_alarm_state().alarm_name("a").state_value(StateValue::Alarm).state_reason("drill").state_reason_data("not json").send().await.unwrap_err();
+    let e = c
+        .set_alarm_state()
+        .alarm_name("a")
+        .state_value(StateValue::Alarm)
+        .state_reason("drill")
+        .state_reason_data("not json")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(failure(&e), ("InvalidFormat".to_string(), 400));
     assert!(e.as_service_error().unwrap().is_invalid_format_fault());
     let e = c.set_alarm_state().alarm_name("a").state_value(StateValue::from("BROKEN")).state_reason("x").send().await.unwrap_err();
@@ -228,7 +256,13 @@ async fn metric_data_put_and_get() {
     let t0 = (now_secs() / 300) * 300 - 900;
     let at = |s: i64| DateTime::from_secs(t0 + s);
     let datum = |v: f64, s: i64| {
-        MetricDatum::builder().metric_name("Calls").dimensions(dim("Region", "us-east-1")).value(v).timestamp(at(s)).unit(StandardUnit::Count).build()
+        MetricDatum::builder()
+            .metric_name("Calls")
+            .dimensions(dim("Region", "us-east-1"))
+            .value(v)
+            .timestamp(at(s))
+            .unit(StandardUnit::Count)
+            .build()
     };
     c.put_metric_data()
         .namespace("Tandem/Connect")
@@ -256,7 +290,9 @@ async fn metric_data_put_and_get() {
                 .build(),
         )
         // Other dimensions, another metric: not part of the query.
-        .metric_data(MetricDatum::builder().metric_name("Calls").dimensions(dim("Region", "us-west-2")).value(100.0).timestamp(at(10)).build())
+        .metric_data(
+            MetricDatum::builder().metric_name("Calls").dimensions(dim("Region", "us-west-2")).value(100.0).timestamp(at(10)).build(),
+        )
         .metric_data(MetricDatum::builder().metric_name("Calls").value(100.0).timestamp(at(10)).build())
         .send()
         .await
@@ -267,7 +303,9 @@ async fn metric_data_put_and_get() {
             .id(id)
             .metric_stat(
                 MetricStat::builder()
-                    .metric(Metric::builder().namespace("Tandem/Connect").metric_name("Calls").dimensions(dim("Region", "us-east-1")).build())
+                    .metric(
+                        Metric::builder().namespace("Tandem/Connect").metric_name("Calls").dimensions(dim("Region", "us-east-1")).build(),
+                    )
                     .period(period)
                     .stat(stat)
                     .build(),
@@ -320,7 +358,15 @@ async fn metric_data_put_and_get() {
     // GetMetricData rules.
     let e = c.get_metric_data().metric_data_queries(query("Bad", "Sum")).start_time(at(0)).end_time(at(60)).send().await.unwrap_err();
     assert_eq!(failure(&e), ("ValidationError".to_string(), 400), "ids start with a lowercase letter");
-    let e = c.get_metric_data().metric_data_queries(query("a", "Sum")).metric_data_queries(query("a", "Sum")).start_time(at(0)).end_time(at(60)).send().await.unwrap_err();
+    let e = c
+        .get_metric_data()
+        .metric_data_queries(query("a", "Sum"))
+        .metric_data_queries(query("a", "Sum"))
+        .start_time(at(0))
+        .end_time(at(60))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(failure(&e).0, "ValidationError", "ids are unique");
     let e = c.get_metric_data().metric_data_queries(query("a", "Sum")).start_time(at(60)).end_time(at(0)).send().await.unwrap_err();
     assert_eq!(failure(&e).0, "ValidationError", "StartTime before EndTime");
@@ -336,18 +382,42 @@ async fn put_metric_data_rules() {
     let e = c.put_metric_data().namespace("AWS/EC2").metric_data(ok().build()).send().await.unwrap_err();
     assert_eq!(failure(&e), ("InvalidParameterValue".to_string(), 400), "AWS/ is reserved");
     assert!(e.as_service_error().unwrap().is_invalid_parameter_value_exception());
-    let e = c.put_metric_data().namespace("N").metric_data(ok().statistic_values(StatisticSet::builder().sample_count(1.0).sum(1.0).minimum(1.0).maximum(1.0).build()).build()).send().await.unwrap_err();
+    let e = c
+        .put_metric_data()
+        .namespace("N")
+        .metric_data(ok().statistic_values(StatisticSet::builder().sample_count(1.0).sum(1.0).minimum(1.0).maximum(1.0).build()).build())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(failure(&e).0, "InvalidParameterCombination", "Value and StatisticValues");
     assert!(e.as_service_error().unwrap().is_invalid_parameter_combination_exception());
-    let e = c.put_metric_data().namespace("N").metric_data(MetricDatum::builder().metric_name("m").values(1.0).values(2.0).counts(1.0).build()).send().await.unwrap_err();
+    let e = c
+        .put_metric_data()
+        .namespace("N")
+        .metric_data(MetricDatum::builder().metric_name("m").values(1.0).values(2.0).counts(1.0).build())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(failure(&e).0, "InvalidParameterValue", "Values and Counts of the same size");
     let e = c.put_metric_data().namespace("N").metric_data(MetricDatum::builder().metric_name("m").build()).send().await.unwrap_err();
     assert_eq!(failure(&e).0, "MissingParameter");
     let e = c.put_metric_data().namespace("N").metric_data(ok().value(f64::NAN).build()).send().await.unwrap_err();
     assert_eq!(failure(&e).0, "InvalidParameterValue", "NaN");
-    let e = c.put_metric_data().namespace("N").metric_data(ok().timestamp(DateTime::from_secs(now_secs() - 15 * 86_400)).build()).send().await.unwrap_err();
+    let e = c
+        .put_metric_data()
+        .namespace("N")
+        .metric_data(ok().timestamp(DateTime::from_secs(now_secs() - 15 * 86_400)).build())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(failure(&e).0, "InvalidParameterValue", "older than two weeks");
-    let e = c.put_metric_data().namespace("N").metric_data(ok().dimensions(dim("A", "1")).dimensions(dim("A", "2")).build()).send().await.unwrap_err();
+    let e = c
+        .put_metric_data()
+        .namespace("N")
+        .metric_data(ok().dimensions(dim("A", "1")).dimensions(dim("A", "2")).build())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(failure(&e).0, "InvalidParameterValue", "a dimension twice");
     c.put_metric_data().namespace("N").metric_data(ok().build()).send().await.expect("valid");
 }
@@ -396,7 +466,15 @@ async fn dashboards() {
     let e = c.delete_dashboards().dashboard_names("other").dashboard_names("missing").send().await.unwrap_err();
     assert_eq!(failure(&e), ("ResourceNotFound".to_string(), 404));
     c.delete_dashboards().dashboard_names("other").dashboard_names("tandem-failover").send().await.expect("delete");
-    let names: Vec<_> = c.list_dashboards().send().await.unwrap().dashboard_entries().iter().filter_map(|d| d.dashboard_name().map(str::to_string)).collect();
+    let names: Vec<_> = c
+        .list_dashboards()
+        .send()
+        .await
+        .unwrap()
+        .dashboard_entries()
+        .iter()
+        .filter_map(|d| d.dashboard_name().map(str::to_string))
+        .collect();
     assert_eq!(names, ["tandem-overview"]);
 }
 

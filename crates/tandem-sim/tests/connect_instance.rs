@@ -1,7 +1,10 @@
 //! Connect instances, attributes, storage configs, through aws-sdk-connect.
 mod common;
 
-use aws_sdk_connect::types::{DirectoryType, InstanceAttributeType, InstanceStatus, InstanceStorageResourceType, InstanceStorageConfig, KinesisStreamConfig, StorageType};
+use aws_sdk_connect::types::{
+    DirectoryType, InstanceAttributeType, InstanceStatus, InstanceStorageConfig, InstanceStorageResourceType, KinesisStreamConfig,
+    StorageType,
+};
 use common::*;
 use tandem_sim::latency::{LatencyConfig, LatencyRule};
 
@@ -62,13 +65,7 @@ async fn create_instance_validates_and_rejects_duplicate_alias() {
 #[tokio::test]
 async fn instance_status_follows_latency_model() {
     let (sb, admin) = sandbox().await;
-    admin
-        .set_latency(&LatencyConfig {
-            scale: 1.0,
-            rules: vec![LatencyRule::kind("connect", "instance", 700, 0)],
-        })
-        .await
-        .unwrap();
+    admin.set_latency(&LatencyConfig { scale: 1.0, rules: vec![LatencyRule::kind("connect", "instance", 700, 0)] }).await.unwrap();
     let c = connect(&sb, "us-east-1");
     let (id, _) = instance(&c, "slow").await;
     let s = c.describe_instance().instance_id(&id).send().await.unwrap();
@@ -85,10 +82,23 @@ async fn instance_attributes() {
     let (id, _) = instance(&c, "attrs").await;
     let a = c.describe_instance_attribute().instance_id(&id).attribute_type(InstanceAttributeType::ContactflowLogs).send().await.unwrap();
     assert_eq!(a.attribute().unwrap().value(), Some("false"));
-    c.update_instance_attribute().instance_id(&id).attribute_type(InstanceAttributeType::ContactflowLogs).value("true").send().await.unwrap();
+    c.update_instance_attribute()
+        .instance_id(&id)
+        .attribute_type(InstanceAttributeType::ContactflowLogs)
+        .value("true")
+        .send()
+        .await
+        .unwrap();
     let a = c.describe_instance_attribute().instance_id(&id).attribute_type(InstanceAttributeType::ContactflowLogs).send().await.unwrap();
     assert_eq!(a.attribute().unwrap().value(), Some("true"));
-    let e = c.update_instance_attribute().instance_id(&id).attribute_type(InstanceAttributeType::ContactflowLogs).value("yes").send().await.unwrap_err();
+    let e = c
+        .update_instance_attribute()
+        .instance_id(&id)
+        .attribute_type(InstanceAttributeType::ContactflowLogs)
+        .value("yes")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "InvalidParameterException");
 }
 
@@ -139,7 +149,13 @@ async fn storage_configs_for_ctr_and_agent_events() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "InvalidParameterException");
-    let l = c.list_instance_storage_configs().instance_id(&id).resource_type(InstanceStorageResourceType::ContactTraceRecords).send().await.unwrap();
+    let l = c
+        .list_instance_storage_configs()
+        .instance_id(&id)
+        .resource_type(InstanceStorageResourceType::ContactTraceRecords)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(l.storage_configs().len(), 1);
     let cfg = &l.storage_configs()[0];
     assert_eq!(cfg.association_id(), ctr.association_id());
@@ -151,7 +167,13 @@ async fn storage_configs_for_ctr_and_agent_events() {
         .send()
         .await
         .unwrap();
-    let l = c.list_instance_storage_configs().instance_id(&id).resource_type(InstanceStorageResourceType::ContactTraceRecords).send().await.unwrap();
+    let l = c
+        .list_instance_storage_configs()
+        .instance_id(&id)
+        .resource_type(InstanceStorageResourceType::ContactTraceRecords)
+        .send()
+        .await
+        .unwrap();
     assert!(l.storage_configs().is_empty());
 }
 

@@ -3,7 +3,10 @@
 //! aws-sdk-connect.
 mod common;
 
-use aws_sdk_connect::types::{ContactFlowType, HoursOfOperationConfig, HoursOfOperationDays, HoursOfOperationTimeSlice, MediaConcurrency, Channel, RoutingProfileQueueConfig, RoutingProfileQueueReference, UserPhoneConfig, PhoneType};
+use aws_sdk_connect::types::{
+    Channel, ContactFlowType, HoursOfOperationConfig, HoursOfOperationDays, HoursOfOperationTimeSlice, MediaConcurrency, PhoneType,
+    RoutingProfileQueueConfig, RoutingProfileQueueReference, UserPhoneConfig,
+};
 use common::*;
 use std::time::Duration;
 use tandem_sim::latency::{ConsistencyRule, LatencyConfig, LatencyRule};
@@ -11,7 +14,17 @@ use tandem_sim::latency::{ConsistencyRule, LatencyConfig, LatencyRule};
 async fn hours(c: &aws_sdk_connect::Client, instance: &str, name: &str) -> String {
     let slot = |h| HoursOfOperationTimeSlice::builder().hours(h).minutes(0).build().unwrap();
     let cfg = HoursOfOperationConfig::builder().day(HoursOfOperationDays::Monday).start_time(slot(8)).end_time(slot(18)).build().unwrap();
-    c.create_hours_of_operation().instance_id(instance).name(name).time_zone("UTC").config(cfg).send().await.unwrap().hours_of_operation_id().unwrap().to_string()
+    c.create_hours_of_operation()
+        .instance_id(instance)
+        .name(name)
+        .time_zone("UTC")
+        .config(cfg)
+        .send()
+        .await
+        .unwrap()
+        .hours_of_operation_id()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -77,7 +90,14 @@ async fn agents_join_a_group_once_mirrored_and_only_they_follow_its_agent_config
         .description("rp")
         .default_outbound_queue_id(&q)
         .media_concurrencies(MediaConcurrency::builder().channel(Channel::Voice).concurrency(1).build().unwrap())
-        .queue_configs(RoutingProfileQueueConfig::builder().queue_reference(RoutingProfileQueueReference::builder().queue_id(&q).channel(Channel::Voice).build().unwrap()).priority(1).delay(0).build().unwrap())
+        .queue_configs(
+            RoutingProfileQueueConfig::builder()
+                .queue_reference(RoutingProfileQueueReference::builder().queue_id(&q).channel(Channel::Voice).build().unwrap())
+                .priority(1)
+                .delay(0)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap()
@@ -110,14 +130,34 @@ async fn agents_join_a_group_once_mirrored_and_only_they_follow_its_agent_config
         .send()
         .await
         .unwrap();
-    let e = east.associate_traffic_distribution_group_user().traffic_distribution_group_id(&gid).instance_id(&id).user_id(late.user_id().unwrap()).send().await.unwrap_err();
+    let e = east
+        .associate_traffic_distribution_group_user()
+        .traffic_distribution_group_id(&gid)
+        .instance_id(&id)
+        .user_id(late.user_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
     // Only in the source region; by id or ARN there.
-    let e = west.associate_traffic_distribution_group_user().traffic_distribution_group_id(&garn).instance_id(&id).user_id(&users[0]).send().await.unwrap_err();
+    let e = west
+        .associate_traffic_distribution_group_user()
+        .traffic_distribution_group_id(&garn)
+        .instance_id(&id)
+        .user_id(&users[0])
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "InvalidRequestException");
     for (i, u) in users.iter().take(3).enumerate() {
         let group = if i == 0 { &garn } else { &gid };
-        east.associate_traffic_distribution_group_user().traffic_distribution_group_id(group).instance_id(&id).user_id(u).send().await.unwrap();
+        east.associate_traffic_distribution_group_user()
+            .traffic_distribution_group_id(group)
+            .instance_id(&id)
+            .user_id(u)
+            .send()
+            .await
+            .unwrap();
     }
     let listed = east.list_traffic_distribution_group_users().traffic_distribution_group_id(&gid).send().await.unwrap();
     let mut ids: Vec<&str> = listed.traffic_distribution_group_user_summary_list().iter().filter_map(|u| u.user_id()).collect();
@@ -130,7 +170,13 @@ async fn agents_join_a_group_once_mirrored_and_only_they_follow_its_agent_config
     let none_east = aws_sdk_connect::types::Distribution::builder().region("us-east-1").percentage(0).build().unwrap();
     east.update_traffic_distribution()
         .id(&gid)
-        .telephony_config(aws_sdk_connect::types::TelephonyConfig::builder().distributions(none_east.clone()).distributions(all_west.clone()).build().unwrap())
+        .telephony_config(
+            aws_sdk_connect::types::TelephonyConfig::builder()
+                .distributions(none_east.clone())
+                .distributions(all_west.clone())
+                .build()
+                .unwrap(),
+        )
         .agent_config(aws_sdk_connect::types::AgentConfig::builder().distributions(none_east).distributions(all_west).build().unwrap())
         .send()
         .await

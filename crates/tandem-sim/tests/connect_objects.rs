@@ -1,7 +1,10 @@
 //! Hours, queues, flows, routing profiles, users, security profiles, tags.
 mod common;
 
-use aws_sdk_connect::types::{Channel, ContactFlowType, HoursOfOperationConfig, HoursOfOperationDays, HoursOfOperationTimeSlice, MediaConcurrency, PhoneType, RoutingProfileQueueConfig, RoutingProfileQueueReference, UserPhoneConfig};
+use aws_sdk_connect::types::{
+    Channel, ContactFlowType, HoursOfOperationConfig, HoursOfOperationDays, HoursOfOperationTimeSlice, MediaConcurrency, PhoneType,
+    RoutingProfileQueueConfig, RoutingProfileQueueReference, UserPhoneConfig,
+};
 use common::*;
 
 #[tokio::test]
@@ -13,7 +16,8 @@ async fn contact_center_objects_round_trip() {
     let mut names: Vec<&str> = profiles.security_profile_summary_list().iter().filter_map(|p| p.name()).collect();
     names.sort();
     assert_eq!(names, vec!["Admin", "Agent", "CallCenterManager", "QualityAnalyst"]);
-    let agent_profile = profiles.security_profile_summary_list().iter().find(|p| p.name() == Some("Agent")).unwrap().id().unwrap().to_string();
+    let agent_profile =
+        profiles.security_profile_summary_list().iter().find(|p| p.name() == Some("Agent")).unwrap().id().unwrap().to_string();
 
     let slice = |h| HoursOfOperationTimeSlice::builder().hours(h).minutes(0).build().unwrap();
     let hours = c
@@ -21,7 +25,9 @@ async fn contact_center_objects_round_trip() {
         .instance_id(&iid)
         .name("business")
         .time_zone("America/New_York")
-        .config(HoursOfOperationConfig::builder().day(HoursOfOperationDays::Monday).start_time(slice(9)).end_time(slice(17)).build().unwrap())
+        .config(
+            HoursOfOperationConfig::builder().day(HoursOfOperationDays::Monday).start_time(slice(9)).end_time(slice(17)).build().unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -39,14 +45,37 @@ async fn contact_center_objects_round_trip() {
     c.update_queue_name().instance_id(&iid).queue_id(qid).name("support-2").send().await.unwrap();
     assert_eq!(c.describe_queue().instance_id(&iid).queue_id(qid).send().await.unwrap().queue().unwrap().name(), Some("support-2"));
 
-    let e = c.create_contact_flow().instance_id(&iid).name("bad").r#type(ContactFlowType::ContactFlow).content("{not json").send().await.unwrap_err();
+    let e = c
+        .create_contact_flow()
+        .instance_id(&iid)
+        .name("bad")
+        .r#type(ContactFlowType::ContactFlow)
+        .content("{not json")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "InvalidContactFlowException");
-    let e = c.create_contact_flow().instance_id(&iid).name("bad").r#type(ContactFlowType::ContactFlow).content(r#"{"Version":"2019-10-30","StartAction":"x","Actions":[]}"#).send().await.unwrap_err();
+    let e = c
+        .create_contact_flow()
+        .instance_id(&iid)
+        .name("bad")
+        .r#type(ContactFlowType::ContactFlow)
+        .content(r#"{"Version":"2019-10-30","StartAction":"x","Actions":[]}"#)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "InvalidContactFlowException");
     let f = c.create_contact_flow().instance_id(&iid).name("main").r#type(ContactFlowType::ContactFlow).content(FLOW).send().await.unwrap();
     let fd = c.describe_contact_flow().instance_id(&iid).contact_flow_id(f.contact_flow_id().unwrap()).send().await.unwrap();
     assert_eq!(fd.contact_flow().unwrap().content(), Some(FLOW));
-    let e = c.update_contact_flow_content().instance_id(&iid).contact_flow_id(f.contact_flow_id().unwrap()).content("[]").send().await.unwrap_err();
+    let e = c
+        .update_contact_flow_content()
+        .instance_id(&iid)
+        .contact_flow_id(f.contact_flow_id().unwrap())
+        .content("[]")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "InvalidContactFlowException");
 
     let rp = c
@@ -110,6 +139,12 @@ async fn tags_on_instances_and_objects() {
     c.tag_resource().resource_arn(f.contact_flow_arn().unwrap()).tags("k", "v").send().await.unwrap();
     let fd = c.describe_contact_flow().instance_id(&iid).contact_flow_id(f.contact_flow_id().unwrap()).send().await.unwrap();
     assert_eq!(fd.contact_flow().unwrap().tags().unwrap().get("k").map(|s| s.as_str()), Some("v"));
-    let e = c.tag_resource().resource_arn("arn:aws:connect:us-east-1:123456789012:instance/00000000-0000-0000-0000-000000000000").tags("a", "b").send().await.unwrap_err();
+    let e = c
+        .tag_resource()
+        .resource_arn("arn:aws:connect:us-east-1:123456789012:instance/00000000-0000-0000-0000-000000000000")
+        .tags("a", "b")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
 }

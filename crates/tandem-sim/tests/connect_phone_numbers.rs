@@ -2,12 +2,24 @@
 //! rule, flow association, release, and the in-use group delete.
 mod common;
 
-use aws_sdk_connect::types::{ContactFlowType, Distribution, PhoneNumberCountryCode, PhoneNumberType, PhoneNumberWorkflowStatus, TelephonyConfig};
+use aws_sdk_connect::types::{
+    ContactFlowType, Distribution, PhoneNumberCountryCode, PhoneNumberType, PhoneNumberWorkflowStatus, TelephonyConfig,
+};
 use common::*;
 use tandem_sim::connect::AvailableNumber;
 
 async fn flow(c: &aws_sdk_connect::Client, instance: &str, name: &str) -> String {
-    c.create_contact_flow().instance_id(instance).name(name).r#type(ContactFlowType::ContactFlow).content(FLOW).send().await.unwrap().contact_flow_id().unwrap().to_string()
+    c.create_contact_flow()
+        .instance_id(instance)
+        .name(name)
+        .r#type(ContactFlowType::ContactFlow)
+        .content(FLOW)
+        .send()
+        .await
+        .unwrap()
+        .contact_flow_id()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -25,7 +37,14 @@ async fn seeded_numbers_are_searched_and_claimed_once() {
         .unwrap();
     let c = connect(&sb, "us-east-1");
     let (_, arn) = instance(&c, "numbers").await;
-    let s = c.search_available_phone_numbers().target_arn(&arn).phone_number_country_code(PhoneNumberCountryCode::Us).phone_number_type(PhoneNumberType::Did).send().await.unwrap();
+    let s = c
+        .search_available_phone_numbers()
+        .target_arn(&arn)
+        .phone_number_country_code(PhoneNumberCountryCode::Us)
+        .phone_number_type(PhoneNumberType::Did)
+        .send()
+        .await
+        .unwrap();
     let list: Vec<&str> = s.available_numbers_list().iter().filter_map(|n| n.phone_number()).collect();
     assert_eq!(list, vec!["+12025550101"]);
     // ClaimPhoneNumber's ClientToken is a UUID (the API Reference's pattern).
@@ -39,7 +58,14 @@ async fn seeded_numbers_are_searched_and_claimed_once() {
     assert_eq!(code(&e), "IdempotencyException");
     let e = c.claim_phone_number().target_arn(&arn).phone_number("+12025550101").send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidParameterException", "already claimed");
-    let s = c.search_available_phone_numbers().target_arn(&arn).phone_number_country_code(PhoneNumberCountryCode::Us).phone_number_type(PhoneNumberType::Did).send().await.unwrap();
+    let s = c
+        .search_available_phone_numbers()
+        .target_arn(&arn)
+        .phone_number_country_code(PhoneNumberCountryCode::Us)
+        .phone_number_type(PhoneNumberType::Did)
+        .send()
+        .await
+        .unwrap();
     assert!(s.available_numbers_list().is_empty());
     let d = c.describe_phone_number().phone_number_id(claim.phone_number_id().unwrap()).send().await.unwrap();
     let d = d.claimed_phone_number_summary().unwrap();
@@ -53,7 +79,14 @@ async fn seeded_numbers_are_searched_and_claimed_once() {
     // Released numbers are in a cooldown (up to 180 days): not offered, not claimable.
     let e = c.claim_phone_number().target_arn(&arn).phone_number("+12025550101").send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidParameterException");
-    let s = c.search_available_phone_numbers().target_arn(&arn).phone_number_country_code(PhoneNumberCountryCode::Us).phone_number_type(PhoneNumberType::Did).send().await.unwrap();
+    let s = c
+        .search_available_phone_numbers()
+        .target_arn(&arn)
+        .phone_number_country_code(PhoneNumberCountryCode::Us)
+        .phone_number_type(PhoneNumberType::Did)
+        .send()
+        .await
+        .unwrap();
     assert!(s.available_numbers_list().is_empty());
 }
 
@@ -65,7 +98,15 @@ async fn global_resiliency_numbers_flow_and_group_delete() {
     let west = connect(&sb, "us-west-2");
     let g = east.create_traffic_distribution_group().name("calls").instance_id(&id).send().await.unwrap();
     let (gid, garn) = (g.id().unwrap().to_string(), g.arn().unwrap().to_string());
-    let found = east.search_available_phone_numbers().target_arn(&garn).phone_number_country_code(PhoneNumberCountryCode::Us).phone_number_type(PhoneNumberType::TollFree).max_results(1).send().await.unwrap();
+    let found = east
+        .search_available_phone_numbers()
+        .target_arn(&garn)
+        .phone_number_country_code(PhoneNumberCountryCode::Us)
+        .phone_number_type(PhoneNumberType::TollFree)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
     let number = found.available_numbers_list()[0].phone_number().unwrap().to_string();
     // Claiming to a group works only in its source region.
     let e = west.claim_phone_number().target_arn(&garn).phone_number(&number).send().await.unwrap_err();
@@ -78,7 +119,15 @@ async fn global_resiliency_numbers_flow_and_group_delete() {
     let east_flow = flow(&east, &id, "inbound").await;
     west.describe_contact_flow().instance_id(&id).contact_flow_id(&east_flow).send().await.unwrap();
     // The same name under another id in the replica is a conflict.
-    let e = west.create_contact_flow().instance_id(&id).name("inbound").r#type(ContactFlowType::ContactFlow).content(FLOW).send().await.unwrap_err();
+    let e = west
+        .create_contact_flow()
+        .instance_id(&id)
+        .name("inbound")
+        .r#type(ContactFlowType::ContactFlow)
+        .content(FLOW)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "DuplicateResourceException");
     // Associated once in the source region, the number starts the flow in both.
     east.associate_phone_number_contact_flow().phone_number_id(&nid).instance_id(&id).contact_flow_id(&east_flow).send().await.unwrap();
@@ -86,14 +135,28 @@ async fn global_resiliency_numbers_flow_and_group_delete() {
     assert_eq!(assoc.flow_association_summary_list().len(), 1);
     assert_eq!(assoc.flow_association_summary_list()[0].flow_id(), Some(east_flow.as_str()));
     // In the replica region the number is named by ARN only.
-    let e = west.associate_phone_number_contact_flow().phone_number_id(&nid).instance_id(&id).contact_flow_id(&east_flow).send().await.unwrap_err();
+    let e = west
+        .associate_phone_number_contact_flow()
+        .phone_number_id(&nid)
+        .instance_id(&id)
+        .contact_flow_id(&east_flow)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
     west.associate_phone_number_contact_flow().phone_number_id(&narn).instance_id(&id).contact_flow_id(&east_flow).send().await.unwrap();
     let e = west.describe_phone_number().phone_number_id(&nid).send().await.unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
     west.describe_phone_number().phone_number_id(&narn).send().await.unwrap();
     // An unknown flow is not found.
-    let e = east.associate_phone_number_contact_flow().phone_number_id(&nid).instance_id(&id).contact_flow_id("00000000-0000-0000-0000-000000000000").send().await.unwrap_err();
+    let e = east
+        .associate_phone_number_contact_flow()
+        .phone_number_id(&nid)
+        .instance_id(&id)
+        .contact_flow_id("00000000-0000-0000-0000-000000000000")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
     // Shift traffic 50/50.
     east.update_traffic_distribution()
@@ -134,10 +197,20 @@ async fn claim_is_in_progress_until_latency_elapses() {
         .unwrap();
     let c = connect(&sb, "us-east-1");
     let (_, arn) = instance(&c, "slowclaim").await;
-    let n = c.search_available_phone_numbers().target_arn(&arn).phone_number_country_code(PhoneNumberCountryCode::Us).phone_number_type(PhoneNumberType::Did).max_results(1).send().await.unwrap();
+    let n = c
+        .search_available_phone_numbers()
+        .target_arn(&arn)
+        .phone_number_country_code(PhoneNumberCountryCode::Us)
+        .phone_number_type(PhoneNumberType::Did)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
     let number = n.available_numbers_list()[0].phone_number().unwrap().to_string();
     let id = c.claim_phone_number().target_arn(&arn).phone_number(&number).send().await.unwrap().phone_number_id().unwrap().to_string();
-    let status = |d: aws_sdk_connect::operation::describe_phone_number::DescribePhoneNumberOutput| d.claimed_phone_number_summary().unwrap().phone_number_status().unwrap().status().cloned();
+    let status = |d: aws_sdk_connect::operation::describe_phone_number::DescribePhoneNumberOutput| {
+        d.claimed_phone_number_summary().unwrap().phone_number_status().unwrap().status().cloned()
+    };
     assert_eq!(status(c.describe_phone_number().phone_number_id(&id).send().await.unwrap()), Some(PhoneNumberWorkflowStatus::InProgress));
     let e = c.release_phone_number().phone_number_id(&id).send().await.unwrap_err();
     assert_eq!(code(&e), "ResourceInUseException");
@@ -153,7 +226,15 @@ async fn update_phone_number_moves_a_number_to_a_group() {
     let east = connect(&sb, "us-east-1");
     let west = connect(&sb, "us-west-2");
     let garn = east.create_traffic_distribution_group().name("m").instance_id(&id).send().await.unwrap().arn().unwrap().to_string();
-    let n = east.search_available_phone_numbers().target_arn(&arn).phone_number_country_code(PhoneNumberCountryCode::Us).phone_number_type(PhoneNumberType::Did).max_results(1).send().await.unwrap();
+    let n = east
+        .search_available_phone_numbers()
+        .target_arn(&arn)
+        .phone_number_country_code(PhoneNumberCountryCode::Us)
+        .phone_number_type(PhoneNumberType::Did)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
     let number = n.available_numbers_list()[0].phone_number().unwrap().to_string();
     let c = east.claim_phone_number().target_arn(&arn).phone_number(&number).send().await.unwrap();
     let (nid, narn) = (c.phone_number_id().unwrap().to_string(), c.phone_number_arn().unwrap().to_string());

@@ -9,7 +9,13 @@ use tandem_sim::latency::{LatencyConfig, LatencyRule};
 #[tokio::test]
 async fn allowed_pairs_replicate_and_others_are_refused() {
     let (sb, _admin) = sandbox().await;
-    let allowed = [("us-east-1", "us-west-2"), ("us-west-2", "us-east-1"), ("eu-central-1", "eu-west-2"), ("eu-west-2", "eu-central-1"), ("ap-northeast-1", "ap-northeast-3")];
+    let allowed = [
+        ("us-east-1", "us-west-2"),
+        ("us-west-2", "us-east-1"),
+        ("eu-central-1", "eu-west-2"),
+        ("eu-west-2", "eu-central-1"),
+        ("ap-northeast-1", "ap-northeast-3"),
+    ];
     for (i, (src, dst)) in allowed.iter().enumerate() {
         let c = connect(&sb, src);
         let (id, _) = saml_instance(&c, &format!("ok{i}")).await;
@@ -17,7 +23,8 @@ async fn allowed_pairs_replicate_and_others_are_refused() {
         assert_eq!(out.id(), Some(id.as_str()), "{src}->{dst}: the replica keeps the instance id");
         assert_eq!(out.arn().unwrap(), format!("arn:aws:connect:{dst}:123456789012:instance/{id}"));
     }
-    let refused = [("ap-northeast-3", "ap-northeast-1"), ("us-east-1", "eu-west-2"), ("eu-west-2", "us-west-2"), ("us-east-1", "us-east-1")];
+    let refused =
+        [("ap-northeast-3", "ap-northeast-1"), ("us-east-1", "eu-west-2"), ("eu-west-2", "us-west-2"), ("us-east-1", "us-east-1")];
     for (i, (src, dst)) in refused.iter().enumerate() {
         let c = connect(&sb, src);
         let (id, _) = saml_instance(&c, &format!("no{i}")).await;
@@ -57,7 +64,9 @@ async fn client_token_makes_replicate_idempotent() {
     let (sb, _admin) = sandbox().await;
     let c = connect(&sb, "us-east-1");
     let (id, _) = saml_instance(&c, "idem").await;
-    let send = |alias: &'static str| c.replicate_instance().instance_id(&id).replica_region("us-west-2").replica_alias(alias).client_token("tok-1").send();
+    let send = |alias: &'static str| {
+        c.replicate_instance().instance_id(&id).replica_region("us-west-2").replica_alias(alias).client_token("tok-1").send()
+    };
     let a = send("idem-r").await.unwrap();
     let b = send("idem-r").await.unwrap();
     assert_eq!(a.id(), b.id());
@@ -73,13 +82,7 @@ async fn client_token_makes_replicate_idempotent() {
 #[tokio::test]
 async fn replica_and_default_group_are_in_progress_until_latency_elapses() {
     let (sb, admin) = sandbox().await;
-    admin
-        .set_latency(&LatencyConfig {
-            scale: 1.0,
-            rules: vec![LatencyRule::kind("connect", "replica", 800, 0)],
-        })
-        .await
-        .unwrap();
+    admin.set_latency(&LatencyConfig { scale: 1.0, rules: vec![LatencyRule::kind("connect", "replica", 800, 0)] }).await.unwrap();
     let east = connect(&sb, "us-east-1");
     let (id, _) = saml_instance(&east, "slowrep").await;
     east.replicate_instance().instance_id(&id).replica_region("us-west-2").replica_alias("slowrep-r").send().await.unwrap();
@@ -105,13 +108,7 @@ async fn replica_and_default_group_are_in_progress_until_latency_elapses() {
 #[tokio::test]
 async fn replicate_needs_an_active_source() {
     let (sb, admin) = sandbox().await;
-    admin
-        .set_latency(&LatencyConfig {
-            scale: 1.0,
-            rules: vec![LatencyRule::kind("connect", "instance", 60_000, 0)],
-        })
-        .await
-        .unwrap();
+    admin.set_latency(&LatencyConfig { scale: 1.0, rules: vec![LatencyRule::kind("connect", "instance", 60_000, 0)] }).await.unwrap();
     let c = connect(&sb, "us-east-1");
     let (id, _) = saml_instance(&c, "notyet").await;
     let e = c.replicate_instance().instance_id(&id).replica_region("us-west-2").replica_alias("notyet-r").send().await.unwrap_err();

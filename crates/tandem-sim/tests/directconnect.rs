@@ -3,14 +3,13 @@
 //! gateway associated with a virtual private gateway (made in moto through
 //! the same endpoint), a private virtual interface, and the teardown order.
 
-
 mod common;
 
+use aws_sdk_directconnect::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_directconnect::error::ProvideErrorMetadata;
 use aws_sdk_directconnect::types::{
     ConnectionState, DirectConnectGatewayAssociationState, DirectConnectGatewayState, NewPrivateVirtualInterface, VirtualInterfaceState,
 };
-use aws_sdk_directconnect::config::{BehaviorVersion, Credentials, Region};
 use serde_json::json;
 use tandem_sim::{Sandbox, SandboxClient, SandboxOptions};
 
@@ -51,7 +50,10 @@ async fn hosted_connection_gateway_association_and_private_vif() {
 
     // The partner provisions a hosted connection: it waits in `ordering`.
     let seeded = admin
-        .seed_hosted_connection("us-east-1", &json!({"connectionName": "gcp-partner", "bandwidth": "1Gbps", "vlan": 201, "partnerName": "Equinix", "location": "EqDC2"}))
+        .seed_hosted_connection(
+            "us-east-1",
+            &json!({"connectionName": "gcp-partner", "bandwidth": "1Gbps", "vlan": 201, "partnerName": "Equinix", "location": "EqDC2"}),
+        )
         .await
         .unwrap();
     let conn_id = seeded["connectionId"].as_str().unwrap().to_string();
@@ -82,7 +84,8 @@ async fn hosted_connection_gateway_association_and_private_vif() {
     // Association with a VGW that moto made.
     let vgw = ec2(&sb).create_vpn_gateway().r#type(aws_sdk_ec2::types::GatewayType::Ipsec1).send().await.unwrap();
     let vgw_id = vgw.vpn_gateway().unwrap().vpn_gateway_id().unwrap().to_string();
-    let a = c.create_direct_connect_gateway_association().direct_connect_gateway_id(&gw_id).virtual_gateway_id(&vgw_id).send().await.unwrap();
+    let a =
+        c.create_direct_connect_gateway_association().direct_connect_gateway_id(&gw_id).virtual_gateway_id(&vgw_id).send().await.unwrap();
     let a = a.direct_connect_gateway_association().unwrap();
     assert_eq!(a.association_state(), Some(&DirectConnectGatewayAssociationState::Associating));
     assert_eq!(a.associated_gateway().unwrap().id(), Some(vgw_id.as_str()));
@@ -119,7 +122,10 @@ async fn hosted_connection_gateway_association_and_private_vif() {
     let r = c.delete_virtual_interface().virtual_interface_id(&vif_id).send().await.unwrap();
     assert_eq!(r.virtual_interface_state(), Some(&VirtualInterfaceState::Deleting));
     let r = c.delete_direct_connect_gateway_association().association_id(&assoc_id).send().await.unwrap();
-    assert_eq!(r.direct_connect_gateway_association().unwrap().association_state(), Some(&DirectConnectGatewayAssociationState::Disassociating));
+    assert_eq!(
+        r.direct_connect_gateway_association().unwrap().association_state(),
+        Some(&DirectConnectGatewayAssociationState::Disassociating)
+    );
     let d = c.describe_direct_connect_gateway_associations().association_id(&assoc_id).send().await.unwrap();
     assert_eq!(d.direct_connect_gateway_associations()[0].association_state(), Some(&DirectConnectGatewayAssociationState::Disassociated));
     let d = c.describe_virtual_interfaces().connection_id(&conn_id).send().await.unwrap();
@@ -140,8 +146,10 @@ async fn errors_are_direct_connect_client_exceptions() {
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 400);
     let e = c.delete_virtual_interface().virtual_interface_id("dxvif-nothere").send().await.unwrap_err();
     assert_eq!(code(&e), "DirectConnectClientException");
-    let spec = NewPrivateVirtualInterface::builder().virtual_interface_name("x").vlan(1).asn(65000).virtual_gateway_id("vgw-1").build().unwrap();
-    let e = c.create_private_virtual_interface().connection_id("dxcon-nothere").new_private_virtual_interface(spec).send().await.unwrap_err();
+    let spec =
+        NewPrivateVirtualInterface::builder().virtual_interface_name("x").vlan(1).asn(65000).virtual_gateway_id("vgw-1").build().unwrap();
+    let e =
+        c.create_private_virtual_interface().connection_id("dxcon-nothere").new_private_virtual_interface(spec).send().await.unwrap_err();
     assert_eq!(code(&e), "DirectConnectClientException");
     sb.shutdown().await;
 }

@@ -115,7 +115,10 @@ async fn streams_are_required_and_one_change_at_a_time() {
         .set_latency(&LatencyConfig {
             scale: 1.0,
             // From JSON: unnamed fields take their defaults.
-            rules: vec![serde_json::from_value::<LatencyRule>(serde_json::json!({"service": "dynamodb", "kind": "replica", "creation_ms": 60_000})).unwrap()],
+            rules: vec![serde_json::from_value::<LatencyRule>(
+                serde_json::json!({"service": "dynamodb", "kind": "replica", "creation_ms": 60_000}),
+            )
+            .unwrap()],
         })
         .await
         .unwrap();

@@ -31,7 +31,10 @@ fn code<E: ProvideErrorMetadata, R>(e: &aws_sdk_ec2::error::SdkError<E, R>) -> S
 async fn gateways(c: &aws_sdk_ec2::Client, ip: &str) -> (String, String) {
     let cgw = c.create_customer_gateway().r#type(GatewayType::Ipsec1).public_ip(ip).bgp_asn(65000).send().await.unwrap();
     let vgw = c.create_vpn_gateway().r#type(GatewayType::Ipsec1).amazon_side_asn(64512).send().await.unwrap();
-    (cgw.customer_gateway().unwrap().customer_gateway_id().unwrap().to_string(), vgw.vpn_gateway().unwrap().vpn_gateway_id().unwrap().to_string())
+    (
+        cgw.customer_gateway().unwrap().customer_gateway_id().unwrap().to_string(),
+        vgw.vpn_gateway().unwrap().vpn_gateway_id().unwrap().to_string(),
+    )
 }
 
 #[tokio::test]
@@ -41,10 +44,13 @@ async fn vpn_connection_has_two_stable_tunnels() {
     let (cgw, vgw) = gateways(&c, "34.1.2.3").await;
     let options = VpnConnectionOptionsSpecification::builder()
         .static_routes_only(false)
-        .tunnel_options(VpnTunnelOptionsSpecification::builder().tunnel_inside_cidr("169.254.21.0/30").pre_shared_key("tandem_key.0001").build())
+        .tunnel_options(
+            VpnTunnelOptionsSpecification::builder().tunnel_inside_cidr("169.254.21.0/30").pre_shared_key("tandem_key.0001").build(),
+        )
         .tunnel_options(VpnTunnelOptionsSpecification::builder().build())
         .build();
-    let out = c.create_vpn_connection().r#type("ipsec.1").customer_gateway_id(&cgw).vpn_gateway_id(&vgw).options(options).send().await.unwrap();
+    let out =
+        c.create_vpn_connection().r#type("ipsec.1").customer_gateway_id(&cgw).vpn_gateway_id(&vgw).options(options).send().await.unwrap();
     let vpn = out.vpn_connection().unwrap();
     let id = vpn.vpn_connection_id().unwrap().to_string();
     let tunnels = vpn.options().unwrap().tunnel_options();
@@ -83,11 +89,14 @@ async fn vpn_connection_has_two_stable_tunnels() {
     let dup = VpnConnectionOptionsSpecification::builder()
         .tunnel_options(VpnTunnelOptionsSpecification::builder().tunnel_inside_cidr("169.254.21.0/30").build())
         .build();
-    let e = c.create_vpn_connection().r#type("ipsec.1").customer_gateway_id(&cgw2).vpn_gateway_id(&vgw).options(dup).send().await.unwrap_err();
+    let e =
+        c.create_vpn_connection().r#type("ipsec.1").customer_gateway_id(&cgw2).vpn_gateway_id(&vgw).options(dup).send().await.unwrap_err();
     assert_eq!(code(&e), "InvalidParameterValue");
     let other = c.create_vpn_connection().r#type("ipsec.1").customer_gateway_id(&cgw2).vpn_gateway_id(&vgw).send().await.unwrap();
     let other_tunnels = other.vpn_connection().unwrap().options().unwrap().tunnel_options();
-    assert!(other_tunnels.iter().all(|t| t.outside_ip_address() != tunnels[0].outside_ip_address() && t.outside_ip_address() != tunnels[1].outside_ip_address()));
+    assert!(other_tunnels
+        .iter()
+        .all(|t| t.outside_ip_address() != tunnels[0].outside_ip_address() && t.outside_ip_address() != tunnels[1].outside_ip_address()));
     c.delete_vpn_connection().vpn_connection_id(&id).send().await.unwrap();
     sb.shutdown().await;
 }
@@ -106,7 +115,15 @@ async fn invalid_tunnel_options_are_refused_before_moto() {
     ];
     for t in bad {
         let opts = VpnConnectionOptionsSpecification::builder().tunnel_options(t).build();
-        let e = c.create_vpn_connection().r#type("ipsec.1").customer_gateway_id(&cgw).vpn_gateway_id(&vgw).options(opts).send().await.unwrap_err();
+        let e = c
+            .create_vpn_connection()
+            .r#type("ipsec.1")
+            .customer_gateway_id(&cgw)
+            .vpn_gateway_id(&vgw)
+            .options(opts)
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(code(&e), "InvalidParameterValue");
     }
     // Nothing reached moto.

@@ -7,6 +7,8 @@ mod common;
 
 #[tokio::test]
 async fn boto3_runs_functions_schedules_and_kinesis_mappings() {
-    let sb = tandem_sim::start(tandem_sim::SandboxOptions { moto: true, ..Default::default() }).await.expect("the sandbox starts with moto (scripts/python-env.sh)");
+    let sb = tandem_sim::start(tandem_sim::SandboxOptions { moto: true, ..Default::default() })
+        .await
+        .expect("the sandbox starts with moto (scripts/python-env.sh)");
     common::python_check("test_sim_lambda", &sb.url()).await;
 }

@@ -116,7 +116,11 @@ pub(crate) fn parse_backend(src: &Arc<SourceFile>, node: &Node, problems: &mut P
         NodeKind::Map(entries) => {
             for (k, (ks, v)) in entries {
                 if !known.contains(&k.as_str()) {
-                    let p = Problem::new("tandem::spec::backend", format!("unknown setting `{k}` for the {type_name} backend")).at(src, *ks, "not a known setting");
+                    let p = Problem::new("tandem::spec::backend", format!("unknown setting `{k}` for the {type_name} backend")).at(
+                        src,
+                        *ks,
+                        "not a known setting",
+                    );
                     problems.push(match suggest(k, known.iter().copied()) {
                         Some(s) => p.help(format!("did you mean `{s}`?")),
                         None => p.help(format!("settings: {}", known.join(", "))),
@@ -128,15 +132,25 @@ pub(crate) fn parse_backend(src: &Arc<SourceFile>, node: &Node, problems: &mut P
                     NodeKind::Scalar(Scalar::Bool(b)) => b.to_string(),
                     NodeKind::Scalar(Scalar::Int(i)) => i.to_string(),
                     _ => {
-                        problems.push(Problem::new("tandem::spec::backend", format!("`{k}` must be a string, found {}", v.describe())).at(src, v.span, "expected a string"));
+                        problems.push(Problem::new("tandem::spec::backend", format!("`{k}` must be a string, found {}", v.describe())).at(
+                            src,
+                            v.span,
+                            "expected a string",
+                        ));
                         continue;
                     }
                 };
                 if text.contains("${") {
                     problems.push(
-                        Problem::new("tandem::spec::backend", format!("`{k}` cannot use `${{...}}`: the backend is needed before variables and resources"))
-                            .at(src, v.span, "a reference")
-                            .help(format!("write a literal, or pass it per environment with `--backend-config {k}=VALUE` or TANDEM_BACKEND_{}", k.to_uppercase())),
+                        Problem::new(
+                            "tandem::spec::backend",
+                            format!("`{k}` cannot use `${{...}}`: the backend is needed before variables and resources"),
+                        )
+                        .at(src, v.span, "a reference")
+                        .help(format!(
+                            "write a literal, or pass it per environment with `--backend-config {k}=VALUE` or TANDEM_BACKEND_{}",
+                            k.to_uppercase()
+                        )),
                     );
                     continue;
                 }
@@ -145,7 +159,11 @@ pub(crate) fn parse_backend(src: &Arc<SourceFile>, node: &Node, problems: &mut P
         }
         NodeKind::Scalar(Scalar::Null) => {}
         _ => {
-            problems.push(Problem::new("tandem::spec::backend", format!("the {type_name} backend's settings are a mapping")).at(src, body.span, "expected a mapping"));
+            problems.push(Problem::new("tandem::spec::backend", format!("the {type_name} backend's settings are a mapping")).at(
+                src,
+                body.span,
+                "expected a mapping",
+            ));
             return None;
         }
     }
@@ -171,7 +189,8 @@ impl BackendOverrides {
 pub fn resolve_backend(spec: Option<&BackendSpec>, overrides: &BackendOverrides) -> Result<BackendConfig, Problems> {
     let type_name = spec.map(|b| b.type_name.as_str()).unwrap_or("local");
     let known = if type_name == "s3" { S3_KEYS } else { LOCAL_KEYS };
-    let mut values: BTreeMap<String, String> = spec.map(|b| b.settings.iter().map(|(k, (v, _))| (k.clone(), v.clone())).collect()).unwrap_or_default();
+    let mut values: BTreeMap<String, String> =
+        spec.map(|b| b.settings.iter().map(|(k, (v, _))| (k.clone(), v.clone())).collect()).unwrap_or_default();
     let mut problems = Problems::default();
     for (k, v) in overrides.env.iter().filter(|(k, _)| known.contains(&k.as_str())) {
         values.insert(k.clone(), v.clone());
@@ -191,8 +210,10 @@ pub fn resolve_backend(spec: Option<&BackendSpec>, overrides: &BackendOverrides)
         match values.get(k).filter(|v| !v.is_empty()) {
             Some(v) => v.clone(),
             None => {
-                let p = Problem::new("tandem::spec::backend", format!("the {type_name} backend needs `{k}`"))
-                    .help(format!("add `{k}:` to the spec's backend block, or pass `--backend-config {k}=VALUE` (or TANDEM_BACKEND_{})", k.to_uppercase()));
+                let p = Problem::new("tandem::spec::backend", format!("the {type_name} backend needs `{k}`")).help(format!(
+                    "add `{k}:` to the spec's backend block, or pass `--backend-config {k}=VALUE` (or TANDEM_BACKEND_{})",
+                    k.to_uppercase()
+                ));
                 problems.push(match spec {
                     Some(b) => p.at(&b.source, b.span, format!("no `{k}`")),
                     None => p,
@@ -221,7 +242,11 @@ pub fn resolve_backend(spec: Option<&BackendSpec>, overrides: &BackendOverrides)
             use_path_style,
         }
     } else {
-        BackendConfig::Local { path: values.get("path").cloned(), kms_key_id: values.get("kms_key_id").cloned(), kms_region: values.get("kms_region").cloned() }
+        BackendConfig::Local {
+            path: values.get("path").cloned(),
+            kms_key_id: values.get("kms_key_id").cloned(),
+            kms_region: values.get("kms_region").cloned(),
+        }
     };
     problems.into_result(cfg)
 }
@@ -237,9 +262,23 @@ mod tests {
     #[test]
     fn s3_block_resolves_with_flags_over_env_over_spec() {
         let b = load_backend(src("version: 1\nbackend:\n  s3: { bucket: b1, key: k, region: us-east-1 }\n")).unwrap();
-        let ov = BackendOverrides { flags: vec![("key".into(), "prod/state.json".into())], env: BTreeMap::from([("key".into(), "env".into()), ("bucket".into(), "b2".into())]) };
+        let ov = BackendOverrides {
+            flags: vec![("key".into(), "prod/state.json".into())],
+            env: BTreeMap::from([("key".into(), "env".into()), ("bucket".into(), "b2".into())]),
+        };
         let c = resolve_backend(b.as_ref(), &ov).unwrap();
-        assert_eq!(c, BackendConfig::S3 { bucket: "b2".into(), key: "prod/state.json".into(), region: "us-east-1".into(), kms_key_id: None, lock_key: None, endpoint: None, use_path_style: false });
+        assert_eq!(
+            c,
+            BackendConfig::S3 {
+                bucket: "b2".into(),
+                key: "prod/state.json".into(),
+                region: "us-east-1".into(),
+                kms_key_id: None,
+                lock_key: None,
+                endpoint: None,
+                use_path_style: false
+            }
+        );
     }
 
     #[test]
@@ -252,7 +291,8 @@ mod tests {
         let b = load_backend(src("version: 1\nbackend:\n  s3: { bucket: b }\n")).unwrap();
         let e = resolve_backend(b.as_ref(), &BackendOverrides::default()).unwrap_err();
         assert!(e.to_string().contains("t.yaml:3:3: the s3 backend needs `key`"), "{e}");
-        let e = resolve_backend(b.as_ref(), &BackendOverrides { flags: vec![("buckt".into(), "x".into())], env: BTreeMap::new() }).unwrap_err();
+        let e =
+            resolve_backend(b.as_ref(), &BackendOverrides { flags: vec![("buckt".into(), "x".into())], env: BTreeMap::new() }).unwrap_err();
         assert!(e.to_string().contains("did you mean `bucket`"), "{e:?}");
     }
 

@@ -152,8 +152,7 @@ impl Problem {
                 return s;
             }
         };
-        let report = miette::Report::new(self.clone())
-            .with_source_code(NamedSource::new(src.name.clone(), src.text.clone()));
+        let report = miette::Report::new(self.clone()).with_source_code(NamedSource::new(src.name.clone(), src.text.clone()));
         let mut out = String::new();
         let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
         let handler = miette::GraphicalReportHandler::new_themed(theme);

@@ -20,9 +20,15 @@ pub fn format(text: &str) -> Result<String, YamlError> {
     walk(&root, text, &starts, 0, &mut want);
     let out = relayout(text, &want);
     // Same data, or nothing: never write a file that means something else.
-    let again = yaml::parse(&out).map_err(|e| YamlError { span: yaml::Span::new(0, 0), message: format!("tandem fmt made invalid YAML ({}); the file is left as it is, please report this", e.message) })?;
+    let again = yaml::parse(&out).map_err(|e| YamlError {
+        span: yaml::Span::new(0, 0),
+        message: format!("tandem fmt made invalid YAML ({}); the file is left as it is, please report this", e.message),
+    })?;
     if !same(&root, &again) {
-        return Err(YamlError { span: yaml::Span::new(0, 0), message: "tandem fmt would change the data; the file is left as it is, please report this".into() });
+        return Err(YamlError {
+            span: yaml::Span::new(0, 0),
+            message: "tandem fmt would change the data; the file is left as it is, please report this".into(),
+        });
     }
     Ok(out)
 }
@@ -116,7 +122,9 @@ fn relayout(text: &str, want: &BTreeMap<usize, usize>) -> String {
             w
         } else if body.starts_with('#') {
             // A comment sits with what follows it.
-            match (i + 1..lines.len()).find(|j| want.contains_key(j) || !lines[*j].trim().is_empty() && !lines[*j].trim_start().starts_with('#')) {
+            match (i + 1..lines.len())
+                .find(|j| want.contains_key(j) || !lines[*j].trim().is_empty() && !lines[*j].trim_start().starts_with('#'))
+            {
                 Some(j) if want.contains_key(&j) => want[&j],
                 _ => (current as isize + delta).max(0) as usize,
             }
@@ -138,7 +146,9 @@ fn same(a: &Node, b: &Node) -> bool {
     match (&a.kind, &b.kind) {
         (NodeKind::Scalar(x), NodeKind::Scalar(y)) => x == y,
         (NodeKind::Seq(x), NodeKind::Seq(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
-        (NodeKind::Map(x), NodeKind::Map(y)) => x.len() == y.len() && x.iter().zip(y).all(|((k1, (_, v1)), (k2, (_, v2)))| k1 == k2 && same(v1, v2)),
+        (NodeKind::Map(x), NodeKind::Map(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((k1, (_, v1)), (k2, (_, v2)))| k1 == k2 && same(v1, v2))
+        }
         _ => false,
     }
 }
@@ -160,7 +170,8 @@ mod tests {
 
     #[test]
     fn block_scalars_keep_their_content() {
-        let input = "resources:\n    f:\n        content: |\n            {\n              \"Version\": \"x\"\n            }\n        other: 1\n";
+        let input =
+            "resources:\n    f:\n        content: |\n            {\n              \"Version\": \"x\"\n            }\n        other: 1\n";
         let out = format(input).unwrap();
         // The block keeps its own indentation relative to its key.
         assert_eq!(out, "resources:\n  f:\n    content: |\n        {\n          \"Version\": \"x\"\n        }\n    other: 1\n");

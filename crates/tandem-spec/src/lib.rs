@@ -4,17 +4,17 @@
 //! naming file, line and column, what was expected and what to do.
 
 pub mod backend;
-pub mod fmt;
-pub mod vars_schema;
 mod diag;
+pub mod fmt;
 mod load;
 mod model;
 mod template;
+pub mod vars_schema;
 pub mod yaml;
 
+pub use backend::{load_backend, resolve_backend, BackendConfig, BackendOverrides, BackendSpec};
 pub use diag::{suggest, Problem, Problems, SourceFile};
 pub use load::{load, VarInputs, ID_OUTPUT};
-pub use backend::{load_backend, resolve_backend, BackendConfig, BackendOverrides, BackendSpec};
 pub use model::{Evaluated, Expr, ExprKind, Moved, OutputSpec, Part, Resource, Spec, VarType, Variable};
 pub use yaml::Span;
 

@@ -25,9 +25,7 @@ pub struct VarInputs {
 impl VarInputs {
     /// Collect `TANDEM_VAR_*` from the process environment.
     pub fn from_env() -> BTreeMap<String, String> {
-        std::env::vars()
-            .filter_map(|(k, v)| k.strip_prefix("TANDEM_VAR_").map(|n| (n.to_string(), v)))
-            .collect()
+        std::env::vars().filter_map(|(k, v)| k.strip_prefix("TANDEM_VAR_").map(|n| (n.to_string(), v))).collect()
     }
 }
 
@@ -120,12 +118,7 @@ impl Loader<'_> {
     }
 
     fn unknown_key(&mut self, what: &str, key: &str, span: Span, known: &[&str]) {
-        let p = self.err(
-            "tandem::spec::unknown_field",
-            span,
-            format!("unknown field `{key}` in {what}"),
-            "not a known field",
-        );
+        let p = self.err("tandem::spec::unknown_field", span, format!("unknown field `{key}` in {what}"), "not a known field");
         p.help = Some(match suggest(key, known.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("known fields: {}", known.join(", ")),
@@ -134,8 +127,8 @@ impl Loader<'_> {
 
     fn spec(&mut self, root: &Node, inputs: &VarInputs) -> Option<Spec> {
         let Some(top) = root.as_map() else {
-            self.err("tandem::spec::shape", root.span, format!("a spec is a mapping, found {}", root.describe()), "here")
-                .help = Some("start with `version: 1`, `name:` and `resources:`".into());
+            self.err("tandem::spec::shape", root.span, format!("a spec is a mapping, found {}", root.describe()), "here").help =
+                Some("start with `version: 1`, `name:` and `resources:`".into());
             return None;
         };
         for (k, (kspan, _)) in top {
@@ -147,14 +140,14 @@ impl Loader<'_> {
             Some((_, n)) => match n.kind {
                 NodeKind::Scalar(Scalar::Int(1)) => 1,
                 _ => {
-                    self.err("tandem::spec::version", n.span, "unsupported spec version", "expected 1")
-                        .help = Some("this tandem reads `version: 1`".into());
+                    self.err("tandem::spec::version", n.span, "unsupported spec version", "expected 1").help =
+                        Some("this tandem reads `version: 1`".into());
                     1
                 }
             },
             None => {
-                self.err("tandem::spec::version", Span::new(0, 0), "the spec has no `version`", "add `version: 1`")
-                    .help = Some("add `version: 1` at the top".into());
+                self.err("tandem::spec::version", Span::new(0, 0), "the spec has no `version`", "add `version: 1`").help =
+                    Some("add `version: 1` at the top".into());
                 1
             }
         };
@@ -185,7 +178,12 @@ impl Loader<'_> {
                 }
                 None if rnode.is_null() => {}
                 None => {
-                    self.err("tandem::spec::shape", rnode.span, "`resources` must be a mapping of names to resources", "expected a mapping");
+                    self.err(
+                        "tandem::spec::shape",
+                        rnode.span,
+                        "`resources` must be a mapping of names to resources",
+                        "expected a mapping",
+                    );
                 }
             }
         }
@@ -209,10 +207,7 @@ impl Loader<'_> {
                         };
                         let value = self.expr(value_node, &var_values, None);
                         let sensitive = sensitive || self.mentions_sensitive(value_node);
-                        outputs.insert(
-                            name.clone(),
-                            OutputSpec { name: name.clone(), value, sensitive, description, span: *kspan },
-                        );
+                        outputs.insert(name.clone(), OutputSpec { name: name.clone(), value, sensitive, description, span: *kspan });
                     }
                 }
                 None if onode.is_null() => {}
@@ -222,10 +217,11 @@ impl Loader<'_> {
             }
         }
         // `depends_on: [queue]` on a for_each resource means every instance of it.
-        let instances: BTreeMap<String, Vec<String>> = resources.values().filter(|r: &&Resource| r.each_key.is_some()).fold(BTreeMap::new(), |mut m, r| {
-            m.entry(r.base.clone()).or_insert_with(Vec::new).push(r.address.clone());
-            m
-        });
+        let instances: BTreeMap<String, Vec<String>> =
+            resources.values().filter(|r: &&Resource| r.each_key.is_some()).fold(BTreeMap::new(), |mut m, r| {
+                m.entry(r.base.clone()).or_insert_with(Vec::new).push(r.address.clone());
+                m
+            });
         for r in resources.values_mut() {
             let mut expanded = Vec::new();
             for (d, span) in std::mem::take(&mut r.depends_on) {
@@ -239,7 +235,8 @@ impl Loader<'_> {
             r.depends_on = expanded;
         }
         let moved = top.get("moved").map(|(_, n)| self.moved(n, &resources)).unwrap_or_default();
-        let mut spec = Spec { source: self.src.clone(), version, name, variables, resources, outputs, warnings: Vec::new(), backend, moved };
+        let mut spec =
+            Spec { source: self.src.clone(), version, name, variables, resources, outputs, warnings: Vec::new(), backend, moved };
         spec.warnings = self.check_references(&spec);
         for r in spec.resources.values() {
             spec.warnings.extend(r.unreadable.iter().cloned());
@@ -263,8 +260,11 @@ impl Loader<'_> {
         let Some(node) = node else {
             for (name, _) in &inputs.cli {
                 self.problems.push(
-                    Problem::new("tandem::spec::undeclared_variable", format!("`--var {name}=...` sets a variable the spec does not declare"))
-                        .help("declare it under `variables:` or drop the flag"),
+                    Problem::new(
+                        "tandem::spec::undeclared_variable",
+                        format!("`--var {name}=...` sets a variable the spec does not declare"),
+                    )
+                    .help("declare it under `variables:` or drop the flag"),
                 );
             }
             return vars;
@@ -302,13 +302,15 @@ impl Loader<'_> {
                     }
                     None if root.is_null() => {}
                     None => self.problems.push(
-                        Problem::new("tandem::spec::var_file", "a var file is a mapping of variable names to values")
-                            .at(&fsrc, root.span, "expected a mapping"),
+                        Problem::new("tandem::spec::var_file", "a var file is a mapping of variable names to values").at(
+                            &fsrc,
+                            root.span,
+                            "expected a mapping",
+                        ),
                     ),
                 },
                 Err(e) => self.problems.push(
-                    Problem::new("tandem::spec::yaml", format!("the var file is not valid YAML: {}", e.message))
-                        .at(&fsrc, e.span, "here"),
+                    Problem::new("tandem::spec::yaml", format!("the var file is not valid YAML: {}", e.message)).at(&fsrc, e.span, "here"),
                 ),
             }
         }
@@ -337,8 +339,8 @@ impl Loader<'_> {
                             "type" => match v.as_str().and_then(VarType::parse) {
                                 Some(t) => ty = t,
                                 None => {
-                                    self.err("tandem::spec::variable_type", v.span, "unknown variable type", "not a type")
-                                        .help = Some("use one of string, number, bool, list, map".into());
+                                    self.err("tandem::spec::variable_type", v.span, "unknown variable type", "not a type").help =
+                                        Some("use one of string, number, bool, list, map".into());
                                 }
                             },
                             "default" => default = Some((node_to_json(v), v.span)),
@@ -375,9 +377,7 @@ impl Loader<'_> {
                         format!("variable `{name}` has no value"),
                         "declared without a default",
                     )
-                    .help = Some(format!(
-                        "set it with `--var {name}=...`, a `--var-file`, or TANDEM_VAR_{name}, or give it a default"
-                    ));
+                    .help = Some(format!("set it with `--var {name}=...`, a `--var-file`, or TANDEM_VAR_{name}, or give it a default"));
                     Value::Null
                 }
                 Some((v, from)) => match convert_var(ty, &v) {
@@ -413,7 +413,12 @@ impl Loader<'_> {
                     match it {
                         Value::String(s) if !s.is_empty() => out.push((s.clone(), (it.clone(), None))),
                         other => {
-                            self.err("tandem::spec::for_each", fnode.span, format!("`for_each` keys are non-empty strings, found {}", describe_json(other)), "expected strings");
+                            self.err(
+                                "tandem::spec::for_each",
+                                fnode.span,
+                                format!("`for_each` keys are non-empty strings, found {}", describe_json(other)),
+                                "expected strings",
+                            );
                         }
                     }
                 }
@@ -428,7 +433,12 @@ impl Loader<'_> {
                         Ok(pieces) => match self.bind(pieces, *kspan, vars, None) {
                             ExprKind::Literal(Value::String(s)) if !s.is_empty() => s,
                             _ => {
-                                self.err("tandem::spec::for_each", *kspan, "`for_each` keys must be known before anything is created (literals and variables)", "not known yet");
+                                self.err(
+                                    "tandem::spec::for_each",
+                                    *kspan,
+                                    "`for_each` keys must be known before anything is created (literals and variables)",
+                                    "not known yet",
+                                );
                                 continue;
                             }
                         },
@@ -441,7 +451,12 @@ impl Loader<'_> {
                         ExprKind::Literal(val) => out.push((key, (val.clone(), None))),
                         ExprKind::Interp(parts) => out.push((key, (Value::Null, Some(parts.clone())))),
                         _ => {
-                            self.err("tandem::spec::for_each", v.span, "a `for_each` value is a scalar, a variable or one resource output", "unsupported value");
+                            self.err(
+                                "tandem::spec::for_each",
+                                v.span,
+                                "a `for_each` value is a scalar, a variable or one resource output",
+                                "unsupported value",
+                            );
                         }
                     }
                 }
@@ -453,15 +468,27 @@ impl Loader<'_> {
                     match &it.kind {
                         ExprKind::Literal(Value::String(s)) if !s.is_empty() => out.push((s.clone(), (Value::String(s.clone()), None))),
                         _ => {
-                            self.err("tandem::spec::for_each", it.span, "`for_each` keys must be known strings (literals or variables)", "expected a string");
+                            self.err(
+                                "tandem::spec::for_each",
+                                it.span,
+                                "`for_each` keys must be known strings (literals or variables)",
+                                "expected a string",
+                            );
                         }
                     }
                 }
                 out
             }
             _ => {
-                self.err("tandem::spec::for_each", fnode.span, "`for_each` takes a list of strings or a mapping, known before anything is created", "expected a list or mapping")
-                    .help = Some("for example `for_each: [\"${var.primary_region}\", \"${var.secondary_region}\"]` or `for_each: ${var.regions}`".into());
+                self.err(
+                    "tandem::spec::for_each",
+                    fnode.span,
+                    "`for_each` takes a list of strings or a mapping, known before anything is created",
+                    "expected a list or mapping",
+                )
+                .help = Some(
+                    "for example `for_each: [\"${var.primary_region}\", \"${var.secondary_region}\"]` or `for_each: ${var.regions}`".into(),
+                );
                 return Vec::new();
             }
         };
@@ -490,7 +517,14 @@ impl Loader<'_> {
         })
     }
 
-    fn resource_inner(&mut self, key: &str, kspan: Span, node: &Node, vars: &BTreeMap<String, Value>, mut each: Option<EachCtx>) -> Option<Resource> {
+    fn resource_inner(
+        &mut self,
+        key: &str,
+        kspan: Span,
+        node: &Node,
+        vars: &BTreeMap<String, Value>,
+        mut each: Option<EachCtx>,
+    ) -> Option<Resource> {
         if !valid_name(key) {
             self.err(
                 "tandem::spec::resource_name",
@@ -500,7 +534,12 @@ impl Loader<'_> {
             );
         }
         let Some(m) = node.as_map() else {
-            self.err("tandem::spec::shape", node.span, format!("resource `{key}` must be a mapping with `type` and `properties`"), "expected a mapping");
+            self.err(
+                "tandem::spec::shape",
+                node.span,
+                format!("resource `{key}` must be a mapping with `type` and `properties`"),
+                "expected a mapping",
+            );
             return None;
         };
         for (k, (ks, _)) in m {
@@ -509,8 +548,8 @@ impl Loader<'_> {
             }
         }
         let Some((_, tnode)) = m.get("type") else {
-            self.err("tandem::spec::missing_type", kspan, format!("resource `{key}` has no `type`"), "needs `type:`")
-                .help = Some(format!("known types: {}", self.kind_names().join(", ")));
+            self.err("tandem::spec::missing_type", kspan, format!("resource `{key}` has no `type`"), "needs `type:`").help =
+                Some(format!("known types: {}", self.kind_names().join(", ")));
             return None;
         };
         let Some(type_name) = tnode.as_str() else {
@@ -524,8 +563,8 @@ impl Loader<'_> {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("known types: {}", names.join(", ")),
             };
-            self.err("tandem::spec::unknown_type", tnode.span, format!("unknown resource type `{type_name}`"), "not a known type")
-                .help = Some(help);
+            self.err("tandem::spec::unknown_type", tnode.span, format!("unknown resource type `{type_name}`"), "not a known type").help =
+                Some(help);
             return None;
         };
         let region = match m.get("region") {
@@ -552,8 +591,8 @@ impl Loader<'_> {
             None => None,
         };
         if kind.regional && region.is_none() && !m.contains_key("region") {
-            self.err("tandem::spec::region", kspan, format!("resource `{key}` ({type_name}) needs a `region`"), "no region")
-                .help = Some("add `region: ${var.primary_region}` or a region name".into());
+            self.err("tandem::spec::region", kspan, format!("resource `{key}` ({type_name}) needs a `region`"), "no region").help =
+                Some("add `region: ${var.primary_region}` or a region name".into());
         }
         if let Some(e) = each.as_mut() {
             e.region = region.clone();
@@ -568,7 +607,9 @@ impl Loader<'_> {
         };
         // tandem redacts these in its own output, but a tag or a name is
         // shown by the cloud to anyone who may list the resource.
-        if let (Some(kind), Some(pm)) = (self.kinds.iter().copied().find(|k| k.type_name == type_name), m.get("properties").and_then(|(_, pn)| pn.as_map())) {
+        if let (Some(kind), Some(pm)) =
+            (self.kinds.iter().copied().find(|k| k.type_name == type_name), m.get("properties").and_then(|(_, pn)| pn.as_map()))
+        {
             for field in &sensitive {
                 if kind.field(field).is_some_and(|f| !f.sensitive) {
                     let span = pm.get(field).map(|(ks, _)| *ks).unwrap_or(kspan);
@@ -668,9 +709,8 @@ impl Loader<'_> {
             return false;
         }
         match &node.kind {
-            NodeKind::Scalar(Scalar::Str(s)) => template::parse(s).is_ok_and(|pieces| {
-                pieces.iter().any(|p| matches!(p, Piece::Ref(RefTarget::Var(v)) if self.sensitive_vars.contains(v)))
-            }),
+            NodeKind::Scalar(Scalar::Str(s)) => template::parse(s)
+                .is_ok_and(|pieces| pieces.iter().any(|p| matches!(p, Piece::Ref(RefTarget::Var(v)) if self.sensitive_vars.contains(v)))),
             NodeKind::Scalar(_) => false,
             NodeKind::Seq(items) => items.iter().any(|n| self.mentions_sensitive(n)),
             NodeKind::Map(m) => m.values().any(|(_, n)| self.mentions_sensitive(n)),
@@ -685,7 +725,12 @@ impl Loader<'_> {
             NodeKind::Map(_) => vec![node],
             NodeKind::Scalar(Scalar::Null) => vec![],
             _ => {
-                self.err("tandem::spec::moved", node.span, "`moved` is a mapping `{ from: OLD, to: NEW }` or a list of them", "expected a mapping or a list");
+                self.err(
+                    "tandem::spec::moved",
+                    node.span,
+                    "`moved` is a mapping `{ from: OLD, to: NEW }` or a list of them",
+                    "expected a mapping or a list",
+                );
                 return vec![];
             }
         };
@@ -706,7 +751,12 @@ impl Loader<'_> {
                     Some((_, v)) => match v.as_str() {
                         Some(s) if valid_address(s) => Some((s.to_string(), v.span)),
                         _ => {
-                            self.err("tandem::spec::moved", v.span, format!("`{key}` is a resource address such as `vpc` or `queue[us-east-1]`"), "not an address");
+                            self.err(
+                                "tandem::spec::moved",
+                                v.span,
+                                format!("`{key}` is a resource address such as `vpc` or `queue[us-east-1]`"),
+                                "not an address",
+                            );
                             None
                         }
                     },
@@ -722,8 +772,13 @@ impl Loader<'_> {
                 continue;
             }
             if declared(&from) {
-                self.err("tandem::spec::moved", fspan, format!("`{from}` is still declared under `resources`, so it cannot have moved"), "still declared")
-                    .help = Some(format!("rename the resource itself to `{to}` and keep this move, or drop the move"));
+                self.err(
+                    "tandem::spec::moved",
+                    fspan,
+                    format!("`{from}` is still declared under `resources`, so it cannot have moved"),
+                    "still declared",
+                )
+                .help = Some(format!("rename the resource itself to `{to}` and keep this move, or drop the move"));
                 continue;
             }
             if !declared(&to) {
@@ -768,7 +823,12 @@ impl Loader<'_> {
 
     fn each_value(&mut self, field: &str, span: Span, each: Option<&EachCtx>) -> Value {
         let Some(e) = each else {
-            self.err("tandem::spec::each", span, format!("`${{each.{field}}}` is only meaningful in a resource with `for_each`"), "no for_each here");
+            self.err(
+                "tandem::spec::each",
+                span,
+                format!("`${{each.{field}}}` is only meaningful in a resource with `for_each`"),
+                "no for_each here",
+            );
             return Value::Null;
         };
         match field {
@@ -777,7 +837,12 @@ impl Loader<'_> {
             _ => match &e.region {
                 Some(r) => Value::String(r.clone()),
                 None => {
-                    self.err("tandem::spec::each", span, "`${each.region}` needs a `region` on the resource (and cannot be used inside `region`)", "no region");
+                    self.err(
+                        "tandem::spec::each",
+                        span,
+                        "`${each.region}` needs a `region` on the resource (and cannot be used inside `region`)",
+                        "no region",
+                    );
                     Value::Null
                 }
             },
@@ -898,14 +963,24 @@ impl Loader<'_> {
                         Some(Index::Var(v)) => match self.var(&v, span, vars) {
                             Value::String(k) => format!("{name}[{k}]"),
                             _ => {
-                                self.err("tandem::spec::each", span, format!("`var.{v}` is not a string, so it cannot pick an instance"), "not a key");
+                                self.err(
+                                    "tandem::spec::each",
+                                    span,
+                                    format!("`var.{v}` is not a string, so it cannot pick an instance"),
+                                    "not a key",
+                                );
                                 name
                             }
                         },
                         Some(Index::Each(field)) => match self.each_value(&field, span, each) {
                             Value::String(k) => format!("{name}[{k}]"),
                             _ => {
-                                self.err("tandem::spec::each", span, format!("`each.{field}` is not a string here, so it cannot pick an instance"), "not a key");
+                                self.err(
+                                    "tandem::spec::each",
+                                    span,
+                                    format!("`each.{field}` is not a string here, so it cannot pick an instance"),
+                                    "not a key",
+                                );
                                 name
                             }
                         },
@@ -929,8 +1004,7 @@ impl Loader<'_> {
                     Some(s) => format!("did you mean `${{var.{s}}}`?"),
                     None => "declare it under `variables:`".to_string(),
                 };
-                self.err("tandem::spec::unknown_variable", span, format!("unknown variable `{name}`"), "not declared")
-                    .help = Some(help);
+                self.err("tandem::spec::unknown_variable", span, format!("unknown variable `{name}`"), "not declared").help = Some(help);
                 Value::Null
             }
         }
@@ -968,7 +1042,12 @@ impl Loader<'_> {
                     format!("{at} is missing the required field `{}`", f.name),
                     &format!("add `{}`", f.name),
                 )
-                .help = Some(format!("`{}` is {}{}", f.name, f.ty.describe(), if f.doc.is_empty() { String::new() } else { format!(": {}", f.doc) }));
+                .help = Some(format!(
+                    "`{}` is {}{}",
+                    f.name,
+                    f.ty.describe(),
+                    if f.doc.is_empty() { String::new() } else { format!(": {}", f.doc) }
+                ));
             }
         }
     }
@@ -1070,10 +1149,7 @@ impl Loader<'_> {
             let problem = match (c, v) {
                 (Check::Ipv4Cidr, Value::String(s)) => match s.parse::<ipnet::Ipv4Net>() {
                     Ok(net) if net.network() == net.addr() => None,
-                    Ok(net) => Some(format!(
-                        "`{path}` = {s} has host bits set; the network is {}",
-                        net.trunc()
-                    )),
+                    Ok(net) => Some(format!("`{path}` = {s} has host bits set; the network is {}", net.trunc())),
                     Err(_) => Some(format!("`{path}` must be an IPv4 CIDR block such as 10.0.0.0/16, found {s:?}")),
                 },
                 (Check::Range(lo, hi), Value::Number(n)) => match n.as_i64() {
@@ -1110,8 +1186,13 @@ impl Loader<'_> {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "depends_on names resources of this spec".into(),
                     };
-                    self.err("tandem::spec::unknown_resource", *span, format!("`depends_on` names `{d}`, which is not a resource of this spec"), "no such resource")
-                        .help = Some(help);
+                    self.err(
+                        "tandem::spec::unknown_resource",
+                        *span,
+                        format!("`depends_on` names `{d}`, which is not a resource of this spec"),
+                        "no such resource",
+                    )
+                    .help = Some(help);
                 } else if d == addr || d == &r.base {
                     self.err("tandem::spec::cycle", *span, format!("`{addr}` depends on itself"), "self-dependency");
                 }
@@ -1123,7 +1204,11 @@ impl Loader<'_> {
                     let p = self.err(
                         "tandem::spec::wrong_kind",
                         span,
-                        format!("`{path}` refers to `{target}`, a {}, but it takes {}", t.type_name, kinds.iter().map(|k| format!("an {k}")).collect::<Vec<_>>().join(" or ")),
+                        format!(
+                            "`{path}` refers to `{target}`, a {}, but it takes {}",
+                            t.type_name,
+                            kinds.iter().map(|k| format!("an {k}")).collect::<Vec<_>>().join(" or ")
+                        ),
                         "wrong kind of resource",
                     );
                     if !doc.is_empty() {
@@ -1184,23 +1269,34 @@ impl Loader<'_> {
         for (res, attr, span, from) in found {
             let Some(target) = spec.resources.get(&res) else {
                 let base = res.split('[').next().unwrap_or(&res);
-                let keys: Vec<String> = spec.resources.values().filter(|o| o.base == base && o.each_key.is_some()).filter_map(|o| o.each_key.clone()).collect();
+                let keys: Vec<String> =
+                    spec.resources.values().filter(|o| o.base == base && o.each_key.is_some()).filter_map(|o| o.each_key.clone()).collect();
                 if !keys.is_empty() {
                     let msg = if res.contains('[') {
                         format!("`{res}` is not an instance of `{base}`; its `for_each` keys are {}", keys.join(", "))
                     } else {
-                        format!("`{base}` has one instance per `for_each` key ({}); refer to one as `${{{base}[KEY].{attr}}}`", keys.join(", "))
+                        format!(
+                            "`{base}` has one instance per `for_each` key ({}); refer to one as `${{{base}[KEY].{attr}}}`",
+                            keys.join(", ")
+                        )
                     };
-                    self.err("tandem::spec::unknown_resource", span, msg, "which instance?")
-                        .help = Some(format!("for example `${{{base}[{}].{attr}}}`, or `${{{base}[each.key].{attr}}}` inside another for_each resource", keys[0]));
+                    self.err("tandem::spec::unknown_resource", span, msg, "which instance?").help = Some(format!(
+                        "for example `${{{base}[{}].{attr}}}`, or `${{{base}[each.key].{attr}}}` inside another for_each resource",
+                        keys[0]
+                    ));
                     continue;
                 }
                 let help = match suggest(&res, names.iter().copied()) {
                     Some(s) => format!("did you mean `${{{s}.{attr}}}`?"),
                     None => "references name a resource of this spec: `${RESOURCE.OUTPUT}`".into(),
                 };
-                self.err("tandem::spec::unknown_resource", span, format!("`${{{res}.{attr}}}` refers to `{res}`, which is not a resource of this spec"), "no such resource")
-                    .help = Some(help);
+                self.err(
+                    "tandem::spec::unknown_resource",
+                    span,
+                    format!("`${{{res}.{attr}}}` refers to `{res}`, which is not a resource of this spec"),
+                    "no such resource",
+                )
+                .help = Some(help);
                 continue;
             };
             if res == from {
@@ -1215,8 +1311,13 @@ impl Loader<'_> {
                     Some(s) => format!("did you mean `${{{res}.{s}}}`?"),
                     None => format!("{} outputs: {}", kind.type_name, outs.join(", ")),
                 };
-                self.err("tandem::spec::unknown_output", span, format!("`{res}` ({}) has no output `{attr}`", kind.type_name), "no such output")
-                    .help = Some(help);
+                self.err(
+                    "tandem::spec::unknown_output",
+                    span,
+                    format!("`{res}` ({}) has no output `{attr}`", kind.type_name),
+                    "no such output",
+                )
+                .help = Some(help);
             }
         }
         warnings

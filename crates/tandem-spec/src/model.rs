@@ -221,13 +221,9 @@ impl Expr {
                 }
                 Value::String(s)
             }
-            ExprKind::List(items) => Value::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| e.eval_at(&format!("{path}[{i}]"), lookup, unknown))
-                    .collect(),
-            ),
+            ExprKind::List(items) => {
+                Value::Array(items.iter().enumerate().map(|(i, e)| e.eval_at(&format!("{path}[{i}]"), lookup, unknown)).collect())
+            }
             ExprKind::Map(m) => {
                 let mut out = Map::new();
                 for (k, (_, e)) in m {
@@ -247,4 +243,3 @@ impl Expr {
         }
     }
 }
-

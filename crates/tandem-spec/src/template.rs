@@ -14,7 +14,11 @@
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RefTarget {
     Var(String),
-    Resource { name: String, index: Option<Index>, attr: String },
+    Resource {
+        name: String,
+        index: Option<Index>,
+        attr: String,
+    },
     Each(String),
     /// `file("PATH")`: the file's text.
     File(FileArg),
@@ -99,10 +103,13 @@ fn is_ident(s: &str) -> bool {
 }
 
 fn parse_ref(body: &str) -> Result<RefTarget, String> {
-    for (function, make) in [("file", RefTarget::File as fn(FileArg) -> RefTarget), ("path", RefTarget::Path), ("filebase64sha256", RefTarget::FileSha256)] {
+    for (function, make) in
+        [("file", RefTarget::File as fn(FileArg) -> RefTarget), ("path", RefTarget::Path), ("filebase64sha256", RefTarget::FileSha256)]
+    {
         if let Some(arg) = body.strip_prefix(function).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')')) {
             let arg = arg.trim();
-            let literal = arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')).filter(|p| !p.is_empty()).map(|p| FileArg::Literal(p.to_string()));
+            let literal =
+                arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')).filter(|p| !p.is_empty()).map(|p| FileArg::Literal(p.to_string()));
             let var = arg.strip_prefix("var.").filter(|v| is_ident(v)).map(|v| FileArg::Var(v.to_string()));
             return literal.or(var).map(make).ok_or_else(|| format!("`${{{body}}}`: write `${{{function}(\"PATH\")}}` or `${{{function}(var.NAME)}}`, PATH relative to the spec's directory"));
         }
@@ -152,7 +159,10 @@ mod tests {
 
     #[test]
     fn file_function() {
-        assert_eq!(parse("${file(\"flows/inbound.json\")}").unwrap(), vec![Piece::Ref(RefTarget::File(FileArg::Literal("flows/inbound.json".into())))]);
+        assert_eq!(
+            parse("${file(\"flows/inbound.json\")}").unwrap(),
+            vec![Piece::Ref(RefTarget::File(FileArg::Literal("flows/inbound.json".into())))]
+        );
         assert_eq!(parse("${path(var.zip)}").unwrap(), vec![Piece::Ref(RefTarget::Path(FileArg::Var("zip".into())))]);
         assert!(parse("${file(flows/inbound.json)}").unwrap_err().1.contains("file(\"PATH\")"));
     }
@@ -161,12 +171,7 @@ mod tests {
     fn splits_text_and_references() {
         assert_eq!(
             parse("arn:${vpc.id}/x-${var.env}").unwrap(),
-            vec![
-                Piece::Lit("arn:".into()),
-                r("vpc", "id"),
-                Piece::Lit("/x-".into()),
-                Piece::Ref(RefTarget::Var("env".into()))
-            ]
+            vec![Piece::Lit("arn:".into()), r("vpc", "id"), Piece::Lit("/x-".into()), Piece::Ref(RefTarget::Var("env".into()))]
         );
         assert_eq!(parse("${ a.b }").unwrap(), vec![r("a", "b")]);
         assert_eq!(parse("plain").unwrap(), vec![Piece::Lit("plain".into())]);
@@ -177,7 +182,11 @@ mod tests {
     fn indexed_and_each_references() {
         assert_eq!(
             parse("${queue[us-west-2].arn}").unwrap(),
-            vec![Piece::Ref(RefTarget::Resource { name: "queue".into(), index: Some(Index::Literal("us-west-2".into())), attr: "arn".into() })]
+            vec![Piece::Ref(RefTarget::Resource {
+                name: "queue".into(),
+                index: Some(Index::Literal("us-west-2".into())),
+                attr: "arn".into()
+            })]
         );
         assert_eq!(
             parse("${instance[each.key].id}").unwrap(),

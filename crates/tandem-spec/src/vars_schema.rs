@@ -19,7 +19,11 @@ pub fn vars_schema(spec_text: &str, title: &str) -> Result<Value, YamlError> {
                     let ty = d.get("type").and_then(|(_, t)| t.as_str()).unwrap_or("string");
                     prop.insert("type".into(), json!(json_type(ty)));
                     let desc = d.get("description").and_then(|(_, t)| t.as_str()).unwrap_or("");
-                    let desc = if d.contains_key("default") { desc.to_string() } else { format!("{desc} (no default: set it here, with --var or TANDEM_VAR_{name})").trim().to_string() };
+                    let desc = if d.contains_key("default") {
+                        desc.to_string()
+                    } else {
+                        format!("{desc} (no default: set it here, with --var or TANDEM_VAR_{name})").trim().to_string()
+                    };
                     if !desc.is_empty() {
                         prop.insert("description".into(), json!(desc));
                     }

@@ -96,7 +96,8 @@ pub const MAX_NODES: usize = 1_000_000;
 
 /// Parse one YAML document. An empty document is an empty mapping.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
-    let mut b = Builder { stack: Vec::new(), root: None, error: None, anchors: Default::default(), sizes: Default::default(), nodes: 0, skip: 0 };
+    let mut b =
+        Builder { stack: Vec::new(), root: None, error: None, anchors: Default::default(), sizes: Default::default(), nodes: 0, skip: 0 };
     let mut parser = Parser::new_from_str(text);
     // Event by event: the parser's own `load` recurses once per nesting
     // level and overflows the stack on a hostile document.
@@ -176,10 +177,8 @@ impl Builder {
                 }
                 Some((k, kspan)) => {
                     if entries.contains_key(&k) && self.error.is_none() {
-                        self.error = Some(YamlError {
-                            span: kspan,
-                            message: format!("duplicate key `{k}`: each key may appear once in a mapping"),
-                        });
+                        self.error =
+                            Some(YamlError { span: kspan, message: format!("duplicate key `{k}`: each key may appear once in a mapping") });
                     }
                     entries.insert(k, (kspan, node));
                 }
@@ -207,7 +206,8 @@ impl Builder {
                 .collect(),
             _ => {
                 if self.error.is_none() {
-                    self.error = Some(YamlError { span: kspan, message: "`<<` merges a mapping (an alias such as *base) or a list of them".into() });
+                    self.error =
+                        Some(YamlError { span: kspan, message: "`<<` merges a mapping (an alias such as *base) or a list of them".into() });
                 }
                 Vec::new()
             }
@@ -281,7 +281,10 @@ impl MarkedEventReceiver for Builder {
         }
         if self.nodes > MAX_NODES {
             if self.error.is_none() {
-                self.fail(at, format!("the document expands to more than {MAX_NODES} values (aliases of aliases?); a spec never needs that"));
+                self.fail(
+                    at,
+                    format!("the document expands to more than {MAX_NODES} values (aliases of aliases?); a spec never needs that"),
+                );
             }
             self.skip = usize::from(matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..)));
             return;
@@ -298,16 +301,11 @@ impl MarkedEventReceiver for Builder {
                 self.push_node(node);
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    span: Span::new(at, 1),
-                    kind: NodeKind::Scalar(Scalar::Null),
-                });
+                let node = self.anchors.get(&id).cloned().unwrap_or(Node { span: Span::new(at, 1), kind: NodeKind::Scalar(Scalar::Null) });
                 self.push_node(node);
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq { start: at, anchor, items: Vec::new() }),
-            Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map { start: at, anchor, entries: IndexMap::new(), key: None })
-            }
+            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map { start: at, anchor, entries: IndexMap::new(), key: None }),
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
                     Some(Frame::Seq { start, anchor, items }) => {

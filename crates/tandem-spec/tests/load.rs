@@ -159,7 +159,8 @@ fn bad_references_are_reported_with_suggestions() {
 
 #[test]
 fn unknown_type_and_missing_region() {
-    let text = "version: 1\nresources:\n  a:\n    type: aws.ec2.vcp\n  b:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.0.0.0/16 }\n";
+    let text =
+        "version: 1\nresources:\n  a:\n    type: aws.ec2.vcp\n  b:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.0.0.0/16 }\n";
     let e = try_load(text, &VarInputs::default()).unwrap_err();
     let all: Vec<String> = e.iter().map(|p| p.to_string()).collect();
     assert!(all[0].starts_with("tandem.yaml:4:11: unknown resource type `aws.ec2.vcp`"), "{all:?}");
@@ -214,7 +215,16 @@ fn graphical_render_names_the_file() {
 
 #[test]
 fn no_panic_on_odd_documents() {
-    for text in ["", "[]", "version: 1\nresources: [a]", "version: 2", "version: 1\nresources:\n  a: 1", "resources:\n  a:\n    type: [x]", "version: 1\noutputs: 3", "version: 1\nvariables:\n  x: {type: nope}"] {
+    for text in [
+        "",
+        "[]",
+        "version: 1\nresources: [a]",
+        "version: 2",
+        "version: 1\nresources:\n  a: 1",
+        "resources:\n  a:\n    type: [x]",
+        "version: 1\noutputs: 3",
+        "version: 1\nvariables:\n  x: {type: nope}",
+    ] {
         let _ = try_load(text, &VarInputs::default());
     }
 }
@@ -259,7 +269,10 @@ fn for_each_declares_one_resource_per_key() {
 
 #[test]
 fn for_each_instances_refer_to_each_other_by_key() {
-    let text = EACH.replace("stream_name: \"ctr-${each.key}\"", "stream_name: \"${vpc[each.key].id}\"").replace("east: ${vpc[us-east-1].arn}", "east: ${vpc[var.first].arn}").replace("variables:\n", "variables:\n  first: us-east-1\n");
+    let text = EACH
+        .replace("stream_name: \"ctr-${each.key}\"", "stream_name: \"${vpc[each.key].id}\"")
+        .replace("east: ${vpc[us-east-1].arn}", "east: ${vpc[var.first].arn}")
+        .replace("variables:\n", "variables:\n  first: us-east-1\n");
     let s = try_load(&text, &VarInputs::default()).unwrap();
     assert_eq!(s.resources["ctr[us-west-2]"].properties.resource_refs(), vec![("vpc[us-west-2]".to_string(), "id".to_string())]);
     assert_eq!(s.outputs["east"].value.resource_refs(), vec![("vpc[us-east-1]".to_string(), "arn".to_string())], "indexed by a variable");
@@ -286,7 +299,8 @@ fn for_each_mistakes_are_explained() {
 
 #[test]
 fn typed_references_e164_and_overlapping_networks() {
-    let kinds = [KindSchema {
+    let kinds = [
+        KindSchema {
             type_name: "aws.ec2.vpc",
             doc: "",
             api_reference: "",
@@ -308,14 +322,21 @@ fn typed_references_e164_and_overlapping_networks() {
             outputs: vec![],
             name_field: None,
             import_id: "",
-        }];
+        },
+    ];
     let refs: Vec<&KindSchema> = kinds.iter().collect();
     let text = "version: 1\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    for_each: { us-east-1: 10.0.0.0/16, us-west-2: 10.0.128.0/17 }\n    region: ${each.key}\n    properties: { cidr_block: \"${each.value}\" }\n  num:\n    type: aws.connect.phone_number\n    region: us-east-1\n    properties: { phone_number: \"+0123\", target_arn: \"${vpc[us-east-1].id}\" }\n";
     let e = load(SourceFile { name: "t.yaml".into(), text: text.into() }, &VarInputs::default(), &refs).unwrap_err().to_string();
     assert!(!e.contains("overlaps"), "nothing connects the two VPCs: {e}");
     assert!(e.contains("`phone_number` must be an E.164 phone number"), "{e}");
-    assert!(e.contains("`target_arn` refers to `vpc[us-east-1]`, a aws.ec2.vpc, but it takes an aws.connect.traffic_distribution_group"), "{e}");
-    let ok = text.replace("10.0.128.0/17", "10.1.0.0/16").replace("+0123", "+12065550100").replace("target_arn: \"${vpc[us-east-1].id}\"", "target_arn: arn:x");
+    assert!(
+        e.contains("`target_arn` refers to `vpc[us-east-1]`, a aws.ec2.vpc, but it takes an aws.connect.traffic_distribution_group"),
+        "{e}"
+    );
+    let ok = text
+        .replace("10.0.128.0/17", "10.1.0.0/16")
+        .replace("+0123", "+12065550100")
+        .replace("target_arn: \"${vpc[us-east-1].id}\"", "target_arn: arn:x");
     assert!(load(SourceFile { name: "t.yaml".into(), text: ok }, &VarInputs::default(), &refs).is_ok());
 }
 
@@ -324,12 +345,24 @@ fn typed_references_e164_and_overlapping_networks() {
 /// any number of resources); elsewhere they are a warning.
 #[test]
 fn overlapping_networks_are_refused_only_where_traffic_is_routed() {
-    let kind = |name: &'static str, fields: Vec<Field>| KindSchema { type_name: name, doc: "", api_reference: "", regional: false, properties: fields, outputs: vec![], name_field: None, import_id: "" };
+    let kind = |name: &'static str, fields: Vec<Field>| KindSchema {
+        type_name: name,
+        doc: "",
+        api_reference: "",
+        regional: false,
+        properties: fields,
+        outputs: vec![],
+        name_field: None,
+        import_id: "",
+    };
     let kinds = [
         kind("net.vpc", vec![Field::new("cidr_block", Type::String).required().check(Check::Ipv4Cidr).check(Check::DistinctNetwork)]),
         kind("net.gateway", vec![Field::new("vpc_id", Type::String).carries_traffic(), Field::new("note", Type::String)]),
         kind("net.tunnel", vec![Field::new("a", Type::String).carries_traffic(), Field::new("b", Type::String).carries_traffic()]),
-        kind("net.subnet", vec![Field::new("network", Type::String).carries_traffic(), Field::new("range", Type::String).check(Check::DistinctNetwork)]),
+        kind(
+            "net.subnet",
+            vec![Field::new("network", Type::String).carries_traffic(), Field::new("range", Type::String).check(Check::DistinctNetwork)],
+        ),
     ];
     let refs: Vec<&KindSchema> = kinds.iter().collect();
     let spec = |body: &str| {
@@ -343,21 +376,29 @@ fn overlapping_networks_are_refused_only_where_traffic_is_routed() {
     assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
     let w = &s.warnings[0];
     assert_eq!(w.code, "tandem::spec::overlap_unconnected");
-    assert!(w.message.contains("10.0.128.0/17 (in `west`) overlaps 10.0.0.0/16 (in `east`); nothing in the spec routes traffic between them"), "{w}");
+    assert!(
+        w.message.contains("10.0.128.0/17 (in `west`) overlaps 10.0.0.0/16 (in `east`); nothing in the spec routes traffic between them"),
+        "{w}"
+    );
     assert_eq!(w.location().as_deref(), Some("net.yaml:8:31"), "{w}");
     // A reference in a field that carries no traffic connects nothing.
-    let s = spec("  other:\n    type: net.gateway\n    properties: { note: \"${gw_east.id}-${gw_west.id}\" }\n").expect("a note is no route");
+    let s =
+        spec("  other:\n    type: net.gateway\n    properties: { note: \"${gw_east.id}-${gw_west.id}\" }\n").expect("a note is no route");
     assert_eq!(s.warnings.len(), 1);
     // A tunnel between the two gateways routes the VPCs together: refused, with the route.
-    let e = spec("  tunnel:\n    type: net.tunnel\n    properties: { a: \"${gw_east.id}\", b: \"${gw_west.id}\" }\n").unwrap_err().to_string();
+    let e =
+        spec("  tunnel:\n    type: net.tunnel\n    properties: { a: \"${gw_east.id}\", b: \"${gw_west.id}\" }\n").unwrap_err().to_string();
     assert!(e.contains("10.0.128.0/17 (in `west`) overlaps 10.0.0.0/16 (in `east`), and the spec routes traffic between them (east -> gw_east -> tunnel -> gw_west -> west)"), "{e}");
     assert!(e.contains("net.yaml:8:31"), "{e}");
     // A subnetwork of another network overlaps east: a warning while that
     // network is on its own, an error once a tunnel joins it to east's gateway.
-    let sub = "  gnet:\n    type: net.gateway\n  sub:\n    type: net.subnet\n    properties: { network: \"${gnet.id}\", range: 10.0.1.0/24 }\n";
+    let sub =
+        "  gnet:\n    type: net.gateway\n  sub:\n    type: net.subnet\n    properties: { network: \"${gnet.id}\", range: 10.0.1.0/24 }\n";
     let s = spec(sub).expect("gnet is not connected to east");
     assert!(s.warnings.iter().any(|w| w.message.contains("10.0.1.0/24 (in `sub`) overlaps 10.0.0.0/16 (in `east`)")), "{:?}", s.warnings);
-    let e = spec(&format!("{sub}  tunnel:\n    type: net.tunnel\n    properties: {{ a: \"${{gw_east.id}}\", b: \"${{gnet.id}}\" }}\n")).unwrap_err().to_string();
+    let e = spec(&format!("{sub}  tunnel:\n    type: net.tunnel\n    properties: {{ a: \"${{gw_east.id}}\", b: \"${{gnet.id}}\" }}\n"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("10.0.1.0/24 (in `sub`) overlaps 10.0.0.0/16 (in `east`), and the spec routes traffic between them (east -> gw_east -> tunnel -> gnet -> sub)"), "{e}");
     assert!(!e.contains("(in `west`), and"), "west stays unconnected: {e}");
 }
@@ -402,7 +443,8 @@ fn file_function_reads_relative_to_the_spec() {
     let text = "version: 1\nresources:\n  v:\n    type: aws.ec2.vpc\n    region: us-east-1\n    properties:\n      cidr_block: 10.0.0.0/16\n      tags: { Name: \"${file(\\\"flows/tag.txt\\\")}\", Team: \"cc-${file(\\\"flows/tag.txt\\\")}\", Hash: \"${filebase64sha256(\\\"flows/tag.txt\\\")}\", Path: \"${path(\\\"flows/tag.txt\\\")}\" }\n";
     let k = kinds();
     let refs: Vec<&KindSchema> = k.iter().collect();
-    let spec = load(SourceFile { name: dir.join("tandem.yaml").display().to_string(), text: text.into() }, &VarInputs::default(), &refs).unwrap();
+    let spec =
+        load(SourceFile { name: dir.join("tandem.yaml").display().to_string(), text: text.into() }, &VarInputs::default(), &refs).unwrap();
     let v = spec.resources["v"].properties.eval(&|_, _| None).value;
     assert_eq!(v["tags"]["Name"], "contact-center");
     assert_eq!(v["tags"]["Team"], "cc-contact-center");
@@ -412,7 +454,8 @@ fn file_function_reads_relative_to_the_spec() {
     let missing = text.replace("flows/tag.txt", "flows/nope.txt");
     // A missing file is the resource's problem, not the spec's: a warning
     // now, an error for a plan that includes `v` (the engine's check).
-    let spec = load(SourceFile { name: dir.join("tandem.yaml").display().to_string(), text: missing }, &VarInputs::default(), &refs).unwrap();
+    let spec =
+        load(SourceFile { name: dir.join("tandem.yaml").display().to_string(), text: missing }, &VarInputs::default(), &refs).unwrap();
     let e = spec.resources["v"].unreadable.iter().map(|p| p.render(false)).collect::<Vec<_>>().join("\n");
     assert!(e.contains("cannot read") && e.contains("flows/nope.txt") && e.contains(":8:"), "{e}");
     assert!(spec.warnings.iter().any(|w| w.code == "tandem::spec::file"));
@@ -435,7 +478,10 @@ moved:
     let single = ok.replace("  - { from: vpc, to: main_vpc }", "  { from: vpc, to: main_vpc }");
     assert_eq!(try_load(&single, &VarInputs::default()).unwrap().moved.len(), 1);
 
-    let bad = ok.replace("  - { from: vpc, to: main_vpc }", "  - { from: main_vpc, to: vpc }\n  - { from: old, to: main_vcp }\n  - { form: x, to: main_vpc }");
+    let bad = ok.replace(
+        "  - { from: vpc, to: main_vpc }",
+        "  - { from: main_vpc, to: vpc }\n  - { from: old, to: main_vcp }\n  - { form: x, to: main_vpc }",
+    );
     let p = problems(&bad).join("\n");
     assert!(p.contains("tandem.yaml:8:13: `main_vpc` is still declared"), "{p}");
     assert!(p.contains("tandem.yaml:9:22: `main_vcp` is not a resource of this spec"), "{p}");

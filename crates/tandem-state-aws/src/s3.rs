@@ -80,9 +80,15 @@ impl S3Backend {
 
     fn explain(&self, detail: &str) -> String {
         if detail.starts_with("NoSuchBucket") {
-            format!("{detail} (create the bucket `{}` in {}, with versioning on, before using it as a backend)", self.cfg.bucket, self.cfg.region)
+            format!(
+                "{detail} (create the bucket `{}` in {}, with versioning on, before using it as a backend)",
+                self.cfg.bucket, self.cfg.region
+            )
         } else if detail.starts_with("AccessDenied") {
-            format!("{detail} (the credentials need s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::{}/{}*)", self.cfg.bucket, self.cfg.key)
+            format!(
+                "{detail} (the credentials need s3:GetObject, s3:PutObject and s3:DeleteObject on arn:aws:s3:::{}/{}*)",
+                self.cfg.bucket, self.cfg.key
+            )
         } else {
             detail.to_string()
         }
@@ -101,7 +107,10 @@ impl S3Backend {
     }
 
     async fn holder(&self) -> Result<Option<(LockInfo, Option<String>)>, StateError> {
-        let got = self.get(&self.lock_key).await.map_err(|detail| StateError::Lock(format!("cannot read the lock {}: {detail}", self.lock_location())))?;
+        let got = self
+            .get(&self.lock_key)
+            .await
+            .map_err(|detail| StateError::Lock(format!("cannot read the lock {}: {detail}", self.lock_location())))?;
         Ok(got.map(|(bytes, etag)| {
             let info = serde_json::from_slice::<LockInfo>(&bytes).unwrap_or_else(|_| LockInfo {
                 id: String::new(),
@@ -217,10 +226,14 @@ impl Backend for S3Backend {
 
     async fn unlock(&self, info: &LockInfo) -> Result<(), StateError> {
         match self.holder().await? {
-            Some((held, etag)) if held.id == info.id => self
-                .delete_lock(etag)
-                .await
-                .map_err(|d| StateError::Lock(format!("cannot release the lock {} (lock ID {}): {d}; release it with `tandem force-unlock {}`", self.lock_location(), info.id, info.id))),
+            Some((held, etag)) if held.id == info.id => self.delete_lock(etag).await.map_err(|d| {
+                StateError::Lock(format!(
+                    "cannot release the lock {} (lock ID {}): {d}; release it with `tandem force-unlock {}`",
+                    self.lock_location(),
+                    info.id,
+                    info.id
+                ))
+            }),
             Some((held, _)) => Err(StateError::Lock(format!(
                 "the lock {} is no longer ours: {} holds it now (someone forced ours open); left it alone",
                 self.lock_location(),
@@ -233,7 +246,9 @@ impl Backend for S3Backend {
     async fn force_unlock(&self, id: &str) -> Result<LockInfo, StateError> {
         match self.holder().await? {
             Some((held, etag)) if held.id == id => {
-                self.delete_lock(etag).await.map_err(|d| StateError::Lock(format!("cannot remove the lock {}: {d}", self.lock_location())))?;
+                self.delete_lock(etag)
+                    .await
+                    .map_err(|d| StateError::Lock(format!("cannot remove the lock {}: {d}", self.lock_location())))?;
                 Ok(held)
             }
             Some((held, _)) => Err(StateError::Lock(format!(

@@ -16,7 +16,9 @@ async fn sandbox() -> tandem_sim::Sandbox {
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     std::env::remove_var("AWS_PROFILE");
-    tandem_sim::start(tandem_sim::SandboxOptions { moto: true, ..Default::default() }).await.expect("the sandbox starts (run scripts/python-env.sh for moto)")
+    tandem_sim::start(tandem_sim::SandboxOptions { moto: true, ..Default::default() })
+        .await
+        .expect("the sandbox starts (run scripts/python-env.sh for moto)")
 }
 
 async fn backend(url: &str, bucket: &str) -> S3Backend {
@@ -36,7 +38,9 @@ async fn bucket(b: &S3Backend, name: &str) {
     b.client()
         .put_bucket_versioning()
         .bucket(name)
-        .versioning_configuration(aws_sdk_s3::types::VersioningConfiguration::builder().status(aws_sdk_s3::types::BucketVersioningStatus::Enabled).build())
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder().status(aws_sdk_s3::types::BucketVersioningStatus::Enabled).build(),
+        )
         .send()
         .await
         .unwrap();
@@ -100,7 +104,8 @@ async fn conditional_writes_locks_and_envelopes_on_s3() {
     let key = kms.create_key().send().await.unwrap().key_metadata.unwrap().key_id;
     kms.create_alias().alias_name("alias/tandem-state").target_key_id(&key).send().await.unwrap();
     let keys = |wanted: bool| {
-        let p: Arc<dyn tandem_state::KeyProvider> = Arc::new(KmsKeys::new(wanted.then(|| "alias/tandem-state".to_string()), "us-east-1", Some(url.clone())));
+        let p: Arc<dyn tandem_state::KeyProvider> =
+            Arc::new(KmsKeys::new(wanted.then(|| "alias/tandem-state".to_string()), "us-east-1", Some(url.clone())));
         Keyring { wanted: wanted.then(|| p.clone()), openers: vec![p] }
     };
     let c = backend(&url, "state-two").await;

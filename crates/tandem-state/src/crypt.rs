@@ -9,8 +9,8 @@
 //! over a passphrase from the environment. The [`KeyHeader`] stored next to
 //! the values says which, without holding the key itself.
 
-use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::aead::rand_core::RngCore;
+use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -182,7 +182,11 @@ pub fn is_sealed(v: &Value) -> bool {
 
 /// Open a sealed value.
 pub fn open(key: &DataKey, aad: &str, v: &Value) -> Result<Value, StateError> {
-    let bad = |why: &str| StateError::Key(format!("an encrypted value cannot be opened ({why}): the key is not the one it was sealed with, or the value was altered"));
+    let bad = |why: &str| {
+        StateError::Key(format!(
+            "an encrypted value cannot be opened ({why}): the key is not the one it was sealed with, or the value was altered"
+        ))
+    };
     let text = v.get(ENVELOPE).and_then(Value::as_str).ok_or_else(|| bad("not an envelope"))?;
     let raw = text.strip_prefix(PREFIX).ok_or_else(|| bad("unknown envelope version"))?;
     let bytes = b64().decode(raw).map_err(|_| bad("not base64"))?;
@@ -190,7 +194,10 @@ pub fn open(key: &DataKey, aad: &str, v: &Value) -> Result<Value, StateError> {
         return Err(bad("too short"));
     }
     let (nonce, ct) = bytes.split_at(12);
-    let plain = key.cipher().decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: aad.as_bytes() }).map_err(|_| bad("authentication failed"))?;
+    let plain = key
+        .cipher()
+        .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: aad.as_bytes() })
+        .map_err(|_| bad("authentication failed"))?;
     serde_json::from_slice(&plain).map_err(|_| bad("not JSON inside"))
 }
 
@@ -235,10 +242,12 @@ impl PassphraseKeys {
     }
 
     fn derive(&self, salt: &[u8], m: u32, t: u32, p: u32) -> Result<DataKey, StateError> {
-        let params = argon2::Params::new(m, t, p, Some(32)).map_err(|e| StateError::Key(format!("bad Argon2 parameters in the key header: {e}")))?;
+        let params =
+            argon2::Params::new(m, t, p, Some(32)).map_err(|e| StateError::Key(format!("bad Argon2 parameters in the key header: {e}")))?;
         let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut out = [0u8; 32];
-        a.hash_password_into(self.passphrase.as_bytes(), salt, &mut out).map_err(|e| StateError::Key(format!("cannot derive the key: {e}")))?;
+        a.hash_password_into(self.passphrase.as_bytes(), salt, &mut out)
+            .map_err(|e| StateError::Key(format!("cannot derive the key: {e}")))?;
         Ok(DataKey(out))
     }
 
@@ -251,10 +260,9 @@ impl PassphraseKeys {
         let check: Value = serde_json::from_str(check).map_err(|_| StateError::Key("the key header's check is not JSON".into()))?;
         match open(&key, CHECK_AAD, &check) {
             Ok(_) => Ok(key),
-            Err(_) => Err(StateError::Key(format!(
-                "the passphrase in ${} is not the one the sensitive values were encrypted with",
-                self.from
-            ))),
+            Err(_) => {
+                Err(StateError::Key(format!("the passphrase in ${} is not the one the sensitive values were encrypted with", self.from)))
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The local state file and its lock.
 
 use crate::backend::{hostname, Attempt, Backend, LockInfo};
-use crate::{parse, StateError, State};
+use crate::{parse, State, StateError};
 use std::fs::{self, File, OpenOptions};
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};

@@ -159,7 +159,10 @@ mod tests {
         assert!(s.resources["sub"].dependencies.contains("vpc"));
         assert!(s.resources["q[east]"].dependencies.contains("vpc"));
         let m = s.move_resource("q", "queue").unwrap();
-        assert_eq!(m, vec![Move { from: "q[east]".into(), to: "queue[east]".into() }, Move { from: "q[west]".into(), to: "queue[west]".into() }]);
+        assert_eq!(
+            m,
+            vec![Move { from: "q[east]".into(), to: "queue[east]".into() }, Move { from: "q[west]".into(), to: "queue[west]".into() }]
+        );
         assert!(s.move_resource("nothing", "x").unwrap().is_empty());
         let e = s.move_resource("sub", "vpc").unwrap_err();
         assert!(e.contains("already has `vpc`"), "{e}");

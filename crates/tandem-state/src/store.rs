@@ -290,7 +290,11 @@ impl Store {
                         let f = self.on_wait.lock().expect("not poisoned").clone();
                         if let Some(f) = f {
                             let who = holder.as_ref().map(LockInfo::describe).unwrap_or_else(|| "another tandem process".into());
-                            f(&format!("the state {} is locked by {who}; waiting up to {} for it", self.location(), humantime::format_duration(timeout)));
+                            f(&format!(
+                                "the state {} is locked by {who}; waiting up to {} for it",
+                                self.location(),
+                                humantime::format_duration(timeout)
+                            ));
                         }
                     }
                     let left = timeout.saturating_sub(start.elapsed());

@@ -114,7 +114,10 @@ async fn rotation_re_encrypts_under_a_new_key() {
     st.save(&mut s).await.unwrap();
     let rotated: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
     assert_ne!(rotated["encryption"]["key_id"], after["encryption"]["key_id"]);
-    assert_eq!(store(&p, Some("new-pass")).load().await.unwrap().resources["vpn"].properties["tunnels"][0]["psk"], json!("SUPERSECRETPSK1"));
+    assert_eq!(
+        store(&p, Some("new-pass")).load().await.unwrap().resources["vpn"].properties["tunnels"][0]["psk"],
+        json!("SUPERSECRETPSK1")
+    );
 }
 
 #[tokio::test]

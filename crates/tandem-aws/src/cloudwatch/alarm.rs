@@ -13,12 +13,7 @@ use tandem_provider::{prop_i64, prop_str, Ctx, ErrorClass, Invalid, KindSchema, 
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 const STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
-const OPERATORS: &[&str] = &[
-    "GreaterThanOrEqualToThreshold",
-    "GreaterThanThreshold",
-    "LessThanThreshold",
-    "LessThanOrEqualToThreshold",
-];
+const OPERATORS: &[&str] = &["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"];
 const MISSING: &[&str] = &["breaching", "notBreaching", "ignore", "missing"];
 
 pub struct Alarm {
@@ -102,7 +97,14 @@ impl ResourceKind for Alarm {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"]
+        &[
+            "cloudwatch:PutMetricAlarm",
+            "cloudwatch:DescribeAlarms",
+            "cloudwatch:DeleteAlarms",
+            "cloudwatch:TagResource",
+            "cloudwatch:UntagResource",
+            "cloudwatch:ListTagsForResource",
+        ]
     }
 
     // PutMetricAlarm: "DatapointsToAlarm ... must be less than or equal to EvaluationPeriods";
@@ -111,7 +113,10 @@ impl ResourceKind for Alarm {
         let mut out = Vec::new();
         if let (Some(d), Some(e)) = (prop_i64(props, "datapoints_to_alarm"), prop_i64(props, "evaluation_periods")) {
             if d > e {
-                out.push(Invalid::new("datapoints_to_alarm", format!("datapoints_to_alarm ({d}) must not exceed evaluation_periods ({e})")));
+                out.push(Invalid::new(
+                    "datapoints_to_alarm",
+                    format!("datapoints_to_alarm ({d}) must not exceed evaluation_periods ({e})"),
+                ));
             }
         }
         if let Some(p) = prop_i64(props, "period") {
@@ -124,7 +129,9 @@ impl ResourceKind for Alarm {
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let name = self.put(ctx, props).await?;
-        self.read(ctx, &name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("alarm {name} is not visible after PutMetricAlarm")))
+        self.read(ctx, &name)
+            .await?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("alarm {name} is not visible after PutMetricAlarm")))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -157,7 +164,14 @@ impl ResourceKind for Alarm {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, _changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        _changed: &[String],
+    ) -> Result<Observed> {
         self.put(ctx, desired).await?;
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("alarm {id} is gone")))
     }

@@ -24,7 +24,11 @@ impl Dashboard {
             api_reference: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html",
             regional: true,
             properties: vec![
-                Field::new("dashboard_name", Type::String).required().force_new().check(Check::Length(1, 255)).doc("DashboardName; defaults to the resource key."),
+                Field::new("dashboard_name", Type::String)
+                    .required()
+                    .force_new()
+                    .check(Check::Length(1, 255))
+                    .doc("DashboardName; defaults to the resource key."),
                 Field::new("dashboard_body", Type::Any).required().doc("DashboardBody, as a mapping with a `widgets` list (sent as JSON)."),
             ],
             outputs: vec![OutputDef::new("arn", "The dashboard ARN."), OutputDef::new("name", "The dashboard name.")],
@@ -72,7 +76,9 @@ impl ResourceKind for Dashboard {
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let name = self.put(ctx, props).await?;
-        self.read(ctx, &name).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("dashboard {name} is not visible after PutDashboard")))
+        self.read(ctx, &name)
+            .await?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("dashboard {name} is not visible after PutDashboard")))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -95,7 +101,14 @@ impl ResourceKind for Dashboard {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, _changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        _changed: &[String],
+    ) -> Result<Observed> {
         self.put(ctx, desired).await?;
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("dashboard {id} is gone")))
     }

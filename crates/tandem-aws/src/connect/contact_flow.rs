@@ -46,14 +46,25 @@ fn problems(doc: &Value) -> Option<String> {
         return Some("it has no `Version` (e.g. \"2019-10-30\")".into());
     }
     let start = doc.get("StartAction").and_then(Value::as_str)?;
-    (!actions.iter().any(|a| a.get("Identifier").and_then(Value::as_str) == Some(start))).then(|| format!("`StartAction` {start} is not the Identifier of any action"))
+    (!actions.iter().any(|a| a.get("Identifier").and_then(Value::as_str) == Some(start)))
+        .then(|| format!("`StartAction` {start} is not the Identifier of any action"))
 }
 
 #[async_trait]
 impl ObjectApi for ContactFlow {
     const ARN_SEGMENT: &'static str = "contact-flow";
     const NOUN: &'static str = "flow";
-    const PERMISSIONS: &'static [&'static str] = &["connect:CreateContactFlow", "connect:DescribeContactFlow", "connect:ListContactFlows", "connect:UpdateContactFlowContent", "connect:UpdateContactFlowName", "connect:DeleteContactFlow", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
+    const PERMISSIONS: &'static [&'static str] = &[
+        "connect:CreateContactFlow",
+        "connect:DescribeContactFlow",
+        "connect:ListContactFlows",
+        "connect:UpdateContactFlowContent",
+        "connect:UpdateContactFlowName",
+        "connect:DeleteContactFlow",
+        "connect:DescribeInstance",
+        "connect:TagResource",
+        "connect:UntagResource",
+    ];
 
     fn schema() -> KindSchema {
         KindSchema {
@@ -104,7 +115,13 @@ impl ObjectApi for ContactFlow {
     }
 
     async fn describe(c: &Client, instance: &str, id: &str) -> Result<Option<Described>> {
-        let out = c.describe_contact_flow().instance_id(instance).contact_flow_id(id).send().await.map_err(|e| classify("DescribeContactFlow", id, e))?;
+        let out = c
+            .describe_contact_flow()
+            .instance_id(instance)
+            .contact_flow_id(id)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeContactFlow", id, e))?;
         let Some(f) = out.contact_flow() else { return Ok(None) };
         let mut p = Map::new();
         p.insert("name".into(), json!(f.name()));
@@ -125,7 +142,13 @@ impl ObjectApi for ContactFlow {
     async fn update(c: &Client, instance: &str, id: &str, d: &Map<String, Value>, changed: &[String]) -> Result<()> {
         let has = |f: &str| changed.iter().any(|c| c == f);
         if has("content") {
-            c.update_contact_flow_content().instance_id(instance).contact_flow_id(id).content(content(d)?).send().await.map_err(|e| classify("UpdateContactFlowContent", id, e))?;
+            c.update_contact_flow_content()
+                .instance_id(instance)
+                .contact_flow_id(id)
+                .content(content(d)?)
+                .send()
+                .await
+                .map_err(|e| classify("UpdateContactFlowContent", id, e))?;
         }
         if has("name") || has("description") {
             c.update_contact_flow_name()

@@ -34,7 +34,11 @@ fn config(p: &Map<String, Value>) -> Result<Vec<HoursOfOperationConfig>> {
     for c in p.get("config").and_then(Value::as_array).into_iter().flatten() {
         let slice = |which: &str| {
             let (h, m) = time(c, which);
-            HoursOfOperationTimeSlice::builder().hours(h as i32).minutes(m as i32).build().map_err(|e| ProviderError::invalid(format!("config {which}: {e}")))
+            HoursOfOperationTimeSlice::builder()
+                .hours(h as i32)
+                .minutes(m as i32)
+                .build()
+                .map_err(|e| ProviderError::invalid(format!("config {which}: {e}")))
         };
         let day = c.get("day").and_then(Value::as_str).unwrap_or_default();
         out.push(
@@ -53,7 +57,16 @@ fn config(p: &Map<String, Value>) -> Result<Vec<HoursOfOperationConfig>> {
 impl ObjectApi for HoursOfOperation {
     const ARN_SEGMENT: &'static str = "operating-hours";
     const NOUN: &'static str = "hours of operation";
-    const PERMISSIONS: &'static [&'static str] = &["connect:CreateHoursOfOperation", "connect:DescribeHoursOfOperation", "connect:ListHoursOfOperations", "connect:UpdateHoursOfOperation", "connect:DeleteHoursOfOperation", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
+    const PERMISSIONS: &'static [&'static str] = &[
+        "connect:CreateHoursOfOperation",
+        "connect:DescribeHoursOfOperation",
+        "connect:ListHoursOfOperations",
+        "connect:UpdateHoursOfOperation",
+        "connect:DeleteHoursOfOperation",
+        "connect:DescribeInstance",
+        "connect:TagResource",
+        "connect:UntagResource",
+    ];
 
     fn schema() -> KindSchema {
         KindSchema {
@@ -92,7 +105,10 @@ impl ObjectApi for HoursOfOperation {
             // An end of 00:00 means midnight; otherwise a period must not end before it starts.
             if e != (0, 0) && s.0 >= 0 && e.0 >= 0 && e < s {
                 let day = c.get("day").and_then(Value::as_str).unwrap_or("?");
-                out.push(Invalid::new("config", format!("{day}: the period ends ({:02}:{:02}) before it starts ({:02}:{:02})", e.0, e.1, s.0, s.1)));
+                out.push(Invalid::new(
+                    "config",
+                    format!("{day}: the period ends ({:02}:{:02}) before it starts ({:02}:{:02})", e.0, e.1, s.0, s.1),
+                ));
             }
         }
         out
@@ -115,7 +131,13 @@ impl ObjectApi for HoursOfOperation {
     }
 
     async fn describe(c: &Client, instance: &str, id: &str) -> Result<Option<Described>> {
-        let out = c.describe_hours_of_operation().instance_id(instance).hours_of_operation_id(id).send().await.map_err(|e| classify("DescribeHoursOfOperation", id, e))?;
+        let out = c
+            .describe_hours_of_operation()
+            .instance_id(instance)
+            .hours_of_operation_id(id)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeHoursOfOperation", id, e))?;
         let Some(h) = out.hours_of_operation() else { return Ok(None) };
         let mut p = Map::new();
         p.insert("name".into(), json!(h.name()));
@@ -124,7 +146,11 @@ impl ObjectApi for HoursOfOperation {
         }
         p.insert("time_zone".into(), json!(h.time_zone()));
         let slice = |t: Option<&HoursOfOperationTimeSlice>| t.map(|t| json!({"hours": t.hours(), "minutes": t.minutes()}));
-        let config: Vec<Value> = h.config().iter().map(|c| json!({"day": c.day().as_str(), "start_time": slice(c.start_time()), "end_time": slice(c.end_time())})).collect();
+        let config: Vec<Value> = h
+            .config()
+            .iter()
+            .map(|c| json!({"day": c.day().as_str(), "start_time": slice(c.start_time()), "end_time": slice(c.end_time())}))
+            .collect();
         p.insert("config".into(), json!(config));
         Ok(Some(Described { props: p, arn: h.hours_of_operation_arn().unwrap_or_default().to_string(), tags: h.tags().cloned() }))
     }
@@ -149,7 +175,12 @@ impl ObjectApi for HoursOfOperation {
     }
 
     async fn delete(c: &Client, instance: &str, id: &str) -> Result<()> {
-        c.delete_hours_of_operation().instance_id(instance).hours_of_operation_id(id).send().await.map_err(|e| classify("DeleteHoursOfOperation", id, e))?;
+        c.delete_hours_of_operation()
+            .instance_id(instance)
+            .hours_of_operation_id(id)
+            .send()
+            .await
+            .map_err(|e| classify("DeleteHoursOfOperation", id, e))?;
         Ok(())
     }
 }

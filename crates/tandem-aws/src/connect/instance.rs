@@ -9,11 +9,16 @@
 
 use crate::{classify, tags, AwsContext};
 use async_trait::async_trait;
-use aws_sdk_connect::types::{DirectoryType, InstanceAttributeType, InstanceStatus, InstanceStorageConfig, InstanceStorageResourceType, KinesisStreamConfig, StorageType};
+use aws_sdk_connect::types::{
+    DirectoryType, InstanceAttributeType, InstanceStatus, InstanceStorageConfig, InstanceStorageResourceType, KinesisStreamConfig,
+    StorageType,
+};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use tandem_provider::{await_visible, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    await_visible, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 /// A client token that a re-run of the same create (same resource, same
@@ -71,10 +76,21 @@ pub(super) fn create_tags(props: &Map<String, Value>) -> Option<HashMap<String, 
 
 /// TagResource / UntagResource by ARN, from `current` to `desired`.
 /// https://docs.aws.amazon.com/connect/latest/APIReference/API_TagResource.html
-pub(super) async fn set_tags(client: &aws_sdk_connect::Client, arn: &str, current: &BTreeMap<String, String>, desired: &BTreeMap<String, String>) -> Result<()> {
+pub(super) async fn set_tags(
+    client: &aws_sdk_connect::Client,
+    arn: &str,
+    current: &BTreeMap<String, String>,
+    desired: &BTreeMap<String, String>,
+) -> Result<()> {
     let (set, remove) = tags::delta(current, desired);
     if !set.is_empty() {
-        client.tag_resource().resource_arn(arn).set_tags(Some(set.into_iter().collect())).send().await.map_err(|e| classify("TagResource", arn, e))?;
+        client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(set.into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| classify("TagResource", arn, e))?;
     }
     if !remove.is_empty() {
         client.untag_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await.map_err(|e| classify("UntagResource", arn, e))?;
@@ -92,10 +108,12 @@ pub(super) fn found<T>(r: Result<T>) -> Result<Option<T>> {
 }
 
 /// The two storage configs tandem manages: property name -> resource type.
-pub(super) const STORAGE: &[(&str, &str)] = &[("contact_trace_records_stream_arn", "CONTACT_TRACE_RECORDS"), ("agent_events_stream_arn", "AGENT_EVENTS")];
+pub(super) const STORAGE: &[(&str, &str)] =
+    &[("contact_trace_records_stream_arn", "CONTACT_TRACE_RECORDS"), ("agent_events_stream_arn", "AGENT_EVENTS")];
 
 /// Instance attributes tandem manages: property name -> attribute type.
-const ATTRIBUTES: &[(&str, &str)] = &[("inbound_calls_enabled", "INBOUND_CALLS"), ("outbound_calls_enabled", "OUTBOUND_CALLS"), ("contact_flow_logs", "CONTACTFLOW_LOGS")];
+const ATTRIBUTES: &[(&str, &str)] =
+    &[("inbound_calls_enabled", "INBOUND_CALLS"), ("outbound_calls_enabled", "OUTBOUND_CALLS"), ("contact_flow_logs", "CONTACTFLOW_LOGS")];
 
 pub struct Instance {
     aws: Arc<AwsContext>,
@@ -133,7 +151,8 @@ impl Instance {
     async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str) -> Result<()> {
         wait_until(ctx, "instance", Waiter::default(), || async {
             // NotFound right after the create is eventual consistency: not yet.
-            let Some(d) = found(client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))? else {
+            let Some(d) = found(client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))?
+            else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             Ok(match d.instance().and_then(|i| i.instance_status()) {
@@ -165,7 +184,6 @@ impl Instance {
             }
         }
     }
-
 }
 
 pub(super) async fn set_attribute(client: &aws_sdk_connect::Client, id: &str, attribute: &str, value: bool) -> Result<()> {
@@ -220,7 +238,13 @@ pub(super) async fn storage(client: &aws_sdk_connect::Client, id: &str, resource
 /// A resource type has one storage config: the old one is disassociated first.
 /// https://docs.aws.amazon.com/connect/latest/APIReference/API_AssociateInstanceStorageConfig.html
 /// https://docs.aws.amazon.com/connect/latest/APIReference/API_DisassociateInstanceStorageConfig.html
-pub(super) async fn set_storage(ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str, resource_type: &str, stream_arn: Option<&str>) -> Result<()> {
+pub(super) async fn set_storage(
+    ctx: &Ctx,
+    client: &aws_sdk_connect::Client,
+    id: &str,
+    resource_type: &str,
+    stream_arn: Option<&str>,
+) -> Result<()> {
     let what = format!("{id} {resource_type}");
     let existing = storage(client, id, resource_type).await?;
     if existing.len() == 1 && existing[0].1.as_deref() == stream_arn {
@@ -238,7 +262,11 @@ pub(super) async fn set_storage(ctx: &Ctx, client: &aws_sdk_connect::Client, id:
     }
     if let Some(arn) = stream_arn {
         let kinesis = KinesisStreamConfig::builder().stream_arn(arn).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
-        let config = InstanceStorageConfig::builder().storage_type(StorageType::KinesisStream).kinesis_stream_config(kinesis).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
+        let config = InstanceStorageConfig::builder()
+            .storage_type(StorageType::KinesisStream)
+            .kinesis_stream_config(kinesis)
+            .build()
+            .map_err(|e| ProviderError::invalid(e.to_string()))?;
         let token = client_token(ctx, "AssociateInstanceStorageConfig", &json!({ "id": id, "type": resource_type, "arn": arn }));
         client
             .associate_instance_storage_config()
@@ -260,19 +288,44 @@ impl ResourceKind for Instance {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["connect:CreateInstance", "connect:DescribeInstance", "connect:ListInstances", "connect:DeleteInstance", "connect:UpdateInstanceAttribute", "connect:DescribeInstanceAttribute", "connect:AssociateInstanceStorageConfig", "connect:DisassociateInstanceStorageConfig", "connect:ListInstanceStorageConfigs", "connect:TagResource", "connect:UntagResource", "ds:CheckAlias", "ds:CreateAlias", "ds:CreateIdentityPoolDirectory", "ds:DeleteDirectory", "ds:DescribeDirectories", "ds:UnauthorizeApplication", "iam:CreateServiceLinkedRole", "iam:PutRolePolicy", "kinesis:DescribeStream"]
+        &[
+            "connect:CreateInstance",
+            "connect:DescribeInstance",
+            "connect:ListInstances",
+            "connect:DeleteInstance",
+            "connect:UpdateInstanceAttribute",
+            "connect:DescribeInstanceAttribute",
+            "connect:AssociateInstanceStorageConfig",
+            "connect:DisassociateInstanceStorageConfig",
+            "connect:ListInstanceStorageConfigs",
+            "connect:TagResource",
+            "connect:UntagResource",
+            "ds:CheckAlias",
+            "ds:CreateAlias",
+            "ds:CreateIdentityPoolDirectory",
+            "ds:DeleteDirectory",
+            "ds:DescribeDirectories",
+            "ds:UnauthorizeApplication",
+            "iam:CreateServiceLinkedRole",
+            "iam:PutRolePolicy",
+            "kinesis:DescribeStream",
+        ]
     }
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.connect(ctx.region()?).await;
-        let idm = prop_str(props, "identity_management_type").ok_or_else(|| ProviderError::invalid("identity_management_type is required"))?;
+        let idm =
+            prop_str(props, "identity_management_type").ok_or_else(|| ProviderError::invalid("identity_management_type is required"))?;
         let alias = prop_str(props, "instance_alias");
         let directory = prop_str(props, "directory_id");
         // InstanceAlias is required unless the users come from an existing directory,
         // which then needs DirectoryId.
         // https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateInstance.html
         if idm == "EXISTING_DIRECTORY" && directory.is_none() {
-            return Err(ProviderError::invalid(format!("{}: directory_id is required with identity_management_type EXISTING_DIRECTORY", ctx.address)));
+            return Err(ProviderError::invalid(format!(
+                "{}: directory_id is required with identity_management_type EXISTING_DIRECTORY",
+                ctx.address
+            )));
         }
         if idm != "EXISTING_DIRECTORY" && alias.is_none() {
             return Err(ProviderError::invalid(format!("{}: instance_alias is required with identity_management_type {idm}", ctx.address)));
@@ -280,7 +333,12 @@ impl ResourceKind for Instance {
         let flag = |k: &str| props.get(k).and_then(Value::as_bool);
         let (inbound, outbound) = match (flag("inbound_calls_enabled"), flag("outbound_calls_enabled")) {
             (Some(i), Some(o)) => (i, o),
-            _ => return Err(ProviderError::invalid(format!("{}: inbound_calls_enabled and outbound_calls_enabled are required", ctx.address))),
+            _ => {
+                return Err(ProviderError::invalid(format!(
+                    "{}: inbound_calls_enabled and outbound_calls_enabled are required",
+                    ctx.address
+                )))
+            }
         };
         let what = alias.unwrap_or(&ctx.address).to_string();
         let input = json!({ "idm": idm, "alias": alias, "directory": directory, "inbound": inbound, "outbound": outbound, "tags": props.get("tags") });
@@ -336,13 +394,18 @@ impl ResourceKind for Instance {
             Ok::<(), ProviderError>(())
         };
         finish.await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("instance {id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| {
+            ProviderError::new(ErrorClass::Other, format!("instance {id} vanished right after creation")).with_partial(partial)
+        })
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.connect(ctx.region()?).await;
         let id = id_of(id);
-        let Some(d) = found(client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))? else { return Ok(None) };
+        let Some(d) = found(client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))?
+        else {
+            return Ok(None);
+        };
         let Some(i) = d.instance() else { return Ok(None) };
         let mut p = Map::new();
         if let Some(t) = i.identity_management_type() {
@@ -375,10 +438,20 @@ impl ResourceKind for Instance {
         Ok(Some(Observed { id: i.id().unwrap_or(id).to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.connect(ctx.region()?).await;
         let id = id_of(id).to_string();
-        let now = self.read(ctx, &id).await?.ok_or_else(|| ProviderError::not_found(format!("UpdateInstance {id}: the instance is gone; re-run plan to create it")))?;
+        let now = self
+            .read(ctx, &id)
+            .await?
+            .ok_or_else(|| ProviderError::not_found(format!("UpdateInstance {id}: the instance is gone; re-run plan to create it")))?;
         let has = |f: &str| changed.iter().any(|c| c == f);
         for f in changed {
             let known = ATTRIBUTES.iter().any(|(p, _)| p == f) || STORAGE.iter().any(|(p, _)| p == f) || f == "tags";
@@ -420,7 +493,9 @@ impl ResourceKind for Instance {
         wait_until(ctx, "instance deletion", Waiter::default(), || async {
             match found(client.describe_instance().instance_id(&id).send().await.map_err(|e| classify("DescribeInstance", &id, e)))? {
                 None => Ok(WaitOutcome::Ready(())),
-                Some(d) => Ok(WaitOutcome::Pending(d.instance().and_then(|i| i.instance_status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into()))),
+                Some(d) => Ok(WaitOutcome::Pending(
+                    d.instance().and_then(|i| i.instance_status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into()),
+                )),
             }
         })
         .await

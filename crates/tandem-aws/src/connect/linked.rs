@@ -49,7 +49,11 @@ pub(super) async fn linked(aws: &AwsContext, region: &str, instance: &str) -> Re
         }
     }
     let client = aws.connect(region).await;
-    let Some(d) = found(client.describe_instance().instance_id(instance).send().await.map_err(|e| classify("DescribeInstance", instance, e)))? else { return Ok(None) };
+    let Some(d) =
+        found(client.describe_instance().instance_id(instance).send().await.map_err(|e| classify("DescribeInstance", instance, e)))?
+    else {
+        return Ok(None);
+    };
     let Some(rc) = d.replication_configuration() else { return Ok(None) };
     let Some(source) = rc.source_region() else { return Ok(None) };
     // The summary list names the replica region(s); from the replica, the peer is the source.

@@ -14,11 +14,11 @@ mod object;
 mod phone_number;
 mod preflight;
 mod queue;
-mod routing_profile;
-mod user;
 pub mod replica;
+mod routing_profile;
 mod traffic_distribution_group;
 mod traffic_distribution_group_user;
+mod user;
 
 use crate::AwsContext;
 use std::sync::Arc;

@@ -22,8 +22,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use tandem_provider::{
-    await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter,
-    };
+    await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource,
+    SpecView, WaitOutcome, Waiter,
+};
 use tandem_schema::{Field, OutputDef};
 
 pub(super) type Client = aws_sdk_connect::Client;
@@ -78,7 +79,9 @@ impl<A: ObjectApi> Object<A> {
     pub fn new(aws: Arc<AwsContext>) -> Self {
         let mut schema = A::schema();
         schema.outputs.push(OutputDef::new("any_region_arn", "The ARN with `$.AwsRegion` for the region: how a flow that runs in both regions of a replicated instance refers to this object."));
-        schema.outputs.push(OutputDef::new("replica_arn", "The ARN of the copy in the other region of a replicated instance (null otherwise)."));
+        schema
+            .outputs
+            .push(OutputDef::new("replica_arn", "The ARN of the copy in the other region of a replicated instance (null otherwise)."));
         Object { aws, schema, api: PhantomData }
     }
 
@@ -86,7 +89,9 @@ impl<A: ObjectApi> Object<A> {
     fn parse(id: &str) -> Result<(String, String)> {
         let resource = id.splitn(6, ':').nth(5).filter(|_| id.starts_with("arn:"));
         match resource.map(|r| r.split('/').collect::<Vec<_>>()).as_deref() {
-            Some(["instance", instance, seg, object]) if *seg == A::ARN_SEGMENT && !instance.is_empty() && !object.is_empty() => Ok((instance.to_string(), object.to_string())),
+            Some(["instance", instance, seg, object]) if *seg == A::ARN_SEGMENT && !instance.is_empty() && !object.is_empty() => {
+                Ok((instance.to_string(), object.to_string()))
+            }
             _ => Err(ProviderError::invalid(format!(
                 "`{id}` is not the ARN of a {} (arn:aws:connect:REGION:ACCOUNT:instance/INSTANCE_ID/{}/ID)",
                 A::NOUN,
@@ -133,7 +138,15 @@ impl<A: ObjectApi> Object<A> {
 
     /// Wait until the copy in the peer region satisfies `done` (its
     /// description, None when absent).
-    async fn await_copy(&self, ctx: &Ctx, peer: &Linked, instance: &str, object: &str, what: &str, done: impl Fn(Option<&Described>) -> bool) -> Result<()> {
+    async fn await_copy(
+        &self,
+        ctx: &Ctx,
+        peer: &Linked,
+        instance: &str,
+        object: &str,
+        what: &str,
+        done: impl Fn(Option<&Described>) -> bool,
+    ) -> Result<()> {
         let c = self.aws.connect(&peer.peer_region).await;
         wait_until(ctx, &format!("{} {what} in {}", A::NOUN, peer.peer_region), Waiter::default(), || async {
             let copy = found(A::describe(&c, instance, object).await)?.flatten();
@@ -181,7 +194,12 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
             if instance.region.is_some() && me.region.is_some() && instance.region != me.region {
                 out.push(Invalid::new(
                     "instance_id",
-                    format!("`{}` is in {}, so this {} must be too (set `region` to the instance's)", instance.address, instance.region.unwrap_or_default(), A::NOUN),
+                    format!(
+                        "`{}` is in {}, so this {} must be too (set `region` to the instance's)",
+                        instance.address,
+                        instance.region.unwrap_or_default(),
+                        A::NOUN
+                    ),
                 ));
             }
         }
@@ -203,14 +221,22 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         let (_, object) = Self::parse(&arn)?;
         let partial = Observed { id: arn.clone(), ..Default::default() };
         // NotFound right after the create is eventual consistency, not a loss.
-        let visible = await_visible(ctx, A::NOUN, ctx.consistency, || async { Ok(found(A::describe(&c, instance, &object).await)?.flatten()) }).await?;
+        let visible =
+            await_visible(ctx, A::NOUN, ctx.consistency, || async { Ok(found(A::describe(&c, instance, &object).await)?.flatten()) })
+                .await?;
         if visible.is_none() {
-            return Err(ProviderError::new(ErrorClass::Other, format!("{} {arn} was created but stays invisible to {}; re-run apply", A::NOUN, A::NOUN)).with_partial(partial));
+            return Err(ProviderError::new(
+                ErrorClass::Other,
+                format!("{} {arn} was created but stays invisible to {}; re-run apply", A::NOUN, A::NOUN),
+            )
+            .with_partial(partial));
         }
         if let Some(peer) = self.peer(region, instance).await? {
             self.await_copy(ctx, &peer, instance, &object, "copy", |d| d.is_some()).await.map_err(|e| e.with_partial(partial.clone()))?;
         }
-        self.read(ctx, &arn).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{} {arn} vanished right after it was created", A::NOUN)).with_partial(partial))
+        self.read(ctx, &arn).await?.ok_or_else(|| {
+            ProviderError::new(ErrorClass::Other, format!("{} {arn} vanished right after it was created", A::NOUN)).with_partial(partial)
+        })
     }
 
     /// Describe in the resource's region; for a replicated instance also the
@@ -233,7 +259,11 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         if let Some(peer) = self.peer(region, &instance).await? {
             let pc = self.aws.connect(&peer.peer_region).await;
             match found(A::describe(&pc, &instance, &object).await)?.flatten() {
-                None => ctx.remark(format!("the copy in {} is missing: Global Resiliency has not mirrored this {} (yet)", peer.peer_region, A::NOUN)),
+                None => ctx.remark(format!(
+                    "the copy in {} is missing: Global Resiliency has not mirrored this {} (yet)",
+                    peer.peer_region,
+                    A::NOUN
+                )),
                 Some(copy) => {
                     outputs.insert("replica_arn".into(), json!(copy.arn));
                     let mut cp = copy.props;
@@ -259,7 +289,14 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         Ok(Some(Observed { id: d.arn, properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let (instance, object) = Self::parse(id)?;
         let region = ctx.region()?;
         let c = self.aws.connect(region).await;
@@ -277,13 +314,18 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
             let Some(source) = found(A::describe(&c, &instance, &object).await)?.flatten() else {
                 return Err(ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)));
             };
-            let want: Vec<(&Field, Value)> = changed.iter().filter_map(|f| self.schema.field(f).zip(source.props.get(f).cloned())).collect();
+            let want: Vec<(&Field, Value)> =
+                changed.iter().filter_map(|f| self.schema.field(f).zip(source.props.get(f).cloned())).collect();
             self.await_copy(ctx, &peer, &instance, &object, "change", |d| {
-                d.is_some_and(|d| want.iter().all(|(f, v)| f.name == "tags" || d.props.get(f.name).is_some_and(|cv| matches_value(f, v, cv))))
+                d.is_some_and(|d| {
+                    want.iter().all(|(f, v)| f.name == "tags" || d.props.get(f.name).is_some_and(|cv| matches_value(f, v, cv)))
+                })
             })
             .await?;
         }
-        self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)))
+        self.read(ctx, id)
+            .await?
+            .ok_or_else(|| ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)))
     }
 
     async fn delete(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>) -> Result<()> {
@@ -329,7 +371,13 @@ macro_rules! connect_find_by_name {
     ($c:expr, $instance:expr, $name:expr, $op:literal, $call:ident, $list:ident) => {{
         let mut next: Option<String> = None;
         loop {
-            let page = $c.$call().instance_id($instance).set_next_token(next.take()).send().await.map_err(|e| $crate::classify($op, $instance, e))?;
+            let page = $c
+                .$call()
+                .instance_id($instance)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| $crate::classify($op, $instance, e))?;
             if let Some(s) = page.$list().iter().find(|s| s.name() == Some($name)) {
                 break Ok(s.id().map(str::to_string));
             }

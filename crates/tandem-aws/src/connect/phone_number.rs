@@ -7,16 +7,19 @@
 //! https://docs.aws.amazon.com/connect/latest/APIReference/API_ClaimPhoneNumber.html
 
 use super::instance::{arn_region, client_token, found, fresh_token, set_tags, tags_value};
+use super::linked;
 use crate::tags::ADDRESS_TAG;
 use crate::{classify, tags, AwsContext};
 use async_trait::async_trait;
+use aws_sdk_connect::types::ListFlowAssociationResourceType;
 use aws_sdk_connect::types::{PhoneNumberCountryCode, PhoneNumberType, PhoneNumberWorkflowStatus};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use super::linked;
-use aws_sdk_connect::types::ListFlowAssociationResourceType;
-use tandem_provider::{await_visible, prop_str, wait_until, Ctx, ErrorClass, Finding, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter};
+use tandem_provider::{
+    await_visible, prop_str, wait_until, Ctx, ErrorClass, Finding, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
+    SpecResource, SpecView, WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 const NUMBER_TYPES: &[&str] = &["TOLL_FREE", "DID", "UIFN", "SHARED", "THIRD_PARTY_TF", "THIRD_PARTY_DID", "SHORT_CODE"];
@@ -35,8 +38,14 @@ fn flows(ctx: &Ctx, props: &Map<String, Value>) -> Result<Vec<FlowAssociation>> 
     let Some(list) = props.get("contact_flows").and_then(Value::as_array) else { return Ok(Vec::new()) };
     let mut out = Vec::new();
     for f in list {
-        let instance_id = f.get("instance_id").and_then(Value::as_str).ok_or_else(|| ProviderError::invalid("contact_flows[].instance_id is required"))?;
-        let contact_flow_id = f.get("contact_flow_id").and_then(Value::as_str).ok_or_else(|| ProviderError::invalid("contact_flows[].contact_flow_id is required"))?;
+        let instance_id = f
+            .get("instance_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ProviderError::invalid("contact_flows[].instance_id is required"))?;
+        let contact_flow_id = f
+            .get("contact_flow_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ProviderError::invalid("contact_flows[].contact_flow_id is required"))?;
         let region = match f.get("region").and_then(Value::as_str).or_else(|| arn_region(instance_id)) {
             Some(r) => r.to_string(),
             None => ctx.region()?.to_string(),
@@ -94,13 +103,17 @@ impl PhoneNumber {
     async fn wait_claimed(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str) -> Result<()> {
         wait_until(ctx, "phone number", Waiter::default(), || async {
             // NotFound right after the claim is eventual consistency: not yet.
-            let Some(d) = found(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))? else {
+            let Some(d) =
+                found(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))?
+            else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             let status = d.claimed_phone_number_summary().and_then(|s| s.phone_number_status());
             Ok(match status.and_then(|s| s.status()) {
                 Some(PhoneNumberWorkflowStatus::Claimed) => WaitOutcome::Ready(()),
-                Some(PhoneNumberWorkflowStatus::Failed) => WaitOutcome::Failed(format!("FAILED{}", status.and_then(|s| s.message()).map(|m| format!(": {m}")).unwrap_or_default())),
+                Some(PhoneNumberWorkflowStatus::Failed) => {
+                    WaitOutcome::Failed(format!("FAILED{}", status.and_then(|s| s.message()).map(|m| format!(": {m}")).unwrap_or_default()))
+                }
                 Some(s) => WaitOutcome::Pending(s.as_str().to_string()),
                 None => WaitOutcome::Pending("not visible yet".into()),
             })
@@ -113,11 +126,24 @@ impl PhoneNumber {
     async fn adopt(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, target: &str) -> Result<Option<String>> {
         let mut next: Option<String> = None;
         loop {
-            let page = client.list_phone_numbers_v2().target_arn(target).set_next_token(next.take()).send().await.map_err(|e| classify("ListPhoneNumbersV2", target, e))?;
+            let page = client
+                .list_phone_numbers_v2()
+                .target_arn(target)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListPhoneNumbersV2", target, e))?;
             for n in page.list_phone_numbers_summary_list() {
                 let Some(id) = n.phone_number_id() else { continue };
-                let d = found(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))?;
-                let tagged = d.as_ref().and_then(|d| d.claimed_phone_number_summary()).and_then(|s| s.tags()).and_then(|t| t.get(ADDRESS_TAG)).is_some_and(|a| a == &ctx.address);
+                let d = found(
+                    client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)),
+                )?;
+                let tagged = d
+                    .as_ref()
+                    .and_then(|d| d.claimed_phone_number_summary())
+                    .and_then(|s| s.tags())
+                    .and_then(|t| t.get(ADDRESS_TAG))
+                    .is_some_and(|a| a == &ctx.address);
                 if tagged {
                     return Ok(Some(id.to_string()));
                 }
@@ -133,7 +159,10 @@ impl PhoneNumber {
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_SearchAvailablePhoneNumbers.html
     async fn search(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, target: &str, props: &Map<String, Value>) -> Result<String> {
         let (Some(cc), Some(ty)) = (prop_str(props, "country_code"), prop_str(props, "phone_number_type")) else {
-            return Err(ProviderError::invalid(format!("{}: give phone_number, or country_code and phone_number_type to search for one", ctx.address)));
+            return Err(ProviderError::invalid(format!(
+                "{}: give phone_number, or country_code and phone_number_type to search for one",
+                ctx.address
+            )));
         };
         let out = client
             .search_available_phone_numbers()
@@ -171,12 +200,22 @@ impl PhoneNumber {
                 .send()
                 .await
                 .map_err(|e| classify("AssociatePhoneNumberContactFlow", &format!("{arn} in {} ({})", f.instance_id, f.region), e))?;
-            let Some(peer) = linked::linked(&self.aws, &f.region, &f.instance_id).await?.filter(linked::Linked::mirroring) else { continue };
+            let Some(peer) = linked::linked(&self.aws, &f.region, &f.instance_id).await?.filter(linked::Linked::mirroring) else {
+                continue;
+            };
             let pc = self.aws.connect(&peer.peer_region).await;
             wait_until(ctx, &format!("flow association in {}", peer.peer_region), Waiter::default(), || async {
-                let out = pc.list_flow_associations().instance_id(&f.instance_id).resource_type(ListFlowAssociationResourceType::VoicePhoneNumber).send().await;
+                let out = pc
+                    .list_flow_associations()
+                    .instance_id(&f.instance_id)
+                    .resource_type(ListFlowAssociationResourceType::VoicePhoneNumber)
+                    .send()
+                    .await;
                 let out = out.map_err(|e| classify("ListFlowAssociations", &f.instance_id, e))?;
-                let there = out.flow_association_summary_list().iter().any(|a| a.resource_id() == Some(arn) && a.flow_id() == Some(f.contact_flow_id.as_str()));
+                let there = out
+                    .flow_association_summary_list()
+                    .iter()
+                    .any(|a| a.resource_id() == Some(arn) && a.flow_id() == Some(f.contact_flow_id.as_str()));
                 Ok(if there { WaitOutcome::Ready(()) } else { WaitOutcome::Pending("mirroring".into()) })
             })
             .await?;
@@ -210,7 +249,20 @@ impl ResourceKind for PhoneNumber {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["connect:SearchAvailablePhoneNumbers", "connect:ClaimPhoneNumber", "connect:DescribePhoneNumber", "connect:ListPhoneNumbersV2", "connect:UpdatePhoneNumber", "connect:ReleasePhoneNumber", "connect:AssociatePhoneNumberContactFlow", "connect:DisassociatePhoneNumberContactFlow", "connect:ListFlowAssociations", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"]
+        &[
+            "connect:SearchAvailablePhoneNumbers",
+            "connect:ClaimPhoneNumber",
+            "connect:DescribePhoneNumber",
+            "connect:ListPhoneNumbersV2",
+            "connect:UpdatePhoneNumber",
+            "connect:ReleasePhoneNumber",
+            "connect:AssociatePhoneNumberContactFlow",
+            "connect:DisassociatePhoneNumberContactFlow",
+            "connect:ListFlowAssociations",
+            "connect:DescribeInstance",
+            "connect:TagResource",
+            "connect:UntagResource",
+        ]
     }
 
     async fn preflight(&self, ctx: &Ctx, me: &SpecResource<'_>, _spec: &dyn SpecView) -> Vec<Finding> {
@@ -223,7 +275,10 @@ impl ResourceKind for PhoneNumber {
         let mut out = self.validate(me.region, me.props);
         if let Some(target) = me.referenced("target_arn").and_then(|a| spec.get(a)) {
             if target.region.is_some() && me.region.is_some() && target.region != me.region {
-                out.push(Invalid::new("target_arn", format!("a number is claimed in its target's region: `{}` is in {}", target.address, target.region.unwrap_or_default())));
+                out.push(Invalid::new(
+                    "target_arn",
+                    format!("a number is claimed in its target's region: `{}` is in {}", target.address, target.region.unwrap_or_default()),
+                ));
             }
         }
         out
@@ -248,16 +303,33 @@ impl ResourceKind for PhoneNumber {
                 let mut t: HashMap<String, String> = tags::desired(props).into_iter().collect();
                 t.insert(ADDRESS_TAG.into(), ctx.address.clone());
                 let input = json!({ "target": target, "number": number, "tags": props.get("tags") });
-                let send = |token: String| client.claim_phone_number().target_arn(target).phone_number(&number).set_tags(Some(t.clone())).client_token(token).send();
-                let out = send(client_token(ctx, "ClaimPhoneNumber", &input)).await.map_err(|e| classify("ClaimPhoneNumber", &number, e))?;
+                let send = |token: String| {
+                    client
+                        .claim_phone_number()
+                        .target_arn(target)
+                        .phone_number(&number)
+                        .set_tags(Some(t.clone()))
+                        .client_token(token)
+                        .send()
+                };
+                let out =
+                    send(client_token(ctx, "ClaimPhoneNumber", &input)).await.map_err(|e| classify("ClaimPhoneNumber", &number, e))?;
                 let mut id = out.phone_number_id().unwrap_or_default().to_string();
                 let seen = await_visible(ctx, "phone number", ctx.consistency, || async {
-                    found(client.describe_phone_number().phone_number_id(&id).send().await.map_err(|e| classify("DescribePhoneNumber", &id, e)))
+                    found(
+                        client
+                            .describe_phone_number()
+                            .phone_number_id(&id)
+                            .send()
+                            .await
+                            .map_err(|e| classify("DescribePhoneNumber", &id, e)),
+                    )
                 })
                 .await?;
                 if seen.is_none() {
                     ctx.report(format!("phone number {id} from an earlier run is gone; claiming again"));
-                    let out = send(fresh_token(ctx, "ClaimPhoneNumber", &input)).await.map_err(|e| classify("ClaimPhoneNumber", &number, e))?;
+                    let out =
+                        send(fresh_token(ctx, "ClaimPhoneNumber", &input)).await.map_err(|e| classify("ClaimPhoneNumber", &number, e))?;
                     id = out.phone_number_id().unwrap_or_default().to_string();
                 }
                 id
@@ -265,7 +337,9 @@ impl ResourceKind for PhoneNumber {
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
         self.wait_claimed(ctx, &client, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
-        let now = self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("phone number {id} vanished right after its claim")).with_partial(partial.clone()))?;
+        let now = self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| {
+            ProviderError::new(ErrorClass::Other, format!("phone number {id} vanished right after its claim")).with_partial(partial.clone())
+        })?;
         let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default().to_string();
         self.associate(ctx, &arn, &associations).await.map_err(|e| e.with_partial(now.clone()))?;
         Ok(now)
@@ -275,7 +349,11 @@ impl ResourceKind for PhoneNumber {
     /// read back; the engine keeps what it last applied.
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.connect(ctx.region()?).await;
-        let Some(d) = found(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))? else { return Ok(None) };
+        let Some(d) =
+            found(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))?
+        else {
+            return Ok(None);
+        };
         let Some(n) = d.claimed_phone_number_summary() else { return Ok(None) };
         let mut p = Map::new();
         if let Some(t) = n.target_arn() {
@@ -299,12 +377,22 @@ impl ResourceKind for PhoneNumber {
         Ok(Some(Observed { id: nid, properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.connect(ctx.region()?).await;
         if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "target_arn" | "contact_flows" | "tags")) {
             return Err(ProviderError::invalid(format!("{other} of phone number {id} cannot be changed in place")));
         }
-        let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("UpdatePhoneNumber {id}: the number is gone; re-run plan to claim one")))?;
+        let now = self
+            .read(ctx, id)
+            .await?
+            .ok_or_else(|| ProviderError::not_found(format!("UpdatePhoneNumber {id}: the number is gone; re-run plan to claim one")))?;
         let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default().to_string();
         let has = |f: &str| changed.iter().any(|c| c == f);
         let want = flows(ctx, desired)?;
@@ -315,12 +403,20 @@ impl ResourceKind for PhoneNumber {
             // https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdatePhoneNumber.html
             self.disassociate(&arn, &flows(ctx, prior)?).await?;
             let token = client_token(ctx, "UpdatePhoneNumber", &json!({ "id": now.id, "target": target }));
-            client.update_phone_number().phone_number_id(&now.id).target_arn(target).client_token(token).send().await.map_err(|e| classify("UpdatePhoneNumber", &now.id, e))?;
+            client
+                .update_phone_number()
+                .phone_number_id(&now.id)
+                .target_arn(target)
+                .client_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("UpdatePhoneNumber", &now.id, e))?;
             self.wait_claimed(ctx, &client, &now.id).await?;
             self.associate(ctx, &arn, &want).await?;
         } else if has("contact_flows") || has("target_arn") {
             let had = flows(ctx, prior)?;
-            let gone: Vec<FlowAssociation> = had.into_iter().filter(|h| !want.iter().any(|w| w.region == h.region && w.instance_id == h.instance_id)).collect();
+            let gone: Vec<FlowAssociation> =
+                had.into_iter().filter(|h| !want.iter().any(|w| w.region == h.region && w.instance_id == h.instance_id)).collect();
             self.disassociate(&arn, &gone).await?;
             self.associate(ctx, &arn, &want).await?;
         }
@@ -340,14 +436,35 @@ impl ResourceKind for PhoneNumber {
         let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default().to_string();
         self.disassociate(&arn, &flows(ctx, prior)?).await?;
         let token = client_token(ctx, "ReleasePhoneNumber", &json!({ "id": now.id }));
-        if found(client.release_phone_number().phone_number_id(&now.id).client_token(token).send().await.map_err(|e| classify("ReleasePhoneNumber", &now.id, e)))?.is_none() {
+        if found(
+            client
+                .release_phone_number()
+                .phone_number_id(&now.id)
+                .client_token(token)
+                .send()
+                .await
+                .map_err(|e| classify("ReleasePhoneNumber", &now.id, e)),
+        )?
+        .is_none()
+        {
             return Ok(());
         }
         wait_until(ctx, "phone number release", Waiter::default(), || async {
-            match found(client.describe_phone_number().phone_number_id(&now.id).send().await.map_err(|e| classify("DescribePhoneNumber", &now.id, e)))? {
+            match found(
+                client
+                    .describe_phone_number()
+                    .phone_number_id(&now.id)
+                    .send()
+                    .await
+                    .map_err(|e| classify("DescribePhoneNumber", &now.id, e)),
+            )? {
                 None => Ok(WaitOutcome::Ready(())),
                 Some(d) => Ok(WaitOutcome::Pending(
-                    d.claimed_phone_number_summary().and_then(|s| s.phone_number_status()).and_then(|s| s.status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "releasing".into()),
+                    d.claimed_phone_number_summary()
+                        .and_then(|s| s.phone_number_status())
+                        .and_then(|s| s.status())
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_else(|| "releasing".into()),
                 )),
             }
         })

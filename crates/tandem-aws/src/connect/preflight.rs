@@ -34,15 +34,28 @@ pub(super) async fn replica(aws: &AwsContext, ctx: &Ctx, me: &SpecResource<'_>, 
     }
     if let Some(instance) = me.referenced("instance_id").and_then(|a| spec.get(a)) {
         match prop_str(instance.props, "identity_management_type") {
-            Some("SAML") => out.push(ok("SAML", format!("`{}` uses SAML identity management, which ReplicateInstance requires", instance.address))),
-            Some(other) => out.push(Finding::new(FindingStatus::Fail, "SAML", format!("`{}` uses {other}; ReplicateInstance needs SAML", instance.address))),
+            Some("SAML") => {
+                out.push(ok("SAML", format!("`{}` uses SAML identity management, which ReplicateInstance requires", instance.address)))
+            }
+            Some(other) => out.push(Finding::new(
+                FindingStatus::Fail,
+                "SAML",
+                format!("`{}` uses {other}; ReplicateInstance needs SAML", instance.address),
+            )),
             None => {}
         }
     }
     // The source as it exists now, when it does.
     if let Some(id) = prop_str(me.props, "instance_id") {
         let client = aws.connect(source).await;
-        match found(client.describe_instance().instance_id(super::instance::id_of(id)).send().await.map_err(|e| classify("DescribeInstance", id, e))) {
+        match found(
+            client
+                .describe_instance()
+                .instance_id(super::instance::id_of(id))
+                .send()
+                .await
+                .map_err(|e| classify("DescribeInstance", id, e)),
+        ) {
             Ok(Some(d)) => {
                 if let Some(i) = d.instance() {
                     let idm = i.identity_management_type().map(|t| t.as_str().to_string()).unwrap_or_default();
@@ -115,7 +128,8 @@ pub(super) async fn phone_number(aws: &AwsContext, ctx: &Ctx, me: &SpecResource<
             format!("SearchAvailablePhoneNumbers needs an instance or group to search for; none exists in {region} yet, so the number is checked when apply claims it"),
         )];
     };
-    let country = prop_str(me.props, "country_code").map(str::to_string).or_else(|| number.filter(|n| n.starts_with("+1")).map(|_| "US".to_string()));
+    let country =
+        prop_str(me.props, "country_code").map(str::to_string).or_else(|| number.filter(|n| n.starts_with("+1")).map(|_| "US".to_string()));
     let Some(country) = country else {
         return vec![Finding::new(FindingStatus::Unknown, check, "set country_code to check the number's availability")];
     };

@@ -17,7 +17,18 @@ pub(super) struct Queue;
 impl ObjectApi for Queue {
     const ARN_SEGMENT: &'static str = "queue";
     const NOUN: &'static str = "queue";
-    const PERMISSIONS: &'static [&'static str] = &["connect:CreateQueue", "connect:DescribeQueue", "connect:ListQueues", "connect:UpdateQueueName", "connect:UpdateQueueHoursOfOperation", "connect:UpdateQueueMaxContacts", "connect:DeleteQueue", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
+    const PERMISSIONS: &'static [&'static str] = &[
+        "connect:CreateQueue",
+        "connect:DescribeQueue",
+        "connect:ListQueues",
+        "connect:UpdateQueueName",
+        "connect:UpdateQueueHoursOfOperation",
+        "connect:UpdateQueueMaxContacts",
+        "connect:DeleteQueue",
+        "connect:DescribeInstance",
+        "connect:TagResource",
+        "connect:UntagResource",
+    ];
 
     fn schema() -> KindSchema {
         KindSchema {
@@ -96,7 +107,13 @@ impl ObjectApi for Queue {
                 .map_err(|e| classify("UpdateQueueHoursOfOperation", id, e))?;
         }
         if has("max_contacts") {
-            c.update_queue_max_contacts().instance_id(instance).queue_id(id).set_max_contacts(int(d, "max_contacts")).send().await.map_err(|e| classify("UpdateQueueMaxContacts", id, e))?;
+            c.update_queue_max_contacts()
+                .instance_id(instance)
+                .queue_id(id)
+                .set_max_contacts(int(d, "max_contacts"))
+                .send()
+                .await
+                .map_err(|e| classify("UpdateQueueMaxContacts", id, e))?;
         }
         Ok(())
     }

@@ -15,8 +15,9 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    await_visible, prop_str, wait_until, Ctx, ErrorClass, Finding, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter,
-    };
+    await_visible, prop_str, wait_until, Ctx, ErrorClass, Finding, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
+    SpecResource, SpecView, WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 /// The region pairs Connect Global Resiliency allows, source -> replica:
@@ -104,7 +105,9 @@ impl Replica {
     async fn wait_replicated(&self, ctx: &Ctx, source: &str, replica_region: &str, id: &str) -> Result<()> {
         let replica = self.aws.connect(replica_region).await;
         wait_until(ctx, "replica instance", Waiter::default(), || async {
-            let Some(l) = linked::linked(&self.aws, source, id).await? else { return Ok(WaitOutcome::Pending("replication not reported yet".into())) };
+            let Some(l) = linked::linked(&self.aws, source, id).await? else {
+                return Ok(WaitOutcome::Pending("replication not reported yet".into()));
+            };
             match l.status.as_str() {
                 "INSTANCE_REPLICATION_COMPLETE" => {}
                 "INSTANCE_REPLICATION_FAILED" => {
@@ -128,7 +131,14 @@ impl Replica {
     }
 
     /// The replica's own settings: flow logs and storage configs.
-    async fn configure(&self, ctx: &Ctx, replica_region: &str, id: &str, props: &Map<String, Value>, only: Option<&[String]>) -> Result<()> {
+    async fn configure(
+        &self,
+        ctx: &Ctx,
+        replica_region: &str,
+        id: &str,
+        props: &Map<String, Value>,
+        only: Option<&[String]>,
+    ) -> Result<()> {
         let client = self.aws.connect(replica_region).await;
         let wanted = |f: &str| only.is_none_or(|o| o.iter().any(|c| c == f));
         if wanted("contact_flow_logs") {
@@ -149,7 +159,9 @@ impl Replica {
 
 /// The replica's region from its ARN (the resource id).
 fn replica_region_of(id: &str) -> Result<&str> {
-    arn_region(id).ok_or_else(|| ProviderError::invalid(format!("{id} is not a Connect instance ARN: a replica is identified by its ARN in the replica region")))
+    arn_region(id).ok_or_else(|| {
+        ProviderError::invalid(format!("{id} is not a Connect instance ARN: a replica is identified by its ARN in the replica region"))
+    })
 }
 
 #[async_trait]
@@ -159,12 +171,32 @@ impl ResourceKind for Replica {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["connect:ReplicateInstance", "connect:DescribeInstance", "connect:DeleteInstance", "connect:UpdateInstanceAttribute", "connect:DescribeInstanceAttribute", "connect:AssociateInstanceStorageConfig", "connect:DisassociateInstanceStorageConfig", "connect:ListInstanceStorageConfigs", "ds:CheckAlias", "ds:CreateAlias", "ds:CreateIdentityPoolDirectory", "ds:DeleteDirectory", "ds:DescribeDirectories", "ds:UnauthorizeApplication", "iam:CreateServiceLinkedRole", "iam:PutRolePolicy", "kinesis:DescribeStream"]
+        &[
+            "connect:ReplicateInstance",
+            "connect:DescribeInstance",
+            "connect:DeleteInstance",
+            "connect:UpdateInstanceAttribute",
+            "connect:DescribeInstanceAttribute",
+            "connect:AssociateInstanceStorageConfig",
+            "connect:DisassociateInstanceStorageConfig",
+            "connect:ListInstanceStorageConfigs",
+            "ds:CheckAlias",
+            "ds:CreateAlias",
+            "ds:CreateIdentityPoolDirectory",
+            "ds:DeleteDirectory",
+            "ds:DescribeDirectories",
+            "ds:UnauthorizeApplication",
+            "iam:CreateServiceLinkedRole",
+            "iam:PutRolePolicy",
+            "kinesis:DescribeStream",
+        ]
     }
 
     fn validate(&self, region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         match (region, prop_str(props, "replica_region")) {
-            (Some(source), Some(replica)) => pair_problem(source, replica).map(|m| vec![Invalid::new("replica_region", m)]).unwrap_or_default(),
+            (Some(source), Some(replica)) => {
+                pair_problem(source, replica).map(|m| vec![Invalid::new("replica_region", m)]).unwrap_or_default()
+            }
             _ => Vec::new(),
         }
     }
@@ -190,12 +222,21 @@ impl ResourceKind for Replica {
                 ));
             }
             if !source.props.contains_key("instance_alias") {
-                out.push(Invalid::new("instance_id", format!("`{}` has no instance_alias, and an instance without an alias cannot be replicated: give it one", source.address)));
+                out.push(Invalid::new(
+                    "instance_id",
+                    format!(
+                        "`{}` has no instance_alias, and an instance without an alias cannot be replicated: give it one",
+                        source.address
+                    ),
+                ));
             }
             if source.region.is_some() && source.region != me.region {
                 out.push(Invalid::new(
                     "instance_id",
-                    format!("the replica's `region` is the source instance's region ({}), where ReplicateInstance is called", source.region.unwrap_or_default()),
+                    format!(
+                        "the replica's `region` is the source instance's region ({}), where ReplicateInstance is called",
+                        source.region.unwrap_or_default()
+                    ),
                 ));
             }
         }
@@ -206,7 +247,10 @@ impl ResourceKind for Replica {
                     None => prop_str(me.props, prop).and_then(|arn| arn.split(':').nth(3)).map(str::to_string),
                 };
                 if let Some(r) = region.filter(|r| r != replica) {
-                    out.push(Invalid::new(prop, format!("the replica in {replica} writes to a stream in its own region; this stream is in {r}")));
+                    out.push(Invalid::new(
+                        prop,
+                        format!("the replica in {replica} writes to a stream in its own region; this stream is in {r}"),
+                    ));
                 }
             }
         }
@@ -228,10 +272,15 @@ impl ResourceKind for Replica {
         let id = id_of(instance).to_string();
         let client = self.aws.connect(source).await;
         let input = json!({ "instance": id, "replica_region": replica_region, "alias": alias });
-        let send = |token: String| client.replicate_instance().instance_id(instance).replica_region(replica_region).replica_alias(alias).client_token(token).send();
+        let send = |token: String| {
+            client.replicate_instance().instance_id(instance).replica_region(replica_region).replica_alias(alias).client_token(token).send()
+        };
         // The same ClientToken after a crash returns the replica the crashed run started.
         let out = send(client_token(ctx, "ReplicateInstance", &input)).await.map_err(|e| classify("ReplicateInstance", instance, e))?;
-        let mut arn = out.arn().map(str::to_string).ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("ReplicateInstance {instance}: the answer has no Arn")))?;
+        let mut arn = out
+            .arn()
+            .map(str::to_string)
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("ReplicateInstance {instance}: the answer has no Arn")))?;
         // The source lists the replica's region once replication started;
         // right after the call it may not yet (eventual consistency).
         let listed = await_visible(ctx, "replication", ctx.consistency, || async {
@@ -245,12 +294,17 @@ impl ResourceKind for Replica {
             arn = out.arn().unwrap_or_default().to_string();
         }
         if arn_region(&arn) != Some(replica_region) {
-            return Err(ProviderError::new(ErrorClass::Other, format!("ReplicateInstance {instance}: the answer's ARN {arn:?} is not in {replica_region}")));
+            return Err(ProviderError::new(
+                ErrorClass::Other,
+                format!("ReplicateInstance {instance}: the answer's ARN {arn:?} is not in {replica_region}"),
+            ));
         }
         let partial = Observed { id: arn.clone(), ..Default::default() };
         self.wait_replicated(ctx, source, replica_region, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
         self.configure(ctx, replica_region, &id, props, None).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, &arn).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("replica {arn} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &arn).await?.ok_or_else(|| {
+            ProviderError::new(ErrorClass::Other, format!("replica {arn} vanished right after creation")).with_partial(partial)
+        })
     }
 
     /// DescribeInstance of the replica in its region, by id (the replica keeps
@@ -259,7 +313,10 @@ impl ResourceKind for Replica {
         let replica_region = replica_region_of(id)?;
         let iid = id_of(id);
         let client = self.aws.connect(replica_region).await;
-        let Some(d) = found(client.describe_instance().instance_id(iid).send().await.map_err(|e| classify("DescribeInstance", iid, e)))? else { return Ok(None) };
+        let Some(d) = found(client.describe_instance().instance_id(iid).send().await.map_err(|e| classify("DescribeInstance", iid, e)))?
+        else {
+            return Ok(None);
+        };
         let Some(i) = d.instance() else { return Ok(None) };
         // What answers must be a replica of an instance in this resource's region.
         let source = d.replication_configuration().and_then(|r| r.source_region());
@@ -268,9 +325,15 @@ impl ResourceKind for Replica {
                 return Err(ProviderError::invalid(format!("{id} is a replica of an instance in {source}, not in {region}")));
             }
         }
-        if let Some(s) = d.replication_configuration().and_then(|r| r.replication_status_summary_list().iter().find(|s| s.region() == Some(replica_region))) {
+        if let Some(s) = d
+            .replication_configuration()
+            .and_then(|r| r.replication_status_summary_list().iter().find(|s| s.region() == Some(replica_region)))
+        {
             if s.replication_status().is_some_and(|st| st.as_str() == "INSTANCE_REPLICATION_FAILED") {
-                ctx.remark(format!("replication to {replica_region} FAILED: {}", s.replication_status_reason().unwrap_or("no reason given")));
+                ctx.remark(format!(
+                    "replication to {replica_region} FAILED: {}",
+                    s.replication_status_reason().unwrap_or("no reason given")
+                ));
             }
         }
         let mut p = Map::new();
@@ -298,7 +361,14 @@ impl ResourceKind for Replica {
     }
 
     /// The replica's own settings change in place; anything else makes a new replica.
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let in_place = ["contact_flow_logs", "contact_trace_records_stream_arn", "agent_events_stream_arn"];
         if let Some(f) = changed.iter().find(|f| !in_place.contains(&f.as_str())) {
             return Err(ProviderError::invalid(format!("{f} of replica {id} cannot be changed in place")));
@@ -321,7 +391,9 @@ impl ResourceKind for Replica {
         let result = wait_until(ctx, "replica deletion", Waiter::default(), || async {
             match found(client.describe_instance().instance_id(&iid).send().await.map_err(|e| classify("DescribeInstance", &iid, e)))? {
                 None => Ok(WaitOutcome::Ready(())),
-                Some(d) => Ok(WaitOutcome::Pending(d.instance().and_then(|i| i.instance_status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into()))),
+                Some(d) => Ok(WaitOutcome::Pending(
+                    d.instance().and_then(|i| i.instance_status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into()),
+                )),
             }
         })
         .await;

@@ -31,7 +31,11 @@ fn concurrencies(p: &Map<String, Value>) -> Result<Vec<MediaConcurrency>> {
         .map(|m| {
             let channel = m.get("channel").and_then(Value::as_str).unwrap_or_default();
             let n = m.get("concurrency").and_then(Value::as_i64).unwrap_or(1) as i32;
-            MediaConcurrency::builder().channel(Channel::from(channel)).concurrency(n).build().map_err(|e| ProviderError::invalid(format!("media_concurrencies {channel}: {e}")))
+            MediaConcurrency::builder()
+                .channel(Channel::from(channel))
+                .concurrency(n)
+                .build()
+                .map_err(|e| ProviderError::invalid(format!("media_concurrencies {channel}: {e}")))
         })
         .collect()
 }
@@ -53,7 +57,11 @@ fn desired_queues(p: &Map<String, Value>) -> QueueConfigs {
 }
 
 fn reference(queue: &str, channel: &str) -> Result<RoutingProfileQueueReference> {
-    RoutingProfileQueueReference::builder().queue_id(queue).channel(Channel::from(channel)).build().map_err(|e| ProviderError::invalid(format!("queue {queue}: {e}")))
+    RoutingProfileQueueReference::builder()
+        .queue_id(queue)
+        .channel(Channel::from(channel))
+        .build()
+        .map_err(|e| ProviderError::invalid(format!("queue {queue}: {e}")))
 }
 
 fn queue_config(((queue, channel), (priority, delay)): (&(String, String), &(i64, i64))) -> Result<RoutingProfileQueueConfig> {
@@ -69,7 +77,14 @@ async fn current_queues(c: &Client, instance: &str, id: &str) -> Result<QueueCon
     let mut out = QueueConfigs::new();
     let mut next: Option<String> = None;
     loop {
-        let page = c.list_routing_profile_queues().instance_id(instance).routing_profile_id(id).set_next_token(next.take()).send().await.map_err(|e| classify("ListRoutingProfileQueues", id, e))?;
+        let page = c
+            .list_routing_profile_queues()
+            .instance_id(instance)
+            .routing_profile_id(id)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| classify("ListRoutingProfileQueues", id, e))?;
         for q in page.routing_profile_queue_config_summary_list() {
             out.insert((q.queue_id().to_string(), q.channel().as_str().to_string()), (i64::from(q.priority()), i64::from(q.delay())));
         }
@@ -84,14 +99,32 @@ async fn current_queues(c: &Client, instance: &str, id: &str) -> Result<QueueCon
 impl ObjectApi for RoutingProfile {
     const ARN_SEGMENT: &'static str = "routing-profile";
     const NOUN: &'static str = "routing profile";
-    const PERMISSIONS: &'static [&'static str] = &["connect:CreateRoutingProfile", "connect:DescribeRoutingProfile", "connect:ListRoutingProfiles", "connect:UpdateRoutingProfileName", "connect:UpdateRoutingProfileDefaultOutboundQueue", "connect:UpdateRoutingProfileConcurrency", "connect:AssociateRoutingProfileQueues", "connect:DisassociateRoutingProfileQueues", "connect:UpdateRoutingProfileQueues", "connect:ListRoutingProfileQueues", "connect:DeleteRoutingProfile", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
+    const PERMISSIONS: &'static [&'static str] = &[
+        "connect:CreateRoutingProfile",
+        "connect:DescribeRoutingProfile",
+        "connect:ListRoutingProfiles",
+        "connect:UpdateRoutingProfileName",
+        "connect:UpdateRoutingProfileDefaultOutboundQueue",
+        "connect:UpdateRoutingProfileConcurrency",
+        "connect:AssociateRoutingProfileQueues",
+        "connect:DisassociateRoutingProfileQueues",
+        "connect:UpdateRoutingProfileQueues",
+        "connect:ListRoutingProfileQueues",
+        "connect:DeleteRoutingProfile",
+        "connect:DescribeInstance",
+        "connect:TagResource",
+        "connect:UntagResource",
+    ];
 
     fn schema() -> KindSchema {
         let queue_config = Type::Object(vec![
             Field::new("queue_id", Type::String).required().refers_to(&["aws.connect.queue"]).doc("QueueReference.QueueId."),
             Field::new("channel", Type::enumeration(CHANNELS)).required().doc("QueueReference.Channel."),
             Field::new("priority", Type::Integer).required().check(Check::Range(1, 99)).doc("Priority: 1 is served first."),
-            Field::new("delay", Type::Integer).required().check(Check::Range(0, 9999)).doc("Delay: seconds a contact waits in this queue before agents of this profile get it."),
+            Field::new("delay", Type::Integer)
+                .required()
+                .check(Check::Range(0, 9999))
+                .doc("Delay: seconds a contact waits in this queue before agents of this profile get it."),
         ]);
         KindSchema {
             type_name: "aws.connect.routing_profile",
@@ -140,13 +173,25 @@ impl ObjectApi for RoutingProfile {
             .map_err(|e| classify("CreateRoutingProfile", name, e))?;
         let id = out.routing_profile_id().unwrap_or_default();
         for chunk in rest.chunks(QUEUES_PER_CALL) {
-            c.associate_routing_profile_queues().instance_id(instance).routing_profile_id(id).set_queue_configs(Some(chunk.to_vec())).send().await.map_err(|e| classify("AssociateRoutingProfileQueues", id, e))?;
+            c.associate_routing_profile_queues()
+                .instance_id(instance)
+                .routing_profile_id(id)
+                .set_queue_configs(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| classify("AssociateRoutingProfileQueues", id, e))?;
         }
         Ok(out.routing_profile_arn().unwrap_or_default().to_string())
     }
 
     async fn describe(c: &Client, instance: &str, id: &str) -> Result<Option<Described>> {
-        let out = c.describe_routing_profile().instance_id(instance).routing_profile_id(id).send().await.map_err(|e| classify("DescribeRoutingProfile", id, e))?;
+        let out = c
+            .describe_routing_profile()
+            .instance_id(instance)
+            .routing_profile_id(id)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeRoutingProfile", id, e))?;
         let Some(r) = out.routing_profile() else { return Ok(None) };
         let mut p = Map::new();
         p.insert("name".into(), json!(r.name()));
@@ -154,9 +199,14 @@ impl ObjectApi for RoutingProfile {
             p.insert("description".into(), json!(d));
         }
         p.insert("default_outbound_queue_id".into(), json!(r.default_outbound_queue_id()));
-        let mc: Vec<Value> = r.media_concurrencies().iter().map(|m| json!({"channel": m.channel().as_str(), "concurrency": m.concurrency()})).collect();
+        let mc: Vec<Value> =
+            r.media_concurrencies().iter().map(|m| json!({"channel": m.channel().as_str(), "concurrency": m.concurrency()})).collect();
         p.insert("media_concurrencies".into(), json!(mc));
-        let queues: Vec<Value> = current_queues(c, instance, id).await?.into_iter().map(|((q, ch), (pr, d))| json!({"queue_id": q, "channel": ch, "priority": pr, "delay": d})).collect();
+        let queues: Vec<Value> = current_queues(c, instance, id)
+            .await?
+            .into_iter()
+            .map(|((q, ch), (pr, d))| json!({"queue_id": q, "channel": ch, "priority": pr, "delay": d}))
+            .collect();
         p.insert("queue_configs".into(), json!(queues));
         Ok(Some(Described { props: p, arn: r.routing_profile_arn().unwrap_or_default().to_string(), tags: r.tags().cloned() }))
     }
@@ -200,13 +250,26 @@ impl ObjectApi for RoutingProfile {
             let now = current_queues(c, instance, id).await?;
             let want = desired_queues(d);
             let add: Vec<_> = want.iter().filter(|(k, _)| !now.contains_key(*k)).map(queue_config).collect::<Result<_>>()?;
-            let change: Vec<_> = want.iter().filter(|(k, v)| now.get(*k).is_some_and(|n| n != *v)).map(queue_config).collect::<Result<_>>()?;
+            let change: Vec<_> =
+                want.iter().filter(|(k, v)| now.get(*k).is_some_and(|n| n != *v)).map(queue_config).collect::<Result<_>>()?;
             let remove: Vec<_> = now.keys().filter(|k| !want.contains_key(*k)).map(|(q, ch)| reference(q, ch)).collect::<Result<_>>()?;
             for chunk in add.chunks(QUEUES_PER_CALL) {
-                c.associate_routing_profile_queues().instance_id(instance).routing_profile_id(id).set_queue_configs(Some(chunk.to_vec())).send().await.map_err(|e| classify("AssociateRoutingProfileQueues", id, e))?;
+                c.associate_routing_profile_queues()
+                    .instance_id(instance)
+                    .routing_profile_id(id)
+                    .set_queue_configs(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| classify("AssociateRoutingProfileQueues", id, e))?;
             }
             for chunk in change.chunks(QUEUES_PER_CALL) {
-                c.update_routing_profile_queues().instance_id(instance).routing_profile_id(id).set_queue_configs(Some(chunk.to_vec())).send().await.map_err(|e| classify("UpdateRoutingProfileQueues", id, e))?;
+                c.update_routing_profile_queues()
+                    .instance_id(instance)
+                    .routing_profile_id(id)
+                    .set_queue_configs(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| classify("UpdateRoutingProfileQueues", id, e))?;
             }
             for chunk in remove.chunks(QUEUES_PER_CALL) {
                 c.disassociate_routing_profile_queues()
@@ -222,7 +285,12 @@ impl ObjectApi for RoutingProfile {
     }
 
     async fn delete(c: &Client, instance: &str, id: &str) -> Result<()> {
-        c.delete_routing_profile().instance_id(instance).routing_profile_id(id).send().await.map_err(|e| classify("DeleteRoutingProfile", id, e))?;
+        c.delete_routing_profile()
+            .instance_id(instance)
+            .routing_profile_id(id)
+            .send()
+            .await
+            .map_err(|e| classify("DeleteRoutingProfile", id, e))?;
         Ok(())
     }
 }

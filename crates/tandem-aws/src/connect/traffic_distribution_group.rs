@@ -9,11 +9,16 @@
 use super::instance::{client_token, create_tags, found, fresh_token, set_tags, tags_value};
 use crate::{classify, tags, AwsContext};
 use async_trait::async_trait;
-use aws_sdk_connect::types::{AgentConfig, Distribution, SignInConfig, SignInDistribution, TelephonyConfig, TrafficDistributionGroupStatus};
+use aws_sdk_connect::types::{
+    AgentConfig, Distribution, SignInConfig, SignInDistribution, TelephonyConfig, TrafficDistributionGroupStatus,
+};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter};
+use tandem_provider::{
+    await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource,
+    SpecView, WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 /// The three distribution properties, updated together by UpdateTrafficDistribution.
@@ -89,7 +94,15 @@ impl TrafficDistributionGroup {
     async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str) -> Result<()> {
         wait_until(ctx, "traffic distribution group", Waiter::default(), || async {
             // NotFound right after the create is eventual consistency: not yet.
-            let Some(d) = found(client.describe_traffic_distribution_group().traffic_distribution_group_id(id).send().await.map_err(|e| classify("DescribeTrafficDistributionGroup", id, e)))? else {
+            let Some(d) = found(
+                client
+                    .describe_traffic_distribution_group()
+                    .traffic_distribution_group_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| classify("DescribeTrafficDistributionGroup", id, e)),
+            )?
+            else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             Ok(match d.traffic_distribution_group().and_then(|g| g.status()) {
@@ -107,7 +120,13 @@ impl TrafficDistributionGroup {
     /// again (the group is UPDATE_IN_PROGRESS meanwhile). TelephonyConfig is
     /// required; AgentConfig and SignInConfig are sent when the spec sets them.
     async fn distribute(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str, props: &Map<String, Value>) -> Result<()> {
-        let telephony = TelephonyConfig::builder().set_distributions(Some(distributions(props, "telephony_config")?.ok_or_else(|| ProviderError::invalid(format!("{}: telephony_config is required", ctx.address)))?)).build().map_err(|e| ProviderError::invalid(e.to_string()))?;
+        let telephony = TelephonyConfig::builder()
+            .set_distributions(Some(
+                distributions(props, "telephony_config")?
+                    .ok_or_else(|| ProviderError::invalid(format!("{}: telephony_config is required", ctx.address)))?,
+            ))
+            .build()
+            .map_err(|e| ProviderError::invalid(e.to_string()))?;
         let agents = match distributions(props, "agent_config")? {
             Some(d) => Some(AgentConfig::builder().set_distributions(Some(d)).build().map_err(|e| ProviderError::invalid(e.to_string()))?),
             None => None,
@@ -116,9 +135,21 @@ impl TrafficDistributionGroup {
             Some(list) => {
                 let mut out = Vec::new();
                 for d in list {
-                    let region = d.get("region").and_then(Value::as_str).ok_or_else(|| ProviderError::invalid("sign_in_config.distributions[].region is required"))?;
-                    let enabled = d.get("enabled").and_then(Value::as_bool).ok_or_else(|| ProviderError::invalid("sign_in_config.distributions[].enabled is required"))?;
-                    out.push(SignInDistribution::builder().region(region).enabled(enabled).build().map_err(|e| ProviderError::invalid(e.to_string()))?);
+                    let region = d
+                        .get("region")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| ProviderError::invalid("sign_in_config.distributions[].region is required"))?;
+                    let enabled = d
+                        .get("enabled")
+                        .and_then(Value::as_bool)
+                        .ok_or_else(|| ProviderError::invalid("sign_in_config.distributions[].enabled is required"))?;
+                    out.push(
+                        SignInDistribution::builder()
+                            .region(region)
+                            .enabled(enabled)
+                            .build()
+                            .map_err(|e| ProviderError::invalid(e.to_string()))?,
+                    );
                 }
                 Some(SignInConfig::builder().set_distributions(Some(out)).build().map_err(|e| ProviderError::invalid(e.to_string()))?)
             }
@@ -146,8 +177,14 @@ fn distributions(props: &Map<String, Value>, prop: &str) -> Result<Option<Vec<Di
     let mut out: Vec<Distribution> = Vec::new();
     let mut sum = 0;
     for d in list {
-        let region = d.get("region").and_then(Value::as_str).ok_or_else(|| ProviderError::invalid(format!("{prop}.distributions[].region is required")))?;
-        let pct = d.get("percentage").and_then(Value::as_i64).ok_or_else(|| ProviderError::invalid(format!("{prop}.distributions[].percentage is required")))?;
+        let region = d
+            .get("region")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ProviderError::invalid(format!("{prop}.distributions[].region is required")))?;
+        let pct = d
+            .get("percentage")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| ProviderError::invalid(format!("{prop}.distributions[].percentage is required")))?;
         if !(0..=100).contains(&pct) || pct % 10 != 0 {
             return Err(ProviderError::invalid(format!("{prop}: percentage {pct} for {region} must be 0 to 100 in increments of 10")));
         }
@@ -177,7 +214,16 @@ impl ResourceKind for TrafficDistributionGroup {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["connect:CreateTrafficDistributionGroup", "connect:DescribeTrafficDistributionGroup", "connect:ListTrafficDistributionGroups", "connect:GetTrafficDistribution", "connect:UpdateTrafficDistribution", "connect:DeleteTrafficDistributionGroup", "connect:TagResource", "connect:UntagResource"]
+        &[
+            "connect:CreateTrafficDistributionGroup",
+            "connect:DescribeTrafficDistributionGroup",
+            "connect:ListTrafficDistributionGroups",
+            "connect:GetTrafficDistribution",
+            "connect:UpdateTrafficDistribution",
+            "connect:DeleteTrafficDistributionGroup",
+            "connect:TagResource",
+            "connect:UntagResource",
+        ]
     }
 
     /// UpdateTrafficDistribution's rules, before any call: both regions once,
@@ -186,7 +232,11 @@ impl ResourceKind for TrafficDistributionGroup {
         let mut out = Vec::new();
         for p in ["telephony_config", "agent_config"] {
             // Unknown values (references) are checked at apply.
-            let known = props.get(p).and_then(|c| c.get("distributions")).and_then(Value::as_array).is_some_and(|l| l.iter().all(|d| d.get("percentage").is_some_and(Value::is_i64)));
+            let known = props
+                .get(p)
+                .and_then(|c| c.get("distributions"))
+                .and_then(Value::as_array)
+                .is_some_and(|l| l.iter().all(|d| d.get("percentage").is_some_and(Value::is_i64)));
             if known {
                 if let Err(e) = distributions(props, p) {
                     out.push(Invalid::new(p, e.message));
@@ -205,9 +255,16 @@ impl ResourceKind for TrafficDistributionGroup {
         let mut out = self.validate(me.region, me.props);
         let Some(instance) = me.referenced("instance_id").and_then(|a| spec.get(a)) else { return out };
         if instance.region.is_some() && me.region.is_some() && instance.region != me.region {
-            out.push(Invalid::new("instance_id", format!("a traffic distribution group is made in its instance's (source) region, {}", instance.region.unwrap_or_default())));
+            out.push(Invalid::new(
+                "instance_id",
+                format!("a traffic distribution group is made in its instance's (source) region, {}", instance.region.unwrap_or_default()),
+            ));
         }
-        let replicas: Vec<SpecResource<'_>> = spec.all().into_iter().filter(|r| r.type_name == "aws.connect.replica" && r.referenced("instance_id") == Some(instance.address)).collect();
+        let replicas: Vec<SpecResource<'_>> = spec
+            .all()
+            .into_iter()
+            .filter(|r| r.type_name == "aws.connect.replica" && r.referenced("instance_id") == Some(instance.address))
+            .collect();
         let Some(replica) = replicas.first() else {
             out.push(Invalid::new(
                 "instance_id",
@@ -216,11 +273,22 @@ impl ResourceKind for TrafficDistributionGroup {
             return out;
         };
         if !me.needs(replica.address) {
-            out.push(Invalid::new("instance_id", format!("the group can only be made once `{}` exists: add `depends_on: [{}]`", replica.address, replica.address)));
+            out.push(Invalid::new(
+                "instance_id",
+                format!("the group can only be made once `{}` exists: add `depends_on: [{}]`", replica.address, replica.address),
+            ));
         }
         if let (Some(a), Some(b)) = (instance.region, prop_str(replica.props, "replica_region")) {
             for p in ["telephony_config", "agent_config"] {
-                let regions: Vec<&str> = me.props.get(p).and_then(|c| c.get("distributions")).and_then(Value::as_array).into_iter().flatten().filter_map(|d| d.get("region").and_then(Value::as_str)).collect();
+                let regions: Vec<&str> = me
+                    .props
+                    .get(p)
+                    .and_then(|c| c.get("distributions"))
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| d.get("region").and_then(Value::as_str))
+                    .collect();
                 if let Some(other) = regions.iter().find(|r| **r != a && **r != b) {
                     out.push(Invalid::new(p, format!("{other} is not one of the linked regions {a} and {b}")));
                 }
@@ -255,29 +323,55 @@ impl ResourceKind for TrafficDistributionGroup {
                 .send()
         };
         // The same ClientToken after a crash returns the group the crashed run made.
-        let out = send(client_token(ctx, "CreateTrafficDistributionGroup", &input)).await.map_err(|e| classify("CreateTrafficDistributionGroup", &name, e))?;
+        let out = send(client_token(ctx, "CreateTrafficDistributionGroup", &input))
+            .await
+            .map_err(|e| classify("CreateTrafficDistributionGroup", &name, e))?;
         let mut id = out.id().unwrap_or_default().to_string();
         let seen = await_visible(ctx, "traffic distribution group", ctx.consistency, || async {
-            found(client.describe_traffic_distribution_group().traffic_distribution_group_id(&id).send().await.map_err(|e| classify("DescribeTrafficDistributionGroup", &id, e)))
+            found(
+                client
+                    .describe_traffic_distribution_group()
+                    .traffic_distribution_group_id(&id)
+                    .send()
+                    .await
+                    .map_err(|e| classify("DescribeTrafficDistributionGroup", &id, e)),
+            )
         })
         .await?;
-        let gone = seen.is_none_or(|d| d.traffic_distribution_group().and_then(|g| g.status()) == Some(&TrafficDistributionGroupStatus::PendingDeletion));
+        let gone = seen.is_none_or(|d| {
+            d.traffic_distribution_group().and_then(|g| g.status()) == Some(&TrafficDistributionGroupStatus::PendingDeletion)
+        });
         if gone {
             ctx.report(format!("group {id} from an earlier run is gone; creating a new one"));
-            let out = send(fresh_token(ctx, "CreateTrafficDistributionGroup", &input)).await.map_err(|e| classify("CreateTrafficDistributionGroup", &name, e))?;
+            let out = send(fresh_token(ctx, "CreateTrafficDistributionGroup", &input))
+                .await
+                .map_err(|e| classify("CreateTrafficDistributionGroup", &name, e))?;
             id = out.id().unwrap_or_default().to_string();
         }
         let partial = Observed { id: id.clone(), ..Default::default() };
         self.wait_active(ctx, &client, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
         self.distribute(ctx, &client, &id, props).await.map_err(|e| e.with_partial(partial.clone()))?;
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("group {id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id)
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("group {id} vanished right after creation")).with_partial(partial))
     }
 
     /// DescribeTrafficDistributionGroup + GetTrafficDistribution (only ACTIVE
     /// groups answer the latter). A group PENDING_DELETION counts as gone.
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.connect(ctx.region()?).await;
-        let Some(d) = found(client.describe_traffic_distribution_group().traffic_distribution_group_id(id).send().await.map_err(|e| classify("DescribeTrafficDistributionGroup", id, e)))? else { return Ok(None) };
+        let Some(d) = found(
+            client
+                .describe_traffic_distribution_group()
+                .traffic_distribution_group_id(id)
+                .send()
+                .await
+                .map_err(|e| classify("DescribeTrafficDistributionGroup", id, e)),
+        )?
+        else {
+            return Ok(None);
+        };
         let Some(g) = d.traffic_distribution_group() else { return Ok(None) };
         if matches!(g.status(), Some(TrafficDistributionGroupStatus::PendingDeletion)) {
             return Ok(None);
@@ -312,12 +406,21 @@ impl ResourceKind for TrafficDistributionGroup {
         Ok(Some(Observed { id: gid, properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.connect(ctx.region()?).await;
         if let Some(other) = changed.iter().find(|f| !DISTRIBUTIONS.contains(&f.as_str()) && f.as_str() != "tags") {
             return Err(ProviderError::invalid(format!("{other} of traffic distribution group {id} cannot be changed in place")));
         }
-        let now = self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("UpdateTrafficDistribution {id}: the group is gone; re-run plan to create it")))?;
+        let now = self.read(ctx, id).await?.ok_or_else(|| {
+            ProviderError::not_found(format!("UpdateTrafficDistribution {id}: the group is gone; re-run plan to create it"))
+        })?;
         // Claiming numbers and changing the distribution need an ACTIVE group.
         self.wait_active(ctx, &client, &now.id).await?;
         if changed.iter().any(|f| DISTRIBUTIONS.contains(&f.as_str())) {
@@ -352,7 +455,14 @@ impl ResourceKind for TrafficDistributionGroup {
             }
         }
         wait_until(ctx, "traffic distribution group deletion", Waiter::default(), || async {
-            let d = found(client.describe_traffic_distribution_group().traffic_distribution_group_id(id).send().await.map_err(|e| classify("DescribeTrafficDistributionGroup", id, e)))?;
+            let d = found(
+                client
+                    .describe_traffic_distribution_group()
+                    .traffic_distribution_group_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| classify("DescribeTrafficDistributionGroup", id, e)),
+            )?;
             Ok(match d.as_ref().and_then(|d| d.traffic_distribution_group()).and_then(|g| g.status()) {
                 None => WaitOutcome::Ready(()),
                 Some(s @ TrafficDistributionGroupStatus::DeletionFailed) => WaitOutcome::Failed(s.as_str().to_string()),

@@ -17,7 +17,10 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_str, wait_until, Ctx, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome,
+    Waiter,
+};
 use tandem_schema::{Field, OutputDef, Type};
 
 pub struct TrafficDistributionGroupUser {
@@ -62,7 +65,12 @@ impl TrafficDistributionGroupUser {
     async fn member(&self, client: &aws_sdk_connect::Client, group: &str, user: &str) -> Result<Option<bool>> {
         let mut next: Option<String> = None;
         loop {
-            let page = client.list_traffic_distribution_group_users().traffic_distribution_group_id(group).set_next_token(next.take()).send().await;
+            let page = client
+                .list_traffic_distribution_group_users()
+                .traffic_distribution_group_id(group)
+                .set_next_token(next.take())
+                .send()
+                .await;
             let Some(page) = found(page.map_err(|e| classify("ListTrafficDistributionGroupUsers", group, e)))? else { return Ok(None) };
             if page.traffic_distribution_group_user_summary_list().iter().any(|u| u.user_id() == Some(user)) {
                 return Ok(Some(true));
@@ -82,7 +90,13 @@ impl ResourceKind for TrafficDistributionGroupUser {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["connect:AssociateTrafficDistributionGroupUser", "connect:DisassociateTrafficDistributionGroupUser", "connect:ListTrafficDistributionGroupUsers", "connect:DescribeUser", "connect:DescribeInstance"]
+        &[
+            "connect:AssociateTrafficDistributionGroupUser",
+            "connect:DisassociateTrafficDistributionGroupUser",
+            "connect:ListTrafficDistributionGroupUsers",
+            "connect:DescribeUser",
+            "connect:DescribeInstance",
+        ]
     }
 
     fn validate_in(&self, me: &SpecResource<'_>, spec: &dyn SpecView) -> Vec<Invalid> {
@@ -91,7 +105,11 @@ impl ResourceKind for TrafficDistributionGroupUser {
             if group.region.is_some() && me.region.is_some() && group.region != me.region {
                 out.push(Invalid::new(
                     "traffic_distribution_group_id",
-                    format!("users are associated with a group in its (source) region: `{}` is in {}", group.address, group.region.unwrap_or_default()),
+                    format!(
+                        "users are associated with a group in its (source) region: `{}` is in {}",
+                        group.address,
+                        group.region.unwrap_or_default()
+                    ),
                 ));
             }
             if let (Some(gi), Some(mi)) = (group.referenced("instance_id"), me.referenced("instance_id")) {
@@ -110,7 +128,8 @@ impl ResourceKind for TrafficDistributionGroupUser {
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let region = ctx.region()?;
-        let group = prop_str(props, "traffic_distribution_group_id").ok_or_else(|| ProviderError::invalid("traffic_distribution_group_id is required"))?;
+        let group = prop_str(props, "traffic_distribution_group_id")
+            .ok_or_else(|| ProviderError::invalid("traffic_distribution_group_id is required"))?;
         let instance = prop_str(props, "instance_id").ok_or_else(|| ProviderError::invalid("instance_id is required"))?;
         let user = id_of(prop_str(props, "user_id").ok_or_else(|| ProviderError::invalid("user_id is required"))?);
         // The user must be in the replica first ("You cannot associate users
@@ -119,7 +138,9 @@ impl ResourceKind for TrafficDistributionGroupUser {
         if let Some(peer) = linked::linked(&self.aws, region, instance).await? {
             let pc = self.aws.connect(&peer.peer_region).await;
             wait_until(ctx, &format!("user {user} in {}", peer.peer_region), Waiter::default(), || async {
-                let d = found(pc.describe_user().instance_id(instance).user_id(user).send().await.map_err(|e| classify("DescribeUser", user, e)))?;
+                let d = found(
+                    pc.describe_user().instance_id(instance).user_id(user).send().await.map_err(|e| classify("DescribeUser", user, e)),
+                )?;
                 Ok(if d.is_some() { WaitOutcome::Ready(()) } else { WaitOutcome::Pending("mirroring".into()) })
             })
             .await?;
@@ -160,7 +181,14 @@ impl ResourceKind for TrafficDistributionGroupUser {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, _ctx: &Ctx, id: &str, _prior: &Map<String, Value>, _desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        _desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         Err(ProviderError::invalid(format!("{} of {id} cannot be changed in place", changed.join(", "))))
     }
 
@@ -168,7 +196,13 @@ impl ResourceKind for TrafficDistributionGroupUser {
     async fn delete(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>) -> Result<()> {
         let (group, instance, user) = parse(id)?;
         let client = self.aws.connect(ctx.region()?).await;
-        let out = client.disassociate_traffic_distribution_group_user().traffic_distribution_group_id(group).instance_id(instance).user_id(user).send().await;
+        let out = client
+            .disassociate_traffic_distribution_group_user()
+            .traffic_distribution_group_id(group)
+            .instance_id(instance)
+            .user_id(user)
+            .send()
+            .await;
         found(out.map_err(|e| classify("DisassociateTrafficDistributionGroupUser", &format!("{user} in {group}"), e))).map(|_| ())
     }
 }

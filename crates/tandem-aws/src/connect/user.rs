@@ -41,7 +41,13 @@ async fn security_profiles(c: &Client, instance: &str) -> Result<BTreeMap<String
     let mut out = BTreeMap::new();
     let mut next: Option<String> = None;
     loop {
-        let page = c.list_security_profiles().instance_id(instance).set_next_token(next.take()).send().await.map_err(|e| classify("ListSecurityProfiles", instance, e))?;
+        let page = c
+            .list_security_profiles()
+            .instance_id(instance)
+            .set_next_token(next.take())
+            .send()
+            .await
+            .map_err(|e| classify("ListSecurityProfiles", instance, e))?;
         for s in page.security_profile_summary_list() {
             if let (Some(name), Some(id)) = (s.name(), s.id()) {
                 out.insert(name.to_string(), id.to_string());
@@ -63,7 +69,10 @@ async fn profile_ids(c: &Client, instance: &str, p: &Map<String, Value>) -> Resu
         .filter_map(Value::as_str)
         .map(|n| {
             known.get(n).cloned().ok_or_else(|| {
-                ProviderError::invalid(format!("instance {instance} has no security profile named {n}; it has {}", known.keys().cloned().collect::<Vec<_>>().join(", ")))
+                ProviderError::invalid(format!(
+                    "instance {instance} has no security profile named {n}; it has {}",
+                    known.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))
             })
         })
         .collect()
@@ -73,7 +82,20 @@ async fn profile_ids(c: &Client, instance: &str, p: &Map<String, Value>) -> Resu
 impl ObjectApi for User {
     const ARN_SEGMENT: &'static str = "agent";
     const NOUN: &'static str = "user";
-    const PERMISSIONS: &'static [&'static str] = &["connect:CreateUser", "connect:DescribeUser", "connect:ListUsers", "connect:ListSecurityProfiles", "connect:UpdateUserRoutingProfile", "connect:UpdateUserPhoneConfig", "connect:UpdateUserIdentityInfo", "connect:UpdateUserSecurityProfiles", "connect:DeleteUser", "connect:DescribeInstance", "connect:TagResource", "connect:UntagResource"];
+    const PERMISSIONS: &'static [&'static str] = &[
+        "connect:CreateUser",
+        "connect:DescribeUser",
+        "connect:ListUsers",
+        "connect:ListSecurityProfiles",
+        "connect:UpdateUserRoutingProfile",
+        "connect:UpdateUserPhoneConfig",
+        "connect:UpdateUserIdentityInfo",
+        "connect:UpdateUserSecurityProfiles",
+        "connect:DeleteUser",
+        "connect:DescribeInstance",
+        "connect:TagResource",
+        "connect:UntagResource",
+    ];
 
     fn schema() -> KindSchema {
         KindSchema {
@@ -208,7 +230,13 @@ impl ObjectApi for User {
     async fn find(c: &Client, instance: &str, name: &str) -> Result<Option<String>> {
         let mut next: Option<String> = None;
         loop {
-            let page = c.list_users().instance_id(instance).set_next_token(next.take()).send().await.map_err(|e| classify("ListUsers", instance, e))?;
+            let page = c
+                .list_users()
+                .instance_id(instance)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListUsers", instance, e))?;
             if let Some(s) = page.user_summary_list().iter().find(|s| s.username() == Some(name)) {
                 return Ok(s.id().map(str::to_string));
             }
@@ -231,10 +259,22 @@ impl ObjectApi for User {
                 .map_err(|e| classify("UpdateUserRoutingProfile", id, e))?;
         }
         if has("phone_config") {
-            c.update_user_phone_config().instance_id(instance).user_id(id).set_phone_config(phone_config(d)).send().await.map_err(|e| classify("UpdateUserPhoneConfig", id, e))?;
+            c.update_user_phone_config()
+                .instance_id(instance)
+                .user_id(id)
+                .set_phone_config(phone_config(d))
+                .send()
+                .await
+                .map_err(|e| classify("UpdateUserPhoneConfig", id, e))?;
         }
         if has("identity_info") {
-            c.update_user_identity_info().instance_id(instance).user_id(id).set_identity_info(identity(d)).send().await.map_err(|e| classify("UpdateUserIdentityInfo", id, e))?;
+            c.update_user_identity_info()
+                .instance_id(instance)
+                .user_id(id)
+                .set_identity_info(identity(d))
+                .send()
+                .await
+                .map_err(|e| classify("UpdateUserIdentityInfo", id, e))?;
         }
         if has("security_profile_names") {
             c.update_user_security_profiles()

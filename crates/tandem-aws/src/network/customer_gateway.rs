@@ -12,7 +12,10 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome,
+    Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct CustomerGateway {
@@ -43,7 +46,14 @@ impl CustomerGateway {
     }
 
     async fn describe(client: &aws_sdk_ec2::Client, id: &str) -> Result<Option<SdkCustomerGateway>> {
-        let out = gone_is_none(client.describe_customer_gateways().customer_gateway_ids(id).send().await.map_err(|e| classify("DescribeCustomerGateways", id, e)))?;
+        let out = gone_is_none(
+            client
+                .describe_customer_gateways()
+                .customer_gateway_ids(id)
+                .send()
+                .await
+                .map_err(|e| classify("DescribeCustomerGateways", id, e)),
+        )?;
         Ok(out.and_then(|o| o.customer_gateways().first().cloned()).filter(|g| g.state() != Some("deleted")))
     }
 }
@@ -62,7 +72,10 @@ impl ResourceKind for CustomerGateway {
         let mut out = Vec::new();
         if let Some(ip) = prop_str(props, "ip_address") {
             if ip.parse::<Ipv4Addr>().is_err() {
-                out.push(Invalid::new("ip_address", format!("{ip:?} is not an IPv4 address (the customer gateway device's public IP, e.g. 34.157.1.2)")));
+                out.push(Invalid::new(
+                    "ip_address",
+                    format!("{ip:?} is not an IPv4 address (the customer gateway device's public IP, e.g. 34.157.1.2)"),
+                ));
             }
         }
         out
@@ -106,7 +119,10 @@ impl ResourceKind for CustomerGateway {
                     req = req.device_name(d);
                 }
                 let out = req.send().await.map_err(|e| classify("CreateCustomerGateway", &ctx.address, e))?;
-                out.customer_gateway().and_then(|g| g.customer_gateway_id()).ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateCustomerGateway returned no id"))?.to_string()
+                out.customer_gateway()
+                    .and_then(|g| g.customer_gateway_id())
+                    .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateCustomerGateway returned no id"))?
+                    .to_string()
             }
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
@@ -121,7 +137,10 @@ impl ResourceKind for CustomerGateway {
         if let Err(e) = wait {
             return Err(e.with_partial(partial));
         }
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id)
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -147,12 +166,21 @@ impl ResourceKind for CustomerGateway {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         if let Some(other) = changed.iter().find(|f| f.as_str() != "tags") {
             return Err(ProviderError::invalid(format!("{other} of {id} cannot be changed in place")));
         }
-        let now = Self::describe(&client, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
+        let now = Self::describe(&client, id)
+            .await?
+            .ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
         apply_tags(&client, id, &tag_map(now.tags()), &tags::desired(desired)).await?;
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone")))
     }

@@ -4,7 +4,6 @@
 //! DeleteDirectConnectGateway).
 //! https://docs.aws.amazon.com/directconnect/latest/APIReference/API_CreateDirectConnectGateway.html
 
-use tandem_provider::private_asn;
 use crate::{classify, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_directconnect::error::SdkError;
@@ -14,7 +13,11 @@ use aws_sdk_ec2::error::ProvideErrorMetadata;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::private_asn;
+use tandem_provider::{
+    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome,
+    Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 /// Direct Connect answers every client-side problem, a missing object
@@ -26,7 +29,10 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let missing = match &e {
-        SdkError::ServiceError(se) => se.err().code() == Some("DirectConnectClientException") && se.err().message().is_some_and(|m| m.contains("does not exist") || m.contains("not found")),
+        SdkError::ServiceError(se) => {
+            se.err().code() == Some("DirectConnectClientException")
+                && se.err().message().is_some_and(|m| m.contains("does not exist") || m.contains("not found"))
+        }
         _ => false,
     };
     let mut err = classify(operation, what, e);
@@ -72,8 +78,17 @@ impl DxGateway {
     }
 
     async fn describe(client: &aws_sdk_directconnect::Client, id: &str) -> Result<Option<SdkGateway>> {
-        let out = dx_gone_is_none(client.describe_direct_connect_gateways().direct_connect_gateway_id(id).send().await.map_err(|e| dx_classify("DescribeDirectConnectGateways", id, e)))?;
-        Ok(out.and_then(|o| o.direct_connect_gateways().first().cloned()).filter(|g| g.direct_connect_gateway_state() != Some(&DirectConnectGatewayState::Deleted)))
+        let out = dx_gone_is_none(
+            client
+                .describe_direct_connect_gateways()
+                .direct_connect_gateway_id(id)
+                .send()
+                .await
+                .map_err(|e| dx_classify("DescribeDirectConnectGateways", id, e)),
+        )?;
+        Ok(out
+            .and_then(|o| o.direct_connect_gateways().first().cloned())
+            .filter(|g| g.direct_connect_gateway_state() != Some(&DirectConnectGatewayState::Deleted)))
     }
 }
 
@@ -84,7 +99,11 @@ impl ResourceKind for DxGateway {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["directconnect:CreateDirectConnectGateway", "directconnect:DescribeDirectConnectGateways", "directconnect:DeleteDirectConnectGateway"]
+        &[
+            "directconnect:CreateDirectConnectGateway",
+            "directconnect:DescribeDirectConnectGateways",
+            "directconnect:DeleteDirectConnectGateway",
+        ]
     }
 
     /// amazonSideAsn: "The autonomous system number (ASN) for Border Gateway
@@ -93,7 +112,9 @@ impl ResourceKind for DxGateway {
     /// 4,200,000,000 to 4,294,967,294."
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         match prop_i64(props, "amazon_side_asn") {
-            Some(asn) if !private_asn(asn) => vec![Invalid::new("amazon_side_asn", format!("{asn} is not a private ASN: use 64512-65534 or 4200000000-4294967294"))],
+            Some(asn) if !private_asn(asn) => {
+                vec![Invalid::new("amazon_side_asn", format!("{asn} is not a private ASN: use 64512-65534 or 4200000000-4294967294"))]
+            }
             _ => Vec::new(),
         }
     }
@@ -104,12 +125,15 @@ impl ResourceKind for DxGateway {
         // CreateDirectConnectGateway takes no client token and gateway names
         // need not be unique: a re-run adopts the one live gateway of this name
         // (what a crashed run made); with several it cannot tell, and says so.
-        let all = client.describe_direct_connect_gateways().send().await.map_err(|e| dx_classify("DescribeDirectConnectGateways", name, e))?;
+        let all =
+            client.describe_direct_connect_gateways().send().await.map_err(|e| dx_classify("DescribeDirectConnectGateways", name, e))?;
         let same: Vec<&SdkGateway> = all
             .direct_connect_gateways()
             .iter()
             .filter(|g| g.direct_connect_gateway_name() == Some(name))
-            .filter(|g| matches!(g.direct_connect_gateway_state(), Some(DirectConnectGatewayState::Pending | DirectConnectGatewayState::Available)))
+            .filter(|g| {
+                matches!(g.direct_connect_gateway_state(), Some(DirectConnectGatewayState::Pending | DirectConnectGatewayState::Available))
+            })
             .collect();
         let id = match same.as_slice() {
             [one] => {
@@ -123,12 +147,19 @@ impl ResourceKind for DxGateway {
                     req = req.amazon_side_asn(asn);
                 }
                 let out = req.send().await.map_err(|e| dx_classify("CreateDirectConnectGateway", name, e))?;
-                out.direct_connect_gateway().and_then(|g| g.direct_connect_gateway_id()).ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateDirectConnectGateway returned no id"))?.to_string()
+                out.direct_connect_gateway()
+                    .and_then(|g| g.direct_connect_gateway_id())
+                    .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateDirectConnectGateway returned no id"))?
+                    .to_string()
             }
             many => {
                 return Err(ProviderError::new(
                     ErrorClass::Conflict,
-                    format!("{} Direct Connect gateways are named {name}: import the right one with `tandem import {} ID`, or pick another name", many.len(), ctx.address),
+                    format!(
+                    "{} Direct Connect gateways are named {name}: import the right one with `tandem import {} ID`, or pick another name",
+                    many.len(),
+                    ctx.address
+                ),
                 ))
             }
         };
@@ -145,7 +176,10 @@ impl ResourceKind for DxGateway {
         if let Err(e) = wait {
             return Err(e.with_partial(partial));
         }
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id)
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -164,7 +198,14 @@ impl ResourceKind for DxGateway {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, _ctx: &Ctx, id: &str, _prior: &Map<String, Value>, _desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        _desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         // Every field forces a replacement.
         Err(ProviderError::invalid(format!("{} of {id} cannot be changed in place", changed.join(", "))))
     }
@@ -191,7 +232,9 @@ impl ResourceKind for DxGateway {
         wait_until(ctx, "Direct Connect gateway deletion", Waiter::default(), || async {
             Ok(match Self::describe(&client, id).await? {
                 None => WaitOutcome::Ready(()),
-                Some(g) => WaitOutcome::Pending(g.direct_connect_gateway_state().map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into())),
+                Some(g) => WaitOutcome::Pending(
+                    g.direct_connect_gateway_state().map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into()),
+                ),
             })
         })
         .await

@@ -12,7 +12,9 @@ use aws_sdk_directconnect::types::{DirectConnectGatewayAssociation as SdkAssocia
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Field, OutputDef, Type};
 
 pub struct DxGatewayAssociation {
@@ -43,7 +45,14 @@ impl DxGatewayAssociation {
     }
 
     async fn by_id(client: &aws_sdk_directconnect::Client, id: &str) -> Result<Option<SdkAssociation>> {
-        let out = dx_gone_is_none(client.describe_direct_connect_gateway_associations().association_id(id).send().await.map_err(|e| dx_classify("DescribeDirectConnectGatewayAssociations", id, e)))?;
+        let out = dx_gone_is_none(
+            client
+                .describe_direct_connect_gateway_associations()
+                .association_id(id)
+                .send()
+                .await
+                .map_err(|e| dx_classify("DescribeDirectConnectGatewayAssociations", id, e)),
+        )?;
         Ok(out.and_then(|o| o.direct_connect_gateway_associations().iter().find(|a| a.association_id() == Some(id)).cloned()).filter(live))
     }
 }
@@ -55,12 +64,17 @@ impl ResourceKind for DxGatewayAssociation {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["directconnect:CreateDirectConnectGatewayAssociation", "directconnect:DescribeDirectConnectGatewayAssociations", "directconnect:DeleteDirectConnectGatewayAssociation"]
+        &[
+            "directconnect:CreateDirectConnectGatewayAssociation",
+            "directconnect:DescribeDirectConnectGatewayAssociations",
+            "directconnect:DeleteDirectConnectGatewayAssociation",
+        ]
     }
 
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.directconnect(ctx.region()?).await;
-        let gw = prop_str(props, "direct_connect_gateway_id").ok_or_else(|| ProviderError::invalid("direct_connect_gateway_id is required"))?;
+        let gw =
+            prop_str(props, "direct_connect_gateway_id").ok_or_else(|| ProviderError::invalid("direct_connect_gateway_id is required"))?;
         let vgw = prop_str(props, "virtual_gateway_id").ok_or_else(|| ProviderError::invalid("virtual_gateway_id is required"))?;
         let what = format!("{vgw} with {gw}");
         // A virtual private gateway has at most one association: the one a
@@ -72,7 +86,11 @@ impl ResourceKind for DxGatewayAssociation {
             .send()
             .await
             .map_err(|e| dx_classify("DescribeDirectConnectGatewayAssociations", &what, e))?;
-        let found = existing.direct_connect_gateway_associations().iter().filter(|a| live(a) && a.association_state() != Some(&State::Disassociating)).find_map(|a| a.association_id());
+        let found = existing
+            .direct_connect_gateway_associations()
+            .iter()
+            .filter(|a| live(a) && a.association_state() != Some(&State::Disassociating))
+            .find_map(|a| a.association_id());
         let id = match found {
             Some(id) => {
                 ctx.report(format!("found association {id} from an earlier interrupted run"));
@@ -86,7 +104,12 @@ impl ResourceKind for DxGatewayAssociation {
                     .send()
                     .await
                     .map_err(|e| dx_classify("CreateDirectConnectGatewayAssociation", &what, e))?;
-                out.direct_connect_gateway_association().and_then(|a| a.association_id()).ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateDirectConnectGatewayAssociation returned no association id"))?.to_string()
+                out.direct_connect_gateway_association()
+                    .and_then(|a| a.association_id())
+                    .ok_or_else(|| {
+                        ProviderError::new(ErrorClass::Other, "CreateDirectConnectGatewayAssociation returned no association id")
+                    })?
+                    .to_string()
             }
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
@@ -102,7 +125,10 @@ impl ResourceKind for DxGatewayAssociation {
         if let Err(e) = wait {
             return Err(e.with_partial(partial));
         }
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id)
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -120,7 +146,14 @@ impl ResourceKind for DxGatewayAssociation {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, _ctx: &Ctx, id: &str, _prior: &Map<String, Value>, _desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        _desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         Err(ProviderError::invalid(format!("{} of {id} cannot be changed in place", changed.join(", "))))
     }
 
@@ -145,7 +178,9 @@ impl ResourceKind for DxGatewayAssociation {
         wait_until(ctx, "Direct Connect gateway disassociation", Waiter::default(), || async {
             Ok(match Self::by_id(&client, id).await? {
                 None => WaitOutcome::Ready(()),
-                Some(a) => WaitOutcome::Pending(a.association_state().map(|s| s.as_str().to_string()).unwrap_or_else(|| "disassociating".into())),
+                Some(a) => {
+                    WaitOutcome::Pending(a.association_state().map(|s| s.as_str().to_string()).unwrap_or_else(|| "disassociating".into()))
+                }
             })
         })
         .await

@@ -15,7 +15,9 @@ use aws_sdk_directconnect::types::{Connection, ConnectionState as State};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Field, OutputDef, Type};
 
 pub struct DxHostedConnectionConfirmation {
@@ -48,7 +50,9 @@ impl DxHostedConnectionConfirmation {
     }
 
     async fn describe(client: &aws_sdk_directconnect::Client, id: &str) -> Result<Option<Connection>> {
-        let out = dx_gone_is_none(client.describe_connections().connection_id(id).send().await.map_err(|e| dx_classify("DescribeConnections", id, e)))?;
+        let out = dx_gone_is_none(
+            client.describe_connections().connection_id(id).send().await.map_err(|e| dx_classify("DescribeConnections", id, e)),
+        )?;
         Ok(out.and_then(|o| o.connections().iter().find(|c| c.connection_id() == Some(id)).cloned()).filter(|c| !gone(c)))
     }
 }
@@ -69,9 +73,12 @@ impl ResourceKind for DxHostedConnectionConfirmation {
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.directconnect(ctx.region()?).await;
         let id = prop_str(props, "connection_id").ok_or_else(|| ProviderError::invalid("connection_id is required"))?.to_string();
-        let conn = Self::describe(&client, &id)
-            .await?
-            .ok_or_else(|| ProviderError::not_found(format!("hosted connection {id} does not exist in {} (has the partner provisioned it for this account?)", ctx.region().unwrap_or_default())))?;
+        let conn = Self::describe(&client, &id).await?.ok_or_else(|| {
+            ProviderError::not_found(format!(
+                "hosted connection {id} does not exist in {} (has the partner provisioned it for this account?)",
+                ctx.region().unwrap_or_default()
+            ))
+        })?;
         if conn.connection_state() == Some(&State::Ordering) {
             client.confirm_connection().connection_id(&id).send().await.map_err(|e| dx_classify("ConfirmConnection", &id, e))?;
         }
@@ -108,7 +115,14 @@ impl ResourceKind for DxHostedConnectionConfirmation {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, _ctx: &Ctx, id: &str, _prior: &Map<String, Value>, _desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        _desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         Err(ProviderError::invalid(format!("{} of {id} cannot be changed in place", changed.join(", "))))
     }
 

@@ -15,7 +15,10 @@ use aws_sdk_directconnect::types::{AddressFamily, NewPrivateVirtualInterface, Vi
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome,
+    Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct DxPrivateVirtualInterface {
@@ -59,7 +62,14 @@ impl DxPrivateVirtualInterface {
     }
 
     async fn describe(client: &aws_sdk_directconnect::Client, id: &str) -> Result<Option<SdkVif>> {
-        let out = dx_gone_is_none(client.describe_virtual_interfaces().virtual_interface_id(id).send().await.map_err(|e| dx_classify("DescribeVirtualInterfaces", id, e)))?;
+        let out = dx_gone_is_none(
+            client
+                .describe_virtual_interfaces()
+                .virtual_interface_id(id)
+                .send()
+                .await
+                .map_err(|e| dx_classify("DescribeVirtualInterfaces", id, e)),
+        )?;
         Ok(out.and_then(|o| o.virtual_interfaces().iter().find(|v| v.virtual_interface_id() == Some(id)).cloned()).filter(|v| !gone(v)))
     }
 }
@@ -87,7 +97,10 @@ impl ResourceKind for DxPrivateVirtualInterface {
         }
         let given = |k: &str| props.get(k).is_some_and(|v| !v.is_null());
         if given("amazon_address") != given("customer_address") {
-            out.push(Invalid::new(if given("amazon_address") { "customer_address" } else { "amazon_address" }, "amazon_address and customer_address are given together or not at all"));
+            out.push(Invalid::new(
+                if given("amazon_address") { "customer_address" } else { "amazon_address" },
+                "amazon_address and customer_address are given together or not at all",
+            ));
         }
         if prop_str(props, "address_family") == Some("ipv6") && given("amazon_address") {
             out.push(Invalid::new("amazon_address", "peer addresses cannot be given for address_family ipv6 (AWS allocates them)"));
@@ -101,7 +114,12 @@ impl ResourceKind for DxPrivateVirtualInterface {
         let name = prop_str(props, "virtual_interface_name").ok_or_else(|| ProviderError::invalid("virtual_interface_name is required"))?;
         let what = format!("{name} on {conn}");
         // No client token: a crashed run's interface is found by connection and name.
-        let existing = client.describe_virtual_interfaces().connection_id(conn).send().await.map_err(|e| dx_classify("DescribeVirtualInterfaces", conn, e))?;
+        let existing = client
+            .describe_virtual_interfaces()
+            .connection_id(conn)
+            .send()
+            .await
+            .map_err(|e| dx_classify("DescribeVirtualInterfaces", conn, e))?;
         let found = existing
             .virtual_interfaces()
             .iter()
@@ -147,7 +165,9 @@ impl ResourceKind for DxPrivateVirtualInterface {
                     .send()
                     .await
                     .map_err(|e| dx_classify("CreatePrivateVirtualInterface", &what, e))?;
-                out.virtual_interface_id().ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreatePrivateVirtualInterface returned no id"))?.to_string()
+                out.virtual_interface_id()
+                    .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreatePrivateVirtualInterface returned no id"))?
+                    .to_string()
             }
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
@@ -172,7 +192,10 @@ impl ResourceKind for DxPrivateVirtualInterface {
         if let Err(e) = wait {
             return Err(e.with_partial(partial));
         }
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id)
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -206,7 +229,14 @@ impl ResourceKind for DxPrivateVirtualInterface {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, _ctx: &Ctx, id: &str, _prior: &Map<String, Value>, _desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        _desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         Err(ProviderError::invalid(format!("{} of {id} cannot be changed in place", changed.join(", "))))
     }
 
@@ -230,7 +260,9 @@ impl ResourceKind for DxPrivateVirtualInterface {
         wait_until(ctx, "private virtual interface deletion", Waiter::default(), || async {
             Ok(match Self::describe(&client, id).await? {
                 None => WaitOutcome::Ready(()),
-                Some(v) => WaitOutcome::Pending(v.virtual_interface_state().map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into())),
+                Some(v) => {
+                    WaitOutcome::Pending(v.virtual_interface_state().map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into()))
+                }
             })
         })
         .await

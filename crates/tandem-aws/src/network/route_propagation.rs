@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Field, OutputDef, Type};
 
 pub struct RoutePropagation {
@@ -47,7 +49,9 @@ impl RoutePropagation {
 
     /// Is `gateway` among the table's propagating gateways? `None` when the table is gone.
     async fn propagating(client: &aws_sdk_ec2::Client, table: &str, gateway: &str) -> Result<Option<bool>> {
-        let out = gone_is_none(client.describe_route_tables().route_table_ids(table).send().await.map_err(|e| classify("DescribeRouteTables", table, e)))?;
+        let out = gone_is_none(
+            client.describe_route_tables().route_table_ids(table).send().await.map_err(|e| classify("DescribeRouteTables", table, e)),
+        )?;
         Ok(out.and_then(|o| o.route_tables().first().map(|t| t.propagating_vgws().iter().any(|v| v.gateway_id() == Some(gateway)))))
     }
 
@@ -79,8 +83,16 @@ impl ResourceKind for RoutePropagation {
         let table = prop_str(props, "route_table_id").ok_or_else(|| ProviderError::invalid("route_table_id is required"))?;
         let gateway = prop_str(props, "gateway_id").ok_or_else(|| ProviderError::invalid("gateway_id is required"))?;
         let id = format!("{table}/{gateway}");
-        client.enable_vgw_route_propagation().route_table_id(table).gateway_id(gateway).send().await.map_err(|e| classify("EnableVgwRoutePropagation", &id, e))?;
-        Self::wait_for(ctx, &client, table, gateway, true).await.map_err(|e| e.with_partial(Observed { id: id.clone(), ..Default::default() }))?;
+        client
+            .enable_vgw_route_propagation()
+            .route_table_id(table)
+            .gateway_id(gateway)
+            .send()
+            .await
+            .map_err(|e| classify("EnableVgwRoutePropagation", &id, e))?;
+        Self::wait_for(ctx, &client, table, gateway, true)
+            .await
+            .map_err(|e| e.with_partial(Observed { id: id.clone(), ..Default::default() }))?;
         self.read(ctx, &id).await?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")))
     }
 
@@ -98,7 +110,14 @@ impl ResourceKind for RoutePropagation {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, _ctx: &Ctx, id: &str, _prior: &Map<String, Value>, _desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        _desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         // Both fields force a replacement: there is nothing to change in place.
         Err(ProviderError::invalid(format!("{} of {id} cannot be changed in place", changed.join(", "))))
     }

@@ -13,12 +13,17 @@ use super::vpn_gateway::gone_is_none;
 use crate::ec2_vpc::{apply_tags, tag_map, tag_specification};
 use crate::{classify, tags, AwsContext};
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, ResourceType, TunnelOption, VpnConnection as SdkVpnConnection, VpnConnectionOptionsSpecification, VpnState, VpnTunnelOptionsSpecification};
+use aws_sdk_ec2::types::{
+    Filter, ResourceType, TunnelOption, VpnConnection as SdkVpnConnection, VpnConnectionOptionsSpecification, VpnState,
+    VpnTunnelOptionsSpecification,
+};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-use tandem_provider::{prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+};
 use tandem_schema::{Field, OutputDef, Type};
 
 pub struct VpnConnection {
@@ -30,7 +35,8 @@ pub struct VpnConnection {
 /// from the 169.254.0.0/16 range. The following CIDR blocks are reserved and
 /// cannot be used: 169.254.0.0/30 ... 169.254.5.0/30, 169.254.169.252/30".
 /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpnTunnelOptionsSpecification.html
-const RESERVED_INSIDE: &[&str] = &["169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30", "169.254.4.0/30", "169.254.5.0/30", "169.254.169.252/30"];
+const RESERVED_INSIDE: &[&str] =
+    &["169.254.0.0/30", "169.254.1.0/30", "169.254.2.0/30", "169.254.3.0/30", "169.254.4.0/30", "169.254.5.0/30", "169.254.169.252/30"];
 
 /// The network address of a valid tunnel inside CIDR, or what is wrong with it.
 pub(crate) fn check_inside_cidr(cidr: &str) -> Result<Ipv4Addr, String> {
@@ -87,7 +93,8 @@ fn check_psk(psk: &str) -> Result<(), String> {
 /// outputs (hashicorp/terraform-provider-aws#5809, #16928).
 /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_TunnelOption.html
 pub(crate) fn in_tunnel_order(tunnels: &[TunnelOption]) -> Vec<&TunnelOption> {
-    let ip = |s: Option<&str>| s.and_then(|s| s.split('/').next()).and_then(|a| a.parse::<Ipv4Addr>().ok()).map(u32::from).unwrap_or(u32::MAX);
+    let ip =
+        |s: Option<&str>| s.and_then(|s| s.split('/').next()).and_then(|a| a.parse::<Ipv4Addr>().ok()).map(u32::from).unwrap_or(u32::MAX);
     let mut v: Vec<&TunnelOption> = tunnels.iter().collect();
     v.sort_by_key(|t| (ip(t.tunnel_inside_cidr()), ip(t.outside_ip_address())));
     v
@@ -134,11 +141,20 @@ impl VpnConnection {
         vec![
             OutputDef::new("id", "The VPN connection id (vpn-...)."),
             OutputDef::new("vgw_asn", "The ASN of the virtual private gateway (the AWS side of every BGP session)."),
-            OutputDef::new("tunnel1_outside_ip", "Tunnel 1 (the tunnel with the lower inside CIDR, whatever order EC2 answers in): the AWS outside (public) IP."),
+            OutputDef::new(
+                "tunnel1_outside_ip",
+                "Tunnel 1 (the tunnel with the lower inside CIDR, whatever order EC2 answers in): the AWS outside (public) IP.",
+            ),
             OutputDef::new("tunnel1_inside_cidr", "Tunnel 1: the inside /30 (169.254.0.0/16)."),
             OutputDef::new("tunnel1_pre_shared_key", "Tunnel 1: the IKE pre-shared key.").sensitive(),
-            OutputDef::new("tunnel1_bgp_peer_ip", "Tunnel 1: the AWS inside address (first host of the /30): the BGP peer seen from the customer side."),
-            OutputDef::new("tunnel1_bgp_local_ip", "Tunnel 1: the customer inside address (second host of the /30): the customer router's interface address."),
+            OutputDef::new(
+                "tunnel1_bgp_peer_ip",
+                "Tunnel 1: the AWS inside address (first host of the /30): the BGP peer seen from the customer side.",
+            ),
+            OutputDef::new(
+                "tunnel1_bgp_local_ip",
+                "Tunnel 1: the customer inside address (second host of the /30): the customer router's interface address.",
+            ),
             OutputDef::new("tunnel2_outside_ip", "Tunnel 2 (the tunnel with the higher inside CIDR): the AWS outside (public) IP."),
             OutputDef::new("tunnel2_inside_cidr", "Tunnel 2: the inside /30 (169.254.0.0/16)."),
             OutputDef::new("tunnel2_pre_shared_key", "Tunnel 2: the IKE pre-shared key.").sensitive(),
@@ -157,7 +173,9 @@ impl VpnConnection {
     }
 
     async fn describe(client: &aws_sdk_ec2::Client, id: &str) -> Result<Option<SdkVpnConnection>> {
-        let out = gone_is_none(client.describe_vpn_connections().vpn_connection_ids(id).send().await.map_err(|e| classify("DescribeVpnConnections", id, e)))?;
+        let out = gone_is_none(
+            client.describe_vpn_connections().vpn_connection_ids(id).send().await.map_err(|e| classify("DescribeVpnConnections", id, e)),
+        )?;
         Ok(out.and_then(|o| o.vpn_connections().first().cloned()).filter(|c| c.state() != Some(&VpnState::Deleted)))
     }
 }
@@ -169,14 +187,24 @@ impl ResourceKind for VpnConnection {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["ec2:CreateVpnConnection", "ec2:DescribeVpnConnections", "ec2:DeleteVpnConnection", "ec2:DescribeVpnGateways", "ec2:CreateTags", "ec2:DeleteTags"]
+        &[
+            "ec2:CreateVpnConnection",
+            "ec2:DescribeVpnConnections",
+            "ec2:DeleteVpnConnection",
+            "ec2:DescribeVpnGateways",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ]
     }
 
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         let mut out = Vec::new();
         let tunnels = Self::tunnel_specs(props);
         if tunnels.len() > 2 {
-            out.push(Invalid::new("options", format!("{} tunnel_options given: a VPN connection has two tunnels, so at most two", tunnels.len())));
+            out.push(Invalid::new(
+                "options",
+                format!("{} tunnel_options given: a VPN connection has two tunnels, so at most two", tunnels.len()),
+            ));
         }
         let mut seen = Vec::new();
         for (i, t) in tunnels.iter().enumerate() {
@@ -184,7 +212,10 @@ impl ResourceKind for VpnConnection {
                 if let Err(m) = check_inside_cidr(cidr) {
                     out.push(Invalid::new("options", format!("tunnel_options[{i}].tunnel_inside_cidr: {m}")));
                 } else if seen.contains(&cidr) {
-                    out.push(Invalid::new("options", format!("tunnel_options[{i}].tunnel_inside_cidr: {cidr} is used by another tunnel; each tunnel needs its own /30")));
+                    out.push(Invalid::new(
+                        "options",
+                        format!("tunnel_options[{i}].tunnel_inside_cidr: {cidr} is used by another tunnel; each tunnel needs its own /30"),
+                    ));
                 }
                 seen.push(cidr);
             }
@@ -214,7 +245,11 @@ impl ResourceKind for VpnConnection {
             .send()
             .await
             .map_err(|e| classify("DescribeVpnConnections", &ctx.address, e))?;
-        let found = existing.vpn_connections().iter().filter(|c| matches!(c.state(), Some(VpnState::Pending | VpnState::Available))).find_map(|c| c.vpn_connection_id());
+        let found = existing
+            .vpn_connections()
+            .iter()
+            .filter(|c| matches!(c.state(), Some(VpnState::Pending | VpnState::Available)))
+            .find_map(|c| c.vpn_connection_id());
         let id = match found {
             Some(id) => {
                 ctx.report(format!("found {id} from an earlier interrupted run"));
@@ -244,7 +279,10 @@ impl ResourceKind for VpnConnection {
                     .await
                     // The SDK error carries only the service's code and message, never the request.
                     .map_err(|e| classify("CreateVpnConnection", &ctx.address, e))?;
-                out.vpn_connection().and_then(|c| c.vpn_connection_id()).ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateVpnConnection returned no id"))?.to_string()
+                out.vpn_connection()
+                    .and_then(|c| c.vpn_connection_id())
+                    .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateVpnConnection returned no id"))?
+                    .to_string()
             }
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
@@ -259,7 +297,10 @@ impl ResourceKind for VpnConnection {
         if let Err(e) = wait {
             return Err(e.with_partial(partial));
         }
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id)
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -274,7 +315,9 @@ impl ResourceKind for VpnConnection {
         if let Some(v) = c.vpn_gateway_id() {
             p.insert("vpn_gateway_id".into(), json!(v));
             // The AWS side ASN of the tunnels' BGP sessions is the gateway's.
-            let g = gone_is_none(client.describe_vpn_gateways().vpn_gateway_ids(v).send().await.map_err(|e| classify("DescribeVpnGateways", v, e)))?;
+            let g = gone_is_none(
+                client.describe_vpn_gateways().vpn_gateway_ids(v).send().await.map_err(|e| classify("DescribeVpnGateways", v, e)),
+            )?;
             if let Some(asn) = g.as_ref().and_then(|g| g.vpn_gateways().first()).and_then(|g| g.amazon_side_asn()) {
                 outputs.insert("vgw_asn".into(), json!(asn));
             }
@@ -317,12 +360,21 @@ impl ResourceKind for VpnConnection {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         if let Some(other) = changed.iter().find(|f| f.as_str() != "tags") {
             return Err(ProviderError::invalid(format!("{other} of {id} cannot be changed in place")));
         }
-        let now = Self::describe(&client, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
+        let now = Self::describe(&client, id)
+            .await?
+            .ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
         apply_tags(&client, id, &tag_map(now.tags()), &tags::desired(desired)).await?;
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone")))
     }
@@ -364,10 +416,14 @@ mod tests {
 
     #[test]
     fn tunnels_are_ordered_by_inside_cidr_then_outside_ip() {
-        let t = |cidr: Option<&str>, ip: &str| TunnelOption::builder().set_tunnel_inside_cidr(cidr.map(str::to_string)).outside_ip_address(ip).build();
+        let t = |cidr: Option<&str>, ip: &str| {
+            TunnelOption::builder().set_tunnel_inside_cidr(cidr.map(str::to_string)).outside_ip_address(ip).build()
+        };
         let a = t(Some("169.254.10.4/30"), "3.1.1.1");
         let b = t(Some("169.254.10.0/30"), "3.9.9.9");
-        let order = |x: &[TunnelOption]| in_tunnel_order(x).iter().map(|t| t.outside_ip_address().unwrap_or_default().to_string()).collect::<Vec<_>>();
+        let order = |x: &[TunnelOption]| {
+            in_tunnel_order(x).iter().map(|t| t.outside_ip_address().unwrap_or_default().to_string()).collect::<Vec<_>>()
+        };
         assert_eq!(order(&[a.clone(), b.clone()]), ["3.9.9.9", "3.1.1.1"]);
         assert_eq!(order(&[b, a]), ["3.9.9.9", "3.1.1.1"]);
         // 169.254.9.x sorts before 169.254.10.x (numerically, not as text).

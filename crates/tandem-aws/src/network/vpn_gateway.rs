@@ -10,7 +10,10 @@ use aws_sdk_ec2::types::{AttachmentStatus, Filter, GatewayType, ResourceType, Vp
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{private_asn, prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter};
+use tandem_provider::{
+    private_asn, prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
+    WaitOutcome, Waiter,
+};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct VpnGateway {
@@ -43,7 +46,9 @@ impl VpnGateway {
     }
 
     async fn describe(client: &aws_sdk_ec2::Client, id: &str) -> Result<Option<SdkVpnGateway>> {
-        let out = gone_is_none(client.describe_vpn_gateways().vpn_gateway_ids(id).send().await.map_err(|e| classify("DescribeVpnGateways", id, e)))?;
+        let out = gone_is_none(
+            client.describe_vpn_gateways().vpn_gateway_ids(id).send().await.map_err(|e| classify("DescribeVpnGateways", id, e)),
+        )?;
         Ok(out.and_then(|o| o.vpn_gateways().first().cloned()).filter(|g| g.state() != Some(&VpnState::Deleted)))
     }
 
@@ -73,7 +78,13 @@ impl VpnGateway {
     }
 
     async fn attach(ctx: &Ctx, client: &aws_sdk_ec2::Client, id: &str, vpc: &str) -> Result<()> {
-        client.attach_vpn_gateway().vpn_gateway_id(id).vpc_id(vpc).send().await.map_err(|e| classify("AttachVpnGateway", &format!("{id} to {vpc}"), e))?;
+        client
+            .attach_vpn_gateway()
+            .vpn_gateway_id(id)
+            .vpc_id(vpc)
+            .send()
+            .await
+            .map_err(|e| classify("AttachVpnGateway", &format!("{id} to {vpc}"), e))?;
         Self::wait_attachment(ctx, client, id, vpc, AttachmentStatus::Attached).await
     }
 
@@ -101,12 +112,22 @@ impl ResourceKind for VpnGateway {
     }
 
     fn permissions(&self) -> &'static [&'static str] {
-        &["ec2:CreateVpnGateway", "ec2:DescribeVpnGateways", "ec2:AttachVpnGateway", "ec2:DetachVpnGateway", "ec2:DeleteVpnGateway", "ec2:CreateTags", "ec2:DeleteTags"]
+        &[
+            "ec2:CreateVpnGateway",
+            "ec2:DescribeVpnGateways",
+            "ec2:AttachVpnGateway",
+            "ec2:DetachVpnGateway",
+            "ec2:DeleteVpnGateway",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ]
     }
 
     fn validate(&self, _region: Option<&str>, props: &Map<String, Value>) -> Vec<Invalid> {
         match prop_i64(props, "amazon_side_asn") {
-            Some(asn) if !private_asn(asn) => vec![Invalid::new("amazon_side_asn", format!("{asn} is not a private ASN: use 64512-65534 or 4200000000-4294967294"))],
+            Some(asn) if !private_asn(asn) => {
+                vec![Invalid::new("amazon_side_asn", format!("{asn} is not a private ASN: use 64512-65534 or 4200000000-4294967294"))]
+            }
             _ => Vec::new(),
         }
     }
@@ -123,19 +144,28 @@ impl ResourceKind for VpnGateway {
             .await
             .map_err(|e| classify("DescribeVpnGateways", &ctx.address, e))?;
         // The state checked here too, whatever the filter did (see customer_gateway).
-        let live = |g: &&aws_sdk_ec2::types::VpnGateway| matches!(g.state(), Some(aws_sdk_ec2::types::VpnState::Pending | aws_sdk_ec2::types::VpnState::Available));
+        let live = |g: &&aws_sdk_ec2::types::VpnGateway| {
+            matches!(g.state(), Some(aws_sdk_ec2::types::VpnState::Pending | aws_sdk_ec2::types::VpnState::Available))
+        };
         let id = match existing.vpn_gateways().iter().filter(live).find_map(|g| g.vpn_gateway_id()) {
             Some(id) => {
                 ctx.report(format!("found {id} from an earlier interrupted run"));
                 id.to_string()
             }
             None => {
-                let mut req = client.create_vpn_gateway().r#type(GatewayType::Ipsec1).tag_specifications(tag_specification(ResourceType::VpnGateway, &ctx.address, &tags::desired(props)));
+                let mut req = client.create_vpn_gateway().r#type(GatewayType::Ipsec1).tag_specifications(tag_specification(
+                    ResourceType::VpnGateway,
+                    &ctx.address,
+                    &tags::desired(props),
+                ));
                 if let Some(asn) = prop_i64(props, "amazon_side_asn") {
                     req = req.amazon_side_asn(asn);
                 }
                 let out = req.send().await.map_err(|e| classify("CreateVpnGateway", &ctx.address, e))?;
-                out.vpn_gateway().and_then(|g| g.vpn_gateway_id()).ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateVpnGateway returned no gateway id"))?.to_string()
+                out.vpn_gateway()
+                    .and_then(|g| g.vpn_gateway_id())
+                    .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateVpnGateway returned no gateway id"))?
+                    .to_string()
             }
         };
         let partial = Observed { id: id.clone(), ..Default::default() };
@@ -156,7 +186,10 @@ impl ResourceKind for VpnGateway {
                 Self::attach(ctx, &client, &id, vpc).await.map_err(|e| e.with_partial(partial.clone()))?;
             }
         }
-        self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+        self.read(ctx, &id)
+            .await
+            .map_err(|e| e.with_partial(partial.clone()))?
+            .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -176,12 +209,21 @@ impl ResourceKind for VpnGateway {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>, desired: &Map<String, Value>, changed: &[String]) -> Result<Observed> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        _prior: &Map<String, Value>,
+        desired: &Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "vpc_id" | "tags")) {
             return Err(ProviderError::invalid(format!("{other} of {id} cannot be changed in place")));
         }
-        let now = Self::describe(&client, id).await?.ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
+        let now = Self::describe(&client, id)
+            .await?
+            .ok_or_else(|| ProviderError::not_found(format!("{id} is gone; re-run plan to create it")))?;
         if changed.iter().any(|c| c == "vpc_id") {
             let current = Self::attached_vpc(&now);
             let want = prop_str(desired, "vpc_id");

@@ -21,7 +21,9 @@ pub struct Env {
 }
 
 pub async fn sandbox() -> Env {
-    let sandbox = tandem_sim::start(SandboxOptions { moto: true, ..Default::default() }).await.expect("the sandbox starts (run scripts/python-env.sh for moto)");
+    let sandbox = tandem_sim::start(SandboxOptions { moto: true, ..Default::default() })
+        .await
+        .expect("the sandbox starts (run scripts/python-env.sh for moto)");
     let admin = SandboxClient::new(sandbox.url());
     let aws = Arc::new(AwsContext::with_endpoint(sandbox.url()).with_static_credentials("testing", "testing"));
     Env { sandbox, admin, aws }
@@ -58,7 +60,10 @@ pub async fn boto3(url: &str, script: &str) -> Value {
     let venv = std::env::var_os("TANDEM_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".venv"));
     let prelude = format!("import boto3, json\nE='{url}'\ndef c(s, r='{SOURCE}'): return boto3.client(s, region_name=r, endpoint_url=E, aws_access_key_id='testing', aws_secret_access_key='testing')\n");
     let program = format!("{prelude}{script}");
-    let o = tokio::task::spawn_blocking(move || std::process::Command::new(venv.join("bin/python")).arg("-c").arg(program).output()).await.expect("python joins").expect("python runs");
+    let o = tokio::task::spawn_blocking(move || std::process::Command::new(venv.join("bin/python")).arg("-c").arg(program).output())
+        .await
+        .expect("python joins")
+        .expect("python runs");
     assert!(o.status.success(), "boto3 check failed: {}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("boto3 printed no JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
 }

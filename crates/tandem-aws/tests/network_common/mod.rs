@@ -20,7 +20,9 @@ pub struct Env {
 }
 
 pub async fn sandbox() -> Env {
-    let sandbox = tandem_sim::start(SandboxOptions { moto: true, ..Default::default() }).await.expect("the sandbox starts (run scripts/python-env.sh for moto)");
+    let sandbox = tandem_sim::start(SandboxOptions { moto: true, ..Default::default() })
+        .await
+        .expect("the sandbox starts (run scripts/python-env.sh for moto)");
     let admin = SandboxClient::new(sandbox.url());
     let aws = Arc::new(AwsContext::with_endpoint(sandbox.url()).with_static_credentials("testing", "testing"));
     Env { sandbox, admin, aws }

@@ -23,10 +23,7 @@ impl Actuator {
     /// `clients`: the regions to call through, in the order to try them
     /// (the controller's own region first).
     pub fn new(group_arn: &str, clients: Vec<(String, aws_sdk_connect::Client)>) -> Self {
-        Actuator {
-            group_arn: group_arn.to_string(),
-            clients,
-        }
+        Actuator { group_arn: group_arn.to_string(), clients }
     }
 
     /// `GetTrafficDistribution`: the live distribution, and the region that answered.
@@ -40,11 +37,7 @@ impl Actuator {
                     return Ok((Distribution { telephony, agents }, region.clone()));
                 }
                 Err(e) => {
-                    last = RuntimeError::Aws {
-                        operation: "GetTrafficDistribution",
-                        region: region.clone(),
-                        message: sdk_message(&e),
-                    };
+                    last = RuntimeError::Aws { operation: "GetTrafficDistribution", region: region.clone(), message: sdk_message(&e) };
                     tracing::debug!(%last, "trying the next region");
                 }
             }
@@ -75,11 +68,7 @@ impl Actuator {
             match r {
                 Ok(_) => return Ok(region.clone()),
                 Err(e) => {
-                    last = RuntimeError::Aws {
-                        operation: "UpdateTrafficDistribution",
-                        region: region.clone(),
-                        message: sdk_message(&e),
-                    };
+                    last = RuntimeError::Aws { operation: "UpdateTrafficDistribution", region: region.clone(), message: sdk_message(&e) };
                     tracing::debug!(%last, "trying the next region");
                 }
             }
@@ -99,16 +88,28 @@ impl Actuator {
             let mut out = Vec::new();
             let mut next: Option<String> = None;
             loop {
-                match client.list_traffic_distribution_group_users().traffic_distribution_group_id(&self.group_arn).set_next_token(next.take()).send().await {
+                match client
+                    .list_traffic_distribution_group_users()
+                    .traffic_distribution_group_id(&self.group_arn)
+                    .set_next_token(next.take())
+                    .send()
+                    .await
+                {
                     Ok(page) => {
-                        out.extend(page.traffic_distribution_group_user_summary_list().iter().filter_map(|u| u.user_id().map(str::to_string)));
+                        out.extend(
+                            page.traffic_distribution_group_user_summary_list().iter().filter_map(|u| u.user_id().map(str::to_string)),
+                        );
                         match page.next_token() {
                             Some(t) if !t.is_empty() => next = Some(t.to_string()),
                             _ => return Ok(out),
                         }
                     }
                     Err(e) => {
-                        last = RuntimeError::Aws { operation: "ListTrafficDistributionGroupUsers", region: region.clone(), message: sdk_message(&e) };
+                        last = RuntimeError::Aws {
+                            operation: "ListTrafficDistributionGroupUsers",
+                            region: region.clone(),
+                            message: sdk_message(&e),
+                        };
                         continue 'regions;
                     }
                 }

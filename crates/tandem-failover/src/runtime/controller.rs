@@ -53,11 +53,7 @@ pub enum Action {
     /// Nothing to do.
     None,
     /// Won the conditional write and set the group.
-    Shifted {
-        to: Distribution,
-        version: u64,
-        via_region: String,
-    },
+    Shifted { to: Distribution, version: u64, via_region: String },
     /// The group differed from the record and was set to it.
     Reconciled { to: Distribution, via_region: String },
     /// A call failed; the next pass tries again.
@@ -88,10 +84,7 @@ impl PassReport {
     /// One log line.
     pub fn summary(&self) -> String {
         let health = health_text;
-        let decision = self
-            .decision
-            .as_ref()
-            .map_or_else(|| "no decision".to_string(), |d| d.to_string());
+        let decision = self.decision.as_ref().map_or_else(|| "no decision".to_string(), |d| d.to_string());
         let action = match &self.action {
             Action::None => String::new(),
             Action::Shifted { version, via_region, .. } => {
@@ -258,9 +251,11 @@ impl Controller {
                 ))
             }
         }
-        let via = self.actuator.set(to).await.map_err(|e| {
-            RuntimeError::Invalid(format!("record v{} written, but {e}; the controllers will apply it", new.version))
-        })?;
+        let via = self
+            .actuator
+            .set(to)
+            .await
+            .map_err(|e| RuntimeError::Invalid(format!("record v{} written, but {e}; the controllers will apply it", new.version)))?;
         Ok((new.version, via))
     }
 
@@ -321,9 +316,7 @@ impl Controller {
                             report.live = Some(to.clone());
                             Action::Shifted { to: to.clone(), version: new.version, via_region }
                         }
-                        Err(e) => Action::Failed {
-                            error: format!("record v{} written, but {e}; the next pass reconciles", new.version),
-                        },
+                        Err(e) => Action::Failed { error: format!("record v{} written, but {e}; the next pass reconciles", new.version) },
                     };
                     report.record_version = Some(new.version);
                     break;
@@ -332,9 +325,7 @@ impl Controller {
                     report.lost_races += 1;
                     tracing::info!(region = %self.config.own_region, "lost the decision record write; re-reading");
                     if report.lost_races >= MAX_RACES {
-                        report.action = Action::Failed {
-                            error: format!("lost the decision record write {MAX_RACES} times in a row"),
-                        };
+                        report.action = Action::Failed { error: format!("lost the decision record write {MAX_RACES} times in a row") };
                         break;
                     }
                 }

@@ -48,10 +48,8 @@ impl AlarmInjector {
         }
         let c = self.clients.get(region).ok_or_else(|| super::RuntimeError::Invalid(format!("no CloudWatch client for {region}")))?;
         for n in names {
-            c.set_alarm_state().alarm_name(n).state_value(state.clone()).state_reason(reason).send().await.map_err(|e| super::RuntimeError::Aws {
-                operation: "SetAlarmState",
-                region: region.to_string(),
-                message: super::sdk_message(&e),
+            c.set_alarm_state().alarm_name(n).state_value(state.clone()).state_reason(reason).send().await.map_err(|e| {
+                super::RuntimeError::Aws { operation: "SetAlarmState", region: region.to_string(), message: super::sdk_message(&e) }
             })?;
         }
         Ok(())
@@ -124,7 +122,14 @@ async fn agent_state(p: &AgentStateProbe, timeout: Duration) -> (bool, String) {
         "EventTimestamp": ts,
         "CurrentAgentSnapshot": { "AgentStatus": { "Name": "Available" }, "Configuration": { "Username": agent } },
     });
-    let put = p.kinesis.put_record().stream_name(&p.stream_name).partition_key(&agent).data(aws_sdk_kinesis::primitives::Blob::new(event.to_string())).send().await;
+    let put = p
+        .kinesis
+        .put_record()
+        .stream_name(&p.stream_name)
+        .partition_key(&agent)
+        .data(aws_sdk_kinesis::primitives::Blob::new(event.to_string()))
+        .send()
+        .await;
     if let Err(e) = put {
         return (false, format!("PutRecord on {}: {}", p.stream_name, aws_sdk_kinesis::error::DisplayErrorContext(&e)));
     }
@@ -135,11 +140,22 @@ async fn agent_state(p: &AgentStateProbe, timeout: Duration) -> (bool, String) {
             if let Some(item) = out.item() {
                 let status = item.get("status").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
                 let _ = p.dynamodb.delete_item().table_name(&p.table).key("agent_id", A::S(agent.clone())).send().await;
-                return (status == "Available", format!("{agent} {status} in {}'s table after {:.1}s", p.read_region, start.elapsed().as_secs_f64()));
+                return (
+                    status == "Available",
+                    format!("{agent} {status} in {}'s table after {:.1}s", p.read_region, start.elapsed().as_secs_f64()),
+                );
             }
         }
         if start.elapsed() >= timeout {
-            return (false, format!("{agent}'s event never reached {} in {} within {:.0}s (is the agent-state sync deployed with its mapping?)", p.table, p.read_region, timeout.as_secs_f64()));
+            return (
+                false,
+                format!(
+                    "{agent}'s event never reached {} in {} within {:.0}s (is the agent-state sync deployed with its mapping?)",
+                    p.table,
+                    p.read_region,
+                    timeout.as_secs_f64()
+                ),
+            );
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -159,10 +175,15 @@ pub async fn run_deployed_drill(
 
     let t = Instant::now();
     let (ok, detail) = match actuator.get().await {
-        Ok((live, via)) if (opts.agents_declared && live.equivalent(&default)) || (!opts.agents_declared && live.telephony.equivalent(&default.telephony)) => {
+        Ok((live, via))
+            if (opts.agents_declared && live.equivalent(&default))
+                || (!opts.agents_declared && live.telephony.equivalent(&default.telephony)) =>
+        {
             (true, format!("at the default ({live}), read via {via}"))
         }
-        Ok((live, _)) => (false, format!("the group is at {live}, not the default {default}; set it back first (`tandem failover shift --to default`)")),
+        Ok((live, _)) => {
+            (false, format!("the group is at {live}, not the default {default}; set it back first (`tandem failover shift --to default`)"))
+        }
         Err(e) => (false, e.to_string()),
     };
     report.phases.push(phase("normal", ok, t.elapsed(), detail));
@@ -182,7 +203,12 @@ pub async fn run_deployed_drill(
 
     let t = Instant::now();
     let r = injector.inject(&primary).await;
-    report.phases.push(phase("inject_outage", r.is_ok(), t.elapsed(), r.as_ref().map_or_else(|e| e.to_string(), |_| format!("{primary}: {}", injector.describe()))));
+    report.phases.push(phase(
+        "inject_outage",
+        r.is_ok(),
+        t.elapsed(),
+        r.as_ref().map_or_else(|e| e.to_string(), |_| format!("{primary}: {}", injector.describe())),
+    ));
     if r.is_err() {
         let _ = injector.clear(&primary).await;
         return report;
@@ -194,12 +220,22 @@ pub async fn run_deployed_drill(
         report.time_to_failover_s = Some(secs(d));
         if let Some(Ok(map)) = injector.agent_regions(&actuator.group_arn).await {
             let there = map.values().filter(|r| **r == secondary).count();
-            report.phases.push(phase("agents_moved", there == agents, Duration::ZERO, format!("{there} of {agents} agent(s) in {secondary}")));
+            report.phases.push(phase(
+                "agents_moved",
+                there == agents,
+                Duration::ZERO,
+                format!("{there} of {agents} agent(s) in {secondary}"),
+            ));
         }
     }
     let t = Instant::now();
     let r = injector.clear(&primary).await;
-    report.phases.push(phase("clear_outage", r.is_ok(), t.elapsed(), r.as_ref().map_or_else(|e| e.to_string(), |_| format!("{primary} back"))));
+    report.phases.push(phase(
+        "clear_outage",
+        r.is_ok(),
+        t.elapsed(),
+        r.as_ref().map_or_else(|e| e.to_string(), |_| format!("{primary} back")),
+    ));
     if ok && r.is_ok() {
         let (ok, detail) = watch(actuator, &default, opts.phase_timeout).await;
         let d = t.elapsed();

@@ -131,7 +131,8 @@ async fn agents_where(
             for r in map.values() {
                 *count.entry(r.clone()).or_default() += 1;
             }
-            let wrong: Vec<String> = count.iter().filter(|(r, n)| want(r).is_some_and(|w| w != **n)).map(|(r, n)| format!("{n} in {r}")).collect();
+            let wrong: Vec<String> =
+                count.iter().filter(|(r, n)| want(r).is_some_and(|w| w != **n)).map(|(r, n)| format!("{n} in {r}")).collect();
             let ok = map.len() == agents && wrong.is_empty();
             (ok, format!("agents by region: {}", count.iter().map(|(r, n)| format!("{r}={n}")).collect::<Vec<_>>().join(", ")))
         }
@@ -153,7 +154,9 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
     let t = Instant::now();
     let (ok, detail) = match controller.actuator.get().await {
         Ok((live, via)) if at_default(&live, &default, opts) => (true, format!("at the default ({live}), read via {via}")),
-        Ok((live, _)) => (false, format!("the group is at {live}, not the default {default}; set it back first (`tandem failover shift --to default`)")),
+        Ok((live, _)) => {
+            (false, format!("the group is at {live}, not the default {default}; set it back first (`tandem failover shift --to default`)"))
+        }
         Err(e) => (false, e.to_string()),
     };
     report.phases.push(phase("normal", ok, t.elapsed(), detail));
@@ -199,7 +202,9 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
     report.phases.push(phase("failover", ok, d, format!("{passes} passes; last: {last}")));
     if ok {
         report.time_to_failover_s = Some(secs(d));
-        if let Some(p) = agents_where(injector, &controller.actuator.group_arn, agents, |n| if n == &secondary { Some(agents) } else { Some(0) }).await {
+        if let Some(p) =
+            agents_where(injector, &controller.actuator.group_arn, agents, |n| if n == &secondary { Some(agents) } else { Some(0) }).await
+        {
             report.phases.push(p("agents_moved"));
         }
     }

@@ -29,11 +29,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuntimeError {
     #[error("{operation} in {region} failed: {message}")]
-    Aws {
-        operation: &'static str,
-        region: String,
-        message: String,
-    },
+    Aws { operation: &'static str, region: String, message: String },
     #[error("{0}")]
     Invalid(String),
 }
@@ -47,11 +43,7 @@ where
     R: std::fmt::Debug,
 {
     match err.as_service_error() {
-        Some(e) => format!(
-            "{}: {}",
-            e.code().unwrap_or("error"),
-            e.message().unwrap_or("no message")
-        ),
+        Some(e) => format!("{}: {}", e.code().unwrap_or("error"), e.message().unwrap_or("no message")),
         None => {
             let mut msg = err.to_string();
             let mut src = std::error::Error::source(err);
@@ -82,12 +74,7 @@ pub struct ClientOptions {
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        ClientOptions {
-            api_timeout: Duration::from_secs(5),
-            max_attempts: 2,
-            endpoint_url: None,
-            static_credentials: None,
-        }
+        ClientOptions { api_timeout: Duration::from_secs(5), max_attempts: 2, endpoint_url: None, static_credentials: None }
     }
 }
 
@@ -101,11 +88,7 @@ impl ClientOptions {
                     .with_max_attempts(self.max_attempts.max(1))
                     .with_initial_backoff(Duration::from_millis(50)),
             )
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(self.api_timeout)
-                    .build(),
-            );
+            .timeout_config(aws_config::timeout::TimeoutConfig::builder().operation_attempt_timeout(self.api_timeout).build());
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
@@ -140,8 +123,5 @@ impl ClientOptions {
 
 /// Unix seconds now.
 pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

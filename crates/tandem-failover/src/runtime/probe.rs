@@ -2,9 +2,9 @@
 //! status) and the region's alarms.
 
 use crate::health::{AlarmState, InstanceStatus, Probe, Severity, StateValue};
-use std::collections::BTreeMap;
 use async_trait::async_trait;
 use aws_sdk_connect::error::ProvideErrorMetadata;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -100,20 +100,8 @@ pub struct ConnectProbe {
 }
 
 impl ConnectProbe {
-    pub fn new(
-        region: &str,
-        instance_id: &str,
-        client: aws_sdk_connect::Client,
-        alarms: Arc<dyn AlarmSource>,
-        timeout: Duration,
-    ) -> Self {
-        ConnectProbe {
-            region: region.to_string(),
-            instance_id: instance_id.to_string(),
-            client,
-            alarms,
-            timeout,
-        }
+    pub fn new(region: &str, instance_id: &str, client: aws_sdk_connect::Client, alarms: Arc<dyn AlarmSource>, timeout: Duration) -> Self {
+        ConnectProbe { region: region.to_string(), instance_id: instance_id.to_string(), client, alarms, timeout }
     }
 
     /// `DescribeInstance` in this region. An answer with a status gives that
@@ -121,39 +109,24 @@ impl ConnectProbe {
     /// answer without a status; anything else (5xx, throttling after the
     /// retries, a dropped connection, a timeout) is an API that did not answer.
     pub async fn probe(&self) -> Probe {
-        let call = self
-            .client
-            .describe_instance()
-            .instance_id(&self.instance_id)
-            .send();
+        let call = self.client.describe_instance().instance_id(&self.instance_id).send();
         let (api_reachable, instance_status) = match tokio::time::timeout(self.timeout, call).await {
             Err(_) => {
                 tracing::debug!(region = %self.region, "DescribeInstance timed out");
                 (false, None)
             }
-            Ok(Ok(out)) => (
-                true,
-                out.instance()
-                    .and_then(|i| i.instance_status())
-                    .and_then(status_of),
-            ),
+            Ok(Ok(out)) => (true, out.instance().and_then(|i| i.instance_status()).and_then(status_of)),
             Ok(Err(e)) => {
                 let code = e.as_service_error().and_then(|s| s.code()).map(str::to_string);
                 tracing::debug!(region = %self.region, error = %super::sdk_message(&e), "DescribeInstance failed");
                 match code.as_deref() {
-                    Some("ResourceNotFoundException" | "AccessDeniedException" | "InvalidParameterException") => {
-                        (true, None)
-                    }
+                    Some("ResourceNotFoundException" | "AccessDeniedException" | "InvalidParameterException") => (true, None),
                     _ => (false, None),
                 }
             }
         };
         let alarms = self.alarms.alarms(&self.region).await;
-        Probe {
-            instance_status,
-            api_reachable,
-            alarms,
-        }
+        Probe { instance_status, api_reachable, alarms }
     }
 }
 

@@ -55,12 +55,7 @@ where
 
 impl RecordStore {
     pub fn new(table: &str, group_arn: &str, clients: Vec<(String, aws_sdk_dynamodb::Client)>) -> Self {
-        RecordStore {
-            table: table.to_string(),
-            key_value: format!("tandem-failover#{group_arn}"),
-            clients,
-            key_attr: OnceCell::new(),
-        }
+        RecordStore { table: table.to_string(), key_value: format!("tandem-failover#{group_arn}"), clients, key_attr: OnceCell::new() }
     }
 
     async fn key_attr(&self) -> Result<&str> {
@@ -77,9 +72,7 @@ impl RecordStore {
                                 .iter()
                                 .find(|k| k.key_type() == &KeyType::Hash)
                                 .map(|k| k.attribute_name().to_string());
-                            return key.ok_or_else(|| {
-                                RuntimeError::Invalid(format!("table {} has no hash key", self.table))
-                            });
+                            return key.ok_or_else(|| RuntimeError::Invalid(format!("table {} has no hash key", self.table)));
                         }
                         Err(e) => last = aws_err("DescribeTable", region, &e),
                     }
@@ -116,8 +109,7 @@ impl RecordStore {
     /// Writes `record` if the stored version is `expected` (`None`: no record).
     pub async fn write(&self, record: &DecisionRecord, expected: Option<u64>) -> Result<WriteOutcome> {
         let key = self.key_attr().await?.to_string();
-        let distribution = serde_json::to_string(&record.distribution)
-            .map_err(|e| RuntimeError::Invalid(e.to_string()))?;
+        let distribution = serde_json::to_string(&record.distribution).map_err(|e| RuntimeError::Invalid(e.to_string()))?;
         let mut last = RuntimeError::Invalid("no region to call".into());
         for (region, client) in &self.clients {
             let r = client
@@ -150,27 +142,10 @@ impl RecordStore {
 }
 
 fn parse(item: &HashMap<String, AttributeValue>, region: &str) -> Result<DecisionRecord> {
-    let bad = |what: &str| {
-        RuntimeError::Invalid(format!("the decision record read in {region} has no valid `{what}`"))
-    };
-    let num = |name: &str| -> Result<u64> {
-        item.get(name)
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| bad(name))
-    };
-    let text = |name: &str| -> Result<String> {
-        item.get(name)
-            .and_then(|v| v.as_s().ok())
-            .cloned()
-            .ok_or_else(|| bad(name))
-    };
-    let distribution: Distribution =
-        serde_json::from_str(&text("distribution")?).map_err(|_| bad("distribution"))?;
-    Ok(DecisionRecord {
-        version: num("version")?,
-        distribution,
-        decided_at: num("decided_at")?,
-        by_region: text("by_region")?,
-    })
+    let bad = |what: &str| RuntimeError::Invalid(format!("the decision record read in {region} has no valid `{what}`"));
+    let num =
+        |name: &str| -> Result<u64> { item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).ok_or_else(|| bad(name)) };
+    let text = |name: &str| -> Result<String> { item.get(name).and_then(|v| v.as_s().ok()).cloned().ok_or_else(|| bad(name)) };
+    let distribution: Distribution = serde_json::from_str(&text("distribution")?).map_err(|_| bad("distribution"))?;
+    Ok(DecisionRecord { version: num("version")?, distribution, decided_at: num("decided_at")?, by_region: text("by_region")? })
 }

@@ -8,8 +8,20 @@ pub fn vpc(src: &Source<'_>) -> Outcome {
     let mut m = Mapped::new("aws.ec2.vpc", id(a));
     m.set("cidr_block", sv(a, "cidr_block")).set("instance_tenancy", sv(a, "instance_tenancy"));
     m.set("enable_dns_support", b(a, "enable_dns_support")).set("enable_dns_hostnames", b(a, "enable_dns_hostnames")).set("tags", tags(a));
-    m.out("id", sv(a, "id")).out("arn", sv(a, "arn")).out("cidr_block", sv(a, "cidr_block")).out("owner_id", sv(a, "owner_id")).out("main_route_table_id", sv(a, "main_route_table_id"));
-    unmodelled(&mut m, a, &[("assign_generated_ipv6_cidr_block", "an Amazon IPv6 block"), ("ipv4_ipam_pool_id", "IPAM"), ("enable_network_address_usage_metrics", "NAU metrics")]);
+    m.out("id", sv(a, "id"))
+        .out("arn", sv(a, "arn"))
+        .out("cidr_block", sv(a, "cidr_block"))
+        .out("owner_id", sv(a, "owner_id"))
+        .out("main_route_table_id", sv(a, "main_route_table_id"));
+    unmodelled(
+        &mut m,
+        a,
+        &[
+            ("assign_generated_ipv6_cidr_block", "an Amazon IPv6 block"),
+            ("ipv4_ipam_pool_id", "IPAM"),
+            ("enable_network_address_usage_metrics", "NAU metrics"),
+        ],
+    );
     Outcome::Kind(m)
 }
 
@@ -19,7 +31,11 @@ pub fn subnet(src: &Source<'_>) -> Outcome {
     m.set("vpc_id", sv(a, "vpc_id")).set("cidr_block", sv(a, "cidr_block")).set("availability_zone", sv(a, "availability_zone"));
     m.set("map_public_ip_on_launch", b(a, "map_public_ip_on_launch")).set("tags", tags(a));
     m.out("id", sv(a, "id")).out("arn", sv(a, "arn")).out("availability_zone", sv(a, "availability_zone")).out("vpc_id", sv(a, "vpc_id"));
-    unmodelled(&mut m, a, &[("ipv6_cidr_block", "an IPv6 range"), ("assign_ipv6_address_on_creation", "IPv6 addresses"), ("enable_dns64", "DNS64")]);
+    unmodelled(
+        &mut m,
+        a,
+        &[("ipv6_cidr_block", "an IPv6 range"), ("assign_ipv6_address_on_creation", "IPv6 addresses"), ("enable_dns64", "DNS64")],
+    );
     Outcome::Kind(m)
 }
 
@@ -48,13 +64,15 @@ pub fn kinesis_stream(src: &Source<'_>) -> Outcome {
 pub fn dynamodb_table(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let name = s(a, "name").unwrap_or_default();
-    let replicas: Vec<Value> = blocks(a, "replica").iter().filter_map(|r| s(r, "region_name")).map(|r| json!({ "region_name": r })).collect();
+    let replicas: Vec<Value> =
+        blocks(a, "replica").iter().filter_map(|r| s(r, "region_name")).map(|r| json!({ "region_name": r })).collect();
     let kind = if replicas.is_empty() { "aws.dynamodb.table" } else { "aws.dynamodb.global_table" };
     let mut m = Mapped::new(kind, name.clone());
     m.set("table_name", Some(json!(name)));
     // DescribeTable answers the definitions in the order they were made with,
     // which is the order the provider sent and kept in state.
-    let defs: Vec<Value> = blocks(a, "attribute").iter().map(|d| json!({ "attribute_name": s(d, "name"), "attribute_type": s(d, "type") })).collect();
+    let defs: Vec<Value> =
+        blocks(a, "attribute").iter().map(|d| json!({ "attribute_name": s(d, "name"), "attribute_type": s(d, "type") })).collect();
     m.set("attribute_definitions", Some(json!(defs)));
     let mut keys = vec![json!({ "attribute_name": s(a, "hash_key"), "key_type": "HASH" })];
     if let Some(r) = s(a, "range_key") {
@@ -76,7 +94,15 @@ pub fn dynamodb_table(src: &Source<'_>) -> Outcome {
     }
     m.set("tags", tags(a));
     m.out("arn", sv(a, "arn")).out("name", Some(json!(name))).out("stream_arn", sv(a, "stream_arn"));
-    unmodelled(&mut m, a, &[("global_secondary_index", "secondary indexes"), ("local_secondary_index", "secondary indexes"), ("deletion_protection_enabled", "deletion protection")]);
+    unmodelled(
+        &mut m,
+        a,
+        &[
+            ("global_secondary_index", "secondary indexes"),
+            ("local_secondary_index", "secondary indexes"),
+            ("deletion_protection_enabled", "deletion protection"),
+        ],
+    );
     if block(a, "ttl").is_some_and(|t| t.get("enabled") == Some(&json!(true))) {
         m.note("`ttl` (time to live) is not managed by tandem: it stays as it is in the cloud");
     }
@@ -108,7 +134,9 @@ pub fn vpn_gateway_attachment(src: &Source<'_>) -> Outcome {
 
 pub fn route_propagation(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
-    let (Some(table), Some(gw)) = (s(a, "route_table_id"), s(a, "vpn_gateway_id")) else { return skip("it names no route table or gateway") };
+    let (Some(table), Some(gw)) = (s(a, "route_table_id"), s(a, "vpn_gateway_id")) else {
+        return skip("it names no route table or gateway");
+    };
     let tid = format!("{table}/{gw}");
     let mut m = Mapped::new("aws.ec2.vpn_gateway_route_propagation", tid.clone());
     m.set("route_table_id", Some(json!(table))).set("gateway_id", Some(json!(gw)));
@@ -119,7 +147,9 @@ pub fn route_propagation(src: &Source<'_>) -> Outcome {
 pub fn customer_gateway(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let mut m = Mapped::new("aws.ec2.customer_gateway", id(a));
-    m.set("bgp_asn", iv(a, "bgp_asn").or_else(|| iv(a, "bgp_asn_extended"))).set("ip_address", sv(a, "ip_address")).set("type", sv(a, "type"));
+    m.set("bgp_asn", iv(a, "bgp_asn").or_else(|| iv(a, "bgp_asn_extended")))
+        .set("ip_address", sv(a, "ip_address"))
+        .set("type", sv(a, "type"));
     m.set("device_name", sv(a, "device_name")).set("tags", tags(a));
     m.out("id", sv(a, "id"));
     unmodelled(&mut m, a, &[("certificate_arn", "certificate authentication")]);
@@ -136,8 +166,12 @@ pub fn vpn_connection(src: &Source<'_>) -> Outcome {
     if s(a, "transit_gateway_id").is_some() {
         return skip("it ends at a transit gateway; tandem's aws.ec2.vpn_connection ends at a virtual private gateway");
     }
-    let ip = |v: Option<String>| v.as_deref().and_then(|s| s.split('/').next()).and_then(|s| s.parse::<Ipv4Addr>().ok()).map(u32::from).unwrap_or(u32::MAX);
-    let mut tunnels: Vec<(Option<String>, Option<String>, Option<String>)> = (1..=2).map(|n| (s(a, &format!("tunnel{n}_inside_cidr")), s(a, &format!("tunnel{n}_address")), s(a, &format!("tunnel{n}_preshared_key")))).collect();
+    let ip = |v: Option<String>| {
+        v.as_deref().and_then(|s| s.split('/').next()).and_then(|s| s.parse::<Ipv4Addr>().ok()).map(u32::from).unwrap_or(u32::MAX)
+    };
+    let mut tunnels: Vec<(Option<String>, Option<String>, Option<String>)> = (1..=2)
+        .map(|n| (s(a, &format!("tunnel{n}_inside_cidr")), s(a, &format!("tunnel{n}_address")), s(a, &format!("tunnel{n}_preshared_key"))))
+        .collect();
     tunnels.sort_by_key(|t| (ip(t.0.clone()), ip(t.1.clone())));
     let mut options = Map::new();
     options.insert("static_routes_only".into(), b(a, "static_routes_only").unwrap_or(json!(false)));
@@ -192,10 +226,14 @@ pub fn dx_gateway_association(src: &Source<'_>) -> Outcome {
         return skip("it associates a transit gateway; tandem associates virtual private gateways");
     }
     let mut m = Mapped::new("aws.directconnect.gateway_association", assoc.clone());
-    m.set("direct_connect_gateway_id", sv(a, "dx_gateway_id")).set("virtual_gateway_id", sv(a, "associated_gateway_id").or_else(|| sv(a, "vpn_gateway_id")));
+    m.set("direct_connect_gateway_id", sv(a, "dx_gateway_id"))
+        .set("virtual_gateway_id", sv(a, "associated_gateway_id").or_else(|| sv(a, "vpn_gateway_id")));
     m.out("id", Some(json!(assoc)));
     if !strings(a, "allowed_prefixes").is_empty() {
-        m.note(format!("`allowed_prefixes` ({}) is not managed by tandem: it stays as it is in the cloud", strings(a, "allowed_prefixes").join(", ")));
+        m.note(format!(
+            "`allowed_prefixes` ({}) is not managed by tandem: it stays as it is in the cloud",
+            strings(a, "allowed_prefixes").join(", ")
+        ));
     }
     Outcome::Kind(m)
 }
@@ -215,10 +253,19 @@ pub fn dx_private_virtual_interface(src: &Source<'_>) -> Outcome {
         return skip("it is attached to a virtual private gateway directly; tandem's aws.directconnect.private_virtual_interface attaches to a Direct Connect gateway");
     }
     let mut m = Mapped::new("aws.directconnect.private_virtual_interface", id(a));
-    m.set("connection_id", sv(a, "connection_id")).set("virtual_interface_name", sv(a, "name")).set("vlan", iv(a, "vlan")).set("asn", iv(a, "bgp_asn"));
-    m.set("amazon_address", sv(a, "amazon_address")).set("customer_address", sv(a, "customer_address")).set("address_family", sv(a, "address_family"));
+    m.set("connection_id", sv(a, "connection_id"))
+        .set("virtual_interface_name", sv(a, "name"))
+        .set("vlan", iv(a, "vlan"))
+        .set("asn", iv(a, "bgp_asn"));
+    m.set("amazon_address", sv(a, "amazon_address"))
+        .set("customer_address", sv(a, "customer_address"))
+        .set("address_family", sv(a, "address_family"));
     m.set("direct_connect_gateway_id", sv(a, "dx_gateway_id"));
-    m.out("id", sv(a, "id")).out("amazon_side_asn", iv(a, "amazon_side_asn")).out("amazon_address", sv(a, "amazon_address")).out("customer_address", sv(a, "customer_address")).out("auth_key", sv(a, "bgp_auth_key"));
+    m.out("id", sv(a, "id"))
+        .out("amazon_side_asn", iv(a, "amazon_side_asn"))
+        .out("amazon_address", sv(a, "amazon_address"))
+        .out("customer_address", sv(a, "customer_address"))
+        .out("auth_key", sv(a, "bgp_auth_key"));
     if s(a, "bgp_auth_key").is_some() {
         m.note("the BGP MD5 key is not written to the spec: it stays as it is (tandem reads it as the `auth_key` output)");
     }
@@ -234,7 +281,11 @@ pub fn iam_role(src: &Source<'_>) -> Outcome {
     let mut m = Mapped::new("aws.iam.role", name.clone());
     m.set("role_name", Some(json!(name))).set("path", sv(a, "path")).set("description", sv(a, "description"));
     m.set("assume_role_policy", document(a, "assume_role_policy")).set("max_session_duration", iv(a, "max_session_duration"));
-    let inline: Vec<Value> = blocks(a, "inline_policy").iter().filter(|p| s(p, "name").is_some()).map(|p| json!({ "name": s(p, "name"), "document": document(p, "policy") })).collect();
+    let inline: Vec<Value> = blocks(a, "inline_policy")
+        .iter()
+        .filter(|p| s(p, "name").is_some())
+        .map(|p| json!({ "name": s(p, "name"), "document": document(p, "policy") }))
+        .collect();
     if !inline.is_empty() {
         m.set("inline_policies", Some(json!(inline)));
     }
@@ -252,7 +303,9 @@ pub fn iam_role(src: &Source<'_>) -> Outcome {
 pub fn iam_role_policy(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     match (s(a, "role"), s(a, "name")) {
-        (Some(role), Some(name)) => fold("aws.iam.role", role, json!({ "inline_policies": [{ "name": name, "document": document(a, "policy") }] })),
+        (Some(role), Some(name)) => {
+            fold("aws.iam.role", role, json!({ "inline_policies": [{ "name": name, "document": document(a, "policy") }] }))
+        }
         _ => skip("it names no role or policy"),
     }
 }
@@ -283,9 +336,16 @@ pub fn lambda_function(src: &Source<'_>) -> Outcome {
     }
     m.set("tags", tags(a));
     m.out("id", Some(json!(name))).out("arn", sv(a, "arn")).out("code_sha256", sv(a, "code_sha256"));
-    unmodelled(&mut m, a, &[("layers", "layers"), ("vpc_config", "VPC access"), ("dead_letter_config", "a dead-letter queue"), ("kms_key_arn", "a KMS key")]);
+    unmodelled(
+        &mut m,
+        a,
+        &[("layers", "layers"), ("vpc_config", "VPC access"), ("dead_letter_config", "a dead-letter queue"), ("kms_key_arn", "a KMS key")],
+    );
     if int(a, "reserved_concurrent_executions").is_some_and(|n| n >= 0) {
-        m.note(format!("`reserved_concurrent_executions` ({}) is not managed by tandem: it stays as it is in the cloud", a["reserved_concurrent_executions"]));
+        m.note(format!(
+            "`reserved_concurrent_executions` ({}) is not managed by tandem: it stays as it is in the cloud",
+            a["reserved_concurrent_executions"]
+        ));
     }
     if block(a, "tracing_config").and_then(|t| s(t, "mode")).is_some_and(|m| m != "PassThrough") {
         m.note("`tracing_config` is not managed by tandem: it stays as it is in the cloud");
@@ -295,13 +355,27 @@ pub fn lambda_function(src: &Source<'_>) -> Outcome {
 
 pub fn lambda_permission(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
-    let (Some(function), Some(sid)) = (s(a, "function_name"), s(a, "statement_id")) else { return skip("it names no function or statement id") };
+    let (Some(function), Some(sid)) = (s(a, "function_name"), s(a, "statement_id")) else {
+        return skip("it names no function or statement id");
+    };
     let fname = function.rsplit(':').next().unwrap_or(&function).to_string();
     let tid = format!("{fname}/{sid}");
     let mut m = Mapped::new("aws.lambda.permission", tid.clone());
-    m.set("function_name", Some(json!(function))).set("statement_id", Some(json!(sid))).set("action", sv(a, "action")).set("principal", sv(a, "principal")).set("source_arn", sv(a, "source_arn"));
+    m.set("function_name", Some(json!(function)))
+        .set("statement_id", Some(json!(sid)))
+        .set("action", sv(a, "action"))
+        .set("principal", sv(a, "principal"))
+        .set("source_arn", sv(a, "source_arn"));
     m.out("id", Some(json!(tid)));
-    unmodelled(&mut m, a, &[("source_account", "a source account condition"), ("qualifier", "an alias or version"), ("event_source_token", "an event source token")]);
+    unmodelled(
+        &mut m,
+        a,
+        &[
+            ("source_account", "a source account condition"),
+            ("qualifier", "an alias or version"),
+            ("event_source_token", "an event source token"),
+        ],
+    );
     Outcome::Kind(m)
 }
 
@@ -312,8 +386,11 @@ pub fn event_rule(src: &Source<'_>) -> Outcome {
     }
     let name = s(a, "name").unwrap_or_default();
     let mut m = Mapped::new("aws.events.rule", name.clone());
-    m.set("name", Some(json!(name))).set("schedule_expression", sv(a, "schedule_expression")).set("event_pattern", document(a, "event_pattern"));
-    let state = s(a, "state").unwrap_or_else(|| if a.get("is_enabled") == Some(&json!(false)) { "DISABLED".into() } else { "ENABLED".into() });
+    m.set("name", Some(json!(name)))
+        .set("schedule_expression", sv(a, "schedule_expression"))
+        .set("event_pattern", document(a, "event_pattern"));
+    let state =
+        s(a, "state").unwrap_or_else(|| if a.get("is_enabled") == Some(&json!(false)) { "DISABLED".into() } else { "ENABLED".into() });
     m.set("state", Some(json!(state))).set("description", sv(a, "description")).set("tags", tags(a));
     m.out("id", Some(json!(name))).out("arn", sv(a, "arn"));
     Outcome::Kind(m)
@@ -322,7 +399,9 @@ pub fn event_rule(src: &Source<'_>) -> Outcome {
 /// A rule's target: one entry of the rule's `targets`.
 pub fn event_target(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
-    let (Some(rule), Some(tid), Some(arn)) = (s(a, "rule"), s(a, "target_id"), s(a, "arn")) else { return skip("it names no rule, target id or ARN") };
+    let (Some(rule), Some(tid), Some(arn)) = (s(a, "rule"), s(a, "target_id"), s(a, "arn")) else {
+        return skip("it names no rule, target id or ARN");
+    };
     let mut t = json!({ "id": tid, "arn": arn });
     if let Some(i) = s(a, "input") {
         t["input"] = json!(i);
@@ -331,7 +410,13 @@ pub fn event_target(src: &Source<'_>) -> Outcome {
         Outcome::Fold(f) => f,
         other => return other,
     };
-    for (k, what) in [("role_arn", "a role"), ("input_path", "an input path"), ("input_transformer", "an input transformer"), ("dead_letter_config", "a dead-letter queue"), ("retry_policy", "a retry policy")] {
+    for (k, what) in [
+        ("role_arn", "a role"),
+        ("input_path", "an input path"),
+        ("input_transformer", "an input transformer"),
+        ("dead_letter_config", "a dead-letter queue"),
+        ("retry_policy", "a retry policy"),
+    ] {
         if a.get(k).is_some_and(|v| !v.is_null() && v != &json!("") && v != &json!([])) {
             f.notes.push(format!("target {}: `{k}` ({what}) is not managed by tandem: it stays as it is in the cloud", a["target_id"]));
         }
@@ -346,20 +431,38 @@ pub fn metric_alarm(src: &Source<'_>) -> Outcome {
     }
     let name = s(a, "alarm_name").unwrap_or_default();
     let mut m = Mapped::new("aws.cloudwatch.alarm", name.clone());
-    m.set("alarm_name", Some(json!(name))).set("alarm_description", sv(a, "alarm_description")).set("namespace", sv(a, "namespace")).set("metric_name", sv(a, "metric_name"));
-    let dims: Vec<Value> = a.get("dimensions").and_then(Value::as_object).into_iter().flatten().map(|(k, v)| json!({ "name": k, "value": v })).collect();
+    m.set("alarm_name", Some(json!(name)))
+        .set("alarm_description", sv(a, "alarm_description"))
+        .set("namespace", sv(a, "namespace"))
+        .set("metric_name", sv(a, "metric_name"));
+    let dims: Vec<Value> =
+        a.get("dimensions").and_then(Value::as_object).into_iter().flatten().map(|(k, v)| json!({ "name": k, "value": v })).collect();
     if !dims.is_empty() {
         m.set("dimensions", Some(json!(dims)));
     }
-    m.set("statistic", sv(a, "statistic")).set("period", iv(a, "period")).set("evaluation_periods", iv(a, "evaluation_periods")).set("datapoints_to_alarm", iv(a, "datapoints_to_alarm").filter(|v| v != &json!(0)));
-    m.set("threshold", a.get("threshold").cloned()).set("comparison_operator", sv(a, "comparison_operator")).set("treat_missing_data", sv(a, "treat_missing_data"));
+    m.set("statistic", sv(a, "statistic"))
+        .set("period", iv(a, "period"))
+        .set("evaluation_periods", iv(a, "evaluation_periods"))
+        .set("datapoints_to_alarm", iv(a, "datapoints_to_alarm").filter(|v| v != &json!(0)));
+    m.set("threshold", a.get("threshold").cloned())
+        .set("comparison_operator", sv(a, "comparison_operator"))
+        .set("treat_missing_data", sv(a, "treat_missing_data"));
     m.set("actions_enabled", b(a, "actions_enabled"));
     let actions = strings(a, "alarm_actions");
     if !actions.is_empty() {
         m.set("alarm_actions", Some(json!(actions)));
     }
     m.out("arn", sv(a, "arn")).out("name", Some(json!(name)));
-    unmodelled(&mut m, a, &[("ok_actions", "OK actions"), ("insufficient_data_actions", "INSUFFICIENT_DATA actions"), ("extended_statistic", "a percentile statistic"), ("unit", "a unit")]);
+    unmodelled(
+        &mut m,
+        a,
+        &[
+            ("ok_actions", "OK actions"),
+            ("insufficient_data_actions", "INSUFFICIENT_DATA actions"),
+            ("extended_statistic", "a percentile statistic"),
+            ("unit", "a unit"),
+        ],
+    );
     Outcome::Kind(m)
 }
 

@@ -9,11 +9,20 @@ use super::*;
 pub fn instance(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let mut m = Mapped::new("aws.connect.instance", id(a));
-    m.set("identity_management_type", sv(a, "identity_management_type")).set("instance_alias", sv(a, "instance_alias")).set("directory_id", sv(a, "directory_id"));
-    m.set("inbound_calls_enabled", b(a, "inbound_calls_enabled")).set("outbound_calls_enabled", b(a, "outbound_calls_enabled")).set("contact_flow_logs", b(a, "contact_flow_logs_enabled"));
+    m.set("identity_management_type", sv(a, "identity_management_type"))
+        .set("instance_alias", sv(a, "instance_alias"))
+        .set("directory_id", sv(a, "directory_id"));
+    m.set("inbound_calls_enabled", b(a, "inbound_calls_enabled"))
+        .set("outbound_calls_enabled", b(a, "outbound_calls_enabled"))
+        .set("contact_flow_logs", b(a, "contact_flow_logs_enabled"));
     m.set("tags", tags(a));
     m.out("id", sv(a, "id")).out("arn", sv(a, "arn"));
-    for (k, default) in [("auto_resolve_best_voices_enabled", true), ("contact_lens_enabled", true), ("early_media_enabled", true), ("multi_party_conference_enabled", false)] {
+    for (k, default) in [
+        ("auto_resolve_best_voices_enabled", true),
+        ("contact_lens_enabled", true),
+        ("early_media_enabled", true),
+        ("multi_party_conference_enabled", false),
+    ] {
         if let Some(v) = a.get(k).and_then(Value::as_bool).filter(|v| *v != default) {
             m.note(format!("`{k}` = {v} (an instance attribute) is not managed by tandem: it stays as it is in the cloud"));
         }
@@ -27,7 +36,10 @@ pub fn storage_config(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let rtype = s(a, "resource_type").unwrap_or_default();
     let config = block(a, "storage_config");
-    let stream = config.filter(|c| s(c, "storage_type").as_deref() == Some("KINESIS_STREAM")).and_then(|c| block(c, "kinesis_stream_config")).and_then(|k| s(k, "stream_arn"));
+    let stream = config
+        .filter(|c| s(c, "storage_type").as_deref() == Some("KINESIS_STREAM"))
+        .and_then(|c| block(c, "kinesis_stream_config"))
+        .and_then(|k| s(k, "stream_arn"));
     let field = match rtype.as_str() {
         "CONTACT_TRACE_RECORDS" => "contact_trace_records_stream_arn",
         "AGENT_EVENTS" => "agent_events_stream_arn",
@@ -35,7 +47,10 @@ pub fn storage_config(src: &Source<'_>) -> Outcome {
     };
     match (s(a, "instance_id"), stream) {
         (Some(i), Some(arn)) => fold("aws.connect.instance", i, json!({ field: arn })),
-        _ => skip(format!("{rtype} goes to {} storage; tandem manages {rtype} to a Kinesis data stream only: it stays as it is in the cloud", config.and_then(|c| s(c, "storage_type")).unwrap_or_default())),
+        _ => skip(format!(
+            "{rtype} goes to {} storage; tandem manages {rtype} to a Kinesis data stream only: it stays as it is in the cloud",
+            config.and_then(|c| s(c, "storage_type")).unwrap_or_default()
+        )),
     }
 }
 
@@ -63,7 +78,10 @@ pub fn hours_of_operation(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let mut m = object("aws.connect.hours_of_operation", a, "hours_of_operation_id");
     m.set("name", sv(a, "name")).set("description", sv(a, "description")).set("time_zone", sv(a, "time_zone"));
-    let config: Vec<Value> = blocks(a, "config").iter().map(|c| json!({ "day": s(c, "day"), "start_time": slice(block(c, "start_time")), "end_time": slice(block(c, "end_time")) })).collect();
+    let config: Vec<Value> = blocks(a, "config")
+        .iter()
+        .map(|c| json!({ "day": s(c, "day"), "start_time": slice(block(c, "start_time")), "end_time": slice(block(c, "end_time")) }))
+        .collect();
     m.set("config", Some(json!(config))).set("tags", tags(a));
     Outcome::Kind(m)
 }
@@ -83,9 +101,15 @@ pub fn queue(src: &Source<'_>) -> Outcome {
 pub fn contact_flow(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let mut m = object("aws.connect.contact_flow", a, "contact_flow_id");
-    m.set("name", sv(a, "name")).set("type", sv(a, "type")).set("description", sv(a, "description")).set("content", document(a, "content")).set("tags", tags(a));
+    m.set("name", sv(a, "name"))
+        .set("type", sv(a, "type"))
+        .set("description", sv(a, "description"))
+        .set("content", document(a, "content"))
+        .set("tags", tags(a));
     if s(a, "content").is_none() {
-        return skip("its content is not in the state (it was given as `filename`); export the flow and declare it with `content: ${file(...)}`");
+        return skip(
+            "its content is not in the state (it was given as `filename`); export the flow and declare it with `content: ${file(...)}`",
+        );
     }
     Outcome::Kind(m)
 }
@@ -93,8 +117,13 @@ pub fn contact_flow(src: &Source<'_>) -> Outcome {
 pub fn routing_profile(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let mut m = object("aws.connect.routing_profile", a, "routing_profile_id");
-    m.set("name", sv(a, "name")).set("description", sv(a, "description")).set("default_outbound_queue_id", sv(a, "default_outbound_queue_id"));
-    let mc: Vec<Value> = blocks(a, "media_concurrencies").iter().map(|c| json!({ "channel": s(c, "channel"), "concurrency": int(c, "concurrency") })).collect();
+    m.set("name", sv(a, "name"))
+        .set("description", sv(a, "description"))
+        .set("default_outbound_queue_id", sv(a, "default_outbound_queue_id"));
+    let mc: Vec<Value> = blocks(a, "media_concurrencies")
+        .iter()
+        .map(|c| json!({ "channel": s(c, "channel"), "concurrency": int(c, "concurrency") }))
+        .collect();
     m.set("media_concurrencies", Some(json!(mc)));
     let qc: Vec<Value> = blocks(a, "queue_configs").iter().map(|q| json!({ "queue_id": s(q, "queue_id"), "channel": s(q, "channel"), "priority": int(q, "priority"), "delay": int(q, "delay").unwrap_or(0) })).collect();
     if !qc.is_empty() {
@@ -162,7 +191,10 @@ pub fn user(src: &Source<'_>) -> Outcome {
 pub fn phone_number(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let mut m = Mapped::new("aws.connect.phone_number", id(a));
-    m.set("target_arn", sv(a, "target_arn")).set("phone_number", sv(a, "phone_number")).set("country_code", sv(a, "country_code")).set("phone_number_type", sv(a, "type"));
+    m.set("target_arn", sv(a, "target_arn"))
+        .set("phone_number", sv(a, "phone_number"))
+        .set("country_code", sv(a, "country_code"))
+        .set("phone_number_type", sv(a, "type"));
     m.set("phone_number_prefix", sv(a, "prefix")).set("tags", tags(a));
     m.out("id", sv(a, "id")).out("arn", sv(a, "arn")).out("phone_number", sv(a, "phone_number"));
     unmodelled(&mut m, a, &[("description", "the number's description")]);

@@ -27,7 +27,9 @@ pub fn network(src: &Source<'_>) -> Outcome {
 pub fn subnetwork(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let mut m = base("gcp.compute.subnetwork", a);
-    m.set("network", sv(a, "network")).set("ip_cidr_range", sv(a, "ip_cidr_range")).set("private_ip_google_access", b(a, "private_ip_google_access"));
+    m.set("network", sv(a, "network"))
+        .set("ip_cidr_range", sv(a, "ip_cidr_range"))
+        .set("private_ip_google_access", b(a, "private_ip_google_access"));
     m.out("gateway_address", sv(a, "gateway_address")).out("ip_cidr_range", sv(a, "ip_cidr_range"));
     unmodelled(&mut m, a, &[("secondary_ip_range", "secondary ranges"), ("log_config", "flow logs"), ("ipv6_access_type", "IPv6")]);
     Outcome::Kind(m)
@@ -60,7 +62,16 @@ pub fn firewall(src: &Source<'_>) -> Outcome {
         }
     }
     m.set("disabled", b(a, "disabled"));
-    unmodelled(&mut m, a, &[("source_tags", "source tags"), ("source_service_accounts", "service accounts"), ("target_service_accounts", "service accounts"), ("log_config", "firewall logging")]);
+    unmodelled(
+        &mut m,
+        a,
+        &[
+            ("source_tags", "source tags"),
+            ("source_service_accounts", "service accounts"),
+            ("target_service_accounts", "service accounts"),
+            ("log_config", "firewall logging"),
+        ],
+    );
     Outcome::Kind(m)
 }
 
@@ -69,7 +80,9 @@ pub fn router(src: &Source<'_>) -> Outcome {
     let mut m = base("gcp.compute.router", a);
     m.set("network", sv(a, "network"));
     if let Some(bgp) = block(a, "bgp") {
-        m.set("asn", iv(bgp, "asn")).set("advertise_mode", sv(bgp, "advertise_mode")).set("keepalive_interval", iv(bgp, "keepalive_interval"));
+        m.set("asn", iv(bgp, "asn"))
+            .set("advertise_mode", sv(bgp, "advertise_mode"))
+            .set("keepalive_interval", iv(bgp, "keepalive_interval"));
         let groups = strings(bgp, "advertised_groups");
         if !groups.is_empty() {
             m.set("advertised_groups", Some(json!(groups)));
@@ -110,7 +123,8 @@ pub fn external_vpn_gateway(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
     let mut m = base("gcp.compute.external_vpn_gateway", a);
     m.set("redundancy_type", sv(a, "redundancy_type"));
-    let ifaces: Vec<Value> = blocks(a, "interface").iter().map(|i| json!({ "id": int(i, "id").unwrap_or(0), "ip_address": s(i, "ip_address") })).collect();
+    let ifaces: Vec<Value> =
+        blocks(a, "interface").iter().map(|i| json!({ "id": int(i, "id").unwrap_or(0), "ip_address": s(i, "ip_address") })).collect();
     m.set("interfaces", Some(json!(ifaces)));
     Outcome::Kind(m)
 }
@@ -122,7 +136,8 @@ pub fn vpn_tunnel(src: &Source<'_>) -> Outcome {
     }
     let mut m = base("gcp.compute.vpn_tunnel", a);
     m.set("vpn_gateway", sv(a, "vpn_gateway")).set("vpn_gateway_interface", iv(a, "vpn_gateway_interface"));
-    m.set("peer_external_gateway", sv(a, "peer_external_gateway")).set("peer_external_gateway_interface", iv(a, "peer_external_gateway_interface"));
+    m.set("peer_external_gateway", sv(a, "peer_external_gateway"))
+        .set("peer_external_gateway_interface", iv(a, "peer_external_gateway_interface"));
     m.set("router", sv(a, "router")).set("shared_secret", sv(a, "shared_secret")).set("ike_version", iv(a, "ike_version"));
     m.secrets.push("shared_secret".into());
     m.out("peer_ip", sv(a, "peer_ip")).out("detailed_status", sv(a, "detailed_status"));
@@ -132,7 +147,12 @@ pub fn vpn_tunnel(src: &Source<'_>) -> Outcome {
 /// Interfaces are declared with the BGP peer on them (gcp.compute.router_peer).
 pub fn router_interface(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
-    Outcome::Carried(interface_key(&s(a, "project").unwrap_or_default(), &s(a, "region").unwrap_or_default(), &s(a, "router").unwrap_or_default(), &s(a, "name").unwrap_or_default()))
+    Outcome::Carried(interface_key(
+        &s(a, "project").unwrap_or_default(),
+        &s(a, "region").unwrap_or_default(),
+        &s(a, "router").unwrap_or_default(),
+        &s(a, "name").unwrap_or_default(),
+    ))
 }
 
 pub fn interface_key(project: &str, region: &str, router: &str, name: &str) -> String {
@@ -145,7 +165,12 @@ fn last(s: &str) -> &str {
 
 pub fn router_peer(src: &Source<'_>) -> Outcome {
     let a = src.attrs;
-    let (project, region, router, name) = (s(a, "project").unwrap_or_default(), s(a, "region").unwrap_or_default(), s(a, "router").unwrap_or_default(), s(a, "name").unwrap_or_default());
+    let (project, region, router, name) = (
+        s(a, "project").unwrap_or_default(),
+        s(a, "region").unwrap_or_default(),
+        s(a, "router").unwrap_or_default(),
+        s(a, "name").unwrap_or_default(),
+    );
     let router = last(&router).to_string();
     let Some(link) = src.lookups.routers.get(&(project.clone(), region.clone(), router.clone())) else {
         return skip(format!("its router {router} is not in the state; tandem refers to the router by its self link"));
@@ -156,14 +181,20 @@ pub fn router_peer(src: &Source<'_>) -> Outcome {
     };
     let mut m = Mapped::new("gcp.compute.router_peer", format!("projects/{project}/regions/{region}/routers/{router}/bgpPeers/{name}"));
     m.carries.push(interface_key(&project, &region, &router, &iface_name));
-    m.set("project", Some(json!(project))).set("router", Some(json!(link))).set("name", Some(json!(name))).set("interface_name", Some(json!(iface_name)));
+    m.set("project", Some(json!(project)))
+        .set("router", Some(json!(link)))
+        .set("name", Some(json!(name)))
+        .set("interface_name", Some(json!(iface_name)));
     m.set("ip_range", sv(iface, "ip_range"));
     if let Some(t) = s(iface, "vpn_tunnel") {
-        let link = if t.contains('/') { t } else { src.lookups.tunnels.get(&(project.clone(), region.clone(), t.clone())).cloned().unwrap_or(t) };
+        let link =
+            if t.contains('/') { t } else { src.lookups.tunnels.get(&(project.clone(), region.clone(), t.clone())).cloned().unwrap_or(t) };
         m.set("linked_vpn_tunnel", Some(json!(link)));
     }
     m.set("linked_interconnect_attachment", sv(iface, "interconnect_attachment"));
-    m.set("peer_ip_address", sv(a, "peer_ip_address")).set("peer_asn", iv(a, "peer_asn")).set("advertised_route_priority", iv(a, "advertised_route_priority"));
+    m.set("peer_ip_address", sv(a, "peer_ip_address"))
+        .set("peer_asn", iv(a, "peer_asn"))
+        .set("advertised_route_priority", iv(a, "advertised_route_priority"));
     m.out("ip_address", sv(a, "ip_address")).out("name", Some(json!(name)));
     if a.get("enable") == Some(&json!(false)) {
         m.note("`enable` = false (the session is shut down) is not managed by tandem: it stays as it is in the cloud");

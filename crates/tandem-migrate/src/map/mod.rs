@@ -46,7 +46,15 @@ pub struct Mapped {
 
 impl Mapped {
     fn new(kind: &'static str, id: impl Into<String>) -> Mapped {
-        Mapped { kind, id: id.into(), props: Map::new(), outputs: BTreeMap::new(), notes: Vec::new(), secrets: Vec::new(), carries: Vec::new() }
+        Mapped {
+            kind,
+            id: id.into(),
+            props: Map::new(),
+            outputs: BTreeMap::new(),
+            notes: Vec::new(),
+            secrets: Vec::new(),
+            carries: Vec::new(),
+        }
     }
     fn set(&mut self, key: &str, v: Option<Value>) -> &mut Self {
         if let Some(v) = v.filter(|v| !v.is_null()) {
@@ -154,7 +162,12 @@ pub fn map(src: &Source<'_>) -> Option<Outcome> {
 pub fn is_fold_type(t: &str) -> bool {
     matches!(
         t,
-        "aws_connect_instance_storage_config" | "aws_cloudwatch_event_target" | "aws_vpn_gateway_attachment" | "aws_iam_role_policy" | "aws_iam_role_policy_attachment" | "google_compute_router_interface"
+        "aws_connect_instance_storage_config"
+            | "aws_cloudwatch_event_target"
+            | "aws_vpn_gateway_attachment"
+            | "aws_iam_role_policy"
+            | "aws_iam_role_policy_attachment"
+            | "google_compute_router_interface"
     )
 }
 

@@ -155,7 +155,9 @@ impl Connect {
         let b = &req.body;
         let idm = req.s("IdentityManagementType").ok_or_else(|| ApiError::invalid_request("IdentityManagementType is required"))?;
         if !["SAML", "CONNECT_MANAGED", "EXISTING_DIRECTORY"].contains(&idm.as_str()) {
-            return Err(ApiError::invalid_request(format!("IdentityManagementType {idm} is not one of SAML, CONNECT_MANAGED, EXISTING_DIRECTORY")));
+            return Err(ApiError::invalid_request(format!(
+                "IdentityManagementType {idm} is not one of SAML, CONNECT_MANAGED, EXISTING_DIRECTORY"
+            )));
         }
         let inbound = bool_member(b, "InboundCallsEnabled")?;
         let outbound = bool_member(b, "OutboundCallsEnabled")?;
@@ -183,30 +185,37 @@ impl Connect {
         }
         let token = req.s("ClientToken");
         let input = b.clone();
-        self.idempotent(env, "CreateInstance", token, &input, || ApiError::invalid_request("ClientToken was used with different parameters"), |c| {
-            let id = new_id();
-            let arn = arn(env, env.region, &format!("instance/{id}"));
-            let attributes = Instance::default_attributes(inbound, outbound);
-            let inst = Instance {
-                id: id.clone(),
-                arn: arn.clone(),
-                region: env.region.to_string(),
-                alias: alias.clone(),
-                identity_management_type: idm.clone(),
-                created: epoch_now(),
-                ready_at: env.ready_at("connect", "instance"),
-                attributes,
-                storage: Vec::new(),
-                source_region: None,
-                replica_region: None,
-                replication_failure: None,
-                tags: tags_of(&input, "Tags"),
-            };
-            c.instances.insert((env.region.to_string(), id.clone()), inst);
-            c.seed_instance_objects(env.account, env.region, &id);
-            c.newborn(env, env.region, &id);
-            Ok(json!({ "Id": id, "Arn": arn }))
-        })
+        self.idempotent(
+            env,
+            "CreateInstance",
+            token,
+            &input,
+            || ApiError::invalid_request("ClientToken was used with different parameters"),
+            |c| {
+                let id = new_id();
+                let arn = arn(env, env.region, &format!("instance/{id}"));
+                let attributes = Instance::default_attributes(inbound, outbound);
+                let inst = Instance {
+                    id: id.clone(),
+                    arn: arn.clone(),
+                    region: env.region.to_string(),
+                    alias: alias.clone(),
+                    identity_management_type: idm.clone(),
+                    created: epoch_now(),
+                    ready_at: env.ready_at("connect", "instance"),
+                    attributes,
+                    storage: Vec::new(),
+                    source_region: None,
+                    replica_region: None,
+                    replication_failure: None,
+                    tags: tags_of(&input, "Tags"),
+                };
+                c.instances.insert((env.region.to_string(), id.clone()), inst);
+                c.seed_instance_objects(env.account, env.region, &id);
+                c.newborn(env, env.region, &id);
+                Ok(json!({ "Id": id, "Arn": arn }))
+            },
+        )
     }
 
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeInstance.html
@@ -357,7 +366,10 @@ impl Connect {
         let key = self.instance_key(env, req.seg(1))?;
         let rt = Self::resource_type(req.body.get("ResourceType").and_then(|v| v.as_str()))?;
         let cfg = req.body.get("StorageConfig").cloned().ok_or_else(|| ApiError::invalid_request("StorageConfig is required"))?;
-        let st = cfg.get("StorageType").and_then(|v| v.as_str()).ok_or_else(|| ApiError::invalid_parameter("StorageConfig.StorageType is required"))?;
+        let st = cfg
+            .get("StorageType")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| ApiError::invalid_parameter("StorageConfig.StorageType is required"))?;
         let member = match st {
             "S3" => "S3Config",
             "KINESIS_VIDEO_STREAM" => "KinesisVideoStreamConfig",
@@ -375,7 +387,9 @@ impl Connect {
             if st == "KINESIS_STREAM" {
                 let stream = cfg[member].get("StreamArn").and_then(|v| v.as_str()).unwrap_or("");
                 if !stream.starts_with("arn:aws:kinesis:") || !stream.contains(":stream/") {
-                    return Err(ApiError::invalid_parameter(format!("KinesisStreamConfig.StreamArn {stream:?} is not a Kinesis stream ARN")));
+                    return Err(ApiError::invalid_parameter(format!(
+                        "KinesisStreamConfig.StreamArn {stream:?} is not a Kinesis stream ARN"
+                    )));
                 }
             }
         }

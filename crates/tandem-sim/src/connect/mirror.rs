@@ -86,7 +86,7 @@ impl Connect {
     pub(crate) fn mirror_object(&mut self, env: &SimEnv, instance: &str, kind: &str, id: &str) {
         let key = (env.region.to_string(), instance.to_string(), kind.to_string(), id.to_string());
         let value = self.objects.get(&key).cloned();
-        let tags = value.as_ref().and_then(|v| object_arn(v)).and_then(|arn| self.tags.get(&arn).cloned());
+        let tags = value.as_ref().and_then(object_arn).and_then(|arn| self.tags.get(&arn).cloned());
         self.mirror(env, instance, Mirrored::Object { kind: kind.into(), id: id.into(), value, tags });
     }
 
@@ -150,7 +150,9 @@ impl Connect {
 /// The object's own ARN member (`QueueArn`, `Arn`, ...).
 pub(crate) fn object_arn(v: &Value) -> Option<String> {
     let o = v.as_object()?;
-    o.iter().find(|(k, x)| (k.as_str() == "Arn" || k.ends_with("Arn")) && x.as_str().is_some_and(|s| s.contains(":instance/"))).and_then(|(_, x)| x.as_str().map(str::to_string))
+    o.iter()
+        .find(|(k, x)| (k.as_str() == "Arn" || k.ends_with("Arn")) && x.as_str().is_some_and(|s| s.contains(":instance/")))
+        .and_then(|(_, x)| x.as_str().map(str::to_string))
 }
 
 /// The object's ARN members point at the target region. Flow content is
@@ -174,7 +176,10 @@ mod tests {
 
     #[test]
     fn arns_move_region_only() {
-        assert_eq!(rehome("arn:aws:connect:us-east-1:1:instance/i/queue/q", "us-east-1", "us-west-2"), "arn:aws:connect:us-west-2:1:instance/i/queue/q");
+        assert_eq!(
+            rehome("arn:aws:connect:us-east-1:1:instance/i/queue/q", "us-east-1", "us-west-2"),
+            "arn:aws:connect:us-west-2:1:instance/i/queue/q"
+        );
         assert_eq!(rehome("arn:aws:connect:eu-west-2:1:instance/i", "us-east-1", "us-west-2"), "arn:aws:connect:eu-west-2:1:instance/i");
     }
 }

@@ -209,7 +209,9 @@ impl Connect {
         };
         let id = seg.rsplit('/').next().unwrap_or(seg);
         match self.born.get(&(env.region.to_string(), id.to_string())) {
-            Some(visible) if !ready(env.now, *visible) => Err(ApiError::not_found(format!("{id} not found (made a moment ago; reads are eventually consistent)"))),
+            Some(visible) if !ready(env.now, *visible) => {
+                Err(ApiError::not_found(format!("{id} not found (made a moment ago; reads are eventually consistent)")))
+            }
             _ => Ok(()),
         }
     }

@@ -31,12 +31,90 @@ struct Kind {
 }
 
 const KINDS: &[Kind] = &[
-    Kind { kind: "hours-of-operation", path: "hours-of-operations", arn_seg: "operating-hours", wrapper: "HoursOfOperation", create_id: "HoursOfOperationId", create_arn: "HoursOfOperationArn", id: "HoursOfOperationId", arn: "HoursOfOperationArn", name: "Name", op: "HoursOfOperation", list_op: "ListHoursOfOperations", list_member: "HoursOfOperationSummaryList" },
-    Kind { kind: "queue", path: "queues", arn_seg: "queue", wrapper: "Queue", create_id: "QueueId", create_arn: "QueueArn", id: "QueueId", arn: "QueueArn", name: "Name", op: "Queue", list_op: "ListQueues", list_member: "QueueSummaryList" },
-    Kind { kind: "contact-flow", path: "contact-flows", arn_seg: "contact-flow", wrapper: "ContactFlow", create_id: "ContactFlowId", create_arn: "ContactFlowArn", id: "Id", arn: "Arn", name: "Name", op: "ContactFlow", list_op: "ListContactFlows", list_member: "ContactFlowSummaryList" },
-    Kind { kind: "routing-profile", path: "routing-profiles", arn_seg: "routing-profile", wrapper: "RoutingProfile", create_id: "RoutingProfileId", create_arn: "RoutingProfileArn", id: "RoutingProfileId", arn: "RoutingProfileArn", name: "Name", op: "RoutingProfile", list_op: "ListRoutingProfiles", list_member: "RoutingProfileSummaryList" },
-    Kind { kind: "user", path: "users", arn_seg: "agent", wrapper: "User", create_id: "UserId", create_arn: "UserArn", id: "Id", arn: "Arn", name: "Username", op: "User", list_op: "ListUsers", list_member: "UserSummaryList" },
-    Kind { kind: "security-profile", path: "security-profiles", arn_seg: "security-profile", wrapper: "SecurityProfile", create_id: "SecurityProfileId", create_arn: "SecurityProfileArn", id: "Id", arn: "Arn", name: "SecurityProfileName", op: "SecurityProfile", list_op: "ListSecurityProfiles", list_member: "SecurityProfileSummaryList" },
+    Kind {
+        kind: "hours-of-operation",
+        path: "hours-of-operations",
+        arn_seg: "operating-hours",
+        wrapper: "HoursOfOperation",
+        create_id: "HoursOfOperationId",
+        create_arn: "HoursOfOperationArn",
+        id: "HoursOfOperationId",
+        arn: "HoursOfOperationArn",
+        name: "Name",
+        op: "HoursOfOperation",
+        list_op: "ListHoursOfOperations",
+        list_member: "HoursOfOperationSummaryList",
+    },
+    Kind {
+        kind: "queue",
+        path: "queues",
+        arn_seg: "queue",
+        wrapper: "Queue",
+        create_id: "QueueId",
+        create_arn: "QueueArn",
+        id: "QueueId",
+        arn: "QueueArn",
+        name: "Name",
+        op: "Queue",
+        list_op: "ListQueues",
+        list_member: "QueueSummaryList",
+    },
+    Kind {
+        kind: "contact-flow",
+        path: "contact-flows",
+        arn_seg: "contact-flow",
+        wrapper: "ContactFlow",
+        create_id: "ContactFlowId",
+        create_arn: "ContactFlowArn",
+        id: "Id",
+        arn: "Arn",
+        name: "Name",
+        op: "ContactFlow",
+        list_op: "ListContactFlows",
+        list_member: "ContactFlowSummaryList",
+    },
+    Kind {
+        kind: "routing-profile",
+        path: "routing-profiles",
+        arn_seg: "routing-profile",
+        wrapper: "RoutingProfile",
+        create_id: "RoutingProfileId",
+        create_arn: "RoutingProfileArn",
+        id: "RoutingProfileId",
+        arn: "RoutingProfileArn",
+        name: "Name",
+        op: "RoutingProfile",
+        list_op: "ListRoutingProfiles",
+        list_member: "RoutingProfileSummaryList",
+    },
+    Kind {
+        kind: "user",
+        path: "users",
+        arn_seg: "agent",
+        wrapper: "User",
+        create_id: "UserId",
+        create_arn: "UserArn",
+        id: "Id",
+        arn: "Arn",
+        name: "Username",
+        op: "User",
+        list_op: "ListUsers",
+        list_member: "UserSummaryList",
+    },
+    Kind {
+        kind: "security-profile",
+        path: "security-profiles",
+        arn_seg: "security-profile",
+        wrapper: "SecurityProfile",
+        create_id: "SecurityProfileId",
+        create_arn: "SecurityProfileArn",
+        id: "Id",
+        arn: "Arn",
+        name: "SecurityProfileName",
+        op: "SecurityProfile",
+        list_op: "ListSecurityProfiles",
+        list_member: "SecurityProfileSummaryList",
+    },
 ];
 
 /// The security profiles every new instance has
@@ -126,12 +204,24 @@ pub(super) fn operation(method: &str, s: &[&str]) -> Option<&'static str> {
 
 fn leak_op(verb: &str, k: &Kind) -> &'static str {
     const NAMES: &[&str] = &[
-        "CreateHoursOfOperation", "DescribeHoursOfOperation", "DeleteHoursOfOperation",
-        "CreateQueue", "DescribeQueue", "DeleteQueue",
-        "CreateContactFlow", "DescribeContactFlow", "DeleteContactFlow",
-        "CreateRoutingProfile", "DescribeRoutingProfile", "DeleteRoutingProfile",
-        "CreateUser", "DescribeUser", "DeleteUser",
-        "CreateSecurityProfile", "DescribeSecurityProfile", "DeleteSecurityProfile",
+        "CreateHoursOfOperation",
+        "DescribeHoursOfOperation",
+        "DeleteHoursOfOperation",
+        "CreateQueue",
+        "DescribeQueue",
+        "DeleteQueue",
+        "CreateContactFlow",
+        "DescribeContactFlow",
+        "DeleteContactFlow",
+        "CreateRoutingProfile",
+        "DescribeRoutingProfile",
+        "DeleteRoutingProfile",
+        "CreateUser",
+        "DescribeUser",
+        "DeleteUser",
+        "CreateSecurityProfile",
+        "DescribeSecurityProfile",
+        "DeleteSecurityProfile",
     ];
     let want = format!("{verb}{}", k.op);
     NAMES.iter().find(|n| **n == want).copied().unwrap_or("Unknown")
@@ -141,9 +231,7 @@ fn leak_op(verb: &str, k: &Kind) -> &'static str {
 /// StartAction and Actions, StartAction naming an action
 /// (https://docs.aws.amazon.com/connect/latest/APIReference/flow-language.html).
 fn validate_flow(content: &str) -> Result<(), ApiError> {
-    let problem = |m: String| {
-        ApiError::new(400, "InvalidContactFlowException", format!("The flow is not valid: {m}"))
-    };
+    let problem = |m: String| ApiError::new(400, "InvalidContactFlowException", format!("The flow is not valid: {m}"));
     let v: Value = serde_json::from_str(content).map_err(|e| problem(format!("Content is not JSON: {e}")))?;
     if v.get("Version").and_then(|x| x.as_str()).is_none() {
         return Err(problem("Version is missing".into()));
@@ -178,7 +266,8 @@ impl Connect {
         }
         let hours = new_id();
         let day = |d: &str| json!({ "Day": d, "StartTime": { "Hours": 0, "Minutes": 0 }, "EndTime": { "Hours": 0, "Minutes": 0 } });
-        let days: Vec<Value> = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"].iter().map(|d| day(d)).collect();
+        let days: Vec<Value> =
+            ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"].iter().map(|d| day(d)).collect();
         let v = json!({ "HoursOfOperationId": hours, "HoursOfOperationArn": arn("operating-hours", &hours), "Name": "Basic Hours", "Description": "Basic Hours", "TimeZone": "America/New_York", "Config": days, "Tags": {}, "LastModifiedTime": now, "LastModifiedRegion": region });
         put(self, "hours-of-operation", hours.clone(), v);
         let queue = new_id();
@@ -222,15 +311,24 @@ impl Connect {
     pub(crate) fn handle_object(&mut self, env: &SimEnv, op: &str, req: &RestRequest) -> Result<Value, ApiError> {
         match op {
             "TagResource" | "UntagResource" | "ListTagsForResource" => return self.tags_op(env, op, req),
-            "UpdateHoursOfOperation" | "UpdateQueueName" | "UpdateContactFlowContent" | "UpdateContactFlowName" => return self.update_object(env, op, req),
-            "UpdateQueueHoursOfOperation" | "UpdateQueueMaxContacts" | "UpdateUserRoutingProfile" | "UpdateUserPhoneConfig" | "UpdateUserIdentityInfo" | "UpdateUserSecurityProfiles" => {
-                return self.update_member(env, op, req)
+            "UpdateHoursOfOperation" | "UpdateQueueName" | "UpdateContactFlowContent" | "UpdateContactFlowName" => {
+                return self.update_object(env, op, req)
             }
+            "UpdateQueueHoursOfOperation"
+            | "UpdateQueueMaxContacts"
+            | "UpdateUserRoutingProfile"
+            | "UpdateUserPhoneConfig"
+            | "UpdateUserIdentityInfo"
+            | "UpdateUserSecurityProfiles" => return self.update_member(env, op, req),
             "ListQueueQuickConnects" => return self.list_queue_quick_connects(env, req),
             "ListSecurityProfilePermissions" => return self.list_security_profile_permissions(env, req),
-            "UpdateRoutingProfileName" | "UpdateRoutingProfileDefaultOutboundQueue" | "UpdateRoutingProfileConcurrency" | "AssociateRoutingProfileQueues" | "DisassociateRoutingProfileQueues" | "UpdateRoutingProfileQueues" | "ListRoutingProfileQueues" => {
-                return self.routing_profile_op(env, op, req)
-            }
+            "UpdateRoutingProfileName"
+            | "UpdateRoutingProfileDefaultOutboundQueue"
+            | "UpdateRoutingProfileConcurrency"
+            | "AssociateRoutingProfileQueues"
+            | "DisassociateRoutingProfileQueues"
+            | "UpdateRoutingProfileQueues"
+            | "ListRoutingProfileQueues" => return self.routing_profile_op(env, op, req),
             _ => {}
         }
         let (verb, k) = kind_by_op(op).ok_or_else(|| ApiError::new(404, "UnknownOperationException", format!("{op} is not served")))?;
@@ -315,11 +413,15 @@ impl Connect {
 
     /// ResourceInUseException when another object still refers to this one.
     fn check_unused(&self, region: &str, iid: &str, k: &Kind, id: &str) -> Result<(), ApiError> {
-        let used = self.objects.iter().filter(|((r, i, _, _), _)| r == region && i == iid).any(|((_, _, kind, _), v)| match (k.kind, kind.as_str()) {
-            ("hours-of-operation", "queue") => v["HoursOfOperationId"] == json!(id),
-            ("queue", "routing-profile") => v["DefaultOutboundQueueId"] == json!(id) || v["AssociatedQueueIds"].as_array().is_some_and(|a| a.contains(&json!(id))),
-            ("routing-profile", "user") => v["RoutingProfileId"] == json!(id),
-            _ => false,
+        let used = self.objects.iter().filter(|((r, i, _, _), _)| r == region && i == iid).any(|((_, _, kind, _), v)| {
+            match (k.kind, kind.as_str()) {
+                ("hours-of-operation", "queue") => v["HoursOfOperationId"] == json!(id),
+                ("queue", "routing-profile") => {
+                    v["DefaultOutboundQueueId"] == json!(id) || v["AssociatedQueueIds"].as_array().is_some_and(|a| a.contains(&json!(id)))
+                }
+                ("routing-profile", "user") => v["RoutingProfileId"] == json!(id),
+                _ => false,
+            }
         });
         let flow_in_use = k.kind == "contact-flow" && self.numbers.values().any(|n| n.flows.values().any(|(_, f)| f == id));
         if used || flow_in_use {
@@ -343,7 +445,10 @@ impl Connect {
         if let Some((other, _)) = self.peer(&region, iid) {
             let clash = self.objects.iter().any(|((r, i, kk, _), v)| *r == other && i == iid && kk == k.kind && v[k.name] == json!(name));
             if clash {
-                return Err(ApiError::conflict(format!("A {} named {name} already exists in the linked instance in {other}, with another id", k.kind)));
+                return Err(ApiError::conflict(format!(
+                    "A {} named {name} already exists in the linked instance in {other}, with another id",
+                    k.kind
+                )));
             }
         }
         let id = new_id();
@@ -402,7 +507,10 @@ impl Connect {
             "routing-profile" => {
                 let q = req.s("DefaultOutboundQueueId").ok_or_else(|| ApiError::invalid_parameter("DefaultOutboundQueueId is required"))?;
                 let q = self.object_id(&region, iid, "queue", &q)?;
-                let mc = b.get("MediaConcurrencies").and_then(|m| m.as_array()).ok_or_else(|| ApiError::invalid_parameter("MediaConcurrencies is required"))?;
+                let mc = b
+                    .get("MediaConcurrencies")
+                    .and_then(|m| m.as_array())
+                    .ok_or_else(|| ApiError::invalid_parameter("MediaConcurrencies is required"))?;
                 let configs = self.queue_configs(&region, iid, b.get("QueueConfigs"))?;
                 let mut queues: Vec<String> = configs.iter().filter_map(|c| c["QueueId"].as_str().map(str::to_string)).collect();
                 queues.dedup();
@@ -437,8 +545,14 @@ impl Connect {
                 // include a password." (API_CreateUser.html)
                 let idm = self.instance(env, iid).map(|i| i.identity_management_type.clone()).unwrap_or_default();
                 match (idm.as_str(), req.s("Password").is_some()) {
-                    ("CONNECT_MANAGED", false) => return Err(ApiError::invalid_parameter("Password is required: the instance manages its users (CONNECT_MANAGED)")),
-                    ("SAML" | "EXISTING_DIRECTORY", true) => return Err(ApiError::invalid_parameter(format!("Password must not be given: the instance's users sign in through {idm}"))),
+                    ("CONNECT_MANAGED", false) => {
+                        return Err(ApiError::invalid_parameter("Password is required: the instance manages its users (CONNECT_MANAGED)"))
+                    }
+                    ("SAML" | "EXISTING_DIRECTORY", true) => {
+                        return Err(ApiError::invalid_parameter(format!(
+                            "Password must not be given: the instance's users sign in through {idm}"
+                        )))
+                    }
                     _ => {}
                 }
                 v["SecurityProfileIds"] = json!(sp);
@@ -519,7 +633,9 @@ impl Connect {
                 }
                 ("PhoneConfig", phone)
             }
-            "UpdateUserIdentityInfo" => ("IdentityInfo", b.get("IdentityInfo").cloned().ok_or_else(|| ApiError::invalid_parameter("IdentityInfo is required"))?),
+            "UpdateUserIdentityInfo" => {
+                ("IdentityInfo", b.get("IdentityInfo").cloned().ok_or_else(|| ApiError::invalid_parameter("IdentityInfo is required"))?)
+            }
             _ => {
                 let sp: Vec<String> = b.get("SecurityProfileIds").and_then(|x| serde_json::from_value(x.clone()).ok()).unwrap_or_default();
                 if sp.is_empty() {
@@ -604,7 +720,12 @@ impl Connect {
             }
             "UpdateRoutingProfileQueues" => {
                 for c in self.queue_configs(&region, &iid, b.get("QueueConfigs"))? {
-                    let slot = configs.iter_mut().find(|x| same(x, &c)).ok_or_else(|| ApiError::invalid_parameter(format!("queue {} ({}) is not associated with the routing profile", c["QueueId"], c["Channel"])))?;
+                    let slot = configs.iter_mut().find(|x| same(x, &c)).ok_or_else(|| {
+                        ApiError::invalid_parameter(format!(
+                            "queue {} ({}) is not associated with the routing profile",
+                            c["QueueId"], c["Channel"]
+                        ))
+                    })?;
                     *slot = c;
                 }
             }
@@ -625,7 +746,10 @@ impl Connect {
                     }
                 }
             }
-            "UpdateRoutingProfileDefaultOutboundQueue" => v["DefaultOutboundQueueId"] = json!(req.s("DefaultOutboundQueueId").unwrap_or_default().rsplit('/').next().unwrap_or_default()),
+            "UpdateRoutingProfileDefaultOutboundQueue" => {
+                v["DefaultOutboundQueueId"] =
+                    json!(req.s("DefaultOutboundQueueId").unwrap_or_default().rsplit('/').next().unwrap_or_default())
+            }
             "UpdateRoutingProfileConcurrency" => v["MediaConcurrencies"] = b["MediaConcurrencies"].clone(),
             _ => {
                 let mut queues: Vec<String> = configs.iter().filter_map(|c| c["QueueId"].as_str().map(str::to_string)).collect();
@@ -679,7 +803,8 @@ impl Connect {
         let current = self.current_tags(&arn);
         match op {
             "TagResource" => {
-                let add = req.body.get("tags").and_then(|t| t.as_object()).ok_or_else(|| ApiError::invalid_parameter("tags is required"))?;
+                let add =
+                    req.body.get("tags").and_then(|t| t.as_object()).ok_or_else(|| ApiError::invalid_parameter("tags is required"))?;
                 let mut t = current;
                 for (k, v) in add {
                     if k.starts_with("aws:") {
@@ -711,7 +836,11 @@ impl Connect {
 
     /// Tags of a mirrored object travel with it.
     fn mirror_tags(&mut self, env: &SimEnv, arn: &str) {
-        let key = self.objects.iter().find(|(_, v)| KINDS.iter().any(|k| v.get(k.arn).and_then(|a| a.as_str()) == Some(arn))).map(|(k, _)| k.clone());
+        let key = self
+            .objects
+            .iter()
+            .find(|(_, v)| KINDS.iter().any(|k| v.get(k.arn).and_then(|a| a.as_str()) == Some(arn)))
+            .map(|(k, _)| k.clone());
         if let Some((_, iid, kind, id)) = key {
             if let Some(v) = self.objects.get_mut(&(env.region.to_string(), iid.clone(), kind.clone(), id.clone())) {
                 v["LastModifiedTime"] = json!(epoch_now());

@@ -49,10 +49,19 @@ const TYPES: &[&str] = &["TOLL_FREE", "DID", "UIFN", "SHARED", "THIRD_PARTY_TF",
 /// for a few countries (555-01xx style numbers).
 fn builtin_pool() -> Vec<AvailableNumber> {
     let mut out = Vec::new();
-    for (cc, did, tf) in [("US", "+1206555", "+1800555"), ("GB", "+44207946", "+44800046"), ("DE", "+49301234", "+49800123"), ("JP", "+81312345", "+81120123")] {
+    for (cc, did, tf) in [
+        ("US", "+1206555", "+1800555"),
+        ("GB", "+44207946", "+44800046"),
+        ("DE", "+49301234", "+49800123"),
+        ("JP", "+81312345", "+81120123"),
+    ] {
         for (ty, prefix) in [("DID", did), ("TOLL_FREE", tf)] {
             for n in 0..20 {
-                out.push(AvailableNumber { phone_number: format!("{prefix}{:04}", 100 + n), country_code: cc.into(), number_type: ty.into() });
+                out.push(AvailableNumber {
+                    phone_number: format!("{prefix}{:04}", 100 + n),
+                    country_code: cc.into(),
+                    number_type: ty.into(),
+                });
             }
         }
     }
@@ -62,7 +71,11 @@ fn builtin_pool() -> Vec<AvailableNumber> {
 /// `^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$`
 fn is_uuid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5 && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)))
 }
 
 impl PhoneNumber {
@@ -88,7 +101,12 @@ impl Connect {
 
     /// A claim target (instance ARN or group ARN) as seen from `env.region`:
     /// (target ARN, other linked Region for groups, instance id for instances).
-    fn target(&mut self, env: &SimEnv, target_arn: Option<String>, instance_id: Option<String>) -> Result<(String, Option<String>, Option<String>), ApiError> {
+    fn target(
+        &mut self,
+        env: &SimEnv,
+        target_arn: Option<String>,
+        instance_id: Option<String>,
+    ) -> Result<(String, Option<String>, Option<String>), ApiError> {
         match (target_arn, instance_id) {
             (Some(_), Some(_)) => Err(ApiError::invalid_parameter("Give either TargetArn or InstanceId, not both")),
             (None, None) => Err(ApiError::invalid_parameter("TargetArn or InstanceId is required")),
@@ -158,46 +176,57 @@ impl Connect {
         let token = req.s("ClientToken");
         if let Some(t) = &token {
             if !is_uuid(t) {
-                return Err(ApiError::invalid_parameter(format!("ClientToken {t:?} must match ^[a-f0-9]{{8}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{12}}$")));
+                return Err(ApiError::invalid_parameter(format!(
+                    "ClientToken {t:?} must match ^[a-f0-9]{{8}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{12}}$"
+                )));
             }
         }
         let input = req.body.clone();
-        self.idempotent(env, "ClaimPhoneNumber", token, &input, || ApiError::new(409, "IdempotencyException", "ClientToken was used with different parameters"), |c| {
-            let (target_arn, other_region, instance_id) = c.target(env, req.s("TargetArn"), req.s("InstanceId"))?;
-            let offered = c
-                .pool(env.region)
-                .into_iter()
-                .find(|n| n.phone_number == number)
-                .ok_or_else(|| ApiError::invalid_parameter(format!("PhoneNumber {number} is not available in {}", env.region)))?;
-            if c.numbers.values().any(|n| n.number == number) {
-                return Err(ApiError::invalid_parameter(format!("PhoneNumber {number} is already claimed")));
-            }
-            if c.cooldown.contains(&number) {
-                return Err(ApiError::invalid_parameter(format!("PhoneNumber {number} was released and is in its cooldown (up to 180 days)")));
-            }
-            let id = new_id();
-            let arn = arn(env, env.region, &format!("phone-number/{id}"));
-            c.numbers.insert(
-                id.clone(),
-                PhoneNumber {
-                    id: id.clone(),
-                    arn: arn.clone(),
-                    region: env.region.to_string(),
-                    number: number.clone(),
-                    country_code: offered.country_code,
-                    number_type: offered.number_type,
-                    description: req.s("PhoneNumberDescription"),
-                    target_arn,
-                    other_region,
-                    instance_id,
-                    ready_at: env.ready_at("connect", "phone-number"),
-                    tags: tags_of(&req.body, "Tags"),
-                    flows: BTreeMap::new(),
-                },
-            );
-            c.newborn(env, env.region, &id);
-            Ok(json!({ "PhoneNumberId": id, "PhoneNumberArn": arn }))
-        })
+        self.idempotent(
+            env,
+            "ClaimPhoneNumber",
+            token,
+            &input,
+            || ApiError::new(409, "IdempotencyException", "ClientToken was used with different parameters"),
+            |c| {
+                let (target_arn, other_region, instance_id) = c.target(env, req.s("TargetArn"), req.s("InstanceId"))?;
+                let offered = c
+                    .pool(env.region)
+                    .into_iter()
+                    .find(|n| n.phone_number == number)
+                    .ok_or_else(|| ApiError::invalid_parameter(format!("PhoneNumber {number} is not available in {}", env.region)))?;
+                if c.numbers.values().any(|n| n.number == number) {
+                    return Err(ApiError::invalid_parameter(format!("PhoneNumber {number} is already claimed")));
+                }
+                if c.cooldown.contains(&number) {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "PhoneNumber {number} was released and is in its cooldown (up to 180 days)"
+                    )));
+                }
+                let id = new_id();
+                let arn = arn(env, env.region, &format!("phone-number/{id}"));
+                c.numbers.insert(
+                    id.clone(),
+                    PhoneNumber {
+                        id: id.clone(),
+                        arn: arn.clone(),
+                        region: env.region.to_string(),
+                        number: number.clone(),
+                        country_code: offered.country_code,
+                        number_type: offered.number_type,
+                        description: req.s("PhoneNumberDescription"),
+                        target_arn,
+                        other_region,
+                        instance_id,
+                        ready_at: env.ready_at("connect", "phone-number"),
+                        tags: tags_of(&req.body, "Tags"),
+                        flows: BTreeMap::new(),
+                    },
+                );
+                c.newborn(env, env.region, &id);
+                Ok(json!({ "PhoneNumberId": id, "PhoneNumberArn": arn }))
+            },
+        )
     }
 
     /// The number named by id or ARN from `env.region`: a number claimed to a
@@ -257,7 +286,8 @@ impl Connect {
                 Some(arn)
             }
         };
-        let countries: Vec<String> = req.body.get("PhoneNumberCountryCodes").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+        let countries: Vec<String> =
+            req.body.get("PhoneNumberCountryCodes").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
         let types: Vec<String> = req.body.get("PhoneNumberTypes").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
         let prefix = req.s("PhoneNumberPrefix").unwrap_or_default();
         let all: Vec<Value> = self
@@ -318,25 +348,35 @@ impl Connect {
     pub(crate) fn update_number(&mut self, env: &SimEnv, req: &RestRequest) -> Result<Value, ApiError> {
         let id = self.number_id(env, req.seg(1))?;
         if self.numbers[&id].region != env.region {
-            return Err(ApiError::invalid_parameter(format!("The phone number is updated in {}, where it was claimed", self.numbers[&id].region)));
+            return Err(ApiError::invalid_parameter(format!(
+                "The phone number is updated in {}, where it was claimed",
+                self.numbers[&id].region
+            )));
         }
         let token = req.s("ClientToken");
         let mut input = req.body.clone();
         input["PhoneNumberId"] = json!(id);
-        self.idempotent(env, "UpdatePhoneNumber", token, &input, || ApiError::new(409, "IdempotencyException", "ClientToken was used with different parameters"), |c| {
-            let n = &c.numbers[&id];
-            if !ready(env.now, n.ready_at) {
-                return Err(ApiError::in_use("The phone number is IN_PROGRESS"));
-            }
-            let (target_arn, other_region, instance_id) = c.target(env, req.s("TargetArn"), req.s("InstanceId"))?;
-            let n = c.numbers.get_mut(&id).expect("checked");
-            n.target_arn = target_arn;
-            n.other_region = other_region;
-            n.instance_id = instance_id;
-            n.flows.clear();
-            n.ready_at = env.ready_at("connect", "phone-number");
-            Ok(json!({ "PhoneNumberId": n.id, "PhoneNumberArn": n.arn }))
-        })
+        self.idempotent(
+            env,
+            "UpdatePhoneNumber",
+            token,
+            &input,
+            || ApiError::new(409, "IdempotencyException", "ClientToken was used with different parameters"),
+            |c| {
+                let n = &c.numbers[&id];
+                if !ready(env.now, n.ready_at) {
+                    return Err(ApiError::in_use("The phone number is IN_PROGRESS"));
+                }
+                let (target_arn, other_region, instance_id) = c.target(env, req.s("TargetArn"), req.s("InstanceId"))?;
+                let n = c.numbers.get_mut(&id).expect("checked");
+                n.target_arn = target_arn;
+                n.other_region = other_region;
+                n.instance_id = instance_id;
+                n.flows.clear();
+                n.ready_at = env.ready_at("connect", "phone-number");
+                Ok(json!({ "PhoneNumberId": n.id, "PhoneNumberArn": n.arn }))
+            },
+        )
     }
 
     /// The instance a flow association names, checked against the number's target.
@@ -346,7 +386,9 @@ impl Connect {
         let belongs = n.target_arn == inst.arn
             || self.groups.values().any(|g| g.arn == n.target_arn && g.instance_arn.ends_with(&format!("instance/{}", inst.id)));
         if !belongs {
-            return Err(ApiError::invalid_parameter(format!("The phone number is not claimed to instance {instance_ref} or its traffic distribution group")));
+            return Err(ApiError::invalid_parameter(format!(
+                "The phone number is not claimed to instance {instance_ref} or its traffic distribution group"
+            )));
         }
         Ok(inst.id.clone())
     }
@@ -392,7 +434,9 @@ impl Connect {
             .numbers
             .values()
             .filter_map(|n| match n.flows.get(env.region) {
-                Some((i, flow)) if *i == instance_id => Some(json!({ "ResourceId": n.arn, "FlowId": flow, "ResourceType": "VOICE_PHONE_NUMBER" })),
+                Some((i, flow)) if *i == instance_id => {
+                    Some(json!({ "ResourceId": n.arn, "FlowId": flow, "ResourceType": "VOICE_PHONE_NUMBER" }))
+                }
                 _ => None,
             })
             .collect();

@@ -76,10 +76,19 @@ fn parse_percentages(member: &str, v: &Value, regions: [&str; 2]) -> Result<Vec<
         .ok_or_else(|| ApiError::invalid_request(format!("{member}.Distributions is required")))?;
     let mut out: Vec<(String, i64)> = Vec::new();
     for d in list {
-        let region = d.get("Region").and_then(|r| r.as_str()).ok_or_else(|| ApiError::invalid_request(format!("{member}: every distribution needs a Region")))?;
-        let pct = d.get("Percentage").and_then(|p| p.as_i64()).ok_or_else(|| ApiError::invalid_request(format!("{member}: every distribution needs a Percentage")))?;
+        let region = d
+            .get("Region")
+            .and_then(|r| r.as_str())
+            .ok_or_else(|| ApiError::invalid_request(format!("{member}: every distribution needs a Region")))?;
+        let pct = d
+            .get("Percentage")
+            .and_then(|p| p.as_i64())
+            .ok_or_else(|| ApiError::invalid_request(format!("{member}: every distribution needs a Percentage")))?;
         if !regions.contains(&region) {
-            return Err(ApiError::invalid_request(format!("{member}: Region {region} is not one of the group's Regions {} and {}", regions[0], regions[1])));
+            return Err(ApiError::invalid_request(format!(
+                "{member}: Region {region} is not one of the group's Regions {} and {}",
+                regions[0], regions[1]
+            )));
         }
         if out.iter().any(|(r, _)| r == region) {
             return Err(ApiError::invalid_request(format!("{member}: Region {region} is named twice")));
@@ -102,9 +111,10 @@ fn parse_percentages(member: &str, v: &Value, regions: [&str; 2]) -> Result<Vec<
 impl Connect {
     /// The default group ReplicateInstance makes; returns its ARN.
     pub(crate) fn create_default_group(&mut self, env: &SimEnv, src: &Instance, replica_ready: Instant) -> Option<String> {
-        let replica_region = src.replica_region.clone().or_else(|| {
-            self.instances.get(&(src.region.clone(), src.id.clone())).and_then(|i| i.replica_region.clone())
-        })?;
+        let replica_region = src
+            .replica_region
+            .clone()
+            .or_else(|| self.instances.get(&(src.region.clone(), src.id.clone())).and_then(|i| i.replica_region.clone()))?;
         let id = new_id();
         let group = TrafficDistributionGroup {
             arn: arn(env, &src.region, &format!("traffic-distribution-group/{id}")),
@@ -165,54 +175,75 @@ impl Connect {
         let name = req.s("Name").ok_or_else(|| ApiError::invalid_request("Name is required"))?;
         let valid_name = (1..=128).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
         if !valid_name {
-            return Err(ApiError::invalid_request(format!("Name {name:?} must match (^[\\p{{L}}\\p{{Z}}\\p{{N}}\\-_.:=@'|]*$), 1-128 characters")));
+            return Err(ApiError::invalid_request(format!(
+                "Name {name:?} must match (^[\\p{{L}}\\p{{Z}}\\p{{N}}\\-_.:=@'|]*$), 1-128 characters"
+            )));
         }
         let instance_ref = req.s("InstanceId").ok_or_else(|| ApiError::invalid_request("InstanceId is required"))?;
         let key = self.instance_key_or_arn(env, &instance_ref)?;
         let token = req.s("ClientToken");
         let input = req.body.clone();
-        self.idempotent(env, "CreateTrafficDistributionGroup", token, &input, || ApiError::conflict("ClientToken was used with different parameters"), |c| {
-            let inst = c.instances[&key].clone();
-            if inst.source_region.is_some() {
-                return Err(ApiError::invalid_request("Traffic distribution groups are created in the source Region of the replicated instance"));
-            }
-            let Some(replica_region) = inst.replica_region.clone() else {
-                return Err(ApiError::invalid_request("The ReplicateInstance API was not called before creating a traffic distribution group"));
-            };
-            let replica = &c.instances[&(replica_region.clone(), inst.id.clone())];
-            if replica.status(env.now) != "ACTIVE" {
-                return Err(ApiError::new(409, "ResourceNotReadyException", format!("The replica instance is {}, not ACTIVE", replica.status(env.now))));
-            }
-            c.purge_deleted_groups(env.now);
-            if c.groups.values().any(|g| g.instance_arn == inst.arn && g.name == name) {
-                return Err(ApiError::conflict(format!("A traffic distribution group named {name} already exists")));
-            }
-            if c.groups.values().filter(|g| g.instance_arn == inst.arn).count() >= 10 {
-                return Err(ApiError::new(402, "ServiceQuotaExceededException", "The quota of traffic distribution groups per instance has been reached"));
-            }
-            let id = new_id();
-            let arn = arn(env, env.region, &format!("traffic-distribution-group/{id}"));
-            let group = TrafficDistributionGroup {
-                id: id.clone(),
-                arn: arn.clone(),
-                region: env.region.to_string(),
-                replica_region: replica_region.clone(),
-                name: name.clone(),
-                description: req.s("Description"),
-                instance_arn: inst.arn.clone(),
-                is_default: false,
-                ready_at: env.ready_at("connect", "traffic-distribution-group"),
-                update_ready_at: None,
-                deleting_until: None,
-                telephony: vec![(env.region.to_string(), 100), (replica_region.clone(), 0)],
-                agents: vec![(env.region.to_string(), 100), (replica_region.clone(), 0)],
-                sign_in: vec![(env.region.to_string(), true), (replica_region, true)],
-                tags: tags_of(&req.body, "Tags"),
-            };
-            c.groups.insert(id.clone(), group);
-            c.newborn(env, env.region, &id);
-            Ok(json!({ "Id": id, "Arn": arn }))
-        })
+        self.idempotent(
+            env,
+            "CreateTrafficDistributionGroup",
+            token,
+            &input,
+            || ApiError::conflict("ClientToken was used with different parameters"),
+            |c| {
+                let inst = c.instances[&key].clone();
+                if inst.source_region.is_some() {
+                    return Err(ApiError::invalid_request(
+                        "Traffic distribution groups are created in the source Region of the replicated instance",
+                    ));
+                }
+                let Some(replica_region) = inst.replica_region.clone() else {
+                    return Err(ApiError::invalid_request(
+                        "The ReplicateInstance API was not called before creating a traffic distribution group",
+                    ));
+                };
+                let replica = &c.instances[&(replica_region.clone(), inst.id.clone())];
+                if replica.status(env.now) != "ACTIVE" {
+                    return Err(ApiError::new(
+                        409,
+                        "ResourceNotReadyException",
+                        format!("The replica instance is {}, not ACTIVE", replica.status(env.now)),
+                    ));
+                }
+                c.purge_deleted_groups(env.now);
+                if c.groups.values().any(|g| g.instance_arn == inst.arn && g.name == name) {
+                    return Err(ApiError::conflict(format!("A traffic distribution group named {name} already exists")));
+                }
+                if c.groups.values().filter(|g| g.instance_arn == inst.arn).count() >= 10 {
+                    return Err(ApiError::new(
+                        402,
+                        "ServiceQuotaExceededException",
+                        "The quota of traffic distribution groups per instance has been reached",
+                    ));
+                }
+                let id = new_id();
+                let arn = arn(env, env.region, &format!("traffic-distribution-group/{id}"));
+                let group = TrafficDistributionGroup {
+                    id: id.clone(),
+                    arn: arn.clone(),
+                    region: env.region.to_string(),
+                    replica_region: replica_region.clone(),
+                    name: name.clone(),
+                    description: req.s("Description"),
+                    instance_arn: inst.arn.clone(),
+                    is_default: false,
+                    ready_at: env.ready_at("connect", "traffic-distribution-group"),
+                    update_ready_at: None,
+                    deleting_until: None,
+                    telephony: vec![(env.region.to_string(), 100), (replica_region.clone(), 0)],
+                    agents: vec![(env.region.to_string(), 100), (replica_region.clone(), 0)],
+                    sign_in: vec![(env.region.to_string(), true), (replica_region, true)],
+                    tags: tags_of(&req.body, "Tags"),
+                };
+                c.groups.insert(id.clone(), group);
+                c.newborn(env, env.region, &id);
+                Ok(json!({ "Id": id, "Arn": arn }))
+            },
+        )
     }
 
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_DescribeTrafficDistributionGroup.html
@@ -252,14 +283,19 @@ impl Connect {
         let id = self.group_id(env, req.seg(1))?;
         let g = &self.groups[&id];
         if g.region != env.region {
-            return Err(ApiError::invalid_request(format!("The traffic distribution group can only be deleted in {}, where it was created", g.region)));
+            return Err(ApiError::invalid_request(format!(
+                "The traffic distribution group can only be deleted in {}, where it was created",
+                g.region
+            )));
         }
         if g.is_default {
             return Err(ApiError::invalid_request("The default traffic distribution group cannot be deleted"));
         }
         let claimed = self.numbers.values().filter(|n| n.target_arn == g.arn).count();
         if claimed > 0 {
-            return Err(ApiError::in_use(format!("{claimed} phone number(s) are claimed to the traffic distribution group; release them first")));
+            return Err(ApiError::in_use(format!(
+                "{claimed} phone number(s) are claimed to the traffic distribution group; release them first"
+            )));
         }
         let until = env.gone_at("connect", "traffic-distribution-group");
         self.group_users.remove(&id);
@@ -280,7 +316,9 @@ impl Connect {
         let id = self.group_id(env, id_or_arn)?;
         match self.groups[&id].status(env.now) {
             "ACTIVE" => Ok(id),
-            "UPDATE_IN_PROGRESS" => Err(ApiError::conflict("The traffic distribution group is UPDATE_IN_PROGRESS: the previous change is still being applied")),
+            "UPDATE_IN_PROGRESS" => {
+                Err(ApiError::conflict("The traffic distribution group is UPDATE_IN_PROGRESS: the previous change is still being applied"))
+            }
             status => Err(ApiError::invalid_request(format!("The traffic distribution group is {status}, not ACTIVE"))),
         }
     }
@@ -296,7 +334,10 @@ impl Connect {
         let id = self.group_id(env, id_or_arn)?;
         let g = &self.groups[&id];
         if g.region != env.region {
-            return Err(ApiError::invalid_request(format!("Users are associated with the traffic distribution group in {}, where it was created", g.region)));
+            return Err(ApiError::invalid_request(format!(
+                "Users are associated with the traffic distribution group in {}, where it was created",
+                g.region
+            )));
         }
         let status = g.status(env.now);
         if status != "ACTIVE" {
@@ -314,11 +355,19 @@ impl Connect {
         let g = &self.groups[group];
         let inst = self.instance(env, instance_ref)?;
         if inst.arn != g.instance_arn {
-            return Err(ApiError::not_found(format!("Instance {instance_ref} is not the source instance of traffic distribution group {}", g.id)));
+            return Err(ApiError::not_found(format!(
+                "Instance {instance_ref} is not the source instance of traffic distribution group {}",
+                g.id
+            )));
         }
-        let user = self.object_id(env.region, &inst.id, "user", user_ref).map_err(|_| ApiError::not_found(format!("User {user_ref} is not a user of the source instance {}", inst.id)))?;
+        let user = self
+            .object_id(env.region, &inst.id, "user", user_ref)
+            .map_err(|_| ApiError::not_found(format!("User {user_ref} is not a user of the source instance {}", inst.id)))?;
         if self.object_id(&g.replica_region, &inst.id, "user", &user).is_err() {
-            return Err(ApiError::not_found(format!("User {user} is not in the replica in {} yet (mirroring takes a moment); try again", g.replica_region)));
+            return Err(ApiError::not_found(format!(
+                "User {user} is not in the replica in {} yet (mirroring takes a moment); try again",
+                g.replica_region
+            )));
         }
         Ok(user)
     }
@@ -384,7 +433,12 @@ impl Connect {
                     .enumerate()
                     .map(|(i, u)| {
                         let region = if (i as i64) < in_first { &first.0 } else { &second };
-                        let name = self.objects.iter().find(|((r, _, k, id), _)| *r == g.region && k == "user" && id == *u).map(|(_, v)| v["Username"].clone()).unwrap_or(Value::Null);
+                        let name = self
+                            .objects
+                            .iter()
+                            .find(|((r, _, k, id), _)| *r == g.region && k == "user" && id == *u)
+                            .map(|(_, v)| v["Username"].clone())
+                            .unwrap_or(Value::Null);
                         json!({ "UserId": u, "Username": name, "Region": region })
                     })
                     .collect();
@@ -410,13 +464,21 @@ impl Connect {
         };
         let sign_in = match req.body.get("SignInConfig") {
             Some(s) => {
-                let list = s.get("Distributions").and_then(|d| d.as_array()).ok_or_else(|| ApiError::invalid_request("SignInConfig.Distributions is required"))?;
+                let list = s
+                    .get("Distributions")
+                    .and_then(|d| d.as_array())
+                    .ok_or_else(|| ApiError::invalid_request("SignInConfig.Distributions is required"))?;
                 let mut out = Vec::new();
                 for d in list {
                     let region = d.get("Region").and_then(|r| r.as_str()).unwrap_or("");
-                    let enabled = d.get("Enabled").and_then(|e| e.as_bool()).ok_or_else(|| ApiError::invalid_request("SignInConfig: Enabled is required"))?;
+                    let enabled = d
+                        .get("Enabled")
+                        .and_then(|e| e.as_bool())
+                        .ok_or_else(|| ApiError::invalid_request("SignInConfig: Enabled is required"))?;
                     if !regions.contains(&region) {
-                        return Err(ApiError::invalid_request(format!("SignInConfig: Region {region:?} is not one of the group's Regions")));
+                        return Err(ApiError::invalid_request(format!(
+                            "SignInConfig: Region {region:?} is not one of the group's Regions"
+                        )));
                     }
                     out.push((region.to_string(), enabled));
                 }

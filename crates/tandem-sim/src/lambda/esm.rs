@@ -10,6 +10,7 @@
 //!   (then it is skipped); with BisectBatchOnFunctionError a failed batch is
 //!   split in two, which does not count against the retries;
 //! - the checkpoint moves past a batch once it succeeded or was skipped.
+//!
 //! API: https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html
 
 use std::collections::BTreeMap;
@@ -96,7 +97,12 @@ impl Lambda {
     async fn kinesis(&self, region: &str, op: &str, body: Value) -> Result<Value, String> {
         let up = self.upstream.as_ref().ok_or("no upstream")?;
         let f = up
-            .forward(Method::POST, "/", &upstream_headers("kinesis", region, Some(&format!("Kinesis_20131202.{op}")), "1.1"), Bytes::from(body.to_string()))
+            .forward(
+                Method::POST,
+                "/",
+                &upstream_headers("kinesis", region, Some(&format!("Kinesis_20131202.{op}")), "1.1"),
+                Bytes::from(body.to_string()),
+            )
             .await
             .map_err(|e| e.to_string())?;
         let v: Value = serde_json::from_slice(&f.body).unwrap_or(Value::Null);
@@ -134,8 +140,13 @@ impl Lambda {
         }
         let cfg = self.config(region, function_name(fname)).await?;
         let stream = source.rsplit('/').next().unwrap_or_default();
-        self.kinesis(region, "DescribeStreamSummary", json!({ "StreamName": stream })).await.map_err(|_| invalid(format!("Stream not found: {source}")))?;
-        let starting = body.get("StartingPosition").and_then(Value::as_str).ok_or_else(|| invalid("StartingPosition is required for a Kinesis event source"))?;
+        self.kinesis(region, "DescribeStreamSummary", json!({ "StreamName": stream }))
+            .await
+            .map_err(|_| invalid(format!("Stream not found: {source}")))?;
+        let starting = body
+            .get("StartingPosition")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("StartingPosition is required for a Kinesis event source"))?;
         if !["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"].contains(&starting) {
             return Err(invalid(format!("StartingPosition {starting} is not TRIM_HORIZON, LATEST or AT_TIMESTAMP")));
         }
@@ -143,9 +154,18 @@ impl Lambda {
         if starting == "AT_TIMESTAMP" && ts.is_none() {
             return Err(invalid("StartingPositionTimestamp is required with AT_TIMESTAMP"));
         }
-        let exists = self.mappings.lock().unwrap_or_else(|e| e.into_inner()).values().any(|m| m.function_arn == cfg.arn && m.event_source_arn == source);
+        let exists = self
+            .mappings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .any(|m| m.function_arn == cfg.arn && m.event_source_arn == source);
         if exists {
-            return Err(ApiError::new(409, "ResourceConflictException", format!("An event source mapping with event source ({source}) and function ({}) already exists", cfg.name)));
+            return Err(ApiError::new(
+                409,
+                "ResourceConflictException",
+                format!("An event source mapping with event source ({source}) and function ({}) already exists", cfg.name),
+            ));
         }
         let mut m = Mapping {
             uuid: uuid::Uuid::new_v4().to_string(),
@@ -179,7 +199,11 @@ impl Lambda {
 
     pub fn get_mapping(&self, uuid: &str) -> Result<Value, ApiError> {
         let maps = self.mappings.lock().unwrap_or_else(|e| e.into_inner());
-        maps.get(uuid).map(Mapping::describe).ok_or_else(|| ApiError::not_found(format!("The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: {uuid})")))
+        maps.get(uuid).map(Mapping::describe).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: {uuid})"
+            ))
+        })
     }
 
     pub fn list_mappings(&self, region: &str, source: Option<&str>, function: Option<&str>) -> Value {
@@ -263,7 +287,10 @@ async fn deliver(lambda: &Arc<Lambda>, uuid: &str, shard: &str, records: &[Value
     loop {
         let Some(m) = lambda.mappings.lock().unwrap_or_else(|e| e.into_inner()).get(uuid).cloned() else { return false };
         let payload = Bytes::from(event(&m, shard, records).to_string());
-        let ok = match lambda.invoke(&m.region, &m.function_arn, payload, InvocationType::RequestResponse, false, &format!("kinesis:{uuid}")).await {
+        let ok = match lambda
+            .invoke(&m.region, &m.function_arn, payload, InvocationType::RequestResponse, false, &format!("kinesis:{uuid}"))
+            .await
+        {
             Ok(a) => !a.function_error,
             Err(_) => false,
         };
@@ -306,7 +333,9 @@ async fn poll(lambda: Arc<Lambda>, uuid: String) {
         let started = Instant::now();
         for (shard, iterator) in &m.iterators {
             let limit = m.batch_size.min(10_000);
-            let Ok(got) = lambda.kinesis(&m.region, "GetRecords", json!({ "ShardIterator": iterator, "Limit": limit })).await else { continue };
+            let Ok(got) = lambda.kinesis(&m.region, "GetRecords", json!({ "ShardIterator": iterator, "Limit": limit })).await else {
+                continue;
+            };
             let records: Vec<Value> = got["Records"].as_array().cloned().unwrap_or_default();
             if !records.is_empty() {
                 deliver(&lambda, &uuid, shard, &records).await;
@@ -356,7 +385,11 @@ mod tests {
             delivered: 0,
             failed_invocations: 0,
         };
-        let e = event(&m, "shardId-000000000000", &[json!({ "SequenceNumber": "42", "PartitionKey": "k", "Data": "aGk=", "ApproximateArrivalTimestamp": 1.5 })]);
+        let e = event(
+            &m,
+            "shardId-000000000000",
+            &[json!({ "SequenceNumber": "42", "PartitionKey": "k", "Data": "aGk=", "ApproximateArrivalTimestamp": 1.5 })],
+        );
         assert_eq!(e["Records"][0]["eventID"], "shardId-000000000000:42");
         assert_eq!(e["Records"][0]["kinesis"]["data"], "aGk=");
         assert_eq!(e["Records"][0]["eventSourceARN"], "arn:aws:kinesis:us-east-1:1:stream/s");

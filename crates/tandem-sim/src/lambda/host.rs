@@ -136,10 +136,22 @@ impl Host {
         let dir = tempfile::Builder::new().prefix("tandem-lambda-").tempdir().map_err(|e| format!("a directory for the function: {e}"))?;
         super::unzip::unzip(zip, dir.path())?;
         if !dir.path().join("bootstrap").is_file() {
-            return Err("the deployment package has no `bootstrap` at its root, which a custom runtime (provided.al2023, provided.al2) needs".into());
+            return Err(
+                "the deployment package has no `bootstrap` at its root, which a custom runtime (provided.al2023, provided.al2) needs"
+                    .into(),
+            );
         }
         let (jobs, rx) = mpsc::unbounded_channel();
-        Ok(Arc::new(Host { cfg, dir, sandbox_url: sandbox_url.to_string(), jobs, queue: Arc::new(tokio::sync::Mutex::new(rx)), envs: Mutex::new(Vec::new()), seq: AtomicU64::new(0), pending: Default::default() }))
+        Ok(Arc::new(Host {
+            cfg,
+            dir,
+            sandbox_url: sandbox_url.to_string(),
+            jobs,
+            queue: Arc::new(tokio::sync::Mutex::new(rx)),
+            envs: Mutex::new(Vec::new()),
+            seq: AtomicU64::new(0),
+            pending: Default::default(),
+        }))
     }
 
     /// Runs one invocation to its end (response, error, timeout or crash).
@@ -153,14 +165,22 @@ impl Host {
             if self.queue.lock().await.try_recv().is_ok() {
                 self.pending.fetch_sub(1, Ordering::SeqCst);
             }
-            return Finished { request_id, outcome: Outcome::Error(error_doc("Runtime.InvalidEntrypoint", e)), logs: String::new(), duration: started.elapsed() };
+            return Finished {
+                request_id,
+                outcome: Outcome::Error(error_doc("Runtime.InvalidEntrypoint", e)),
+                logs: String::new(),
+                duration: started.elapsed(),
+            };
         }
         let limit = INIT_TIMEOUT + self.cfg.timeout + Duration::from_secs(2);
         match tokio::time::timeout(limit, done).await {
             Ok(Ok(f)) => f,
             _ => Finished {
                 request_id: request_id.clone(),
-                outcome: Outcome::Error(error_doc("Runtime.Unknown", format!("RequestId: {request_id} Error: the runtime never took the invocation"))),
+                outcome: Outcome::Error(error_doc(
+                    "Runtime.Unknown",
+                    format!("RequestId: {request_id} Error: the runtime never took the invocation"),
+                )),
                 logs: String::new(),
                 duration: started.elapsed(),
             },
@@ -256,7 +276,13 @@ impl Host {
         });
         self.envs.lock().unwrap_or_else(|e| e.into_inner()).push(env.clone());
         // Output lines belong to the invocation running when they are printed.
-        for stream in [child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>), child.stderr.take().map(|s| Box::new(s) as _)].into_iter().flatten() {
+        for stream in [
+            child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child.stderr.take().map(|s| Box::new(s) as _),
+        ]
+        .into_iter()
+        .flatten()
+        {
             let env = env.clone();
             tokio::spawn(async move {
                 let mut lines = BufReader::new(stream).lines();
@@ -306,15 +332,27 @@ impl Host {
                 let current = env.current.lock().unwrap_or_else(|e| e.into_inner()).take();
                 if let Some(c) = current {
                     let msg = format!("RequestId: {} Error: Runtime exited with error: {status}", c.id);
-                    let _ = c.reply.send(Finished { request_id: c.id, outcome: Outcome::Error(error_doc("Runtime.ExitError", msg)), logs: env.drain_logs(), duration: c.started.elapsed() });
+                    let _ = c.reply.send(Finished {
+                        request_id: c.id,
+                        outcome: Outcome::Error(error_doc("Runtime.ExitError", msg)),
+                        logs: env.drain_logs(),
+                        duration: c.started.elapsed(),
+                    });
                 } else if !env.took_a_job.load(Ordering::SeqCst) {
                     // The runtime died before its first event: that fails the invocation that started it.
                     let init = env.init_error.lock().unwrap_or_else(|e| e.into_inner()).take();
                     let job = host.queue.lock().await.try_recv();
                     if let Ok(job) = job {
                         host.pending.fetch_sub(1, Ordering::SeqCst);
-                        let payload = init.unwrap_or_else(|| error_doc("Runtime.ExitError", format!("RequestId: {} Error: Runtime exited with error: {status}", job.id)));
-                        let _ = job.reply.send(Finished { request_id: job.id, outcome: Outcome::Error(payload), logs: env.drain_logs(), duration: Duration::ZERO });
+                        let payload = init.unwrap_or_else(|| {
+                            error_doc("Runtime.ExitError", format!("RequestId: {} Error: Runtime exited with error: {status}", job.id))
+                        });
+                        let _ = job.reply.send(Finished {
+                            request_id: job.id,
+                            outcome: Outcome::Error(payload),
+                            logs: env.drain_logs(),
+                            duration: Duration::ZERO,
+                        });
                     }
                 }
             });
@@ -373,7 +411,9 @@ async fn runtime_api(host: &Arc<Host>, env: &Arc<Env>, req: Request<Incoming>) -
                     _ = dead.changed() => None,
                 }
             };
-            let Some(job) = job else { return reply(StatusCode::GONE, json!({ "errorType": "Runtime.Stopped", "errorMessage": "the environment is stopping" })) };
+            let Some(job) = job else {
+                return reply(StatusCode::GONE, json!({ "errorType": "Runtime.Stopped", "errorMessage": "the environment is stopping" }));
+            };
             if env.is_dead() {
                 // Not ours to run: back in the queue for another environment.
                 let _ = host.jobs.send(job);
@@ -385,7 +425,8 @@ async fn runtime_api(host: &Arc<Host>, env: &Arc<Env>, req: Request<Incoming>) -
             env.took_a_job.store(true, Ordering::SeqCst);
             let deadline = SystemTime::now() + host.cfg.timeout;
             let id = job.id.clone();
-            *env.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(Current { id: id.clone(), started: Instant::now(), reply: job.reply });
+            *env.current.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(Current { id: id.clone(), started: Instant::now(), reply: job.reply });
             // The function's timeout: the environment is stopped, the invocation fails.
             {
                 let (env, id, timeout) = (env.clone(), id.clone(), host.cfg.timeout);
@@ -407,7 +448,11 @@ async fn runtime_api(host: &Arc<Host>, env: &Arc<Env>, req: Request<Incoming>) -
             set(h, "lambda-runtime-aws-request-id", id.clone());
             set(h, "lambda-runtime-deadline-ms", epoch_ms(deadline).to_string());
             set(h, "lambda-runtime-invoked-function-arn", host.cfg.arn.clone());
-            set(h, "lambda-runtime-trace-id", format!("Root=1-{:08x}-{}", epoch_ms(SystemTime::now()) / 1000, &id.replace('-', "")[..24.min(id.len())]));
+            set(
+                h,
+                "lambda-runtime-trace-id",
+                format!("Root=1-{:08x}-{}", epoch_ms(SystemTime::now()) / 1000, &id.replace('-', "")[..24.min(id.len())]),
+            );
             set(h, "content-type", "application/json".into());
             r
         }
@@ -415,15 +460,22 @@ async fn runtime_api(host: &Arc<Host>, env: &Arc<Env>, req: Request<Incoming>) -
             if finish(env, id, Outcome::Ok(body)) {
                 reply(StatusCode::ACCEPTED, json!({ "status": "OK" }))
             } else {
-                reply(StatusCode::BAD_REQUEST, json!({ "errorType": "InvalidRequestID", "errorMessage": format!("{id} is not the invocation this environment runs") }))
+                reply(
+                    StatusCode::BAD_REQUEST,
+                    json!({ "errorType": "InvalidRequestID", "errorMessage": format!("{id} is not the invocation this environment runs") }),
+                )
             }
         }
         (Method::POST, ["2018-06-01", "runtime", "invocation", id, "error"]) => {
-            let doc = if body.is_empty() { error_doc("Runtime.Unknown", "the runtime reported an error without a body".into()) } else { body };
+            let doc =
+                if body.is_empty() { error_doc("Runtime.Unknown", "the runtime reported an error without a body".into()) } else { body };
             if finish(env, id, Outcome::Error(doc)) {
                 reply(StatusCode::ACCEPTED, json!({ "status": "OK" }))
             } else {
-                reply(StatusCode::BAD_REQUEST, json!({ "errorType": "InvalidRequestID", "errorMessage": format!("{id} is not the invocation this environment runs") }))
+                reply(
+                    StatusCode::BAD_REQUEST,
+                    json!({ "errorType": "InvalidRequestID", "errorMessage": format!("{id} is not the invocation this environment runs") }),
+                )
             }
         }
         (Method::POST, ["2018-06-01", "runtime", "init", "error"]) => {
@@ -431,7 +483,10 @@ async fn runtime_api(host: &Arc<Host>, env: &Arc<Env>, req: Request<Incoming>) -
             *env.init_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(doc);
             reply(StatusCode::ACCEPTED, json!({ "status": "OK" }))
         }
-        (m, _) => reply(StatusCode::NOT_FOUND, json!({ "errorType": "InvalidRequest", "errorMessage": format!("no Runtime API route {m} {}", parts.uri.path()) })),
+        (m, _) => reply(
+            StatusCode::NOT_FOUND,
+            json!({ "errorType": "InvalidRequest", "errorMessage": format!("no Runtime API route {m} {}", parts.uri.path()) }),
+        ),
     }
 }
 

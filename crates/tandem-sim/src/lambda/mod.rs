@@ -162,16 +162,25 @@ impl Lambda {
 
     /// moto's GetFunction: the configuration to run with.
     pub(crate) async fn config(&self, region: &str, name: &str) -> Result<FunctionConfig, ApiError> {
-        let up = self.upstream.as_ref().ok_or_else(|| ApiError::new(501, "ServiceException", "the sandbox runs functions only with an upstream (moto) that stores them"))?;
+        let up = self.upstream.as_ref().ok_or_else(|| {
+            ApiError::new(501, "ServiceException", "the sandbox runs functions only with an upstream (moto) that stores them")
+        })?;
         let path = format!("/2015-03-31/functions/{}", percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC));
-        let f = up.forward(Method::GET, &path, &upstream_headers("lambda", region, None, ""), Bytes::new()).await.map_err(|e| ApiError::new(502, "ServiceException", e.to_string()))?;
+        let f = up
+            .forward(Method::GET, &path, &upstream_headers("lambda", region, None, ""), Bytes::new())
+            .await
+            .map_err(|e| ApiError::new(502, "ServiceException", e.to_string()))?;
         if f.status.as_u16() == 404 {
             return Err(ApiError::not_found(format!("Function not found: arn:aws:lambda:{region}:{ACCOUNT}:function:{name}")));
         }
         let v: Value = serde_json::from_slice(&f.body).map_err(|e| ApiError::new(502, "ServiceException", format!("GetFunction: {e}")))?;
         let c = &v["Configuration"];
         let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-        let env = c.pointer("/Environment/Variables").and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()).unwrap_or_default();
+        let env = c
+            .pointer("/Environment/Variables")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default();
         Ok(FunctionConfig {
             name: s("FunctionName"),
             arn: s("FunctionArn"),
@@ -187,13 +196,25 @@ impl Lambda {
     }
 
     /// Runs `name` (a name or ARN) in `region` with `payload`.
-    pub async fn invoke(self: &Arc<Self>, region: &str, name: &str, payload: Bytes, kind: InvocationType, tail: bool, source: &str) -> Result<Answer, ApiError> {
+    pub async fn invoke(
+        self: &Arc<Self>,
+        region: &str,
+        name: &str,
+        payload: Bytes,
+        kind: InvocationType,
+        tail: bool,
+        source: &str,
+    ) -> Result<Answer, ApiError> {
         let name = function_name(name).to_string();
         let cfg = self.config(region, &name).await?;
         // https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html: at most 6 MB synchronously, 256 KB asynchronously.
         let limit = if kind == InvocationType::Event { 256 * 1024 } else { 6 * 1024 * 1024 };
         if payload.len() > limit {
-            return Err(ApiError::new(413, "RequestTooLargeException", format!("Request must be smaller than {limit} bytes for the Invoke operation")));
+            return Err(ApiError::new(
+                413,
+                "RequestTooLargeException",
+                format!("Request must be smaller than {limit} bytes for the Invoke operation"),
+            ));
         }
         if kind == InvocationType::DryRun {
             return Ok(Answer { status: 204, payload: Bytes::new(), function_error: false, log_tail: None });
@@ -203,7 +224,18 @@ impl Lambda {
                 "tandem sandbox runs custom-runtime functions (provided.al2023, provided.al2: a bootstrap executable); {} is {}: stored, not run",
                 cfg.name, cfg.runtime
             );
-            self.record(Record { request_id: uuid::Uuid::new_v4().to_string(), function: cfg.name.clone(), region: region.into(), source: source.into(), started_ms: now_ms(), duration_ms: 0, status: "not_run".into(), error: Some(json!(message)), response: None, logs: String::new() });
+            self.record(Record {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                function: cfg.name.clone(),
+                region: region.into(),
+                source: source.into(),
+                started_ms: now_ms(),
+                duration_ms: 0,
+                status: "not_run".into(),
+                error: Some(json!(message)),
+                response: None,
+                logs: String::new(),
+            });
             return Err(ApiError::new(502, "InvalidRuntimeException", message));
         }
         let host = self.host(&cfg)?;
@@ -245,7 +277,10 @@ impl Lambda {
             ApiError::new(
                 500,
                 "ServiceException",
-                format!("the sandbox did not see {}'s deployment package (created before this sandbox started?); update its code to run it", cfg.name),
+                format!(
+                    "the sandbox did not see {}'s deployment package (created before this sandbox started?); update its code to run it",
+                    cfg.name
+                ),
             )
         })?;
         let url = self.url.get().cloned().unwrap_or_default();
@@ -299,15 +334,25 @@ impl Lambda {
     /// `source_arn`? (moto's GetPolicy.)
     pub(crate) async fn allows(&self, region: &str, function: &str, service: &str, source_arn: &str) -> bool {
         let Some(up) = &self.upstream else { return false };
-        let path = format!("/2015-03-31/functions/{}/policy", percent_encoding::utf8_percent_encode(function_name(function), percent_encoding::NON_ALPHANUMERIC));
+        let path = format!(
+            "/2015-03-31/functions/{}/policy",
+            percent_encoding::utf8_percent_encode(function_name(function), percent_encoding::NON_ALPHANUMERIC)
+        );
         let Ok(f) = up.forward(Method::GET, &path, &upstream_headers("lambda", region, None, ""), Bytes::new()).await else { return false };
         let Ok(v) = serde_json::from_slice::<Value>(&f.body) else { return false };
         let Some(doc) = v.get("Policy").and_then(Value::as_str).and_then(|p| serde_json::from_str::<Value>(p).ok()) else { return false };
         doc["Statement"].as_array().into_iter().flatten().any(|st| {
-            let principal = st.pointer("/Principal/Service").and_then(Value::as_str).or_else(|| st.get("Principal").and_then(Value::as_str));
+            let principal =
+                st.pointer("/Principal/Service").and_then(Value::as_str).or_else(|| st.get("Principal").and_then(Value::as_str));
             let action_ok = st.get("Action").and_then(Value::as_str).is_some_and(|a| a == "lambda:InvokeFunction" || a == "lambda:*");
-            let arn_cond = st.pointer("/Condition/ArnLike/AWS:SourceArn").or_else(|| st.pointer("/Condition/ArnEquals/AWS:SourceArn")).and_then(Value::as_str);
-            st.get("Effect").and_then(Value::as_str) == Some("Allow") && principal == Some(service) && action_ok && arn_cond.is_none_or(|a| a == source_arn)
+            let arn_cond = st
+                .pointer("/Condition/ArnLike/AWS:SourceArn")
+                .or_else(|| st.pointer("/Condition/ArnEquals/AWS:SourceArn"))
+                .and_then(Value::as_str);
+            st.get("Effect").and_then(Value::as_str) == Some("Allow")
+                && principal == Some(service)
+                && action_ok
+                && arn_cond.is_none_or(|a| a == source_arn)
         })
     }
 }
@@ -353,6 +398,9 @@ mod tests {
         assert_eq!(function_name("ctl"), "ctl");
         assert_eq!(operation(&Method::POST, "/2015-03-31/functions/ctl/invocations"), Some("Invoke"));
         assert_eq!(operation(&Method::POST, "/2015-03-31/event-source-mappings/"), Some("CreateEventSourceMapping"));
-        assert_eq!(path_function("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Actl/invocations").as_deref(), Some("ctl"));
+        assert_eq!(
+            path_function("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Actl/invocations").as_deref(),
+            Some("ctl")
+        );
     }
 }

@@ -169,7 +169,8 @@ impl Schedule {
                 _ => Err(format!("{expr}: the value is a number above 0")),
             };
         }
-        let body = expr.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')).ok_or_else(|| format!("{expr} is not rate(...) or cron(...)"))?;
+        let body =
+            expr.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')).ok_or_else(|| format!("{expr} is not rate(...) or cron(...)"))?;
         let f: Vec<&str> = body.split_whitespace().collect();
         if f.len() != 6 {
             return Err(format!("{expr}: cron takes six fields (minutes hours day-of-month month day-of-week year)"));
@@ -194,9 +195,9 @@ impl Schedule {
                 Some(from + n.max(1.0) * p)
             }
             Schedule::Cron(c) => {
-                let mut m = (after / 60.0).floor() as i64 + 1;
+                let first = (after / 60.0).floor() as i64 + 1;
                 // At most a few years of minutes: a schedule that never fires is None.
-                for _ in 0..(4 * 366 * 1440) {
+                for m in first..first + 4 * 366 * 1440 {
                     let days = m.div_euclid(1440);
                     let (y, mo, d) = civil(days);
                     let minute = (m.rem_euclid(1440) % 60) as usize;
@@ -212,7 +213,6 @@ impl Schedule {
                     if c.minutes[minute] && c.hours[hour] && c.months[mo as usize] && day_ok && year_ok {
                         return Some(m as f64 * 60.0);
                     }
-                    m += 1;
                 }
                 None
             }
@@ -258,7 +258,11 @@ impl Schedules {
         match operation {
             "PutRule" => {
                 let now = self.clock();
-                let arn = answer.get("RuleArn").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| format!("arn:aws:events:{region}:{}:rule/{name}", super::ACCOUNT));
+                let arn = answer
+                    .get("RuleArn")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("arn:aws:events:{region}:{}:rule/{name}", super::ACCOUNT));
                 let r = self.rules.entry(key.clone()).or_insert_with(|| Rule {
                     region: region.into(),
                     name: name.clone(),
@@ -281,13 +285,18 @@ impl Schedules {
                     for t in input.get("Targets").and_then(Value::as_array).into_iter().flatten() {
                         let id = t.get("Id").and_then(Value::as_str).unwrap_or_default().to_string();
                         r.targets.retain(|x| x.id != id);
-                        r.targets.push(Target { id, arn: t.get("Arn").and_then(Value::as_str).unwrap_or_default().into(), input: t.get("Input").and_then(Value::as_str).map(str::to_string) });
+                        r.targets.push(Target {
+                            id,
+                            arn: t.get("Arn").and_then(Value::as_str).unwrap_or_default().into(),
+                            input: t.get("Input").and_then(Value::as_str).map(str::to_string),
+                        });
                     }
                 }
             }
             "RemoveTargets" => {
                 if let Some(r) = self.rules.get_mut(&key) {
-                    let ids: Vec<&str> = input.get("Ids").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+                    let ids: Vec<&str> =
+                        input.get("Ids").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
                     r.targets.retain(|t| !ids.contains(&t.id.as_str()));
                 }
             }
@@ -366,12 +375,15 @@ pub async fn run(lambda: Arc<Lambda>, mut stop: tokio::sync::watch::Receiver<boo
                     let key = (rule.region.clone(), rule.name.clone());
                     let region = t.arn.split(':').nth(3).unwrap_or(&rule.region).to_string();
                     if !lambda.allows(&region, &t.arn, "events.amazonaws.com", &rule.arn).await {
-                        let why = format!("{} does not let events.amazonaws.com invoke it for {} (add a lambda permission)", t.arn, rule.arn);
+                        let why =
+                            format!("{} does not let events.amazonaws.com invoke it for {} (add a lambda permission)", t.arn, rule.arn);
                         lambda.schedules.lock().unwrap_or_else(|e| e.into_inner()).failed(&key, why);
                         return;
                     }
                     let payload = t.input.clone().map(Bytes::from).unwrap_or_else(|| Bytes::from(scheduled_event(&rule, at).to_string()));
-                    if let Err(e) = lambda.invoke(&region, &t.arn, payload, InvocationType::Event, false, &format!("schedule:{}", rule.name)).await {
+                    if let Err(e) =
+                        lambda.invoke(&region, &t.arn, payload, InvocationType::Event, false, &format!("schedule:{}", rule.name)).await
+                    {
                         lambda.schedules.lock().unwrap_or_else(|e| e.into_inner()).failed(&key, format!("{}: {}", e.code, e.message));
                     }
                 });

@@ -19,7 +19,10 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
 pub fn unzip(zip: &[u8], dir: &Path) -> Result<usize, String> {
     let bad = |m: &str| format!("the deployment package is not a valid zip: {m}");
     // The end-of-central-directory record: the last PK\x05\x06.
-    let eocd = (0..zip.len().saturating_sub(21)).rev().find(|&i| zip[i..].starts_with(b"PK\x05\x06")).ok_or_else(|| bad("no end of central directory"))?;
+    let eocd = (0..zip.len().saturating_sub(21))
+        .rev()
+        .find(|&i| zip[i..].starts_with(b"PK\x05\x06"))
+        .ok_or_else(|| bad("no end of central directory"))?;
     let entries = u16_at(zip, eocd + 10).ok_or_else(|| bad("truncated"))? as usize;
     let mut at = u32_at(zip, eocd + 16).ok_or_else(|| bad("truncated"))? as usize;
     let mut written = 0;
@@ -62,7 +65,11 @@ pub fn unzip(zip: &[u8], dir: &Path) -> Result<usize, String> {
                 flate2::read::DeflateDecoder::new(data).read_to_end(&mut out).map_err(|e| bad(&format!("{name}: {e}")))?;
                 out
             }
-            m => return Err(format!("the deployment package uses compression method {m} for {name}; only stored and deflated entries are read")),
+            m => {
+                return Err(format!(
+                    "the deployment package uses compression method {m} for {name}; only stored and deflated entries are read"
+                ))
+            }
         };
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;

@@ -76,7 +76,13 @@ pub async fn instance_with(c: &aws_sdk_connect::Client, alias: &str, idm: aws_sd
 pub async fn replicated(sb: &Sandbox, alias: &str) -> (String, String, String) {
     let east = connect(sb, "us-east-1");
     let (id, arn) = saml_instance(&east, alias).await;
-    east.replicate_instance().instance_id(&id).replica_region("us-west-2").replica_alias(format!("{alias}-replica")).send().await.expect("replicate");
+    east.replicate_instance()
+        .instance_id(&id)
+        .replica_region("us-west-2")
+        .replica_alias(format!("{alias}-replica"))
+        .send()
+        .await
+        .expect("replicate");
     let groups = east.list_traffic_distribution_groups().instance_id(&id).send().await.expect("list groups");
     let default = groups.traffic_distribution_group_summary_list()[0].id().unwrap().to_string();
     (id, arn, default)
@@ -90,7 +96,8 @@ pub fn venv() -> std::path::PathBuf {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let venv = std::env::var_os("TANDEM_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".venv"));
     if !venv.join("bin/moto_server").exists() {
-        let status = std::process::Command::new("bash").arg(root.join("scripts/python-env.sh")).status().expect("run scripts/python-env.sh");
+        let status =
+            std::process::Command::new("bash").arg(root.join("scripts/python-env.sh")).status().expect("run scripts/python-env.sh");
         assert!(status.success(), "scripts/python-env.sh failed");
     }
     venv
@@ -105,7 +112,8 @@ pub async fn python_check(name: &str, url: &str) {
         .env("TANDEM_SANDBOX_URL", url)
         .env_remove("AWS_PROFILE")
         .output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(180), run).await.expect("python finishes in 3 minutes").expect("run python");
+    let out =
+        tokio::time::timeout(std::time::Duration::from_secs(180), run).await.expect("python finishes in 3 minutes").expect("run python");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{name}.py failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
