@@ -247,3 +247,21 @@ fn hostile_specs_are_refused_not_crashed_on() {
         assert!(err.contains(needle), "{name}: {}", &err[..err.len().min(600)]);
     }
 }
+
+/// A VPN connection always has two tunnels: declaring one would plan a
+/// change forever, so validate asks for both.
+#[test]
+fn a_vpn_connection_declares_both_tunnels_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |tunnels: &str| {
+        format!("version: 1\nname: vpn\nresources:\n  vpn:\n    type: aws.ec2.vpn_connection\n    region: us-east-1\n    properties:\n      customer_gateway_id: cgw-0123456789abcdef0\n      vpn_gateway_id: vgw-0123456789abcdef0\n      options:\n        static_routes_only: false\n        tunnel_options: {tunnels}\n")
+    };
+    std::fs::write(dir.path().join("one.yaml"), spec("[{ tunnel_inside_cidr: 169.254.10.0/30 }]")).unwrap();
+    let o = tandem(dir.path(), &["validate", "--spec", "one.yaml"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stdout));
+    assert!(text(&o.stderr).contains("one tunnel_options entry given") && text(&o.stderr).contains("declare both"), "{}", text(&o.stderr));
+    std::fs::write(dir.path().join("two.yaml"), spec("[{ tunnel_inside_cidr: 169.254.10.0/30 }, { tunnel_inside_cidr: 169.254.10.4/30 }]"))
+        .unwrap();
+    let o = tandem(dir.path(), &["validate", "--spec", "two.yaml"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+}

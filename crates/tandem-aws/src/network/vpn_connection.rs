@@ -206,6 +206,14 @@ impl ResourceKind for VpnConnection {
                 format!("{} tunnel_options given: a VPN connection has two tunnels, so at most two", tunnels.len()),
             ));
         }
+        // AWS makes both tunnels whatever is declared and reports both; with
+        // one declared, every plan would see the other as a change.
+        if tunnels.len() == 1 {
+            out.push(Invalid::new(
+                "options",
+                "one tunnel_options entry given: a VPN connection always has two tunnels and AWS reports both, so declare both (each with its own tunnel_inside_cidr), or none to let AWS choose",
+            ));
+        }
         let mut seen = Vec::new();
         for (i, t) in tunnels.iter().enumerate() {
             if let Some(cidr) = prop_str(t, "tunnel_inside_cidr") {
