@@ -8,50 +8,12 @@
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn venv() -> PathBuf {
-    std::env::var_os("TANDEM_VENV").map(PathBuf::from).unwrap_or_else(|| root().join(".venv"))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-struct Sandbox {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn sandbox() -> Sandbox {
-    if !venv().join("bin/moto_server").exists() {
-        assert!(Command::new("bash").arg(root().join("scripts/python-env.sh")).status().unwrap().success());
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .args(["sandbox", "--moto", "--port", "0", "--venv"])
-        .arg(venv())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
-    Sandbox { child, url }
-}
+mod support;
+use support::{root, sandbox, text, venv, Sandbox};
 
 /// A sandbox control call (`/_tandem/...`), through Python's standard library.
 fn admin(sb: &Sandbox, method: &str, path: &str, body: &str) {
