@@ -373,7 +373,7 @@ async fn plan(a: PlanArgs) -> CmdResult {
     }
     let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
     if json {
-        render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
+        render::plan_line(&plan);
     } else {
         out!("{}", render::plan_text(&plan));
     }
@@ -516,11 +516,11 @@ async fn apply(a: ApplyArgs) -> CmdResult {
             };
             let text = render::plan_text(&plan);
             if json {
-                render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
+                render::plan_line(&plan);
             }
             if !plan.has_changes() && plan.moved.is_empty() {
                 if json {
-                    render::json_line("summary", serde_json::json!({ "ok": true, "summary": tandem_core::Summary::default() }));
+                    render::summary_line(&tandem_core::Summary::default());
                 } else {
                     out!("{text}");
                 }
@@ -605,7 +605,7 @@ async fn apply_refresh_only(a: &ApplyArgs, spec: &Spec, engine: &Engine, store: 
 
 async fn finish(summary: &tandem_core::Summary, verb: &str, json: bool, store: &tandem_state::Store, destroy: bool) -> CmdResult {
     if json {
-        render::json_line("summary", serde_json::json!({ "ok": summary.ok(), "summary": summary }));
+        render::summary_line(summary);
     } else {
         out!("{}", render::summary_text(summary, verb));
         if !destroy && summary.ok() {
@@ -635,11 +635,11 @@ async fn destroy(a: DestroyArgs) -> CmdResult {
             let plan = engine.plan(&spec, &state, &opts).await.map_err(|e| engine_err(e, json))?;
             let text = render::plan_text(&plan);
             if json {
-                render::json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
+                render::plan_line(&plan);
             }
             if !plan.has_changes() {
                 if json {
-                    render::json_line("summary", serde_json::json!({ "ok": true, "summary": tandem_core::Summary::default() }));
+                    render::summary_line(&tandem_core::Summary::default());
                 } else {
                     outln!("Nothing to destroy: the state records no resources.");
                 }

@@ -41,6 +41,16 @@ fn now() -> String {
     humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
 }
 
+/// The `plan` line of a stream (plan, apply, destroy).
+pub fn plan_line(plan: &Plan) {
+    json_line("plan", serde_json::json!({ "changes": plan.has_changes(), "plan": plan }));
+}
+
+/// The `summary` line of an apply or destroy.
+pub fn summary_line(summary: &Summary) {
+    json_line("summary", serde_json::json!({ "ok": summary.ok(), "summary": summary }));
+}
+
 /// One line of a `--json` stream: `{"type": TY, "time": ..., ...body}`,
 /// after the version line if it is the first.
 pub fn json_line(ty: &str, body: Value) {
@@ -214,15 +224,19 @@ pub fn drift_text(drift: &[tandem_core::Drift]) -> String {
         s.push_str(&format!("  ~ {} ({}) changed\n", d.address, d.type_name));
         let width = d.fields.iter().map(|f| f.field.len()).max().unwrap_or(0);
         for f in &d.fields {
-            let (b, a) = (
-                f.before.as_ref().map(show).unwrap_or_else(|| "(unset)".into()),
-                f.after.as_ref().map(show).unwrap_or_else(|| "(unset)".into()),
-            );
-            match (&f.before, &f.after) {
-                (Some(before), Some(after)) if document_diff(before, after).is_some() => {
-                    s.push_str(&format!("      {:width$}: (document)\n{}", f.field, document_diff(before, after).unwrap_or_default()));
+            let lines = match (&f.before, &f.after) {
+                (Some(before), Some(after)) => document_diff(before, after),
+                _ => None,
+            };
+            match lines {
+                Some(lines) => s.push_str(&format!("      {:width$}: (document)\n{lines}", f.field)),
+                None => {
+                    let (b, a) = (
+                        f.before.as_ref().map(show).unwrap_or_else(|| "(unset)".into()),
+                        f.after.as_ref().map(show).unwrap_or_else(|| "(unset)".into()),
+                    );
+                    s.push_str(&format!("      {:width$}: {b} -> {a}\n", f.field));
                 }
-                _ => s.push_str(&format!("      {:width$}: {b} -> {a}\n", f.field)),
             }
         }
     }
