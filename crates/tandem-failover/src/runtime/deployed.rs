@@ -8,7 +8,7 @@
 //! replicates it).
 
 use super::actuator::Actuator;
-use super::drill::{DrillOptions, DrillPhase, DrillReport, FaultInjector};
+use super::drill::{agents_phase, phase, secs, DrillOptions, DrillReport, FaultInjector};
 use super::Result;
 use crate::distribution::Distribution;
 use crate::policy::Policy;
@@ -81,14 +81,6 @@ fn iso_utc(unix: u64) -> String {
     let y = yoe + era * 400 + i64::from(m <= 2);
     let t = unix % 86_400;
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z", t / 3600, t % 3600 / 60, t % 60)
-}
-
-fn secs(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1000.0).round() / 1000.0
-}
-
-fn phase(name: &str, passed: bool, d: Duration, detail: String) -> DrillPhase {
-    DrillPhase { name: name.into(), passed, seconds: secs(d), detail }
 }
 
 /// Until the live distribution is `want` (read every 250 ms), or the timeout.
@@ -190,13 +182,9 @@ pub async fn run_deployed_drill(
     if !ok {
         return report;
     }
-    let t = Instant::now();
-    let (ok, detail, agents) = match actuator.users().await {
-        Ok(u) if u.is_empty() => (false, "no agent is associated with the group: a failover would move calls but no agents".to_string(), 0),
-        Ok(u) => (true, format!("{} agent(s) in the group follow its agent distribution", u.len()), u.len()),
-        Err(e) => (false, e.to_string(), 0),
-    };
-    report.phases.push(phase("agents", ok, t.elapsed(), detail));
+    let (p, agents) = agents_phase(actuator).await;
+    let ok = p.passed;
+    report.phases.push(p);
     if !ok {
         return report;
     }

@@ -87,8 +87,31 @@ pub struct DrillReport {
     pub time_to_recover_s: Option<f64>,
 }
 
-fn secs(d: Duration) -> f64 {
+pub(super) fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+pub(super) fn phase(name: &str, passed: bool, d: Duration, detail: String) -> DrillPhase {
+    DrillPhase { name: name.into(), passed, seconds: secs(d), detail }
+}
+
+/// The `agents` phase of both drills: agents follow the agent distribution
+/// only once associated with the group; with none, a failover moves calls
+/// to a region with no agents
+/// (https://docs.aws.amazon.com/connect/latest/adminguide/associate-agents-across-regions.html).
+/// Returns the phase and how many agents are in the group.
+pub(super) async fn agents_phase(actuator: &super::actuator::Actuator) -> (DrillPhase, usize) {
+    let t = Instant::now();
+    let (ok, detail, agents) = match actuator.users().await {
+        Ok(u) if u.is_empty() => (
+            false,
+            "no agent is associated with the group, so a failover would move calls but no agents; associate them (aws.connect.traffic_distribution_group_user)".to_string(),
+            0,
+        ),
+        Ok(u) => (true, format!("{} agent(s) in the group follow its agent distribution", u.len()), u.len()),
+        Err(e) => (false, e.to_string(), 0),
+    };
+    (phase("agents", ok, t.elapsed(), detail), agents)
 }
 
 /// Runs passes until the live distribution is `want` (checked after every
@@ -148,7 +171,6 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
     let default = policy.default_distribution.clone();
     let failed_over = Distribution::all_to(&secondary, &primary);
     let mut report = DrillReport { passed: false, phases: Vec::new(), time_to_failover_s: None, time_to_recover_s: None };
-    let phase = |name: &str, passed: bool, d: Duration, detail: String| DrillPhase { name: name.into(), passed, seconds: secs(d), detail };
 
     // 1. normal: the group is at the default distribution.
     let t = Instant::now();
@@ -164,20 +186,9 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
         return report;
     }
 
-    // Agents follow the agent distribution only once associated with the
-    // group: with none, a failover moves calls to a region with no agents
-    // (https://docs.aws.amazon.com/connect/latest/adminguide/associate-agents-across-regions.html).
-    let t = Instant::now();
-    let (ok, detail, agents) = match controller.actuator.users().await {
-        Ok(u) if u.is_empty() => (
-            false,
-            "no agent is associated with the group, so a failover would move calls but no agents; associate them (aws.connect.traffic_distribution_group_user)".to_string(),
-            0,
-        ),
-        Ok(u) => (true, format!("{} agent(s) in the group follow its agent distribution", u.len()), u.len()),
-        Err(e) => (false, e.to_string(), 0),
-    };
-    report.phases.push(phase("agents", ok, t.elapsed(), detail));
+    let (p, agents) = agents_phase(&controller.actuator).await;
+    let ok = p.passed;
+    report.phases.push(p);
     if !ok {
         return report;
     }
