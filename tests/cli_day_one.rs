@@ -798,3 +798,103 @@ fn an_apply_reports_its_critical_path() {
     assert!(o.status.success());
     assert!(text(&o.stdout).contains("Critical path ") && text(&o.stdout).contains("x the critical path"), "{}", text(&o.stdout));
 }
+
+/// The state file as written, without taking the lock (a test watching an apply).
+fn state_file(dir: &Path) -> Value {
+    std::fs::read(dir.join(".tandem/state.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null)
+}
+
+/// Kill -9 a running apply once `ready` holds of its state file.
+fn kill_when(dir: &Path, child: &mut std::process::Child, ready: impl Fn(&Value) -> bool) -> Value {
+    let t = Instant::now();
+    loop {
+        let s = state_file(dir);
+        if ready(&s) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return s;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the apply ended before the journal showed the create: {s}");
+        assert!(t.elapsed() < Duration::from_secs(60), "no journal entry after 60 s: {s}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A run killed (-9) while a create waits leaves the cloud's id in the
+/// state's journal; the next plan adopts the object and destroy deletes it:
+/// nothing tandem made is left unknown to it.
+#[test]
+fn a_create_killed_mid_wait_is_adopted_from_the_journal_and_destroyed() {
+    let sb = sandbox();
+    admin(
+        &sb,
+        "PUT",
+        "/_tandem/latency",
+        r#"{"scale":1.0,"rules":[{"service":"connect","kind":"instance","region":"*","creation_ms":120000,"deletion_ms":0}]}"#,
+    );
+    let d = spec_dir(
+        "version: 1\nname: wal\nresources:\n  cc:\n    type: aws.connect.instance\n    region: us-east-1\n    properties:\n      identity_management_type: CONNECT_MANAGED\n      instance_alias: wal-cc\n      inbound_calls_enabled: true\n      outbound_calls_enabled: true\n",
+    );
+    let mut child = cmd(d.path(), &sb.url, &["apply", "--auto-approve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let s = kill_when(d.path(), &mut child, |s| s["pending"]["cc"]["id"].is_string());
+    let id = s["pending"]["cc"]["id"].as_str().unwrap().to_string();
+    assert_eq!(s["pending"]["cc"]["op"], "create", "{s}");
+    assert!(s["resources"].get("cc").is_none(), "the create never finished: {s}");
+    // The instance exists, and only the journal knows it.
+    let listed = boto3(&sb, "print(json.dumps([i['Id'] for i in c('connect').list_instances()['InstanceSummaryList']]))");
+    assert!(listed.contains(&id), "{listed}");
+
+    let o = run(d.path(), &sb.url, &["plan"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("interrupted run left unfinished") && out.contains(&format!("it made {id}, adopted as tainted")), "{out}");
+    assert!(out.contains("-/+ cc"), "a tainted object is replaced: {out}");
+    let o = run(d.path(), &sb.url, &["plan", "--json"]);
+    let plan = lines(&o.stdout).into_iter().find(|l| l["type"] == "plan").unwrap();
+    assert_eq!(plan["plan"]["pending"][0]["outcome"], "adopted", "{plan}");
+    assert_eq!(plan["plan"]["pending"][0]["id"], id.as_str(), "{plan}");
+
+    admin(&sb, "PUT", "/_tandem/latency", r#"{"scale":1.0,"rules":[]}"#);
+    let o = run(d.path(), &sb.url, &["destroy", "--auto-approve"]);
+    assert!(o.status.success(), "{}\n{}", text(&o.stdout), text(&o.stderr));
+    let listed = boto3(&sb, "print(json.dumps([i['Id'] for i in c('connect').list_instances()['InstanceSummaryList'] if i.get('InstanceStatus') != 'DELETED']))");
+    assert_eq!(listed.trim(), "[]", "destroy deleted what the journal found");
+    let s = state_file(d.path());
+    assert!(s.get("pending").is_none() && s["resources"].as_object().unwrap().is_empty(), "{s}");
+}
+
+/// A create whose answer was never recorded (the id is not in the journal)
+/// is found by name where names are unique, and a new apply replaces it
+/// instead of failing on the taken name.
+#[test]
+fn a_create_killed_before_its_answer_is_found_by_name_and_replaced() {
+    let sb = sandbox();
+    admin(
+        &sb,
+        "PUT",
+        "/_tandem/latency",
+        r#"{"scale":1.0,"rules":[{"service":"compute","kind":"network","region":"*","creation_ms":3000,"deletion_ms":0}]}"#,
+    );
+    let d = spec_dir(GCP_NETWORK);
+    let mut child = cmd(d.path(), &sb.url, &["apply", "--auto-approve"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // The GCP insert answers with an operation; the entry has the intent and the name.
+    let s = kill_when(d.path(), &mut child, |s| {
+        // Past the intent, the insert is sent at once; give it a moment to arrive.
+        s["pending"]["net"]["op"] == "create" && {
+            std::thread::sleep(Duration::from_millis(500));
+            true
+        }
+    });
+    assert_eq!(s["pending"]["net"]["properties"]["name"], "slow-net", "{s}");
+    // The sandbox finishes making it (3 s), with nobody left waiting.
+    std::thread::sleep(Duration::from_secs(4));
+    let o = run(d.path(), &sb.url, &["apply", "--auto-approve"]);
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
+    assert!(out.contains("/global/networks/slow-net, adopted as tainted"), "{out}");
+    assert!(out.contains("-/+ net"), "{out}");
+    let s = state_file(d.path());
+    assert!(s.get("pending").is_none(), "the journal is settled: {s}");
+    assert!(s["resources"]["net"]["id"].as_str().unwrap().ends_with("/global/networks/slow-net"), "{s}");
+    assert!(s["resources"]["net"].get("tainted").is_none(), "{s}");
+}

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -77,17 +77,9 @@ impl ResourceKind for Subnet {
         let client = self.aws.ec2(ctx.region()?).await;
         let vpc = prop_str(props, "vpc_id").ok_or_else(|| ProviderError::invalid("vpc_id is required"))?;
         let cidr = prop_str(props, "cidr_block").ok_or_else(|| ProviderError::invalid("cidr_block is required"))?;
-        // CreateSubnet takes no ClientToken: find what a crashed run made by its address tag.
-        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSubnet.html
-        let existing = client
-            .describe_subnets()
-            .filters(Filter::builder().name(format!("tag:{}", tags::ADDRESS_TAG)).values(&ctx.address).build())
-            .filters(Filter::builder().name("vpc-id").values(vpc).build())
-            .send()
-            .await
-            .map_err(|e| classify("DescribeSubnets", &ctx.address, e))?;
-        let id = match existing.subnets().iter().find_map(|s| s.subnet_id()) {
-            Some(id) => id.to_string(),
+        let existing = made_earlier(&client, ctx, vpc).await?;
+        let id = match existing {
+            Some(id) => id,
             None => {
                 let mut req = client.create_subnet().vpc_id(vpc).cidr_block(cidr).tag_specifications(tag_specification(
                     ResourceType::Subnet,
@@ -104,6 +96,7 @@ impl ResourceKind for Subnet {
                     .to_string()
             }
         };
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         wait_until(ctx, "subnet", Waiter::default(), || async {
             // Right after CreateSubnet, EC2 may still answer InvalidSubnetID.NotFound
@@ -129,6 +122,15 @@ impl ResourceKind for Subnet {
             .await
             .map_err(|e| e.with_partial(partial.clone()))?
             .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+    }
+
+    async fn find(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Found> {
+        let client = self.aws.ec2(ctx.region()?).await;
+        let Some(vpc) = prop_str(props, "vpc_id") else { return Ok(Found::CannotTell) };
+        match made_earlier(&client, ctx, vpc).await? {
+            Some(id) => Ok(self.read(ctx, &id).await?.into()),
+            None => Ok(Found::Nothing),
+        }
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -203,4 +205,18 @@ impl ResourceKind for Subnet {
             }
         }
     }
+}
+
+/// The subnet an earlier run made for this address, found by its address
+/// tag: CreateSubnet takes no ClientToken.
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSubnet.html
+async fn made_earlier(client: &aws_sdk_ec2::Client, ctx: &Ctx, vpc: &str) -> Result<Option<String>> {
+    let existing = client
+        .describe_subnets()
+        .filters(Filter::builder().name(format!("tag:{}", tags::ADDRESS_TAG)).values(&ctx.address).build())
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await
+        .map_err(|e| classify("DescribeSubnets", &ctx.address, e))?;
+    Ok(existing.subnets().iter().find_map(|s| s.subnet_id()).map(str::to_string))
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -136,17 +136,8 @@ impl ResourceKind for Vpc {
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
         let cidr = prop_str(props, "cidr_block").ok_or_else(|| ProviderError::invalid("cidr_block is required"))?;
-        // CreateVpc takes no ClientToken (unlike RunInstances): a VPC a crashed run
-        // made is found by the address tag it got at creation (TagSpecifications).
-        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html
-        let existing = client
-            .describe_vpcs()
-            .filters(Filter::builder().name(format!("tag:{}", tags::ADDRESS_TAG)).values(&ctx.address).build())
-            .filters(Filter::builder().name("cidr-block").values(cidr).build())
-            .send()
-            .await
-            .map_err(|e| classify("DescribeVpcs", &ctx.address, e))?;
-        let id = match existing.vpcs().iter().find_map(|v| v.vpc_id()) {
+        let existing = made_earlier(&client, ctx, cidr).await?;
+        let id = match existing {
             Some(id) => {
                 ctx.report(format!("found {id} from an earlier interrupted run"));
                 id.to_string()
@@ -167,6 +158,7 @@ impl ResourceKind for Vpc {
                     .to_string()
             }
         };
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         let wait = wait_until(ctx, "VPC", Waiter::default(), || async {
             // Right after CreateVpc, EC2 may still answer InvalidVpcID.NotFound
@@ -195,6 +187,15 @@ impl ResourceKind for Vpc {
             .await
             .map_err(|e| e.with_partial(partial.clone()))?
             .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{id} vanished right after creation")).with_partial(partial))
+    }
+
+    async fn find(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Found> {
+        let client = self.aws.ec2(ctx.region()?).await;
+        let Some(cidr) = prop_str(props, "cidr_block") else { return Ok(Found::CannotTell) };
+        match made_earlier(&client, ctx, cidr).await? {
+            Some(id) => Ok(self.read(ctx, &id).await?.into()),
+            None => Ok(Found::Nothing),
+        }
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -300,4 +301,18 @@ impl ResourceKind for Vpc {
             }
         }
     }
+}
+
+/// The VPC an earlier run made for this address, found by the address tag it
+/// got at creation: CreateVpc takes no ClientToken (unlike RunInstances).
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpc.html
+async fn made_earlier(client: &aws_sdk_ec2::Client, ctx: &Ctx, cidr: &str) -> Result<Option<String>> {
+    let existing = client
+        .describe_vpcs()
+        .filters(Filter::builder().name(format!("tag:{}", tags::ADDRESS_TAG)).values(&ctx.address).build())
+        .filters(Filter::builder().name("cidr-block").values(cidr).build())
+        .send()
+        .await
+        .map_err(|e| classify("DescribeVpcs", &ctx.address, e))?;
+    Ok(existing.vpcs().iter().find_map(|v| v.vpc_id()).map(str::to_string))
 }

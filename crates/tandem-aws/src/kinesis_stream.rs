@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -238,6 +238,7 @@ impl ResourceKind for Stream {
                 ctx.report(format!("stream {name} exists already (an earlier interrupted run?); adopting it"));
             }
         }
+        ctx.made(&name).await;
         let partial = Observed { id: name.clone(), ..Default::default() };
         self.wait_active(ctx, &client, &name).await.map_err(|e| e.with_partial(partial.clone()))?;
         let finish = async {
@@ -259,6 +260,15 @@ impl ResourceKind for Stream {
         self.read(ctx, &name)
             .await?
             .ok_or_else(|| ProviderError::new(ErrorClass::Other, format!("{name} vanished right after creation")).with_partial(partial))
+    }
+
+    /// Names are unique per account and region: an interrupted create's
+    /// object is the one with its name.
+    async fn find(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Found> {
+        match prop_str(props, "stream_name") {
+            Some(name) => Ok(self.read(ctx, name).await?.into()),
+            None => Ok(Found::CannotTell),
+        }
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {

@@ -119,6 +119,13 @@ pub fn plan_text(plan: &Plan) -> String {
     if !plan.gone.is_empty() {
         s.push_str(&format!("Deleted outside tandem (dropped from the state): {}\n\n", plan.gone.join(", ")));
     }
+    if !plan.pending.is_empty() {
+        s.push_str("Operations an interrupted run left unfinished (from the state's journal):\n");
+        for p in &plan.pending {
+            s.push_str(&format!("  {}\n", p.describe()));
+        }
+        s.push('\n');
+    }
     for m in &plan.moved {
         s.push_str(&format!("  `{}` has moved to `{}` (recorded in the state; nothing changes in the cloud)\n", m.from, m.to));
     }

@@ -3,6 +3,7 @@
 
 use crate::event::{secs, Event, Op, ProgressBridge, Reporter};
 use crate::graph::Graph;
+use crate::journal::{PendingOutcome, PendingResolution};
 use crate::plan::{diff_fields, Action, Change, Plan};
 use crate::saver::Saver;
 use crate::walk::{walk, NodeStatus};
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use tandem_provider::{retry, Ctx, ErrorClass, Observed, ProviderError, Registry, ResourceKind, RetryPolicy, SpecView};
 use tandem_schema::KindSchema;
 use tandem_spec::{Problem, Problems, Spec, ID_OUTPUT};
-use tandem_state::{Move, OutputState, ResourceState, State, StateError, StateWriter};
+use tandem_state::{Move, OutputState, PendingKind, PendingOp, ResourceState, State, StateError, StateWriter};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -250,6 +251,7 @@ impl Engine {
             timeout: self.timeout,
             consistency: tandem_provider::CONSISTENCY_WINDOW,
             interrupt: self.cancel.clone(),
+            journal: Arc::new(tandem_provider::NoJournal),
         }
     }
 
@@ -335,6 +337,105 @@ impl Engine {
         Ok((refreshed, observed, gone, remarks))
     }
 
+    /// Resolve the operations interrupted runs left in the journal (those in
+    /// `only`, when given): read what a create's recorded id names, or ask the
+    /// kind to find it by name; see [`PendingOutcome`]. Returns each entry's
+    /// outcome and what the creates made, as apply will record it (tainted).
+    async fn resolve_pending(
+        &self,
+        state: &State,
+        only: Option<&BTreeSet<String>>,
+    ) -> (Vec<PendingResolution>, BTreeMap<String, ResourceState>) {
+        let entries = state.pending.iter().filter(|(a, _)| only.is_none_or(|s| s.contains(*a)));
+        let found = futures::future::join_all(entries.map(|(addr, p)| self.resolve_one(state, addr, p))).await;
+        let mut adopted = BTreeMap::new();
+        let mut out = Vec::new();
+        for (resolution, made) in found {
+            if let Some(rs) = made {
+                adopted.insert(resolution.address.clone(), rs);
+            }
+            out.push(resolution);
+        }
+        (out, adopted)
+    }
+
+    async fn resolve_one(&self, state: &State, addr: &str, p: &PendingOp) -> (PendingResolution, Option<ResourceState>) {
+        let resolution = |outcome| PendingResolution {
+            address: addr.to_string(),
+            op: p.op,
+            type_name: p.type_name.clone(),
+            region: p.region.clone(),
+            started: p.started.clone(),
+            outcome,
+        };
+        let kind = match self.kind(&p.type_name) {
+            Ok(k) => k,
+            Err(e) => return (resolution(PendingOutcome::Unresolved { message: e }), None),
+        };
+        if let Some(recorded) = state.resources.get(addr) {
+            return match &p.id {
+                Some(id) if p.op == PendingKind::Create && *id != recorded.id => (
+                    resolution(PendingOutcome::Unrecorded {
+                        message: format!(
+                            "it made {id}, but the state records {} at this address: delete {id} in the cloud if nothing uses it",
+                            recorded.id
+                        ),
+                    }),
+                    None,
+                ),
+                _ => (resolution(PendingOutcome::Recorded), None),
+            };
+        }
+        let ctx = self.ctx(addr, p.region.as_deref());
+        let found = match &p.id {
+            Some(id) => retry(&ctx, "read", RetryPolicy::default(), || kind.read(&ctx, id)).await.map(tandem_provider::Found::from),
+            None => retry(&ctx, "find", RetryPolicy::default(), || kind.find(&ctx, &p.properties)).await,
+        };
+        match found {
+            Ok(tandem_provider::Found::Object(o)) => {
+                let schema = kind.schema();
+                let sensitive = schema
+                    .outputs
+                    .iter()
+                    .filter(|d| d.sensitive && o.outputs.contains_key(d.name))
+                    .map(|d| format!("/outputs/{}", d.name.replace('~', "~0").replace('/', "~1")))
+                    .collect();
+                let rs = ResourceState {
+                    type_name: p.type_name.clone(),
+                    region: p.region.clone(),
+                    id: o.id.clone(),
+                    properties: p.properties.clone(),
+                    outputs: o.outputs,
+                    dependencies: p.dependencies.clone(),
+                    tainted: true,
+                    prevent_destroy: false,
+                    sensitive,
+                };
+                (resolution(PendingOutcome::Adopted { id: o.id }), Some(rs))
+            }
+            Ok(tandem_provider::Found::Nothing) => (resolution(PendingOutcome::Gone), None),
+            Ok(tandem_provider::Found::CannotTell) => (
+                resolution(PendingOutcome::Unrecorded {
+                    message: format!(
+                        "the create was sent but its answer never recorded, and {} objects cannot be found by name; \
+                         if one was made, record it with `tandem import {addr} ID` or delete it in the cloud",
+                        p.type_name
+                    ),
+                }),
+                None,
+            ),
+            Err(e) => {
+                let what = p.id.as_deref().map(|i| format!("read {i}")).unwrap_or_else(|| "look for what it made".into());
+                (
+                    resolution(PendingOutcome::Unresolved {
+                        message: format!("could not {what} ({e}); kept in the journal for the next plan"),
+                    }),
+                    None,
+                )
+            }
+        }
+    }
+
     /// Refresh, then compare the spec with what exists.
     pub async fn plan(&self, spec: &Spec, state: &State, opts: &PlanOptions) -> Result<Plan, EngineError> {
         let graph = self.check(spec).map_err(EngineError::Spec)?;
@@ -347,6 +448,19 @@ impl Engine {
         } else {
             self.refresh_scoped(&moved_state, in_scope.as_ref()).await?
         };
+        let (mut refreshed, interrupted, adopted) = if opts.no_refresh {
+            (refreshed, Vec::new(), BTreeMap::new())
+        } else {
+            let (interrupted, adopted) = self.resolve_pending(&moved_state, in_scope.as_ref()).await;
+            let mut refreshed = refreshed;
+            for (a, rs) in &adopted {
+                refreshed.resources.entry(a.clone()).or_insert_with(|| rs.clone());
+            }
+            (refreshed, interrupted, adopted)
+        };
+        for p in interrupted.iter().filter(|p| p.outcome == PendingOutcome::Gone && p.op == PendingKind::Delete) {
+            refreshed.resources.remove(&p.address);
+        }
         let mut changes = Vec::new();
 
         if opts.destroy {
@@ -361,7 +475,16 @@ impl Engine {
                 });
             }
             self.refuse_protected(spec, &refreshed, &changes)?;
-            return Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: true, changes, gone, moved });
+            return Ok(Plan {
+                lineage: state.lineage.clone(),
+                serial: state.serial,
+                destroy: true,
+                changes,
+                gone,
+                moved,
+                pending: interrupted,
+                adopted,
+            });
         }
 
         // Files a resource in this plan names must exist now.
@@ -505,7 +628,7 @@ impl Engine {
             });
         }
         self.refuse_protected(spec, &refreshed, &changes)?;
-        Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: false, changes, gone, moved })
+        Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: false, changes, gone, moved, pending: interrupted, adopted })
     }
 
     /// `--refresh-only`: read what the state records (in scope), and say
@@ -668,6 +791,15 @@ impl Engine {
         for g in &plan.gone {
             state.resources.remove(g);
         }
+        for p in plan.pending.iter().filter(|p| p.settled()) {
+            state.pending.remove(&p.address);
+            if p.op == PendingKind::Delete && p.outcome == PendingOutcome::Gone {
+                state.resources.remove(&p.address);
+            }
+        }
+        for (a, rs) in &plan.adopted {
+            state.resources.entry(a.clone()).or_insert_with(|| rs.clone());
+        }
         let changes: BTreeMap<&str, &Change> = plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
         let mut nodes: Vec<(String, Step)> = Vec::new();
         for c in &plan.changes {
@@ -712,20 +844,33 @@ impl Engine {
         let saver = Saver::new(backend, &shared, self.reporter.as_ref(), &self.cancel);
         let took: Mutex<BTreeMap<(String, Step), Duration>> = Mutex::new(BTreeMap::new());
         let wall = Instant::now();
-        let statuses = walk(&nodes, &edges, self.parallelism, &self.cancel, |(addr, step)| {
-            let (shared, saver, changes, took) = (&shared, &saver, &changes, &took);
-            async move {
-                let change = changes[addr.as_str()];
-                let t = Instant::now();
-                let r = match step {
-                    Step::Delete => self.run_delete(change, shared, saver).await,
-                    Step::Apply => self.run_apply(spec, change, shared, saver).await,
-                };
-                took.lock().expect("not poisoned").insert((addr, step), t.elapsed());
-                r
-            }
-        })
-        .await;
+        let (journal, made) = crate::journal::channel();
+        let (walked, walked_rx) = tokio::sync::oneshot::channel::<()>();
+        let work = async {
+            let statuses = walk(&nodes, &edges, self.parallelism, &self.cancel, |(addr, step)| {
+                let (shared, saver, changes, took) = (&shared, &saver, &changes, &took);
+                let journal: Arc<dyn tandem_provider::Journal> = journal.clone();
+                async move {
+                    let change = changes[addr.as_str()];
+                    let t = Instant::now();
+                    let r = match step {
+                        Step::Delete => self.run_delete(change, shared, saver).await,
+                        Step::Apply => self.run_apply(spec, change, shared, saver, journal).await,
+                    };
+                    took.lock().expect("not poisoned").insert((addr, step), t.elapsed());
+                    r
+                }
+            })
+            .await;
+            let _ = walked.send(());
+            statuses
+        };
+        let (statuses, ()) = tokio::join!(
+            work,
+            crate::journal::record(&saver, made, async {
+                let _ = walked_rx.await;
+            })
+        );
         let timing = timing(wall.elapsed(), &took.into_inner().expect("not poisoned"), &edges, &changes);
         let unrecorded = std::mem::take(&mut *self.unrecorded.lock().expect("not poisoned"));
         if let Err(e) = saver.finish() {
@@ -769,12 +914,32 @@ impl Engine {
         let ctx = self.ctx(&change.address, rs.region.as_deref());
         self.reporter.event(&Event::Started { address: change.address.clone(), op: Op::Delete });
         let t = Instant::now();
+        let intent = PendingOp {
+            op: PendingKind::Delete,
+            type_name: rs.type_name.clone(),
+            region: rs.region.clone(),
+            id: Some(rs.id.clone()),
+            properties: Map::new(),
+            dependencies: BTreeSet::new(),
+            started: now(),
+        };
+        if let Err(e) = saver
+            .commit(|s| {
+                s.pending.insert(change.address.clone(), intent);
+            })
+            .await
+        {
+            let e = ProviderError::new(ErrorClass::Other, format!("not deleted: the state could not be saved before the delete: {e}"));
+            self.reporter.event(&Event::failed(&change.address, Op::Delete, &e, secs(t.elapsed())));
+            return Err(e);
+        }
         let r = retry(&ctx, "delete", RetryPolicy::default(), || kind.delete(&ctx, &rs.id, &rs.properties)).await;
         match r {
             Ok(()) | Err(ProviderError { class: ErrorClass::NotFound, .. }) => {
                 if let Err(e) = saver
                     .commit(|s| {
                         s.resources.remove(&change.address);
+                        s.pending.remove(&change.address);
                     })
                     .await
                 {
@@ -792,13 +957,26 @@ impl Engine {
                 Ok(())
             }
             Err(e) => {
+                // Still there and still recorded: nothing for the journal to resolve.
+                let _ = saver
+                    .commit(|s| {
+                        s.pending.remove(&change.address);
+                    })
+                    .await;
                 self.reporter.event(&Event::failed(&change.address, Op::Delete, &e, secs(t.elapsed())));
                 Err(e)
             }
         }
     }
 
-    async fn run_apply(&self, spec: &Spec, change: &Change, shared: &Mutex<State>, saver: &Saver<'_>) -> Result<(), ProviderError> {
+    async fn run_apply(
+        &self,
+        spec: &Spec,
+        change: &Change,
+        shared: &Mutex<State>,
+        saver: &Saver<'_>,
+        journal: Arc<dyn tandem_provider::Journal>,
+    ) -> Result<(), ProviderError> {
         let addr = &change.address;
         let r = spec.resources.get(addr).ok_or_else(|| refused(format!("`{addr}` is not in the spec this plan was made from")))?;
         let kind = self.kind(&r.type_name).map_err(refused)?;
@@ -826,6 +1004,29 @@ impl Engine {
             }
             _ => {
                 self.reporter.event(&Event::Started { address: addr.clone(), op: Op::Create });
+                // The intent is durable before the create is sent; the kind
+                // adds the id through `ctx.made` the moment the cloud answers.
+                let intent = PendingOp {
+                    op: PendingKind::Create,
+                    type_name: r.type_name.clone(),
+                    region: r.region.clone(),
+                    id: None,
+                    properties: without_secrets(r, schema, &desired),
+                    dependencies: r.dependencies(),
+                    started: now(),
+                };
+                if let Err(e) = saver
+                    .commit(|s| {
+                        s.pending.insert(addr.clone(), intent);
+                    })
+                    .await
+                {
+                    let e =
+                        ProviderError::new(ErrorClass::Other, format!("not created: the state could not be saved before the create: {e}"));
+                    self.reporter.event(&Event::failed(addr, Op::Create, &e, secs(t.elapsed())));
+                    return Err(e);
+                }
+                ctx.journal = journal;
                 (Op::Create, kind.create(&ctx, &desired).await)
             }
         };
@@ -834,6 +1035,7 @@ impl Engine {
                 if let Err(e) = saver
                     .commit(|s| {
                         s.resources.insert(addr.clone(), resource_state(r, schema, &obs, desired, false));
+                        s.pending.remove(addr);
                     })
                     .await
                 {
@@ -859,6 +1061,7 @@ impl Engine {
                     if saver
                         .commit(|s| {
                             s.resources.insert(addr.clone(), resource_state(r, schema, partial, desired, true));
+                            s.pending.remove(addr);
                         })
                         .await
                         .is_err()
@@ -870,6 +1073,16 @@ impl Engine {
                             type_name: r.type_name.clone(),
                         });
                     }
+                } else if op == Op::Create && e.class != ErrorClass::Interrupted {
+                    // The kind made nothing (it would have said so in
+                    // `partial`): the intent is settled. An interrupted
+                    // create keeps its entry: the next plan looks for what
+                    // the call may have made.
+                    let _ = saver
+                        .commit(|s| {
+                            s.pending.remove(addr);
+                        })
+                        .await;
                 }
                 self.reporter.event(&Event::failed(addr, op, &e, secs(t.elapsed())));
                 Err(e)
@@ -1124,6 +1337,27 @@ fn resource_state(
         tainted,
         prevent_destroy: r.prevent_destroy,
     }
+}
+
+/// The properties a journal entry keeps: what a kind finds an object by,
+/// without the secrets (the journal is not encrypted like resources are).
+fn without_secrets(r: &tandem_spec::Resource, schema: &KindSchema, desired: &Map<String, Value>) -> Map<String, Value> {
+    let mut v = Value::Object(desired.clone());
+    for p in tandem_schema::sensitive_pointers(&schema.as_type(), &v, "") {
+        if let Some(x) = v.pointer_mut(&p) {
+            *x = Value::Null;
+        }
+    }
+    let Value::Object(mut m) = v else { return Map::new() };
+    for f in &r.sensitive {
+        m.remove(f);
+    }
+    m
+}
+
+/// Now, as the journal records start times.
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 /// The value of `${res.attr}` from what the state records.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use tandem_schema::{Field, KindSchema, Type};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
@@ -78,11 +78,18 @@ pub struct Plan {
     /// cloud call, so they are not changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moved: Vec<tandem_state::Move>,
+    /// Operations an interrupted run left in the journal, and what this plan
+    /// found of each; apply clears the settled ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<crate::journal::PendingResolution>,
+    /// What those interrupted creates made, as apply records it (tainted).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub adopted: BTreeMap<String, tandem_state::ResourceState>,
 }
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        !self.gone.is_empty() || self.changes.iter().any(|c| c.action != Action::NoOp)
+        !self.gone.is_empty() || self.pending.iter().any(|p| p.settled()) || self.changes.iter().any(|c| c.action != Action::NoOp)
     }
     pub fn count(&self, a: Action) -> usize {
         self.changes.iter().filter(|c| c.action == a).count()

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use tandem_provider::{
-    prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    prop_str, wait_until, Ctx, ErrorClass, Found, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
 };
 
 pub struct Kind {
@@ -112,6 +112,13 @@ impl ResourceKind for Kind {
         let api =
             self.settled(ctx, &path).await.map_err(|e| e.with_partial(Observed { id: path.render(self.coll()), ..Default::default() }))?;
         Ok(self.observed(&path, &api))
+    }
+
+    /// GCP names are unique per project (and region): what an interrupted
+    /// insert made is the object at the path its properties name.
+    async fn find(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Found> {
+        let path = self.path(ctx, props)?;
+        Ok(self.gcp.get(ctx, self.coll(), &path).await?.map(|api| self.observed(&path, &api)).into())
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {

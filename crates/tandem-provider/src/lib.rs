@@ -40,6 +40,9 @@ pub struct Ctx {
     /// cannot be written): waiters give up promptly instead of waiting out
     /// a slow create.
     pub interrupt: Arc<std::sync::atomic::AtomicBool>,
+    /// Where a create records the cloud's id the moment it answers (see
+    /// [`Ctx::made`]).
+    pub journal: Arc<dyn Journal>,
 }
 
 impl Ctx {
@@ -58,6 +61,15 @@ impl Ctx {
         self.progress.remark(&self.address, message.into());
     }
 
+    /// Record `id` as what this resource's create made, before waiting for
+    /// it to become usable: returns once that is durable in the state's
+    /// journal, so a run killed during the wait leaves an object the next run
+    /// knows about (and adopts or deletes) instead of an orphan. Call it right
+    /// after the create call answers, with the id later reads take.
+    pub async fn made(&self, id: &str) {
+        self.journal.made(&self.address, id).await;
+    }
+
     /// A context for tests and tools that print nothing.
     pub fn quiet(address: &str, region: Option<&str>) -> Ctx {
         Ctx {
@@ -68,8 +80,23 @@ impl Ctx {
             timeout: Duration::from_secs(600),
             consistency: CONSISTENCY_WINDOW,
             interrupt: Arc::default(),
+            journal: Arc::new(NoJournal),
         }
     }
+}
+
+/// Records ids of objects whose create is still in flight ([`Ctx::made`]).
+#[async_trait]
+pub trait Journal: Send + Sync {
+    async fn made(&self, address: &str, id: &str);
+}
+
+/// A journal that keeps nothing: tests and tools that record no state.
+pub struct NoJournal;
+
+#[async_trait]
+impl Journal for NoJournal {
+    async fn made(&self, _: &str, _: &str) {}
 }
 
 /// Resolves once `ctx`'s run is interrupted: race a long call against it.
@@ -102,6 +129,23 @@ pub struct Observed {
     /// keeps what it last applied.
     pub properties: Map<String, Value>,
     pub outputs: BTreeMap<String, Value>,
+}
+
+/// What [`ResourceKind::find`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    Object(Observed),
+    /// Nothing by that name exists.
+    Nothing,
+    /// The kind's objects cannot be found from their properties (no unique
+    /// name, no client token).
+    CannotTell,
+}
+
+impl From<Option<Observed>> for Found {
+    fn from(o: Option<Observed>) -> Self {
+        o.map_or(Found::Nothing, Found::Object)
+    }
 }
 
 /// Why a provider call failed.
@@ -318,6 +362,15 @@ pub trait ResourceKind: Send + Sync {
     /// known now: values that wait on resources not made yet are null.
     async fn preflight(&self, _ctx: &Ctx, _me: &SpecResource<'_>, _spec: &dyn SpecView) -> Vec<Finding> {
         Vec::new()
+    }
+
+    /// Find what an interrupted create with these properties made, when its
+    /// id was never recorded (the run died between sending the create and the
+    /// cloud's answer). Kinds whose objects are named (a stream, a table, a
+    /// function, a GCP resource) look them up by name; `Ok(None)` means
+    /// whether it can tell at all, and the plan reports the entry when not.
+    async fn find(&self, _ctx: &Ctx, _props: &Map<String, Value>) -> Result<Found> {
+        Ok(Found::CannotTell)
     }
 
     /// Find an existing resource by the id a user gives to `tandem import`.

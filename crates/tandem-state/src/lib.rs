@@ -19,7 +19,7 @@ pub use backend::{Attempt, Backend, LockInfo};
 pub use crypt::{KeyHeader, KeyProvider, Keyring};
 pub use error::StateError;
 pub use local::{LocalBackend, StateLock};
-pub use model::{Move, OutputState, ResourceState, State};
+pub use model::{Move, OutputState, PendingKind, PendingOp, ResourceState, State};
 pub use store::{HeldLock, StateWriter, Store};
 
 use serde_json::Value;

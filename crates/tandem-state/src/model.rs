@@ -54,6 +54,42 @@ pub struct State {
     pub resources: BTreeMap<String, ResourceState>,
     #[serde(default)]
     pub outputs: BTreeMap<String, OutputState>,
+    /// The write-ahead journal: operations sent to the cloud (or about to
+    /// be) whose outcome is not recorded yet, by address. An entry is written
+    /// before the call and cleared in the same write that records the
+    /// result, so one left behind means a run died in between; the next plan
+    /// resolves it (adopts what the create made, or reports it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, PendingOp>,
+}
+
+/// One operation in flight (see [`State::pending`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingOp {
+    pub op: PendingKind,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The cloud's id, once it answered (a create records it before waiting
+    /// for the object to become usable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// What the create asked for: the names, tags or tokens a kind finds an
+    /// unrecorded object by.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub properties: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub dependencies: BTreeSet<String>,
+    /// When the operation started (RFC 3339, UTC).
+    pub started: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingKind {
+    Create,
+    Delete,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +109,7 @@ impl Default for State {
             encryption: None,
             resources: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            pending: BTreeMap::new(),
         }
     }
 }

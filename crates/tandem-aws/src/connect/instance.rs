@@ -17,7 +17,8 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tandem_provider::{
-    await_visible, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    await_visible, prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome,
+    Waiter,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -380,6 +381,7 @@ impl ResourceKind for Instance {
             let out = send(fresh_token(ctx, "CreateInstance", &input)).await.map_err(|e| classify("CreateInstance", &what, e))?;
             id = out.id().unwrap_or_default().to_string();
         }
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         self.wait_active(ctx, &client, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
         let finish = async {
@@ -397,6 +399,18 @@ impl ResourceKind for Instance {
         self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| {
             ProviderError::new(ErrorClass::Other, format!("instance {id} vanished right after creation")).with_partial(partial)
         })
+    }
+
+    /// An alias is unique per account and region: an interrupted create's
+    /// instance is the one with its alias (an instance without one cannot be
+    /// told from others).
+    async fn find(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Found> {
+        let Some(alias) = prop_str(props, "instance_alias") else { return Ok(Found::CannotTell) };
+        let client = self.aws.connect(ctx.region()?).await;
+        match self.by_alias(&client, Some(alias)).await? {
+            Some(id) => Ok(self.read(ctx, &id).await?.into()),
+            None => Ok(Found::Nothing),
+        }
     }
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {

@@ -335,6 +335,7 @@ impl ResourceKind for PhoneNumber {
                 id
             }
         };
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         self.wait_claimed(ctx, &client, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
         let now = self.read(ctx, &id).await.map_err(|e| e.with_partial(partial.clone()))?.ok_or_else(|| {

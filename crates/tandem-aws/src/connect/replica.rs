@@ -299,6 +299,7 @@ impl ResourceKind for Replica {
                 format!("ReplicateInstance {instance}: the answer's ARN {arn:?} is not in {replica_region}"),
             ));
         }
+        ctx.made(&arn).await;
         let partial = Observed { id: arn.clone(), ..Default::default() };
         self.wait_replicated(ctx, source, replica_region, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
         self.configure(ctx, replica_region, &id, props, None).await.map_err(|e| e.with_partial(partial.clone()))?;

@@ -348,6 +348,7 @@ impl ResourceKind for TrafficDistributionGroup {
                 .map_err(|e| classify("CreateTrafficDistributionGroup", &name, e))?;
             id = out.id().unwrap_or_default().to_string();
         }
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         self.wait_active(ctx, &client, &id).await.map_err(|e| e.with_partial(partial.clone()))?;
         self.distribute(ctx, &client, &id, props).await.map_err(|e| e.with_partial(partial.clone()))?;

@@ -125,6 +125,7 @@ impl ResourceKind for CustomerGateway {
                     .to_string()
             }
         };
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         let wait = wait_until(ctx, "customer gateway", Waiter::default(), || async {
             Ok(match Self::describe(&client, &id).await?.as_ref().and_then(|g| g.state()) {

@@ -163,6 +163,7 @@ impl ResourceKind for DxGateway {
                 ))
             }
         };
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         let wait = wait_until(ctx, "Direct Connect gateway", Waiter::default(), || async {
             Ok(match Self::describe(&client, &id).await?.as_ref().and_then(|g| g.direct_connect_gateway_state()) {

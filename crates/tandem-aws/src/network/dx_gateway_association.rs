@@ -112,6 +112,7 @@ impl ResourceKind for DxGatewayAssociation {
                     .to_string()
             }
         };
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         let wait = wait_until(ctx, "Direct Connect gateway association", Waiter::default(), || async {
             Ok(match Self::by_id(&client, &id).await?.as_ref().and_then(|a| a.association_state()) {

@@ -170,6 +170,7 @@ impl ResourceKind for DxPrivateVirtualInterface {
                     .to_string()
             }
         };
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         // VirtualInterfaceState: "available: A virtual interface that is able to
         // forward traffic"; "down: A virtual interface that is BGP down". The

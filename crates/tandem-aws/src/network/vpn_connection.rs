@@ -293,6 +293,7 @@ impl ResourceKind for VpnConnection {
                     .to_string()
             }
         };
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         let wait = wait_until(ctx, "VPN connection", Waiter::default(), || async {
             Ok(match Self::describe(&client, &id).await?.as_ref().and_then(|c| c.state()) {

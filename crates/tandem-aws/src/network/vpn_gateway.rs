@@ -168,6 +168,7 @@ impl ResourceKind for VpnGateway {
                     .to_string()
             }
         };
+        ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
         let wait = wait_until(ctx, "virtual private gateway", Waiter::default(), || async {
             Ok(match Self::describe(&client, &id).await?.as_ref().and_then(|g| g.state()) {
