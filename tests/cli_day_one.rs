@@ -274,26 +274,37 @@ fn a_plan_saved_before_the_first_apply_applies_and_show_lists_the_state() {
     assert_eq!(l.last().unwrap()["ok"], true);
 }
 
+/// During a regional outage, work in the other region goes on: a plan
+/// leaves what it cannot read (and what depends on it) as it is and plans
+/// the rest; apply does the rest and says the stack has not converged.
+/// Only an outage with nowhere healthy left fails the plan.
 #[test]
-fn a_region_outage_blocks_only_plans_that_read_it_and_refresh_can_be_skipped() {
+fn a_region_outage_holds_only_what_cannot_be_read_and_refresh_can_be_skipped() {
     let sb = sandbox();
     let d = spec_dir(TWO_REGIONS);
     let o = run(d.path(), &sb.url, &["apply", "--auto-approve"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     admin(&sb, "PUT", "/_tandem/outages", r#"{"region":"us-west-2","service":"ec2","mode":"error"}"#);
-    // A full plan reads us-west-2: it fails, naming the resource, the cloud's code and the request id.
+    // A full plan: us-west-2 is not read, the rest is planned.
     let o = run(d.path(), &sb.url, &["plan", "--json"]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
-    let err = lines(&o.stdout).pop().unwrap();
-    assert_eq!(err["type"], "error");
-    assert_eq!(err["error"]["class"], "transient");
-    assert_eq!(err["error"]["code"], "InternalError");
-    assert!(!err["error"]["request_id"].as_str().unwrap_or("").is_empty(), "{err}");
-    assert_eq!(err["failures"][0]["address"], "west");
-    assert_eq!(err["failures"][0]["region"], "us-west-2");
-    // The message names the region and the call, and says what still works.
-    let msg = err["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("in us-west-2") && msg.contains("DescribeVpcs") && msg.contains("--refresh=false"), "{msg}");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let plan = lines(&o.stdout).into_iter().find(|l| l["type"] == "plan").unwrap();
+    let unread = &plan["plan"]["unread"][0];
+    assert_eq!(unread["address"], "west", "{plan}");
+    assert_eq!(unread["region"], "us-west-2", "{plan}");
+    assert_eq!(unread["code"], "InternalError", "{plan}");
+    assert!(unread["message"].as_str().unwrap().contains("DescribeVpcs"), "{plan}");
+    let o = run(d.path(), &sb.url, &["plan"]);
+    let out = text(&o.stdout);
+    assert!(out.contains("could not be read in us-west-2") && out.contains("failover shift") && out.contains("No changes"), "{out}");
+    // A change in the healthy region is applied; the summary says what was left.
+    std::fs::write(d.path().join("tandem.yaml"), TWO_REGIONS.replace("tags: { Name: east }", "tags: { Name: east, team: ops }")).unwrap();
+    let o = run(d.path(), &sb.url, &["apply", "--auto-approve"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "not converged while west is unread: {out}");
+    assert!(out.contains("Apply incomplete: 0 created, 1 updated") && out.contains("west (us-west-2)"), "{out}");
+    let east = boto3(&sb, "print([t['Value'] for v in c('ec2').describe_vpcs(Filters=[{'Name':'tag:Name','Values':['east']}])['Vpcs'] for t in v['Tags'] if t['Key']=='team'])");
+    assert_eq!(east.trim(), "['ops']");
     // Scoped to the healthy region, only that region is read.
     let o = run(d.path(), &sb.url, &["plan", "--stage", "east"]);
     assert!(o.status.success(), "plan --stage east during a us-west-2 outage: {}", text(&o.stderr));
@@ -305,6 +316,21 @@ fn a_region_outage_blocks_only_plans_that_read_it_and_refresh_can_be_skipped() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(!text(&o.stderr).contains("refreshing"), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("No changes"), "{}", text(&o.stdout));
+    // With both regions down nothing could go on: the plan fails, naming the
+    // regions, the call, the cloud's code and request id, and what still works.
+    admin(&sb, "PUT", "/_tandem/outages", r#"{"region":"us-east-1","service":"ec2","mode":"error"}"#);
+    let o = run(d.path(), &sb.url, &["plan", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let err = lines(&o.stdout).pop().unwrap();
+    assert_eq!(err["type"], "error");
+    assert_eq!(err["error"]["class"], "transient");
+    assert_eq!(err["error"]["code"], "InternalError");
+    assert!(!err["error"]["request_id"].as_str().unwrap_or("").is_empty(), "{err}");
+    let msg = err["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("us-west-2") && msg.contains("us-east-1") && msg.contains("DescribeVpcs") && msg.contains("--refresh=false"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -119,6 +119,10 @@ pub fn plan_text(plan: &Plan) -> String {
     if !plan.gone.is_empty() {
         s.push_str(&format!("Deleted outside tandem (dropped from the state): {}\n\n", plan.gone.join(", ")));
     }
+    if !plan.unread.is_empty() {
+        s.push_str(&unread_text(&plan.unread));
+        s.push_str("Nothing is planned for them or for what depends on them; everything else is planned as usual.\n\n");
+    }
     if !plan.pending.is_empty() {
         s.push_str("Operations an interrupted run left unfinished (from the state's journal):\n");
         for p in &plan.pending {
@@ -291,6 +295,10 @@ pub fn summary_text(s: &Summary, verb: &str) -> String {
     }
     if !s.cancelled.is_empty() {
         out.push_str(&format!("not started (interrupted): {}\n", s.cancelled.join(", ")));
+    }
+    if !s.unread.is_empty() {
+        out.push_str(&unread_text(&s.unread));
+        out.push_str("They were left as they are: apply again once they can be read.\n");
     }
     out.push_str(&format!(
         "{verb} {}: {} created, {} updated, {} replaced, {} deleted, {} failed, {} skipped.\n",
@@ -531,4 +539,19 @@ pub fn preflight_text(spec: &str, p: &tandem_core::Preflight) -> String {
 pub fn iam_policy(permissions: &[String]) -> serde_json::Value {
     let actions: Vec<&String> = permissions.iter().filter(|p| p.contains(':')).collect();
     serde_json::json!({ "Version": "2012-10-17", "Statement": [{ "Sid": "TandemSpec", "Effect": "Allow", "Action": actions, "Resource": "*" }] })
+}
+
+/// Resources a plan could not read, by region: what failed and what still works.
+fn unread_text(unread: &[tandem_core::plan::Unread]) -> String {
+    let regions: std::collections::BTreeSet<&str> = unread.iter().filter_map(|u| u.region.as_deref()).collect();
+    let mut s = format!(
+        "WARNING: {} resource(s) could not be read in {} (the cloud answered with errors; a region or service may be down):\n",
+        unread.len(),
+        regions.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    for u in unread {
+        s.push_str(&format!("  {} ({}): {}\n", u.address, u.region.as_deref().unwrap_or("global"), u.message));
+    }
+    s.push_str("To leave them out on purpose use --stage/--target; `tandem failover shift` moves calls away from a region.\n");
+    s
 }

@@ -155,6 +155,10 @@ pub struct Summary {
     pub unrecorded: Vec<Unrecorded>,
     pub skipped: Vec<(String, String)>,
     pub cancelled: Vec<String>,
+    /// Left as they are because the plan could not read them (a region
+    /// down): the stack has not converged until a later apply reads them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<crate::plan::Unread>,
     /// How close the apply came to its critical path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<Timing>,
@@ -174,7 +178,11 @@ pub struct Timing {
 
 impl Summary {
     pub fn ok(&self) -> bool {
-        self.failed.is_empty() && self.skipped.is_empty() && self.cancelled.is_empty() && self.state_error.is_none()
+        self.failed.is_empty()
+            && self.skipped.is_empty()
+            && self.cancelled.is_empty()
+            && self.state_error.is_none()
+            && self.unread.is_empty()
     }
 }
 
@@ -278,6 +286,20 @@ impl Engine {
         state: &State,
         only: Option<&BTreeSet<String>>,
     ) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
+        let (s, o, g, r, errors) = self.refresh_parts(state, only).await;
+        if !errors.is_empty() {
+            return Err(EngineError::Refresh(errors));
+        }
+        Ok((s, o, g, r))
+    }
+
+    /// The reads of a refresh, with the ones that failed: the state keeps
+    /// what it recorded for those.
+    async fn refresh_parts(
+        &self,
+        state: &State,
+        only: Option<&BTreeSet<String>>,
+    ) -> (State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>, Vec<FailedOp>) {
         let recorder = Arc::new(crate::event::RemarkRecorder { inner: self.reporter.clone(), remarks: Default::default() });
         let addrs: Vec<String> = state.resources.keys().filter(|a| only.is_none_or(|s| s.contains(*a))).cloned().collect();
         let results: Mutex<BTreeMap<String, Result<Option<Observed>, FailedOp>>> = Mutex::new(BTreeMap::new());
@@ -330,11 +352,37 @@ impl Engine {
                 Err(e) => errors.push(e),
             }
         }
-        if !errors.is_empty() {
-            return Err(EngineError::Refresh(errors));
-        }
         let remarks = recorder.remarks.lock().map(|r| r.clone()).unwrap_or_default();
-        Ok((refreshed, observed, gone, remarks))
+        (refreshed, observed, gone, remarks, errors)
+    }
+
+    /// [`Self::refresh_scoped`] for a plan: when reads fail only for the
+    /// cloud's reasons (5xx, throttling, timeouts: a region or a service
+    /// down) in regions other than some that read fine, the plan goes on
+    /// without them; the resources not read are returned, and everything
+    /// else is planned as usual. Anything else (credentials, a refused call,
+    /// every read failing) fails the plan as before.
+    async fn refresh_tolerant(
+        &self,
+        state: &State,
+        only: Option<&BTreeSet<String>>,
+    ) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>, Vec<FailedOp>), EngineError> {
+        let (s, o, g, r, failed) = self.refresh_parts(state, only).await;
+        if failed.is_empty() {
+            return Ok((s, o, g, r, failed));
+        }
+        let outage_like = failed.iter().all(|f| matches!(f.class, "transient" | "timeout") && f.region.is_some());
+        let down: BTreeSet<&str> = failed.iter().filter_map(|f| f.region.as_deref()).collect();
+        // Something read fine outside the failing regions: the outage is
+        // regional, and work elsewhere can go on.
+        let healthy = state
+            .resources
+            .iter()
+            .any(|(a, r)| only.is_none_or(|s| s.contains(a)) && r.region.as_deref().is_some_and(|reg| !down.contains(reg)));
+        if !outage_like || !healthy {
+            return Err(EngineError::Refresh(failed));
+        }
+        Ok((s, o, g, r, failed))
     }
 
     /// Resolve the operations interrupted runs left in the journal (those in
@@ -443,11 +491,27 @@ impl Engine {
         let (moved_state, moved) = moves(spec, state)?;
         // The scope first: only what the plan may change is read.
         let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, opts.destroy).map_err(EngineError::Usage)?;
-        let (refreshed, observed, gone, remarks) = if opts.no_refresh {
-            (moved_state.clone(), BTreeMap::new(), Vec::new(), BTreeMap::new())
+        let (refreshed, observed, gone, remarks, unread) = if opts.no_refresh {
+            (moved_state.clone(), BTreeMap::new(), Vec::new(), BTreeMap::new(), Vec::new())
         } else {
-            self.refresh_scoped(&moved_state, in_scope.as_ref()).await?
+            self.refresh_tolerant(&moved_state, in_scope.as_ref()).await?
         };
+        // Not read: nothing is planned for them, nor for what depends on them
+        // (its inputs could not be checked).
+        let held: BTreeSet<String> = {
+            let mut held: BTreeSet<String> = unread.iter().map(|f| f.address.clone()).collect();
+            // Destroy deletes dependents first; they need nothing of what was not read.
+            for addr in graph.topo_order().into_iter().filter(|_| !opts.destroy) {
+                if spec.resources[&addr].dependencies().iter().any(|d| held.contains(d)) {
+                    held.insert(addr);
+                }
+            }
+            held
+        };
+        let unread: Vec<crate::plan::Unread> = unread
+            .into_iter()
+            .map(|f| crate::plan::Unread { address: f.address, region: f.region, message: f.message, code: f.code })
+            .collect();
         let (mut refreshed, interrupted, adopted) = if opts.no_refresh {
             (refreshed, Vec::new(), BTreeMap::new())
         } else {
@@ -464,7 +528,9 @@ impl Engine {
         let mut changes = Vec::new();
 
         if opts.destroy {
-            for (addr, r) in refreshed.resources.iter().filter(|(a, _)| in_scope.as_ref().is_none_or(|s| s.contains(*a))) {
+            for (addr, r) in
+                refreshed.resources.iter().filter(|(a, _)| in_scope.as_ref().is_none_or(|s| s.contains(*a)) && !held.contains(*a))
+            {
                 changes.push(Change {
                     address: addr.clone(),
                     type_name: r.type_name.clone(),
@@ -483,6 +549,7 @@ impl Engine {
                 gone,
                 moved,
                 pending: interrupted,
+                unread,
                 adopted,
             });
         }
@@ -501,7 +568,7 @@ impl Engine {
         // Resources whose outputs are unknown until apply makes them.
         let mut pending: BTreeSet<String> = BTreeSet::new();
         for addr in graph.topo_order() {
-            if in_scope.as_ref().is_some_and(|s| !s.contains(&addr)) {
+            if in_scope.as_ref().is_some_and(|s| !s.contains(&addr)) || held.contains(&addr) {
                 continue;
             }
             let r = &spec.resources[&addr];
@@ -615,7 +682,7 @@ impl Engine {
         }
         // What the state has and the spec no longer declares goes.
         for (addr, r) in &refreshed.resources {
-            if spec.resources.contains_key(addr) || in_scope.as_ref().is_some_and(|s| !s.contains(addr)) {
+            if spec.resources.contains_key(addr) || in_scope.as_ref().is_some_and(|s| !s.contains(addr)) || held.contains(addr) {
                 continue;
             }
             changes.push(Change {
@@ -628,7 +695,17 @@ impl Engine {
             });
         }
         self.refuse_protected(spec, &refreshed, &changes)?;
-        Ok(Plan { lineage: state.lineage.clone(), serial: state.serial, destroy: false, changes, gone, moved, pending: interrupted, adopted })
+        Ok(Plan {
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+            destroy: false,
+            changes,
+            gone,
+            moved,
+            pending: interrupted,
+            unread,
+            adopted,
+        })
     }
 
     /// `--refresh-only`: read what the state records (in scope), and say
@@ -1452,7 +1529,7 @@ fn finalize(schema: &KindSchema, address: &str, value: Value) -> Result<Map<Stri
 }
 
 fn summarize(plan: &Plan, statuses: &BTreeMap<(String, Step), NodeStatus<(String, Step), ProviderError>>) -> Summary {
-    let mut s = Summary::default();
+    let mut s = Summary { unread: plan.unread.clone(), ..Summary::default() };
     for c in &plan.changes {
         let steps: Vec<&NodeStatus<(String, Step), ProviderError>> =
             statuses.iter().filter(|((a, _), _)| a == &c.address).map(|(_, st)| st).collect();

@@ -82,9 +82,26 @@ pub struct Plan {
     /// found of each; apply clears the settled ones.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<crate::journal::PendingResolution>,
+    /// Resources whose read failed for reasons of the cloud's (a region or
+    /// service down, throttling past the retries) while others read fine:
+    /// nothing is planned for them or for what still depends on them, so the
+    /// rest of the spec can be applied during a regional outage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
     /// What those interrupted creates made, as apply records it (tainted).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub adopted: BTreeMap<String, tandem_state::ResourceState>,
+}
+
+/// A resource a plan could not read (see [`Plan::unread`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unread {
+    pub address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 impl Plan {
