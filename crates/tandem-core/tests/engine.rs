@@ -17,6 +17,9 @@ struct Cloud {
     log: Vec<String>,
     next: u32,
     fail_create: Vec<String>,
+    /// Creates of these addresses never return once the object is made (a
+    /// run that dies mid-wait).
+    hang: Vec<String>,
 }
 
 struct Fake {
@@ -30,19 +33,26 @@ impl ResourceKind for Fake {
         &self.schema
     }
     async fn create(&self, ctx: &Ctx, props: &Map<String, Value>) -> Result<Observed> {
-        let mut c = self.cloud.lock().unwrap();
-        if let Some(parent) = props.get("parent").and_then(Value::as_str) {
-            if !c.objects.contains_key(parent) {
-                return Err(ProviderError::invalid(format!("parent {parent} does not exist")));
+        let (id, hang) = {
+            let mut c = self.cloud.lock().unwrap();
+            if let Some(parent) = props.get("parent").and_then(Value::as_str) {
+                if !c.objects.contains_key(parent) {
+                    return Err(ProviderError::invalid(format!("parent {parent} does not exist")));
+                }
             }
+            if c.fail_create.contains(&ctx.address) {
+                return Err(ProviderError::invalid("refused by the fake cloud"));
+            }
+            c.next += 1;
+            let id = format!("obj-{}", c.next);
+            c.objects.insert(id.clone(), props.clone());
+            c.log.push(format!("create {}", ctx.address));
+            (id, c.hang.contains(&ctx.address))
+        };
+        ctx.made(&id).await;
+        if hang {
+            std::future::pending::<()>().await;
         }
-        if c.fail_create.contains(&ctx.address) {
-            return Err(ProviderError::invalid("refused by the fake cloud"));
-        }
-        c.next += 1;
-        let id = format!("obj-{}", c.next);
-        c.objects.insert(id.clone(), props.clone());
-        c.log.push(format!("create {}", ctx.address));
         Ok(observed(&id, props))
     }
     async fn read(&self, _: &Ctx, id: &str) -> Result<Option<Observed>> {
@@ -526,4 +536,49 @@ async fn import_many_checks_every_address_first_then_records_what_it_found() {
     assert!(results[2].result.as_ref().unwrap_err().contains("no fake.thing with id `obj-404`"));
     assert_eq!(state.serial, 1, "one write for the batch");
     assert_eq!(w.backend.load().unwrap().resources.len(), 2);
+}
+
+const ONE: &str = "version: 1\nresources:\n  other:\n    type: fake.thing\n    properties: { size: 3 }\n";
+
+/// A run that dies while a create waits leaves the id in the journal; the
+/// next plan adopts the object (tainted: replaced), and destroy deletes what
+/// the journal found, so the fake cloud ends empty.
+#[tokio::test]
+async fn an_abandoned_create_is_adopted_from_the_journal() {
+    let w = world();
+    w.cloud.lock().unwrap().hang.push("other".into());
+    let spec = w.spec(ONE);
+    let state = w.backend.load().unwrap();
+    let plan = w.engine.plan(&spec, &state, &PlanOptions::default()).await.unwrap();
+    // The apply is dropped (as a killed process stops) once the journal holds the id.
+    let apply = w.engine.apply(&spec, &plan, &w.backend, state);
+    let watch = async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            if w.backend.load().unwrap().pending.get("other").is_some_and(|p| p.id.is_some()) {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        _ = apply => panic!("the create of `other` never returns"),
+        _ = watch => {}
+    }
+    let left = w.backend.load().unwrap();
+    let made = left.pending["other"].id.clone().unwrap();
+    assert!(!left.resources.contains_key("other"));
+    assert!(w.cloud.lock().unwrap().objects.contains_key(&made));
+
+    w.cloud.lock().unwrap().hang.clear();
+    let p = w.plan(ONE).await;
+    assert_eq!(p.pending.len(), 1, "{p:?}");
+    assert_eq!(p.pending[0].outcome, tandem_core::PendingOutcome::Adopted { id: made.clone() });
+    assert_eq!(p.change("other").unwrap().action, Action::Replace, "{p:?}");
+    let s = w.apply(ONE).await;
+    assert!(s.ok(), "{s:?}");
+    let after = w.backend.load().unwrap();
+    assert!(after.pending.is_empty(), "{:?}", after.pending);
+    assert!(!w.cloud.lock().unwrap().objects.contains_key(&made), "the adopted object was replaced");
+    w.destroy(ONE).await.unwrap();
+    assert!(w.cloud.lock().unwrap().objects.is_empty(), "{:?}", w.cloud.lock().unwrap().objects);
 }
