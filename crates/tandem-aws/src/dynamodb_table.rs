@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter, only_in_place, delete_and_wait, gone_is_none,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -102,7 +102,7 @@ impl Table {
             // a reason to create it again).
             // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_DescribeTable.html
             let described = client.describe_table().table_name(name).send().await.map_err(|e| classify("DescribeTable", name, e));
-            let Some(d) = (if fresh { crate::error::gone_is_none(described)? } else { Some(described?) }) else {
+            let Some(d) = (if fresh { gone_is_none(described)? } else { Some(described?) }) else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
             Ok(match d.table().and_then(|t| t.table_status()) {
@@ -230,13 +230,7 @@ impl ResourceKind for Table {
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.dynamodb(ctx.region()?).await;
-        let d = match client.describe_table().table_name(id).send().await {
-            Ok(d) => d,
-            Err(e) => {
-                let e = classify("DescribeTable", id, e);
-                return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
-            }
-        };
+        let Some(d) = gone_is_none(client.describe_table().table_name(id).send().await.map_err(|e| classify("DescribeTable", id, e)))? else { return Ok(None) };
         let Some(t) = d.table() else { return Ok(None) };
         if t.table_status() == Some(&TableStatus::Deleting) {
             return Ok(None);
@@ -305,11 +299,7 @@ impl ResourceKind for Table {
         changed: &[String],
     ) -> Result<Observed> {
         let client = self.aws.dynamodb(ctx.region()?).await;
-        if let Some(other) =
-            changed.iter().find(|f| !matches!(f.as_str(), "billing_mode" | "provisioned_throughput" | "stream_specification" | "tags"))
-        {
-            return Err(ProviderError::invalid(format!("{other} of table {id} cannot be changed in place")));
-        }
+        only_in_place(&format!("table {id}"), changed, &["billing_mode", "provisioned_throughput", "stream_specification", "tags"])?;
         let now = self
             .read(ctx, id)
             .await?
@@ -401,30 +391,10 @@ impl ResourceKind for Table {
 
     async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
         let client = self.aws.dynamodb(ctx.region()?).await;
-        match client.delete_table().table_name(id).send().await {
-            Ok(_) => {}
-            Err(e) => {
-                let e = classify("DeleteTable", id, e);
-                if e.class == ErrorClass::NotFound {
-                    return Ok(());
-                }
-                return Err(e);
-            }
-        }
-        wait_until(ctx, "table deletion", Waiter::default(), || async {
-            match client.describe_table().table_name(id).send().await {
-                Ok(d) => {
-                    Ok(WaitOutcome::Pending(d.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_string()).unwrap_or_default()))
-                }
-                Err(e) => {
-                    let e = classify("DescribeTable", id, e);
-                    if e.class == ErrorClass::NotFound {
-                        Ok(WaitOutcome::Ready(()))
-                    } else {
-                        Err(e)
-                    }
-                }
-            }
+        let delete = async { client.delete_table().table_name(id).send().await.map_err(|e| classify("DeleteTable", id, e)) };
+        delete_and_wait(ctx, "table deletion", delete, || async {
+            let d = client.describe_table().table_name(id).send().await.map_err(|e| classify("DescribeTable", id, e))?;
+            Ok(Some(d.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_string()).unwrap_or_default()))
         })
         .await
     }

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter, gone_is_none,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -101,7 +101,7 @@ impl ResourceKind for Subnet {
         wait_until(ctx, "subnet", Waiter::default(), || async {
             // Right after CreateSubnet, EC2 may still answer InvalidSubnetID.NotFound
             // (eventual consistency): not yet visible, not gone.
-            let Some(s) = crate::error::gone_is_none(
+            let Some(s) = gone_is_none(
                 client.describe_subnets().subnet_ids(&id).send().await.map_err(|e| classify("DescribeSubnets", &id, e)),
             )?
             else {
@@ -135,13 +135,7 @@ impl ResourceKind for Subnet {
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.ec2(ctx.region()?).await;
-        let out = match client.describe_subnets().subnet_ids(id).send().await {
-            Ok(o) => o,
-            Err(e) => {
-                let e = classify("DescribeSubnets", id, e);
-                return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
-            }
-        };
+        let Some(out) = gone_is_none(client.describe_subnets().subnet_ids(id).send().await.map_err(|e| classify("DescribeSubnets", id, e)))? else { return Ok(None) };
         let Some(s) = out.subnets().first() else { return Ok(None) };
         let mut p = Map::new();
         p.insert("vpc_id".into(), json!(s.vpc_id().unwrap_or_default()));

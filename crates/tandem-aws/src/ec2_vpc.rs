@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter, only_in_place, gone_is_none,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -165,7 +165,7 @@ impl ResourceKind for Vpc {
             // (eventual consistency): not yet visible, not gone.
             // https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
             let Some(v) =
-                crate::error::gone_is_none(client.describe_vpcs().vpc_ids(&id).send().await.map_err(|e| classify("DescribeVpcs", &id, e)))?
+                gone_is_none(client.describe_vpcs().vpc_ids(&id).send().await.map_err(|e| classify("DescribeVpcs", &id, e)))?
             else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
@@ -267,9 +267,7 @@ impl ResourceKind for Vpc {
         changed: &[String],
     ) -> Result<Observed> {
         let client = self.aws.ec2(ctx.region()?).await;
-        if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "enable_dns_support" | "enable_dns_hostnames" | "tags")) {
-            return Err(ProviderError::invalid(format!("{other} of {id} cannot be changed in place")));
-        }
+        only_in_place(id, changed, &["enable_dns_support", "enable_dns_hostnames", "tags"])?;
         let has = |f: &str| changed.iter().any(|c| c == f);
         // Absent means the AWS default: DNS support on, hostnames off.
         let support = has("enable_dns_support").then(|| desired.get("enable_dns_support").and_then(Value::as_bool).unwrap_or(true));

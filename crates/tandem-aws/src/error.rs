@@ -122,15 +122,8 @@ fn hint(class: ErrorClass) -> &'static str {
     }
 }
 
-/// Turn a NotFound error of a describe call into `None` ("gone", or right
-/// after a create "not visible yet").
-pub(crate) fn gone_is_none<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
+/// The toolkit's NotFound-is-None, where the network kinds import it from.
+pub(crate) use tandem_provider::gone_is_none;
 
 /// Classify an SDK error from `operation` on `what` (e.g. "vpc-123").
 pub fn classify<E>(operation: &str, what: &str, e: SdkError<E, HttpResponse>) -> ProviderError

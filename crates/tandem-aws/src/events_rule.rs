@@ -11,7 +11,7 @@ use aws_sdk_eventbridge::types::{RuleState, Tag, Target};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result};
+use tandem_provider::{gone_is_none, prop_str, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct Rule {
@@ -235,13 +235,7 @@ impl ResourceKind for Rule {
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let c = self.aws.eventbridge(ctx.region()?).await;
-        let r = match c.describe_rule().name(id).send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let e = classify("DescribeRule", id, e);
-                return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
-            }
-        };
+        let Some(r) = gone_is_none(c.describe_rule().name(id).send().await.map_err(|e| classify("DescribeRule", id, e)))? else { return Ok(None) };
         let arn = r.arn().unwrap_or_default().to_string();
         let mut p = Map::new();
         p.insert("name".into(), json!(r.name()));

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter, only_in_place, gone_is_none, delete_and_wait,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -274,13 +274,7 @@ impl ResourceKind for Stream {
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.kinesis(ctx.region()?).await;
         let name = name_of(id);
-        let d = match client.describe_stream_summary().stream_name(name).send().await {
-            Ok(d) => d,
-            Err(e) => {
-                let e = classify("DescribeStreamSummary", name, e);
-                return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
-            }
-        };
+        let Some(d) = gone_is_none(client.describe_stream_summary().stream_name(name).send().await.map_err(|e| classify("DescribeStreamSummary", name, e)))? else { return Ok(None) };
         let Some(s) = d.stream_description_summary() else { return Ok(None) };
         if s.stream_status() == &StreamStatus::Deleting {
             return Ok(None);
@@ -325,11 +319,11 @@ impl ResourceKind for Stream {
             .await?
             .ok_or_else(|| ProviderError::not_found(format!("UpdateStream {name}: the stream is gone; re-run plan to create it")))?;
         let now_str = |k: &str| now.properties.get(k).and_then(Value::as_str).map(str::to_string);
-        if let Some(other) = changed.iter().find(|f| {
-            !matches!(f.as_str(), "stream_mode_details" | "shard_count" | "retention_period_hours" | "encryption_type" | "key_id" | "tags")
-        }) {
-            return Err(ProviderError::invalid(format!("{other} of stream {name} cannot be changed in place")));
-        }
+        only_in_place(
+            &format!("stream {name}"),
+            changed,
+            &["stream_mode_details", "shard_count", "retention_period_hours", "encryption_type", "key_id", "tags"],
+        )?;
         let has = |f: &str| changed.iter().any(|c| c == f);
         // Mode first: a shard count only applies to a PROVISIONED stream.
         // UpdateStreamMode takes the ARN, not the name.
@@ -398,30 +392,12 @@ impl ResourceKind for Stream {
     async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
         let client = self.aws.kinesis(ctx.region()?).await;
         let name = name_of(id).to_string();
-        match client.delete_stream().stream_name(&name).enforce_consumer_deletion(true).send().await {
-            Ok(_) => {}
-            Err(e) => {
-                let e = classify("DeleteStream", &name, e);
-                if e.class == ErrorClass::NotFound {
-                    return Ok(());
-                }
-                return Err(e);
-            }
-        }
-        wait_until(ctx, "stream deletion", Waiter::default(), || async {
-            match client.describe_stream_summary().stream_name(&name).send().await {
-                Ok(d) => Ok(WaitOutcome::Pending(
-                    d.stream_description_summary().map(|s| s.stream_status().as_str().to_string()).unwrap_or_default(),
-                )),
-                Err(e) => {
-                    let e = classify("DescribeStreamSummary", &name, e);
-                    if e.class == ErrorClass::NotFound {
-                        Ok(WaitOutcome::Ready(()))
-                    } else {
-                        Err(e)
-                    }
-                }
-            }
+        let delete = async {
+            client.delete_stream().stream_name(&name).enforce_consumer_deletion(true).send().await.map_err(|e| classify("DeleteStream", &name, e))
+        };
+        delete_and_wait(ctx, "stream deletion", delete, || async {
+            let d = client.describe_stream_summary().stream_name(&name).send().await.map_err(|e| classify("DescribeStreamSummary", &name, e))?;
+            Ok(Some(d.stream_description_summary().map(|s| s.stream_status().as_str().to_string()).unwrap_or_default()))
         })
         .await
     }

@@ -12,7 +12,7 @@ use aws_sdk_lambda::types::EventSourcePosition;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{
+use tandem_provider::{delete_and_wait, gone_is_none, 
     await_visible, prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
     WaitOutcome, Waiter,
 };
@@ -33,14 +33,6 @@ const IN_PLACE: &[&str] = &[
     "parallelization_factor",
     "enabled",
 ];
-
-fn found<T>(r: Result<T>) -> Result<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
 
 impl EventSourceMapping {
     pub fn new(aws: Arc<AwsContext>) -> Self {
@@ -71,7 +63,7 @@ impl EventSourceMapping {
     async fn wait_settled(&self, ctx: &Ctx, c: &aws_sdk_lambda::Client, uuid: &str) -> Result<()> {
         wait_until(ctx, "event source mapping", Waiter::default(), || async {
             let Some(m) =
-                found(c.get_event_source_mapping().uuid(uuid).send().await.map_err(|e| classify("GetEventSourceMapping", uuid, e)))?
+                gone_is_none(c.get_event_source_mapping().uuid(uuid).send().await.map_err(|e| classify("GetEventSourceMapping", uuid, e)))?
             else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
@@ -152,7 +144,7 @@ impl ResourceKind for EventSourceMapping {
         };
         let partial = Observed { id: uuid.clone(), ..Default::default() };
         await_visible(ctx, "event source mapping", ctx.consistency, || async {
-            found(c.get_event_source_mapping().uuid(&uuid).send().await.map_err(|e| classify("GetEventSourceMapping", &uuid, e)))
+            gone_is_none(c.get_event_source_mapping().uuid(&uuid).send().await.map_err(|e| classify("GetEventSourceMapping", &uuid, e)))
         })
         .await
         .map_err(|e| e.with_partial(partial.clone()))?;
@@ -164,7 +156,7 @@ impl ResourceKind for EventSourceMapping {
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let c = self.aws.lambda(ctx.region()?).await;
-        let Some(m) = found(c.get_event_source_mapping().uuid(id).send().await.map_err(|e| classify("GetEventSourceMapping", id, e)))?
+        let Some(m) = gone_is_none(c.get_event_source_mapping().uuid(id).send().await.map_err(|e| classify("GetEventSourceMapping", id, e)))?
         else {
             return Ok(None);
         };
@@ -238,15 +230,10 @@ impl ResourceKind for EventSourceMapping {
 
     async fn delete(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>) -> Result<()> {
         let c = self.aws.lambda(ctx.region()?).await;
-        if found(c.delete_event_source_mapping().uuid(id).send().await.map_err(|e| classify("DeleteEventSourceMapping", id, e)))?.is_none()
-        {
-            return Ok(());
-        }
-        wait_until(ctx, "event source mapping deletion", Waiter::default(), || async {
-            Ok(match found(c.get_event_source_mapping().uuid(id).send().await.map_err(|e| classify("GetEventSourceMapping", id, e)))? {
-                None => WaitOutcome::Ready(()),
-                Some(m) => WaitOutcome::Pending(m.state().unwrap_or("deleting").to_string()),
-            })
+        let delete = async { c.delete_event_source_mapping().uuid(id).send().await.map_err(|e| classify("DeleteEventSourceMapping", id, e)) };
+        delete_and_wait(ctx, "event source mapping deletion", delete, || async {
+            let m = c.get_event_source_mapping().uuid(id).send().await.map_err(|e| classify("GetEventSourceMapping", id, e))?;
+            Ok(Some(m.state().unwrap_or("deleting").to_string()))
         })
         .await
     }

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
-use tandem_provider::{
+use tandem_provider::{gone_is_none, 
     prop_i64, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
@@ -174,13 +174,7 @@ impl ResourceKind for Function {
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let c = self.aws.lambda(ctx.region()?).await;
-        let f = match c.get_function().function_name(id).send().await {
-            Ok(f) => f,
-            Err(e) => {
-                let e = classify("GetFunction", id, e);
-                return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
-            }
-        };
+        let Some(f) = gone_is_none(c.get_function().function_name(id).send().await.map_err(|e| classify("GetFunction", id, e)))? else { return Ok(None) };
         let Some(cfg) = f.configuration() else { return Ok(None) };
         let mut p = Map::new();
         p.insert("function_name".into(), json!(cfg.function_name()));

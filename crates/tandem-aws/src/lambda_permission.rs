@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result};
+use tandem_provider::{gone_is_none, prop_str, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct Permission {
@@ -94,13 +94,7 @@ impl ResourceKind for Permission {
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let (function, sid) = Self::split(id)?;
         let c = self.aws.lambda(ctx.region()?).await;
-        let policy = match c.get_policy().function_name(function).send().await {
-            Ok(p) => p,
-            Err(e) => {
-                let e = classify("GetPolicy", function, e);
-                return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
-            }
-        };
+        let Some(policy) = gone_is_none(c.get_policy().function_name(function).send().await.map_err(|e| classify("GetPolicy", function, e)))? else { return Ok(None) };
         let doc: Value = serde_json::from_str(policy.policy().unwrap_or("{}")).unwrap_or(Value::Null);
         let Some(st) = doc
             .get("Statement")

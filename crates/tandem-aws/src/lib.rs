@@ -6,21 +6,40 @@
 //! variables (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), one loaded
 //! configuration per region.
 
+/// One line per kind: declares the kind's module and registers the kind, so
+/// adding a kind to a service touches the kind's file, this one line in the
+/// service's list, and the kind's test (docs/engine.md, "Adding a kind").
+/// `module => Type`, where `Type::new(Arc<AwsContext>)` makes the kind.
+macro_rules! kinds {
+    ($fn_vis:vis fn $list:ident; $($vis:vis $module:ident => $kind:ty),* $(,)?) => {
+        $($vis mod $module;)*
+
+        /// The kinds of this list, each with the shared client factory.
+        $fn_vis fn $list(aws: std::sync::Arc<crate::AwsContext>) -> Vec<std::sync::Arc<dyn tandem_provider::ResourceKind>> {
+            vec![$(std::sync::Arc::new(<$kind>::new(aws.clone()))),*]
+        }
+    };
+}
+
 mod cloudwatch;
 mod connect;
-mod dynamodb_global_table;
-mod dynamodb_table;
-mod ec2_subnet;
-mod ec2_vpc;
 mod error;
-mod events_rule;
-mod iam_role;
-mod kinesis_stream;
-mod lambda_event_source_mapping;
-mod lambda_function;
-mod lambda_permission;
 mod network;
 mod tags;
+
+kinds! {
+    fn core_kinds;
+    ec2_vpc => ec2_vpc::Vpc,
+    ec2_subnet => ec2_subnet::Subnet,
+    kinesis_stream => kinesis_stream::Stream,
+    dynamodb_table => dynamodb_table::Table,
+    dynamodb_global_table => dynamodb_global_table::GlobalTable,
+    iam_role => iam_role::Role,
+    lambda_function => lambda_function::Function,
+    lambda_permission => lambda_permission::Permission,
+    lambda_event_source_mapping => lambda_event_source_mapping::EventSourceMapping,
+    events_rule => events_rule::Rule,
+}
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -112,19 +131,12 @@ impl AwsContext {
 
 /// Every AWS kind this tandem has.
 pub fn kinds(aws: Arc<AwsContext>) -> Vec<Arc<dyn ResourceKind>> {
-    let core: Vec<Arc<dyn ResourceKind>> = vec![
-        Arc::new(ec2_vpc::Vpc::new(aws.clone())),
-        Arc::new(ec2_subnet::Subnet::new(aws.clone())),
-        Arc::new(kinesis_stream::Stream::new(aws.clone())),
-        Arc::new(dynamodb_table::Table::new(aws.clone())),
-        Arc::new(dynamodb_global_table::GlobalTable::new(aws.clone())),
-        Arc::new(iam_role::Role::new(aws.clone())),
-        Arc::new(lambda_function::Function::new(aws.clone())),
-        Arc::new(lambda_permission::Permission::new(aws.clone())),
-        Arc::new(lambda_event_source_mapping::EventSourceMapping::new(aws.clone())),
-        Arc::new(events_rule::Rule::new(aws.clone())),
-    ];
-    core.into_iter().chain(connect::kinds(aws.clone())).chain(network::kinds(aws.clone())).chain(cloudwatch::kinds(aws)).collect()
+    core_kinds(aws.clone())
+        .into_iter()
+        .chain(connect::kinds(aws.clone()))
+        .chain(network::kinds(aws.clone()))
+        .chain(cloudwatch::kinds(aws))
+        .collect()
 }
 
 pub fn register(registry: &mut Registry, aws: Arc<AwsContext>) {

@@ -14,9 +14,11 @@ use std::time::Duration;
 
 pub use tandem_schema::{KindSchema, Type};
 
+mod kit;
 mod retry;
 mod wait;
 
+pub use kit::{create_and_wait, delete_and_wait, gone_is_none, only_in_place, refuse_update, required_id};
 pub use retry::{retry, RetryPolicy};
 pub use wait::{await_visible, wait_until, WaitOutcome, Waiter, CONSISTENCY_WINDOW};
 
@@ -322,15 +324,19 @@ pub trait ResourceKind: Send + Sync {
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>>;
 
     /// Change the fields named in `changed` (top-level property names) in
-    /// place. Only called for fields that are not `force_new`.
+    /// place. Only called for fields that are not `force_new`. The default
+    /// refuses: for kinds whose every field is `force_new` (a change
+    /// replaces them), so no in-place update should ever be asked for.
     async fn update(
         &self,
-        ctx: &Ctx,
+        _ctx: &Ctx,
         id: &str,
-        prior: &Map<String, Value>,
-        desired: &Map<String, Value>,
+        _prior: &Map<String, Value>,
+        _desired: &Map<String, Value>,
         changed: &[String],
-    ) -> Result<Observed>;
+    ) -> Result<Observed> {
+        Err(refuse_update(id, &changed.join(", ")))
+    }
 
     /// Delete and wait until gone. Deleting what is already gone succeeds.
     async fn delete(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>) -> Result<()>;

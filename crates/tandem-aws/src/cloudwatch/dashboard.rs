@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{prop_str, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result};
+use tandem_provider::{gone_is_none, prop_str, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub struct Dashboard {
@@ -83,13 +83,7 @@ impl ResourceKind for Dashboard {
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.cloudwatch(ctx.region()?).await;
-        let d = match client.get_dashboard().dashboard_name(id).send().await {
-            Ok(d) => d,
-            Err(e) => {
-                let e = classify("GetDashboard", id, e);
-                return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
-            }
-        };
+        let Some(d) = gone_is_none(client.get_dashboard().dashboard_name(id).send().await.map_err(|e| classify("GetDashboard", id, e)))? else { return Ok(None) };
         let mut p = Map::new();
         p.insert("dashboard_name".into(), json!(id));
         if let Some(body) = d.dashboard_body() {

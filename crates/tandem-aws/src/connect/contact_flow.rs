@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use aws_sdk_connect::types::ContactFlowType;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-use tandem_provider::{prop_str, Invalid, KindSchema, ProviderError, Result};
+use tandem_provider::{required_id, prop_str, Invalid, KindSchema, ProviderError, Result};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 const TYPES: &[&str] = &[
@@ -111,7 +111,7 @@ impl ObjectApi for ContactFlow {
             .send()
             .await
             .map_err(|e| classify("CreateContactFlow", name, e))?;
-        Ok(out.contact_flow_arn().unwrap_or_default().to_string())
+        required_id("aws.connect.contact_flow", "CreateContactFlow", out.contact_flow_arn())
     }
 
     async fn describe(c: &Client, instance: &str, id: &str) -> Result<Option<Described>> {

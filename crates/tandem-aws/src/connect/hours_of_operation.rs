@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_connect::types::{HoursOfOperationConfig, HoursOfOperationDays, HoursOfOperationTimeSlice};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-use tandem_provider::{prop_str, Invalid, KindSchema, ProviderError, Result};
+use tandem_provider::{required_id, prop_str, Invalid, KindSchema, ProviderError, Result};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 const DAYS: &[&str] = &["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"];
@@ -127,7 +127,7 @@ impl ObjectApi for HoursOfOperation {
             .send()
             .await
             .map_err(|e| classify("CreateHoursOfOperation", name, e))?;
-        Ok(out.hours_of_operation_arn().unwrap_or_default().to_string())
+        required_id("aws.connect.hours_of_operation", "CreateHoursOfOperation", out.hours_of_operation_arn())
     }
 
     async fn describe(c: &Client, instance: &str, id: &str) -> Result<Option<Described>> {

@@ -17,8 +17,7 @@ use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tandem_provider::{
-    await_visible, prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome,
-    Waiter,
+    await_visible, prop_str, wait_until, Ctx, ErrorClass, Found, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter, required_id, delete_and_wait, gone_is_none,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -99,15 +98,6 @@ pub(super) async fn set_tags(
     Ok(())
 }
 
-/// Turn a NotFound into `None`.
-pub(super) fn found<T>(r: Result<T>) -> Result<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// The two storage configs tandem manages: property name -> resource type.
 pub(super) const STORAGE: &[(&str, &str)] =
     &[("contact_trace_records_stream_arn", "CONTACT_TRACE_RECORDS"), ("agent_events_stream_arn", "AGENT_EVENTS")];
@@ -152,7 +142,7 @@ impl Instance {
     async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str) -> Result<()> {
         wait_until(ctx, "instance", Waiter::default(), || async {
             // NotFound right after the create is eventual consistency: not yet.
-            let Some(d) = found(client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))?
+            let Some(d) = gone_is_none(client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))?
             else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
@@ -357,7 +347,7 @@ impl ResourceKind for Instance {
         };
         // The same token after a crash returns the instance the crashed run made.
         let mut id = match send(client_token(ctx, "CreateInstance", &input)).await {
-            Ok(out) => out.id().unwrap_or_default().to_string(),
+            Ok(out) => required_id("aws.connect.instance", "CreateInstance", out.id())?,
             Err(e) => {
                 let e = classify("CreateInstance", &what, e);
                 // An alias is unique: an instance with it in this account and region
@@ -372,14 +362,14 @@ impl ResourceKind for Instance {
             }
         };
         let visible = await_visible(ctx, "instance", ctx.consistency, || async {
-            found(client.describe_instance().instance_id(&id).send().await.map_err(|e| classify("DescribeInstance", &id, e)))
+            gone_is_none(client.describe_instance().instance_id(&id).send().await.map_err(|e| classify("DescribeInstance", &id, e)))
         })
         .await?;
         if visible.is_none() {
             // The token's first answer was deleted since: make a new one.
             ctx.report(format!("instance {id} from an earlier run is gone; creating a new one"));
             let out = send(fresh_token(ctx, "CreateInstance", &input)).await.map_err(|e| classify("CreateInstance", &what, e))?;
-            id = out.id().unwrap_or_default().to_string();
+            id = required_id("aws.connect.instance", "CreateInstance", out.id())?;
         }
         ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
@@ -416,7 +406,7 @@ impl ResourceKind for Instance {
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.connect(ctx.region()?).await;
         let id = id_of(id);
-        let Some(d) = found(client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))?
+        let Some(d) = gone_is_none(client.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))?
         else {
             return Ok(None);
         };
@@ -501,16 +491,10 @@ impl ResourceKind for Instance {
     async fn delete(&self, ctx: &Ctx, id: &str, _: &Map<String, Value>) -> Result<()> {
         let client = self.aws.connect(ctx.region()?).await;
         let id = id_of(id).to_string();
-        if found(client.delete_instance().instance_id(&id).send().await.map_err(|e| classify("DeleteInstance", &id, e)))?.is_none() {
-            return Ok(());
-        }
-        wait_until(ctx, "instance deletion", Waiter::default(), || async {
-            match found(client.describe_instance().instance_id(&id).send().await.map_err(|e| classify("DescribeInstance", &id, e)))? {
-                None => Ok(WaitOutcome::Ready(())),
-                Some(d) => Ok(WaitOutcome::Pending(
-                    d.instance().and_then(|i| i.instance_status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into()),
-                )),
-            }
+        let delete = async { client.delete_instance().instance_id(&id).send().await.map_err(|e| classify("DeleteInstance", &id, e)) };
+        delete_and_wait(ctx, "instance deletion", delete, || async {
+            let d = client.describe_instance().instance_id(&id).send().await.map_err(|e| classify("DescribeInstance", &id, e))?;
+            Ok(Some(d.instance().and_then(|i| i.instance_status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into())))
         })
         .await
     }

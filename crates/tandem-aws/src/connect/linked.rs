@@ -3,11 +3,11 @@
 //! wait for, and read, the copy in the other region.
 //! https://docs.aws.amazon.com/connect/latest/APIReference/API_ReplicationConfiguration.html
 
-use super::instance::found;
 use crate::{classify, AwsContext};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use tandem_provider::gone_is_none;
 use tandem_provider::Result;
 
 /// The other region of a linked pair, and how replication stands.
@@ -50,7 +50,7 @@ pub(super) async fn linked(aws: &AwsContext, region: &str, instance: &str) -> Re
     }
     let client = aws.connect(region).await;
     let Some(d) =
-        found(client.describe_instance().instance_id(instance).send().await.map_err(|e| classify("DescribeInstance", instance, e)))?
+        gone_is_none(client.describe_instance().instance_id(instance).send().await.map_err(|e| classify("DescribeInstance", instance, e)))?
     else {
         return Ok(None);
     };

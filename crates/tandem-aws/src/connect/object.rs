@@ -12,7 +12,7 @@
 //! `tandem:address` tag; anything else of that name is refused, with the
 //! import command that would take it over.
 
-use super::instance::{found, set_tags, tags_value};
+use super::instance::{set_tags, tags_value};
 use super::linked::{self, Linked};
 use crate::tags::{self, ADDRESS_TAG};
 use crate::AwsContext;
@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use tandem_provider::{
-    await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource,
-    SpecView, WaitOutcome, Waiter,
+    await_visible, gone_is_none, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
+    SpecResource, SpecView, WaitOutcome, Waiter,
 };
 use tandem_schema::{Field, OutputDef};
 
@@ -149,7 +149,7 @@ impl<A: ObjectApi> Object<A> {
     ) -> Result<()> {
         let c = self.aws.connect(&peer.peer_region).await;
         wait_until(ctx, &format!("{} {what} in {}", A::NOUN, peer.peer_region), Waiter::default(), || async {
-            let copy = found(A::describe(&c, instance, object).await)?.flatten();
+            let copy = gone_is_none(A::describe(&c, instance, object).await)?.flatten();
             Ok(if done(copy.as_ref()) { WaitOutcome::Ready(()) } else { WaitOutcome::Pending("mirroring".into()) })
         })
         .await
@@ -221,9 +221,10 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         let (_, object) = Self::parse(&arn)?;
         let partial = Observed { id: arn.clone(), ..Default::default() };
         // NotFound right after the create is eventual consistency, not a loss.
-        let visible =
-            await_visible(ctx, A::NOUN, ctx.consistency, || async { Ok(found(A::describe(&c, instance, &object).await)?.flatten()) })
-                .await?;
+        let visible = await_visible(ctx, A::NOUN, ctx.consistency, || async {
+            Ok(gone_is_none(A::describe(&c, instance, &object).await)?.flatten())
+        })
+        .await?;
         if visible.is_none() {
             return Err(ProviderError::new(
                 ErrorClass::Other,
@@ -247,7 +248,7 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         let (instance, object) = Self::parse(id)?;
         let region = ctx.region()?;
         let c = self.aws.connect(region).await;
-        let Some(d) = found(A::describe(&c, &instance, &object).await)?.flatten() else { return Ok(None) };
+        let Some(d) = gone_is_none(A::describe(&c, &instance, &object).await)?.flatten() else { return Ok(None) };
         let mut p = d.props;
         p.insert("instance_id".into(), json!(instance));
         p.insert("tags".into(), tags_value(d.tags.as_ref()));
@@ -258,7 +259,7 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         outputs.insert("replica_arn".into(), Value::Null);
         if let Some(peer) = self.peer(region, &instance).await? {
             let pc = self.aws.connect(&peer.peer_region).await;
-            match found(A::describe(&pc, &instance, &object).await)?.flatten() {
+            match gone_is_none(A::describe(&pc, &instance, &object).await)?.flatten() {
                 None => ctx.remark(format!(
                     "the copy in {} is missing: Global Resiliency has not mirrored this {} (yet)",
                     peer.peer_region,
@@ -311,7 +312,7 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         // The change reaches the copy asynchronously: wait until it has (what
         // the source holds now is what the copy must come to).
         if let Some(peer) = self.peer(region, &instance).await? {
-            let Some(source) = found(A::describe(&c, &instance, &object).await)?.flatten() else {
+            let Some(source) = gone_is_none(A::describe(&c, &instance, &object).await)?.flatten() else {
                 return Err(ProviderError::not_found(format!("{} {id} is gone; re-run plan to create it again", A::NOUN)));
             };
             let want: Vec<(&Field, Value)> =
@@ -333,7 +334,7 @@ impl<A: ObjectApi> ResourceKind for Object<A> {
         let region = ctx.region()?;
         let c = self.aws.connect(region).await;
         let peer = self.peer(region, &instance).await?;
-        found(A::delete(&c, &instance, &object).await)?;
+        gone_is_none(A::delete(&c, &instance, &object).await)?;
         // The copy goes too; wait for it, so what this object used can be deleted after it in both regions.
         if let Some(peer) = peer {
             self.await_copy(ctx, &peer, &instance, &object, "deletion", |d| d.is_none()).await?;

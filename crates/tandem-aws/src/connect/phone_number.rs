@@ -6,7 +6,7 @@
 //! ReleasePhoneNumber).
 //! https://docs.aws.amazon.com/connect/latest/APIReference/API_ClaimPhoneNumber.html
 
-use super::instance::{arn_region, client_token, found, fresh_token, set_tags, tags_value};
+use super::instance::{arn_region, client_token, fresh_token, set_tags, tags_value};
 use super::linked;
 use crate::tags::ADDRESS_TAG;
 use crate::{classify, tags, AwsContext};
@@ -16,7 +16,7 @@ use aws_sdk_connect::types::{PhoneNumberCountryCode, PhoneNumberType, PhoneNumbe
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use tandem_provider::{
+use tandem_provider::{only_in_place, required_id, delete_and_wait, gone_is_none, 
     await_visible, prop_str, wait_until, Ctx, ErrorClass, Finding, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
     SpecResource, SpecView, WaitOutcome, Waiter,
 };
@@ -104,7 +104,7 @@ impl PhoneNumber {
         wait_until(ctx, "phone number", Waiter::default(), || async {
             // NotFound right after the claim is eventual consistency: not yet.
             let Some(d) =
-                found(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))?
+                gone_is_none(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))?
             else {
                 return Ok(WaitOutcome::Pending("not visible yet".into()));
             };
@@ -135,7 +135,7 @@ impl PhoneNumber {
                 .map_err(|e| classify("ListPhoneNumbersV2", target, e))?;
             for n in page.list_phone_numbers_summary_list() {
                 let Some(id) = n.phone_number_id() else { continue };
-                let d = found(
+                let d = gone_is_none(
                     client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)),
                 )?;
                 let tagged = d
@@ -228,7 +228,7 @@ impl PhoneNumber {
     async fn disassociate(&self, arn: &str, list: &[FlowAssociation]) -> Result<()> {
         for f in list {
             let client = self.aws.connect(&f.region).await;
-            found(
+            gone_is_none(
                 client
                     .disassociate_phone_number_contact_flow()
                     .phone_number_id(arn)
@@ -314,9 +314,9 @@ impl ResourceKind for PhoneNumber {
                 };
                 let out =
                     send(client_token(ctx, "ClaimPhoneNumber", &input)).await.map_err(|e| classify("ClaimPhoneNumber", &number, e))?;
-                let mut id = out.phone_number_id().unwrap_or_default().to_string();
+                let mut id = required_id("aws.connect.phone_number", "ClaimPhoneNumber", out.phone_number_id())?;
                 let seen = await_visible(ctx, "phone number", ctx.consistency, || async {
-                    found(
+                    gone_is_none(
                         client
                             .describe_phone_number()
                             .phone_number_id(&id)
@@ -330,7 +330,7 @@ impl ResourceKind for PhoneNumber {
                     ctx.report(format!("phone number {id} from an earlier run is gone; claiming again"));
                     let out =
                         send(fresh_token(ctx, "ClaimPhoneNumber", &input)).await.map_err(|e| classify("ClaimPhoneNumber", &number, e))?;
-                    id = out.phone_number_id().unwrap_or_default().to_string();
+                    id = required_id("aws.connect.phone_number", "ClaimPhoneNumber", out.phone_number_id())?;
                 }
                 id
             }
@@ -351,7 +351,7 @@ impl ResourceKind for PhoneNumber {
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.connect(ctx.region()?).await;
         let Some(d) =
-            found(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))?
+            gone_is_none(client.describe_phone_number().phone_number_id(id).send().await.map_err(|e| classify("DescribePhoneNumber", id, e)))?
         else {
             return Ok(None);
         };
@@ -387,9 +387,7 @@ impl ResourceKind for PhoneNumber {
         changed: &[String],
     ) -> Result<Observed> {
         let client = self.aws.connect(ctx.region()?).await;
-        if let Some(other) = changed.iter().find(|f| !matches!(f.as_str(), "target_arn" | "contact_flows" | "tags")) {
-            return Err(ProviderError::invalid(format!("{other} of phone number {id} cannot be changed in place")));
-        }
+        only_in_place(&format!("phone number {id}"), changed, &["target_arn", "contact_flows", "tags"])?;
         let now = self
             .read(ctx, id)
             .await?
@@ -437,37 +435,29 @@ impl ResourceKind for PhoneNumber {
         let arn = now.outputs.get("arn").and_then(Value::as_str).unwrap_or_default().to_string();
         self.disassociate(&arn, &flows(ctx, prior)?).await?;
         let token = client_token(ctx, "ReleasePhoneNumber", &json!({ "id": now.id }));
-        if found(
+        let release = async {
             client
                 .release_phone_number()
                 .phone_number_id(&now.id)
                 .client_token(token)
                 .send()
                 .await
-                .map_err(|e| classify("ReleasePhoneNumber", &now.id, e)),
-        )?
-        .is_none()
-        {
-            return Ok(());
-        }
-        wait_until(ctx, "phone number release", Waiter::default(), || async {
-            match found(
-                client
-                    .describe_phone_number()
-                    .phone_number_id(&now.id)
-                    .send()
-                    .await
-                    .map_err(|e| classify("DescribePhoneNumber", &now.id, e)),
-            )? {
-                None => Ok(WaitOutcome::Ready(())),
-                Some(d) => Ok(WaitOutcome::Pending(
-                    d.claimed_phone_number_summary()
-                        .and_then(|s| s.phone_number_status())
-                        .and_then(|s| s.status())
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_else(|| "releasing".into()),
-                )),
-            }
+                .map_err(|e| classify("ReleasePhoneNumber", &now.id, e))
+        };
+        delete_and_wait(ctx, "phone number release", release, || async {
+            let d = client
+                .describe_phone_number()
+                .phone_number_id(&now.id)
+                .send()
+                .await
+                .map_err(|e| classify("DescribePhoneNumber", &now.id, e))?;
+            Ok(Some(
+                d.claimed_phone_number_summary()
+                    .and_then(|s| s.phone_number_status())
+                    .and_then(|s| s.status())
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_else(|| "releasing".into()),
+            ))
         })
         .await
     }

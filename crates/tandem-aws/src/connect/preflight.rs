@@ -11,10 +11,10 @@
 //! - The numbers a spec claims: SearchAvailablePhoneNumbers needs a target
 //!   (an instance or group ARN), so it runs once one exists in the region.
 
-use super::instance::found;
 use super::replica::pair_problem;
 use crate::{classify, AwsContext};
 use aws_sdk_connect::types::{PhoneNumberCountryCode, PhoneNumberType};
+use tandem_provider::gone_is_none;
 use tandem_provider::{prop_str, Ctx, ErrorClass, Finding, FindingStatus, SpecResource, SpecView};
 
 fn ok(check: impl Into<String>, detail: impl Into<String>) -> Finding {
@@ -48,7 +48,7 @@ pub(super) async fn replica(aws: &AwsContext, ctx: &Ctx, me: &SpecResource<'_>, 
     // The source as it exists now, when it does.
     if let Some(id) = prop_str(me.props, "instance_id") {
         let client = aws.connect(source).await;
-        match found(
+        match gone_is_none(
             client
                 .describe_instance()
                 .instance_id(super::instance::id_of(id))

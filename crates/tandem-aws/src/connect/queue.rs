@@ -8,7 +8,7 @@ use crate::classify;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-use tandem_provider::{prop_str, KindSchema, Result};
+use tandem_provider::{required_id, prop_str, KindSchema, Result};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub(super) struct Queue;
@@ -63,7 +63,7 @@ impl ObjectApi for Queue {
             .send()
             .await
             .map_err(|e| classify("CreateQueue", name, e))?;
-        Ok(out.queue_arn().unwrap_or_default().to_string())
+        required_id("aws.connect.queue", "CreateQueue", out.queue_arn())
     }
 
     async fn describe(c: &Client, instance: &str, id: &str) -> Result<Option<Described>> {

@@ -6,7 +6,7 @@
 //! https://docs.aws.amazon.com/connect/latest/APIReference/API_ReplicateInstance.html
 //! https://docs.aws.amazon.com/connect/latest/adminguide/create-replica-connect-instance.html
 
-use super::instance::{arn_region, attribute, client_token, found, fresh_token, id_of, set_attribute, set_storage, storage, STORAGE};
+use super::instance::{arn_region, attribute, client_token, fresh_token, id_of, set_attribute, set_storage, storage, STORAGE};
 use super::linked;
 use crate::{classify, AwsContext};
 use async_trait::async_trait;
@@ -14,7 +14,7 @@ use aws_sdk_connect::types::InstanceStatus;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{
+use tandem_provider::{only_in_place, required_id, delete_and_wait, gone_is_none, 
     await_visible, prop_str, wait_until, Ctx, ErrorClass, Finding, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
     SpecResource, SpecView, WaitOutcome, Waiter,
 };
@@ -119,7 +119,7 @@ impl Replica {
                 }
                 other => return Ok(WaitOutcome::Pending(other.to_string())),
             }
-            let d = found(replica.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))?;
+            let d = gone_is_none(replica.describe_instance().instance_id(id).send().await.map_err(|e| classify("DescribeInstance", id, e)))?;
             Ok(match d.as_ref().and_then(|d| d.instance()).and_then(|i| i.instance_status()) {
                 Some(InstanceStatus::Active) => WaitOutcome::Ready(()),
                 Some(InstanceStatus::CreationFailed) => WaitOutcome::Failed("the replica instance is CREATION_FAILED".into()),
@@ -291,7 +291,7 @@ impl ResourceKind for Replica {
             // The token's first answer was a replica deleted since.
             ctx.report(format!("replica {arn} from an earlier run is gone; replicating again"));
             let out = send(fresh_token(ctx, "ReplicateInstance", &input)).await.map_err(|e| classify("ReplicateInstance", instance, e))?;
-            arn = out.arn().unwrap_or_default().to_string();
+            arn = required_id("aws.connect.replica", "ReplicateInstance", out.arn())?;
         }
         if arn_region(&arn) != Some(replica_region) {
             return Err(ProviderError::new(
@@ -314,7 +314,7 @@ impl ResourceKind for Replica {
         let replica_region = replica_region_of(id)?;
         let iid = id_of(id);
         let client = self.aws.connect(replica_region).await;
-        let Some(d) = found(client.describe_instance().instance_id(iid).send().await.map_err(|e| classify("DescribeInstance", iid, e)))?
+        let Some(d) = gone_is_none(client.describe_instance().instance_id(iid).send().await.map_err(|e| classify("DescribeInstance", iid, e)))?
         else {
             return Ok(None);
         };
@@ -371,9 +371,7 @@ impl ResourceKind for Replica {
         changed: &[String],
     ) -> Result<Observed> {
         let in_place = ["contact_flow_logs", "contact_trace_records_stream_arn", "agent_events_stream_arn"];
-        if let Some(f) = changed.iter().find(|f| !in_place.contains(&f.as_str())) {
-            return Err(ProviderError::invalid(format!("{f} of replica {id} cannot be changed in place")));
-        }
+        only_in_place(&format!("replica {id}"), changed, &in_place)?;
         self.configure(ctx, replica_region_of(id)?, id_of(id), desired, Some(changed)).await?;
         self.read(ctx, id).await?.ok_or_else(|| ProviderError::not_found(format!("replica {id} is gone")))
     }
@@ -386,16 +384,10 @@ impl ResourceKind for Replica {
         let client = self.aws.connect(replica_region_of(id)?).await;
         let iid = id_of(id).to_string();
         linked::forget(&iid);
-        if found(client.delete_instance().instance_id(&iid).send().await.map_err(|e| classify("DeleteInstance", &iid, e)))?.is_none() {
-            return Ok(());
-        }
-        let result = wait_until(ctx, "replica deletion", Waiter::default(), || async {
-            match found(client.describe_instance().instance_id(&iid).send().await.map_err(|e| classify("DescribeInstance", &iid, e)))? {
-                None => Ok(WaitOutcome::Ready(())),
-                Some(d) => Ok(WaitOutcome::Pending(
-                    d.instance().and_then(|i| i.instance_status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into()),
-                )),
-            }
+        let delete = async { client.delete_instance().instance_id(&iid).send().await.map_err(|e| classify("DeleteInstance", &iid, e)) };
+        let result = delete_and_wait(ctx, "replica deletion", delete, || async {
+            let d = client.describe_instance().instance_id(&iid).send().await.map_err(|e| classify("DescribeInstance", &iid, e))?;
+            Ok(Some(d.instance().and_then(|i| i.instance_status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "deleting".into())))
         })
         .await;
         linked::forget(&iid);

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use aws_sdk_connect::types::{Channel, MediaConcurrency, RoutingProfileQueueConfig, RoutingProfileQueueReference};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use tandem_provider::{prop_str, KindSchema, ProviderError, Result};
+use tandem_provider::{required_id, prop_str, KindSchema, ProviderError, Result};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 const CHANNELS: &[&str] = &["VOICE", "CHAT", "TASK", "EMAIL"];
@@ -171,7 +171,7 @@ impl ObjectApi for RoutingProfile {
             .send()
             .await
             .map_err(|e| classify("CreateRoutingProfile", name, e))?;
-        let id = out.routing_profile_id().unwrap_or_default();
+        let id = &required_id("aws.connect.routing_profile", "CreateRoutingProfile", out.routing_profile_id())?;
         for chunk in rest.chunks(QUEUES_PER_CALL) {
             c.associate_routing_profile_queues()
                 .instance_id(instance)
@@ -181,7 +181,7 @@ impl ObjectApi for RoutingProfile {
                 .await
                 .map_err(|e| classify("AssociateRoutingProfileQueues", id, e))?;
         }
-        Ok(out.routing_profile_arn().unwrap_or_default().to_string())
+        required_id("aws.connect.routing_profile", "CreateRoutingProfile", out.routing_profile_arn())
     }
 
     async fn describe(c: &Client, instance: &str, id: &str) -> Result<Option<Described>> {

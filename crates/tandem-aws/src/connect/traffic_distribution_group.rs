@@ -6,7 +6,7 @@
 //! https://docs.aws.amazon.com/connect/latest/APIReference/API_CreateTrafficDistributionGroup.html
 //! https://docs.aws.amazon.com/connect/latest/APIReference/API_UpdateTrafficDistribution.html
 
-use super::instance::{client_token, create_tags, found, fresh_token, set_tags, tags_value};
+use super::instance::{client_token, create_tags, fresh_token, set_tags, tags_value};
 use crate::{classify, tags, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_connect::types::{
@@ -15,7 +15,7 @@ use aws_sdk_connect::types::{
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{
+use tandem_provider::{required_id, gone_is_none, 
     await_visible, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource,
     SpecView, WaitOutcome, Waiter,
 };
@@ -94,7 +94,7 @@ impl TrafficDistributionGroup {
     async fn wait_active(&self, ctx: &Ctx, client: &aws_sdk_connect::Client, id: &str) -> Result<()> {
         wait_until(ctx, "traffic distribution group", Waiter::default(), || async {
             // NotFound right after the create is eventual consistency: not yet.
-            let Some(d) = found(
+            let Some(d) = gone_is_none(
                 client
                     .describe_traffic_distribution_group()
                     .traffic_distribution_group_id(id)
@@ -326,9 +326,9 @@ impl ResourceKind for TrafficDistributionGroup {
         let out = send(client_token(ctx, "CreateTrafficDistributionGroup", &input))
             .await
             .map_err(|e| classify("CreateTrafficDistributionGroup", &name, e))?;
-        let mut id = out.id().unwrap_or_default().to_string();
+        let mut id = required_id("aws.connect.traffic_distribution_group", "CreateTrafficDistributionGroup", out.id())?;
         let seen = await_visible(ctx, "traffic distribution group", ctx.consistency, || async {
-            found(
+            gone_is_none(
                 client
                     .describe_traffic_distribution_group()
                     .traffic_distribution_group_id(&id)
@@ -346,7 +346,7 @@ impl ResourceKind for TrafficDistributionGroup {
             let out = send(fresh_token(ctx, "CreateTrafficDistributionGroup", &input))
                 .await
                 .map_err(|e| classify("CreateTrafficDistributionGroup", &name, e))?;
-            id = out.id().unwrap_or_default().to_string();
+            id = required_id("aws.connect.traffic_distribution_group", "CreateTrafficDistributionGroup", out.id())?;
         }
         ctx.made(&id).await;
         let partial = Observed { id: id.clone(), ..Default::default() };
@@ -362,7 +362,7 @@ impl ResourceKind for TrafficDistributionGroup {
     /// groups answer the latter). A group PENDING_DELETION counts as gone.
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.connect(ctx.region()?).await;
-        let Some(d) = found(
+        let Some(d) = gone_is_none(
             client
                 .describe_traffic_distribution_group()
                 .traffic_distribution_group_id(id)
@@ -456,7 +456,7 @@ impl ResourceKind for TrafficDistributionGroup {
             }
         }
         wait_until(ctx, "traffic distribution group deletion", Waiter::default(), || async {
-            let d = found(
+            let d = gone_is_none(
                 client
                     .describe_traffic_distribution_group()
                     .traffic_distribution_group_id(id)

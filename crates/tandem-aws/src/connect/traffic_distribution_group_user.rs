@@ -10,14 +10,14 @@
 //! https://docs.aws.amazon.com/connect/latest/adminguide/associate-agents-across-regions.html
 //! https://docs.aws.amazon.com/connect/latest/APIReference/API_AssociateTrafficDistributionGroupUser.html
 
-use super::instance::{found, id_of};
+use super::instance::{id_of};
 use super::linked;
 use crate::{classify, AwsContext};
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use tandem_provider::{
+use tandem_provider::{gone_is_none, 
     prop_str, wait_until, Ctx, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, SpecResource, SpecView, WaitOutcome,
     Waiter,
 };
@@ -71,7 +71,7 @@ impl TrafficDistributionGroupUser {
                 .set_next_token(next.take())
                 .send()
                 .await;
-            let Some(page) = found(page.map_err(|e| classify("ListTrafficDistributionGroupUsers", group, e)))? else { return Ok(None) };
+            let Some(page) = gone_is_none(page.map_err(|e| classify("ListTrafficDistributionGroupUsers", group, e)))? else { return Ok(None) };
             if page.traffic_distribution_group_user_summary_list().iter().any(|u| u.user_id() == Some(user)) {
                 return Ok(Some(true));
             }
@@ -138,7 +138,7 @@ impl ResourceKind for TrafficDistributionGroupUser {
         if let Some(peer) = linked::linked(&self.aws, region, instance).await? {
             let pc = self.aws.connect(&peer.peer_region).await;
             wait_until(ctx, &format!("user {user} in {}", peer.peer_region), Waiter::default(), || async {
-                let d = found(
+                let d = gone_is_none(
                     pc.describe_user().instance_id(instance).user_id(user).send().await.map_err(|e| classify("DescribeUser", user, e)),
                 )?;
                 Ok(if d.is_some() { WaitOutcome::Ready(()) } else { WaitOutcome::Pending("mirroring".into()) })
@@ -181,16 +181,7 @@ impl ResourceKind for TrafficDistributionGroupUser {
         Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
-    async fn update(
-        &self,
-        _ctx: &Ctx,
-        id: &str,
-        _prior: &Map<String, Value>,
-        _desired: &Map<String, Value>,
-        changed: &[String],
-    ) -> Result<Observed> {
-        Err(ProviderError::invalid(format!("{} of {id} cannot be changed in place", changed.join(", "))))
-    }
+    // Every field is force_new: the contract's default update refuses.
 
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_DisassociateTrafficDistributionGroupUser.html
     async fn delete(&self, ctx: &Ctx, id: &str, _prior: &Map<String, Value>) -> Result<()> {
@@ -203,7 +194,7 @@ impl ResourceKind for TrafficDistributionGroupUser {
             .user_id(user)
             .send()
             .await;
-        found(out.map_err(|e| classify("DisassociateTrafficDistributionGroupUser", &format!("{user} in {group}"), e))).map(|_| ())
+        gone_is_none(out.map_err(|e| classify("DisassociateTrafficDistributionGroupUser", &format!("{user} in {group}"), e))).map(|_| ())
     }
 }
 

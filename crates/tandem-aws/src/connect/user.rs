@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use aws_sdk_connect::types::{PhoneType, UserIdentityInfo, UserPhoneConfig};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use tandem_provider::{prop_str, Invalid, KindSchema, ProviderError, Result, SpecResource, SpecView};
+use tandem_provider::{required_id, prop_str, Invalid, KindSchema, ProviderError, Result, SpecResource, SpecView};
 use tandem_schema::{Check, Field, OutputDef, Type};
 
 pub(super) struct User;
@@ -192,7 +192,7 @@ impl ObjectApi for User {
             .send()
             .await
             .map_err(|e| classify("CreateUser", username, e))?;
-        Ok(out.user_arn().unwrap_or_default().to_string())
+        required_id("aws.connect.user", "CreateUser", out.user_arn())
     }
 
     async fn describe(c: &Client, instance: &str, id: &str) -> Result<Option<Described>> {
