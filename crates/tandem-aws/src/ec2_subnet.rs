@@ -63,6 +63,29 @@ impl Subnet {
     }
 }
 
+/// A described subnet in the spec's shape.
+fn observe(region: &str, s: &aws_sdk_ec2::types::Subnet) -> Observed {
+    let id = s.subnet_id().unwrap_or_default();
+    let mut p = Map::new();
+    p.insert("vpc_id".into(), json!(s.vpc_id().unwrap_or_default()));
+    p.insert("cidr_block".into(), json!(s.cidr_block().unwrap_or_default()));
+    p.insert("availability_zone".into(), json!(s.availability_zone().unwrap_or_default()));
+    if let Some(b) = s.map_public_ip_on_launch() {
+        p.insert("map_public_ip_on_launch".into(), json!(b));
+    }
+    p.insert("tags".into(), tags::to_value(tag_map(s.tags())));
+    let arn = s
+        .subnet_arn()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("arn:aws:ec2:{region}:{}:subnet/{id}", s.owner_id().unwrap_or_default()));
+    let mut outputs = BTreeMap::new();
+    outputs.insert("id".into(), json!(id));
+    outputs.insert("arn".into(), json!(arn));
+    outputs.insert("availability_zone".into(), json!(s.availability_zone().unwrap_or_default()));
+    outputs.insert("vpc_id".into(), json!(s.vpc_id().unwrap_or_default()));
+    Observed { id: id.to_string(), properties: p, outputs }
+}
+
 #[async_trait]
 impl ResourceKind for Subnet {
     fn schema(&self) -> &KindSchema {
@@ -135,25 +158,50 @@ impl ResourceKind for Subnet {
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.ec2(ctx.region()?).await;
-        let Some(out) = gone_is_none(client.describe_subnets().subnet_ids(id).send().await.map_err(|e| classify("DescribeSubnets", id, e)))? else { return Ok(None) };
-        let Some(s) = out.subnets().first() else { return Ok(None) };
-        let mut p = Map::new();
-        p.insert("vpc_id".into(), json!(s.vpc_id().unwrap_or_default()));
-        p.insert("cidr_block".into(), json!(s.cidr_block().unwrap_or_default()));
-        p.insert("availability_zone".into(), json!(s.availability_zone().unwrap_or_default()));
-        if let Some(b) = s.map_public_ip_on_launch() {
-            p.insert("map_public_ip_on_launch".into(), json!(b));
+        let Some(out) = gone_is_none(client.describe_subnets().subnet_ids(id).send().await.map_err(|e| classify("DescribeSubnets", id, e)))?
+        else {
+            return Ok(None);
+        };
+        Ok(out.subnets().first().map(|s| observe(ctx.region.as_deref().unwrap_or_default(), s)))
+    }
+
+    fn read_batch(&self) -> usize {
+        crate::ec2_vpc::READ_BATCH
+    }
+
+    /// One DescribeSubnets for the whole group, by a `subnet-id` filter (a
+    /// subnet that is gone is left out of the answer rather than failing the
+    /// call as an unknown id in SubnetIds does); tags come in the answer.
+    async fn read_many(&self, items: &[(Ctx, String)]) -> Vec<Result<Option<Observed>>> {
+        let Some((first, _)) = items.first() else { return Vec::new() };
+        let region = match first.region() {
+            Ok(r) => r.to_string(),
+            Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let client = self.aws.ec2(&region).await;
+        let ids: Vec<String> = items.iter().map(|(_, id)| id.clone()).collect();
+        let mut found = BTreeMap::new();
+        let mut pages = client
+            .describe_subnets()
+            .filters(Filter::builder().name("subnet-id").set_values(Some(ids.clone())).build())
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(page) => {
+                    for s in page.subnets() {
+                        if let Some(id) = s.subnet_id() {
+                            found.insert(id.to_string(), observe(&region, s));
+                        }
+                    }
+                }
+                Err(e) => {
+                    let e = classify("DescribeSubnets", &first.address, e);
+                    return items.iter().map(|_| Err(e.clone())).collect();
+                }
+            }
         }
-        p.insert("tags".into(), tags::to_value(tag_map(s.tags())));
-        let arn = s.subnet_arn().map(str::to_string).unwrap_or_else(|| {
-            format!("arn:aws:ec2:{}:{}:subnet/{id}", ctx.region.as_deref().unwrap_or_default(), s.owner_id().unwrap_or_default())
-        });
-        let mut outputs = BTreeMap::new();
-        outputs.insert("id".into(), json!(id));
-        outputs.insert("arn".into(), json!(arn));
-        outputs.insert("availability_zone".into(), json!(s.availability_zone().unwrap_or_default()));
-        outputs.insert("vpc_id".into(), json!(s.vpc_id().unwrap_or_default()));
-        Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
+        ids.iter().map(|id| Ok(found.remove(id))).collect()
     }
 
     async fn update(

@@ -5,6 +5,7 @@
 use crate::{classify, tags, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Tag, TagSpecification, Tenancy, VpcAttributeName, VpcState};
+use futures::StreamExt;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -114,6 +115,72 @@ pub(crate) fn tag_map(t: &[Tag]) -> BTreeMap<String, String> {
     t.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect()
 }
 
+/// VPCs one refresh call reads (the values of one `vpc-id` filter): kept
+/// modest so a query string stays small; larger groups go in several calls,
+/// and each call's answer is paged.
+pub(crate) const READ_BATCH: usize = 100;
+
+/// DescribeVpcAttribute calls a group's read has in flight at once (the
+/// engine's default parallelism), so a group is not read one VPC at a time.
+pub(crate) const ATTRIBUTE_READS_AT_ONCE: usize = 10;
+
+/// Each VPC's main route table (made with the VPC; routes learned by a
+/// virtual private gateway are propagated into it), for many VPCs in one call.
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRouteTables.html (filter association.main)
+async fn main_route_tables(client: &aws_sdk_ec2::Client, vpc_ids: &[String], what: &str) -> Result<BTreeMap<String, String>> {
+    let mut mains = BTreeMap::new();
+    let mut pages = client
+        .describe_route_tables()
+        .filters(Filter::builder().name("vpc-id").set_values(Some(vpc_ids.to_vec())).build())
+        .filters(Filter::builder().name("association.main").values("true").build())
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for t in page.map_err(|e| classify("DescribeRouteTables", what, e))?.route_tables() {
+            if let (Some(vpc), Some(rtb)) = (t.vpc_id(), t.route_table_id()) {
+                mains.entry(vpc.to_string()).or_insert_with(|| rtb.to_string());
+            }
+        }
+    }
+    Ok(mains)
+}
+
+/// A described VPC in the spec's shape, with the DNS attributes
+/// DescribeVpcs does not return (one DescribeVpcAttribute per attribute).
+async fn observe(client: &aws_sdk_ec2::Client, region: &str, v: &aws_sdk_ec2::types::Vpc, main_rtb: Option<&str>) -> Result<Observed> {
+    let id = v.vpc_id().unwrap_or_default();
+    let mut p = Map::new();
+    if let Some(c) = v.cidr_block() {
+        p.insert("cidr_block".into(), json!(c));
+    }
+    if let Some(t) = v.instance_tenancy() {
+        p.insert("instance_tenancy".into(), json!(t.as_str()));
+    }
+    for (name, attr) in
+        [("enable_dns_support", VpcAttributeName::EnableDnsSupport), ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames)]
+    {
+        let a =
+            client.describe_vpc_attribute().vpc_id(id).attribute(attr).send().await.map_err(|e| classify("DescribeVpcAttribute", id, e))?;
+        let val = if name == "enable_dns_support" { a.enable_dns_support() } else { a.enable_dns_hostnames() };
+        if let Some(b) = val.and_then(|b| b.value()) {
+            p.insert(name.into(), json!(b));
+        }
+    }
+    p.insert("tags".into(), tags::to_value(tag_map(v.tags())));
+    // DescribeVpcs returns no ARN; VPC ARNs are arn:aws:ec2:REGION:ACCOUNT:vpc/ID.
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies
+    let owner = v.owner_id().unwrap_or_default().to_string();
+    let mut outputs = BTreeMap::new();
+    outputs.insert("id".into(), json!(id));
+    outputs.insert("arn".into(), json!(format!("arn:aws:ec2:{region}:{owner}:vpc/{id}")));
+    outputs.insert("cidr_block".into(), json!(v.cidr_block().unwrap_or_default()));
+    outputs.insert("owner_id".into(), json!(owner));
+    if let Some(rtb) = main_rtb {
+        outputs.insert("main_route_table_id".into(), json!(rtb));
+    }
+    Ok(Observed { id: id.to_string(), properties: p, outputs })
+}
+
 #[async_trait]
 impl ResourceKind for Vpc {
     fn schema(&self) -> &KindSchema {
@@ -211,51 +278,62 @@ impl ResourceKind for Vpc {
             }
         };
         let Some(v) = out.vpcs().first() else { return Ok(None) };
-        let mut p = Map::new();
-        if let Some(c) = v.cidr_block() {
-            p.insert("cidr_block".into(), json!(c));
-        }
-        if let Some(t) = v.instance_tenancy() {
-            p.insert("instance_tenancy".into(), json!(t.as_str()));
-        }
-        for (name, attr) in
-            [("enable_dns_support", VpcAttributeName::EnableDnsSupport), ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames)]
-        {
-            let a = client
-                .describe_vpc_attribute()
-                .vpc_id(id)
-                .attribute(attr)
-                .send()
-                .await
-                .map_err(|e| classify("DescribeVpcAttribute", id, e))?;
-            let val = if name == "enable_dns_support" { a.enable_dns_support() } else { a.enable_dns_hostnames() };
-            if let Some(b) = val.and_then(|b| b.value()) {
-                p.insert(name.into(), json!(b));
+        let mains = main_route_tables(&client, &[id.to_string()], id).await?;
+        observe(&client, ctx.region()?, v, mains.get(id).map(String::as_str)).await.map(Some)
+    }
+
+    fn read_batch(&self) -> usize {
+        READ_BATCH
+    }
+
+    /// One DescribeVpcs and one DescribeRouteTables for the whole group (by
+    /// `vpc-id` filters, which leave out a VPC that is gone instead of failing
+    /// the call as an unknown id in VpcIds does); the DNS attributes still
+    /// take a DescribeVpcAttribute each, the API's only way to read them.
+    async fn read_many(&self, items: &[(Ctx, String)]) -> Vec<Result<Option<Observed>>> {
+        let Some((first, _)) = items.first() else { return Vec::new() };
+        let region = match first.region() {
+            Ok(r) => r.to_string(),
+            Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let client = self.aws.ec2(&region).await;
+        let ids: Vec<String> = items.iter().map(|(_, id)| id.clone()).collect();
+        let found = async {
+            let mut vpcs = BTreeMap::new();
+            let mut pages = client
+                .describe_vpcs()
+                .filters(Filter::builder().name("vpc-id").set_values(Some(ids.clone())).build())
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                for v in page.map_err(|e| classify("DescribeVpcs", &first.address, e))?.vpcs() {
+                    if let Some(id) = v.vpc_id() {
+                        vpcs.insert(id.to_string(), v.clone());
+                    }
+                }
             }
+            let mains = main_route_tables(&client, &ids, &first.address).await?;
+            Ok::<_, ProviderError>((vpcs, mains))
         }
-        p.insert("tags".into(), tags::to_value(tag_map(v.tags())));
-        // DescribeVpcs returns no ARN; VPC ARNs are arn:aws:ec2:REGION:ACCOUNT:vpc/ID.
-        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html#amazonec2-resources-for-iam-policies
-        let owner = v.owner_id().unwrap_or_default().to_string();
-        let mut outputs = BTreeMap::new();
-        outputs.insert("id".into(), json!(id));
-        outputs.insert("arn".into(), json!(format!("arn:aws:ec2:{}:{owner}:vpc/{id}", ctx.region()?)));
-        outputs.insert("cidr_block".into(), json!(v.cidr_block().unwrap_or_default()));
-        outputs.insert("owner_id".into(), json!(owner));
-        // The main route table is made with the VPC; routes learned by a
-        // virtual private gateway are propagated into it.
-        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRouteTables.html (filter association.main)
-        let main = client
-            .describe_route_tables()
-            .filters(Filter::builder().name("vpc-id").values(id).build())
-            .filters(Filter::builder().name("association.main").values("true").build())
-            .send()
+        .await;
+        let (vpcs, mains) = match found {
+            Ok(f) => f,
+            Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let each: Vec<_> = ids.iter().map(|id| (vpcs.get(id).cloned(), mains.get(id).cloned())).collect();
+        futures::stream::iter(each)
+            .map(|(vpc, main)| {
+                let (client, region) = (client.clone(), region.clone());
+                async move {
+                    match vpc {
+                        None => Ok(None),
+                        Some(v) => observe(&client, &region, &v, main.as_deref()).await.map(Some),
+                    }
+                }
+            })
+            .buffered(ATTRIBUTE_READS_AT_ONCE)
+            .collect()
             .await
-            .map_err(|e| classify("DescribeRouteTables", id, e))?;
-        if let Some(rtb) = main.route_tables().first().and_then(|t| t.route_table_id()) {
-            outputs.insert("main_route_table_id".into(), json!(rtb));
-        }
-        Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
     async fn update(

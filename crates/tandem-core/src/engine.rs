@@ -281,6 +281,80 @@ impl Engine {
         self.refresh_scoped(state, None).await
     }
 
+    /// What one refresh task reads: resources of a kind that reads many at
+    /// once ([`ResourceKind::read_batch`]) go in groups of one kind and region,
+    /// the rest one by one.
+    fn read_units(&self, state: &State, addrs: &[String]) -> Vec<Vec<String>> {
+        let mut units = Vec::new();
+        let mut groups: BTreeMap<(&str, Option<&str>), Vec<String>> = BTreeMap::new();
+        for a in addrs {
+            let r = &state.resources[a];
+            match self.registry.get(&r.type_name).map(|k| k.read_batch()) {
+                Some(n) if n > 1 => groups.entry((r.type_name.as_str(), r.region.as_deref())).or_default().push(a.clone()),
+                _ => units.push(vec![a.clone()]),
+            }
+        }
+        for ((type_name, _), members) in groups {
+            let n = self.registry.get(type_name).map_or(1, |k| k.read_batch());
+            units.extend(members.chunks(n).map(<[String]>::to_vec));
+        }
+        units
+    }
+
+    /// Read one unit of [`Self::read_units`], with an event per resource.
+    async fn read_unit(
+        &self,
+        state: &State,
+        unit: &[String],
+        recorder: Arc<crate::event::RemarkRecorder>,
+    ) -> Vec<(String, Result<Option<Observed>, FailedOp>)> {
+        let type_name = &state.resources[&unit[0]].type_name;
+        let kind = match self.kind(type_name) {
+            Ok(k) => k,
+            Err(e) => return unit.iter().map(|a| (a.clone(), Err(FailedOp::new(a, &refused(e.clone()))))).collect(),
+        };
+        let items: Vec<(Ctx, String)> = unit
+            .iter()
+            .map(|a| {
+                let r = &state.resources[a];
+                let mut ctx = self.ctx(a, r.region.as_deref());
+                ctx.progress = recorder.clone();
+                (ctx, r.id.clone())
+            })
+            .collect();
+        for a in unit {
+            self.reporter.event(&Event::Started { address: a.clone(), op: Op::Refresh });
+        }
+        let t = Instant::now();
+        let mut answers = if items.len() > 1 { kind.read_many(&items).await.into_iter() } else { Vec::new().into_iter() };
+        let mut out = Vec::with_capacity(items.len());
+        for (ctx, id) in &items {
+            // One resource alone, an answer a kind left out, or a transient
+            // failure of a shared call: read (and retry) this one by itself.
+            let res = match answers.next() {
+                Some(Err(e)) if e.is_retryable() => None,
+                Some(res) => Some(res),
+                None => None,
+            };
+            let res = match res {
+                Some(res) => res,
+                None => retry(ctx, "read", RetryPolicy::default(), || kind.read(ctx, id)).await,
+            };
+            let addr = &ctx.address;
+            match &res {
+                Ok(o) => self.reporter.event(&Event::Finished {
+                    address: addr.clone(),
+                    op: Op::Refresh,
+                    id: o.as_ref().map(|o| o.id.clone()),
+                    seconds: secs(t.elapsed()),
+                }),
+                Err(e) => self.reporter.event(&Event::failed(addr, Op::Refresh, e, secs(t.elapsed()))),
+            }
+            out.push((addr.clone(), res.map_err(|e| FailedOp::new(addr, &e).in_region(ctx.region.as_deref()))));
+        }
+        out
+    }
+
     async fn refresh_scoped(
         &self,
         state: &State,
@@ -302,33 +376,16 @@ impl Engine {
     ) -> (State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>, Vec<FailedOp>) {
         let recorder = Arc::new(crate::event::RemarkRecorder { inner: self.reporter.clone(), remarks: Default::default() });
         let addrs: Vec<String> = state.resources.keys().filter(|a| only.is_none_or(|s| s.contains(*a))).cloned().collect();
+        let units = self.read_units(state, &addrs);
+        let keys: Vec<usize> = (0..units.len()).collect();
         let results: Mutex<BTreeMap<String, Result<Option<Observed>, FailedOp>>> = Mutex::new(BTreeMap::new());
-        walk(&addrs, &[], self.parallelism, &AtomicBool::new(false), |addr| {
+        walk(&keys, &[], self.parallelism, &AtomicBool::new(false), |i| {
             let results = &results;
             let recorder = recorder.clone();
+            let unit = &units[i];
             async move {
-                let r = &state.resources[&addr];
-                let out = match self.kind(&r.type_name) {
-                    Err(e) => Err(FailedOp::new(&addr, &refused(e))),
-                    Ok(kind) => {
-                        let mut ctx = self.ctx(&addr, r.region.as_deref());
-                        ctx.progress = recorder.clone();
-                        self.reporter.event(&Event::Started { address: addr.clone(), op: Op::Refresh });
-                        let t = Instant::now();
-                        let res = retry(&ctx, "read", RetryPolicy::default(), || kind.read(&ctx, &r.id)).await;
-                        match &res {
-                            Ok(o) => self.reporter.event(&Event::Finished {
-                                address: addr.clone(),
-                                op: Op::Refresh,
-                                id: o.as_ref().map(|o| o.id.clone()),
-                                seconds: secs(t.elapsed()),
-                            }),
-                            Err(e) => self.reporter.event(&Event::failed(&addr, Op::Refresh, e, secs(t.elapsed()))),
-                        }
-                        res.map_err(|e| FailedOp::new(&addr, &e).in_region(r.region.as_deref()))
-                    }
-                };
-                results.lock().expect("not poisoned").insert(addr, out);
+                let out = self.read_unit(state, unit, recorder).await;
+                results.lock().expect("not poisoned").extend(out);
                 Ok::<(), String>(())
             }
         })

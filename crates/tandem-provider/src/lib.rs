@@ -338,6 +338,25 @@ pub trait ResourceKind: Send + Sync {
         Err(refuse_update(id, &changed.join(", ")))
     }
 
+    /// How many resources of this kind in one region [`read_many`](Self::read_many)
+    /// takes at once: more than 1 when the API reads many objects in one call
+    /// (EC2's describes take many ids), so a plan's refresh groups them.
+    fn read_batch(&self) -> usize {
+        1
+    }
+
+    /// Read several resources of this kind, all in the region of the first
+    /// context (the engine groups them by region), with as few calls as the
+    /// API allows: one answer per item, in order, each as [`read`](Self::read)
+    /// would give it. The default reads them one by one.
+    async fn read_many(&self, items: &[(Ctx, String)]) -> Vec<Result<Option<Observed>>> {
+        let mut out = Vec::with_capacity(items.len());
+        for (ctx, id) in items {
+            out.push(self.read(ctx, id).await);
+        }
+        out
+    }
+
     /// Delete and wait until gone. Deleting what is already gone succeeds.
     async fn delete(&self, ctx: &Ctx, id: &str, prior: &Map<String, Value>) -> Result<()>;
 
