@@ -230,6 +230,19 @@ fn hostile_specs_are_refused_not_crashed_on() {
             }
             s
         }, "more than 1000000 values"),
+        // Found by the fuzzer (fuzz/, docs/reliability.md): each anchor nests the previous one's
+        // alias 60 levels down, so the expanded tree is 9,000 levels deep in 150 lines, within the
+        // node budget; copying it overflowed the stack (SIGSEGV).
+        ("nested-aliases", {
+            let mut s = String::from("version: 1\nname: x\nvariables:\n  a0: &a0 [x]\n");
+            for i in 1..150 {
+                s.push_str(&format!("  a{i}: &a{i} {}*a{}{}\n", "[".repeat(60), i - 1, "]".repeat(60)));
+            }
+            s
+        }, "this alias nests lists and mappings deeper than 64"),
+        // Found by the fuzzer: a list variable whose default is a plain string re-read that string
+        // as YAML, got the same string back, and recursed until the stack overflowed.
+        ("list-default-string", "version: 1\nname: x\nvariables:\n  regions: { type: list, default: s-east-1 }\n".to_string(), "is a list, but the default gives"),
         ("device", "version: 1\nname: x\nresources:\n  v:\n    type: aws.ec2.vpc\n    region: us-east-1\n    properties:\n      cidr_block: 10.0.0.0/16\n      tags: { K: \"${file(\\\"/dev/urandom\\\")}\" }\n".to_string(), "not a regular file"),
         ("long-type", format!("version: 1\nname: x\nresources:\n  v:\n    type: {}\n    region: us-east-1\n", "a".repeat(300_000)), "unknown resource type"),
     ];
@@ -248,6 +261,30 @@ fn hostile_specs_are_refused_not_crashed_on() {
     }
 }
 
+/// What the spec loader's fuzzer saved (fuzz/regressions/: crash-*, timeout-*,
+/// oom-*, and inputs kept by hand) goes through `tandem validate` on every
+/// test run, without the fuzzer: each is refused or accepted with an answer,
+/// never a panic, an abort or a signal.
+#[test]
+fn fuzz_regressions_pass_through_validate() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root().join("fuzz/regressions")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            continue;
+        }
+        // Alone in a directory, as the fuzz target loads it: `${file()}` finds nothing next to it.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&path, dir.path().join("tandem.yaml")).unwrap();
+        let o = tandem(dir.path(), &["validate", "--spec", "tandem.yaml"]);
+        let err = text(&o.stderr);
+        assert!(matches!(o.status.code(), Some(0) | Some(3)), "{}: {:?}\n{}", path.display(), o.status, &err[..err.len().min(2000)]);
+        assert!(!err.contains("panicked"), "{}: {}", path.display(), &err[..err.len().min(2000)]);
+        checked += 1;
+    }
+    assert!(checked > 0, "fuzz/regressions holds no inputs");
+}
+
 /// A VPN connection always has two tunnels: declaring one would plan a
 /// change forever, so validate asks for both.
 #[test]
@@ -264,4 +301,69 @@ fn a_vpn_connection_declares_both_tunnels_or_none() {
         .unwrap();
     let o = tandem(dir.path(), &["validate", "--spec", "two.yaml"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
+}
+
+/// The fuzz target (fuzz/, docs/reliability.md) checks specs against every
+/// kind's schema, as validate does, but links no cloud SDK: instrumented for
+/// libFuzzer, the SDK crates need more memory and time than a 2-core machine
+/// has. This writes its copy of the schemas (fuzz/fuzz_targets/kinds.rs);
+/// `fuzz/run.sh` runs it first, so the fuzzer always sees today's kinds.
+#[test]
+#[ignore = "writes fuzz/fuzz_targets/kinds.rs; run by fuzz/run.sh"]
+fn kind_schemas_for_the_fuzzer() {
+    use std::fmt::Write;
+    use tandem_schema::{Field, Type};
+    fn ty(t: &Type) -> String {
+        match t {
+            Type::String => "Type::String".into(),
+            Type::Integer => "Type::Integer".into(),
+            Type::Number => "Type::Number".into(),
+            Type::Boolean => "Type::Boolean".into(),
+            Type::Any => "Type::Any".into(),
+            Type::Enum(v) => format!("Type::Enum(vec!{v:?})"),
+            Type::List(t) => format!("Type::List(Box::new({}))", ty(t)),
+            Type::Map(t) => format!("Type::Map(Box::new({}))", ty(t)),
+            Type::Object(fields) => format!("Type::Object(vec![{}])", fields.iter().map(field).collect::<Vec<_>>().join(", ")),
+        }
+    }
+    // Docs stay out: nothing in loading reads them, and the file stays small.
+    fn field(f: &Field) -> String {
+        format!(
+            "Field {{ name: {:?}, ty: {}, required: {}, force_new: {}, sensitive: {}, computed: {}, doc: \"\", checks: vec![{}], refers_to: vec!{:?}, unordered: {}, arn_or_id: {}, carries_traffic: {} }}",
+            f.name,
+            ty(&f.ty),
+            f.required,
+            f.force_new,
+            f.sensitive,
+            f.computed,
+            f.checks.iter().map(|c| format!("Check::{c:?}")).collect::<Vec<_>>().join(", "),
+            f.refers_to,
+            f.unordered,
+            f.arn_or_id,
+            f.carries_traffic
+        )
+    }
+    let mut reg = tandem_provider::Registry::new();
+    tandem_aws::register(&mut reg, std::sync::Arc::new(tandem_aws::AwsContext::from_env()));
+    tandem_gcp::register(&mut reg, std::sync::Arc::new(tandem_gcp::GcpContext::from_env()));
+    let mut out = String::from(
+        "// Generated by `cargo test --test validate kind_schemas_for_the_fuzzer -- --ignored` (fuzz/run.sh runs it): every\n// registered kind's schema, as `tandem validate` checks a spec against them. Do not edit.\nuse tandem_schema::{Check, Field, KindSchema, OutputDef, Type};\n\npub fn kinds() -> Vec<KindSchema> {\n    vec![\n",
+    );
+    for s in reg.schemas() {
+        let outputs: Vec<String> =
+            s.outputs.iter().map(|o| format!("OutputDef {{ name: {:?}, doc: \"\", sensitive: {} }}", o.name, o.sensitive)).collect();
+        writeln!(
+            out,
+            "        KindSchema {{ type_name: {:?}, doc: \"\", api_reference: {:?}, regional: {}, properties: vec![{}], outputs: vec![{}], name_field: {:?}, import_id: \"\" }},",
+            s.type_name,
+            s.api_reference,
+            s.regional,
+            s.properties.iter().map(field).collect::<Vec<_>>().join(", "),
+            outputs.join(", "),
+            s.name_field
+        )
+        .unwrap();
+    }
+    out.push_str("    ]\n}\n");
+    std::fs::write(root().join("fuzz/fuzz_targets/kinds.rs"), out).unwrap();
 }

@@ -96,8 +96,16 @@ pub const MAX_NODES: usize = 1_000_000;
 
 /// Parse one YAML document. An empty document is an empty mapping.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
-    let mut b =
-        Builder { stack: Vec::new(), root: None, error: None, anchors: Default::default(), sizes: Default::default(), nodes: 0, skip: 0 };
+    let mut b = Builder {
+        stack: Vec::new(),
+        root: None,
+        error: None,
+        anchors: Default::default(),
+        sizes: Default::default(),
+        heights: Default::default(),
+        nodes: 0,
+        skip: 0,
+    };
     let mut parser = Parser::new_from_str(text);
     // Event by event: the parser's own `load` recurses once per nesting
     // level and overflows the stack on a hostile document.
@@ -134,10 +142,22 @@ struct Builder {
     anchors: std::collections::HashMap<usize, Node>,
     /// Nodes in each anchored value: what an alias of it adds.
     sizes: std::collections::HashMap<usize, usize>,
+    /// Nesting levels of each anchored value: what an alias of it adds to
+    /// the depth where it is used.
+    heights: std::collections::HashMap<usize, usize>,
     /// Nodes so far, aliases expanded.
     nodes: usize,
     /// Nesting levels being skipped past the depth budget.
     skip: usize,
+}
+
+/// Levels of lists and mappings in a node (0 for a scalar).
+fn height(n: &Node) -> usize {
+    match &n.kind {
+        NodeKind::Scalar(_) => 0,
+        NodeKind::Seq(items) => 1 + items.iter().map(height).max().unwrap_or(0),
+        NodeKind::Map(m) => 1 + m.values().map(|(_, v)| height(v)).max().unwrap_or(0),
+    }
 }
 
 fn size(n: &Node) -> usize {
@@ -275,6 +295,15 @@ impl MarkedEventReceiver for Builder {
             self.skip = 1;
             return;
         }
+        // An alias puts a copy of its anchor's whole value here: nested
+        // aliases of nested anchors would otherwise build a tree far deeper
+        // than the budget, which cloning and walking overflow the stack on.
+        if let Event::Alias(id) = &ev {
+            if self.stack.len() + self.heights.get(id).copied().unwrap_or(0) > MAX_DEPTH {
+                self.fail(at, format!("this alias nests lists and mappings deeper than {MAX_DEPTH} levels here; a spec never needs that"));
+                return;
+            }
+        }
         self.nodes += 1;
         if let Event::Alias(id) = &ev {
             self.nodes += self.sizes.get(id).copied().unwrap_or(1);
@@ -319,6 +348,7 @@ impl MarkedEventReceiver for Builder {
                 };
                 if node.0 > 0 {
                     self.sizes.insert(node.0, size(&node.1));
+                    self.heights.insert(node.0, height(&node.1));
                     self.anchors.insert(node.0, node.1.clone());
                 }
                 self.push_node(node.1);

@@ -36,8 +36,12 @@ pub(super) fn convert_var(ty: VarType, v: &Value) -> Option<Value> {
         (VarType::List, Value::Array(_)) | (VarType::Map, Value::Object(_)) => Some(v.clone()),
         // `--var regions='[us-east-1, us-west-2]'`: a flag's text is read as YAML.
         (VarType::List | VarType::Map, Value::String(s)) => {
-            let n = yaml::parse(s).ok()?;
-            convert_var(ty, &node_to_json(&n)).filter(|c| !c.is_string())
+            let parsed = node_to_json(&yaml::parse(s).ok()?);
+            // Text that reads as a plain string is no list or map: parsing it again would recurse forever.
+            if parsed.is_string() {
+                return None;
+            }
+            convert_var(ty, &parsed)
         }
         _ => None,
     }
