@@ -6,11 +6,11 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tandem_failover::runtime::{
+use tandem_failover::{Distribution, Policy, Severity};
+use tandem_failover_runtime::{
     health_text, run_drill, Action, AlarmSource, ClientOptions, CloudWatchAlarms, Controller, ControllerConfig, DeclaredAlarm,
     DrillOptions, FaultInjector, ForcedHealth, NoAlarms, PassReport, RuntimeError,
 };
-use tandem_failover::{Distribution, Policy, Severity};
 
 #[derive(Args, Debug)]
 pub struct FailoverArgs {
@@ -398,8 +398,8 @@ async fn watch(a: WatchArgs) -> Result<u8, String> {
     // Health per region and shifts go to CloudWatch (the dashboard's source).
     let cw = c.config.clients.cloudwatch(&c.config.own_region).await;
     let p = &c.config.policy;
-    c.metrics =
-        Some(tandem_failover::runtime::metrics::MetricsPublisher::new(cw, &p.primary_region, &p.secondary_region, &c.config.group_arn));
+    let metrics = tandem_failover_runtime::metrics::MetricsPublisher::new(cw, &p.primary_region, &p.secondary_region, &c.config.group_arn);
+    c.observe_with(Arc::new(metrics));
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -485,7 +485,7 @@ pub async fn drill(a: DrillArgs) -> Result<u8, String> {
     Ok(if report.passed { 0 } else { 1 })
 }
 
-fn print_drill(report: &tandem_failover::runtime::DrillReport, json: bool) {
+fn print_drill(report: &tandem_failover_runtime::DrillReport, json: bool) {
     if json {
         outln!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {
@@ -504,7 +504,7 @@ fn print_drill(report: &tandem_failover::runtime::DrillReport, json: bool) {
 
 /// `tandem drill --deployed`: the controllers the spec deployed do the work.
 async fn drill_deployed(a: &DrillArgs, st: &FromState, opts: &DrillOptions) -> Result<u8, String> {
-    use tandem_failover::runtime::{run_deployed_drill, AgentStateProbe, AlarmInjector};
+    use tandem_failover_runtime::{run_deployed_drill, AgentStateProbe, AlarmInjector};
     if st.controllers.is_empty() {
         return Err("the state has no deployed failover controller (an aws.lambda.function with TANDEM_GROUP_ARN in its environment): apply the failover_controller stage first, or drill without --deployed".into());
     }
@@ -556,7 +556,7 @@ async fn drill_deployed(a: &DrillArgs, st: &FromState, opts: &DrillOptions) -> R
             sandbox.as_ref().map(|_| format!(", the sandbox's schedules {}x as fast", a.time_scale)).unwrap_or_default()
         );
     }
-    let report = run_deployed_drill(&c.actuator, &p, injector.as_ref(), probe.as_ref(), opts).await;
+    let report = run_deployed_drill(c.actuator.as_ref(), &p, injector.as_ref(), probe.as_ref(), opts).await;
     if let Some(sb) = &sandbox {
         let _ = sb.set_time_scale(1.0).await;
     }

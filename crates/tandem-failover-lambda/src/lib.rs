@@ -15,11 +15,11 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tandem_failover::runtime::metrics::MetricsPublisher;
-use tandem_failover::runtime::{
+use tandem_failover::{Distribution, Policy, Severity};
+use tandem_failover_runtime::metrics::MetricsPublisher;
+use tandem_failover_runtime::{
     AlarmSource, ClientOptions, CloudWatchAlarms, Controller, ControllerConfig, DeclaredAlarm, NoAlarms, PassReport,
 };
-use tandem_failover::{Distribution, Policy, Severity};
 
 /// What the function is told by its environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +145,7 @@ pub async fn controller(config: &Config, clients: ClientOptions) -> Result<Contr
     };
     let mut c = Controller::new(cc, alarms).await.map_err(|e| e.to_string())?;
     let cw = clients.cloudwatch(&config.own_region).await;
-    c.metrics = Some(MetricsPublisher::new(cw, &config.policy.primary_region, &config.policy.secondary_region, &config.group_arn));
+    c.observe_with(Arc::new(MetricsPublisher::new(cw, &config.policy.primary_region, &config.policy.secondary_region, &config.group_arn)));
     Ok(c)
 }
 
