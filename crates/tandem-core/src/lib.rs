@@ -8,6 +8,7 @@ pub mod engine;
 pub mod event;
 pub mod graph;
 pub mod plan;
+pub mod planfile;
 mod saver;
 mod view;
 pub mod walk;

@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod probe;
 pub mod record_store;
 pub mod report;
+pub mod settings;
 
 pub use actuator::{Actuator, ConnectActuator};
 pub use backoff::Backoff;
@@ -37,6 +38,7 @@ pub use drill::{run_drill, DrillOptions, DrillPhase, DrillReport, FaultInjector,
 pub use probe::{AlarmSource, CloudWatchAlarms, ConnectProbe, DeclaredAlarm, HealthProbe, NoAlarms};
 pub use record_store::{DynamoRecordStore, RecordStore, WriteOutcome};
 pub use report::{health_text, Action, PassObserver, PassReport};
+pub use settings::{assemble, Deployment, Overrides};
 
 use std::time::Duration;
 
