@@ -3,8 +3,9 @@
 //! instance-scoped objects Global Resiliency mirrors between the two regions
 //! (`object`, `linked`).
 //!
-//! Each module adds its kind to [`kinds`]; nothing else in the crate needs to
-//! change when a kind is added.
+//! [`kinds`] registers each kind with one line; `preflight` is not a kind
+//! but the account checks (Global Resiliency access, SAML, numbers) that
+//! `tandem preflight` runs.
 
 mod contact_flow;
 mod hours_of_operation;
