@@ -6,55 +6,14 @@
 //! the same apply with the sandbox's latency model on.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn venv() -> PathBuf {
-    std::env::var_os("TANDEM_VENV").map(PathBuf::from).unwrap_or_else(|| root().join(".venv"))
-}
-
-struct Sandbox {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        // SIGTERM lets the sandbox stop its moto child.
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn sandbox() -> Sandbox {
-    if !venv().join("bin/moto_server").exists() {
-        assert!(Command::new("bash").arg(root().join("scripts/python-env.sh")).status().unwrap().success());
-    }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .args(["sandbox", "--moto", "--port", "0", "--venv"])
-        .arg(venv())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no URL in {line:?}")).to_string();
-    Sandbox { child, url }
-}
+mod support;
+use support::{root, sandbox, text, venv, Sandbox};
 
 struct Run {
     dir: tempfile::TempDir,
     sb: Sandbox,
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 impl Run {

@@ -4,56 +4,10 @@
 //! leaves nothing -> import of an object made outside tandem.
 
 use serde_json::Value;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn venv_bin(name: &str) -> PathBuf {
-    let venv = std::env::var_os("TANDEM_VENV").map(PathBuf::from).unwrap_or_else(|| root().join(".venv"));
-    venv.join("bin").join(name)
-}
-
-struct Moto {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start_moto() -> Moto {
-    if !venv_bin("moto_server").exists() {
-        let ok = Command::new("bash").arg(root().join("scripts/python-env.sh")).status().unwrap().success();
-        assert!(ok, "scripts/python-env.sh failed to make the test virtualenv");
-    }
-    let port = free_port();
-    let child = Command::new(venv_bin("moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto did not start listening on {url}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Moto { child, url }
-}
+mod support;
+use support::{moto, text, venv_bin, Moto};
 
 struct Run {
     dir: tempfile::TempDir,
@@ -62,7 +16,7 @@ struct Run {
 
 impl Run {
     fn new() -> Run {
-        Run { dir: tempfile::tempdir().unwrap(), moto: start_moto() }
+        Run { dir: tempfile::tempdir().unwrap(), moto: moto() }
     }
     fn write_spec(&self, text: &str) {
         std::fs::write(self.dir.path().join("tandem.yaml"), text).unwrap();
@@ -95,10 +49,6 @@ impl Run {
         assert!(o.status.success(), "boto3 check failed: {}", text(&o.stderr));
         serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("boto3 printed no JSON ({e}): {}", text(&o.stdout)))
     }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 const SPEC: &str = r#"version: 1

@@ -4,16 +4,11 @@
 //! PROVISIONED global table cannot take replicas without write auto scaling).
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod support;
+use support::{root, text};
 
 /// A directory holding the reference spec, its var file and the files it reads.
 fn reference_dir() -> tempfile::TempDir {

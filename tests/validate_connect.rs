@@ -4,16 +4,11 @@
 //! distribution group's needs and 10% rule, routing declared against the
 //! replica, passwords on a SAML instance).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+mod support;
+use support::{root, text};
 
 /// The reference spec (edited by `edit`), its var file and the files it reads.
 fn reference_dir(edit: impl Fn(String) -> String) -> tempfile::TempDir {

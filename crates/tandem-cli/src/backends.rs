@@ -106,7 +106,7 @@ fn local_path(path: Option<&str>, dir: &Path) -> PathBuf {
     match path {
         Some(p) if Path::new(p).is_absolute() => PathBuf::from(p),
         Some(p) => dir.join(p),
-        None => dir.join(".tandem").join("state.json"),
+        None => tandem_state::default_path(dir),
     }
 }
 
@@ -167,7 +167,7 @@ pub fn previous(current: &BackendConfig, dir: &Path) -> Option<BackendConfig> {
 pub fn same_place(a: &BackendConfig, b: &BackendConfig) -> bool {
     match (a, b) {
         (BackendConfig::Local { path: p1, .. }, BackendConfig::Local { path: p2, .. }) => {
-            p1.as_deref().unwrap_or(".tandem/state.json") == p2.as_deref().unwrap_or(".tandem/state.json")
+            p1.as_deref().unwrap_or(tandem_state::DEFAULT_PATH) == p2.as_deref().unwrap_or(tandem_state::DEFAULT_PATH)
         }
         (
             BackendConfig::S3 { bucket: b1, key: k1, region: r1, endpoint: e1, .. },

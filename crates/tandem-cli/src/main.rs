@@ -12,7 +12,6 @@ mod state_cmd;
 use args::*;
 use backends::state_err;
 use clap::Parser;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use state_cmd::locked;
 use std::collections::BTreeMap;
@@ -21,9 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use tandem_core::planfile::{PlanFile, PlanFileError};
 use tandem_core::{Engine, EngineError, Plan, PlanOptions, Reporter};
 use tandem_provider::Registry;
-use tandem_spec::BackendConfig;
 use tandem_spec::{Problem, Problems, SourceFile, Spec, VarInputs};
 use tandem_state::crypt;
 
@@ -311,41 +310,6 @@ fn interrupt_on_ctrl_c(engine: &Engine) {
     });
 }
 
-/// What `plan --out` writes: the plan, and the spec and variables it was
-/// made from. Sensitive variables are sealed with the state's data key
-/// (`encryption` says which), so the file holds no secret in plaintext.
-#[derive(Serialize, Deserialize)]
-struct PlanFile {
-    format: String,
-    spec_name: String,
-    spec_text: String,
-    variables: BTreeMap<String, Value>,
-    /// Where the state is (a local path made absolute).
-    backend: BackendConfig,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    encryption: Option<tandem_state::KeyHeader>,
-    plan: Plan,
-}
-
-const PLAN_FORMAT: &str = "tandem-plan/2";
-
-/// The backend as a plan file records it: a local path that works from anywhere.
-fn absolute(cfg: &BackendConfig, dir: &Path, explicit: bool) -> BackendConfig {
-    match cfg {
-        BackendConfig::Local { path, kms_key_id, kms_region } => {
-            let p = match path {
-                Some(p) if explicit || Path::new(p).is_absolute() => PathBuf::from(p),
-                Some(p) => dir.join(p),
-                None => dir.join(".tandem").join("state.json"),
-            };
-            let p =
-                std::fs::canonicalize(p.parent().unwrap_or(Path::new("."))).map(|d| d.join(p.file_name().unwrap_or_default())).unwrap_or(p);
-            BackendConfig::Local { path: Some(p.display().to_string()), kms_key_id: kms_key_id.clone(), kms_region: kms_region.clone() }
-        }
-        other => other.clone(),
-    }
-}
-
 fn plan_options(a: &StateArgs, r: &RefreshArgs, destroy: bool) -> PlanOptions {
     PlanOptions { destroy, targets: a.targets.clone(), stages: a.stages.clone(), no_refresh: !r.refresh }
 }
@@ -398,16 +362,15 @@ async fn plan(a: PlanArgs) -> CmdResult {
             })
             .collect();
         let pf = PlanFile {
-            format: PLAN_FORMAT.into(),
+            format: tandem_core::planfile::PLAN_FORMAT.into(),
             spec_name: spec.source.name.clone(),
             spec_text: spec.source.text.clone(),
             variables,
-            backend: absolute(&opened.config, &opened.dir, opened.explicit),
+            backend: tandem_core::planfile::absolute_backend(&opened.config, &opened.dir, opened.explicit),
             encryption: key.map(|(_, h)| h),
             plan: plan.clone(),
         };
-        write_private(out, &serde_json::to_string_pretty(&pf).unwrap_or_default())
-            .map_err(|e| Failure::Failed(format!("cannot write the plan to {}: {e}", out.display())))?;
+        pf.save(out).map_err(|e| Failure::Failed(e.to_string()))?;
         if json {
             render::json_line("plan_saved", serde_json::json!({ "path": out.display().to_string() }));
         } else {
@@ -450,15 +413,10 @@ async fn apply(a: ApplyArgs) -> CmdResult {
     let (spec, mut engine, store, saved) = match &a.planfile {
         Some(pf_path) => {
             let text = read_file(pf_path, "plan file", json)?;
-            let pf: PlanFile = serde_json::from_str(&text).map_err(|e| {
-                invalid(
-                    format!("{} is not a tandem plan file of this version ({PLAN_FORMAT}): {e}; make a new plan", pf_path.display()),
-                    json,
-                )
+            let pf = PlanFile::parse(pf_path, &text).map_err(|e| match e {
+                PlanFileError::Unreadable { .. } => invalid(format!("{e}; make a new plan"), json),
+                other => invalid(other.to_string(), json),
             })?;
-            if pf.format != PLAN_FORMAT {
-                return Err(invalid(format!("{} has plan format {}; this tandem reads {PLAN_FORMAT}", pf_path.display(), pf.format), json));
-            }
             let opened = match &a.state.state {
                 Some(p) => backends::open(&a.spec.spec, Some(p), &[], json).await?,
                 None => {
@@ -471,21 +429,12 @@ async fn apply(a: ApplyArgs) -> CmdResult {
                 Some(h) => Some(opened.store.open_header(h, &pf.plan.lineage).await.map_err(state_err)?),
                 None => None,
             };
-            let mut cli = Vec::new();
-            for (k, v) in &pf.variables {
-                let v = match (&key, crypt::is_sealed(v)) {
-                    (Some(dk), true) => crypt::open(dk, &pf.plan.lineage, v).map_err(state_err)?,
-                    _ => v.clone(),
-                };
-                cli.push((
-                    k.clone(),
-                    match v {
-                        Value::String(s) => s,
-                        other => other.to_string(),
-                    },
-                ));
-            }
-            let inputs = VarInputs { cli, ..Default::default() };
+            let inputs = pf
+                .var_inputs(|v| match (&key, crypt::is_sealed(v)) {
+                    (Some(dk), true) => crypt::open(dk, &pf.plan.lineage, v),
+                    _ => Ok(v.clone()),
+                })
+                .map_err(state_err)?;
             let (spec, engine) = load_text(SourceFile { name: pf.spec_name, text: pf.spec_text }, &inputs, reporter, json)?;
             (spec, engine, opened.store, Some(pf.plan))
         }
@@ -820,8 +769,7 @@ async fn show(a: ShowArgs) -> CmdResult {
         return state_cmd::show_all(a.store).await;
     };
     let text = read_file(path, "plan file", json)?;
-    let pf: PlanFile = serde_json::from_str(&text)
-        .map_err(|e| invalid(format!("{} is not a tandem plan file of this version ({PLAN_FORMAT}): {e}", path.display()), json))?;
+    let pf = PlanFile::parse(path, &text).map_err(|e| invalid(e.to_string(), json))?;
     if json {
         outln!(
             "{}",
@@ -867,47 +815,12 @@ fn docs(a: DocsArgs) -> CmdResult {
     let reg = registry();
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     let mut index = String::from("# Resource kinds\n\nGenerated by `tandem docs` from each kind's schema; do not edit by hand.\n\n");
-    let mut kinds = serde_json::Map::new();
     for s in reg.schemas() {
         files.push((a.out.join("kinds").join(format!("{}.md", s.type_name)), tandem_schema::render_markdown(s)));
         index.push_str(&format!("- [`{}`]({}.md): {}\n", s.type_name, s.type_name, s.doc));
-        kinds.insert(s.type_name.to_string(), s.json_schema());
     }
     files.push((a.out.join("kinds").join("README.md"), index));
-    let schema = serde_json::json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "tandem spec",
-        "type": "object",
-        "additionalProperties": false,
-        "required": ["version"],
-        "properties": {
-            "version": { "const": 1 },
-            "name": { "type": "string" },
-            "variables": { "type": "object", "additionalProperties": {
-                "anyOf": [
-                    { "type": "object", "additionalProperties": false, "properties": {
-                        "type": { "enum": ["string", "number", "bool", "list", "map"] },
-                        "default": {}, "description": { "type": "string" }, "sensitive": { "type": "boolean" } } },
-                    { "type": ["string", "number", "boolean", "array"] }
-                ] } },
-            "resources": { "type": "object", "additionalProperties": {
-                "oneOf": kinds.values().cloned().collect::<Vec<_>>() } },
-            "outputs": { "type": "object" },
-            "backend": { "type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": false, "properties": {
-                "local": { "type": "object", "additionalProperties": false, "properties": {
-                    "path": { "type": "string" }, "kms_key_id": { "type": "string" }, "kms_region": { "type": "string" } } },
-                "s3": { "type": "object", "additionalProperties": false, "properties": {
-                    "bucket": { "type": "string" }, "key": { "type": "string" }, "region": { "type": "string" },
-                    "kms_key_id": { "type": "string" }, "lock_key": { "type": "string" }, "endpoint": { "type": "string" },
-                    "use_path_style": { "type": "boolean" } } } } },
-            "moved": {
-                "anyOf": [{ "$ref": "#/$defs/moved" }, { "type": "array", "items": { "$ref": "#/$defs/moved" } }] }
-        },
-        "$defs": {
-            "moved": { "type": "object", "additionalProperties": false, "required": ["from", "to"],
-                "properties": { "from": { "type": "string" }, "to": { "type": "string" } } }
-        }
-    });
+    let schema = tandem_spec::schema::spec_schema(reg.schemas());
     files.push((a.out.join("tandem.schema.json"), format!("{}\n", serde_json::to_string_pretty(&schema).unwrap_or_default())));
     let mut stale = Vec::new();
     for (path, text) in &files {

@@ -11,7 +11,7 @@ pub async fn run(a: crate::args::MigrateArgs) -> Result<u8, Failure> {
     let (text, source) = tandem_migrate::source::read(&a.from_tfstate, a.s3_region.as_deref()).await.map_err(|e| invalid(e, json))?;
     let tf = tandem_migrate::parse(&source, &text).map_err(|e| invalid(e.to_string(), json))?;
     let spec_path = a.out.join("tandem.yaml");
-    let backend = LocalBackend::new(a.out.join(".tandem").join("state.json"));
+    let backend = LocalBackend::new(tandem_state::default_path(&a.out));
     for p in [spec_path.as_path(), backend.path()] {
         if p.exists() && !a.force {
             return Err(invalid(

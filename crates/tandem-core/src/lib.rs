@@ -9,6 +9,7 @@ pub mod event;
 pub mod graph;
 pub mod journal;
 pub mod plan;
+pub mod planfile;
 mod saver;
 mod view;
 pub mod walk;

@@ -12,14 +12,10 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
-use tandem_failover::runtime::metrics::MetricsPublisher;
-use tandem_failover::runtime::{
-    AlarmSource, ClientOptions, CloudWatchAlarms, Controller, ControllerConfig, DeclaredAlarm, NoAlarms, PassReport,
-};
-use tandem_failover::{Distribution, Policy, Severity};
+use tandem_failover::{Distribution, Policy};
+use tandem_failover_runtime::settings::{assemble, parse_env_alarms};
+use tandem_failover_runtime::{ClientOptions, Controller, ControllerConfig, DeclaredAlarm, PassReport};
 
 /// What the function is told by its environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,21 +89,7 @@ impl Config {
         policy
             .validate()
             .map_err(|e| format!("the failover policy is invalid: {}", e.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")))?;
-        let mut alarms = Vec::new();
-        for item in get("TANDEM_ALARMS").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let parts: Vec<&str> = item.split('/').collect();
-            let severity = match parts.get(2).copied() {
-                None | Some("critical") => Severity::Critical,
-                Some("warning") => Severity::Warning,
-                Some(other) => return Err(format!("TANDEM_ALARMS: {item}: severity {other:?} is neither critical nor warning")),
-            };
-            match parts.as_slice() {
-                [region, name, ..] if !region.is_empty() && !name.is_empty() => {
-                    alarms.push(DeclaredAlarm { region: region.to_string(), name: name.to_string(), severity })
-                }
-                _ => return Err(format!("TANDEM_ALARMS: {item:?} is not region/name[/warning]")),
-            }
-        }
+        let alarms = parse_env_alarms(&get("TANDEM_ALARMS").unwrap_or_default())?;
         Ok(Config {
             own_region,
             policy,
@@ -122,18 +104,9 @@ impl Config {
 }
 
 /// Builds the controller: SDK clients (the standard chain; `AWS_ENDPOINT_URL`
-/// points them at a sandbox), alarms, and the metrics it publishes.
+/// points them at a sandbox), alarms, and the metrics it publishes; the
+/// same assembly as the CLI's (`tandem_failover_runtime::settings`).
 pub async fn controller(config: &Config, clients: ClientOptions) -> Result<Controller, String> {
-    let regions = [config.policy.primary_region.clone(), config.policy.secondary_region.clone()];
-    let alarms: Arc<dyn AlarmSource> = if config.alarms.is_empty() {
-        Arc::new(NoAlarms)
-    } else {
-        let mut cw = BTreeMap::new();
-        for r in &regions {
-            cw.insert(r.clone(), clients.cloudwatch(r).await);
-        }
-        Arc::new(CloudWatchAlarms::new(config.alarms.clone(), cw))
-    };
     let cc = ControllerConfig {
         policy: config.policy.clone(),
         own_region: config.own_region.clone(),
@@ -141,12 +114,9 @@ pub async fn controller(config: &Config, clients: ClientOptions) -> Result<Contr
         primary_instance_id: config.primary_instance_id.clone(),
         secondary_instance_id: config.secondary_instance_id.clone(),
         table: config.table.clone(),
-        clients: clients.clone(),
+        clients,
     };
-    let mut c = Controller::new(cc, alarms).await.map_err(|e| e.to_string())?;
-    let cw = clients.cloudwatch(&config.own_region).await;
-    c.metrics = Some(MetricsPublisher::new(cw, &config.policy.primary_region, &config.policy.secondary_region, &config.group_arn));
-    Ok(c)
+    assemble(cc, &config.alarms, true).await.map_err(|e| e.to_string())
 }
 
 /// What an invocation returns (and logs).

@@ -5,8 +5,8 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use tandem_failover::runtime::{ClientOptions, Controller};
 use tandem_failover_lambda::{answer, controller, handle, Config};
+use tandem_failover_runtime::{ClientOptions, Controller};
 use tokio::sync::Mutex;
 
 #[tokio::main]

@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tandem_failover::runtime::ClientOptions;
 use tandem_failover_lambda::{answer, controller, handle, Config};
+use tandem_failover_runtime::ClientOptions;
 use tandem_sim::SandboxOptions;
 
 const P: &str = "us-east-1";

@@ -1,4 +1,6 @@
-//! The pure core of the tandem failover controller.
+//! The pure core of the tandem failover controller: no I/O, no clock, no
+//! async. The runtime that probes, writes the record and moves traffic lives
+//! in `tandem-failover-runtime` and calls in here.
 //!
 //! A controller runs in BOTH regions. Every `probe_interval` (a minute) it
 //! probes both Connect instances, turns each [`Probe`] into a
@@ -7,8 +9,7 @@
 //! what to do. A [`Decision::Shift`] is written to the record with
 //! [`compare_and_set`] first and applied to the traffic distribution group
 //! (telephony AND agents) after; a controller that loses the write re-reads
-//! the record and decides again. No I/O here: time is passed in as Unix
-//! seconds.
+//! the record and decides again. Time is passed in as Unix seconds.
 //!
 //! # The health rule
 //!
@@ -54,7 +55,6 @@ pub mod distribution;
 pub mod health;
 pub mod policy;
 pub mod record;
-pub mod runtime;
 
 pub use decide::{decide, observe, AlertReason, Counters, Decision, History, HoldReason, ShiftReason};
 pub use distribution::{Distribution, Weights};

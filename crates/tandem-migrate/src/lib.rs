@@ -18,6 +18,7 @@ pub mod regions;
 pub mod source;
 pub mod tfstate;
 pub mod write;
+mod yaml_out;
 
 use map::{Lookups, Mapped, Outcome, Source};
 use serde::Serialize;

@@ -34,7 +34,7 @@ pub fn secrets_file(secrets: &[(String, Value)]) -> Option<String> {
     }
     let mut text = String::from("# Secrets `tandem migrate` found in the Terraform state: pass with --var-file. Keep this file private.\n");
     let m: Map<String, Value> = secrets.iter().cloned().collect();
-    text.push_str(&serde_yaml::to_string(&Value::Object(m)).unwrap_or_default());
+    text.push_str(&crate::yaml_out::to_string(&Value::Object(m)));
     Some(text)
 }
 
@@ -112,7 +112,7 @@ pub fn spec(nodes: &[Node], tf: &TfState, opts: &Options, report: &Report, secre
             body.insert("properties".into(), Value::Object(props));
             let mut entry = Map::new();
             entry.insert(address, Value::Object(body));
-            let yaml = serde_yaml::to_string(&Value::Object(entry)).unwrap_or_default();
+            let yaml = crate::yaml_out::to_string(&Value::Object(entry));
             for line in yaml.lines() {
                 t.push_str("  ");
                 t.push_str(line);
@@ -144,5 +144,5 @@ fn comment(text: &str, prefix: &str) -> String {
 }
 
 fn yaml_scalar(s: &str) -> String {
-    serde_yaml::to_string(&Value::String(s.to_string())).unwrap_or_default().trim_end().to_string()
+    crate::yaml_out::scalar(s)
 }

@@ -8,6 +8,7 @@ mod diag;
 pub mod fmt;
 mod load;
 mod model;
+pub mod schema;
 mod template;
 pub mod vars_schema;
 pub mod yaml;

@@ -18,7 +18,7 @@ mod store;
 pub use backend::{Attempt, Backend, LockInfo};
 pub use crypt::{KeyHeader, KeyProvider, Keyring};
 pub use error::StateError;
-pub use local::{LocalBackend, StateLock};
+pub use local::{write_private_atomic, LocalBackend, StateLock};
 pub use model::{Move, OutputState, PendingKind, PendingOp, ResourceState, State};
 pub use store::{HeldLock, StateWriter, Store};
 
@@ -26,6 +26,16 @@ use serde_json::Value;
 
 /// The format this tandem writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// Where a spec's state is kept when nothing says otherwise, relative to the
+/// spec's directory (a dot directory, like `.terraform`, so it stays out of
+/// the way and one `.gitignore` line covers it).
+pub const DEFAULT_PATH: &str = ".tandem/state.json";
+
+/// The default state of the spec in `spec_dir`.
+pub fn default_path(spec_dir: &std::path::Path) -> std::path::PathBuf {
+    spec_dir.join(DEFAULT_PATH)
+}
 
 pub(crate) fn parse(at: &str, restore: &str, text: &str) -> Result<State, StateError> {
     let corrupt = |detail: String| StateError::Corrupt { at: at.to_string(), detail, restore: restore.to_string() };

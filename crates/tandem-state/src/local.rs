@@ -229,3 +229,20 @@ fn set_owner_only(f: &File) -> std::io::Result<()> {
 fn set_owner_only(_: &File) -> std::io::Result<()> {
     Ok(())
 }
+
+/// Writes `bytes` to `path` as the state file is written: a temp file in the
+/// same directory, readable by the owner only, synced, renamed over `path`,
+/// the directory synced. A crash leaves the old file or the new one, never
+/// half of either (plan files hold the same secrets a state does).
+pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new().prefix(".tandem-write-").tempfile_in(dir)?;
+    set_owner_only(tmp.as_file())?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

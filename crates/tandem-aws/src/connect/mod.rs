@@ -7,6 +7,8 @@
 //! registration); nothing else in the crate changes when a kind is added. An
 //! instance-scoped object kind is an [`object::ObjectApi`] wrapped in
 //! [`object::Object`], which does the mirroring between regions.
+//! `preflight` is not a kind but the account checks (Global Resiliency
+//! access, SAML, numbers) that `tandem preflight` runs.
 
 mod linked;
 mod object;

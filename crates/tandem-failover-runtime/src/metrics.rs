@@ -1,11 +1,14 @@
 //! The controller's own metrics, so the dashboard shows what it sees and
 //! does: `Tandem/Failover` `RegionHealthy` (1 healthy or degraded, 0
 //! unhealthy) per `Region`, and `Shifts` (1 on a pass that moved traffic)
-//! per `Group`, published with PutMetricData after every pass.
+//! per `Group`, published with PutMetricData after every pass. It is a
+//! [`PassObserver`]: the controller hands it each report and knows nothing
+//! of CloudWatch.
 
-use super::controller::{Action, PassReport};
-use crate::health::RegionHealth;
+use crate::report::{Action, PassObserver, PassReport};
+use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use tandem_failover::health::RegionHealth;
 
 pub const NAMESPACE: &str = "Tandem/Failover";
 
@@ -54,5 +57,12 @@ impl MetricsPublisher {
         if let Err(e) = r {
             tracing::warn!("publishing the controller's metrics failed: {}", aws_sdk_cloudwatch::error::DisplayErrorContext(&e));
         }
+    }
+}
+
+#[async_trait]
+impl PassObserver for MetricsPublisher {
+    async fn on_pass(&self, report: &PassReport) {
+        self.publish(report).await;
     }
 }

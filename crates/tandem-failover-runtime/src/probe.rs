@@ -1,12 +1,23 @@
 //! One region's probe: `DescribeInstance` (did the API answer, with which
 //! status) and the region's alarms.
 
-use crate::health::{AlarmState, InstanceStatus, Probe, Severity, StateValue};
 use async_trait::async_trait;
 use aws_sdk_connect::error::ProvideErrorMetadata;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tandem_failover::health::{AlarmState, InstanceStatus, Probe, Severity, StateValue};
+
+/// One region's health check. The controller calls both regions' probes
+/// every pass; [`ConnectProbe`] is the AWS one, tests script their own.
+#[async_trait]
+pub trait HealthProbe: Send + Sync {
+    /// The region probed.
+    fn region(&self) -> &str;
+    /// What the region looks like now. Never fails: a call that does not
+    /// answer is an unreachable API, which is itself an observation.
+    async fn probe(&self) -> Probe;
+}
 
 /// Where the alarm states of a region come from. The controller works
 /// without alarms ([`NoAlarms`]); a CloudWatch `DescribeAlarms` source plugs in here.
@@ -103,12 +114,19 @@ impl ConnectProbe {
     pub fn new(region: &str, instance_id: &str, client: aws_sdk_connect::Client, alarms: Arc<dyn AlarmSource>, timeout: Duration) -> Self {
         ConnectProbe { region: region.to_string(), instance_id: instance_id.to_string(), client, alarms, timeout }
     }
+}
+
+#[async_trait]
+impl HealthProbe for ConnectProbe {
+    fn region(&self) -> &str {
+        &self.region
+    }
 
     /// `DescribeInstance` in this region. An answer with a status gives that
     /// status; `ResourceNotFoundException` / `AccessDeniedException` is an
     /// answer without a status; anything else (5xx, throttling after the
     /// retries, a dropped connection, a timeout) is an API that did not answer.
-    pub async fn probe(&self) -> Probe {
+    async fn probe(&self) -> Probe {
         let call = self.client.describe_instance().instance_id(&self.instance_id).send();
         let (api_reachable, instance_status) = match tokio::time::timeout(self.timeout, call).await {
             Err(_) => {
@@ -118,7 +136,7 @@ impl ConnectProbe {
             Ok(Ok(out)) => (true, out.instance().and_then(|i| i.instance_status()).and_then(status_of)),
             Ok(Err(e)) => {
                 let code = e.as_service_error().and_then(|s| s.code()).map(str::to_string);
-                tracing::debug!(region = %self.region, error = %super::sdk_message(&e), "DescribeInstance failed");
+                tracing::debug!(region = %self.region, error = %crate::sdk_message(&e), "DescribeInstance failed");
                 match code.as_deref() {
                     Some("ResourceNotFoundException" | "AccessDeniedException" | "InvalidParameterException") => (true, None),
                     _ => (false, None),

@@ -7,14 +7,14 @@
 //! agent-state table (the deployed sync function writes it, the global table
 //! replicates it).
 
-use super::actuator::Actuator;
-use super::drill::{agents_phase, phase, secs, DrillOptions, DrillReport, FaultInjector};
-use super::Result;
-use crate::distribution::Distribution;
-use crate::policy::Policy;
+use crate::actuator::Actuator;
+use crate::drill::{agents_phase, phase, secs, DrillOptions, DrillReport, FaultInjector};
+use crate::Result;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use tandem_failover::distribution::Distribution;
+use tandem_failover::policy::Policy;
 
 /// Makes a region unhealthy for the deployed controllers through their
 /// alarms: SetAlarmState ALARM on the region's critical alarms ("how a drill
@@ -44,12 +44,12 @@ impl AlarmInjector {
     async fn set(&self, region: &str, state: aws_sdk_cloudwatch::types::StateValue, reason: &str) -> Result<()> {
         let names: Vec<&String> = self.alarms.iter().filter(|(r, _)| r == region).map(|(_, n)| n).collect();
         if names.is_empty() {
-            return Err(super::RuntimeError::Invalid(format!("no critical alarm of {region} is declared for the controllers to read")));
+            return Err(crate::RuntimeError::Invalid(format!("no critical alarm of {region} is declared for the controllers to read")));
         }
-        let c = self.clients.get(region).ok_or_else(|| super::RuntimeError::Invalid(format!("no CloudWatch client for {region}")))?;
+        let c = self.clients.get(region).ok_or_else(|| crate::RuntimeError::Invalid(format!("no CloudWatch client for {region}")))?;
         for n in names {
             c.set_alarm_state().alarm_name(n).state_value(state.clone()).state_reason(reason).send().await.map_err(|e| {
-                super::RuntimeError::Aws { operation: "SetAlarmState", region: region.to_string(), message: super::sdk_message(&e) }
+                crate::RuntimeError::Aws { operation: "SetAlarmState", region: region.to_string(), message: crate::sdk_message(&e) }
             })?;
         }
         Ok(())
@@ -84,7 +84,7 @@ fn iso_utc(unix: u64) -> String {
 }
 
 /// Until the live distribution is `want` (read every 250 ms), or the timeout.
-async fn watch(actuator: &Actuator, want: &Distribution, timeout: Duration) -> (bool, String) {
+async fn watch(actuator: &dyn Actuator, want: &Distribution, timeout: Duration) -> (bool, String) {
     let start = Instant::now();
     let mut last: String;
     loop {
@@ -104,8 +104,8 @@ async fn watch(actuator: &Actuator, want: &Distribution, timeout: Duration) -> (
 /// pipeline, read back from the other region; the item is removed after.
 async fn agent_state(p: &AgentStateProbe, timeout: Duration) -> (bool, String) {
     use aws_sdk_dynamodb::types::AttributeValue as A;
-    let agent = format!("tandem-drill-{}", super::unix_now());
-    let at = super::unix_now();
+    let agent = format!("tandem-drill-{}", crate::unix_now());
+    let at = crate::unix_now();
     let ts = iso_utc(at);
     let event = serde_json::json!({
         "AgentARN": format!("arn:aws:connect:drill:0:instance/drill/agent/{agent}"),
@@ -155,7 +155,7 @@ async fn agent_state(p: &AgentStateProbe, timeout: Duration) -> (bool, String) {
 
 /// The drill of the deployed controllers; the outage is always cleared.
 pub async fn run_deployed_drill(
-    actuator: &Actuator,
+    actuator: &dyn Actuator,
     policy: &Policy,
     injector: &dyn FaultInjector,
     probe: Option<&AgentStateProbe>,
@@ -206,7 +206,7 @@ pub async fn run_deployed_drill(
     report.phases.push(phase("failover", ok, d, format!("the deployed controllers shifted: {detail}")));
     if ok {
         report.time_to_failover_s = Some(secs(d));
-        if let Some(Ok(map)) = injector.agent_regions(&actuator.group_arn).await {
+        if let Some(Ok(map)) = injector.agent_regions(actuator.group_arn()).await {
             let there = map.values().filter(|r| **r == secondary).count();
             report.phases.push(phase(
                 "agents_moved",

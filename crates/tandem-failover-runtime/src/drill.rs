@@ -3,13 +3,13 @@
 //! everything (calls and agents) on the secondary, bring the region back, run
 //! passes until the default is back; measure both times.
 
-use super::controller::{Controller, ForcedDown};
-use super::{Result, RuntimeError};
-use crate::distribution::Distribution;
+use crate::controller::{Controller, ForcedDown};
+use crate::{Result, RuntimeError};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use tandem_failover::distribution::Distribution;
 
 /// Takes a region's Connect down and brings it back.
 #[async_trait]
@@ -87,11 +87,11 @@ pub struct DrillReport {
     pub time_to_recover_s: Option<f64>,
 }
 
-pub(super) fn secs(d: Duration) -> f64 {
+pub(crate) fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
-pub(super) fn phase(name: &str, passed: bool, d: Duration, detail: String) -> DrillPhase {
+pub(crate) fn phase(name: &str, passed: bool, d: Duration, detail: String) -> DrillPhase {
     DrillPhase { name: name.into(), passed, seconds: secs(d), detail }
 }
 
@@ -100,7 +100,7 @@ pub(super) fn phase(name: &str, passed: bool, d: Duration, detail: String) -> Dr
 /// to a region with no agents
 /// (https://docs.aws.amazon.com/connect/latest/adminguide/associate-agents-across-regions.html).
 /// Returns the phase and how many agents are in the group.
-pub(super) async fn agents_phase(actuator: &super::actuator::Actuator) -> (DrillPhase, usize) {
+pub(crate) async fn agents_phase(actuator: &dyn crate::actuator::Actuator) -> (DrillPhase, usize) {
     let t = Instant::now();
     let (ok, detail, agents) = match actuator.users().await {
         Ok(u) if u.is_empty() => (
@@ -186,7 +186,7 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
         return report;
     }
 
-    let (p, agents) = agents_phase(&controller.actuator).await;
+    let (p, agents) = agents_phase(controller.actuator.as_ref()).await;
     let ok = p.passed;
     report.phases.push(p);
     if !ok {
@@ -214,7 +214,7 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
     if ok {
         report.time_to_failover_s = Some(secs(d));
         if let Some(p) =
-            agents_where(injector, &controller.actuator.group_arn, agents, |n| if n == &secondary { Some(agents) } else { Some(0) }).await
+            agents_where(injector, controller.actuator.group_arn(), agents, |n| if n == &secondary { Some(agents) } else { Some(0) }).await
         {
             report.phases.push(p("agents_moved"));
         }
@@ -241,7 +241,7 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
         report.time_to_recover_s = Some(secs(d));
         // Back at the default: each region has its share of the agents (rounded).
         let share = |region: &String| default.agents.0.get(region).map(|p| (agents * *p as usize + 50) / 100);
-        if let Some(p) = agents_where(injector, &controller.actuator.group_arn, agents, share).await {
+        if let Some(p) = agents_where(injector, controller.actuator.group_arn(), agents, share).await {
             report.phases.push(p("agents_back"));
         }
     }

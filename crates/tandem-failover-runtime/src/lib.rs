@@ -1,27 +1,44 @@
-//! The controller's runtime: the AWS calls around the pure core.
+//! The failover controller's runtime: the calls around the pure core
+//! (`tandem-failover`).
 //!
-//! - [`probe`]: `DescribeInstance` per region (+ an [`probe::AlarmSource`]) -> [`crate::Probe`];
-//! - [`actuator`]: `GetTrafficDistribution` / `UpdateTrafficDistribution`
-//!   (telephony AND agents), the group always addressed by ARN, own region first;
-//! - [`record_store`]: the [`crate::DecisionRecord`] as one DynamoDB item written
-//!   with a conditional `PutItem`;
-//! - [`controller`]: one pass (probe, observe, decide, act) and the `watch` loop;
-//! - [`drill`]: inject an outage, measure failover and recovery.
+//! The controller talks to the world through three traits, so it runs the
+//! same against AWS, the sandbox, or scripted fakes in tests:
+//!
+//! - [`HealthProbe`]: one region's health check ([`ConnectProbe`]:
+//!   `DescribeInstance` + an [`AlarmSource`]) -> [`tandem_failover::Probe`];
+//! - [`Actuator`]: reads and sets the traffic distribution group
+//!   ([`ConnectActuator`]: `GetTrafficDistribution` / `UpdateTrafficDistribution`,
+//!   telephony AND agents, the group always addressed by ARN, own region first);
+//! - [`RecordStore`]: the shared [`tandem_failover::DecisionRecord`]
+//!   ([`DynamoRecordStore`]: one DynamoDB item written with a conditional `PutItem`).
+//!
+//! Around them: [`controller`] (one pass: probe, observe, decide, act; the
+//! `watch` loop with backoff on failed passes), [`report`] (what a pass did,
+//! and [`PassObserver`]s that see it, such as the CloudWatch [`metrics`]),
+//! [`settings`] (the controller's resources read from an applied state, and
+//! its assembly, shared by the CLI and the Lambda function), [`drill`] and
+//! [`deployed`] (inject an outage, measure failover and recovery).
 
 pub mod actuator;
+pub mod backoff;
 pub mod controller;
 pub mod deployed;
 pub mod drill;
 pub mod metrics;
 pub mod probe;
 pub mod record_store;
+pub mod report;
+pub mod settings;
 
-pub use actuator::Actuator;
-pub use controller::{health_text, Action, Controller, ControllerConfig, ForcedDown, PassReport};
+pub use actuator::{Actuator, ConnectActuator};
+pub use backoff::Backoff;
+pub use controller::{Controller, ControllerConfig, ForcedDown, Parts};
 pub use deployed::{run_deployed_drill, AgentStateProbe, AlarmInjector};
 pub use drill::{run_drill, DrillOptions, DrillPhase, DrillReport, FaultInjector, ForcedHealth};
-pub use probe::{AlarmSource, CloudWatchAlarms, ConnectProbe, DeclaredAlarm, NoAlarms};
-pub use record_store::{RecordStore, WriteOutcome};
+pub use probe::{AlarmSource, CloudWatchAlarms, ConnectProbe, DeclaredAlarm, HealthProbe, NoAlarms};
+pub use record_store::{DynamoRecordStore, RecordStore, WriteOutcome};
+pub use report::{health_text, Action, PassObserver, PassReport};
+pub use settings::{assemble, Deployment, Overrides};
 
 use std::time::Duration;
 

@@ -1,19 +1,26 @@
 //! One controller: a pass is probe both regions, observe, read the record,
-//! decide, act (conditional write, then `UpdateTrafficDistribution`);
-//! `watch` runs passes every `probe_interval` until told to stop.
+//! decide, act (conditional write, then set the group); `watch` runs passes
+//! every `probe_interval` until told to stop, and retries a failed pass
+//! after a backoff (kube-rs's error policy: 800 ms doubling to 30 s).
+//!
+//! The controller sees the world only through [`HealthProbe`],
+//! [`Actuator`] and [`RecordStore`] ([`Parts`]); [`Controller::new`] builds
+//! the AWS ones, tests hand in scripted fakes ([`Controller::from_parts`]).
 
-use super::actuator::Actuator;
-use super::probe::{AlarmSource, ConnectProbe};
-use super::record_store::{RecordStore, WriteOutcome};
-use super::{unix_now, ClientOptions, Result, RuntimeError};
-use crate::decide::{decide, observe, Decision, History};
-use crate::distribution::Distribution;
-use crate::health::{assess, Probe, RegionHealth};
-use crate::policy::Policy;
-use crate::record::{compare_and_set, DecisionRecord};
-use serde::Serialize;
+use crate::actuator::{Actuator, ConnectActuator};
+use crate::backoff::Backoff;
+use crate::probe::{AlarmSource, ConnectProbe, HealthProbe};
+use crate::record_store::{DynamoRecordStore, RecordStore, WriteOutcome};
+use crate::report::{Action, PassObserver, PassReport};
+use crate::{unix_now, ClientOptions, Result, RuntimeError};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
+use tandem_failover::decide::{decide, observe, Decision, History};
+use tandem_failover::distribution::Distribution;
+use tandem_failover::health::{assess, Probe, RegionHealth};
+use tandem_failover::policy::Policy;
+use tandem_failover::record::{compare_and_set, DecisionRecord};
+use tokio::time::Instant;
 
 /// Everything a controller needs to know.
 #[derive(Debug, Clone)]
@@ -46,127 +53,38 @@ impl ControllerConfig {
 /// Regions whose probes are forced to fail (a drill against real AWS).
 pub type ForcedDown = Arc<Mutex<BTreeSet<String>>>;
 
-/// What a pass did besides deciding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Action {
-    /// Nothing to do.
-    None,
-    /// Won the conditional write and set the group.
-    Shifted { to: Distribution, version: u64, via_region: String },
-    /// The group differed from the record and was set to it.
-    Reconciled { to: Distribution, via_region: String },
-    /// A call failed; the next pass tries again.
-    Failed { error: String },
-}
-
-/// What one pass saw and did.
-#[derive(Debug, Clone, Serialize)]
-pub struct PassReport {
-    /// Unix seconds.
-    pub at: u64,
-    pub by_region: String,
-    pub primary: RegionHealth,
-    pub secondary: RegionHealth,
-    pub history: History,
-    /// The record the final decision was made on (`None`: no record).
-    pub record_version: Option<u64>,
-    /// `None` when the record could not be read.
-    pub decision: Option<Decision>,
-    /// Conditional writes lost to the other controller in this pass.
-    pub lost_races: u32,
-    pub action: Action,
-    /// What `GetTrafficDistribution` reported (when it was read this pass).
-    pub live: Option<Distribution>,
-}
-
-impl PassReport {
-    /// One log line.
-    pub fn summary(&self) -> String {
-        let health = health_text;
-        let decision = self.decision.as_ref().map_or_else(|| "no decision".to_string(), |d| d.to_string());
-        let action = match &self.action {
-            Action::None => String::new(),
-            Action::Shifted { version, via_region, .. } => {
-                format!("; record v{version} written, group updated via {via_region}")
-            }
-            Action::Reconciled { to, via_region } => {
-                format!("; group set to the record's {to} via {via_region}")
-            }
-            Action::Failed { error } => format!("; FAILED: {error}"),
-        };
-        format!(
-            "[{}] {} {}, {} {}: {decision}{action}",
-            self.by_region,
-            self.history_region_primary(),
-            health(&self.primary),
-            self.history_region_secondary(),
-            health(&self.secondary),
-        )
-    }
-
-    fn history_region_primary(&self) -> String {
-        format!("primary f{}/s{}", self.history.primary.consecutive_failures, self.history.primary.consecutive_successes)
-    }
-
-    fn history_region_secondary(&self) -> String {
-        format!("secondary f{}/s{}", self.history.secondary.consecutive_failures, self.history.secondary.consecutive_successes)
-    }
-}
-
-/// `healthy`, `degraded (why)`, `UNHEALTHY (why)`.
-pub fn health_text(h: &RegionHealth) -> String {
-    match h {
-        RegionHealth::Healthy => "healthy".to_string(),
-        RegionHealth::Degraded(f) => format!("degraded ({})", join(f)),
-        RegionHealth::Unhealthy(f) => format!("UNHEALTHY ({})", join(f)),
-    }
-}
-
-fn join(findings: &[crate::health::Finding]) -> String {
-    findings.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+/// What a controller acts through.
+pub struct Parts {
+    pub primary: Arc<dyn HealthProbe>,
+    pub secondary: Arc<dyn HealthProbe>,
+    pub actuator: Arc<dyn Actuator>,
+    pub store: Arc<dyn RecordStore>,
 }
 
 pub struct Controller {
     pub config: ControllerConfig,
-    primary: ConnectProbe,
-    secondary: ConnectProbe,
-    pub actuator: Actuator,
-    pub store: RecordStore,
+    primary: Arc<dyn HealthProbe>,
+    secondary: Arc<dyn HealthProbe>,
+    pub actuator: Arc<dyn Actuator>,
+    pub store: Arc<dyn RecordStore>,
     history: History,
+    /// The health of the last check: what a retry acts on.
+    last_health: Option<(RegionHealth, RegionHealth)>,
     forced_down: ForcedDown,
     clock: Arc<dyn Fn() -> u64 + Send + Sync>,
-    /// Where `watch` publishes each pass's metrics, when set.
-    pub metrics: Option<super::metrics::MetricsPublisher>,
+    /// Who sees each pass `watch` runs (the metrics publisher, ...).
+    observers: Vec<Arc<dyn PassObserver>>,
+    backoff: Backoff,
 }
 
 /// How many times a pass re-reads and re-decides after losing the write.
 const MAX_RACES: u32 = 3;
 
 impl Controller {
-    /// Builds the clients (own region first) and checks the policy.
+    /// Builds the AWS clients (own region first) and checks the policy.
     pub async fn new(config: ControllerConfig, alarms: Arc<dyn AlarmSource>) -> Result<Self> {
-        // The runtime takes sub-second intervals (tests, drills); the policy's
-        // whole-second rule is for declared policies.
-        let errors: Vec<String> = match config.policy.validate() {
-            Ok(()) => Vec::new(),
-            Err(errors) => errors
-                .iter()
-                .filter(|e| !matches!(e, crate::PolicyError::ZeroProbeInterval) || config.policy.probe_interval.is_zero())
-                .map(ToString::to_string)
-                .collect(),
-        };
-        if !errors.is_empty() {
-            let text = errors;
-            return Err(RuntimeError::Invalid(format!("the failover policy is invalid: {}", text.join("; "))));
-        }
+        check(&config)?;
         let p = &config.policy;
-        if config.own_region != p.primary_region && config.own_region != p.secondary_region {
-            return Err(RuntimeError::Invalid(format!(
-                "the controller's region {} is neither the primary ({}) nor the secondary ({})",
-                config.own_region, p.primary_region, p.secondary_region
-            )));
-        }
         let c = &config.clients;
         let (pc, sc) = (c.connect(&p.primary_region).await, c.connect(&p.secondary_region).await);
         let probe_timeout = c.api_timeout.saturating_mul(c.max_attempts.max(1)) + std::time::Duration::from_millis(500);
@@ -175,23 +93,45 @@ impl Controller {
         let own = config.own_region.clone();
         let other = config.other_region().to_string();
         let (own_c, other_c) = if own == p.primary_region { (pc, sc) } else { (sc, pc) };
-        let actuator = Actuator::new(&config.group_arn, vec![(own.clone(), own_c), (other.clone(), other_c)]);
-        let store = RecordStore::new(
+        let actuator = ConnectActuator::new(&config.group_arn, vec![(own.clone(), own_c), (other.clone(), other_c)]);
+        let store = DynamoRecordStore::new(
             &config.table,
             &config.group_arn,
             vec![(own.clone(), c.dynamodb(&own).await), (other.clone(), c.dynamodb(&other).await)],
         );
+        let parts =
+            Parts { primary: Arc::new(primary), secondary: Arc::new(secondary), actuator: Arc::new(actuator), store: Arc::new(store) };
+        Controller::from_parts(config, parts)
+    }
+
+    /// A controller over the given probes, actuator and store (scripted
+    /// fakes in tests); checks the policy as [`Controller::new`] does.
+    pub fn from_parts(config: ControllerConfig, parts: Parts) -> Result<Self> {
+        check(&config)?;
         Ok(Controller {
             config,
-            primary,
-            secondary,
-            actuator,
-            store,
+            primary: parts.primary,
+            secondary: parts.secondary,
+            actuator: parts.actuator,
+            store: parts.store,
             history: History::default(),
+            last_health: None,
             forced_down: Arc::default(),
             clock: Arc::new(unix_now),
-            metrics: None,
+            observers: Vec::new(),
+            backoff: Backoff::default(),
         })
+    }
+
+    /// Adds an observer that sees every pass `watch` runs.
+    pub fn observe_with(&mut self, observer: Arc<dyn PassObserver>) {
+        self.observers.push(observer);
+    }
+
+    /// Replace the retry backoff (tests: a short one).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
     }
 
     /// Replace the clock (Unix seconds); tests.
@@ -213,7 +153,7 @@ impl Controller {
     async fn probe(&self) -> (Probe, Probe) {
         let (mut p, mut s) = tokio::join!(self.primary.probe(), self.secondary.probe());
         let forced = self.forced_down.lock().map(|f| f.clone()).unwrap_or_default();
-        for (probe, region) in [(&mut p, &self.primary.region), (&mut s, &self.secondary.region)] {
+        for (probe, region) in [(&mut p, self.primary.region()), (&mut s, self.secondary.region())] {
             if forced.contains(region) {
                 probe.api_reachable = false;
                 probe.instance_status = None;
@@ -259,10 +199,30 @@ impl Controller {
         Ok((new.version, via))
     }
 
+    /// A retry of a failed pass: the record read, decided on and acted on
+    /// again with the last check's health. No new check: the hysteresis
+    /// counts checks a probe interval apart, and a retry sooner must not
+    /// count as one. Before any check, it is a pass.
+    pub async fn retry(&mut self) -> PassReport {
+        match self.last_health.clone() {
+            Some((ph, sh)) => {
+                let mut report = self.decide_and_act(ph, sh, true).await;
+                report.retry = true;
+                report
+            }
+            None => self.pass().await,
+        }
+    }
+
     async fn run_pass(&mut self, act: bool) -> PassReport {
         let (pp, sp) = self.probe().await;
         let (ph, sh) = (assess(&pp), assess(&sp));
         self.history = observe(&self.history, &ph, &sh);
+        self.last_health = Some((ph.clone(), sh.clone()));
+        self.decide_and_act(ph, sh, act).await
+    }
+
+    async fn decide_and_act(&mut self, ph: RegionHealth, sh: RegionHealth, act: bool) -> PassReport {
         let now = (self.clock)();
         let mut report = PassReport {
             at: now,
@@ -275,6 +235,7 @@ impl Controller {
             lost_races: 0,
             action: Action::None,
             live: None,
+            retry: false,
         };
         loop {
             let stored = match self.store.read().await {
@@ -366,39 +327,88 @@ impl Controller {
         }
     }
 
-    /// Runs passes every `probe_interval` until `stop` turns true (checked
-    /// between passes: a pass in flight always finishes, so a conditional
-    /// write is never left without its API call) or `max_passes` ran.
-    /// `on_pass` sees every report.
+    /// Runs a check every `probe_interval` until `stop` turns true (looked
+    /// at between passes: a pass in flight always finishes, so a conditional
+    /// write is never left without its API call) or `max_checks` ran. A
+    /// failed pass is retried after the backoff when that comes before the
+    /// next check (which acts too); a pass that succeeds resets the backoff.
+    /// Observers and `on_pass` see every report, retries included. Returns
+    /// the checks run.
     pub async fn watch(
         &mut self,
         mut stop: tokio::sync::watch::Receiver<bool>,
-        max_passes: Option<u64>,
+        max_checks: Option<u64>,
         mut on_pass: impl FnMut(&PassReport),
     ) -> u64 {
-        let mut passes = 0u64;
+        let mut checks = 0u64;
+        let mut retry = false;
+        let mut next_check = Instant::now();
         loop {
             if *stop.borrow() {
                 break;
             }
-            let report = self.pass().await;
-            passes += 1;
-            if let Some(m) = &self.metrics {
-                m.publish(&report).await;
+            let report = if retry {
+                self.retry().await
+            } else {
+                checks += 1;
+                let r = self.pass().await;
+                next_check = Instant::now() + self.config.policy.probe_interval;
+                r
+            };
+            for o in &self.observers {
+                o.on_pass(&report).await;
             }
-            match &report.action {
-                Action::Failed { .. } => tracing::warn!(pass = passes, "{}", report.summary()),
-                _ => tracing::info!(pass = passes, "{}", report.summary()),
+            let failed = matches!(report.action, Action::Failed { .. });
+            if failed {
+                tracing::warn!(check = checks, "{}", report.summary());
+            } else {
+                tracing::info!(check = checks, "{}", report.summary());
             }
             on_pass(&report);
-            if max_passes.is_some_and(|m| passes >= m) {
+            let retry_at = if failed {
+                Some(Instant::now() + self.backoff.next_delay())
+            } else {
+                self.backoff.reset();
+                None
+            };
+            retry = retry_at.is_some_and(|at| at < next_check);
+            if !retry && max_checks.is_some_and(|m| checks >= m) {
                 break;
             }
+            let until = match retry_at {
+                Some(at) if retry => at,
+                _ => next_check,
+            };
             tokio::select! {
                 _ = stop.changed() => {}
-                _ = tokio::time::sleep(self.config.policy.probe_interval) => {}
+                _ = tokio::time::sleep_until(until) => {}
             }
         }
-        passes
+        checks
     }
+}
+
+/// The policy and the controller's region, as a running controller needs them.
+fn check(config: &ControllerConfig) -> Result<()> {
+    // The runtime takes sub-second intervals (tests, drills); the policy's
+    // whole-second rule is for declared policies.
+    let errors: Vec<String> = match config.policy.validate() {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors
+            .iter()
+            .filter(|e| !matches!(e, tandem_failover::PolicyError::ZeroProbeInterval) || config.policy.probe_interval.is_zero())
+            .map(ToString::to_string)
+            .collect(),
+    };
+    if !errors.is_empty() {
+        return Err(RuntimeError::Invalid(format!("the failover policy is invalid: {}", errors.join("; "))));
+    }
+    let p = &config.policy;
+    if config.own_region != p.primary_region && config.own_region != p.secondary_region {
+        return Err(RuntimeError::Invalid(format!(
+            "the controller's region {} is neither the primary ({}) nor the secondary ({})",
+            config.own_region, p.primary_region, p.secondary_region
+        )));
+    }
+    Ok(())
 }

@@ -7,11 +7,11 @@ use aws_sdk_connect::types::{AgentConfig, Distribution as SdkDist, TelephonyConf
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use std::sync::Arc;
 use std::time::Duration;
-use tandem_failover::runtime::{
+use tandem_failover::{Decision, DecisionRecord, Distribution, Finding, HoldReason, Policy, RegionHealth, Severity};
+use tandem_failover_runtime::{
     run_drill, Action, AlarmSource, ClientOptions, CloudWatchAlarms, Controller, ControllerConfig, DeclaredAlarm, DrillOptions,
     FaultInjector, ForcedHealth, NoAlarms, RuntimeError, WriteOutcome,
 };
-use tandem_failover::{Decision, DecisionRecord, Distribution, Finding, HoldReason, Policy, RegionHealth, Severity};
 use tandem_sim::faults::OutageMode;
 use tandem_sim::{Sandbox, SandboxClient, SandboxOptions};
 

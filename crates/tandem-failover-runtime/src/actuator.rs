@@ -7,27 +7,49 @@
 //! addressed by ARN, and the actuator tries the controller's own region
 //! first, then the other one.
 
-use super::{sdk_message, Result, RuntimeError};
-use crate::distribution::{Distribution, Weights};
+use crate::{sdk_message, Result, RuntimeError};
+use async_trait::async_trait;
 use aws_sdk_connect::types::{AgentConfig, Distribution as SdkDistribution, TelephonyConfig};
 use std::collections::BTreeMap;
+use tandem_failover::distribution::{Distribution, Weights};
+
+/// The traffic distribution group, as the controller moves it.
+/// [`ConnectActuator`] is the AWS one; tests script their own.
+#[async_trait]
+pub trait Actuator: Send + Sync {
+    /// The group's ARN (what drills and the sandbox name it by).
+    fn group_arn(&self) -> &str;
+    /// The live distribution, and the region that answered.
+    async fn get(&self) -> Result<(Distribution, String)>;
+    /// Sets calls and agents to `to`; returns the region that accepted it.
+    async fn set(&self, to: &Distribution) -> Result<String>;
+    /// The agents (user ids) the group's agent distribution moves.
+    async fn users(&self) -> Result<Vec<String>>;
+}
 
 #[derive(Clone)]
-pub struct Actuator {
+pub struct ConnectActuator {
     pub group_arn: String,
     /// (region, client), the controller's own region first.
     clients: Vec<(String, aws_sdk_connect::Client)>,
 }
 
-impl Actuator {
+impl ConnectActuator {
     /// `clients`: the regions to call through, in the order to try them
     /// (the controller's own region first).
     pub fn new(group_arn: &str, clients: Vec<(String, aws_sdk_connect::Client)>) -> Self {
-        Actuator { group_arn: group_arn.to_string(), clients }
+        ConnectActuator { group_arn: group_arn.to_string(), clients }
+    }
+}
+
+#[async_trait]
+impl Actuator for ConnectActuator {
+    fn group_arn(&self) -> &str {
+        &self.group_arn
     }
 
     /// `GetTrafficDistribution`: the live distribution, and the region that answered.
-    pub async fn get(&self) -> Result<(Distribution, String)> {
+    async fn get(&self) -> Result<(Distribution, String)> {
         let mut last = RuntimeError::Invalid("no region to call".into());
         for (region, client) in &self.clients {
             match client.get_traffic_distribution().id(&self.group_arn).send().await {
@@ -47,7 +69,7 @@ impl Actuator {
 
     /// `UpdateTrafficDistribution` with `TelephonyConfig` and `AgentConfig`;
     /// returns the region that accepted it.
-    pub async fn set(&self, to: &Distribution) -> Result<String> {
+    async fn set(&self, to: &Distribution) -> Result<String> {
         let telephony = TelephonyConfig::builder()
             .set_distributions(Some(sdk_distributions(&to.telephony)?))
             .build()
@@ -75,14 +97,12 @@ impl Actuator {
         }
         Err(last)
     }
-}
 
-impl Actuator {
     /// `ListTrafficDistributionGroupUsers`: the agents the group's agent
     /// distribution moves (only associated users follow it). The group goes
     /// by ARN, which both regions accept.
     /// https://docs.aws.amazon.com/connect/latest/APIReference/API_ListTrafficDistributionGroupUsers.html
-    pub async fn users(&self) -> Result<Vec<String>> {
+    async fn users(&self) -> Result<Vec<String>> {
         let mut last = RuntimeError::Invalid("no region to call".into());
         'regions: for (region, client) in &self.clients {
             let mut out = Vec::new();

@@ -8,12 +8,13 @@
 //! `DescribeTable`: the agent-state table is keyed by `agent_id`), its value
 //! `tandem-failover#<group ARN>`, so it never collides with an agent.
 
-use super::{Result, RuntimeError};
-use crate::distribution::Distribution;
-use crate::record::DecisionRecord;
+use crate::{Result, RuntimeError};
+use async_trait::async_trait;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
 use std::collections::HashMap;
+use tandem_failover::distribution::Distribution;
+use tandem_failover::record::DecisionRecord;
 use tokio::sync::OnceCell;
 
 /// What a conditional write did.
@@ -24,7 +25,18 @@ pub enum WriteOutcome {
     LostRace,
 }
 
-pub struct RecordStore {
+/// Where the shared decision record lives. [`DynamoRecordStore`] is the AWS
+/// one; tests keep it in memory.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// The stored record, `None` when there is none.
+    async fn read(&self) -> Result<Option<DecisionRecord>>;
+    /// Writes `record` if the stored version is `expected` (`None`: no
+    /// record); another version stored is a lost race, not an error.
+    async fn write(&self, record: &DecisionRecord, expected: Option<u64>) -> Result<WriteOutcome>;
+}
+
+pub struct DynamoRecordStore {
     pub table: String,
     pub key_value: String,
     /// (region, client), own region first: a global table answers in both.
@@ -53,9 +65,14 @@ where
     RuntimeError::Aws { operation, region: region.to_string(), message }
 }
 
-impl RecordStore {
+impl DynamoRecordStore {
     pub fn new(table: &str, group_arn: &str, clients: Vec<(String, aws_sdk_dynamodb::Client)>) -> Self {
-        RecordStore { table: table.to_string(), key_value: format!("tandem-failover#{group_arn}"), clients, key_attr: OnceCell::new() }
+        DynamoRecordStore {
+            table: table.to_string(),
+            key_value: format!("tandem-failover#{group_arn}"),
+            clients,
+            key_attr: OnceCell::new(),
+        }
     }
 
     async fn key_attr(&self) -> Result<&str> {
@@ -82,9 +99,12 @@ impl RecordStore {
             .await
             .map(String::as_str)
     }
+}
 
+#[async_trait]
+impl RecordStore for DynamoRecordStore {
     /// The stored record (a consistent read), `None` when there is none.
-    pub async fn read(&self) -> Result<Option<DecisionRecord>> {
+    async fn read(&self) -> Result<Option<DecisionRecord>> {
         let key = self.key_attr().await?.to_string();
         let mut last = RuntimeError::Invalid("no region to call".into());
         for (region, client) in &self.clients {
@@ -107,7 +127,7 @@ impl RecordStore {
     }
 
     /// Writes `record` if the stored version is `expected` (`None`: no record).
-    pub async fn write(&self, record: &DecisionRecord, expected: Option<u64>) -> Result<WriteOutcome> {
+    async fn write(&self, record: &DecisionRecord, expected: Option<u64>) -> Result<WriteOutcome> {
         let key = self.key_attr().await?.to_string();
         let distribution = serde_json::to_string(&record.distribution).map_err(|e| RuntimeError::Invalid(e.to_string()))?;
         let mut last = RuntimeError::Invalid("no region to call".into());

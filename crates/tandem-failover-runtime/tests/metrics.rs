@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 use tandem_failover::decide::History;
 use tandem_failover::distribution::Distribution;
 use tandem_failover::health::{Finding, RegionHealth};
-use tandem_failover::runtime::controller::{Action, PassReport};
-use tandem_failover::runtime::metrics::{MetricsPublisher, NAMESPACE};
-use tandem_failover::runtime::ClientOptions;
+use tandem_failover_runtime::metrics::{MetricsPublisher, NAMESPACE};
+use tandem_failover_runtime::report::{Action, PassReport};
+use tandem_failover_runtime::ClientOptions;
 
 #[tokio::test]
 async fn a_pass_publishes_health_and_shifts() {
@@ -32,6 +32,7 @@ async fn a_pass_publishes_health_and_shifts() {
         lost_races: 0,
         action: Action::Shifted { to: Distribution::all_to("us-west-2", "us-east-1"), version: 1, via_region: "us-west-2".into() },
         live: None,
+        retry: false,
     };
     publisher.publish(&report).await;
     let q = |id: &str, name: &str, dim: (&str, &str)| {
