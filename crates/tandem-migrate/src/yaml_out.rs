@@ -170,7 +170,7 @@ mod tests {
         });
         assert_eq!(
             to_string(&v),
-            "a:\n  type: aws.x\n  properties:\n    password: ${var.p}\n    n: 3\n    \"on\": \"on\"\n    empty: \"\"\n    list:\n    - x\n    - k: v\n      j: 1\n    none: {}\n    nil: null\n"
+            "a:\n  type: aws.x\n  properties:\n    password: ${var.p}\n    \"n\": 3\n    \"on\": \"on\"\n    empty: \"\"\n    list:\n    - x\n    - k: v\n      j: 1\n    none: {}\n    nil: null\n"
         );
         assert_eq!(to_string(&json!({"flow": "{\n  \"A\": 1\n}"})), "flow: |-\n  {\n    \"A\": 1\n  }\n");
         assert_eq!(to_string(&json!({"s": "12", "t": "a: b", "u": "x\ty"})), "s: \"12\"\nt: \"a: b\"\nu: \"x\\ty\"\n");
