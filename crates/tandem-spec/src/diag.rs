@@ -1,16 +1,42 @@
 //! Problems in a spec, for people: file, line, column, what was expected,
 //! what to do. All problems of a load are reported together.
 
-use crate::yaml::{line_col, Span};
+use crate::yaml::{floor_char_boundary, Span};
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use std::cell::RefCell;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// The text of a spec file and the name it is shown under.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub name: String,
     pub text: String,
+}
+
+/// 1-based line and column of a byte offset in a source. Counting lines
+/// from the top per problem made a spec with many warnings quadratic (one
+/// per overlapping VPC: 50,000 at 100,000 VPCs), so the line starts of the
+/// last source asked about are kept; the `Weak` keeps its allocation, so
+/// the address cannot be reused by another source while it is remembered.
+pub(crate) fn line_col(src: &Arc<SourceFile>, offset: usize) -> (usize, usize) {
+    thread_local! {
+        static LINES: RefCell<Option<(Weak<SourceFile>, Vec<usize>)>> = const { RefCell::new(None) };
+    }
+    LINES.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let starts = match &mut *cell {
+            Some((w, starts)) if std::ptr::eq(w.as_ptr(), Arc::as_ptr(src)) => starts,
+            other => {
+                let starts = std::iter::once(0).chain(src.text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+                &mut other.insert((Arc::downgrade(src), starts)).1
+            }
+        };
+        let offset = floor_char_boundary(&src.text, offset.min(src.text.len()));
+        let line = starts.partition_point(|&s| s <= offset);
+        let first = starts.get(line.wrapping_sub(1)).copied().unwrap_or(0);
+        (line.max(1), src.text[first..offset].chars().count() + 1)
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -41,13 +67,13 @@ impl Problem {
     /// `file:line:col`, when the problem has a place.
     pub fn location(&self) -> Option<String> {
         let (src, span) = (self.source.as_ref()?, self.span?);
-        let (line, col) = line_col(&src.text, span.start);
+        let (line, col) = line_col(src, span.start);
         Some(format!("{}:{line}:{col}", src.name))
     }
     pub fn to_json(&self) -> serde_json::Value {
         let (file, line, column) = match (&self.source, self.span) {
             (Some(src), Some(span)) => {
-                let (l, c) = line_col(&src.text, span.start);
+                let (l, c) = line_col(src, span.start);
                 (Some(src.name.clone()), Some(l), Some(c))
             }
             _ => (None, None, None),
@@ -184,4 +210,21 @@ pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn line_col_of_a_source_is_that_of_counting_from_the_top() {
+        let text = "a: 1\n\nbé: [x, ü]\n  c\nlast";
+        let (one, two) =
+            (Arc::new(SourceFile { name: "a".into(), text: text.into() }), Arc::new(SourceFile { name: "b".into(), text: "x\ny".into() }));
+        for offset in 0..text.len() + 3 {
+            assert_eq!(line_col(&one, offset), crate::yaml::line_col(text, offset), "at {offset}");
+            // Another source in between: the kept line starts are not reused for it.
+            assert_eq!(line_col(&two, 2), (2, 1));
+        }
+    }
 }

@@ -22,7 +22,7 @@ pub use yaml::Span;
 impl Spec {
     /// `file:line:col` of a span in this spec.
     pub fn location(&self, span: Span) -> String {
-        let (l, c) = yaml::line_col(&self.source.text, span.start);
+        let (l, c) = diag::line_col(&self.source, span.start);
         format!("{}:{l}:{c}", self.source.name)
     }
 }

@@ -90,8 +90,10 @@ pub struct YamlError {
 /// that walking (and dropping) the tree can never overflow the stack.
 pub const MAX_DEPTH: usize = 64;
 
-/// How many nodes a document may hold once aliases are expanded: a spec has
+/// How many values aliases may add to a document once expanded: a spec has
 /// a few thousand; "billion laughs" (aliases of aliases) would need gigabytes.
+/// Values written out in the file are not counted: they cost their own bytes
+/// of input, so a legitimately large file (100,000 resources) is not refused.
 pub const MAX_NODES: usize = 1_000_000;
 
 /// Parse one YAML document. An empty document is an empty mapping.
@@ -145,7 +147,7 @@ struct Builder {
     /// Nesting levels of each anchored value: what an alias of it adds to
     /// the depth where it is used.
     heights: std::collections::HashMap<usize, usize>,
-    /// Nodes so far, aliases expanded.
+    /// Nodes added so far by expanding aliases.
     nodes: usize,
     /// Nesting levels being skipped past the depth budget.
     skip: usize,
@@ -304,7 +306,6 @@ impl MarkedEventReceiver for Builder {
                 return;
             }
         }
-        self.nodes += 1;
         if let Event::Alias(id) = &ev {
             self.nodes += self.sizes.get(id).copied().unwrap_or(1);
         }
@@ -312,7 +313,9 @@ impl MarkedEventReceiver for Builder {
             if self.error.is_none() {
                 self.fail(
                     at,
-                    format!("the document expands to more than {MAX_NODES} values (aliases of aliases?); a spec never needs that"),
+                    format!(
+                        "aliases in the document expand to more than {MAX_NODES} values (aliases of aliases?); a spec never needs that"
+                    ),
                 );
             }
             self.skip = usize::from(matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..)));
@@ -367,7 +370,7 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
     }
@@ -425,6 +428,19 @@ mod tests {
     fn syntax_errors_have_positions() {
         let e = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(e.span.start > 0);
+    }
+
+    #[test]
+    fn only_values_added_by_aliases_count_against_the_budget() {
+        // More plain values than the budget: a large spec, not a bomb.
+        let big = format!("a: [{}]\n", vec!["1"; MAX_NODES + 10].join(", "));
+        assert!(parse(&big).is_ok());
+        // Ten levels of ten aliases each: 10^10 values once expanded.
+        let mut laughs = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            laughs.push_str(&format!("a{i}: &a{i} [{}]\n", vec![format!("*a{}", i - 1); 10].join(", ")));
+        }
+        assert!(parse(&laughs).unwrap_err().message.contains("more than 1000000 values"));
     }
 
     #[test]

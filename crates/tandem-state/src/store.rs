@@ -209,8 +209,7 @@ impl Store {
     /// The bytes a state is stored as: secrets sealed.
     pub async fn seal(&self, state: &State) -> Result<Vec<u8>, StateError> {
         let mut out = state.clone();
-        let json = serde_json::to_value(&out).expect("state serializes");
-        let still_sealed = crypt::any_sealed(&json);
+        let still_sealed = any_sealed(&out);
         let secrets = has_plain_secrets(&out);
         if still_sealed {
             // Values that were never opened keep their key; new secrets cannot join them.
@@ -342,10 +341,24 @@ impl StateWriter for Store {
 
 fn has_plain_secrets(state: &State) -> bool {
     let plain = |v: Option<&Value>| v.is_some_and(|v| !v.is_null() && !crypt::is_sealed(v));
-    state.resources.values().any(|r| {
+    // Most resources have no sensitive paths: building their JSON would copy
+    // every resource of the state on every write.
+    state.resources.values().filter(|r| !r.sensitive.is_empty()).any(|r| {
         let obj = resource_json(r);
         r.sensitive.iter().any(|p| plain(obj.pointer(p)))
     }) || state.outputs.values().any(|o| o.sensitive && plain(Some(&o.value)))
+}
+
+/// Whether the state as JSON holds a sealed value anywhere, without building
+/// that JSON (a copy of the whole state per write): only properties, outputs
+/// and output values hold `Value`s; the rest is names, ids and flags.
+fn any_sealed(state: &State) -> bool {
+    let map_sealed = |len: usize, envelope: Option<&Value>| len == 1 && envelope.is_some_and(Value::is_string);
+    state.resources.values().any(|r| {
+        map_sealed(r.properties.len(), r.properties.get(crypt::ENVELOPE))
+            || map_sealed(r.outputs.len(), r.outputs.get(crypt::ENVELOPE))
+            || r.properties.values().chain(r.outputs.values()).any(crypt::any_sealed)
+    }) || state.outputs.values().any(|o| crypt::any_sealed(&o.value))
 }
 
 fn resource_json(r: &crate::ResourceState) -> Value {

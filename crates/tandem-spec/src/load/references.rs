@@ -53,30 +53,29 @@ impl Loader<'_> {
         // fields that carry traffic (kinds say which). Elsewhere an overlap is
         // allowed, and worth a warning: connecting them later needs a renumbering.
         let routes = Routes::new(std::mem::take(&mut self.links));
-        for (i, (_, a, ra, _)) in nets.iter().enumerate() {
-            for (_, b, rb, sb) in &nets[i + 1..] {
-                if ra == rb || !(a.contains(&b.network()) || b.contains(&a.network())) {
-                    continue;
+        for (i, j) in overlapping_pairs(&nets) {
+            let ((_, a, ra, _), (_, b, rb, sb)) = (&nets[i], &nets[j]);
+            if ra == rb {
+                continue;
+            }
+            match routes.path(ra, rb) {
+                Some(path) => {
+                    self.err(
+                        "tandem::spec::overlap",
+                        *sb,
+                        format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`), and the spec routes traffic between them ({}); networks that are routed together must not overlap", path.join(" -> ")),
+                        "overlapping network",
+                    )
+                    .help = Some("give each network its own range, e.g. 10.0.0.0/16 and 10.1.0.0/16".into());
                 }
-                match routes.path(ra, rb) {
-                    Some(path) => {
-                        self.err(
-                            "tandem::spec::overlap",
-                            *sb,
-                            format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`), and the spec routes traffic between them ({}); networks that are routed together must not overlap", path.join(" -> ")),
-                            "overlapping network",
-                        )
-                        .help = Some("give each network its own range, e.g. 10.0.0.0/16 and 10.1.0.0/16".into());
-                    }
-                    None => warnings.push(
-                        Problem::new(
-                            "tandem::spec::overlap_unconnected",
-                            format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`); nothing in the spec routes traffic between them, so this is allowed, but connecting them later (a VPN, Direct Connect, peering) would need one of them renumbered"),
-                        )
-                        .at(&self.src, *sb, "overlaps a network it is not connected to")
-                        .help("give each network its own range now if they may ever be connected"),
-                    ),
-                }
+                None => warnings.push(
+                    Problem::new(
+                        "tandem::spec::overlap_unconnected",
+                        format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`); nothing in the spec routes traffic between them, so this is allowed, but connecting them later (a VPN, Direct Connect, peering) would need one of them renumbered"),
+                    )
+                    .at(&self.src, *sb, "overlaps a network it is not connected to")
+                    .help("give each network its own range now if they may ever be connected"),
+                ),
             }
         }
         let asns = std::mem::take(&mut self.asns);
@@ -154,6 +153,33 @@ impl Loader<'_> {
     }
 }
 
+/// The pairs `(i, j)`, `i < j`, of networks that overlap, in the order of a
+/// loop over every pair (so diagnostics keep their order). Two CIDR blocks
+/// overlap only when one contains the other, so after sorting by (first
+/// address, prefix length) the networks that contain the one at hand are
+/// exactly those still open on a stack: O(n log n) plus one step per
+/// overlapping pair, instead of comparing every pair (10,000 VPCs were 50
+/// million comparisons).
+fn overlapping_pairs(nets: &[(String, ipnet::Ipv4Net, String, Span)]) -> Vec<(usize, usize)> {
+    let span = |i: usize| (u32::from(nets[i].1.network()), u32::from(nets[i].1.broadcast()));
+    let mut order: Vec<usize> = (0..nets.len()).collect();
+    order.sort_by_key(|&i| (span(i).0, nets[i].1.prefix_len(), i));
+    let mut open: Vec<usize> = Vec::new();
+    let mut pairs = Vec::new();
+    for i in order {
+        let (first, _) = span(i);
+        while open.last().is_some_and(|&o| span(o).1 < first) {
+            open.pop();
+        }
+        // Everything still open starts at or before `first` and ends at or
+        // after it, so (being a CIDR block sorted before this one) contains it.
+        pairs.extend(open.iter().map(|&o| (o.min(i), o.max(i))));
+        open.push(i);
+    }
+    pairs.sort_unstable();
+    pairs
+}
+
 /// The resources traffic is routed between, as an undirected graph over the
 /// references in fields that carry traffic.
 pub(super) struct Routes {
@@ -198,5 +224,44 @@ impl Routes {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlapping_pairs_are_those_of_every_pair_compared() {
+        // Nested, equal, adjacent and disjoint blocks, in no order.
+        let cidrs = [
+            "10.0.0.0/16",
+            "10.0.1.0/24",
+            "10.1.0.0/16",
+            "10.0.0.0/8",
+            "10.0.1.0/24",
+            "10.0.1.128/25",
+            "10.0.2.0/24",
+            "192.168.0.0/24",
+            "10.0.255.0/24",
+            "10.1.0.0/16",
+            "0.0.0.0/0",
+            "172.16.0.0/12",
+            "10.0.1.0/26",
+        ];
+        let nets: Vec<_> = cidrs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (String::new(), c.parse::<ipnet::Ipv4Net>().unwrap().trunc(), format!("r{i}"), Span::default()))
+            .collect();
+        let mut every = Vec::new();
+        for (i, (_, a, _, _)) in nets.iter().enumerate() {
+            for (j, (_, b, _, _)) in nets.iter().enumerate().skip(i + 1) {
+                if a.contains(&b.network()) || b.contains(&a.network()) {
+                    every.push((i, j));
+                }
+            }
+        }
+        assert_eq!(overlapping_pairs(&nets), every);
     }
 }
