@@ -154,6 +154,17 @@ def recorded(state_path):
     return out
 
 
+def journaled(state_path):
+    """{(kind, region, id)} the state's journal (`pending`) holds: creates
+    answered by the cloud whose run died before recording the result."""
+    try:
+        with open(state_path) as f:
+            st = json.load(f)
+    except (OSError, ValueError):
+        return set()
+    return {(p["type"], p.get("region"), short_id(p["id"])) for p in st.get("pending", {}).values() if p.get("type") in KINDS and p.get("id")}
+
+
 def duplicates(listing):
     """Objects beyond one per spec resource: EC2 objects carry their address
     tag from birth; streams and tables are unique by name in a region."""
@@ -212,7 +223,7 @@ def crash(a):
     print(f"uninterrupted apply of {n} resources: {full:.1f}s, {len(base)} objects listed")
 
     totals = dict(runs=0, killed=0, finished_before_kill=0, converged=0, duplicates=0, orphans=0, unrecorded_after_kill=0,
-                  adopted=0, unreadable_state=0, leaked_after_destroy=0)
+                  in_journal=0, adopted=0, unreadable_state=0, leaked_after_destroy=0)
     for i in range(a.runs):
         sb = fresh()
         state = os.path.join(work, f"run{i}.json")
@@ -232,6 +243,7 @@ def crash(a):
                 totals["unreadable_state"] += 1
                 rec = set()
             unrecorded = set(after_kill) - rec
+            in_journal = len(unrecorded & journaled(state))
             code, _ = run(a.tandem, ["apply", "--spec", spec_path, "--state", state, "--auto-approve"], sb, log)
             plan_code, _ = run(a.tandem, ["plan", "--spec", spec_path, "--state", state, "--detailed-exitcode"], sb, log)
             after = sb.listing()
@@ -251,9 +263,10 @@ def crash(a):
         totals["orphans"] += len(orphans)
         totals["unrecorded_after_kill"] += len(unrecorded)
         totals["adopted"] += adopted
+        totals["in_journal"] += in_journal
         totals["leaked_after_destroy"] += len(leaked)
         line = (f"run {i + 1}: kill at {at:.2f}s{'' if killed else ' (apply had finished)'}: {len(after_kill)} objects, "
-                f"{len(rec)} recorded, {len(unrecorded)} unrecorded; re-apply exit {code}, plan exit {plan_code}; "
+                f"{len(rec)} recorded, {len(unrecorded)} unrecorded ({in_journal} of them in the journal); re-apply exit {code}, plan exit {plan_code}; "
                 f"{len(after)} objects for {n} resources, {dups} duplicates, {len(orphans)} orphans, {adopted} adopted; "
                 f"destroy exit {dcode}, {len(leaked)} left")
         if unrecorded:
