@@ -278,7 +278,9 @@ impl ResourceKind for Table {
             }
         }
         let arn = t.table_arn().unwrap_or_default().to_string();
-        if !arn.is_empty() {
+        // DescribeTable has no tags: a second call, made only when the
+        // caller compares them.
+        if !arn.is_empty() && ctx.wants("tags") {
             let tg =
                 client.list_tags_of_resource().resource_arn(&arn).send().await.map_err(|e| classify("ListTagsOfResource", &name, e))?;
             p.insert("tags".into(), tags::to_value(tg.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))));

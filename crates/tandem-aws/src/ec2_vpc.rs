@@ -146,8 +146,16 @@ async fn main_route_tables(client: &aws_sdk_ec2::Client, vpc_ids: &[String], wha
 }
 
 /// A described VPC in the spec's shape, with the DNS attributes
-/// DescribeVpcs does not return (one DescribeVpcAttribute per attribute).
-async fn observe(client: &aws_sdk_ec2::Client, region: &str, v: &aws_sdk_ec2::types::Vpc, main_rtb: Option<&str>) -> Result<Observed> {
+/// DescribeVpcs does not return (one DescribeVpcAttribute per attribute),
+/// each only when the caller wants it (`Ctx::wants`: a plan of a VPC whose
+/// spec leaves them to AWS compares neither).
+async fn observe(
+    ctx: &Ctx,
+    client: &aws_sdk_ec2::Client,
+    region: &str,
+    v: &aws_sdk_ec2::types::Vpc,
+    main_rtb: Option<&str>,
+) -> Result<Observed> {
     let id = v.vpc_id().unwrap_or_default();
     let mut p = Map::new();
     if let Some(c) = v.cidr_block() {
@@ -159,6 +167,9 @@ async fn observe(client: &aws_sdk_ec2::Client, region: &str, v: &aws_sdk_ec2::ty
     for (name, attr) in
         [("enable_dns_support", VpcAttributeName::EnableDnsSupport), ("enable_dns_hostnames", VpcAttributeName::EnableDnsHostnames)]
     {
+        if !ctx.wants(name) {
+            continue;
+        }
         let a =
             client.describe_vpc_attribute().vpc_id(id).attribute(attr).send().await.map_err(|e| classify("DescribeVpcAttribute", id, e))?;
         let val = if name == "enable_dns_support" { a.enable_dns_support() } else { a.enable_dns_hostnames() };
@@ -279,7 +290,7 @@ impl ResourceKind for Vpc {
         };
         let Some(v) = out.vpcs().first() else { return Ok(None) };
         let mains = main_route_tables(&client, &[id.to_string()], id).await?;
-        observe(&client, ctx.region()?, v, mains.get(id).map(String::as_str)).await.map(Some)
+        observe(ctx, &client, ctx.region()?, v, mains.get(id).map(String::as_str)).await.map(Some)
     }
 
     fn read_batch(&self) -> usize {
@@ -289,7 +300,8 @@ impl ResourceKind for Vpc {
     /// One DescribeVpcs and one DescribeRouteTables for the whole group (by
     /// `vpc-id` filters, which leave out a VPC that is gone instead of failing
     /// the call as an unknown id in VpcIds does); the DNS attributes still
-    /// take a DescribeVpcAttribute each, the API's only way to read them.
+    /// take a DescribeVpcAttribute each, the API's only way to read them
+    /// (and only when wanted).
     async fn read_many(&self, items: &[(Ctx, String)]) -> Vec<Result<Option<Observed>>> {
         let Some((first, _)) = items.first() else { return Vec::new() };
         let region = match first.region() {
@@ -320,14 +332,14 @@ impl ResourceKind for Vpc {
             Ok(f) => f,
             Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
         };
-        let each: Vec<_> = ids.iter().map(|id| (vpcs.get(id).cloned(), mains.get(id).cloned())).collect();
+        let each: Vec<_> = items.iter().map(|(ctx, id)| (ctx.clone(), vpcs.get(id).cloned(), mains.get(id).cloned())).collect();
         futures::stream::iter(each)
-            .map(|(vpc, main)| {
+            .map(|(ctx, vpc, main)| {
                 let (client, region) = (client.clone(), region.clone());
                 async move {
                     match vpc {
                         None => Ok(None),
-                        Some(v) => observe(&client, &region, &v, main.as_deref()).await.map(Some),
+                        Some(v) => observe(&ctx, &client, &region, &v, main.as_deref()).await.map(Some),
                     }
                 }
             })

@@ -260,6 +260,7 @@ impl Engine {
             consistency: tandem_provider::CONSISTENCY_WINDOW,
             interrupt: self.cancel.clone(),
             journal: Arc::new(tandem_provider::NoJournal),
+            wanted: None,
         }
     }
 
@@ -278,7 +279,7 @@ impl Engine {
         &self,
         state: &State,
     ) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
-        self.refresh_scoped(state, None).await
+        self.refresh_scoped(state, None, None).await
     }
 
     /// What one refresh task reads: resources of a kind that reads many at
@@ -306,6 +307,7 @@ impl Engine {
         &self,
         state: &State,
         unit: &[String],
+        declared: Option<&Declared>,
         recorder: Arc<crate::event::RemarkRecorder>,
     ) -> Vec<(String, Result<Option<Observed>, FailedOp>)> {
         let type_name = &state.resources[&unit[0]].type_name;
@@ -319,6 +321,13 @@ impl Engine {
                 let r = &state.resources[a];
                 let mut ctx = self.ctx(a, r.region.as_deref());
                 ctx.progress = recorder.clone();
+                // What the caller compares: the recorded properties and what
+                // the spec sets now; the rest need not be read.
+                ctx.wanted = declared.map(|d| {
+                    let mut w: BTreeSet<String> = r.properties.keys().cloned().collect();
+                    w.extend(d.get(a).into_iter().flatten().cloned());
+                    Arc::new(w)
+                });
                 (ctx, r.id.clone())
             })
             .collect();
@@ -359,8 +368,9 @@ impl Engine {
         &self,
         state: &State,
         only: Option<&BTreeSet<String>>,
+        declared: Option<&Declared>,
     ) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>), EngineError> {
-        let (s, o, g, r, errors) = self.refresh_parts(state, only).await;
+        let (s, o, g, r, errors) = self.refresh_parts(state, only, declared).await;
         if !errors.is_empty() {
             return Err(EngineError::Refresh(errors));
         }
@@ -368,11 +378,14 @@ impl Engine {
     }
 
     /// The reads of a refresh, with the ones that failed: the state keeps
-    /// what it recorded for those.
+    /// what it recorded for those. `declared`: when the caller compares only
+    /// the recorded properties and these (see [`Declared`]); `None` reads
+    /// everything.
     async fn refresh_parts(
         &self,
         state: &State,
         only: Option<&BTreeSet<String>>,
+        declared: Option<&Declared>,
     ) -> (State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>, Vec<FailedOp>) {
         let recorder = Arc::new(crate::event::RemarkRecorder { inner: self.reporter.clone(), remarks: Default::default() });
         let addrs: Vec<String> = state.resources.keys().filter(|a| only.is_none_or(|s| s.contains(*a))).cloned().collect();
@@ -384,7 +397,7 @@ impl Engine {
             let recorder = recorder.clone();
             let unit = &units[i];
             async move {
-                let out = self.read_unit(state, unit, recorder).await;
+                let out = self.read_unit(state, unit, declared, recorder).await;
                 results.lock().expect("not poisoned").extend(out);
                 Ok::<(), String>(())
             }
@@ -423,8 +436,9 @@ impl Engine {
         &self,
         state: &State,
         only: Option<&BTreeSet<String>>,
+        declared: Option<&Declared>,
     ) -> Result<(State, BTreeMap<String, Observed>, Vec<String>, BTreeMap<String, Vec<String>>, Vec<FailedOp>), EngineError> {
-        let (s, o, g, r, failed) = self.refresh_parts(state, only).await;
+        let (s, o, g, r, failed) = self.refresh_parts(state, only, declared).await;
         if failed.is_empty() {
             return Ok((s, o, g, r, failed));
         }
@@ -551,7 +565,7 @@ impl Engine {
         let (refreshed, observed, gone, remarks, unread) = if opts.no_refresh {
             (moved_state.clone(), BTreeMap::new(), Vec::new(), BTreeMap::new(), Vec::new())
         } else {
-            self.refresh_tolerant(&moved_state, in_scope.as_ref()).await?
+            self.refresh_tolerant(&moved_state, in_scope.as_ref(), Some(&declared(spec, &self.registry))).await?
         };
         // Not read: nothing is planned for them, nor for what depends on them
         // (its inputs could not be checked).
@@ -772,7 +786,8 @@ impl Engine {
         let graph = self.check(spec).map_err(EngineError::Spec)?;
         check_owner(spec, state)?;
         let in_scope = self.scope(spec, &graph, &opts.targets, &opts.stages, false).map_err(EngineError::Usage)?;
-        let (mut refreshed, observed, gone, _) = self.refresh_scoped(state, in_scope.as_ref()).await?;
+        // Drift is what the state records and the cloud has changed.
+        let (mut refreshed, observed, gone, _) = self.refresh_scoped(state, in_scope.as_ref(), Some(&Declared::new())).await?;
         let mut drift: Vec<Drift> = gone
             .iter()
             .map(|a| Drift { address: a.clone(), type_name: state.resources[a].type_name.clone(), deleted: true, fields: vec![] })
@@ -1518,6 +1533,27 @@ pub fn default_name(r: &tandem_spec::Resource) -> String {
 /// The name a resource gets when the spec sets none: the one it was made
 /// with, so a rename of its key (`moved`, `state mv`) keeps the cloud
 /// object; for a new resource, its key.
+/// The top-level properties each resource of a spec sets (its name field
+/// too, which defaults to the resource key): with what the state recorded,
+/// all a plan compares (`plan::diff_fields`).
+type Declared = BTreeMap<String, BTreeSet<String>>;
+
+fn declared(spec: &Spec, registry: &Registry) -> Declared {
+    spec.resources
+        .iter()
+        .map(|(addr, r)| {
+            let mut keys: BTreeSet<String> = match &r.properties.kind {
+                tandem_spec::ExprKind::Map(m) => m.keys().cloned().collect(),
+                _ => BTreeSet::new(),
+            };
+            if let Some(name) = registry.schema(&r.type_name).and_then(|k| k.name_field) {
+                keys.insert(name.to_string());
+            }
+            (addr.clone(), keys)
+        })
+        .collect()
+}
+
 fn name_default(r: &tandem_spec::Resource, schema: &KindSchema, state: &State) -> String {
     schema
         .name_field

@@ -45,11 +45,23 @@ pub struct Ctx {
     /// Where a create records the cloud's id the moment it answers (see
     /// [`Ctx::made`]).
     pub journal: Arc<dyn Journal>,
+    /// The properties the caller will look at, when that is not all of them:
+    /// a plan's refresh compares only what the spec sets or the state
+    /// recorded, so a read may skip the calls that fetch nothing else (a
+    /// VPC's DNS attributes, a stream's tags: one call each per resource).
+    /// The caller keeps the recorded values of what was not read. `None`
+    /// (creates, updates, imports): read everything.
+    pub wanted: Option<Arc<std::collections::BTreeSet<String>>>,
 }
 
 impl Ctx {
     pub fn region(&self) -> Result<&str, ProviderError> {
         self.region.as_deref().ok_or_else(|| ProviderError::invalid(format!("{} has no region", self.address)))
+    }
+
+    /// Whether a read must fetch `property` (see [`Ctx::wanted`]).
+    pub fn wants(&self, property: &str) -> bool {
+        self.wanted.as_ref().is_none_or(|w| w.contains(property))
     }
 
     pub fn report(&self, message: impl Into<String>) {
@@ -83,6 +95,7 @@ impl Ctx {
             consistency: CONSISTENCY_WINDOW,
             interrupt: Arc::default(),
             journal: Arc::new(NoJournal),
+            wanted: None,
         }
     }
 }
