@@ -124,11 +124,8 @@ fn a_no_change_plan_reads_ec2_kinds_by_region_not_by_resource() {
     std::fs::write(dir.path().join("tandem.yaml"), stack(groups, true)).unwrap();
     let o = tandem(dir.path(), &sb, &["plan", "--detailed-exitcode", "--json"]);
     assert_eq!(o.status.code(), Some(2), "expected changes: {}\n{}", text(&o.stdout), text(&o.stderr));
-    let plan: Value = text(&o.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["type"] == "plan")
-        .expect("a plan line");
+    let plan: Value =
+        text(&o.stdout).lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|v| v["type"] == "plan").expect("a plan line");
     let changed: Vec<(String, Vec<String>)> = plan["plan"]["changes"]
         .as_array()
         .unwrap()
@@ -163,4 +160,52 @@ fn a_no_change_plan_reads_ec2_kinds_by_region_not_by_resource() {
         assert!(out.contains(&format!("+ {created} will be created")), "{created}: {out}");
     }
     assert!(out.contains("Plan: 3 to create, 0 to update, 0 to replace, 0 to delete."), "{out}");
+}
+
+/// Customer gateways, virtual private gateways and VPN connections of one
+/// region are read by group too: one describe each, whatever their count.
+#[test]
+fn a_no_change_plan_reads_vpn_kinds_by_region_not_by_resource() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = String::from(
+        "version: 1\nname: vpn-reads\nresources:\n\
+         \x20 vpc: { type: aws.ec2.vpc, region: us-east-1, properties: { cidr_block: 10.40.0.0/16 } }\n\
+         \x20 vgw: { type: aws.ec2.vpn_gateway, region: us-east-1, properties: { amazon_side_asn: 64512, vpc_id: \"${vpc.id}\" } }\n",
+    );
+    for i in 0..3 {
+        spec.push_str(&format!(
+            "  cgw_{i}: {{ type: aws.ec2.customer_gateway, region: us-east-1, properties: {{ bgp_asn: {asn}, ip_address: 203.0.113.{ip}, tags: {{ Name: cgw-{i} }} }} }}\n\
+             \x20 vpn_{i}:\n    type: aws.ec2.vpn_connection\n    region: us-east-1\n    properties:\n      customer_gateway_id: \"${{cgw_{i}.id}}\"\n      vpn_gateway_id: \"${{vgw.id}}\"\n      options:\n        static_routes_only: false\n        tunnel_options: [{{ tunnel_inside_cidr: 169.254.1{i}.0/30 }}, {{ tunnel_inside_cidr: 169.254.1{i}.4/30 }}]\n      tags: {{ Name: vpn-{i} }}\n",
+            asn = 65010 + i,
+            ip = 10 + i,
+        ));
+    }
+    std::fs::write(dir.path().join("tandem.yaml"), spec).unwrap();
+    let o = tandem(dir.path(), &sb, &["apply", "--auto-approve"]);
+    assert!(o.status.success(), "apply: {}\n{}", text(&o.stdout), text(&o.stderr));
+
+    python(&sb, "admin('DELETE', '/_tandem/calls')");
+    let o = tandem(dir.path(), &sb, &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "expected no changes: {}\n{}", text(&o.stdout), text(&o.stderr));
+    let n = calls(&sb);
+    let count = |op: &str| n.get(op).and_then(Value::as_u64).unwrap_or(0);
+    assert_eq!(count("DescribeCustomerGateways"), 1, "{n:?}");
+    assert_eq!(count("DescribeVpnConnections"), 1, "{n:?}");
+    // The lone gateway's own read, and its ASN for the connections' group.
+    assert_eq!(count("DescribeVpnGateways"), 2, "{n:?}");
+
+    // A connection deleted outside tandem (listed as `deleted` for a while)
+    // is found gone by the group read.
+    python(
+        &sb,
+        "e = c('ec2')\n\
+         v = e.describe_vpn_connections(Filters=[{'Name': 'tag:Name', 'Values': ['vpn-1']}])['VpnConnections'][0]['VpnConnectionId']\n\
+         e.delete_vpn_connection(VpnConnectionId=v)",
+    );
+    let o = tandem(dir.path(), &sb, &["plan", "--detailed-exitcode"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(2), "expected changes: {out}\n{}", text(&o.stderr));
+    assert!(out.contains("+ vpn_1 (aws.ec2.vpn_connection, us-east-1) will be created"), "{out}");
+    assert!(out.contains("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete."), "{out}");
 }

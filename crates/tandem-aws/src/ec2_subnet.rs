@@ -166,24 +166,23 @@ impl ResourceKind for Subnet {
     }
 
     fn read_batch(&self) -> usize {
-        crate::ec2_vpc::READ_BATCH
+        crate::ec2_batch::READ_BATCH
     }
 
     /// One DescribeSubnets for the whole group, by a `subnet-id` filter (a
     /// subnet that is gone is left out of the answer rather than failing the
     /// call as an unknown id in SubnetIds does); tags come in the answer.
     async fn read_many(&self, items: &[(Ctx, String)]) -> Vec<Result<Option<Observed>>> {
-        let Some((first, _)) = items.first() else { return Vec::new() };
-        let region = match first.region() {
-            Ok(r) => r.to_string(),
-            Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+        let (region, client) = match crate::ec2_batch::client(&self.aws, items).await {
+            Ok(c) => c,
+            Err(answers) => return answers,
         };
-        let client = self.aws.ec2(&region).await;
-        let ids: Vec<String> = items.iter().map(|(_, id)| id.clone()).collect();
+        let first = &items[0].0;
+        let ids = crate::ec2_batch::ids(items);
         let mut found = BTreeMap::new();
         let mut pages = client
             .describe_subnets()
-            .filters(Filter::builder().name("subnet-id").set_values(Some(ids.clone())).build())
+            .filters(Filter::builder().name("subnet-id").set_values(Some(ids)).build())
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
@@ -195,13 +194,10 @@ impl ResourceKind for Subnet {
                         }
                     }
                 }
-                Err(e) => {
-                    let e = classify("DescribeSubnets", &first.address, e);
-                    return items.iter().map(|_| Err(e.clone())).collect();
-                }
+                Err(e) => return crate::ec2_batch::failed(items, classify("DescribeSubnets", &first.address, e)),
             }
         }
-        ids.iter().map(|id| Ok(found.remove(id))).collect()
+        crate::ec2_batch::in_order(items, found)
     }
 
     async fn update(

@@ -115,11 +115,6 @@ pub(crate) fn tag_map(t: &[Tag]) -> BTreeMap<String, String> {
     t.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string()))).collect()
 }
 
-/// VPCs one refresh call reads (the values of one `vpc-id` filter): kept
-/// modest so a query string stays small; larger groups go in several calls,
-/// and each call's answer is paged.
-pub(crate) const READ_BATCH: usize = 100;
-
 /// DescribeVpcAttribute calls a group's read has in flight at once (the
 /// engine's default parallelism), so a group is not read one VPC at a time.
 pub(crate) const ATTRIBUTE_READS_AT_ONCE: usize = 10;
@@ -294,7 +289,7 @@ impl ResourceKind for Vpc {
     }
 
     fn read_batch(&self) -> usize {
-        READ_BATCH
+        crate::ec2_batch::READ_BATCH
     }
 
     /// One DescribeVpcs and one DescribeRouteTables for the whole group (by
@@ -303,13 +298,12 @@ impl ResourceKind for Vpc {
     /// take a DescribeVpcAttribute each, the API's only way to read them
     /// (and only when wanted).
     async fn read_many(&self, items: &[(Ctx, String)]) -> Vec<Result<Option<Observed>>> {
-        let Some((first, _)) = items.first() else { return Vec::new() };
-        let region = match first.region() {
-            Ok(r) => r.to_string(),
-            Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+        let (region, client) = match crate::ec2_batch::client(&self.aws, items).await {
+            Ok(c) => c,
+            Err(answers) => return answers,
         };
-        let client = self.aws.ec2(&region).await;
-        let ids: Vec<String> = items.iter().map(|(_, id)| id.clone()).collect();
+        let first = &items[0].0;
+        let ids = crate::ec2_batch::ids(items);
         let found = async {
             let mut vpcs = BTreeMap::new();
             let mut pages = client
@@ -330,7 +324,7 @@ impl ResourceKind for Vpc {
         .await;
         let (vpcs, mains) = match found {
             Ok(f) => f,
-            Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+            Err(e) => return crate::ec2_batch::failed(items, e),
         };
         let each: Vec<_> = items.iter().map(|(ctx, id)| (ctx.clone(), vpcs.get(id).cloned(), mains.get(id).cloned())).collect();
         futures::stream::iter(each)

@@ -23,6 +23,7 @@ macro_rules! kinds {
 
 mod cloudwatch;
 mod connect;
+mod ec2_batch;
 mod error;
 mod network;
 mod tags;

@@ -5,7 +5,7 @@
 
 use super::vpn_gateway::gone_is_none;
 use crate::ec2_vpc::{apply_tags, tag_map, tag_specification};
-use crate::{classify, tags, AwsContext};
+use crate::{classify, ec2_batch, tags, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{CustomerGateway as SdkCustomerGateway, Filter, GatewayType, ResourceType};
 use serde_json::{json, Map, Value};
@@ -146,25 +146,33 @@ impl ResourceKind for CustomerGateway {
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.ec2(ctx.region()?).await;
-        let Some(g) = Self::describe(&client, id).await? else { return Ok(None) };
-        let mut p = Map::new();
-        // BgpAsn and BgpAsnExtended come back as strings.
-        if let Some(asn) = g.bgp_asn_extended().or(g.bgp_asn()).and_then(|a| a.parse::<i64>().ok()) {
-            p.insert("bgp_asn".into(), json!(asn));
+        Ok(Self::describe(&client, id).await?.map(|g| observe(id, &g)))
+    }
+
+    fn read_batch(&self) -> usize {
+        ec2_batch::READ_BATCH
+    }
+
+    /// One DescribeCustomerGateways for the group, by a
+    /// `customer-gateway-id` filter (a gateway that is gone is left out).
+    async fn read_many(&self, items: &[(Ctx, String)]) -> ec2_batch::Answers {
+        let (_, client) = match ec2_batch::client(&self.aws, items).await {
+            Ok(c) => c,
+            Err(answers) => return answers,
+        };
+        let filter = Filter::builder().name("customer-gateway-id").set_values(Some(ec2_batch::ids(items))).build();
+        match client.describe_customer_gateways().filters(filter).send().await {
+            Ok(out) => {
+                let found = out
+                    .customer_gateways()
+                    .iter()
+                    .filter(|g| g.state() != Some("deleted"))
+                    .filter_map(|g| g.customer_gateway_id().map(|id| (id.to_string(), observe(id, g))))
+                    .collect();
+                ec2_batch::in_order(items, found)
+            }
+            Err(e) => ec2_batch::failed(items, classify("DescribeCustomerGateways", &items[0].0.address, e)),
         }
-        if let Some(ip) = g.ip_address() {
-            p.insert("ip_address".into(), json!(ip));
-        }
-        if let Some(t) = g.r#type() {
-            p.insert("type".into(), json!(t));
-        }
-        if let Some(d) = g.device_name() {
-            p.insert("device_name".into(), json!(d));
-        }
-        p.insert("tags".into(), tags::to_value(tag_map(g.tags())));
-        let mut outputs = BTreeMap::new();
-        outputs.insert("id".into(), json!(id));
-        Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
     async fn update(
@@ -206,4 +214,26 @@ impl ResourceKind for CustomerGateway {
         })
         .await
     }
+}
+
+/// A described customer gateway in the spec's shape.
+fn observe(id: &str, g: &SdkCustomerGateway) -> Observed {
+    let mut p = Map::new();
+    // BgpAsn and BgpAsnExtended come back as strings.
+    if let Some(asn) = g.bgp_asn_extended().or(g.bgp_asn()).and_then(|a| a.parse::<i64>().ok()) {
+        p.insert("bgp_asn".into(), json!(asn));
+    }
+    if let Some(ip) = g.ip_address() {
+        p.insert("ip_address".into(), json!(ip));
+    }
+    if let Some(t) = g.r#type() {
+        p.insert("type".into(), json!(t));
+    }
+    if let Some(d) = g.device_name() {
+        p.insert("device_name".into(), json!(d));
+    }
+    p.insert("tags".into(), tags::to_value(tag_map(g.tags())));
+    let mut outputs = BTreeMap::new();
+    outputs.insert("id".into(), json!(id));
+    Observed { id: id.to_string(), properties: p, outputs }
 }

@@ -11,7 +11,7 @@
 
 use super::vpn_gateway::gone_is_none;
 use crate::ec2_vpc::{apply_tags, tag_map, tag_specification};
-use crate::{classify, tags, AwsContext};
+use crate::{classify, ec2_batch, tags, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     Filter, ResourceType, TunnelOption, VpnConnection as SdkVpnConnection, VpnConnectionOptionsSpecification, VpnState,
@@ -315,58 +315,40 @@ impl ResourceKind for VpnConnection {
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.ec2(ctx.region()?).await;
         let Some(c) = Self::describe(&client, id).await? else { return Ok(None) };
-        let mut p = Map::new();
-        let mut outputs = BTreeMap::new();
-        outputs.insert("id".into(), json!(id));
-        if let Some(v) = c.customer_gateway_id() {
-            p.insert("customer_gateway_id".into(), json!(v));
-        }
-        if let Some(v) = c.vpn_gateway_id() {
-            p.insert("vpn_gateway_id".into(), json!(v));
-            // The AWS side ASN of the tunnels' BGP sessions is the gateway's.
-            let g = gone_is_none(
-                client.describe_vpn_gateways().vpn_gateway_ids(v).send().await.map_err(|e| classify("DescribeVpnGateways", v, e)),
-            )?;
-            if let Some(asn) = g.as_ref().and_then(|g| g.vpn_gateways().first()).and_then(|g| g.amazon_side_asn()) {
-                outputs.insert("vgw_asn".into(), json!(asn));
+        let asns = gateway_asns(&client, [&c], id).await?;
+        Ok(Some(observe(id, &c, &asns)))
+    }
+
+    fn read_batch(&self) -> usize {
+        ec2_batch::READ_BATCH
+    }
+
+    /// One DescribeVpnConnections for the group by their ids, and one
+    /// DescribeVpnGateways for their gateways' ASNs. An unknown id fails
+    /// the whole call (InvalidVpnConnectionID.NotFound; AWS keeps deleted
+    /// connections listed for a while, so this is rare): the group is then
+    /// read one by one.
+    async fn read_many(&self, items: &[(Ctx, String)]) -> ec2_batch::Answers {
+        let (_, client) = match ec2_batch::client(&self.aws, items).await {
+            Ok(c) => c,
+            Err(answers) => return answers,
+        };
+        let what = &items[0].0.address;
+        let out = match client.describe_vpn_connections().set_vpn_connection_ids(Some(ec2_batch::ids(items))).send().await {
+            Ok(out) => out,
+            Err(e) => {
+                let e = classify("DescribeVpnConnections", what, e);
+                return if e.class == ErrorClass::NotFound { Vec::new() } else { ec2_batch::failed(items, e) };
             }
-        }
-        if let Some(t) = c.r#type() {
-            p.insert("type".into(), json!(t.as_str()));
-        }
-        let mut options = Map::new();
-        if let Some(o) = c.options() {
-            if let Some(s) = o.static_routes_only() {
-                options.insert("static_routes_only".into(), json!(s));
-            }
-            let mut tunnels = Vec::new();
-            for (i, t) in in_tunnel_order(o.tunnel_options()).into_iter().take(2).enumerate() {
-                let n = i + 1;
-                let mut spec = Map::new();
-                if let Some(ip) = t.outside_ip_address() {
-                    outputs.insert(format!("tunnel{n}_outside_ip"), json!(ip));
-                }
-                if let Some(cidr) = t.tunnel_inside_cidr() {
-                    spec.insert("tunnel_inside_cidr".into(), json!(cidr));
-                    outputs.insert(format!("tunnel{n}_inside_cidr"), json!(cidr));
-                    if let (Some(aws), Some(customer)) = (host(cidr, 1), host(cidr, 2)) {
-                        outputs.insert(format!("tunnel{n}_bgp_peer_ip"), json!(aws));
-                        outputs.insert(format!("tunnel{n}_bgp_local_ip"), json!(customer));
-                    }
-                }
-                if let Some(k) = t.pre_shared_key() {
-                    spec.insert("pre_shared_key".into(), json!(k));
-                    outputs.insert(format!("tunnel{n}_pre_shared_key"), json!(k));
-                }
-                tunnels.push(Value::Object(spec));
-            }
-            if !tunnels.is_empty() {
-                options.insert("tunnel_options".into(), Value::Array(tunnels));
-            }
-        }
-        p.insert("options".into(), Value::Object(options));
-        p.insert("tags".into(), tags::to_value(tag_map(c.tags())));
-        Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
+        };
+        let live: Vec<&SdkVpnConnection> = out.vpn_connections().iter().filter(|c| c.state() != Some(&VpnState::Deleted)).collect();
+        let asns = match gateway_asns(&client, live.iter().copied(), what).await {
+            Ok(a) => a,
+            Err(e) => return ec2_batch::failed(items, e),
+        };
+        let found =
+            live.iter().filter_map(|c| Some((c.vpn_connection_id()?.to_string(), observe(c.vpn_connection_id()?, c, &asns)))).collect();
+        ec2_batch::in_order(items, found)
     }
 
     async fn update(
@@ -451,4 +433,73 @@ mod tests {
             assert!(!m.contains(bad), "{m}");
         }
     }
+}
+
+/// A described VPN connection in the spec's shape; `asns`: the Amazon side
+/// ASN of each virtual private gateway (see [`gateway_asns`]).
+fn observe(id: &str, c: &SdkVpnConnection, asns: &BTreeMap<String, i64>) -> Observed {
+    let mut p = Map::new();
+    let mut outputs = BTreeMap::new();
+    outputs.insert("id".into(), json!(id));
+    if let Some(v) = c.customer_gateway_id() {
+        p.insert("customer_gateway_id".into(), json!(v));
+    }
+    if let Some(v) = c.vpn_gateway_id() {
+        p.insert("vpn_gateway_id".into(), json!(v));
+        // The AWS side ASN of the tunnels' BGP sessions is the gateway's.
+        if let Some(asn) = asns.get(v) {
+            outputs.insert("vgw_asn".into(), json!(asn));
+        }
+    }
+    if let Some(t) = c.r#type() {
+        p.insert("type".into(), json!(t.as_str()));
+    }
+    let mut options = Map::new();
+    if let Some(o) = c.options() {
+        if let Some(s) = o.static_routes_only() {
+            options.insert("static_routes_only".into(), json!(s));
+        }
+        let mut tunnels = Vec::new();
+        for (i, t) in in_tunnel_order(o.tunnel_options()).into_iter().take(2).enumerate() {
+            let n = i + 1;
+            let mut spec = Map::new();
+            if let Some(ip) = t.outside_ip_address() {
+                outputs.insert(format!("tunnel{n}_outside_ip"), json!(ip));
+            }
+            if let Some(cidr) = t.tunnel_inside_cidr() {
+                spec.insert("tunnel_inside_cidr".into(), json!(cidr));
+                outputs.insert(format!("tunnel{n}_inside_cidr"), json!(cidr));
+                if let (Some(aws), Some(customer)) = (host(cidr, 1), host(cidr, 2)) {
+                    outputs.insert(format!("tunnel{n}_bgp_peer_ip"), json!(aws));
+                    outputs.insert(format!("tunnel{n}_bgp_local_ip"), json!(customer));
+                }
+            }
+            if let Some(k) = t.pre_shared_key() {
+                spec.insert("pre_shared_key".into(), json!(k));
+                outputs.insert(format!("tunnel{n}_pre_shared_key"), json!(k));
+            }
+            tunnels.push(Value::Object(spec));
+        }
+        if !tunnels.is_empty() {
+            options.insert("tunnel_options".into(), Value::Array(tunnels));
+        }
+    }
+    p.insert("options".into(), Value::Object(options));
+    p.insert("tags".into(), tags::to_value(tag_map(c.tags())));
+    Observed { id: id.to_string(), properties: p, outputs }
+}
+
+/// The Amazon side ASN of the virtual private gateways of `connections`
+/// (one DescribeVpnGateways, none when no connection has one).
+async fn gateway_asns<'a>(
+    client: &aws_sdk_ec2::Client,
+    connections: impl IntoIterator<Item = &'a SdkVpnConnection>,
+    what: &str,
+) -> Result<BTreeMap<String, i64>> {
+    let ids: std::collections::BTreeSet<String> = connections.into_iter().filter_map(|c| c.vpn_gateway_id().map(str::to_string)).collect();
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let gateways = super::vpn_gateway::described(client, ids.into_iter().collect(), what).await?;
+    Ok(gateways.into_iter().filter_map(|(id, g)| Some((id, g.amazon_side_asn()?))).collect())
 }

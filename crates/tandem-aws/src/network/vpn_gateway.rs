@@ -4,7 +4,7 @@
 //! https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpnGateway.html
 
 use crate::ec2_vpc::{apply_tags, tag_map, tag_specification};
-use crate::{classify, tags, AwsContext};
+use crate::{classify, ec2_batch, tags, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttachmentStatus, Filter, GatewayType, ResourceType, VpnGateway as SdkVpnGateway, VpnState};
 use serde_json::{json, Map, Value};
@@ -195,19 +195,24 @@ impl ResourceKind for VpnGateway {
 
     async fn read(&self, ctx: &Ctx, id: &str) -> Result<Option<Observed>> {
         let client = self.aws.ec2(ctx.region()?).await;
-        let Some(g) = Self::describe(&client, id).await? else { return Ok(None) };
-        let mut p = Map::new();
-        let mut outputs = BTreeMap::new();
-        outputs.insert("id".into(), json!(id));
-        if let Some(asn) = g.amazon_side_asn() {
-            p.insert("amazon_side_asn".into(), json!(asn));
-            outputs.insert("amazon_side_asn".into(), json!(asn));
+        Ok(Self::describe(&client, id).await?.map(|g| observe(id, &g)))
+    }
+
+    fn read_batch(&self) -> usize {
+        ec2_batch::READ_BATCH
+    }
+
+    /// One DescribeVpnGateways for the group, by a `vpn-gateway-id` filter
+    /// (a gateway that is gone is left out).
+    async fn read_many(&self, items: &[(Ctx, String)]) -> ec2_batch::Answers {
+        let (_, client) = match ec2_batch::client(&self.aws, items).await {
+            Ok(c) => c,
+            Err(answers) => return answers,
+        };
+        match described(&client, ec2_batch::ids(items), &items[0].0.address).await {
+            Ok(gateways) => ec2_batch::in_order(items, gateways.iter().map(|(id, g)| (id.clone(), observe(id, g))).collect()),
+            Err(e) => ec2_batch::failed(items, e),
         }
-        if let Some(vpc) = Self::attached_vpc(&g) {
-            p.insert("vpc_id".into(), json!(vpc));
-        }
-        p.insert("tags".into(), tags::to_value(tag_map(g.tags())));
-        Ok(Some(Observed { id: id.to_string(), properties: p, outputs }))
     }
 
     async fn update(
@@ -267,4 +272,34 @@ impl ResourceKind for VpnGateway {
         })
         .await
     }
+}
+
+/// A described virtual private gateway in the spec's shape.
+fn observe(id: &str, g: &SdkVpnGateway) -> Observed {
+    let mut p = Map::new();
+    let mut outputs = BTreeMap::new();
+    outputs.insert("id".into(), json!(id));
+    if let Some(asn) = g.amazon_side_asn() {
+        p.insert("amazon_side_asn".into(), json!(asn));
+        outputs.insert("amazon_side_asn".into(), json!(asn));
+    }
+    if let Some(vpc) = VpnGateway::attached_vpc(&g) {
+        p.insert("vpc_id".into(), json!(vpc));
+    }
+    p.insert("tags".into(), tags::to_value(tag_map(g.tags())));
+    Observed { id: id.to_string(), properties: p, outputs }
+}
+
+/// The gateways of `ids` that exist (not deleted), by a `vpn-gateway-id`
+/// filter: one DescribeVpnGateways, which leaves out what is gone.
+/// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnGateways.html
+pub(crate) async fn described(client: &aws_sdk_ec2::Client, ids: Vec<String>, what: &str) -> Result<BTreeMap<String, SdkVpnGateway>> {
+    let filter = Filter::builder().name("vpn-gateway-id").set_values(Some(ids)).build();
+    let out = client.describe_vpn_gateways().filters(filter).send().await.map_err(|e| classify("DescribeVpnGateways", what, e))?;
+    Ok(out
+        .vpn_gateways()
+        .iter()
+        .filter(|g| g.state() != Some(&VpnState::Deleted))
+        .filter_map(|g| Some((g.vpn_gateway_id()?.to_string(), g.clone())))
+        .collect())
 }

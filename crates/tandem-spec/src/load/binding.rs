@@ -90,11 +90,16 @@ impl Loader<'_> {
         let read = kind.and_then(|()| match r {
             RefTarget::File(_) => std::fs::read_to_string(&full),
             RefTarget::Path(_) => std::fs::metadata(&full).map(|_| full.display().to_string()),
-            _ => std::fs::read(&full).map(|bytes| {
-                use base64::Engine;
-                use sha2::Digest;
-                base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes))
-            }),
+            _ => match self.digests.get(&full) {
+                Some(d) => Ok(d.clone()),
+                None => std::fs::read(&full).map(|bytes| {
+                    use base64::Engine;
+                    use sha2::Digest;
+                    let d = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&bytes));
+                    self.digests.insert(full.clone(), d.clone());
+                    d
+                }),
+            },
         });
         match read {
             Ok(text) => text,

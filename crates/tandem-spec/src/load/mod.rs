@@ -66,6 +66,7 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
         sensitive_vars: Default::default(),
         deferred: None,
         warnings: Vec::new(),
+        digests: BTreeMap::new(),
     };
     let spec = l.spec(&root, inputs);
     // A for_each resource repeats its problems once per instance; say each once.
@@ -114,6 +115,9 @@ struct Loader<'a> {
     deferred: Option<Vec<Problem>>,
     /// Allowed, but worth a look (a secret in a field the cloud shows).
     warnings: Vec<Problem>,
+    /// `filebase64sha256` of each file read: a Lambda zip named by a
+    /// resource in every region is read and hashed once.
+    digests: BTreeMap<std::path::PathBuf, String>,
 }
 
 impl Loader<'_> {
