@@ -13,7 +13,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{root, sandbox, text, venv, Sandbox};
+use support::{root, sandbox, text, venv, Sandbox, TestEnv};
 
 /// A sandbox control call (`/_tandem/...`), through Python's standard library.
 fn admin(sb: &Sandbox, method: &str, path: &str, body: &str) {
@@ -37,17 +37,7 @@ fn boto3(sb: &Sandbox, script: &str) -> String {
 /// a test without a sandbox proves no call was made).
 fn cmd(dir: &Path, url: &str, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tandem"));
-    c.args(args)
-        .current_dir(dir)
-        .env("AWS_ENDPOINT_URL", url)
-        .env("TANDEM_GCP_ENDPOINT", url)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-        .env_remove("TANDEM_HEARTBEAT")
-        .stdin(Stdio::null());
+    c.args(args).current_dir(dir).aws_env(url).gcp_env(url).env_remove("TANDEM_HEARTBEAT").stdin(Stdio::null());
     c
 }
 

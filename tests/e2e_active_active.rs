@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use std::process::{Command, Output, Stdio};
 
 mod support;
-use support::{root, sandbox, text, venv, Sandbox};
+use support::{root, sandbox, text, venv, Sandbox, TestEnv};
 
 struct Run {
     dir: tempfile::TempDir,
@@ -74,17 +74,7 @@ impl Run {
         }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tandem"));
         cmd.arg(args[0]).args(&all).args(&args[1..]);
-        cmd.current_dir(self.dir.path())
-            .env("AWS_ENDPOINT_URL", &self.sb.url)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("TANDEM_GCP_ENDPOINT", &self.sb.url)
-            .env_remove("AWS_PROFILE")
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        cmd.current_dir(self.dir.path()).aws_env(&self.sb.url).gcp_env(&self.sb.url).stdin(Stdio::null()).output().unwrap()
     }
     fn ok(&self, args: &[&str]) -> String {
         let o = self.tandem(args);

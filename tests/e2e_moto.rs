@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::process::{Command, Output, Stdio};
 
 mod support;
-use support::{moto, text, venv_bin, Moto};
+use support::{moto, text, venv_bin, Moto, TestEnv};
 
 struct Run {
     dir: tempfile::TempDir,
@@ -25,11 +25,7 @@ impl Run {
         Command::new(env!("CARGO_BIN_EXE_tandem"))
             .args(args)
             .current_dir(self.dir.path())
-            .env("AWS_ENDPOINT_URL", &self.moto.url)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
+            .aws_env(&self.moto.url)
             .stdin(Stdio::null())
             .output()
             .unwrap()

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod support;
-use support::{root, sandbox, text, venv, Sandbox};
+use support::{root, sandbox, text, venv, Sandbox, TestEnv};
 
 const BACKEND: &str = "backend:\n  s3: { bucket: acme-contact-center-state, key: contact-center/state.json, region: us-east-1, kms_key_id: alias/tandem-state, use_path_style: true }\n";
 
@@ -63,13 +63,8 @@ impl Team {
         let rest = if ["state"].contains(&args[0]) { &args[2..] } else { &args[1..] };
         cmd.args(rest)
             .current_dir(dir)
-            .env("AWS_ENDPOINT_URL", &self.sb.url)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("TANDEM_GCP_ENDPOINT", &self.sb.url)
-            .env_remove("AWS_PROFILE")
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .aws_env(&self.sb.url)
+            .gcp_env(&self.sb.url)
             .env_remove("TANDEM_STATE_PASSPHRASE")
             .stdin(Stdio::null())
             .output()

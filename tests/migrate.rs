@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 mod support;
-use support::{root, sandbox, text, venv, Sandbox};
+use support::{root, sandbox, text, venv, Sandbox, TestEnv};
 
 fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures/migrate").join(name)
@@ -31,14 +31,9 @@ fn tandem(sb: &Sandbox, dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tandem"))
         .args(args)
         .current_dir(dir)
-        .env("AWS_ENDPOINT_URL", &sb.url)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("TANDEM_GCP_ENDPOINT", &sb.url)
-        .env_remove("AWS_PROFILE")
+        .aws_env(&sb.url)
+        .gcp_env(&sb.url)
         .env_remove("AWS_REGION")
-        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
         .stdin(Stdio::null())
         .output()
         .unwrap()

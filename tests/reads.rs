@@ -13,7 +13,7 @@ mod support;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use support::{sandbox, text, venv, Sandbox};
+use support::{sandbox, text, venv, Sandbox, TestEnv};
 
 /// The benchmark stack: `groups` x (VPC, subnet, stream, table), alternating
 /// between us-east-1 and us-west-2; VPCs of groups divisible by 4 set
@@ -43,11 +43,7 @@ fn tandem(dir: &Path, sb: &Sandbox, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tandem"))
         .args(args)
         .current_dir(dir)
-        .env("AWS_ENDPOINT_URL", &sb.url)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
+        .aws_env(&sb.url)
         .env_remove("TANDEM_HEARTBEAT")
         .stdin(Stdio::null())
         .output()

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{sandbox, text, venv, Sandbox};
+use support::{sandbox, text, venv, Sandbox, TestEnv};
 
 /// One sandbox, a versioned bucket and a KMS key; working directories share them.
 struct Team {
@@ -42,12 +42,8 @@ impl Team {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tandem"));
         cmd.args(args)
             .current_dir(dir)
-            .env("AWS_ENDPOINT_URL", &self.sb.url)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .aws_env(&self.sb.url)
             .env("TANDEM_VAR_psk", PSK)
-            .env_remove("AWS_PROFILE")
             .env_remove("TANDEM_STATE_PASSPHRASE")
             .stdin(Stdio::null());
         cmd

@@ -7,10 +7,8 @@ async fn agent_events_reach_the_global_table_in_both_regions_newest_first() {
     let sb = tandem_sim::start(tandem_sim::SandboxOptions { moto: true, ..Default::default() })
         .await
         .expect("the sandbox starts with moto (scripts/python-env.sh)");
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = std::env::var_os("TANDEM_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".venv"));
-    let run = tokio::process::Command::new(venv.join("bin/python"))
-        .arg(root.join("tests/python/test_agent_state_sync.py"))
+    let run = tokio::process::Command::new(tandem_test::venv_bin("python"))
+        .arg(tandem_test::root().join("tests/python/test_agent_state_sync.py"))
         .env("TANDEM_SANDBOX_URL", sb.url())
         .env("AGENT_STATE_BOOTSTRAP", env!("CARGO_BIN_EXE_agent-state"))
         .env_remove("AWS_PROFILE")

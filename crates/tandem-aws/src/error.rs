@@ -109,6 +109,23 @@ pub fn class_of(code: &str, status: u16) -> ErrorClass {
     }
 }
 
+/// The class of a service's answer: its code, and for the services whose
+/// code alone cannot tell "does not exist" apart, its message.
+///
+/// Direct Connect answers every client-side problem, a missing object
+/// included, with `DirectConnectClientException` (HTTP 400, "One or more
+/// parameters are not valid"); only the message says "... does not exist".
+/// The Terraform AWS provider tells them apart the same way (its Direct
+/// Connect resources match `ErrCodeClientException` with "does not exist").
+/// https://docs.aws.amazon.com/directconnect/latest/APIReference/CommonErrors.html
+/// https://docs.aws.amazon.com/botocore/latest/reference/services/directconnect/client/exceptions/DirectConnectClientException.html
+fn class_of_answer(code: &str, message: &str, status: u16) -> ErrorClass {
+    if code == "DirectConnectClientException" && (message.contains("does not exist") || message.contains("not found")) {
+        return ErrorClass::NotFound;
+    }
+    class_of(code, status)
+}
+
 fn hint(class: ErrorClass) -> &'static str {
     match class {
         ErrorClass::Auth => "; check the AWS credentials and the permissions of the identity tandem runs as",
@@ -145,7 +162,7 @@ where
             let code = se.err().code().unwrap_or("").to_string();
             let msg = se.err().message().unwrap_or("").to_string();
             let status = se.raw().status().as_u16();
-            (class_of(&code, status), Some(code), msg)
+            (class_of_answer(&code, &msg, status), Some(code), msg)
         }
         SdkError::TimeoutError(_) => (ErrorClass::Transient, None, "the request timed out".to_string()),
         SdkError::DispatchFailure(d) => (
@@ -218,6 +235,32 @@ mod tests {
         ] {
             assert_eq!(class_of(code, status), class, "{code} {status}");
         }
+    }
+
+    #[test]
+    fn a_direct_connect_answer_is_not_found_only_when_it_says_so() {
+        use aws_sdk_directconnect::operation::describe_virtual_interfaces::DescribeVirtualInterfacesError;
+        let dx = |message: &str| {
+            let err = DescribeVirtualInterfacesError::generic(
+                ErrorMetadata::builder().code("DirectConnectClientException").message(message).build(),
+            );
+            let raw = HttpResponse::new(400.try_into().unwrap(), SdkBody::empty());
+            classify("DescribeVirtualInterfaces", "dxvif-1", SdkError::service_error(err, raw))
+        };
+        for gone in ["Virtual interface dxvif-1 does not exist", "Direct Connect gateway 5f2d not found"] {
+            let e = dx(gone);
+            assert_eq!(e.class, ErrorClass::NotFound, "{gone}");
+            assert_eq!(e.code.as_deref(), Some("DirectConnectClientException"));
+            assert_eq!(gone_is_none::<()>(Err(e)).unwrap(), None, "{gone}");
+        }
+        for refused in ["Connection ID fake-connection has an invalid format", "The ASN 7224 is not a private ASN", ""] {
+            let e = dx(refused);
+            assert_eq!(e.class, ErrorClass::Invalid, "{refused:?}");
+            assert!(gone_is_none::<()>(Err(e)).is_err(), "{refused:?}");
+        }
+        // The message decides only for Direct Connect's catch-all code.
+        assert_eq!(class_of_answer("InvalidParameterValue", "vpc-1 does not exist", 400), ErrorClass::Invalid);
+        assert_eq!(class_of_answer("DirectConnectServerException", "gateway not found", 500), ErrorClass::Transient);
     }
 
     #[test]

@@ -21,11 +21,14 @@ fn satisfies(env: &connect_common::Env, kind_name: &str, desired: &Map<String, V
 /// A zip holding `bootstrap` with `body`, and its base64 SHA-256 (Lambda's CodeSha256).
 fn zip(dir: &std::path::Path, name: &str, body: &str) -> (String, String) {
     let path = dir.join(name);
-    let venv = std::env::var_os("TANDEM_VENV")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv"));
     let script = "import sys, zipfile, hashlib, base64\nwith zipfile.ZipFile(sys.argv[1], 'w') as z: z.writestr('bootstrap', sys.argv[2])\nprint(base64.b64encode(hashlib.sha256(open(sys.argv[1], 'rb').read()).digest()).decode())";
-    let o = std::process::Command::new(venv.join("bin/python")).arg("-c").arg(script).arg(&path).arg(body).output().expect("python runs");
+    let o = std::process::Command::new(tandem_test::venv_bin("python"))
+        .arg("-c")
+        .arg(script)
+        .arg(&path)
+        .arg(body)
+        .output()
+        .expect("python runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     (path.display().to_string(), String::from_utf8_lossy(&o.stdout).trim().to_string())
 }

@@ -8,7 +8,7 @@
 //! replicates it).
 
 use crate::actuator::Actuator;
-use crate::drill::{agents_phase, phase, secs, DrillOptions, DrillReport, FaultInjector};
+use crate::drill::{phase, run_phases, DrillOptions, DrillPhase, DrillReport, Driver, FaultInjector, Leg};
 use crate::Result;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -153,6 +153,51 @@ async fn agent_state(p: &AgentStateProbe, timeout: Duration) -> (bool, String) {
     }
 }
 
+/// The drill of the deployed controllers: it only watches them.
+struct Deployed<'a> {
+    actuator: &'a dyn Actuator,
+    secondary: String,
+    probe: Option<&'a AgentStateProbe>,
+    phase_timeout: Duration,
+}
+
+#[async_trait]
+impl Driver for Deployed<'_> {
+    fn outage(&self, primary: &str, injector: &dyn FaultInjector) -> String {
+        format!("{primary}: {}", injector.describe())
+    }
+
+    fn back(&self, primary: &str) -> String {
+        format!("{primary} back")
+    }
+
+    async fn reach(&mut self, leg: Leg, want: &Distribution, timeout: Duration) -> (bool, String) {
+        let (ok, detail) = watch(self.actuator, want, timeout).await;
+        let did = match leg {
+            Leg::Failover => "shifted",
+            Leg::Recover => "returned the default",
+        };
+        (ok, format!("the deployed controllers {did}: {detail}"))
+    }
+
+    async fn agents(&self, leg: Leg, injector: &dyn FaultInjector, agents: usize) -> Option<DrillPhase> {
+        if leg != Leg::Failover {
+            return None;
+        }
+        let Some(Ok(map)) = injector.agent_regions(self.actuator.group_arn()).await else { return None };
+        let there = map.values().filter(|r| **r == self.secondary).count();
+        Some(phase("agents_moved", there == agents, Duration::ZERO, format!("{there} of {agents} agent(s) in {}", self.secondary)))
+    }
+
+    async fn after(&self, report: &mut DrillReport) {
+        if let Some(p) = self.probe {
+            let t = Instant::now();
+            let (ok, detail) = agent_state(p, self.phase_timeout.min(Duration::from_secs(120))).await;
+            report.phases.push(phase("agent_state", ok, t.elapsed(), detail));
+        }
+    }
+}
+
 /// The drill of the deployed controllers; the outage is always cleared.
 pub async fn run_deployed_drill(
     actuator: &dyn Actuator,
@@ -161,84 +206,8 @@ pub async fn run_deployed_drill(
     probe: Option<&AgentStateProbe>,
     opts: &DrillOptions,
 ) -> DrillReport {
-    let (primary, secondary) = (policy.primary_region.clone(), policy.secondary_region.clone());
-    let default = policy.default_distribution.clone();
-    let mut report = DrillReport { passed: false, phases: Vec::new(), time_to_failover_s: None, time_to_recover_s: None };
-
-    let t = Instant::now();
-    let (ok, detail) = match actuator.get().await {
-        Ok((live, via))
-            if (opts.agents_declared && live.equivalent(&default))
-                || (!opts.agents_declared && live.telephony.equivalent(&default.telephony)) =>
-        {
-            (true, format!("at the default ({live}), read via {via}"))
-        }
-        Ok((live, _)) => {
-            (false, format!("the group is at {live}, not the default {default}; set it back first (`tandem failover shift --to default`)"))
-        }
-        Err(e) => (false, e.to_string()),
-    };
-    report.phases.push(phase("normal", ok, t.elapsed(), detail));
-    if !ok {
-        return report;
-    }
-    let (p, agents) = agents_phase(actuator).await;
-    let ok = p.passed;
-    report.phases.push(p);
-    if !ok {
-        return report;
-    }
-
-    let t = Instant::now();
-    let r = injector.inject(&primary).await;
-    report.phases.push(phase(
-        "inject_outage",
-        r.is_ok(),
-        t.elapsed(),
-        r.as_ref().map_or_else(|e| e.to_string(), |_| format!("{primary}: {}", injector.describe())),
-    ));
-    if r.is_err() {
-        let _ = injector.clear(&primary).await;
-        return report;
-    }
-    let (ok, detail) = watch(actuator, &Distribution::all_to(&secondary, &primary), opts.phase_timeout).await;
-    let d = t.elapsed();
-    report.phases.push(phase("failover", ok, d, format!("the deployed controllers shifted: {detail}")));
-    if ok {
-        report.time_to_failover_s = Some(secs(d));
-        if let Some(Ok(map)) = injector.agent_regions(actuator.group_arn()).await {
-            let there = map.values().filter(|r| **r == secondary).count();
-            report.phases.push(phase(
-                "agents_moved",
-                there == agents,
-                Duration::ZERO,
-                format!("{there} of {agents} agent(s) in {secondary}"),
-            ));
-        }
-    }
-    let t = Instant::now();
-    let r = injector.clear(&primary).await;
-    report.phases.push(phase(
-        "clear_outage",
-        r.is_ok(),
-        t.elapsed(),
-        r.as_ref().map_or_else(|e| e.to_string(), |_| format!("{primary} back")),
-    ));
-    if ok && r.is_ok() {
-        let (ok, detail) = watch(actuator, &default, opts.phase_timeout).await;
-        let d = t.elapsed();
-        report.phases.push(phase("recover", ok, d, format!("the deployed controllers returned the default: {detail}")));
-        if ok {
-            report.time_to_recover_s = Some(secs(d));
-        }
-    }
-    if let Some(p) = probe {
-        let t = Instant::now();
-        let (ok, detail) = agent_state(p, opts.phase_timeout.min(Duration::from_secs(120))).await;
-        report.phases.push(phase("agent_state", ok, t.elapsed(), detail));
-    }
-    report.passed = report.phases.iter().all(|p| p.passed) && report.time_to_recover_s.is_some();
-    report
+    let mut driver = Deployed { actuator, secondary: policy.secondary_region.clone(), probe, phase_timeout: opts.phase_timeout };
+    run_phases(actuator, policy, injector, opts, &mut driver).await
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! everything (calls and agents) on the secondary, bring the region back, run
 //! passes until the default is back; measure both times.
 
+use crate::actuator::Actuator;
 use crate::controller::{Controller, ForcedDown};
 use crate::{Result, RuntimeError};
 use async_trait::async_trait;
@@ -10,6 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tandem_failover::distribution::Distribution;
+use tandem_failover::policy::Policy;
 
 /// Takes a region's Connect down and brings it back.
 #[async_trait]
@@ -100,7 +102,7 @@ pub(crate) fn phase(name: &str, passed: bool, d: Duration, detail: String) -> Dr
 /// to a region with no agents
 /// (https://docs.aws.amazon.com/connect/latest/adminguide/associate-agents-across-regions.html).
 /// Returns the phase and how many agents are in the group.
-pub(crate) async fn agents_phase(actuator: &dyn crate::actuator::Actuator) -> (DrillPhase, usize) {
+async fn agents_phase(actuator: &dyn Actuator) -> (DrillPhase, usize) {
     let t = Instant::now();
     let (ok, detail, agents) = match actuator.users().await {
         Ok(u) if u.is_empty() => (
@@ -138,13 +140,14 @@ async fn until(controller: &mut Controller, want: &Distribution, timeout: Durati
 }
 
 /// Where the injector sees the group's agents, against `want` (region ->
-/// how many agents there): a phase, or `None` when it cannot see them.
+/// how many agents there): the phase `name`, or `None` when it cannot see them.
 async fn agents_where(
+    name: &str,
     injector: &dyn FaultInjector,
     group_arn: &str,
     agents: usize,
-    want: impl Fn(&String) -> Option<usize>,
-) -> Option<impl FnOnce(&str) -> DrillPhase> {
+    want: impl Fn(&String) -> Option<usize> + Send + Sync,
+) -> Option<DrillPhase> {
     let t = Instant::now();
     let seen = injector.agent_regions(group_arn).await?;
     let (ok, detail) = match seen {
@@ -160,21 +163,52 @@ async fn agents_where(
             (ok, format!("agents by region: {}", count.iter().map(|(r, n)| format!("{r}={n}")).collect::<Vec<_>>().join(", ")))
         }
     };
-    let d = t.elapsed();
-    Some(move |name: &str| DrillPhase { name: name.into(), passed: ok, seconds: secs(d), detail })
+    Some(DrillPhase { name: name.into(), passed: ok, seconds: secs(t.elapsed()), detail })
 }
 
-/// The drill; the outage is always cleared, whatever happens.
-pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector, opts: &DrillOptions) -> DrillReport {
-    let policy = controller.config.policy.clone();
+/// A leg of a drill: away from the primary, or back to the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leg {
+    Failover,
+    Recover,
+}
+
+/// What a drill does its own way. [`run_phases`] holds the order every
+/// drill takes, so the drill that runs the controller here and the drill
+/// that watches the deployed controllers cannot drift apart in it.
+#[async_trait]
+pub(crate) trait Driver: Send + Sync {
+    /// The `inject_outage` phase's detail once `primary` is down.
+    fn outage(&self, primary: &str, injector: &dyn FaultInjector) -> String;
+    /// The `clear_outage` phase's detail once `primary` is back.
+    fn back(&self, primary: &str) -> String;
+    /// Until the live distribution is `want`, or the timeout: whether it
+    /// got there, and the leg's detail.
+    async fn reach(&mut self, leg: Leg, want: &Distribution, timeout: Duration) -> (bool, String);
+    /// Where the group's `agents` are once `leg` succeeded, when this drill checks it.
+    async fn agents(&self, leg: Leg, injector: &dyn FaultInjector, agents: usize) -> Option<DrillPhase>;
+    /// Checks made once the outage is cleared, whatever happened before.
+    async fn after(&self, _report: &mut DrillReport) {}
+}
+
+/// The phases of every drill, in order: normal, agents, inject_outage,
+/// failover (+ where the agents went), clear_outage (always, once
+/// injected), recover (+ where the agents went), then the driver's own
+/// checks. The drill passes when every phase did and the default came back.
+pub(crate) async fn run_phases(
+    actuator: &dyn Actuator,
+    policy: &Policy,
+    injector: &dyn FaultInjector,
+    opts: &DrillOptions,
+    driver: &mut dyn Driver,
+) -> DrillReport {
     let (primary, secondary) = (policy.primary_region.clone(), policy.secondary_region.clone());
     let default = policy.default_distribution.clone();
-    let failed_over = Distribution::all_to(&secondary, &primary);
     let mut report = DrillReport { passed: false, phases: Vec::new(), time_to_failover_s: None, time_to_recover_s: None };
 
     // 1. normal: the group is at the default distribution.
     let t = Instant::now();
-    let (ok, detail) = match controller.actuator.get().await {
+    let (ok, detail) = match actuator.get().await {
         Ok((live, via)) if at_default(&live, &default, opts) => (true, format!("at the default ({live}), read via {via}")),
         Ok((live, _)) => {
             (false, format!("the group is at {live}, not the default {default}; set it back first (`tandem failover shift --to default`)"))
@@ -186,7 +220,7 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
         return report;
     }
 
-    let (p, agents) = agents_phase(controller.actuator.as_ref()).await;
+    let (p, agents) = agents_phase(actuator).await;
     let ok = p.passed;
     report.phases.push(p);
     if !ok {
@@ -200,51 +234,204 @@ pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector
         "inject_outage",
         r.is_ok(),
         t.elapsed(),
-        r.as_ref().map_or_else(|e| e.to_string(), |_| format!("{primary} Connect down: {}", injector.describe())),
+        r.as_ref().map_or_else(|e| e.to_string(), |_| driver.outage(&primary, injector)),
     ));
     if r.is_err() {
         let _ = injector.clear(&primary).await;
         return report;
     }
 
-    // 3. failover: passes until 0/100 (calls and agents).
-    let (ok, passes, last) = until(controller, &failed_over, opts.phase_timeout).await;
+    // 3. failover: until 0/100 (calls and agents); timed from the injection.
+    let (ok, detail) = driver.reach(Leg::Failover, &Distribution::all_to(&secondary, &primary), opts.phase_timeout).await;
     let d = t.elapsed();
-    report.phases.push(phase("failover", ok, d, format!("{passes} passes; last: {last}")));
+    report.phases.push(phase("failover", ok, d, detail));
     if ok {
         report.time_to_failover_s = Some(secs(d));
-        if let Some(p) =
-            agents_where(injector, controller.actuator.group_arn(), agents, |n| if n == &secondary { Some(agents) } else { Some(0) }).await
-        {
-            report.phases.push(p("agents_moved"));
+        if let Some(p) = driver.agents(Leg::Failover, injector, agents).await {
+            report.phases.push(p);
         }
     }
 
     // 4. clear the outage (always).
     let t = Instant::now();
     let r = injector.clear(&primary).await;
-    report.phases.push(phase(
-        "clear_outage",
-        r.is_ok(),
-        t.elapsed(),
-        r.as_ref().map_or_else(|e| e.to_string(), |_| format!("{primary} Connect back")),
-    ));
-    if !ok || r.is_err() {
-        return report;
-    }
+    report.phases.push(phase("clear_outage", r.is_ok(), t.elapsed(), r.as_ref().map_or_else(|e| e.to_string(), |_| driver.back(&primary))));
 
-    // 5. recovery: passes until the default.
-    let (ok, passes, last) = until(controller, &default, opts.phase_timeout).await;
-    let d = t.elapsed();
-    report.phases.push(phase("recover", ok, d, format!("{passes} passes; last: {last}")));
-    if ok {
-        report.time_to_recover_s = Some(secs(d));
-        // Back at the default: each region has its share of the agents (rounded).
-        let share = |region: &String| default.agents.0.get(region).map(|p| (agents * *p as usize + 50) / 100);
-        if let Some(p) = agents_where(injector, controller.actuator.group_arn(), agents, share).await {
-            report.phases.push(p("agents_back"));
+    // 5. recovery: until the default; timed from the clearing.
+    if ok && r.is_ok() {
+        let (ok, detail) = driver.reach(Leg::Recover, &default, opts.phase_timeout).await;
+        let d = t.elapsed();
+        report.phases.push(phase("recover", ok, d, detail));
+        if ok {
+            report.time_to_recover_s = Some(secs(d));
+            if let Some(p) = driver.agents(Leg::Recover, injector, agents).await {
+                report.phases.push(p);
+            }
         }
     }
-    report.passed = report.phases.iter().all(|p| p.passed);
+    driver.after(&mut report).await;
+    report.passed = report.phases.iter().all(|p| p.passed) && report.time_to_recover_s.is_some();
     report
+}
+
+/// The drill that runs the controller itself, pass after pass.
+struct Local<'a> {
+    controller: &'a mut Controller,
+}
+
+#[async_trait]
+impl Driver for Local<'_> {
+    fn outage(&self, primary: &str, injector: &dyn FaultInjector) -> String {
+        format!("{primary} Connect down: {}", injector.describe())
+    }
+
+    fn back(&self, primary: &str) -> String {
+        format!("{primary} Connect back")
+    }
+
+    async fn reach(&mut self, _leg: Leg, want: &Distribution, timeout: Duration) -> (bool, String) {
+        let (ok, passes, last) = until(self.controller, want, timeout).await;
+        (ok, format!("{passes} passes; last: {last}"))
+    }
+
+    async fn agents(&self, leg: Leg, injector: &dyn FaultInjector, agents: usize) -> Option<DrillPhase> {
+        let policy = &self.controller.config.policy;
+        let group = self.controller.actuator.group_arn();
+        match leg {
+            Leg::Failover => {
+                let secondary = &policy.secondary_region;
+                agents_where("agents_moved", injector, group, agents, |n| if n == secondary { Some(agents) } else { Some(0) }).await
+            }
+            Leg::Recover => {
+                // Back at the default: each region has its share of the agents (rounded).
+                let default = &policy.default_distribution;
+                let share = |region: &String| default.agents.0.get(region).map(|p| (agents * *p as usize + 50) / 100);
+                agents_where("agents_back", injector, group, agents, share).await
+            }
+        }
+    }
+}
+
+/// The drill; the outage is always cleared, whatever happens.
+pub async fn run_drill(controller: &mut Controller, injector: &dyn FaultInjector, opts: &DrillOptions) -> DrillReport {
+    let policy = controller.config.policy.clone();
+    let actuator = controller.actuator.clone();
+    run_phases(actuator.as_ref(), &policy, injector, opts, &mut Local { controller }).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A group at the policy's default with one agent.
+    struct AtDefault(Distribution);
+
+    #[async_trait]
+    impl Actuator for AtDefault {
+        fn group_arn(&self) -> &str {
+            "arn:group"
+        }
+        async fn get(&self) -> Result<(Distribution, String)> {
+            Ok((self.0.clone(), "us-east-1".into()))
+        }
+        async fn set(&self, _: &Distribution) -> Result<String> {
+            Ok("us-east-1".into())
+        }
+        async fn users(&self) -> Result<Vec<String>> {
+            Ok(vec!["alice".into()])
+        }
+    }
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<String>>);
+
+    #[async_trait]
+    impl FaultInjector for Recorder {
+        fn describe(&self) -> String {
+            "scripted".into()
+        }
+        async fn inject(&self, region: &str) -> Result<()> {
+            self.0.lock().unwrap().push(format!("inject {region}"));
+            Ok(())
+        }
+        async fn clear(&self, region: &str) -> Result<()> {
+            self.0.lock().unwrap().push(format!("clear {region}"));
+            Ok(())
+        }
+    }
+
+    /// Reaches the target on the legs it is told to; says what it was asked.
+    struct Scripted {
+        reaches: Vec<Leg>,
+        asked: Vec<Leg>,
+    }
+
+    #[async_trait]
+    impl Driver for Scripted {
+        fn outage(&self, primary: &str, _: &dyn FaultInjector) -> String {
+            format!("{primary} down")
+        }
+        fn back(&self, primary: &str) -> String {
+            format!("{primary} back")
+        }
+        async fn reach(&mut self, leg: Leg, _: &Distribution, _: Duration) -> (bool, String) {
+            self.asked.push(leg);
+            (self.reaches.contains(&leg), format!("{leg:?}"))
+        }
+        async fn agents(&self, leg: Leg, _: &dyn FaultInjector, agents: usize) -> Option<DrillPhase> {
+            Some(phase(&format!("agents_after_{leg:?}"), true, Duration::ZERO, format!("{agents}")))
+        }
+        async fn after(&self, report: &mut DrillReport) {
+            report.phases.push(phase("after", true, Duration::ZERO, String::new()));
+        }
+    }
+
+    fn names(r: &DrillReport) -> Vec<&str> {
+        r.phases.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn every_drill_clears_the_outage_and_recovers_only_after_a_failover() {
+        let policy = Policy::new("us-east-1", "us-west-2");
+        let actuator = AtDefault(policy.default_distribution.clone());
+        let opts = DrillOptions::default();
+
+        let injector = Recorder::default();
+        let mut both = Scripted { reaches: vec![Leg::Failover, Leg::Recover], asked: vec![] };
+        let r = run_phases(&actuator, &policy, &injector, &opts, &mut both).await;
+        assert_eq!(
+            names(&r),
+            [
+                "normal",
+                "agents",
+                "inject_outage",
+                "failover",
+                "agents_after_Failover",
+                "clear_outage",
+                "recover",
+                "agents_after_Recover",
+                "after"
+            ]
+        );
+        assert!(r.passed && r.time_to_failover_s.is_some() && r.time_to_recover_s.is_some());
+        assert_eq!(r.phases[2].detail, "us-east-1 down");
+        assert_eq!(*injector.0.lock().unwrap(), ["inject us-east-1", "clear us-east-1"]);
+
+        // No failover: the outage is still cleared, no recovery is tried,
+        // the driver's own checks still run, and the drill fails.
+        let injector = Recorder::default();
+        let mut stuck = Scripted { reaches: vec![], asked: vec![] };
+        let r = run_phases(&actuator, &policy, &injector, &opts, &mut stuck).await;
+        assert_eq!(names(&r), ["normal", "agents", "inject_outage", "failover", "clear_outage", "after"]);
+        assert_eq!(stuck.asked, [Leg::Failover]);
+        assert!(!r.passed && r.time_to_failover_s.is_none() && r.time_to_recover_s.is_none());
+        assert_eq!(*injector.0.lock().unwrap(), ["inject us-east-1", "clear us-east-1"]);
+
+        // Back at the default never comes: the drill fails though every phase it ran passed but one.
+        let mut half = Scripted { reaches: vec![Leg::Failover], asked: vec![] };
+        let r = run_phases(&actuator, &policy, &Recorder::default(), &opts, &mut half).await;
+        assert_eq!(half.asked, [Leg::Failover, Leg::Recover]);
+        assert!(!r.passed && r.time_to_recover_s.is_none());
+    }
 }

@@ -1,129 +1,24 @@
 //! The Compute Engine collections tandem manages, behind one JSON-shaped
 //! door: insert / get / patch / update / delete on the typed
-//! google-cloud-compute-v1 clients, bodies and answers as the REST JSON the
-//! typed models (de)serialize to, and waiting on the Operation every
-//! mutation returns.
+//! google-cloud-compute-v1 clients (each collection's calls are its
+//! [`crate::collections::Collection`] impl), bodies and answers as the REST
+//! JSON the typed models (de)serialize to, and what every collection shares:
+//! retries, request ids, NotFound, error classes, and waiting on the
+//! Operation every mutation returns.
 //!
 //! JSON in the middle keeps the kinds small (a kind maps its properties to
 //! the API's fields and back) while every call still goes through the
 //! official client: its transport, its auth, its error parsing.
 //! https://cloud.google.com/compute/docs/reference/rest/v1
 
+pub use crate::collections::Coll;
+use crate::collections::{to_json, to_model};
 use crate::error::{classify, is_not_found};
 use crate::GcpContext;
 use google_cloud_compute_v1::model;
 use serde_json::Value;
 use std::time::Duration;
 use tandem_provider::{retry, Ctx, ErrorClass, ProviderError, Result, RetryPolicy};
-
-/// A Compute Engine collection, global or regional.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coll {
-    Networks,
-    Subnetworks,
-    Firewalls,
-    Routers,
-    VpnGateways,
-    ExternalVpnGateways,
-    VpnTunnels,
-    InterconnectAttachments,
-}
-
-impl Coll {
-    /// The collection's path segment (`.../regions/R/{segment}/NAME`).
-    pub fn segment(self) -> &'static str {
-        match self {
-            Coll::Networks => "networks",
-            Coll::Subnetworks => "subnetworks",
-            Coll::Firewalls => "firewalls",
-            Coll::Routers => "routers",
-            Coll::VpnGateways => "vpnGateways",
-            Coll::ExternalVpnGateways => "externalVpnGateways",
-            Coll::VpnTunnels => "vpnTunnels",
-            Coll::InterconnectAttachments => "interconnectAttachments",
-        }
-    }
-
-    pub fn regional(self) -> bool {
-        !matches!(self, Coll::Networks | Coll::Firewalls | Coll::ExternalVpnGateways)
-    }
-
-    /// The IAM permissions tandem's calls on the collection need, its
-    /// operations' waits included
-    /// (https://cloud.google.com/compute/docs/access/iam-permissions).
-    pub fn permissions(self) -> &'static [&'static str] {
-        match self {
-            Coll::Networks => &[
-                "compute.networks.create",
-                "compute.networks.get",
-                "compute.networks.list",
-                "compute.networks.update",
-                "compute.networks.delete",
-                "compute.globalOperations.get",
-            ],
-            Coll::Subnetworks => &[
-                "compute.subnetworks.create",
-                "compute.subnetworks.get",
-                "compute.subnetworks.list",
-                "compute.subnetworks.update",
-                "compute.subnetworks.delete",
-                "compute.networks.updatePolicy",
-                "compute.regionOperations.get",
-            ],
-            Coll::Firewalls => &[
-                "compute.firewalls.create",
-                "compute.firewalls.get",
-                "compute.firewalls.list",
-                "compute.firewalls.update",
-                "compute.firewalls.delete",
-                "compute.networks.updatePolicy",
-                "compute.globalOperations.get",
-            ],
-            Coll::Routers => &[
-                "compute.routers.create",
-                "compute.routers.get",
-                "compute.routers.list",
-                "compute.routers.update",
-                "compute.routers.delete",
-                "compute.networks.updatePolicy",
-                "compute.regionOperations.get",
-            ],
-            Coll::VpnGateways => &[
-                "compute.vpnGateways.create",
-                "compute.vpnGateways.get",
-                "compute.vpnGateways.list",
-                "compute.vpnGateways.delete",
-                "compute.vpnGateways.use",
-                "compute.regionOperations.get",
-            ],
-            Coll::ExternalVpnGateways => &[
-                "compute.externalVpnGateways.create",
-                "compute.externalVpnGateways.get",
-                "compute.externalVpnGateways.list",
-                "compute.externalVpnGateways.delete",
-                "compute.externalVpnGateways.use",
-                "compute.globalOperations.get",
-            ],
-            Coll::VpnTunnels => &[
-                "compute.vpnTunnels.create",
-                "compute.vpnTunnels.get",
-                "compute.vpnTunnels.list",
-                "compute.vpnTunnels.delete",
-                "compute.routers.use",
-                "compute.regionOperations.get",
-            ],
-            Coll::InterconnectAttachments => &[
-                "compute.interconnectAttachments.create",
-                "compute.interconnectAttachments.get",
-                "compute.interconnectAttachments.list",
-                "compute.interconnectAttachments.update",
-                "compute.interconnectAttachments.delete",
-                "compute.routers.use",
-                "compute.regionOperations.get",
-            ],
-        }
-    }
-}
 
 /// Where one resource lives: `projects/P/global/C/N` or `projects/P/regions/R/C/N`,
 /// the id tandem keeps in state (and what `tandem import` takes).
@@ -166,54 +61,12 @@ impl Path {
     }
 }
 
-fn to_model<T: serde::de::DeserializeOwned>(what: &str, body: Value) -> Result<T> {
-    serde_json::from_value(body).map_err(|e| ProviderError::invalid(format!("{what}: the request body does not fit the API's shape: {e}")))
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
-/// Calls a request builder of the collection's client with the path's
-/// parameters set, for global or regional collections alike.
-macro_rules! call {
-    (global $client:expr, $method:ident, $path:expr, $setter:ident $(, $body:expr)?) => {
-        $client.$method().set_project(&$path.project).$setter(&$path.name)$(.set_body($body))?.send().await
-    };
-    (regional $client:expr, $method:ident, $path:expr, $setter:ident $(, $body:expr)?) => {
-        $client.$method().set_project(&$path.project).set_region($path.region.as_deref().unwrap_or_default()).$setter(&$path.name)$(.set_body($body))?.send().await
-    };
-    // Mutations carry a request id, the same on every retry of one change.
-    (global $client:expr, $method:ident, $path:expr, $setter:ident, rid $rid:expr $(, $body:expr)?) => {
-        $client.$method().set_project(&$path.project).$setter(&$path.name)$(.set_body($body))?.set_request_id($rid).send().await
-    };
-    (regional $client:expr, $method:ident, $path:expr, $setter:ident, rid $rid:expr $(, $body:expr)?) => {
-        $client.$method().set_project(&$path.project).set_region($path.region.as_deref().unwrap_or_default()).$setter(&$path.name)$(.set_body($body))?.set_request_id($rid).send().await
-    };
-}
-
 /// A new request id: Compute Engine runs a mutation once per id, so a retry
 /// after a lost answer gets the first attempt's operation instead of a
 /// second change (or alreadyExists).
 /// https://cloud.google.com/compute/docs/api/how-tos/api-requests-responses#idempotency
 fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-macro_rules! insert {
-    (global $client:expr, $path:expr, $body:expr, $rid:expr) => {
-        $client.insert().set_project(&$path.project).set_body($body).set_request_id($rid).send().await
-    };
-    (regional $client:expr, $path:expr, $body:expr, $rid:expr) => {
-        $client
-            .insert()
-            .set_project(&$path.project)
-            .set_region($path.region.as_deref().unwrap_or_default())
-            .set_body($body)
-            .set_request_id($rid)
-            .send()
-            .await
-    };
 }
 
 impl GcpContext {
@@ -225,19 +78,7 @@ impl GcpContext {
             let body = body.clone();
             let what = what.clone();
             let rid = rid.clone();
-            async move {
-                let r = match coll {
-                    Coll::Networks => insert!(global self.networks().await?, path, to_model::<model::Network>(&what, body)?, &rid),
-                    Coll::Subnetworks => insert!(regional self.subnetworks().await?, path, to_model::<model::Subnetwork>(&what, body)?, &rid),
-                    Coll::Firewalls => insert!(global self.firewalls().await?, path, to_model::<model::Firewall>(&what, body)?, &rid),
-                    Coll::Routers => insert!(regional self.routers().await?, path, to_model::<model::Router>(&what, body)?, &rid),
-                    Coll::VpnGateways => insert!(regional self.vpn_gateways().await?, path, to_model::<model::VpnGateway>(&what, body)?, &rid),
-                    Coll::ExternalVpnGateways => insert!(global self.external_vpn_gateways().await?, path, to_model::<model::ExternalVpnGateway>(&what, body)?, &rid),
-                    Coll::VpnTunnels => insert!(regional self.vpn_tunnels().await?, path, to_model::<model::VpnTunnel>(&what, body)?, &rid),
-                    Coll::InterconnectAttachments => insert!(regional self.interconnect_attachments().await?, path, to_model::<model::InterconnectAttachment>(&what, body)?, &rid),
-                };
-                r.map_err(|e| classify("insert", &what, e))
-            }
+            async move { coll.api().insert(self, path, &what, body, &rid).await?.map_err(|e| classify("insert", &what, e)) }
         })
         .await?;
         self.wait(ctx, path, op).await
@@ -247,20 +88,7 @@ impl GcpContext {
     pub async fn get(&self, ctx: &Ctx, coll: Coll, path: &Path) -> Result<Option<Value>> {
         let what = path.render(coll);
         retry(ctx, &format!("get {what}"), RetryPolicy::default(), || async {
-            let r = match coll {
-                Coll::Networks => call!(global self.networks().await?, get, path, set_network).map(|v| to_json(&v)),
-                Coll::Subnetworks => call!(regional self.subnetworks().await?, get, path, set_subnetwork).map(|v| to_json(&v)),
-                Coll::Firewalls => call!(global self.firewalls().await?, get, path, set_firewall).map(|v| to_json(&v)),
-                Coll::Routers => call!(regional self.routers().await?, get, path, set_router).map(|v| to_json(&v)),
-                Coll::VpnGateways => call!(regional self.vpn_gateways().await?, get, path, set_vpn_gateway).map(|v| to_json(&v)),
-                Coll::ExternalVpnGateways => {
-                    call!(global self.external_vpn_gateways().await?, get, path, set_external_vpn_gateway).map(|v| to_json(&v))
-                }
-                Coll::VpnTunnels => call!(regional self.vpn_tunnels().await?, get, path, set_vpn_tunnel).map(|v| to_json(&v)),
-                Coll::InterconnectAttachments => {
-                    call!(regional self.interconnect_attachments().await?, get, path, set_interconnect_attachment).map(|v| to_json(&v))
-                }
-            };
+            let r = coll.api().get(self, path).await?;
             match r {
                 Ok(v) => Ok(Some(v)),
                 Err(e) if is_not_found(&e) => Ok(None),
@@ -281,17 +109,7 @@ impl GcpContext {
 
     async fn patch_once(&self, coll: Coll, path: &Path, body: Value, rid: &str) -> Result<model::Operation> {
         let what = path.render(coll);
-        match coll {
-            Coll::Networks => call!(global self.networks().await?, patch, path, set_network, rid rid, to_model::<model::Network>(&what, body)?),
-            Coll::Subnetworks => call!(regional self.subnetworks().await?, patch, path, set_subnetwork, rid rid, to_model::<model::Subnetwork>(&what, body)?),
-            Coll::Firewalls => call!(global self.firewalls().await?, patch, path, set_firewall, rid rid, to_model::<model::Firewall>(&what, body)?),
-            Coll::Routers => call!(regional self.routers().await?, patch, path, set_router, rid rid, to_model::<model::Router>(&what, body)?),
-            Coll::InterconnectAttachments => call!(regional self.interconnect_attachments().await?, patch, path, set_interconnect_attachment, rid rid, to_model::<model::InterconnectAttachment>(&what, body)?),
-            Coll::VpnGateways | Coll::ExternalVpnGateways | Coll::VpnTunnels => {
-                return Err(ProviderError::invalid(format!("{what} cannot be changed in place ({} has no patch method)", coll.segment())))
-            }
-        }
-        .map_err(|e| classify("patch", &what, e))
+        coll.api().patch(self, path, &what, body, rid).await?.map_err(|e| classify("patch", &what, e))
     }
 
     /// Routers only: PUT semantics, the whole router replaced (the way to
@@ -307,7 +125,16 @@ impl GcpContext {
             let what = what.clone();
             let rid = rid.clone();
             async move {
-                call!(regional self.routers().await?, update, path, set_router, rid &rid, to_model::<model::Router>(&what, router)?)
+                self.routers()
+                    .await?
+                    .update()
+                    .set_project(&path.project)
+                    .set_region(path.region.as_deref().unwrap_or_default())
+                    .set_router(&path.name)
+                    .set_body(to_model::<model::Router>(&what, router)?)
+                    .set_request_id(&rid)
+                    .send()
+                    .await
                     .map_err(|e| classify("update", &what, e))
             }
         })
@@ -328,18 +155,7 @@ impl GcpContext {
 
     async fn delete_once(&self, coll: Coll, path: &Path, rid: &str) -> Result<Option<model::Operation>> {
         let what = path.render(coll);
-        let r = match coll {
-            Coll::Networks => call!(global self.networks().await?, delete, path, set_network, rid rid),
-            Coll::Subnetworks => call!(regional self.subnetworks().await?, delete, path, set_subnetwork, rid rid),
-            Coll::Firewalls => call!(global self.firewalls().await?, delete, path, set_firewall, rid rid),
-            Coll::Routers => call!(regional self.routers().await?, delete, path, set_router, rid rid),
-            Coll::VpnGateways => call!(regional self.vpn_gateways().await?, delete, path, set_vpn_gateway, rid rid),
-            Coll::ExternalVpnGateways => call!(global self.external_vpn_gateways().await?, delete, path, set_external_vpn_gateway, rid rid),
-            Coll::VpnTunnels => call!(regional self.vpn_tunnels().await?, delete, path, set_vpn_tunnel, rid rid),
-            Coll::InterconnectAttachments => {
-                call!(regional self.interconnect_attachments().await?, delete, path, set_interconnect_attachment, rid rid)
-            }
-        };
+        let r = coll.api().delete(self, path, rid).await?;
         match r {
             Ok(op) => Ok(Some(op)),
             Err(e) if is_not_found(&e) => Ok(None),

@@ -7,6 +7,7 @@
 //! configured (`GOOGLE_APPLICATION_CREDENTIALS`), sends none.
 
 mod api;
+mod collections;
 mod error;
 mod kind;
 mod mapping;

@@ -6,50 +6,16 @@
 
 use crate::{classify, AwsContext};
 use async_trait::async_trait;
-use aws_sdk_directconnect::error::SdkError;
 use aws_sdk_directconnect::types::{DirectConnectGateway as SdkGateway, DirectConnectGatewayState};
-use aws_sdk_ec2::config::http::HttpResponse;
-use aws_sdk_ec2::error::ProvideErrorMetadata;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::private_asn;
 use tandem_provider::{
-    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome,
-    Waiter,
+    gone_is_none, prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
+    WaitOutcome, Waiter,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
-
-/// Direct Connect answers every client-side problem, a missing object
-/// included, with `DirectConnectClientException` (HTTP 400); only the message
-/// tells "does not exist" apart. Those become NotFound so reads can say "gone".
-/// https://docs.aws.amazon.com/directconnect/latest/APIReference/CommonErrors.html
-pub(crate) fn dx_classify<E>(operation: &str, what: &str, e: SdkError<E, HttpResponse>) -> ProviderError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let missing = match &e {
-        SdkError::ServiceError(se) => {
-            se.err().code() == Some("DirectConnectClientException")
-                && se.err().message().is_some_and(|m| m.contains("does not exist") || m.contains("not found"))
-        }
-        _ => false,
-    };
-    let mut err = classify(operation, what, e);
-    if missing {
-        err.class = ErrorClass::NotFound;
-    }
-    err
-}
-
-/// Turn a NotFound error into "gone".
-pub(crate) fn dx_gone_is_none<T>(r: Result<T>) -> Result<Option<T>> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
 
 pub struct DxGateway {
     aws: Arc<AwsContext>,
@@ -78,13 +44,13 @@ impl DxGateway {
     }
 
     async fn describe(client: &aws_sdk_directconnect::Client, id: &str) -> Result<Option<SdkGateway>> {
-        let out = dx_gone_is_none(
+        let out = gone_is_none(
             client
                 .describe_direct_connect_gateways()
                 .direct_connect_gateway_id(id)
                 .send()
                 .await
-                .map_err(|e| dx_classify("DescribeDirectConnectGateways", id, e)),
+                .map_err(|e| classify("DescribeDirectConnectGateways", id, e)),
         )?;
         Ok(out
             .and_then(|o| o.direct_connect_gateways().first().cloned())
@@ -125,8 +91,7 @@ impl ResourceKind for DxGateway {
         // CreateDirectConnectGateway takes no client token and gateway names
         // need not be unique: a re-run adopts the one live gateway of this name
         // (what a crashed run made); with several it cannot tell, and says so.
-        let all =
-            client.describe_direct_connect_gateways().send().await.map_err(|e| dx_classify("DescribeDirectConnectGateways", name, e))?;
+        let all = client.describe_direct_connect_gateways().send().await.map_err(|e| classify("DescribeDirectConnectGateways", name, e))?;
         let same: Vec<&SdkGateway> = all
             .direct_connect_gateways()
             .iter()
@@ -146,7 +111,7 @@ impl ResourceKind for DxGateway {
                 if let Some(asn) = prop_i64(props, "amazon_side_asn") {
                     req = req.amazon_side_asn(asn);
                 }
-                let out = req.send().await.map_err(|e| dx_classify("CreateDirectConnectGateway", name, e))?;
+                let out = req.send().await.map_err(|e| classify("CreateDirectConnectGateway", name, e))?;
                 out.direct_connect_gateway()
                     .and_then(|g| g.direct_connect_gateway_id())
                     .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreateDirectConnectGateway returned no id"))?
@@ -222,7 +187,7 @@ impl ResourceKind for DxGateway {
             Some(g) if g.direct_connect_gateway_state() == Some(&DirectConnectGatewayState::Deleting) => {}
             Some(_) => {
                 if let Err(e) = client.delete_direct_connect_gateway().direct_connect_gateway_id(id).send().await {
-                    let e = dx_classify("DeleteDirectConnectGateway", id, e);
+                    let e = classify("DeleteDirectConnectGateway", id, e);
                     if e.class == ErrorClass::NotFound {
                         return Ok(());
                     }

@@ -5,15 +5,14 @@
 //! DeleteDirectConnectGatewayAssociation).
 //! https://docs.aws.amazon.com/directconnect/latest/APIReference/API_CreateDirectConnectGatewayAssociation.html
 
-use super::dx_gateway::{dx_classify, dx_gone_is_none};
-use crate::AwsContext;
+use crate::{classify, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_directconnect::types::{DirectConnectGatewayAssociation as SdkAssociation, DirectConnectGatewayAssociationState as State};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    gone_is_none, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
 };
 use tandem_schema::{Field, OutputDef, Type};
 
@@ -45,13 +44,13 @@ impl DxGatewayAssociation {
     }
 
     async fn by_id(client: &aws_sdk_directconnect::Client, id: &str) -> Result<Option<SdkAssociation>> {
-        let out = dx_gone_is_none(
+        let out = gone_is_none(
             client
                 .describe_direct_connect_gateway_associations()
                 .association_id(id)
                 .send()
                 .await
-                .map_err(|e| dx_classify("DescribeDirectConnectGatewayAssociations", id, e)),
+                .map_err(|e| classify("DescribeDirectConnectGatewayAssociations", id, e)),
         )?;
         Ok(out.and_then(|o| o.direct_connect_gateway_associations().iter().find(|a| a.association_id() == Some(id)).cloned()).filter(live))
     }
@@ -85,7 +84,7 @@ impl ResourceKind for DxGatewayAssociation {
             .virtual_gateway_id(vgw)
             .send()
             .await
-            .map_err(|e| dx_classify("DescribeDirectConnectGatewayAssociations", &what, e))?;
+            .map_err(|e| classify("DescribeDirectConnectGatewayAssociations", &what, e))?;
         let found = existing
             .direct_connect_gateway_associations()
             .iter()
@@ -103,7 +102,7 @@ impl ResourceKind for DxGatewayAssociation {
                     .virtual_gateway_id(vgw)
                     .send()
                     .await
-                    .map_err(|e| dx_classify("CreateDirectConnectGatewayAssociation", &what, e))?;
+                    .map_err(|e| classify("CreateDirectConnectGatewayAssociation", &what, e))?;
                 out.direct_connect_gateway_association()
                     .and_then(|a| a.association_id())
                     .ok_or_else(|| {
@@ -168,7 +167,7 @@ impl ResourceKind for DxGatewayAssociation {
             Some(a) if a.association_state() == Some(&State::Disassociating) => {}
             Some(_) => {
                 if let Err(e) = client.delete_direct_connect_gateway_association().association_id(id).send().await {
-                    let e = dx_classify("DeleteDirectConnectGatewayAssociation", id, e);
+                    let e = classify("DeleteDirectConnectGatewayAssociation", id, e);
                     if e.class == ErrorClass::NotFound {
                         return Ok(());
                     }

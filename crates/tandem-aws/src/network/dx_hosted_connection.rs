@@ -8,15 +8,14 @@
 //! deletes it. Deleting this resource therefore changes nothing in AWS (there
 //! is no "unconfirm"); it only stops tandem from tracking the confirmation.
 
-use super::dx_gateway::{dx_classify, dx_gone_is_none};
-use crate::AwsContext;
+use crate::{classify, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_directconnect::types::{Connection, ConnectionState as State};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
+    gone_is_none, prop_str, wait_until, Ctx, ErrorClass, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome, Waiter,
 };
 use tandem_schema::{Field, OutputDef, Type};
 
@@ -50,9 +49,8 @@ impl DxHostedConnectionConfirmation {
     }
 
     async fn describe(client: &aws_sdk_directconnect::Client, id: &str) -> Result<Option<Connection>> {
-        let out = dx_gone_is_none(
-            client.describe_connections().connection_id(id).send().await.map_err(|e| dx_classify("DescribeConnections", id, e)),
-        )?;
+        let out =
+            gone_is_none(client.describe_connections().connection_id(id).send().await.map_err(|e| classify("DescribeConnections", id, e)))?;
         Ok(out.and_then(|o| o.connections().iter().find(|c| c.connection_id() == Some(id)).cloned()).filter(|c| !gone(c)))
     }
 }
@@ -80,7 +78,7 @@ impl ResourceKind for DxHostedConnectionConfirmation {
             ))
         })?;
         if conn.connection_state() == Some(&State::Ordering) {
-            client.confirm_connection().connection_id(&id).send().await.map_err(|e| dx_classify("ConfirmConnection", &id, e))?;
+            client.confirm_connection().connection_id(&id).send().await.map_err(|e| classify("ConfirmConnection", &id, e))?;
         }
         wait_until(ctx, "hosted connection", Waiter::default(), || async {
             Ok(match Self::describe(&client, &id).await?.as_ref().and_then(|c| c.connection_state()) {

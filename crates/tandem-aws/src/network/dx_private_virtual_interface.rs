@@ -8,16 +8,15 @@
 //! The BGP auth key is a secret: a sensitive property and output, never in a
 //! message.
 
-use super::dx_gateway::{dx_classify, dx_gone_is_none};
-use crate::AwsContext;
+use crate::{classify, AwsContext};
 use async_trait::async_trait;
 use aws_sdk_directconnect::types::{AddressFamily, NewPrivateVirtualInterface, VirtualInterface as SdkVif, VirtualInterfaceState as State};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tandem_provider::{
-    prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result, WaitOutcome,
-    Waiter,
+    gone_is_none, prop_i64, prop_str, wait_until, Ctx, ErrorClass, Invalid, KindSchema, Observed, ProviderError, ResourceKind, Result,
+    WaitOutcome, Waiter,
 };
 use tandem_schema::{Check, Field, OutputDef, Type};
 
@@ -62,13 +61,13 @@ impl DxPrivateVirtualInterface {
     }
 
     async fn describe(client: &aws_sdk_directconnect::Client, id: &str) -> Result<Option<SdkVif>> {
-        let out = dx_gone_is_none(
+        let out = gone_is_none(
             client
                 .describe_virtual_interfaces()
                 .virtual_interface_id(id)
                 .send()
                 .await
-                .map_err(|e| dx_classify("DescribeVirtualInterfaces", id, e)),
+                .map_err(|e| classify("DescribeVirtualInterfaces", id, e)),
         )?;
         Ok(out.and_then(|o| o.virtual_interfaces().iter().find(|v| v.virtual_interface_id() == Some(id)).cloned()).filter(|v| !gone(v)))
     }
@@ -119,7 +118,7 @@ impl ResourceKind for DxPrivateVirtualInterface {
             .connection_id(conn)
             .send()
             .await
-            .map_err(|e| dx_classify("DescribeVirtualInterfaces", conn, e))?;
+            .map_err(|e| classify("DescribeVirtualInterfaces", conn, e))?;
         let found = existing
             .virtual_interfaces()
             .iter()
@@ -164,7 +163,7 @@ impl ResourceKind for DxPrivateVirtualInterface {
                     .new_private_virtual_interface(spec)
                     .send()
                     .await
-                    .map_err(|e| dx_classify("CreatePrivateVirtualInterface", &what, e))?;
+                    .map_err(|e| classify("CreatePrivateVirtualInterface", &what, e))?;
                 out.virtual_interface_id()
                     .ok_or_else(|| ProviderError::new(ErrorClass::Other, "CreatePrivateVirtualInterface returned no id"))?
                     .to_string()
@@ -250,7 +249,7 @@ impl ResourceKind for DxPrivateVirtualInterface {
             Some(v) if v.virtual_interface_state() == Some(&State::Deleting) => {}
             Some(_) => {
                 if let Err(e) = client.delete_virtual_interface().virtual_interface_id(id).send().await {
-                    let e = dx_classify("DeleteVirtualInterface", id, e);
+                    let e = classify("DeleteVirtualInterface", id, e);
                     if e.class == ErrorClass::NotFound {
                         return Ok(());
                     }

@@ -56,14 +56,13 @@ pub const FLOW: &str = r#"{"Version":"2019-10-30","StartAction":"d1","Actions":[
 /// `script` prints JSON; `c(service, region)` is a client on the sandbox.
 /// Off the test's runtime thread: the sandbox on that runtime must keep serving.
 pub async fn boto3(url: &str, script: &str) -> Value {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = std::env::var_os("TANDEM_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".venv"));
     let prelude = format!("import boto3, json\nE='{url}'\ndef c(s, r='{SOURCE}'): return boto3.client(s, region_name=r, endpoint_url=E, aws_access_key_id='testing', aws_secret_access_key='testing')\n");
     let program = format!("{prelude}{script}");
-    let o = tokio::task::spawn_blocking(move || std::process::Command::new(venv.join("bin/python")).arg("-c").arg(program).output())
-        .await
-        .expect("python joins")
-        .expect("python runs");
+    let o =
+        tokio::task::spawn_blocking(move || std::process::Command::new(tandem_test::venv_bin("python")).arg("-c").arg(program).output())
+            .await
+            .expect("python joins")
+            .expect("python runs");
     assert!(o.status.success(), "boto3 check failed: {}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("boto3 printed no JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)))
 }

@@ -93,22 +93,15 @@ pub const FLOW: &str = r#"{"Version":"2019-10-30","StartAction":"d1","Actions":[
 /// The project venv (`$TANDEM_VENV`, else `.venv`), made by
 /// scripts/python-env.sh when it is missing.
 pub fn venv() -> std::path::PathBuf {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let venv = std::env::var_os("TANDEM_VENV").map(std::path::PathBuf::from).unwrap_or_else(|| root.join(".venv"));
-    if !venv.join("bin/moto_server").exists() {
-        let status =
-            std::process::Command::new("bash").arg(root.join("scripts/python-env.sh")).status().expect("run scripts/python-env.sh");
-        assert!(status.success(), "scripts/python-env.sh failed");
-    }
-    venv
+    tandem_test::ensure_venv();
+    tandem_test::venv()
 }
 
 /// Runs tests/python/NAME.py (an independent client's checks) against the
 /// sandbox at `url`; it must exit 0 and print `NAME: ok`.
 pub async fn python_check(name: &str, url: &str) {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let run = tokio::process::Command::new(venv().join("bin/python"))
-        .arg(root.join(format!("tests/python/{name}.py")))
+        .arg(tandem_test::root().join(format!("tests/python/{name}.py")))
         .env("TANDEM_SANDBOX_URL", url)
         .env_remove("AWS_PROFILE")
         .output();
