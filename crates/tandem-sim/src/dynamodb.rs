@@ -64,6 +64,7 @@ use serde_json::{json, Value};
 
 use crate::env::SimEnv;
 use crate::error::ApiError;
+use crate::support::phase::Phase;
 
 const SERVICE: &str = "dynamodb";
 pub const VALIDATION: &str = "com.amazon.coral.validate#ValidationException";
@@ -79,29 +80,12 @@ fn in_use(message: impl Into<String>) -> ApiError {
     ApiError::new(400, RESOURCE_IN_USE, message)
 }
 
-/// `before` until `at`, then `after` (`None`: the replica is gone).
-#[derive(Debug, Clone, Copy)]
-struct Phase {
-    before: &'static str,
-    after: Option<&'static str>,
-    at: Instant,
-}
-
-impl Phase {
-    fn state(&self, now: Instant) -> Option<&'static str> {
-        if now >= self.at {
-            self.after
-        } else {
-            Some(self.before)
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Replica {
     region: String,
     kms_key: Option<String>,
-    phase: Phase,
+    /// `None` once the change is done: the replica is gone.
+    phase: Phase<Option<&'static str>>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -31,6 +31,7 @@ pub mod gcp;
 pub mod lambda;
 pub mod latency;
 pub mod server;
+mod support;
 pub mod upstream;
 
 pub use client::SandboxClient;

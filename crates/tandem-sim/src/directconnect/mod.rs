@@ -26,6 +26,7 @@ use serde_json::{json, Map, Value};
 
 use crate::env::SimEnv;
 use crate::error::ApiError;
+use crate::support::phase::Phase;
 
 mod associations;
 mod connections;
@@ -67,34 +68,6 @@ pub const OPERATIONS: &[&str] = &[
 
 fn client_err(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "DirectConnectClientException", message)
-}
-
-/// A state change computed from time: `before` until `at`, `after` from then on.
-#[derive(Debug, Clone, Copy)]
-struct Phase {
-    before: &'static str,
-    after: &'static str,
-    at: Instant,
-}
-
-impl Phase {
-    fn new(before: &'static str, after: &'static str, at: Instant) -> Self {
-        Phase { before, after, at }
-    }
-    fn fixed(state: &'static str, now: Instant) -> Self {
-        Phase { before: state, after: state, at: now }
-    }
-    fn state(&self, now: Instant) -> &'static str {
-        if now >= self.at {
-            self.after
-        } else {
-            self.before
-        }
-    }
-    /// Terminal records stay visible for `RETENTION` after reaching their state.
-    fn expired(&self, now: Instant, terminal: &[&str]) -> bool {
-        terminal.contains(&self.after) && now >= self.at + RETENTION
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -61,7 +61,7 @@ pub(super) fn valid_name(name: &str) -> bool {
 }
 
 pub(super) fn rfc3339(t: SystemTime) -> String {
-    crate::ec2::iso8601(t)
+    crate::support::time::iso8601(t)
 }
 
 /// The last path segment of a name or a URL (`.../global/networks/net` -> `net`).

@@ -18,7 +18,7 @@ use super::forward::forward;
 use super::identify::{identify, Call, Wire};
 use super::inject::{count_and_inject, dropped};
 use super::lambda::lambda_call;
-use super::wire::{body_text, json_response, render_error, request_id, respond};
+use super::wire::{body_text, json_like, json_response, render_error};
 use super::{Shared, SimState, ACCOUNT_ID};
 use crate::connect;
 use crate::env::SimEnv;
@@ -114,46 +114,33 @@ pub(super) fn serve_json(
     body: &[u8],
     f: impl FnOnce(&mut SimState, &SimEnv, &Value) -> Result<Value, ApiError>,
 ) -> Response<Full<Bytes>> {
-    let input: Value = if body.iter().all(|b| b.is_ascii_whitespace()) {
-        Value::Object(Default::default())
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(e) => {
-                return render_error(&call.wire, &ApiError::new(400, "SerializationException", format!("request body is not JSON: {e}")))
-            }
-        }
+    let input = match json_input(body) {
+        Ok(v) => v,
+        Err(e) => return render_error(&call.wire, &e),
     };
     let mut st = shared.lock();
     let clock = st.clock();
     let env = SimEnv { region: &call.region, account: ACCOUNT_ID, now: Instant::now(), latency: &clock };
     match f(&mut st, &env, &input) {
-        Ok(v) => {
-            let ct = match &call.wire {
-                Wire::AwsJson(ct) => ct.clone(),
-                _ => "application/json".to_string(),
-            };
-            respond(200, &[("content-type", ct), ("x-amzn-RequestId", request_id())], v.to_string())
-        }
+        Ok(v) => json_like(call, &v),
         Err(e) => render_error(&call.wire, &e),
     }
+}
+
+/// A JSON request body; an empty one is an empty input.
+fn json_input(body: &[u8]) -> Result<Value, ApiError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::new(400, "SerializationException", format!("request body is not JSON: {e}")))
 }
 
 fn serve_connect(shared: &Shared, call: &Call, method: &Method, path: &str, query: &str, body: &[u8]) -> Option<Response<Full<Bytes>>> {
     let segs = connect::segments(path);
     let op = connect::operation(method, &segs)?;
-    let input: Value = if body.iter().all(|b| b.is_ascii_whitespace()) {
-        Value::Object(Default::default())
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(e) => {
-                return Some(render_error(
-                    &Wire::RestJson,
-                    &ApiError::new(400, "SerializationException", format!("request body is not JSON: {e}")),
-                ))
-            }
-        }
+    let input = match json_input(body) {
+        Ok(v) => v,
+        Err(e) => return Some(render_error(&Wire::RestJson, &e)),
     };
     let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let req = connect::RestRequest { segments: segs, query, body: input };

@@ -59,3 +59,18 @@ fn cbor_error_is_a_two_entry_text_map() {
     assert_eq!(resp.headers()["smithy-protocol"], "rpc-v2-cbor");
     assert_eq!(resp.status().as_u16(), 400);
 }
+
+/// The RPC v2 CBOR error body as a CBOR decoder reads it (long messages
+/// included: their length takes the two-byte form).
+#[tokio::test]
+async fn cbor_error_body_decodes_to_type_and_message() {
+    use http_body_util::BodyExt;
+    let long = "x".repeat(300);
+    for message in ["Rate exceeded", long.as_str()] {
+        let resp = render_error(&Wire::RpcV2Cbor, &ApiError::new(400, "Throttling", message));
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let v: ciborium::Value = ciborium::de::from_reader(&body[..]).unwrap();
+        let text = |s: &str| ciborium::Value::Text(s.to_string());
+        assert_eq!(v, ciborium::Value::Map(vec![(text("__type"), text("Throttling")), (text("message"), text(message))]));
+    }
+}

@@ -2,32 +2,17 @@
 //! EC2 query XML, awsQuery XML, S3 XML and RPC v2 CBOR.
 
 use bytes::Bytes;
+use ciborium::Value as Cbor;
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
 
 use super::identify::{Call, Wire};
 use crate::error::{ApiError, Protocol};
+use crate::support::cbor::encode;
 
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// A CBOR text string (major type 3).
-fn cbor_text(out: &mut Vec<u8>, s: &str) {
-    let n = s.len();
-    if n < 24 {
-        out.push(0x60 | n as u8);
-    } else if n < 256 {
-        out.extend([0x78, n as u8]);
-    } else {
-        let n = n.min(u16::MAX as usize);
-        out.push(0x79);
-        out.extend((n as u16).to_be_bytes());
-        out.extend(&s.as_bytes()[..n]);
-        return;
-    }
-    out.extend(s.as_bytes());
 }
 
 pub(super) fn request_id() -> String {
@@ -90,11 +75,8 @@ pub(crate) fn render_error(wire: &Wire, e: &ApiError) -> Response<Full<Bytes>> {
             ),
         ),
         Wire::RpcV2Cbor => {
-            let mut body = vec![0xA2];
-            cbor_text(&mut body, "__type");
-            cbor_text(&mut body, &e.code);
-            cbor_text(&mut body, "message");
-            cbor_text(&mut body, &e.message);
+            let text = |s: &str| Cbor::Text(s.to_string());
+            let body = encode(&Cbor::Map(vec![(text("__type"), text(&e.code)), (text("message"), text(&e.message))]));
             respond(
                 e.status,
                 &[("content-type", "application/cbor".into()), ("smithy-protocol", "rpc-v2-cbor".into()), ("x-amzn-RequestId", rid)],
