@@ -9,7 +9,7 @@
 //! reference lists for every operation.
 //!
 //! States are computed lazily from `env.now` (see `env`): a record keeps a
-//! [`Phase`] (state before, state after, instant of the change). Answers to a
+//! `Phase` (`support::phase`: state before, state after, instant of the change). Answers to a
 //! mutating call show the in-progress state; reads compute the current one.
 //!
 //! Scope: connections and virtual interfaces are regional (`env.region`);
