@@ -61,16 +61,35 @@ fn cbor_error_is_a_two_entry_text_map() {
 }
 
 /// The RPC v2 CBOR error body as a CBOR decoder reads it (long messages
-/// included: their length takes the two-byte form).
+/// included: their length takes the two-byte form), byte for byte what the
+/// hand-written writer it replaced produced: a two-entry map (0xA2) of text
+/// strings with the shortest length headers.
 #[tokio::test]
 async fn cbor_error_body_decodes_to_type_and_message() {
     use http_body_util::BodyExt;
     let long = "x".repeat(300);
-    for message in ["Rate exceeded", long.as_str()] {
+    let medium = "y".repeat(100);
+    for message in ["Rate exceeded", medium.as_str(), long.as_str()] {
         let resp = render_error(&Wire::RpcV2Cbor, &ApiError::new(400, "Throttling", message));
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         let v: ciborium::Value = ciborium::de::from_reader(&body[..]).unwrap();
         let text = |s: &str| ciborium::Value::Text(s.to_string());
         assert_eq!(v, ciborium::Value::Map(vec![(text("__type"), text("Throttling")), (text("message"), text(message))]));
+        let mut want = vec![0xA2, 0x66];
+        want.extend(b"__type");
+        want.push(0x6A);
+        want.extend(b"Throttling");
+        want.push(0x67);
+        want.extend(b"message");
+        match message.len() {
+            n if n < 24 => want.push(0x60 | n as u8),
+            n if n < 256 => want.extend([0x78, n as u8]),
+            n => {
+                want.push(0x79);
+                want.extend((n as u16).to_be_bytes());
+            }
+        }
+        want.extend(message.as_bytes());
+        assert_eq!(body[..], want[..]);
     }
 }
