@@ -2,7 +2,7 @@
 //! https://cloud.google.com/compute/docs/reference/rest/v1/firewalls
 
 use super::error::GcpError;
-use super::fields::{bool_field, enum_field, int_field, required_str};
+use super::fields::{bool_field, enum_field, int_field};
 use super::ipv4::{ipv4, parse_net};
 use super::Compute;
 use crate::env::LatencyModel;
@@ -54,9 +54,7 @@ impl Compute {
         base: &str,
     ) -> Result<Value, GcpError> {
         let name = self.new_name(p, "global", "firewalls", &m)?;
-        let network = required_str(&m, "network")?;
-        let net = self.lookup(now, p, "global", "networks", "network", &network)?;
-        m.insert("network".into(), net["selfLink"].clone());
+        self.link_network(now, p, &mut m)?;
         firewall_rules(&mut m)?;
         let fresh = self.fresh(p, "global", "firewalls", "compute#firewall", &name, m, base);
         Ok(self.commit(latency, now, p, "global", "firewalls", "firewall", &name, fresh, base))

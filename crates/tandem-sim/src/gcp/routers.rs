@@ -3,7 +3,7 @@
 //! https://cloud.google.com/compute/docs/reference/rest/v1/routers
 
 use super::error::GcpError;
-use super::fields::{enum_field, int_field, num, present, required, required_str};
+use super::fields::{enum_field, int_field, num, present, required};
 use super::ipv4::{in_net, ipv4, parse_net};
 use super::store::{last, valid_name};
 use super::Compute;
@@ -206,9 +206,7 @@ impl Compute {
         base: &str,
     ) -> Result<Value, GcpError> {
         let name = self.new_name(p, region, "routers", &m)?;
-        let network = required_str(&m, "network")?;
-        let net = self.lookup(now, p, "global", "networks", "network", &network)?;
-        m.insert("network".into(), net["selfLink"].clone());
+        self.link_network(now, p, &mut m)?;
         self.router_rules(now, p, region, &mut m)?;
         let fresh = self.fresh(p, region, "routers", "compute#router", &name, m, base);
         Ok(self.commit(latency, now, p, region, "routers", "router", &name, fresh, base))

@@ -3,7 +3,7 @@
 //! ids, names, links and the common fields every inserted resource gets.
 
 use super::error::GcpError;
-use super::fields::present;
+use super::fields::{present, required_str};
 use super::Compute;
 use crate::env::LatencyModel;
 use serde_json::{json, Map, Value};
@@ -174,6 +174,15 @@ impl Compute {
             out["items"] = json!(items);
         }
         out
+    }
+
+    /// The required `network` (a name or URL) of a new resource, replaced by
+    /// the network's selfLink as GCP answers it.
+    pub(super) fn link_network(&self, now: Instant, p: &str, m: &mut Map<String, Value>) -> Result<(), GcpError> {
+        let network = required_str(m, "network")?;
+        let net = self.lookup(now, p, "global", "networks", "network", &network)?;
+        m.insert("network".into(), net["selfLink"].clone());
+        Ok(())
     }
 
     /// The client's fields plus the server's common ones.

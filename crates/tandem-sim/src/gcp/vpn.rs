@@ -39,9 +39,7 @@ impl Compute {
         base: &str,
     ) -> Result<Value, GcpError> {
         let name = self.new_name(p, region, "vpnGateways", &m)?;
-        let network = required_str(&m, "network")?;
-        let net = self.lookup(now, p, "global", "networks", "network", &network)?;
-        m.insert("network".into(), net["selfLink"].clone());
+        self.link_network(now, p, &mut m)?;
         enum_field(&mut m, "stackType", Some("IPV4_ONLY"), &["IPV4_ONLY", "IPV4_IPV6"])?;
         let (id, path, mut m) = self.fresh(p, region, "vpnGateways", "compute#vpnGateway", &name, m, base);
         // Distinct per gateway: derived from the id counter.
