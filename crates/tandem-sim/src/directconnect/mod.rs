@@ -214,20 +214,10 @@ impl DirectConnect {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::LatencyModel;
-
-    struct Fixed(Duration);
-    impl LatencyModel for Fixed {
-        fn creation(&self, _: &str, _: &str, _: &str) -> Duration {
-            self.0
-        }
-        fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
-            self.0
-        }
-    }
+    use crate::env::TestLatency;
 
     const SEC: Duration = Duration::from_secs(1);
-    static LAT: Fixed = Fixed(Duration::from_secs(10));
+    static LAT: TestLatency = TestLatency::fixed(Duration::from_secs(10));
 
     fn env_at(t0: Instant, secs: u64) -> SimEnv<'static> {
         SimEnv { region: "us-east-1", account: "111122223333", now: t0 + SEC * secs as u32, latency: &LAT }

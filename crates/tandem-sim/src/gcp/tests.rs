@@ -1,6 +1,6 @@
 use super::store::rfc3339;
 use super::{Compute, Reply};
-use crate::env::{Instant0, LatencyModel};
+use crate::env::{Instant0, TestLatency};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -217,23 +217,11 @@ fn a_repeated_request_id_answers_the_first_operation() {
 
 #[test]
 fn a_router_refuses_changes_while_its_last_one_runs() {
-    struct Slow;
-    impl LatencyModel for Slow {
-        fn creation(&self, _: &str, kind: &str, _: &str) -> Duration {
-            if kind == "router_update" {
-                Duration::from_secs(1)
-            } else {
-                Duration::ZERO
-            }
-        }
-        fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
-            Duration::ZERO
-        }
-    }
+    static SLOW: TestLatency = TestLatency::kind("router_update", Duration::from_secs(1));
     let mut c = Compute::default();
     let t = Instant::now();
     let send = |c: &mut Compute, at: Instant, method: &str, rest: &str, body: Value| match c.handle(
-        &Slow,
+        &SLOW,
         at,
         method,
         rest,
@@ -455,31 +443,11 @@ fn partner_interconnect_attachments() {
 }
 
 /// A latency model with the attachment turnup and the consistency lag.
-struct Lagging {
-    turnup: Duration,
-    not_found: Duration,
-}
-impl LatencyModel for Lagging {
-    fn creation(&self, _: &str, kind: &str, _: &str) -> Duration {
-        if kind == "interconnect_attachment_turnup" {
-            self.turnup
-        } else {
-            Duration::ZERO
-        }
-    }
-    fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
-        Duration::ZERO
-    }
-    fn not_found_after_create(&self, service: &str) -> Duration {
-        if service == "compute" {
-            self.not_found
-        } else {
-            Duration::ZERO
-        }
-    }
+fn lagging(turnup: Duration, not_found: Duration) -> TestLatency {
+    TestLatency { base: Duration::ZERO, kind: Some(("interconnect_attachment_turnup", turnup)), not_found: Some(("compute", not_found)) }
 }
 
-fn send(c: &mut Compute, m: &Lagging, at: Instant, method: &str, rest: &str, body: Value) -> (u16, Value) {
+fn send(c: &mut Compute, m: &TestLatency, at: Instant, method: &str, rest: &str, body: Value) -> (u16, Value) {
     match c.handle(m, at, method, rest, body.to_string().as_bytes(), "http://h") {
         Reply::Json(s, v) => (s, v),
         Reply::WaitThen(..) => unreachable!(),
@@ -488,7 +456,7 @@ fn send(c: &mut Compute, m: &Lagging, at: Instant, method: &str, rest: &str, bod
 
 #[test]
 fn attachments_start_unprovisioned_without_a_pairing_key_and_refuse_delete_until_turned_up() {
-    let m = Lagging { turnup: Duration::from_secs(2), not_found: Duration::ZERO };
+    let m = lagging(Duration::from_secs(2), Duration::ZERO);
     let mut c = Compute::default();
     let t = Instant::now();
     send(&mut c, &m, t, "POST", "p/global/networks", json!({"name": "net", "autoCreateSubnetworks": false}));
@@ -520,7 +488,7 @@ fn attachments_start_unprovisioned_without_a_pairing_key_and_refuse_delete_until
 
 #[test]
 fn get_right_after_an_insert_may_answer_not_found() {
-    let m = Lagging { turnup: Duration::ZERO, not_found: Duration::from_secs(2) };
+    let m = lagging(Duration::ZERO, Duration::from_secs(2));
     let mut c = Compute::default();
     let t = Instant::now();
     let (s, op) = send(&mut c, &m, t, "POST", "p/global/networks", json!({"name": "net", "autoCreateSubnetworks": false}));
