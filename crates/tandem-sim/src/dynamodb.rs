@@ -64,6 +64,7 @@ use serde_json::{json, Value};
 
 use crate::env::SimEnv;
 use crate::error::ApiError;
+use crate::support::phase::Phase;
 
 const SERVICE: &str = "dynamodb";
 pub const VALIDATION: &str = "com.amazon.coral.validate#ValidationException";
@@ -79,29 +80,12 @@ fn in_use(message: impl Into<String>) -> ApiError {
     ApiError::new(400, RESOURCE_IN_USE, message)
 }
 
-/// `before` until `at`, then `after` (`None`: the replica is gone).
-#[derive(Debug, Clone, Copy)]
-struct Phase {
-    before: &'static str,
-    after: Option<&'static str>,
-    at: Instant,
-}
-
-impl Phase {
-    fn state(&self, now: Instant) -> Option<&'static str> {
-        if now >= self.at {
-            self.after
-        } else {
-            Some(self.before)
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Replica {
     region: String,
     kms_key: Option<String>,
-    phase: Phase,
+    /// `None` once the change is done: the replica is gone.
+    phase: Phase<Option<&'static str>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -597,19 +581,10 @@ fn replica_json(env: &SimEnv, table: &str, region: &str, status: &str, kms: &Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::LatencyModel;
+    use crate::env::TestLatency;
     use std::time::Duration;
 
-    struct Fixed(Duration);
-    impl LatencyModel for Fixed {
-        fn creation(&self, _: &str, _: &str, _: &str) -> Duration {
-            self.0
-        }
-        fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
-            self.0
-        }
-    }
-    static LAT: Fixed = Fixed(Duration::from_secs(10));
+    static LAT: TestLatency = TestLatency::fixed(Duration::from_secs(10));
 
     fn env_at(t0: Instant, secs: u64) -> SimEnv<'static> {
         SimEnv { region: "us-east-1", account: "111122223333", now: t0 + Duration::from_secs(secs), latency: &LAT }
@@ -857,24 +832,12 @@ mod tests {
 
     #[test]
     fn writes_reach_the_other_regions_after_the_lag_last_writer_wins() {
-        struct Lag;
-        impl LatencyModel for Lag {
-            fn creation(&self, _: &str, kind: &str, _: &str) -> Duration {
-                if kind == "item-replication" {
-                    Duration::from_secs(1)
-                } else {
-                    Duration::ZERO
-                }
-            }
-            fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
-                Duration::ZERO
-            }
-        }
+        static LAG: TestLatency = TestLatency::kind("item-replication", Duration::from_secs(1));
         let at = |t: Instant, ms: u64, region: &'static str| SimEnv {
             region,
             account: "111122223333",
             now: t + Duration::from_millis(ms),
-            latency: &Lag,
+            latency: &LAG,
         };
         let t0 = Instant::now();
         let mut r = Replicas::default();
@@ -883,53 +846,38 @@ mod tests {
         let item = |state: &str| json!({"pk": {"S": "agent-1"}, "state": {"S": state}});
         // A write in the source reaches the replica after the lag, not before.
         r.record_write(&at(t0, 100, "us-east-1"), "agent-state", &item("ready"), Some(item("ready")));
-        assert!(r.take_due(&Lag, t0 + Duration::from_millis(900)).is_empty());
-        let due = r.take_due(&Lag, t0 + Duration::from_millis(1100));
+        assert!(r.take_due(&LAG, t0 + Duration::from_millis(900)).is_empty());
+        let due = r.take_due(&LAG, t0 + Duration::from_millis(1100));
         assert_eq!(due.len(), 1);
         assert_eq!((due[0].region.as_str(), &due[0].key, &due[0].item), ("us-west-2", &key, &Some(item("ready"))));
         // Concurrent writes: east at 2.0 s, west at 2.5 s; each region's copy of
         // the other's write arrives later. West's write is the last: both end with it.
         r.record_write(&at(t0, 2000, "us-east-1"), "agent-state", &key, Some(item("busy")));
         r.record_write(&at(t0, 2500, "us-west-2"), "agent-state", &key, Some(item("away")));
-        let due = r.take_due(&Lag, t0 + Duration::from_millis(3600));
+        let due = r.take_due(&LAG, t0 + Duration::from_millis(3600));
         assert_eq!(due.len(), 1, "east's older write does not overwrite west's newer one: {due:?}");
         assert_eq!((due[0].region.as_str(), &due[0].item), ("us-east-1", &Some(item("away"))));
         // Deletes travel too; and a write to a table that is not global goes nowhere.
         r.record_write(&at(t0, 4000, "us-west-2"), "agent-state", &key, None);
         r.record_write(&at(t0, 4000, "us-east-1"), "plain-table", &key, Some(item("x")));
-        let due = r.take_due(&Lag, t0 + Duration::from_millis(5000));
+        let due = r.take_due(&LAG, t0 + Duration::from_millis(5000));
         assert_eq!(due.iter().map(|w| (w.region.as_str(), w.item.clone())).collect::<Vec<_>>(), vec![("us-east-1", None)]);
         // A region whose replica is deleted gets nothing more.
         let del = json!({"TableName": "agent-state", "ReplicaUpdates": [{"Delete": {"RegionName": "us-west-2"}}]});
         r.record_write(&at(t0, 6000, "us-east-1"), "agent-state", &key, Some(item("late")));
         r.update_table(&at(t0, 6100, "us-east-1"), &del, &table(Some("NEW_AND_OLD_IMAGES"))).unwrap();
-        assert!(r.take_due(&Lag, t0 + Duration::from_millis(8000)).is_empty());
+        assert!(r.take_due(&LAG, t0 + Duration::from_millis(8000)).is_empty());
     }
 
     #[test]
     fn describe_right_after_create_is_not_found_for_the_lag() {
-        struct Lag;
-        impl LatencyModel for Lag {
-            fn creation(&self, _: &str, _: &str, _: &str) -> Duration {
-                Duration::ZERO
-            }
-            fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
-                Duration::ZERO
-            }
-            fn not_found_after_create(&self, service: &str) -> Duration {
-                if service == "dynamodb" {
-                    Duration::from_secs(2)
-                } else {
-                    Duration::ZERO
-                }
-            }
-        }
+        static LAG: TestLatency = TestLatency::not_found("dynamodb", Duration::from_secs(2));
         let t0 = Instant::now();
         let at = |secs: u64, region: &'static str| SimEnv {
             region,
             account: "111122223333",
             now: t0 + Duration::from_secs(secs),
-            latency: &Lag,
+            latency: &LAG,
         };
         let mut r = Replicas::default();
         r.note_created(&at(0, "us-east-1"), "t");

@@ -36,12 +36,13 @@
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use rand::Rng;
 
 use crate::env::SimEnv;
 use crate::error::ApiError;
+use crate::support::time::iso8601;
 
 /// VpnTunnelOptionsSpecification.TunnelInsideCidr: "The following CIDR blocks
 /// are reserved and cannot be used".
@@ -180,25 +181,6 @@ fn host_in(cidr: &str, offset: u8) -> String {
         }
         None => String::new(),
     }
-}
-
-/// ISO 8601 UTC with milliseconds, as EC2 writes timestamps (and an RFC 3339
-/// timestamp, as Compute Engine's are).
-pub(crate) fn iso8601(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, (rem % 3600) / 60, rem % 60, d.subsec_millis())
 }
 
 // ---------- a minimal XML tag scanner (enough for moto's EC2 answers) ----------
@@ -911,11 +893,5 @@ mod tests {
         let d = "<DescribeCustomerGatewaysResponse><customerGatewaySet><item><customerGatewayId>cgw-2</customerGatewayId><ipAddress>35.1.1.1</ipAddress><bgpAsn>65020</bgpAsn></item></customerGatewaySet></DescribeCustomerGatewaysResponse>";
         v.augment_xml(&env(), "DescribeCustomerGateways", &[], d);
         assert_eq!(v.cgws["cgw-2"].ip, "35.1.1.1");
-    }
-
-    #[test]
-    fn iso8601_formats_utc() {
-        assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601(UNIX_EPOCH + std::time::Duration::from_millis(1_700_000_000_123)), "2023-11-14T22:13:20.123Z");
     }
 }

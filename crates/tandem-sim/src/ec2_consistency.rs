@@ -134,28 +134,13 @@ impl Visibility {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::LatencyModel;
+    use crate::env::TestLatency;
     use std::time::Duration;
 
-    struct Lag;
-    impl LatencyModel for Lag {
-        fn creation(&self, _: &str, _: &str, _: &str) -> Duration {
-            Duration::ZERO
-        }
-        fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
-            Duration::ZERO
-        }
-        fn not_found_after_create(&self, service: &str) -> Duration {
-            if service == "ec2" {
-                Duration::from_secs(2)
-            } else {
-                Duration::ZERO
-            }
-        }
-    }
+    static LAG: TestLatency = TestLatency::not_found("ec2", Duration::from_secs(2));
 
     fn env_at(t: Instant) -> SimEnv<'static> {
-        SimEnv { region: "us-east-1", account: "123456789012", now: t, latency: &Lag }
+        SimEnv { region: "us-east-1", account: "123456789012", now: t, latency: &LAG }
     }
 
     #[test]

@@ -53,3 +53,46 @@ impl<'a> SimEnv<'a> {
         self.now + self.latency.not_found_after_create(service)
     }
 }
+
+/// Latency for unit tests: `base` for every creation and deletion, except
+/// that creating `kind.0` takes `kind.1`; reads of service `not_found.0`
+/// answer NotFound for `not_found.1` after a create.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TestLatency {
+    pub base: Duration,
+    pub kind: Option<(&'static str, Duration)>,
+    pub not_found: Option<(&'static str, Duration)>,
+}
+
+#[cfg(test)]
+impl TestLatency {
+    pub const fn fixed(base: Duration) -> Self {
+        TestLatency { base, kind: None, not_found: None }
+    }
+    pub const fn kind(kind: &'static str, creation: Duration) -> Self {
+        TestLatency { base: Duration::ZERO, kind: Some((kind, creation)), not_found: None }
+    }
+    pub const fn not_found(service: &'static str, lag: Duration) -> Self {
+        TestLatency { base: Duration::ZERO, kind: None, not_found: Some((service, lag)) }
+    }
+}
+
+#[cfg(test)]
+impl LatencyModel for TestLatency {
+    fn creation(&self, _: &str, kind: &str, _: &str) -> Duration {
+        match self.kind {
+            Some((k, d)) if k == kind => d,
+            _ => self.base,
+        }
+    }
+    fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
+        self.base
+    }
+    fn not_found_after_create(&self, service: &str) -> Duration {
+        match self.not_found {
+            Some((s, d)) if s == service => d,
+            _ => Duration::ZERO,
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! built as CBOR values, timestamps as tag 1 epoch seconds).
 
 use super::*;
+pub use crate::support::cbor::encode;
 
 /// A request body as JSON: tag 1 timestamps become epoch seconds, byte
 /// strings become lists of numbers (no operation served here has blobs).
@@ -86,11 +87,4 @@ pub(super) fn json_to_cbor(v: &Value) -> Cbor {
         Value::Array(a) => Cbor::Array(a.iter().map(json_to_cbor).collect()),
         Value::Object(o) => Cbor::Map(o.iter().map(|(k, v)| (text(k), json_to_cbor(v))).collect()),
     }
-}
-
-pub fn encode(v: &Cbor) -> Vec<u8> {
-    let mut out = Vec::new();
-    // Writing into a Vec cannot fail.
-    let _ = ciborium::ser::into_writer(v, &mut out);
-    out
 }

@@ -2,46 +2,23 @@
 //! with the API Reference's constraints and error messages.
 
 use super::*;
+use crate::support::input::WrongType;
+pub(super) use crate::support::input::{as_f64, list, opt_f64, opt_int, opt_str};
+pub(super) use crate::support::time::epoch_secs as now_secs;
 
-pub(super) fn now_secs() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+/// A member of the wrong type: `SerializationException`, as the protocol
+/// reports what it cannot deserialize.
+impl From<WrongType> for CwError {
+    fn from(w: WrongType) -> Self {
+        let WrongType { member, want, found } = w;
+        let message = match want {
+            "a string" => format!("{member} must be a string, not {found}"),
+            _ => format!("{member} must be {want}"),
+        };
+        err(400, "SerializationException", message)
+    }
 }
 
-pub(super) fn opt_str<'a>(input: &'a Value, member: &str) -> Result<Option<&'a str>, CwError> {
-    match input.get(member) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(err(400, "SerializationException", format!("{member} must be a string, not {other}"))),
-    }
-}
-pub(super) fn opt_int(input: &Value, member: &str) -> Result<Option<i64>, CwError> {
-    match input.get(member) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_i64().map(Some).ok_or_else(|| err(400, "SerializationException", format!("{member} must be an integer"))),
-    }
-}
-pub(super) fn opt_f64(input: &Value, member: &str) -> Result<Option<f64>, CwError> {
-    match input.get(member) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => as_f64(v).map(Some).ok_or_else(|| err(400, "SerializationException", format!("{member} must be a number"))),
-    }
-}
-/// A double: a number, or Smithy's "NaN" / "Infinity" / "-Infinity".
-pub(super) fn as_f64(v: &Value) -> Option<f64> {
-    match v.as_str() {
-        Some("NaN") => Some(f64::NAN),
-        Some("Infinity") => Some(f64::INFINITY),
-        Some("-Infinity") => Some(f64::NEG_INFINITY),
-        _ => v.as_f64(),
-    }
-}
-pub(super) fn list<'a>(input: &'a Value, member: &str) -> Result<&'a [Value], CwError> {
-    match input.get(member) {
-        None | Some(Value::Null) => Ok(&[]),
-        Some(Value::Array(a)) => Ok(a),
-        Some(_) => Err(err(400, "SerializationException", format!("{member} must be a list"))),
-    }
-}
 pub(super) fn str_list(input: &Value, member: &str) -> Result<Vec<String>, CwError> {
     list(input, member)?
         .iter()

@@ -29,7 +29,6 @@
 //! one page except DescribeAlarms (`MaxRecords` / numeric `NextToken`).
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use ciborium::Value as Cbor;

@@ -96,7 +96,9 @@ impl DirectConnect {
         let list: Vec<Value> = self
             .associations
             .iter()
-            .filter(|a| (a.gateway_owner == env.account || a.vgw_owner == env.account) && !a.phase.expired(env.now, &["disassociated"]))
+            .filter(|a| {
+                (a.gateway_owner == env.account || a.vgw_owner == env.account) && !a.phase.expired(env.now, &["disassociated"], RETENTION)
+            })
             .filter(|a| assoc_id.is_none_or(|x| a.id == x))
             .filter(|a| gw_id.is_none_or(|x| a.gateway_id == x))
             .filter(|a| vgw.is_none_or(|x| a.vgw_id == x))

@@ -15,7 +15,7 @@ pub(super) fn gateway_json(g: &Gateway, state: &str) -> Value {
 
 impl DirectConnect {
     pub(super) fn gateway(&self, id: &str, now: Instant) -> Option<&Gateway> {
-        self.gateways.iter().find(|g| g.id == id && !g.phase.expired(now, &["deleted"]))
+        self.gateways.iter().find(|g| g.id == id && !g.phase.expired(now, &["deleted"], RETENTION))
     }
 
     /// API_CreateDirectConnectGateway: amazonSideAsn "must be in the private
@@ -50,7 +50,7 @@ impl DirectConnect {
         let list: Vec<Value> = self
             .gateways
             .iter()
-            .filter(|g| g.owner == env.account && !g.phase.expired(env.now, &["deleted"]))
+            .filter(|g| g.owner == env.account && !g.phase.expired(env.now, &["deleted"], RETENTION))
             .filter(|g| id.is_none_or(|id| g.id == id))
             .map(|g| gateway_json(g, g.phase.state(env.now)))
             .collect();

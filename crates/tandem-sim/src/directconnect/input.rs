@@ -1,13 +1,15 @@
 //! Input readers shared by the operations, ids and address checks.
 
 use super::*;
+use crate::support::input::WrongType;
+
+/// Every client error of Direct Connect is `DirectConnectClientException`.
+fn wrong_type(w: WrongType) -> ApiError {
+    client_err(format!("{} must be {}", w.member, w.want))
+}
 
 pub(super) fn opt_str<'a>(input: &'a Value, key: &str) -> Result<Option<&'a str>, ApiError> {
-    match input.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(client_err(format!("{key} must be a string"))),
-    }
+    crate::support::input::opt_str(input, key).map_err(wrong_type)
 }
 
 pub(super) fn req_str<'a>(input: &'a Value, key: &str) -> Result<&'a str, ApiError> {
@@ -18,10 +20,7 @@ pub(super) fn req_str<'a>(input: &'a Value, key: &str) -> Result<&'a str, ApiErr
 }
 
 pub(super) fn opt_int(input: &Value, key: &str) -> Result<Option<i64>, ApiError> {
-    match input.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_i64().map(Some).ok_or_else(|| client_err(format!("{key} must be an integer"))),
-    }
+    crate::support::input::opt_int(input, key).map_err(wrong_type)
 }
 
 pub(super) fn tags_of(input: &Value) -> Result<Value, ApiError> {

@@ -9,7 +9,7 @@
 //! reference lists for every operation.
 //!
 //! States are computed lazily from `env.now` (see `env`): a record keeps a
-//! [`Phase`] (state before, state after, instant of the change). Answers to a
+//! `Phase` (`support::phase`: state before, state after, instant of the change). Answers to a
 //! mutating call show the in-progress state; reads compute the current one.
 //!
 //! Scope: connections and virtual interfaces are regional (`env.region`);
@@ -26,6 +26,7 @@ use serde_json::{json, Map, Value};
 
 use crate::env::SimEnv;
 use crate::error::ApiError;
+use crate::support::phase::Phase;
 
 mod associations;
 mod connections;
@@ -67,34 +68,6 @@ pub const OPERATIONS: &[&str] = &[
 
 fn client_err(message: impl Into<String>) -> ApiError {
     ApiError::new(400, "DirectConnectClientException", message)
-}
-
-/// A state change computed from time: `before` until `at`, `after` from then on.
-#[derive(Debug, Clone, Copy)]
-struct Phase {
-    before: &'static str,
-    after: &'static str,
-    at: Instant,
-}
-
-impl Phase {
-    fn new(before: &'static str, after: &'static str, at: Instant) -> Self {
-        Phase { before, after, at }
-    }
-    fn fixed(state: &'static str, now: Instant) -> Self {
-        Phase { before: state, after: state, at: now }
-    }
-    fn state(&self, now: Instant) -> &'static str {
-        if now >= self.at {
-            self.after
-        } else {
-            self.before
-        }
-    }
-    /// Terminal records stay visible for `RETENTION` after reaching their state.
-    fn expired(&self, now: Instant, terminal: &[&str]) -> bool {
-        terminal.contains(&self.after) && now >= self.at + RETENTION
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -241,20 +214,10 @@ impl DirectConnect {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::LatencyModel;
-
-    struct Fixed(Duration);
-    impl LatencyModel for Fixed {
-        fn creation(&self, _: &str, _: &str, _: &str) -> Duration {
-            self.0
-        }
-        fn deletion(&self, _: &str, _: &str, _: &str) -> Duration {
-            self.0
-        }
-    }
+    use crate::env::TestLatency;
 
     const SEC: Duration = Duration::from_secs(1);
-    static LAT: Fixed = Fixed(Duration::from_secs(10));
+    static LAT: TestLatency = TestLatency::fixed(Duration::from_secs(10));
 
     fn env_at(t0: Instant, secs: u64) -> SimEnv<'static> {
         SimEnv { region: "us-east-1", account: "111122223333", now: t0 + SEC * secs as u32, latency: &LAT }

@@ -27,13 +27,18 @@ impl DirectConnect {
             "dxvif" => self
                 .vifs
                 .iter_mut()
-                .find(|v| v.id == id && v.region == *region && v.owner == env.account && !v.phase.expired(now, &["deleted", "rejected"]))
+                .find(|v| {
+                    v.id == id
+                        && v.region == *region
+                        && v.owner == env.account
+                        && !v.phase.expired(now, &["deleted", "rejected"], RETENTION)
+                })
                 .map(|v| &mut v.tags)
                 .ok_or_else(missing),
             "dx-gateway" => self
                 .gateways
                 .iter_mut()
-                .find(|g| g.id == id && g.owner == env.account && !g.phase.expired(now, &["deleted"]))
+                .find(|g| g.id == id && g.owner == env.account && !g.phase.expired(now, &["deleted"], RETENTION))
                 .map(|g| &mut g.tags)
                 .ok_or_else(missing),
             _ => Err(bad()),

@@ -266,7 +266,12 @@ impl DirectConnect {
         let vif = self
             .vifs
             .iter_mut()
-            .find(|v| v.id == id && v.owner == env.account && v.region == env.region && !v.phase.expired(env.now, &["deleted", "rejected"]))
+            .find(|v| {
+                v.id == id
+                    && v.owner == env.account
+                    && v.region == env.region
+                    && !v.phase.expired(env.now, &["deleted", "rejected"], RETENTION)
+            })
             .ok_or_else(|| client_err(format!("Virtual interface {id} does not exist")))?;
         let state = vif.phase.state(env.now);
         if state != "confirming" {
@@ -288,7 +293,7 @@ impl DirectConnect {
             .vifs
             .iter()
             .filter(|v| v.region == env.region && (v.owner == env.account || v.connection_owner == env.account))
-            .filter(|v| !v.phase.expired(env.now, &["deleted", "rejected"]))
+            .filter(|v| !v.phase.expired(env.now, &["deleted", "rejected"], RETENTION))
             .filter(|v| conn_id.is_none_or(|x| v.connection_id == x))
             .filter(|v| id.is_none_or(|x| v.id == x))
             .map(|v| vif_json(v, v.phase.state(env.now)))
@@ -310,7 +315,7 @@ impl DirectConnect {
             .vifs
             .iter_mut()
             .find(|v| v.id == id && v.region == env.region && (v.owner == env.account || v.connection_owner == env.account))
-            .filter(|v| !v.phase.expired(now, &["deleted", "rejected"]))
+            .filter(|v| !v.phase.expired(now, &["deleted", "rejected"], RETENTION))
             .ok_or_else(|| client_err(format!("Virtual interface {id} does not exist")))?;
         let state = vif.phase.state(now);
         let answer = match state {

@@ -364,7 +364,7 @@ impl Host {
 /// Today's date as Lambda writes it in log stream names (YYYY/MM/DD).
 fn chrono_free_date() -> String {
     let days = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or_default() as i64;
-    let (y, m, d) = super::schedule::civil(days);
+    let (y, m, d) = crate::support::time::civil(days);
     format!("{y:04}/{m:02}/{d:02}")
 }
 

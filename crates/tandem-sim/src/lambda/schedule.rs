@@ -15,13 +15,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{InvocationType, Lambda};
+use crate::support::time::{civil, epoch_secs};
 
 /// The EventBridge operations the scheduler follows.
 pub const FOLLOWED: &[&str] = &["PutRule", "PutTargets", "RemoveTargets", "DeleteRule", "EnableRule", "DisableRule"];
@@ -61,23 +62,6 @@ impl Default for Schedules {
     fn default() -> Self {
         Schedules { rules: BTreeMap::new(), time_scale: 1.0, base: (Instant::now(), epoch_secs()) }
     }
-}
-
-fn epoch_secs() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or_default()
-}
-
-/// Days since 1970-01-01 -> (year, month, day) (Howard Hinnant's civil_from_days).
-pub(crate) fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 fn iso(secs: f64) -> String {
