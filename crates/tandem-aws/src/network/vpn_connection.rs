@@ -391,50 +391,6 @@ impl ResourceKind for VpnConnection {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inside_cidr_rules() {
-        assert!(check_inside_cidr("169.254.10.0/30").is_ok());
-        for bad in ["169.254.10.0/29", "10.0.0.0/30", "169.254.10.2/30", "169.254.1.0/30", "169.254.169.252/30", "nonsense"] {
-            assert!(check_inside_cidr(bad).is_err(), "{bad}");
-        }
-        assert_eq!(host("169.254.10.0/30", 1).as_deref(), Some("169.254.10.1"));
-        assert_eq!(host("169.254.10.0/30", 2).as_deref(), Some("169.254.10.2"));
-    }
-
-    #[test]
-    fn tunnels_are_ordered_by_inside_cidr_then_outside_ip() {
-        let t = |cidr: Option<&str>, ip: &str| {
-            TunnelOption::builder().set_tunnel_inside_cidr(cidr.map(str::to_string)).outside_ip_address(ip).build()
-        };
-        let a = t(Some("169.254.10.4/30"), "3.1.1.1");
-        let b = t(Some("169.254.10.0/30"), "3.9.9.9");
-        let order = |x: &[TunnelOption]| {
-            in_tunnel_order(x).iter().map(|t| t.outside_ip_address().unwrap_or_default().to_string()).collect::<Vec<_>>()
-        };
-        assert_eq!(order(&[a.clone(), b.clone()]), ["3.9.9.9", "3.1.1.1"]);
-        assert_eq!(order(&[b, a]), ["3.9.9.9", "3.1.1.1"]);
-        // 169.254.9.x sorts before 169.254.10.x (numerically, not as text).
-        let c = t(Some("169.254.9.0/30"), "3.5.5.5");
-        let d = t(Some("169.254.10.0/30"), "3.4.4.4");
-        assert_eq!(order(&[d, c]), ["3.5.5.5", "3.4.4.4"]);
-        // Without inside CIDRs, by outside IP.
-        assert_eq!(order(&[t(None, "52.1.1.10"), t(None, "52.1.1.9")]), ["52.1.1.9", "52.1.1.10"]);
-    }
-
-    #[test]
-    fn psk_rules_never_echo_the_key() {
-        assert!(check_psk("my_key.12345").is_ok());
-        for bad in ["short", "0starts_with_zero", "has-dash-inside", &"x".repeat(65)] {
-            let m = check_psk(bad).unwrap_err();
-            assert!(!m.contains(bad), "{m}");
-        }
-    }
-}
-
 /// A described VPN connection in the spec's shape; `asns`: the Amazon side
 /// ASN of each virtual private gateway (see [`gateway_asns`]).
 fn observe(id: &str, c: &SdkVpnConnection, asns: &BTreeMap<String, i64>) -> Observed {
@@ -502,4 +458,48 @@ async fn gateway_asns<'a>(
     }
     let gateways = super::vpn_gateway::described(client, ids.into_iter().collect(), what).await?;
     Ok(gateways.into_iter().filter_map(|(id, g)| Some((id, g.amazon_side_asn()?))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_cidr_rules() {
+        assert!(check_inside_cidr("169.254.10.0/30").is_ok());
+        for bad in ["169.254.10.0/29", "10.0.0.0/30", "169.254.10.2/30", "169.254.1.0/30", "169.254.169.252/30", "nonsense"] {
+            assert!(check_inside_cidr(bad).is_err(), "{bad}");
+        }
+        assert_eq!(host("169.254.10.0/30", 1).as_deref(), Some("169.254.10.1"));
+        assert_eq!(host("169.254.10.0/30", 2).as_deref(), Some("169.254.10.2"));
+    }
+
+    #[test]
+    fn tunnels_are_ordered_by_inside_cidr_then_outside_ip() {
+        let t = |cidr: Option<&str>, ip: &str| {
+            TunnelOption::builder().set_tunnel_inside_cidr(cidr.map(str::to_string)).outside_ip_address(ip).build()
+        };
+        let a = t(Some("169.254.10.4/30"), "3.1.1.1");
+        let b = t(Some("169.254.10.0/30"), "3.9.9.9");
+        let order = |x: &[TunnelOption]| {
+            in_tunnel_order(x).iter().map(|t| t.outside_ip_address().unwrap_or_default().to_string()).collect::<Vec<_>>()
+        };
+        assert_eq!(order(&[a.clone(), b.clone()]), ["3.9.9.9", "3.1.1.1"]);
+        assert_eq!(order(&[b, a]), ["3.9.9.9", "3.1.1.1"]);
+        // 169.254.9.x sorts before 169.254.10.x (numerically, not as text).
+        let c = t(Some("169.254.9.0/30"), "3.5.5.5");
+        let d = t(Some("169.254.10.0/30"), "3.4.4.4");
+        assert_eq!(order(&[d, c]), ["3.5.5.5", "3.4.4.4"]);
+        // Without inside CIDRs, by outside IP.
+        assert_eq!(order(&[t(None, "52.1.1.10"), t(None, "52.1.1.9")]), ["52.1.1.9", "52.1.1.10"]);
+    }
+
+    #[test]
+    fn psk_rules_never_echo_the_key() {
+        assert!(check_psk("my_key.12345").is_ok());
+        for bad in ["short", "0starts_with_zero", "has-dash-inside", &"x".repeat(65)] {
+            let m = check_psk(bad).unwrap_err();
+            assert!(!m.contains(bad), "{m}");
+        }
+    }
 }

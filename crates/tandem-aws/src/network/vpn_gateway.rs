@@ -283,7 +283,7 @@ fn observe(id: &str, g: &SdkVpnGateway) -> Observed {
         p.insert("amazon_side_asn".into(), json!(asn));
         outputs.insert("amazon_side_asn".into(), json!(asn));
     }
-    if let Some(vpc) = VpnGateway::attached_vpc(&g) {
+    if let Some(vpc) = VpnGateway::attached_vpc(g) {
         p.insert("vpc_id".into(), json!(vpc));
     }
     p.insert("tags".into(), tags::to_value(tag_map(g.tags())));
