@@ -528,6 +528,24 @@ fn a_state_belongs_to_its_spec() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let o = run(d.path(), &sb.url, &["plan", "--detailed-exitcode"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+
+    // Each refusal has a stable code in JSON, for scripts.
+    let code = |args: &[&str]| {
+        let o = run(d.path(), &sb.url, args);
+        assert_eq!(o.status.code(), Some(1), "tandem {args:?}: {}{}", text(&o.stdout), text(&o.stderr));
+        let out = text(&o.stdout);
+        let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {out}"));
+        v["error"]["code"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(code(&["plan", "--spec", "other.yaml", "--json"]), "tandem::state_owner");
+    std::fs::write(
+        d.path().join("tandem.yaml"),
+        TWO_REGIONS.replace("    stage: east\n", "    stage: east\n    lifecycle: { prevent_destroy: true }\n"),
+    )
+    .unwrap();
+    assert_eq!(code(&["destroy", "--auto-approve", "--json"]), "tandem::prevent_destroy");
+    let o = run(d.path(), &sb.url, &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "nothing was deleted: {}", text(&o.stdout));
 }
 
 /// On a terminal an apply shows a progress bar of operations done.

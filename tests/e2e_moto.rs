@@ -149,6 +149,10 @@ fn apply_plan_update_replace_destroy_import() {
     let o = run.tandem(&["apply", "stale.plan"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("the state changed since this plan was made"), "{}", text(&o.stderr));
+    let o = run.tandem(&["apply", "stale.plan", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let last: serde_json::Value = serde_json::from_str(text(&o.stdout).lines().last().unwrap_or_default()).unwrap();
+    assert_eq!(last["error"]["code"], "tandem::stale_plan", "{}", text(&o.stdout));
 
     // Drift made out of band shows up in the plan.
     run.boto3("c('kinesis').add_tags_to_stream(StreamName='ctr', Tags={'Owner': 'someone'}); print('{}')");

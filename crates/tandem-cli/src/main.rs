@@ -33,6 +33,8 @@ use tandem_state::crypt;
 pub(crate) enum Failure {
     Invalid(Problems, bool),
     Failed(String),
+    /// A condition tandem refuses, with its stable code (`tandem::stale_plan`).
+    Refused(&'static str, String),
     /// Cloud operations that failed, each with its class, code and request id.
     Cloud(String, Vec<tandem_core::FailedOp>),
 }
@@ -41,7 +43,7 @@ impl Failure {
     pub(crate) fn message(&self) -> String {
         match self {
             Failure::Invalid(p, _) => p.to_string(),
-            Failure::Failed(s) => s.clone(),
+            Failure::Failed(s) | Failure::Refused(_, s) => s.clone(),
             Failure::Cloud(what, ops) => format!("{what}:\n{}", ops.iter().map(|o| format!("  {o}")).collect::<Vec<_>>().join("\n")),
         }
     }
@@ -59,6 +61,7 @@ fn error_json(f: &Failure) -> Value {
                 "message": f.message(),
             }, "failures": ops })
         }
+        Failure::Refused(code, message) => serde_json::json!({ "error": { "class": "failed", "code": code, "message": message } }),
         other => serde_json::json!({ "error": { "class": "failed", "message": other.message() } }),
     }
 }
@@ -272,7 +275,10 @@ pub(crate) fn engine_err(e: EngineError, json: bool) -> Failure {
             );
             Failure::Cloud(what, ops)
         }
-        other => Failure::Failed(other.to_string()),
+        other => match other.code() {
+            Some(code) => Failure::Refused(code, other.to_string()),
+            None => Failure::Failed(other.to_string()),
+        },
     }
 }
 

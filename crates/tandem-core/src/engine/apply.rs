@@ -88,15 +88,17 @@ impl Engine {
             state.lineage = plan.lineage.clone();
         }
         if plan.lineage != state.lineage || plan.serial != state.serial {
-            return Err(EngineError::Refused(format!(
-                "the state changed since this plan was made (plan: serial {} of lineage {}, state now: serial {} of lineage {}); make a new plan",
-                plan.serial, plan.lineage, state.serial, state.lineage
-            )));
+            return Err(EngineError::StalePlan {
+                plan_serial: plan.serial,
+                plan_lineage: plan.lineage.clone(),
+                state_serial: state.serial,
+                state_lineage: state.lineage.clone(),
+            });
         }
         state.spec_name = spec.name.clone();
         for m in &plan.moved {
             if state.resources.contains_key(&m.from) {
-                state.move_resource(&m.from, &m.to).map_err(EngineError::Refused)?;
+                state.move_resource(&m.from, &m.to).map_err(EngineError::Moved)?;
             }
         }
         for g in &plan.gone {

@@ -22,7 +22,7 @@ impl Engine {
     ) -> Result<State, EngineError> {
         let (state, mut results) = self.import_many(spec, backend, state, &[(address.to_string(), id.to_string())]).await?;
         match results.pop().map(|r| r.result) {
-            Some(Err(e)) => Err(EngineError::Refused(e)),
+            Some(Err(e)) => Err(EngineError::Import(vec![e])),
             _ => Ok(state),
         }
     }
@@ -62,7 +62,7 @@ impl Engine {
             }
         }
         if !refused.is_empty() {
-            return Err(EngineError::Refused(refused.join("\n")));
+            return Err(EngineError::Import(refused));
         }
         let reads = items.iter().map(|(address, id)| async move {
             let r = &spec.resources[address];

@@ -40,12 +40,53 @@ pub enum EngineError {
     State(#[from] StateError),
     #[error("refresh failed:\n{}", .0.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n"))]
     Refresh(Vec<FailedOp>),
+    /// The state was written by another spec (its `name`).
+    #[error(
+        "this state belongs to the spec named `{owner}` ({resources} resources), not to `{spec}`: specs in one directory share `.tandem/state.json` unless each has its own. Give `{spec}` its own state (`--state .tandem/{spec}.json`, or a `backend:` block); if you renamed the spec, put `name: {owner}` back"
+    )]
+    NotThisSpecsState { owner: String, spec: String, resources: usize },
+    /// A resource's type has no kind in this build.
     #[error("{0}")]
-    Refused(String),
+    UnknownKind(String),
+    /// The plan would delete or replace resources marked `prevent_destroy`
+    /// (one line per resource).
+    #[error("{}\nTo go ahead, set `prevent_destroy: false` in the spec first (and apply), or change the plan so it keeps the resource.", .0.join("\n"))]
+    Protected(Vec<String>),
+    /// A `moved:` rename cannot be made in the state.
+    #[error("{0}")]
+    Moved(String),
+    /// Import refused before any cloud call, or the object not imported
+    /// (one line per reason).
+    #[error("{}", .0.join("\n"))]
+    Import(Vec<String>),
+    /// The state changed since the plan was made.
+    #[error(
+        "the state changed since this plan was made (plan: serial {plan_serial} of lineage {plan_lineage}, state now: serial {state_serial} of lineage {state_lineage}); make a new plan"
+    )]
+    StalePlan { plan_serial: u64, plan_lineage: String, state_serial: u64, state_lineage: String },
     /// The command's arguments do not fit the spec (a `--target` or
     /// `--stage` that names nothing): the user's to fix, not the cloud's.
     #[error("{0}")]
     Usage(String),
+}
+
+impl EngineError {
+    /// A stable name of the condition, for scripts (`error.code` in JSON,
+    /// docs/json.md); `None` for spec problems (each has its own code) and
+    /// cloud failures (the cloud's code).
+    pub fn code(&self) -> Option<&'static str> {
+        Some(match self {
+            EngineError::Spec(_) | EngineError::Refresh(_) => return None,
+            EngineError::State(_) => "tandem::state",
+            EngineError::NotThisSpecsState { .. } => "tandem::state_owner",
+            EngineError::UnknownKind(_) => "tandem::unknown_kind",
+            EngineError::Protected(_) => "tandem::prevent_destroy",
+            EngineError::Moved(_) => "tandem::moved",
+            EngineError::Import(_) => "tandem::import",
+            EngineError::StalePlan { .. } => "tandem::stale_plan",
+            EngineError::Usage(_) => "tandem::usage",
+        })
+    }
 }
 
 /// An operation that failed, for people (`message`) and for machines: the
@@ -228,12 +269,7 @@ fn check_owner(spec: &Spec, state: &State) -> Result<(), EngineError> {
     if state.resources.is_empty() || state.spec_name.is_empty() || state.spec_name == spec.name {
         return Ok(());
     }
-    Err(EngineError::Refused(format!(
-        "this state belongs to the spec named `{owner}` ({n} resources), not to `{name}`: specs in one directory share `.tandem/state.json` unless each has its own. Give `{name}` its own state (`--state .tandem/{name}.json`, or a `backend:` block); if you renamed the spec, put `name: {owner}` back",
-        owner = state.spec_name,
-        n = state.resources.len(),
-        name = spec.name
-    )))
+    Err(EngineError::NotThisSpecsState { owner: state.spec_name.clone(), spec: spec.name.clone(), resources: state.resources.len() })
 }
 
 /// Fill in the default name and bring values to their declared types.

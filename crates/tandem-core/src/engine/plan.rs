@@ -113,7 +113,7 @@ impl Engine {
                 continue;
             }
             let r = &spec.resources[&addr];
-            let kind = self.kind(&r.type_name).map_err(EngineError::Refused)?;
+            let kind = self.kind(&r.type_name).map_err(EngineError::UnknownKind)?;
             let schema = kind.schema();
             let ev = r.properties.eval(&|res, attr| {
                 if pending.contains(res) {
@@ -382,10 +382,7 @@ impl Engine {
         if refused.is_empty() {
             Ok(())
         } else {
-            Err(EngineError::Refused(format!(
-                "{}\nTo go ahead, set `prevent_destroy: false` in the spec first (and apply), or change the plan so it keeps the resource.",
-                refused.join("\n")
-            )))
+            Err(EngineError::Protected(refused))
         }
     }
 }
@@ -396,7 +393,7 @@ fn moves(spec: &Spec, state: &State) -> Result<(State, Vec<Move>), EngineError> 
     let mut all = Vec::new();
     for m in &spec.moved {
         let done = moved.move_resource(&m.from, &m.to).map_err(|e| {
-            EngineError::Refused(format!(
+            EngineError::Moved(format!(
                 "{e} ({}: `moved` from `{}` to `{}`); remove one of them from the state with `tandem state rm` first",
                 spec.location(m.span),
                 m.from,
