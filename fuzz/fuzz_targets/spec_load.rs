@@ -57,8 +57,13 @@ fuzz_target!(init: signal_stack(), |data: &[u8]| {
     };
     let _ = problems.to_string();
     for p in problems.iter() {
-        let _ = p.render(true);
-        let _ = p.render(false);
+        // What `tandem validate` shows on a terminal (the CLI's
+        // render::problem_text): miette's graphical report over the source.
+        if let Some(src) = &p.source {
+            let report = miette::Report::new(p.clone()).with_source_code(miette::NamedSource::new(src.name.clone(), src.text.clone()));
+            let mut out = String::new();
+            let _ = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).render_report(&mut out, report.as_ref());
+        }
         let _ = p.to_json();
     }
 });

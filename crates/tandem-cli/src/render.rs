@@ -90,9 +90,29 @@ pub fn problems(p: &Problems, json: bool, stream: bool) {
     let graphical = std::io::stderr().is_terminal();
     let color = wants_color(graphical);
     for pr in p.iter() {
-        errln!("{}", pr.render_styled(graphical, color));
+        errln!("{}", problem_text(pr, graphical, color));
     }
     errln!("{} problem{} found.", p.len(), if p.len() == 1 { "" } else { "s" });
+}
+
+/// One problem for a terminal (graphical: the snippet headed by
+/// `file:line:col`, in colour when `color`) or as plain text (logs, pipes).
+pub fn problem_text(p: &tandem_spec::Problem, graphical: bool, color: bool) -> String {
+    let src = match (&p.source, graphical) {
+        (Some(src), true) => src,
+        _ => {
+            let mut s = format!("error[{}]: {p}", p.code);
+            if let Some(h) = &p.help {
+                s.push_str(&format!("\n  help: {h}"));
+            }
+            return s;
+        }
+    };
+    let report = miette::Report::new(p.clone()).with_source_code(miette::NamedSource::new(src.name.clone(), src.text.clone()));
+    let mut out = String::new();
+    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let _ = miette::GraphicalReportHandler::new_themed(theme).render_report(&mut out, report.as_ref());
+    out
 }
 
 /// Allowed but worth a look (overlapping networks nothing connects), on
@@ -554,4 +574,27 @@ fn unread_text(unread: &[tandem_core::plan::Unread]) -> String {
     }
     s.push_str("To leave them out on purpose use --stage/--target; `tandem failover shift` moves calls away from a region.\n");
     s
+}
+
+#[cfg(test)]
+mod problem_tests {
+    use super::problem_text;
+    use std::sync::Arc;
+    use tandem_spec::{Problem, SourceFile, Span};
+
+    #[test]
+    fn a_graphical_problem_names_the_file_line_and_column() {
+        let text = "version: 1\nresources:\n  a:\n    properties: { shard_cuont: 2 }\n";
+        let src = Arc::new(SourceFile { name: "tandem.yaml".into(), text: text.into() });
+        let at = text.find("shard_cuont").unwrap();
+        let p = Problem::new("tandem::spec::unknown_field", "unknown field `shard_cuont`")
+            .at(&src, Span::new(at, "shard_cuont".len()), "not a field of this kind")
+            .help("did you mean `shard_count`?");
+        let out = problem_text(&p, true, false);
+        assert!(out.contains("tandem.yaml:4:19"), "{out}");
+        assert!(out.contains("not a field of this kind") && out.contains("shard_count"), "{out}");
+        let plain = problem_text(&p, false, false);
+        assert!(plain.starts_with("error[tandem::spec::unknown_field]: tandem.yaml:4:19"), "{plain}");
+        assert!(plain.ends_with("help: did you mean `shard_count`?"), "{plain}");
+    }
 }

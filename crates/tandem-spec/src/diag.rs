@@ -2,7 +2,7 @@
 //! what to do. All problems of a load are reported together.
 
 use crate::yaml::{floor_char_boundary, Span};
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use miette::{Diagnostic, LabeledSpan, SourceCode};
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::{Arc, Weak};
@@ -158,34 +158,6 @@ impl fmt::Display for Problems {
 }
 
 impl std::error::Error for Problems {}
-
-impl Problem {
-    /// Render for a terminal (graphical, with the snippet headed by
-    /// `file:line:col`) or as plain text (what logs and tests read).
-    pub fn render(&self, graphical: bool) -> String {
-        self.render_styled(graphical, false)
-    }
-
-    /// [`Self::render`], in colour when `color` (a terminal that did not ask for NO_COLOR).
-    pub fn render_styled(&self, graphical: bool, color: bool) -> String {
-        let src = match (&self.source, graphical) {
-            (Some(src), true) => src,
-            _ => {
-                let mut s = format!("error[{}]: {self}", self.code);
-                if let Some(h) = &self.help {
-                    s.push_str(&format!("\n  help: {h}"));
-                }
-                return s;
-            }
-        };
-        let report = miette::Report::new(self.clone()).with_source_code(NamedSource::new(src.name.clone(), src.text.clone()));
-        let mut out = String::new();
-        let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
-        let handler = miette::GraphicalReportHandler::new_themed(theme);
-        let _ = handler.render_report(&mut out, report.as_ref());
-        out
-    }
-}
 
 /// The closest known name to `word`, if one is close enough to be a likely
 /// typo: a high Jaro-Winkler similarity, or (for short names, where
