@@ -23,7 +23,7 @@ use std::sync::Arc;
 use tandem_core::planfile::{PlanFile, PlanFileError};
 use tandem_core::{Engine, EngineError, Plan, PlanOptions, Reporter};
 use tandem_provider::Registry;
-use tandem_spec::{Problem, Problems, SourceFile, Spec, VarInputs};
+use tandem_spec::{Code, Problem, Problems, SourceFile, Spec, VarInputs};
 use tandem_state::crypt;
 
 /// Exit codes: 0 success; 1 a cloud operation failed or was refused; 2 the
@@ -141,9 +141,8 @@ async fn run(cmd: Command) -> CmdResult {
             let text = read_file(&a.spec, "spec", false)?;
             let src = Arc::new(SourceFile { name: a.spec.display().to_string(), text: text.clone() });
             let title = a.spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-            let schema = tandem_spec::vars_schema::vars_schema(&text, &title).map_err(|e| {
-                Failure::Invalid(Problems(vec![Problem::new("tandem::spec::yaml", e.message).at(&src, e.span, "here")]), false)
-            })?;
+            let schema = tandem_spec::vars_schema::vars_schema(&text, &title)
+                .map_err(|e| Failure::Invalid(Problems(vec![Problem::new(Code::SpecYaml, e.message).at(&src, e.span, "here")]), false))?;
             outln!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
             Ok(0)
         }
@@ -182,7 +181,7 @@ pub(crate) fn registry() -> Registry {
 }
 
 pub(crate) fn invalid(message: String, json: bool) -> Failure {
-    Failure::Invalid(Problems(vec![Problem::new("tandem::usage", message)]), json)
+    Failure::Invalid(Problems(vec![Problem::new(Code::Usage, message)]), json)
 }
 
 fn read_file(path: &Path, what: &str, json: bool) -> Result<String, Failure> {
@@ -628,7 +627,7 @@ fn import_items(path: &Path, json: bool) -> Result<Vec<(String, String)>, Failur
     let src = std::sync::Arc::new(SourceFile { name: path.display().to_string(), text: text.clone() });
     let bad = |span: tandem_spec::Span, why: &str| {
         Failure::Invalid(
-            Problems(vec![Problem::new("tandem::import_file", why.to_string())
+            Problems(vec![Problem::new(Code::ImportFile, why.to_string())
                 .at(&src, span, "here")
                 .help("write `address: id` lines, or a list of `- { address: vpc, id: vpc-0abc }`")]),
             json,
@@ -751,7 +750,7 @@ fn fmt(a: FmtArgs) -> CmdResult {
         let text = read_file(f, "spec", false)?;
         let src = Arc::new(SourceFile { name: f.display().to_string(), text: text.clone() });
         let formatted = tandem_spec::fmt::format(&text)
-            .map_err(|e| Failure::Invalid(Problems(vec![Problem::new("tandem::fmt", e.message).at(&src, e.span, "here")]), false))?;
+            .map_err(|e| Failure::Invalid(Problems(vec![Problem::new(Code::Fmt, e.message).at(&src, e.span, "here")]), false))?;
         if formatted == text {
             continue;
         }

@@ -580,14 +580,14 @@ fn unread_text(unread: &[tandem_core::plan::Unread]) -> String {
 mod problem_tests {
     use super::problem_text;
     use std::sync::Arc;
-    use tandem_spec::{Problem, SourceFile, Span};
+    use tandem_spec::{Code, Problem, SourceFile, Span};
 
     #[test]
     fn a_graphical_problem_names_the_file_line_and_column() {
         let text = "version: 1\nresources:\n  a:\n    properties: { shard_cuont: 2 }\n";
         let src = Arc::new(SourceFile { name: "tandem.yaml".into(), text: text.into() });
         let at = text.find("shard_cuont").unwrap();
-        let p = Problem::new("tandem::spec::unknown_field", "unknown field `shard_cuont`")
+        let p = Problem::new(Code::SpecUnknownField, "unknown field `shard_cuont`")
             .at(&src, Span::new(at, "shard_cuont".len()), "not a field of this kind")
             .help("did you mean `shard_count`?");
         let out = problem_text(&p, true, false);

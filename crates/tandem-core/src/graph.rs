@@ -3,6 +3,7 @@
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, BTreeSet};
+use tandem_spec::Code;
 use tandem_spec::{Problem, Spec};
 
 /// Resources and "needs" edges (dependency -> dependent).
@@ -84,7 +85,7 @@ impl Graph {
             .into_iter()
             .map(|path| {
                 let first = &spec.resources[&path[0]];
-                Problem::new("tandem::spec::cycle", format!("dependency cycle: {}", path.join(" -> ")))
+                Problem::new(Code::SpecCycle, format!("dependency cycle: {}", path.join(" -> ")))
                     .at(&spec.source, first.span, "this resource is part of a cycle")
                     .help("break the cycle: one of these references (or depends_on) must go")
             })

@@ -10,6 +10,7 @@
 //! `--backend-config KEY=VALUE` or `TANDEM_BACKEND_<KEY>` (flags win over the
 //! environment, which wins over the spec).
 
+use crate::diag::Code;
 use crate::diag::{suggest, Problem, Problems, SourceFile};
 use crate::yaml::{self, Node, NodeKind, Scalar, Span};
 use indexmap::IndexMap;
@@ -82,7 +83,7 @@ impl BackendConfig {
 pub fn load_backend(source: SourceFile) -> Result<Option<BackendSpec>, Problems> {
     let src = Arc::new(source);
     let root = yaml::parse(&src.text).map_err(|e| {
-        Problems(vec![Problem::new("tandem::spec::yaml", format!("this is not valid YAML: {}", e.message)).at(&src, e.span, "here")])
+        Problems(vec![Problem::new(Code::SpecYaml, format!("this is not valid YAML: {}", e.message)).at(&src, e.span, "here")])
     })?;
     let mut problems = Problems::default();
     let b = root.as_map().and_then(|m| m.get("backend")).and_then(|(_, n)| parse_backend(&src, n, &mut problems));
@@ -92,7 +93,7 @@ pub fn load_backend(source: SourceFile) -> Result<Option<BackendSpec>, Problems>
 pub(crate) fn parse_backend(src: &Arc<SourceFile>, node: &Node, problems: &mut Problems) -> Option<BackendSpec> {
     let Some(m) = node.as_map().filter(|m| m.len() == 1) else {
         problems.push(
-            Problem::new("tandem::spec::backend", "`backend` names one backend type with its settings")
+            Problem::new(Code::SpecBackend, "`backend` names one backend type with its settings")
                 .at(src, node.span, "expected one of `local:` or `s3:`")
                 .help("for example `backend: { s3: { bucket: my-state, key: stack/state.json, region: us-east-1 } }`"),
         );
@@ -103,7 +104,7 @@ pub(crate) fn parse_backend(src: &Arc<SourceFile>, node: &Node, problems: &mut P
         "local" => LOCAL_KEYS,
         "s3" => S3_KEYS,
         other => {
-            let p = Problem::new("tandem::spec::backend", format!("unknown backend type `{other}`")).at(src, *tspan, "not a backend type");
+            let p = Problem::new(Code::SpecBackend, format!("unknown backend type `{other}`")).at(src, *tspan, "not a backend type");
             problems.push(match suggest(other, BACKEND_TYPES.iter().copied()) {
                 Some(s) => p.help(format!("did you mean `{s}`?")),
                 None => p.help(format!("backend types: {}", BACKEND_TYPES.join(", "))),
@@ -116,7 +117,7 @@ pub(crate) fn parse_backend(src: &Arc<SourceFile>, node: &Node, problems: &mut P
         NodeKind::Map(entries) => {
             for (k, (ks, v)) in entries {
                 if !known.contains(&k.as_str()) {
-                    let p = Problem::new("tandem::spec::backend", format!("unknown setting `{k}` for the {type_name} backend")).at(
+                    let p = Problem::new(Code::SpecBackend, format!("unknown setting `{k}` for the {type_name} backend")).at(
                         src,
                         *ks,
                         "not a known setting",
@@ -132,7 +133,7 @@ pub(crate) fn parse_backend(src: &Arc<SourceFile>, node: &Node, problems: &mut P
                     NodeKind::Scalar(Scalar::Bool(b)) => b.to_string(),
                     NodeKind::Scalar(Scalar::Int(i)) => i.to_string(),
                     _ => {
-                        problems.push(Problem::new("tandem::spec::backend", format!("`{k}` must be a string, found {}", v.describe())).at(
+                        problems.push(Problem::new(Code::SpecBackend, format!("`{k}` must be a string, found {}", v.describe())).at(
                             src,
                             v.span,
                             "expected a string",
@@ -143,7 +144,7 @@ pub(crate) fn parse_backend(src: &Arc<SourceFile>, node: &Node, problems: &mut P
                 if text.contains("${") {
                     problems.push(
                         Problem::new(
-                            "tandem::spec::backend",
+                            Code::SpecBackend,
                             format!("`{k}` cannot use `${{...}}`: the backend is needed before variables and resources"),
                         )
                         .at(src, v.span, "a reference")
@@ -159,7 +160,7 @@ pub(crate) fn parse_backend(src: &Arc<SourceFile>, node: &Node, problems: &mut P
         }
         NodeKind::Scalar(Scalar::Null) => {}
         _ => {
-            problems.push(Problem::new("tandem::spec::backend", format!("the {type_name} backend's settings are a mapping")).at(
+            problems.push(Problem::new(Code::SpecBackend, format!("the {type_name} backend's settings are a mapping")).at(
                 src,
                 body.span,
                 "expected a mapping",
@@ -197,7 +198,7 @@ pub fn resolve_backend(spec: Option<&BackendSpec>, overrides: &BackendOverrides)
     }
     for (k, v) in &overrides.flags {
         if !known.contains(&k.as_str()) {
-            let p = Problem::new("tandem::usage", format!("`--backend-config {k}=...` is not a setting of the {type_name} backend"));
+            let p = Problem::new(Code::Usage, format!("`--backend-config {k}=...` is not a setting of the {type_name} backend"));
             problems.push(match suggest(k, known.iter().copied()) {
                 Some(s) => p.help(format!("did you mean `{s}`?")),
                 None => p.help(format!("settings: {}", known.join(", "))),
@@ -210,7 +211,7 @@ pub fn resolve_backend(spec: Option<&BackendSpec>, overrides: &BackendOverrides)
         match values.get(k).filter(|v| !v.is_empty()) {
             Some(v) => v.clone(),
             None => {
-                let p = Problem::new("tandem::spec::backend", format!("the {type_name} backend needs `{k}`")).help(format!(
+                let p = Problem::new(Code::SpecBackend, format!("the {type_name} backend needs `{k}`")).help(format!(
                     "add `{k}:` to the spec's backend block, or pass `--backend-config {k}=VALUE` (or TANDEM_BACKEND_{})",
                     k.to_uppercase()
                 ));
@@ -228,7 +229,7 @@ pub fn resolve_backend(spec: Option<&BackendSpec>, overrides: &BackendOverrides)
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
-                problems.push(Problem::new("tandem::spec::backend", format!("`use_path_style` is true or false, not `{other}`")));
+                problems.push(Problem::new(Code::SpecBackend, format!("`use_path_style` is true or false, not `{other}`")));
                 false
             }
         };

@@ -39,10 +39,150 @@ pub(crate) fn line_col(src: &Arc<SourceFile>, offset: usize) -> (usize, usize) {
     })
 }
 
+/// Every code a [`Problem`] carries: stable names (`tandem::spec::unknown_field`)
+/// for docs and scripts (`problems[].code` in JSON, docs/json.md). One enum,
+/// so a code cannot be misspelt at one call site and the list is the docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    /// `tandem::fmt`
+    Fmt,
+    /// `tandem::import_file`
+    ImportFile,
+    /// `tandem::spec::asn`
+    SpecAsn,
+    /// `tandem::spec::backend`
+    SpecBackend,
+    /// `tandem::spec::cycle`
+    SpecCycle,
+    /// `tandem::spec::each`
+    SpecEach,
+    /// `tandem::spec::file`
+    SpecFile,
+    /// `tandem::spec::for_each`
+    SpecForEach,
+    /// `tandem::spec::missing_field`
+    SpecMissingField,
+    /// `tandem::spec::missing_type`
+    SpecMissingType,
+    /// `tandem::spec::moved`
+    SpecMoved,
+    /// `tandem::spec::overlap`
+    SpecOverlap,
+    /// `tandem::spec::overlap_unconnected`
+    SpecOverlapUnconnected,
+    /// `tandem::spec::reference`
+    SpecReference,
+    /// `tandem::spec::region`
+    SpecRegion,
+    /// `tandem::spec::resource_name`
+    SpecResourceName,
+    /// `tandem::spec::rule`
+    SpecRule,
+    /// `tandem::spec::sensitive_in_plain_field`
+    SpecSensitiveInPlainField,
+    /// `tandem::spec::shape`
+    SpecShape,
+    /// `tandem::spec::stage`
+    SpecStage,
+    /// `tandem::spec::type`
+    SpecType,
+    /// `tandem::spec::undeclared_variable`
+    SpecUndeclaredVariable,
+    /// `tandem::spec::unknown_field`
+    SpecUnknownField,
+    /// `tandem::spec::unknown_output`
+    SpecUnknownOutput,
+    /// `tandem::spec::unknown_resource`
+    SpecUnknownResource,
+    /// `tandem::spec::unknown_type`
+    SpecUnknownType,
+    /// `tandem::spec::unknown_variable`
+    SpecUnknownVariable,
+    /// `tandem::spec::value`
+    SpecValue,
+    /// `tandem::spec::var_file`
+    SpecVarFile,
+    /// `tandem::spec::variable_type`
+    SpecVariableType,
+    /// `tandem::spec::variable_unset`
+    SpecVariableUnset,
+    /// `tandem::spec::variable_value`
+    SpecVariableValue,
+    /// `tandem::spec::version`
+    SpecVersion,
+    /// `tandem::spec::wrong_kind`
+    SpecWrongKind,
+    /// `tandem::spec::yaml`
+    SpecYaml,
+    /// `tandem::usage`
+    Usage,
+}
+
+impl Code {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Code::Fmt => "tandem::fmt",
+            Code::ImportFile => "tandem::import_file",
+            Code::SpecAsn => "tandem::spec::asn",
+            Code::SpecBackend => "tandem::spec::backend",
+            Code::SpecCycle => "tandem::spec::cycle",
+            Code::SpecEach => "tandem::spec::each",
+            Code::SpecFile => "tandem::spec::file",
+            Code::SpecForEach => "tandem::spec::for_each",
+            Code::SpecMissingField => "tandem::spec::missing_field",
+            Code::SpecMissingType => "tandem::spec::missing_type",
+            Code::SpecMoved => "tandem::spec::moved",
+            Code::SpecOverlap => "tandem::spec::overlap",
+            Code::SpecOverlapUnconnected => "tandem::spec::overlap_unconnected",
+            Code::SpecReference => "tandem::spec::reference",
+            Code::SpecRegion => "tandem::spec::region",
+            Code::SpecResourceName => "tandem::spec::resource_name",
+            Code::SpecRule => "tandem::spec::rule",
+            Code::SpecSensitiveInPlainField => "tandem::spec::sensitive_in_plain_field",
+            Code::SpecShape => "tandem::spec::shape",
+            Code::SpecStage => "tandem::spec::stage",
+            Code::SpecType => "tandem::spec::type",
+            Code::SpecUndeclaredVariable => "tandem::spec::undeclared_variable",
+            Code::SpecUnknownField => "tandem::spec::unknown_field",
+            Code::SpecUnknownOutput => "tandem::spec::unknown_output",
+            Code::SpecUnknownResource => "tandem::spec::unknown_resource",
+            Code::SpecUnknownType => "tandem::spec::unknown_type",
+            Code::SpecUnknownVariable => "tandem::spec::unknown_variable",
+            Code::SpecValue => "tandem::spec::value",
+            Code::SpecVarFile => "tandem::spec::var_file",
+            Code::SpecVariableType => "tandem::spec::variable_type",
+            Code::SpecVariableUnset => "tandem::spec::variable_unset",
+            Code::SpecVariableValue => "tandem::spec::variable_value",
+            Code::SpecVersion => "tandem::spec::version",
+            Code::SpecWrongKind => "tandem::spec::wrong_kind",
+            Code::SpecYaml => "tandem::spec::yaml",
+            Code::Usage => "tandem::usage",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// Stable code (`tandem::spec::unknown_field`) for docs and scripts.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub label: String,
     pub help: Option<String>,
@@ -51,7 +191,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Problem { code, message: message.into(), label: String::new(), help: None, span: None, source: None }
     }
     pub fn at(mut self, source: &Arc<SourceFile>, span: Span, label: impl Into<String>) -> Self {
@@ -187,6 +327,53 @@ pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
 #[cfg(test)]
 mod line_tests {
     use super::*;
+
+    #[test]
+    fn every_code_is_a_distinct_tandem_name() {
+        let all = [
+            Code::Fmt,
+            Code::ImportFile,
+            Code::SpecAsn,
+            Code::SpecBackend,
+            Code::SpecCycle,
+            Code::SpecEach,
+            Code::SpecFile,
+            Code::SpecForEach,
+            Code::SpecMissingField,
+            Code::SpecMissingType,
+            Code::SpecMoved,
+            Code::SpecOverlap,
+            Code::SpecOverlapUnconnected,
+            Code::SpecReference,
+            Code::SpecRegion,
+            Code::SpecResourceName,
+            Code::SpecRule,
+            Code::SpecSensitiveInPlainField,
+            Code::SpecShape,
+            Code::SpecStage,
+            Code::SpecType,
+            Code::SpecUndeclaredVariable,
+            Code::SpecUnknownField,
+            Code::SpecUnknownOutput,
+            Code::SpecUnknownResource,
+            Code::SpecUnknownType,
+            Code::SpecUnknownVariable,
+            Code::SpecValue,
+            Code::SpecVarFile,
+            Code::SpecVariableType,
+            Code::SpecVariableUnset,
+            Code::SpecVariableValue,
+            Code::SpecVersion,
+            Code::SpecWrongKind,
+            Code::SpecYaml,
+            Code::Usage,
+        ];
+        let names: std::collections::BTreeSet<&str> = all.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names.len(), all.len(), "{names:?}");
+        assert!(names.iter().all(|n| n.starts_with("tandem::") && n.chars().all(|c| c.is_ascii_lowercase() || c == ':' || c == '_')));
+        assert_eq!(serde_json::to_value(Code::SpecUnknownField).unwrap(), "tandem::spec::unknown_field");
+        assert_eq!(Code::SpecUnknownField, "tandem::spec::unknown_field");
+    }
 
     #[test]
     fn line_col_of_a_source_is_that_of_counting_from_the_top() {

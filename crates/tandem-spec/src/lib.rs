@@ -14,7 +14,7 @@ pub mod vars_schema;
 pub mod yaml;
 
 pub use backend::{load_backend, resolve_backend, BackendConfig, BackendOverrides, BackendSpec};
-pub use diag::{suggest, Problem, Problems, SourceFile};
+pub use diag::{suggest, Code, Problem, Problems, SourceFile};
 pub use load::{load, VarInputs, ID_OUTPUT};
 pub use model::{Evaluated, Expr, ExprKind, Moved, OutputSpec, Part, Resource, Spec, VarType, Variable};
 pub use yaml::Span;

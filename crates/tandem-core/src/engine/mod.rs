@@ -201,7 +201,7 @@ impl Engine {
             let (Some(kind), Some(me)) = (self.registry.get(&r.type_name), view.get(&r.address)) else { continue };
             for inv in kind.validate_in(&me, &view) {
                 let span = r.properties.span_of(&inv.field).unwrap_or(r.span);
-                problems.push(Problem::new("tandem::spec::rule", inv.message).at(&spec.source, span, format!("in `{}`", r.address)));
+                problems.push(Problem::new(tandem_spec::Code::SpecRule, inv.message).at(&spec.source, span, format!("in `{}`", r.address)));
             }
         }
         problems.into_result(g)

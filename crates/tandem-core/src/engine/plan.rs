@@ -9,6 +9,7 @@ use crate::plan::{diff_fields, Action, Change, Plan};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use tandem_spec::Code;
 use tandem_spec::{Problem, Problems, Spec};
 use tandem_state::{Move, PendingKind, State};
 
@@ -122,7 +123,7 @@ impl Engine {
                 lookup(&refreshed, res, attr)
             });
             let desired = finalize(schema, &name_default(r, schema, &refreshed), ev.value.clone()).map_err(|e| {
-                EngineError::Spec(Problems(vec![Problem::new("tandem::spec::type", e).at(&spec.source, r.span, "in this resource")]))
+                EngineError::Spec(Problems(vec![Problem::new(Code::SpecType, e).at(&spec.source, r.span, "in this resource")]))
             })?;
             let mut reasons = Vec::new();
             let (action, fields) = match refreshed.resources.get(&addr) {

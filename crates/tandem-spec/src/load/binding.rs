@@ -1,6 +1,7 @@
 //! Binding: property values to expressions; `${...}` references, variables, each.key/each.value and file functions.
 
 use super::*;
+use crate::diag::Code;
 
 pub(super) fn push_lit(parts: &mut Vec<Part>, l: String) {
     if let Some(Part::Lit(prev)) = parts.last_mut() {
@@ -16,7 +17,7 @@ impl Loader<'_> {
         let kind = match &node.kind {
             NodeKind::Scalar(Scalar::Str(s)) => match template::parse(s) {
                 Err((_, msg)) => {
-                    self.err("tandem::spec::reference", node.span, msg, "bad reference");
+                    self.err(Code::SpecReference, node.span, msg, "bad reference");
                     ExprKind::Literal(Value::String(s.clone()))
                 }
                 Ok(pieces) => self.bind(pieces, node.span, vars, each),
@@ -31,7 +32,7 @@ impl Loader<'_> {
     pub(super) fn each_value(&mut self, field: &str, span: Span, each: Option<&EachCtx>) -> Value {
         let Some(e) = each else {
             self.err(
-                "tandem::spec::each",
+                Code::SpecEach,
                 span,
                 format!("`${{each.{field}}}` is only meaningful in a resource with `for_each`"),
                 "no for_each here",
@@ -45,7 +46,7 @@ impl Loader<'_> {
                 Some(r) => Value::String(r.clone()),
                 None => {
                     self.err(
-                        "tandem::spec::each",
+                        Code::SpecEach,
                         span,
                         "`${each.region}` needs a `region` on the resource (and cannot be used inside `region`)",
                         "no region",
@@ -67,7 +68,7 @@ impl Loader<'_> {
                 Value::String(p) => p,
                 Value::Null => return String::new(),
                 other => {
-                    self.err("tandem::spec::file", span, format!("`var.{name}` is {other}, not a path"), "not a path");
+                    self.err(Code::SpecFile, span, format!("`var.{name}` is {other}, not a path"), "not a path");
                     return String::new();
                 }
             },
@@ -107,12 +108,12 @@ impl Loader<'_> {
                 let message = format!("cannot read {} (`{path}`, relative to the spec's directory): {e}", full.display());
                 match self.deferred.as_mut() {
                     Some(d) => d.push(
-                        Problem::new("tandem::spec::file", message)
+                        Problem::new(Code::SpecFile, message)
                             .at(&self.src, span, "unreadable file")
                             .help("make the file (for a Lambda package: scripts/build-lambda), or leave this resource out with --target/--stage; until then it cannot be planned or applied"),
                     ),
                     None => {
-                        self.err("tandem::spec::file", span, message, "unreadable file");
+                        self.err(Code::SpecFile, span, message, "unreadable file");
                     }
                 }
                 String::new()
@@ -176,7 +177,7 @@ impl Loader<'_> {
                             Value::String(k) => format!("{name}[{k}]"),
                             _ => {
                                 self.err(
-                                    "tandem::spec::each",
+                                    Code::SpecEach,
                                     span,
                                     format!("`var.{v}` is not a string, so it cannot pick an instance"),
                                     "not a key",
@@ -188,7 +189,7 @@ impl Loader<'_> {
                             Value::String(k) => format!("{name}[{k}]"),
                             _ => {
                                 self.err(
-                                    "tandem::spec::each",
+                                    Code::SpecEach,
                                     span,
                                     format!("`each.{field}` is not a string here, so it cannot pick an instance"),
                                     "not a key",
@@ -216,7 +217,7 @@ impl Loader<'_> {
                     Some(s) => format!("did you mean `${{var.{s}}}`?"),
                     None => "declare it under `variables:`".to_string(),
                 };
-                self.err("tandem::spec::unknown_variable", span, format!("unknown variable `{name}`"), "not declared").help = Some(help);
+                self.err(Code::SpecUnknownVariable, span, format!("unknown variable `{name}`"), "not declared").help = Some(help);
                 Value::Null
             }
         }

@@ -1,6 +1,7 @@
 //! Checks: every property against its kind's schema (types, required fields, rules).
 
 use super::*;
+use crate::diag::Code;
 
 impl Loader<'_> {
     /// Check a property mapping against its fields.
@@ -30,7 +31,7 @@ impl Loader<'_> {
             if !m.contains_key(f.name) {
                 let at = if path.is_empty() { format!("`{res}`") } else { format!("`{path}` of `{res}`") };
                 self.err(
-                    "tandem::spec::missing_field",
+                    Code::SpecMissingField,
                     e.span,
                     format!("{at} is missing the required field `{}`", f.name),
                     &format!("add `{}`", f.name),
@@ -120,7 +121,7 @@ impl Loader<'_> {
             }
         }
         let p = self.err(
-            "tandem::spec::type",
+            Code::SpecType,
             e.span,
             format!("`{path}` must be {}, found {found}", ty.describe()),
             &format!("expected {}", ty.describe()),
@@ -161,7 +162,7 @@ impl Loader<'_> {
                 _ => None,
             };
             if let Some(msg) = problem {
-                self.err("tandem::spec::value", e.span, msg, "invalid value");
+                self.err(Code::SpecValue, e.span, msg, "invalid value");
             }
         }
     }

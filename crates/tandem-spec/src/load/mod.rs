@@ -2,6 +2,7 @@
 //! and every property against its kind's schema. All problems are collected
 //! and reported together.
 
+use crate::diag::Code;
 use crate::diag::{suggest, Problem, Problems, SourceFile};
 use crate::model::*;
 use crate::template::{self, FileArg, Index, Piece, RefTarget};
@@ -48,7 +49,7 @@ pub fn load(source: SourceFile, inputs: &VarInputs, kinds: &[&KindSchema]) -> Re
         Ok(r) => r,
         Err(e) => {
             problems.push(
-                Problem::new("tandem::spec::yaml", format!("this is not valid YAML: {}", e.message))
+                Problem::new(Code::SpecYaml, format!("this is not valid YAML: {}", e.message))
                     .at(&src, e.span, "here")
                     .help("check indentation and that every `[`/`{` is closed"),
             );
@@ -121,14 +122,14 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn err(&mut self, code: &'static str, span: Span, message: impl Into<String>, label: &str) -> &mut Problem {
+    fn err(&mut self, code: Code, span: Span, message: impl Into<String>, label: &str) -> &mut Problem {
         let p = Problem::new(code, message).at(&self.src, span, label);
         self.problems.push(p);
         self.problems.0.last_mut().expect("just pushed")
     }
 
     fn unknown_key(&mut self, what: &str, key: &str, span: Span, known: &[&str]) {
-        let p = self.err("tandem::spec::unknown_field", span, format!("unknown field `{key}` in {what}"), "not a known field");
+        let p = self.err(Code::SpecUnknownField, span, format!("unknown field `{key}` in {what}"), "not a known field");
         p.help = Some(match suggest(key, known.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("known fields: {}", known.join(", ")),
@@ -137,7 +138,7 @@ impl Loader<'_> {
 
     fn spec(&mut self, root: &Node, inputs: &VarInputs) -> Option<Spec> {
         let Some(top) = root.as_map() else {
-            self.err("tandem::spec::shape", root.span, format!("a spec is a mapping, found {}", root.describe()), "here").help =
+            self.err(Code::SpecShape, root.span, format!("a spec is a mapping, found {}", root.describe()), "here").help =
                 Some("start with `version: 1`, `name:` and `resources:`".into());
             return None;
         };
@@ -150,13 +151,13 @@ impl Loader<'_> {
             Some((_, n)) => match n.kind {
                 NodeKind::Scalar(Scalar::Int(1)) => 1,
                 _ => {
-                    self.err("tandem::spec::version", n.span, "unsupported spec version", "expected 1").help =
+                    self.err(Code::SpecVersion, n.span, "unsupported spec version", "expected 1").help =
                         Some("this tandem reads `version: 1`".into());
                     1
                 }
             },
             None => {
-                self.err("tandem::spec::version", Span::new(0, 0), "the spec has no `version`", "add `version: 1`").help =
+                self.err(Code::SpecVersion, Span::new(0, 0), "the spec has no `version`", "add `version: 1`").help =
                     Some("add `version: 1` at the top".into());
                 1
             }
@@ -165,7 +166,7 @@ impl Loader<'_> {
             Some((_, n)) => match n.as_str() {
                 Some(s) if !s.is_empty() => s.to_string(),
                 _ => {
-                    self.err("tandem::spec::type", n.span, "`name` must be a non-empty string", "expected a string");
+                    self.err(Code::SpecType, n.span, "`name` must be a non-empty string", "expected a string");
                     String::new()
                 }
             },
@@ -188,12 +189,7 @@ impl Loader<'_> {
                 }
                 None if rnode.is_null() => {}
                 None => {
-                    self.err(
-                        "tandem::spec::shape",
-                        rnode.span,
-                        "`resources` must be a mapping of names to resources",
-                        "expected a mapping",
-                    );
+                    self.err(Code::SpecShape, rnode.span, "`resources` must be a mapping of names to resources", "expected a mapping");
                 }
             }
         }
@@ -222,7 +218,7 @@ impl Loader<'_> {
                 }
                 None if onode.is_null() => {}
                 None => {
-                    self.err("tandem::spec::shape", onode.span, "`outputs` must be a mapping of names to values", "expected a mapping");
+                    self.err(Code::SpecShape, onode.span, "`outputs` must be a mapping of names to values", "expected a mapping");
                 }
             }
         }
@@ -259,7 +255,7 @@ impl Loader<'_> {
         match n.kind {
             NodeKind::Scalar(Scalar::Bool(b)) => b,
             _ => {
-                self.err("tandem::spec::type", n.span, format!("expected true or false, found {}", n.describe()), "expected a boolean");
+                self.err(Code::SpecType, n.span, format!("expected true or false, found {}", n.describe()), "expected a boolean");
                 false
             }
         }

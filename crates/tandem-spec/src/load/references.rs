@@ -1,6 +1,7 @@
 //! References: every `${resource.attr}` names a resource and output that exist, and no cycle.
 
 use super::*;
+use crate::diag::Code;
 
 impl Loader<'_> {
     pub(super) fn check_references(&mut self, spec: &Spec) -> Vec<Problem> {
@@ -17,14 +18,14 @@ impl Loader<'_> {
                         None => "depends_on names resources of this spec".into(),
                     };
                     self.err(
-                        "tandem::spec::unknown_resource",
+                        Code::SpecUnknownResource,
                         *span,
                         format!("`depends_on` names `{d}`, which is not a resource of this spec"),
                         "no such resource",
                     )
                     .help = Some(help);
                 } else if d == addr || d == &r.base {
-                    self.err("tandem::spec::cycle", *span, format!("`{addr}` depends on itself"), "self-dependency");
+                    self.err(Code::SpecCycle, *span, format!("`{addr}` depends on itself"), "self-dependency");
                 }
             }
         }
@@ -32,7 +33,7 @@ impl Loader<'_> {
             if let Some(t) = spec.resources.get(&target) {
                 if !kinds.contains(&t.type_name.as_str()) {
                     let p = self.err(
-                        "tandem::spec::wrong_kind",
+                        Code::SpecWrongKind,
                         span,
                         format!(
                             "`{path}` refers to `{target}`, a {}, but it takes {}",
@@ -61,7 +62,7 @@ impl Loader<'_> {
             match routes.path(ra, rb) {
                 Some(path) => {
                     self.err(
-                        "tandem::spec::overlap",
+                        Code::SpecOverlap,
                         *sb,
                         format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`), and the spec routes traffic between them ({}); networks that are routed together must not overlap", path.join(" -> ")),
                         "overlapping network",
@@ -70,7 +71,7 @@ impl Loader<'_> {
                 }
                 None => warnings.push(
                     Problem::new(
-                        "tandem::spec::overlap_unconnected",
+                        Code::SpecOverlapUnconnected,
                         format!("{b} (in `{rb}`) overlaps {a} (in `{ra}`); nothing in the spec routes traffic between them, so this is allowed, but connecting them later (a VPN, Direct Connect, peering) would need one of them renumbered"),
                     )
                     .at(&self.src, *sb, "overlaps a network it is not connected to")
@@ -83,7 +84,7 @@ impl Loader<'_> {
             for (cb, fb, b, rb, sb) in &asns[i + 1..] {
                 if ca != cb && a == b {
                     self.err(
-                        "tandem::spec::asn",
+                        Code::SpecAsn,
                         *sb,
                         format!("ASN {b} of `{rb}` ({fb}) is also the ASN of `{ra}` ({fa}); the two ends of a BGP session between clouds need different ASNs"),
                         "same ASN as the other cloud",
@@ -109,7 +110,7 @@ impl Loader<'_> {
                             keys.join(", ")
                         )
                     };
-                    self.err("tandem::spec::unknown_resource", span, msg, "which instance?").help = Some(format!(
+                    self.err(Code::SpecUnknownResource, span, msg, "which instance?").help = Some(format!(
                         "for example `${{{base}[{}].{attr}}}`, or `${{{base}[each.key].{attr}}}` inside another for_each resource",
                         keys[0]
                     ));
@@ -120,7 +121,7 @@ impl Loader<'_> {
                     None => "references name a resource of this spec: `${RESOURCE.OUTPUT}`".into(),
                 };
                 self.err(
-                    "tandem::spec::unknown_resource",
+                    Code::SpecUnknownResource,
                     span,
                     format!("`${{{res}.{attr}}}` refers to `{res}`, which is not a resource of this spec"),
                     "no such resource",
@@ -129,7 +130,7 @@ impl Loader<'_> {
                 continue;
             };
             if res == from {
-                self.err("tandem::spec::cycle", span, format!("`{res}` refers to its own output `{attr}`"), "self-reference");
+                self.err(Code::SpecCycle, span, format!("`{res}` refers to its own output `{attr}`"), "self-reference");
                 continue;
             }
             let Some(kind) = self.kinds.iter().find(|k| k.type_name == target.type_name) else { continue };
@@ -140,13 +141,8 @@ impl Loader<'_> {
                     Some(s) => format!("did you mean `${{{res}.{s}}}`?"),
                     None => format!("{} outputs: {}", kind.type_name, outs.join(", ")),
                 };
-                self.err(
-                    "tandem::spec::unknown_output",
-                    span,
-                    format!("`{res}` ({}) has no output `{attr}`", kind.type_name),
-                    "no such output",
-                )
-                .help = Some(help);
+                self.err(Code::SpecUnknownOutput, span, format!("`{res}` ({}) has no output `{attr}`", kind.type_name), "no such output")
+                    .help = Some(help);
             }
         }
         warnings

@@ -1,6 +1,7 @@
 //! Resources: the resource map, for_each expansion, each resource's keys, and `moved` blocks.
 
 use super::*;
+use crate::diag::Code;
 
 impl Loader<'_> {
     /// One resource, or one per `for_each` key (addressed `key[each]`).
@@ -18,7 +19,7 @@ impl Loader<'_> {
                         Value::String(s) if !s.is_empty() => out.push((s.clone(), (it.clone(), None))),
                         other => {
                             self.err(
-                                "tandem::spec::for_each",
+                                Code::SpecForEach,
                                 fnode.span,
                                 format!("`for_each` keys are non-empty strings, found {}", describe_json(other)),
                                 "expected strings",
@@ -38,7 +39,7 @@ impl Loader<'_> {
                             ExprKind::Literal(Value::String(s)) if !s.is_empty() => s,
                             _ => {
                                 self.err(
-                                    "tandem::spec::for_each",
+                                    Code::SpecForEach,
                                     *kspan,
                                     "`for_each` keys must be known before anything is created (literals and variables)",
                                     "not known yet",
@@ -47,7 +48,7 @@ impl Loader<'_> {
                             }
                         },
                         Err((_, msg)) => {
-                            self.err("tandem::spec::reference", *kspan, msg, "bad reference");
+                            self.err(Code::SpecReference, *kspan, msg, "bad reference");
                             continue;
                         }
                     };
@@ -56,7 +57,7 @@ impl Loader<'_> {
                         ExprKind::Interp(parts) => out.push((key, (Value::Null, Some(parts.clone())))),
                         _ => {
                             self.err(
-                                "tandem::spec::for_each",
+                                Code::SpecForEach,
                                 v.span,
                                 "a `for_each` value is a scalar, a variable or one resource output",
                                 "unsupported value",
@@ -73,7 +74,7 @@ impl Loader<'_> {
                         ExprKind::Literal(Value::String(s)) if !s.is_empty() => out.push((s.clone(), (Value::String(s.clone()), None))),
                         _ => {
                             self.err(
-                                "tandem::spec::for_each",
+                                Code::SpecForEach,
                                 it.span,
                                 "`for_each` keys must be known strings (literals or variables)",
                                 "expected a string",
@@ -85,7 +86,7 @@ impl Loader<'_> {
             }
             _ => {
                 self.err(
-                    "tandem::spec::for_each",
+                    Code::SpecForEach,
                     fnode.span,
                     "`for_each` takes a list of strings or a mapping, known before anything is created",
                     "expected a list or mapping",
@@ -100,7 +101,7 @@ impl Loader<'_> {
         let mut out = Vec::new();
         for (k, (v, value_parts)) in pairs {
             if !seen.insert(k.clone()) {
-                self.err("tandem::spec::for_each", fnode.span, format!("`for_each` lists `{k}` twice"), "duplicate key");
+                self.err(Code::SpecForEach, fnode.span, format!("`for_each` lists `{k}` twice"), "duplicate key");
                 continue;
             }
             let each = EachCtx { key: k, value: v, value_parts, region: None };
@@ -138,7 +139,7 @@ impl Loader<'_> {
     ) -> Option<Resource> {
         if !valid_name(key) {
             self.err(
-                "tandem::spec::resource_name",
+                Code::SpecResourceName,
                 kspan,
                 format!("`{key}` is not a valid resource name"),
                 "letters, digits, `_` and `-`, starting with a letter",
@@ -146,7 +147,7 @@ impl Loader<'_> {
         }
         let Some(m) = node.as_map() else {
             self.err(
-                "tandem::spec::shape",
+                Code::SpecShape,
                 node.span,
                 format!("resource `{key}` must be a mapping with `type` and `properties`"),
                 "expected a mapping",
@@ -159,12 +160,12 @@ impl Loader<'_> {
             }
         }
         let Some((_, tnode)) = m.get("type") else {
-            self.err("tandem::spec::missing_type", kspan, format!("resource `{key}` has no `type`"), "needs `type:`").help =
+            self.err(Code::SpecMissingType, kspan, format!("resource `{key}` has no `type`"), "needs `type:`").help =
                 Some(format!("known types: {}", self.kind_names().join(", ")));
             return None;
         };
         let Some(type_name) = tnode.as_str() else {
-            self.err("tandem::spec::type", tnode.span, "`type` must be a string such as `aws.ec2.vpc`", "expected a string");
+            self.err(Code::SpecType, tnode.span, "`type` must be a string such as `aws.ec2.vpc`", "expected a string");
             return None;
         };
         let kind = self.kinds.iter().copied().find(|k| k.type_name == type_name);
@@ -174,7 +175,7 @@ impl Loader<'_> {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("known types: {}", names.join(", ")),
             };
-            self.err("tandem::spec::unknown_type", tnode.span, format!("unknown resource type `{type_name}`"), "not a known type").help =
+            self.err(Code::SpecUnknownType, tnode.span, format!("unknown resource type `{type_name}`"), "not a known type").help =
                 Some(help);
             return None;
         };
@@ -185,7 +186,7 @@ impl Loader<'_> {
                     ExprKind::Literal(Value::String(s)) if !s.is_empty() => Some(s.clone()),
                     ExprKind::Interp(_) => {
                         self.err(
-                            "tandem::spec::region",
+                            Code::SpecRegion,
                             rn.span,
                             "`region` must be known before anything is created",
                             "refers to a resource output",
@@ -194,7 +195,7 @@ impl Loader<'_> {
                         None
                     }
                     _ => {
-                        self.err("tandem::spec::region", rn.span, "`region` must be a non-empty string", "expected a region name");
+                        self.err(Code::SpecRegion, rn.span, "`region` must be a non-empty string", "expected a region name");
                         None
                     }
                 }
@@ -202,7 +203,7 @@ impl Loader<'_> {
             None => None,
         };
         if kind.regional && region.is_none() && !m.contains_key("region") {
-            self.err("tandem::spec::region", kspan, format!("resource `{key}` ({type_name}) needs a `region`"), "no region").help =
+            self.err(Code::SpecRegion, kspan, format!("resource `{key}` ({type_name}) needs a `region`"), "no region").help =
                 Some("add `region: ${var.primary_region}` or a region name".into());
         }
         if let Some(e) = each.as_mut() {
@@ -225,7 +226,7 @@ impl Loader<'_> {
                 if kind.field(field).is_some_and(|f| !f.sensitive) {
                     let span = pm.get(field).map(|(ks, _)| *ks).unwrap_or(kspan);
                     self.warnings.push(
-                        Problem::new("tandem::spec::sensitive_in_plain_field", format!("`{field}` of `{key}` takes a sensitive variable, but {type_name} does not keep `{field}` secret"))
+                        Problem::new(Code::SpecSensitiveInPlainField, format!("`{field}` of `{key}` takes a sensitive variable, but {type_name} does not keep `{field}` secret"))
                             .at(&self.src, span, "visible in the cloud")
                             .help("tandem redacts it in plans, state and output; the cloud shows it to anyone who may read the resource. Keep secrets out of tags and names"),
                     );
@@ -233,7 +234,7 @@ impl Loader<'_> {
             }
         }
         if !matches!(properties.kind, ExprKind::Map(_)) {
-            self.err("tandem::spec::shape", properties.span, "`properties` must be a mapping", "expected a mapping");
+            self.err(Code::SpecShape, properties.span, "`properties` must be a mapping", "expected a mapping");
         } else {
             let at = match &each {
                 Some(e) => format!("{key}[{}]", e.key),
@@ -249,13 +250,13 @@ impl Loader<'_> {
                         match it.as_str() {
                             Some(s) => depends_on.push((s.to_string(), it.span)),
                             None => {
-                                self.err("tandem::spec::type", it.span, "`depends_on` lists resource names", "expected a name");
+                                self.err(Code::SpecType, it.span, "`depends_on` lists resource names", "expected a name");
                             }
                         }
                     }
                 }
                 _ => {
-                    self.err("tandem::spec::type", dn.span, "`depends_on` must be a list of resource names", "expected a list");
+                    self.err(Code::SpecType, dn.span, "`depends_on` must be a list of resource names", "expected a list");
                 }
             }
         }
@@ -267,7 +268,7 @@ impl Loader<'_> {
                 Some(s) if is_stage_name(s) => Some(s.to_string()),
                 _ => {
                     self.err(
-                        "tandem::spec::stage",
+                        Code::SpecStage,
                         sn.span,
                         "`stage` must be a name of letters, digits, `_` or `-`",
                         "expected a name such as aws_connect",
@@ -289,7 +290,7 @@ impl Loader<'_> {
                     }
                 }
                 None => {
-                    self.err("tandem::spec::type", ln.span, "`lifecycle` must be a mapping", "expected a mapping");
+                    self.err(Code::SpecType, ln.span, "`lifecycle` must be a mapping", "expected a mapping");
                 }
             }
         }
@@ -337,7 +338,7 @@ impl Loader<'_> {
             NodeKind::Scalar(Scalar::Null) => vec![],
             _ => {
                 self.err(
-                    "tandem::spec::moved",
+                    Code::SpecMoved,
                     node.span,
                     "`moved` is a mapping `{ from: OLD, to: NEW }` or a list of them",
                     "expected a mapping or a list",
@@ -349,7 +350,7 @@ impl Loader<'_> {
         let mut out: Vec<Moved> = Vec::new();
         for it in items {
             let Some(m) = it.as_map() else {
-                self.err("tandem::spec::moved", it.span, "a move is a mapping `{ from: OLD, to: NEW }`", "expected a mapping");
+                self.err(Code::SpecMoved, it.span, "a move is a mapping `{ from: OLD, to: NEW }`", "expected a mapping");
                 continue;
             };
             for (k, (ks, _)) in m {
@@ -363,7 +364,7 @@ impl Loader<'_> {
                         Some(s) if valid_address(s) => Some((s.to_string(), v.span)),
                         _ => {
                             self.err(
-                                "tandem::spec::moved",
+                                Code::SpecMoved,
                                 v.span,
                                 format!("`{key}` is a resource address such as `vpc` or `queue[us-east-1]`"),
                                 "not an address",
@@ -372,19 +373,19 @@ impl Loader<'_> {
                         }
                     },
                     None => {
-                        self.err("tandem::spec::moved", it.span, format!("this move has no `{key}`"), &format!("add `{key}:`"));
+                        self.err(Code::SpecMoved, it.span, format!("this move has no `{key}`"), &format!("add `{key}:`"));
                         None
                     }
                 }
             };
             let (Some((from, fspan)), Some((to, tspan))) = (get("from"), get("to")) else { continue };
             if from == to {
-                self.err("tandem::spec::moved", tspan, "a move from an address to itself", "same as `from`");
+                self.err(Code::SpecMoved, tspan, "a move from an address to itself", "same as `from`");
                 continue;
             }
             if declared(&from) {
                 self.err(
-                    "tandem::spec::moved",
+                    Code::SpecMoved,
                     fspan,
                     format!("`{from}` is still declared under `resources`, so it cannot have moved"),
                     "still declared",
@@ -394,7 +395,7 @@ impl Loader<'_> {
             }
             if !declared(&to) {
                 let names: Vec<&str> = resources.values().map(|r| r.base.as_str()).collect();
-                let p = self.err("tandem::spec::moved", tspan, format!("`{to}` is not a resource of this spec"), "not declared");
+                let p = self.err(Code::SpecMoved, tspan, format!("`{to}` is not a resource of this spec"), "not declared");
                 p.help = Some(match suggest(&to, names) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "`to` names the resource's new key under `resources`".into(),
@@ -403,7 +404,7 @@ impl Loader<'_> {
             }
             if let Some(prev) = out.iter().find(|m| m.from == from) {
                 let other = prev.to.clone();
-                self.err("tandem::spec::moved", fspan, format!("`{from}` already moved to `{other}`"), "moved twice");
+                self.err(Code::SpecMoved, fspan, format!("`{from}` already moved to `{other}`"), "moved twice");
                 continue;
             }
             out.push(Moved { from, to, span: it.span });

@@ -1,6 +1,7 @@
 //! Variables: declarations, values from --var / TANDEM_VAR_*, defaults, and their types.
 
 use super::*;
+use crate::diag::Code;
 
 pub(super) fn json_var_type(v: &Value) -> VarType {
     match v {
@@ -53,18 +54,15 @@ impl Loader<'_> {
         let Some(node) = node else {
             for (name, _) in &inputs.cli {
                 self.problems.push(
-                    Problem::new(
-                        "tandem::spec::undeclared_variable",
-                        format!("`--var {name}=...` sets a variable the spec does not declare"),
-                    )
-                    .help("declare it under `variables:` or drop the flag"),
+                    Problem::new(Code::SpecUndeclaredVariable, format!("`--var {name}=...` sets a variable the spec does not declare"))
+                        .help("declare it under `variables:` or drop the flag"),
                 );
             }
             return vars;
         };
         let Some(m) = node.as_map() else {
             if !node.is_null() {
-                self.err("tandem::spec::shape", node.span, "`variables` must be a mapping", "expected a mapping");
+                self.err(Code::SpecShape, node.span, "`variables` must be a mapping", "expected a mapping");
             }
             return vars;
         };
@@ -78,7 +76,7 @@ impl Loader<'_> {
                         for (k, (kspan, v)) in fm {
                             if !m.contains_key(k) {
                                 let p = Problem::new(
-                                    "tandem::spec::undeclared_variable",
+                                    Code::SpecUndeclaredVariable,
                                     format!("the var file sets `{k}`, which the spec does not declare"),
                                 )
                                 .at(&fsrc, *kspan, "not declared");
@@ -94,26 +92,21 @@ impl Loader<'_> {
                         }
                     }
                     None if root.is_null() => {}
-                    None => self.problems.push(
-                        Problem::new("tandem::spec::var_file", "a var file is a mapping of variable names to values").at(
-                            &fsrc,
-                            root.span,
-                            "expected a mapping",
-                        ),
-                    ),
+                    None => self.problems.push(Problem::new(Code::SpecVarFile, "a var file is a mapping of variable names to values").at(
+                        &fsrc,
+                        root.span,
+                        "expected a mapping",
+                    )),
                 },
-                Err(e) => self.problems.push(
-                    Problem::new("tandem::spec::yaml", format!("the var file is not valid YAML: {}", e.message)).at(&fsrc, e.span, "here"),
-                ),
+                Err(e) => self
+                    .problems
+                    .push(Problem::new(Code::SpecYaml, format!("the var file is not valid YAML: {}", e.message)).at(&fsrc, e.span, "here")),
             }
         }
         for (name, _) in &inputs.cli {
             if !m.contains_key(name) {
                 let known: Vec<&str> = m.keys().map(String::as_str).collect();
-                let p = Problem::new(
-                    "tandem::spec::undeclared_variable",
-                    format!("`--var {name}=...` sets a variable the spec does not declare"),
-                );
+                let p = Problem::new(Code::SpecUndeclaredVariable, format!("`--var {name}=...` sets a variable the spec does not declare"));
                 self.problems.push(match suggest(name, known) {
                     Some(s) => p.help(format!("did you mean `{s}`?")),
                     None => p.help("declare it under `variables:` or drop the flag"),
@@ -132,7 +125,7 @@ impl Loader<'_> {
                             "type" => match v.as_str().and_then(VarType::parse) {
                                 Some(t) => ty = t,
                                 None => {
-                                    self.err("tandem::spec::variable_type", v.span, "unknown variable type", "not a type").help =
+                                    self.err(Code::SpecVariableType, v.span, "unknown variable type", "not a type").help =
                                         Some("use one of string, number, bool, list, map".into());
                                 }
                             },
@@ -164,13 +157,8 @@ impl Loader<'_> {
             };
             let value = match raw {
                 None => {
-                    self.err(
-                        "tandem::spec::variable_unset",
-                        *kspan,
-                        format!("variable `{name}` has no value"),
-                        "declared without a default",
-                    )
-                    .help = Some(format!("set it with `--var {name}=...`, a `--var-file`, or TANDEM_VAR_{name}, or give it a default"));
+                    self.err(Code::SpecVariableUnset, *kspan, format!("variable `{name}` has no value"), "declared without a default")
+                        .help = Some(format!("set it with `--var {name}=...`, a `--var-file`, or TANDEM_VAR_{name}, or give it a default"));
                     Value::Null
                 }
                 Some((v, from)) => match convert_var(ty, &v) {
@@ -178,7 +166,7 @@ impl Loader<'_> {
                     None => {
                         let span = default.as_ref().filter(|_| from == "the default").map(|(_, s)| *s).unwrap_or(*kspan);
                         self.err(
-                            "tandem::spec::variable_value",
+                            Code::SpecVariableValue,
                             span,
                             format!("variable `{name}` is a {}, but {from} gives {}", ty.name(), short(&v)),
                             &format!("expected a {}", ty.name()),
