@@ -73,19 +73,24 @@ fn calls(sb: &Sandbox) -> serde_json::Map<String, Value> {
     serde_json::from_str(&out).unwrap()
 }
 
+/// Applies `spec` in `dir`, then counts the calls of a plan that must find
+/// nothing to change.
+fn calls_of_a_no_change_plan(dir: &Path, sb: &Sandbox, spec: &str) -> serde_json::Map<String, Value> {
+    std::fs::write(dir.join("tandem.yaml"), spec).unwrap();
+    let o = tandem(dir, sb, &["apply", "--auto-approve"]);
+    assert!(o.status.success(), "apply: {}\n{}", text(&o.stdout), text(&o.stderr));
+    python(sb, "admin('DELETE', '/_tandem/calls')");
+    let o = tandem(dir, sb, &["plan", "--detailed-exitcode"]);
+    assert_eq!(o.status.code(), Some(0), "expected no changes: {}\n{}", text(&o.stdout), text(&o.stderr));
+    calls(sb)
+}
+
 #[test]
 fn a_no_change_plan_reads_ec2_kinds_by_region_not_by_resource() {
     let sb = sandbox();
     let dir = tempfile::tempdir().unwrap();
     let groups = 24;
-    std::fs::write(dir.path().join("tandem.yaml"), stack(groups, false)).unwrap();
-    let o = tandem(dir.path(), &sb, &["apply", "--auto-approve"]);
-    assert!(o.status.success(), "apply: {}\n{}", text(&o.stdout), text(&o.stderr));
-
-    python(&sb, "admin('DELETE', '/_tandem/calls')");
-    let o = tandem(dir.path(), &sb, &["plan", "--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(0), "expected no changes: {}\n{}", text(&o.stdout), text(&o.stderr));
-    let n = calls(&sb);
+    let n = calls_of_a_no_change_plan(dir.path(), &sb, &stack(groups, false));
     let count = |op: &str| n.get(op).and_then(Value::as_u64).unwrap_or(0);
     // One call per region for each batched describe, whatever the count of VPCs and subnets.
     assert_eq!(count("DescribeVpcs"), 2, "{n:?}");
@@ -177,14 +182,7 @@ fn a_no_change_plan_reads_vpn_kinds_by_region_not_by_resource() {
             ip = 10 + i,
         ));
     }
-    std::fs::write(dir.path().join("tandem.yaml"), spec).unwrap();
-    let o = tandem(dir.path(), &sb, &["apply", "--auto-approve"]);
-    assert!(o.status.success(), "apply: {}\n{}", text(&o.stdout), text(&o.stderr));
-
-    python(&sb, "admin('DELETE', '/_tandem/calls')");
-    let o = tandem(dir.path(), &sb, &["plan", "--detailed-exitcode"]);
-    assert_eq!(o.status.code(), Some(0), "expected no changes: {}\n{}", text(&o.stdout), text(&o.stderr));
-    let n = calls(&sb);
+    let n = calls_of_a_no_change_plan(dir.path(), &sb, &spec);
     let count = |op: &str| n.get(op).and_then(Value::as_u64).unwrap_or(0);
     assert_eq!(count("DescribeCustomerGateways"), 1, "{n:?}");
     assert_eq!(count("DescribeVpnConnections"), 1, "{n:?}");

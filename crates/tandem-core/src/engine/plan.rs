@@ -36,7 +36,7 @@ impl Engine {
         let (refreshed, observed, gone, remarks, unread) = if opts.no_refresh {
             (moved_state.clone(), BTreeMap::new(), Vec::new(), BTreeMap::new(), Vec::new())
         } else {
-            self.refresh_tolerant(&moved_state, in_scope.as_ref(), Some(&declared(spec, &self.registry))).await?
+            self.refresh_tolerant(&moved_state, in_scope.as_ref(), Some(&declared(spec, &self.registry, &moved_state))).await?
         };
         // Not read: nothing is planned for them, nor for what depends on them
         // (its inputs could not be checked).

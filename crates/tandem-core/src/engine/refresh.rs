@@ -212,9 +212,12 @@ impl Engine {
 /// all a plan compares (`plan::diff_fields`).
 pub(super) type Declared = BTreeMap<String, BTreeSet<String>>;
 
-pub(super) fn declared(spec: &Spec, registry: &Registry) -> Declared {
+pub(super) fn declared(spec: &Spec, registry: &Registry, state: &State) -> Declared {
+    // Only what the state records is read: a plan from an empty state of a
+    // large spec builds nothing here.
     spec.resources
         .iter()
+        .filter(|(addr, _)| state.resources.contains_key(*addr))
         .map(|(addr, r)| {
             let mut keys: BTreeSet<String> = match &r.properties.kind {
                 tandem_spec::ExprKind::Map(m) => m.keys().cloned().collect(),
