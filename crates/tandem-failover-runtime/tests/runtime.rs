@@ -248,6 +248,29 @@ async fn with_the_source_region_unreachable_the_replica_controller_shifts_by_arn
     assert!(connect(&env.sb, S).get_traffic_distribution().id(gid).send().await.is_err());
 }
 
+/// `passes` rounds of both controllers passing at once: none fails, the live
+/// distribution stays one of `allowed` after each round; returns the shifts.
+async fn side_by_side(
+    env: &Env,
+    east: &mut Controller,
+    west: &mut Controller,
+    passes: usize,
+    allowed: &[((i32, i32), (i32, i32))],
+) -> usize {
+    let mut shifts = 0;
+    for _ in 0..passes {
+        let (a, b) = tokio::join!(east.pass(), west.pass());
+        for r in [&a, &b] {
+            assert!(!matches!(r.action, Action::Failed { .. }), "{}", r.summary());
+            if matches!(r.action, Action::Shifted { .. }) {
+                shifts += 1;
+            }
+        }
+        assert!(allowed.contains(&live(env, S).await));
+    }
+    shifts
+}
+
 #[tokio::test]
 async fn two_controllers_never_fight_and_one_wins_each_write() {
     let env = setup().await;
@@ -268,32 +291,13 @@ async fn two_controllers_never_fight_and_one_wins_each_write() {
 
     let allowed = [((50, 50), (50, 50)), ((0, 100), (0, 100))];
     env.admin.set_outage(P, "connect", OutageMode::Error).await.unwrap();
-    let mut shifts = 0;
-    for _ in 0..4 {
-        let (a, b) = tokio::join!(east.pass(), west.pass());
-        for r in [&a, &b] {
-            assert!(!matches!(r.action, Action::Failed { .. }), "{}", r.summary());
-            if matches!(r.action, Action::Shifted { .. }) {
-                shifts += 1;
-            }
-        }
-        assert!(allowed.contains(&live(&env, S).await));
-    }
+    let mut shifts = side_by_side(&env, &mut east, &mut west, 4, &allowed).await;
     assert_eq!(shifts, 1, "one controller moved the traffic, once");
     assert_eq!(live(&env, S).await, ((0, 100), (0, 100)));
     assert_eq!(east.store.read().await.unwrap().unwrap().version, 3);
 
     env.admin.clear_outage(P).await.unwrap();
-    for _ in 0..5 {
-        let (a, b) = tokio::join!(east.pass(), west.pass());
-        for r in [&a, &b] {
-            assert!(!matches!(r.action, Action::Failed { .. }), "{}", r.summary());
-            if matches!(r.action, Action::Shifted { .. }) {
-                shifts += 1;
-            }
-        }
-        assert!(allowed.contains(&live(&env, S).await));
-    }
+    shifts += side_by_side(&env, &mut east, &mut west, 5, &allowed).await;
     assert_eq!(shifts, 2, "and one moved it back, once");
     assert_eq!(live(&env, P).await, ((50, 50), (50, 50)));
     assert_eq!(east.store.read().await.unwrap().unwrap().version, 4);
