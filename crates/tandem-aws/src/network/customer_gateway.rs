@@ -155,6 +155,7 @@ impl ResourceKind for CustomerGateway {
 
     /// One DescribeCustomerGateways for the group, by a
     /// `customer-gateway-id` filter (a gateway that is gone is left out).
+    /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeCustomerGateways.html
     async fn read_many(&self, items: &[(Ctx, String)]) -> ec2_batch::Answers {
         let (_, client) = match ec2_batch::client(&self.aws, items).await {
             Ok(c) => c,

@@ -328,6 +328,7 @@ impl ResourceKind for VpnConnection {
     /// the whole call (InvalidVpnConnectionID.NotFound; AWS keeps deleted
     /// connections listed for a while, so this is rare): the group is then
     /// read one by one.
+    /// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpnConnections.html
     async fn read_many(&self, items: &[(Ctx, String)]) -> ec2_batch::Answers {
         let (_, client) = match ec2_batch::client(&self.aws, items).await {
             Ok(c) => c,
